@@ -1,0 +1,32 @@
+from django import forms
+from django.contrib import admin
+
+from sync.models import Connection
+
+
+class ConnectionForm(forms.ModelForm):
+    # Keys are write-only: the form never renders the stored value back.
+    public_key = forms.CharField(widget=forms.PasswordInput(render_value=False), required=False)
+    private_key = forms.CharField(widget=forms.PasswordInput(render_value=False), required=False)
+
+    class Meta:
+        model = Connection
+        exclude = ["webhook_token"]
+
+    def clean(self):
+        cleaned = super().clean()
+        for key in ("public_key", "private_key"):
+            if not cleaned.get(key):
+                if self.instance.pk:
+                    cleaned[key] = getattr(self.instance, key)  # keep the stored secret
+                else:
+                    self.add_error(key, "Required for a new connection.")
+        return cleaned
+
+
+@admin.register(Connection)
+class ConnectionAdmin(admin.ModelAdmin):
+    form = ConnectionForm
+    list_display = ["name", "provider", "site_url", "company_id", "api_version", "enabled"]
+    list_filter = ["provider", "enabled"]
+    search_fields = ["name", "company_id", "site_url"]

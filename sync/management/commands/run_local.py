@@ -1,0 +1,86 @@
+"""`make run`: the whole product on one machine with embedded defaults.
+
+Migrates, starts the PSA sandbox, sets up the demo (connection, first sync, board, user),
+then runs web, worker and beat as real processes until interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from django.core.management import call_command, get_commands
+from django.core.management.base import BaseCommand, CommandError
+
+
+def wait_for_port(host: str, port: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise CommandError(f"nothing answered on {host}:{port} within {timeout:.0f}s")
+
+
+class Command(BaseCommand):
+    help = "Run sandbox, web, worker and beat locally (used by `make run`)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("RUN_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("RUN_PORT", "8000")))
+        parser.add_argument("--sandbox-port", type=int, default=int(os.environ.get("SANDBOX_PORT", "8765")))
+        parser.add_argument("--activity", type=float, default=0.2, help="sandbox edits per second")
+
+    def handle(self, *args, **opts):
+        self.children: list[subprocess.Popen] = []
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        try:
+            self.run(opts)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop_children()
+
+    def run(self, opts) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        host, port, sandbox_port = opts["host"], opts["port"], opts["sandbox_port"]
+        web_url = f"http://{host}:{port}"
+        env = {**os.environ, "PUBLIC_URL": os.environ.get("PUBLIC_URL", web_url)}
+        manage = [sys.executable, "manage.py"]
+        self.spawn(manage + ["psa_sandbox", "--host", "127.0.0.1", "--port", str(sandbox_port),
+                             "--scale", "small", "--seed", "1", "--activity", str(opts["activity"])], env)
+        wait_for_port("127.0.0.1", sandbox_port)
+        sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+        if "demo_setup" in get_commands():
+            call_command("demo_setup", sandbox_url=sandbox_url)
+        self.spawn(manage + ["runserver", "--noreload", f"{host}:{port}"], env)
+        celery = [sys.executable, "-m", "celery", "-A", "topleft"]
+        self.spawn(celery + ["worker", "-Q", "realtime,sync,notes", "--concurrency", "2",
+                             "--loglevel", "WARNING"], env)
+        self.spawn(celery + ["beat", "--loglevel", "WARNING",
+                             "--schedule", str(os.path.join("var", "celerybeat-schedule"))], env)
+        wait_for_port(host, port)
+        self.stdout.write(self.style.SUCCESS(f"\nTopLeft is running at {web_url}/boards/"))
+        self.stdout.write(f"PSA sandbox at {sandbox_url}   (Ctrl-C stops everything)\n")
+        while all(child.poll() is None for child in self.children):
+            time.sleep(1)
+        raise CommandError("a process exited; stopping the others")
+
+    def spawn(self, argv: list[str], env: dict) -> None:
+        self.children.append(subprocess.Popen(argv, env=env))
+
+    def stop_children(self) -> None:
+        for child in self.children:
+            if child.poll() is None:
+                child.terminate()
+        for child in self.children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()

@@ -1,0 +1,3 @@
+from sync.models.connection import Connection
+
+__all__ = ["Connection"]

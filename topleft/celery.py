@@ -1,0 +1,25 @@
+"""The Celery app. Three queues so `realtime` work never waits behind bulk sync or notes."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "topleft.settings")
+
+app = Celery("topleft")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+app.conf.task_queues = (Queue("realtime"), Queue("sync"), Queue("notes"))
+app.conf.task_default_queue = "sync"
+# At-least-once delivery: a task is acknowledged only after it ran, and re-queued if the
+# worker dies; tasks are written to be idempotent.
+app.conf.task_acks_late = True
+app.conf.task_reject_on_worker_lost = True
+app.conf.worker_prefetch_multiplier = 1
+app.conf.task_ignore_result = True
+app.conf.broker_connection_retry_on_startup = True
+
+app.autodiscover_tasks()
