@@ -11,7 +11,10 @@ class ConnectionForm(forms.ModelForm):
 
     class Meta:
         model = Connection
-        exclude = ["webhook_token"]
+        fields = [
+            "name", "provider", "site_url", "company_id", "public_key", "private_key", "client_id",
+            "api_version", "enabled", "closed_ticket_retention_days", "background_budget_per_minute",
+        ]
 
     def clean(self):
         cleaned = super().clean()
