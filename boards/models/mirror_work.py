@@ -1,0 +1,145 @@
+"""Mirrored work records: tickets, opportunities, their notes, assignments and time."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from boards.models.base import MirrorRecord, psa_ref, ref_name
+
+
+class Ticket(MirrorRecord):
+    """A service ticket or a project ticket (ConnectWise) / ticket (Autotask)."""
+
+    class Kind(models.TextChoices):
+        SERVICE = "service", "Service ticket"
+        PROJECT = "project", "Project ticket"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SERVICE, db_index=True)
+    summary = models.CharField(max_length=255, blank=True, default="")
+    board_psa_id = psa_ref()  # ConnectWise service board / Autotask queue
+    board_name = ref_name()
+    status_psa_id = psa_ref()
+    status_name = ref_name()
+    closed = models.BooleanField(default=False, db_index=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    priority_psa_id = psa_ref()
+    priority_name = ref_name()
+    company_psa_id = psa_ref()
+    company_name = ref_name()
+    contact_name = ref_name()
+    owner_psa_id = psa_ref()
+    owner_identifier = ref_name(100)
+    owner_name = ref_name()
+    team_psa_id = psa_ref()
+    team_name = ref_name()
+    project_psa_id = psa_ref()
+    project_name = ref_name()
+    phase_name = ref_name()
+    type_psa_id = psa_ref()
+    type_name = ref_name()
+    subtype_psa_id = psa_ref()
+    subtype_name = ref_name()
+    item_psa_id = psa_ref()
+    item_name = ref_name()
+    sla_psa_id = psa_ref()
+    sla_name = ref_name()
+    sla_status = ref_name(100)
+    resources = models.TextField(blank=True, default="", help_text="comma-separated member identifiers")
+    budget_hours = models.FloatField(null=True, blank=True)
+    actual_hours = models.FloatField(null=True, blank=True)
+    customer_updated = models.BooleanField(default=False)
+    date_entered = models.DateTimeField(null=True, blank=True)
+    required_date = models.DateTimeField(null=True, blank=True)
+    respond_by = models.DateTimeField(null=True, blank=True)
+    resolve_by = models.DateTimeField(null=True, blank=True)
+    # Local-only bookkeeping (never sent to the PSA).
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    notes_synced_at = models.DateTimeField(null=True, blank=True)
+    writeback_error = models.TextField(
+        blank=True, default="", help_text="last PSA rejection, shown on the card"
+    )
+
+    class Meta(MirrorRecord.Meta):
+        indexes = [models.Index(fields=["connection", "closed", "board_psa_id", "status_psa_id"])]
+
+    @property
+    def resource_identifiers(self) -> list[str]:
+        return [r.strip() for r in self.resources.split(",") if r.strip()]
+
+
+class Opportunity(MirrorRecord):
+    name = models.CharField(max_length=255, blank=True, default="")
+    stage_psa_id = psa_ref()
+    stage_name = ref_name()
+    status_psa_id = psa_ref()
+    status_name = ref_name()
+    closed = models.BooleanField(default=False, db_index=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    type_psa_id = psa_ref()
+    type_name = ref_name()
+    company_psa_id = psa_ref()
+    company_name = ref_name()
+    contact_name = ref_name()
+    sales_rep_psa_id = psa_ref()
+    sales_rep_identifier = ref_name(100)
+    sales_rep_name = ref_name()
+    priority_name = ref_name()
+    probability_name = ref_name()
+    expected_close_date = models.DateTimeField(null=True, blank=True)
+    date_entered = models.DateTimeField(null=True, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    notes_synced_at = models.DateTimeField(null=True, blank=True)
+    writeback_error = models.TextField(blank=True, default="")
+
+    class Meta(MirrorRecord.Meta):
+        verbose_name_plural = "opportunities"
+
+
+class TicketAssignment(MirrorRecord):
+    """A resource on a ticket: ConnectWise schedule entry of type S (objectId = ticket id)."""
+
+    ticket_psa_id = psa_ref()
+    member_psa_id = psa_ref()
+    member_identifier = ref_name(100)
+    member_name = ref_name()
+    status_name = ref_name()
+    done = models.BooleanField(default=False)
+    date_start = models.DateTimeField(null=True, blank=True)
+    date_end = models.DateTimeField(null=True, blank=True)
+    hours = models.FloatField(null=True, blank=True)
+
+
+class TimeEntry(MirrorRecord):
+    charge_to_psa_id = psa_ref()  # ticket or project id
+    charge_to_type = models.CharField(max_length=40, blank=True, default="")
+    member_psa_id = psa_ref()
+    member_identifier = ref_name(100)
+    time_start = models.DateTimeField(null=True, blank=True)
+    time_end = models.DateTimeField(null=True, blank=True)
+    actual_hours = models.FloatField(null=True, blank=True)
+    notes = models.TextField(blank=True, default="")
+
+    class Meta(MirrorRecord.Meta):
+        verbose_name_plural = "time entries"
+
+
+class NoteBase(MirrorRecord):
+    text = models.TextField(blank=True, default="")
+    created_by = ref_name(100)
+    date_created = models.DateTimeField(null=True, blank=True)
+    internal = models.BooleanField(default=False)
+
+    class Meta(MirrorRecord.Meta):
+        abstract = True
+        ordering = ["date_created", "psa_id"]
+
+
+class ServiceNote(NoteBase):
+    ticket_psa_id = psa_ref()
+    detail_description = models.BooleanField(default=False)
+    internal_analysis = models.BooleanField(default=False)
+    resolution = models.BooleanField(default=False)
+
+
+class OpportunityNote(NoteBase):
+    opportunity_psa_id = psa_ref()
