@@ -64,3 +64,8 @@ MIRROR_MODELS = [
 ]
 
 __all__ = [m.__name__ for m in MIRROR_MODELS] + ["MIRROR_MODELS"]
+
+from boards.models.board import AutoRank, Board, BoardColumn, Indicator, Membership, RecordKind  # noqa: E402
+from boards.models.ranking import CardRank  # noqa: E402
+
+__all__ += ["AutoRank", "Board", "BoardColumn", "Indicator", "Membership", "RecordKind", "CardRank"]
