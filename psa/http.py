@@ -79,7 +79,7 @@ class _WaitForPSA(tenacity.wait.wait_base):
     def __init__(self, policy: RetryPolicy) -> None:
         self.policy = policy
         self.backoff = tenacity.wait_exponential_jitter(
-            initial=policy.base, max=policy.cap, jitter=policy.base
+            multiplier=policy.base, max=policy.cap, jitter=policy.base
         )
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> float:
