@@ -1,7 +1,8 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from sync.models import Connection
+from sync.services.connections import connection_test
 
 
 class ConnectionForm(forms.ModelForm):
@@ -33,3 +34,18 @@ class ConnectionAdmin(admin.ModelAdmin):
     list_display = ["name", "provider", "site_url", "company_id", "api_version", "enabled"]
     list_filter = ["provider", "enabled"]
     search_fields = ["name", "company_id", "site_url"]
+    actions = ["test_connection"]
+
+    @admin.action(description="Test connection (companyinfo + system/info)")
+    def test_connection(self, request, queryset):
+        for connection in queryset:
+            result = connection_test(connection=connection)
+            if result["ok"]:
+                self.message_user(
+                    request,
+                    f"{connection.name}: OK — {result['company_name']}, PSA {result['version']} "
+                    f"(codebase {result['codebase']}, API {result['api_url']})",
+                    messages.SUCCESS,
+                )
+            else:
+                self.message_user(request, f"{connection.name}: FAILED — {result['error']}", messages.ERROR)

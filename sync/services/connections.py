@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from psa.connectwise.client import ConnectWiseClient
+from psa.errors import PSAError
 from sync.models import Connection
 
 
@@ -30,3 +32,26 @@ def connection_upsert(
     if closed_ticket_retention_days is not None:
         values["closed_ticket_retention_days"] = closed_ticket_retention_days
     return Connection.objects.update_or_create(name=name, defaults=values)
+
+
+def connection_test(*, connection: Connection) -> dict:
+    """Check a connection end to end: companyinfo (fresh, not cached), then `system/info` with
+    the connection's keys. Returns {"ok": True, version details...} or {"ok": False, "error": ...}
+    with the PSA's exact message; never raises for a PSA problem."""
+    try:
+        client = ConnectWiseClient.from_connection(connection, interactive=True)
+        info = client.company_info(refresh=True)
+        system = client.system_info()
+    except PSAError as err:
+        return {"ok": False, "error": str(err), "error_type": type(err).__name__}
+    return {
+        "ok": True,
+        "company_name": info.get("CompanyName", ""),
+        "codebase": info.get("Codebase", ""),
+        "version_code": info.get("VersionCode", ""),
+        "version": system.get("version", ""),
+        "is_cloud": system.get("isCloud"),
+        "server_time_zone": system.get("serverTimeZone", ""),
+        "api_url": client.api_base,
+        "requests_made": client.requests_made,
+    }
