@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,8 @@ from urllib.parse import quote, urlsplit
 from django.core.cache import cache
 
 from psa.errors import ConfigurationError
+
+logger = logging.getLogger("psa.connectwise")
 
 CLOUD_HOSTS = frozenset({
     "na.myconnectwise.net",
@@ -144,12 +147,22 @@ def parse_company_info(body: Any, *, site: Site, company_id: str) -> CompanyInfo
 
 
 def cached_company_info(site: Site, company_id: str) -> dict | None:
-    return cache.get(cache_key(site, company_id))
+    try:
+        return cache.get(cache_key(site, company_id))
+    except Exception as exc:  # a cache outage only costs one extra companyinfo request
+        logger.warning("companyinfo cache unavailable: %s", exc)
+        return None
 
 
 def remember_company_info(site: Site, company_id: str, body: dict) -> None:
-    cache.set(cache_key(site, company_id), body, CACHE_SECONDS)
+    try:
+        cache.set(cache_key(site, company_id), body, CACHE_SECONDS)
+    except Exception as exc:
+        logger.warning("companyinfo cache unavailable: %s", exc)
 
 
 def forget_company_info(site: Site, company_id: str) -> None:
-    cache.delete(cache_key(site, company_id))
+    try:
+        cache.delete(cache_key(site, company_id))
+    except Exception as exc:
+        logger.warning("companyinfo cache unavailable: %s", exc)

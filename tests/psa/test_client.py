@@ -278,3 +278,18 @@ def test_it_builds_replace_ops_with_whole_reference_objects():
     assert replace_ops({"status": {"id": 4}}) == [{"op": "replace", "path": "status", "value": {"id": 4}}]
     with pytest.raises(ValueError):
         replace_ops({"status": 4, "status/id": 5})
+
+
+class BrokenCache:
+    def get(self, *a, **kw):
+        raise ConnectionError("redis down")
+
+    set = delete = get
+
+
+def test_it_keeps_working_when_the_cache_is_down(mock, monkeypatch):
+    from psa.connectwise import discovery
+
+    monkeypatch.setattr(discovery, "cache", BrokenCache())
+    mock.get(BASE + "system/info", json={"version": "v1"})
+    assert make_client().system_info() == {"version": "v1"}
