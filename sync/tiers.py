@@ -68,7 +68,7 @@ REFERENCE_ENTITIES = (
     "schedule_types",
 )
 
-NOTES_ENTITIES = ("service_notes", "opportunity_notes")
+NOTES_ENTITIES = ("service_notes", "project_ticket_notes", "opportunity_notes")
 
 
 def _changes_entities() -> tuple[str, ...]:

@@ -1,0 +1,86 @@
+"""Map, coerce and upsert pages of PSA records; count what had to be coerced or skipped.
+
+Shared by the tiered runs, the notes fan-out and the single-record helpers the webhook refresh
+uses, so a record lands in the mirror the same way whichever path brought it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import timezone
+
+from sync.engine.upsert import upsert_rows
+from sync.mapping.spec import Mapping, UnmappableRecord, map_record, parse_psa_id
+
+MAX_ERRORS_KEPT = 5
+
+
+def _record_id(record: object) -> int | None:
+    try:
+        return parse_psa_id(record.get("id")) if isinstance(record, dict) else None
+    except UnmappableRecord:
+        return None
+
+
+class PageIngest:
+    """Accumulates counts on a SyncRun-like object (fetched/created/updated/skipped/coerced)."""
+
+    def __init__(self, *, run, mapping: Mapping, connection_id: int):
+        self.run = run
+        self.mapping = mapping
+        self.connection_id = connection_id
+        self.newest_seen: datetime | None = None
+        self.errors: list[str] = []
+        self.error_count = 0
+
+    def _note_error(self, text: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_ERRORS_KEPT:
+            self.errors.append(text)
+
+    def error_summary(self) -> str:
+        if not self.errors:
+            return ""
+        more = self.error_count - len(self.errors)
+        suffix = f"\n... and {more} more" if more > 0 else ""
+        return "skipped records:\n" + "\n".join(self.errors) + suffix
+
+    def ingest(self, records: list, *, parent_id: int | None = None) -> list[int]:
+        """Upsert one page; returns the PSA ids it kept (written or protected from pruning)."""
+        rows, keep_ids = [], []
+        self.run.fetched += len(records)
+        for record in records:
+            try:
+                row, coerced = map_record(self.mapping, record, connection_id=self.connection_id,
+                                          parent_id=parent_id)
+            except UnmappableRecord as err:
+                self.run.skipped += 1
+                self._note_error(f"{self.mapping.entity} {_record_id(record) or '?'}: {err}")
+                if (psa_id := _record_id(record)) is not None:
+                    keep_ids.append(psa_id)
+                continue
+            rows.append(row)
+            self.run.coerced += int(coerced)
+            seen = row.get("psa_updated_at")
+            if seen and (self.newest_seen is None or seen > self.newest_seen):
+                self.newest_seen = seen
+        if rows and self.mapping.enrich:
+            self.mapping.enrich(self.connection_id, rows)
+        counts = upsert_rows(self.mapping, rows)
+        self.run.created += counts.created
+        self.run.updated += counts.updated
+        self.run.skipped += counts.failed
+        if counts.first_error:
+            self._note_error(counts.first_error)
+        keep_ids.extend(counts.failed_ids)
+        self._protect(keep_ids)
+        return [row["psa_id"] for row in rows] + keep_ids
+
+    def _protect(self, psa_ids: list[int]) -> None:
+        # A record the listing returned but we could not store is still in the PSA: stamp the
+        # existing row as seen so the prune step never deletes it for our own failure.
+        if psa_ids:
+            self.mapping.model.objects.filter(connection_id=self.connection_id, psa_id__in=psa_ids).update(
+                synced_at=timezone.now()
+            )

@@ -1,0 +1,116 @@
+"""Notes (24 h, ConnectWise only): one request per mirrored ticket / opportunity.
+
+ConnectWise has no listing of all notes, only `service/tickets/{id}/notes`,
+`project/tickets/{id}/notes` and `sales/opportunities/{id}/notes`. The Celery side cuts the
+parents into chunks on the `notes` queue (sync/tasks.py); every request draws from the
+connection's background rate budget inside the client. Deletion is per parent: the notes of a
+parent that the PSA no longer returns are removed once that parent's listing completed.
+
+`changed_only` (the daily default) skips parents not updated since their last notes fetch; a
+full sweep (weekly) visits every parent.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db.models import F, Q
+from django.utils import timezone
+
+from boards.models import Opportunity, Ticket
+from psa.connectwise.client import ConnectWiseClient
+from psa.connectwise.entities import entity_get
+from psa.errors import NotFound, PSAError
+from sync.engine import clients
+from sync.engine.ingest import PageIngest
+from sync.engine.prune import prune_unseen
+from sync.locks import Lease, LockLost
+from sync.mapping.catalog import mapping_get
+from sync.mapping.spec import PARENT
+from sync.models import Connection, SyncRun
+from sync.tiers import NOTES
+
+logger = logging.getLogger("sync.notes")
+
+FULL_SWEEP_WEEKDAY = 6  # Sunday: the daily run visits every parent once a week
+CLOCK_SLACK = timedelta(minutes=2)  # parent lastUpdated is server time, notes_synced_at ours
+
+_PARENTS = {
+    "service_notes": (Ticket, {"kind": Ticket.Kind.SERVICE}),
+    "project_ticket_notes": (Ticket, {"kind": Ticket.Kind.PROJECT}),
+    "opportunity_notes": (Opportunity, {}),
+}
+
+
+def notes_full_sweep_due(now=None) -> bool:
+    return (now or timezone.now()).weekday() == FULL_SWEEP_WEEKDAY
+
+
+def notes_parent_ids(*, connection_id: int, entity: str, changed_only: bool = True) -> list[int]:
+    """PSA ids of the mirrored parents whose notes should be fetched now."""
+    model, scope = _PARENTS[entity]
+    parents = model.objects.filter(connection_id=connection_id, **scope)
+    if changed_only:
+        parents = parents.filter(
+            Q(notes_synced_at__isnull=True) | Q(psa_updated_at__gt=F("notes_synced_at") - CLOCK_SLACK)
+        )
+    return list(parents.order_by("psa_id").values_list("psa_id", flat=True))
+
+
+def _parent_column(entity: str) -> str:
+    return next(column for column, source in mapping_get(entity).columns.items() if source == PARENT)
+
+
+def _sync_one_parent(client: ConnectWiseClient, entity: str, parent_id: int, ingest: PageIngest,
+                     connection_id: int) -> str:
+    """Fetch, upsert and prune the notes of one parent; returns a refusal reason or ''."""
+    spec, mapping = entity_get(entity), mapping_get(entity)
+    started_at = timezone.now()
+    # Reference: endpoints.tsv GET /service/tickets/{parentId}/notes (and project/opportunity notes)
+    for page in client.iter_pages(spec.path_for(parent_id), fields=mapping.api_fields):
+        ingest.ingest(page, parent_id=parent_id)
+    pruned = prune_unseen(mapping=mapping, connection_id=connection_id, started_at=started_at,
+                          scope={_parent_column(entity): parent_id})
+    ingest.run.deleted += pruned.deleted
+    model, scope = _PARENTS[entity]
+    model.objects.filter(connection_id=connection_id, psa_id=parent_id, **scope).update(
+        notes_synced_at=timezone.now()
+    )
+    return pruned.refused
+
+
+def sync_notes_parents(*, connection: Connection, entity: str, parent_ids: list[int],
+                       client: ConnectWiseClient | None = None, lease: Lease | None = None,
+                       progress=None) -> SyncRun:
+    """One SyncRun for the notes of a chunk of parents; one parent failing never stops the rest."""
+    run = SyncRun.objects.create(connection=connection, tier=NOTES, entity=entity, started_at=timezone.now())
+    client = client or clients.client_for(connection)
+    requests_before = client.requests_made
+    ingest = PageIngest(run=run, mapping=mapping_get(entity), connection_id=connection.pk)
+    failures: list[str] = []
+    refusals: list[str] = []
+    for parent_id in parent_ids:
+        try:
+            if refused := _sync_one_parent(client, entity, parent_id, ingest, connection.pk):
+                refusals.append(f"parent {parent_id}: {refused}")
+        except NotFound:
+            pass  # the parent was deleted in the PSA; the next core run removes it and its notes
+        except LockLost as err:
+            failures.append(str(err))
+            break
+        except PSAError as err:
+            failures.append(f"parent {parent_id}: {err}")
+            logger.warning("notes of %s %s failed: %s", entity, parent_id, err)
+        if lease:
+            lease.renew()
+        if progress:
+            progress(1)
+    run.requests = client.requests_made - requests_before
+    run.status = SyncRun.Status.FAILED if failures else (SyncRun.Status.REFUSED if refusals else
+                                                         SyncRun.Status.SUCCEEDED)
+    summary = [f"{len(failures)} of {len(parent_ids)} parents failed"] + failures[:5] if failures else []
+    run.error = "\n".join(summary + refusals[:5] + [ingest.error_summary()]).strip()[:4000]
+    run.finished_at = timezone.now()
+    run.save()
+    return run

@@ -1,0 +1,122 @@
+"""One engine run: list (forward-only pages of 1000, only the mapped fields) → map + coerce →
+one bulk upsert per page → (deleting tiers) prune what the PSA no longer returned → SyncRun.
+
+A run never raises for bad data or a PSA failure: it records the outcome on its SyncRun
+(failed / refused, with the error text) so the rest of the tier carries on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from datetime import datetime
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.utils import timezone
+
+from psa.connectwise.client import ConnectWiseClient
+from psa.connectwise.conditions import all_of, cond
+from psa.connectwise.entities import Entity, ScopeContext, entity_get
+from psa.errors import PSAError
+from sync.engine import clients
+from sync.engine.ingest import PageIngest
+from sync.engine.prune import prune_unseen
+from sync.engine.watermarks import watermark_advance, watermark_get
+from sync.locks import Lease, LockLost
+from sync.mapping.catalog import mapping_get
+from sync.models import Connection, SyncRun
+from sync.tiers import CHANGES, tier_get
+
+logger = logging.getLogger("sync.engine")
+
+Progress = Callable[[int], None]
+PAGE_SIZE = 1000
+
+
+def scope_context(connection: Connection, now: datetime | None = None) -> ScopeContext:
+    return ScopeContext(
+        now=now or timezone.now(),
+        closed_ticket_retention_days=connection.closed_ticket_retention_days,
+        time_entry_days=int(getattr(settings, "SYNC_TIME_ENTRY_DAYS", 90)),
+    )
+
+
+def _parent_ids(client: ConnectWiseClient, parent: Entity) -> Iterator[int]:
+    # Reference: endpoints.tsv GET /service/boards, /service/SLAs, /schedule/holidayLists (ids only)
+    for page in client.iter_pages(parent.path, fields=["id"], page_size=PAGE_SIZE):
+        for record in page:
+            if isinstance(record, dict) and isinstance(record.get("id"), int):
+                yield record["id"]
+
+
+def _pages(client: ConnectWiseClient, spec: Entity, *, conditions: str | None,
+           fields: list[str]) -> Iterator[tuple[int | None, list]]:
+    """(parent id, page) for a flat listing, or for every parent of a nested one."""
+    if spec.parent is None:
+        # Reference: endpoints.tsv GET /{spec.path} (forward-only paging, developer guide)
+        for page in client.iter_pages(spec.path, conditions=conditions, fields=fields, page_size=PAGE_SIZE):
+            yield None, page
+        return
+    for parent_id in list(_parent_ids(client, entity_get(spec.parent))):
+        # Reference: endpoints.tsv GET /{parent path}/{parentId}/{children}
+        for page in client.iter_pages(spec.path_for(parent_id), conditions=conditions, fields=fields,
+                                      page_size=PAGE_SIZE):
+            yield parent_id, page
+
+
+def _finish(run: SyncRun, status: str, error: str = "") -> SyncRun:
+    run.status = status
+    if error:
+        run.error = (run.error + "\n" + error).strip()[:4000]
+    run.finished_at = timezone.now()
+    run.save()
+    return run
+
+
+def sync_entity(*, connection: Connection, entity: str, tier: str, client: ConnectWiseClient | None = None,
+                lease: Lease | None = None, progress: Progress | None = None) -> SyncRun:
+    """Run one entity of one tier for one connection; always returns its SyncRun."""
+    tier_def, spec, mapping = tier_get(tier), entity_get(entity), mapping_get(entity)
+    started_at = timezone.now()
+    run = SyncRun.objects.create(connection=connection, tier=tier, entity=entity, started_at=started_at)
+    conditions = spec.conditions(scope_context(connection, started_at))
+    if tier == CHANGES:
+        watermark = watermark_get(connection_id=connection.pk, entity=entity)
+        if watermark is None:
+            # Documented choice: the `changes` tier never does a full fetch; the full tier seeds it.
+            return _finish(run, SyncRun.Status.SUCCEEDED, "no watermark yet: waiting for the full tier")
+        conditions = all_of(conditions, cond("lastUpdated", ">", watermark))
+    client = client or clients.client_for(connection)
+    requests_before = client.requests_made
+    ingest = PageIngest(run=run, mapping=mapping, connection_id=connection.pk)
+    try:
+        for parent_id, page in _pages(client, spec, conditions=conditions, fields=mapping.api_fields):
+            ingest.ingest(page, parent_id=parent_id)
+            run.requests = client.requests_made - requests_before
+            run.save(update_fields=["fetched", "created", "updated", "skipped", "coerced", "requests"])
+            if lease:
+                lease.renew()
+            if progress:
+                progress(len(page))
+        status, message = SyncRun.Status.SUCCEEDED, ingest.error_summary()
+        if tier_def.deletes:
+            pruned = prune_unseen(mapping=mapping, connection_id=connection.pk, started_at=started_at)
+            run.deleted = pruned.deleted
+            if pruned.refused:
+                status, message = SyncRun.Status.REFUSED, "\n".join(filter(None, [pruned.refused, message]))
+        if status == SyncRun.Status.SUCCEEDED and spec.has_last_updated:
+            watermark_advance(connection_id=connection.pk, entity=entity, newest_seen=ingest.newest_seen,
+                              started_at=started_at)
+    except (PSAError, LockLost) as err:
+        status, message = SyncRun.Status.FAILED, "\n".join(filter(None, [str(err), ingest.error_summary()]))
+        logger.warning("sync %s/%s/%s failed: %s", connection.name, tier, entity, err)
+    except SoftTimeLimitExceeded:
+        run.requests = client.requests_made - requests_before
+        _finish(run, SyncRun.Status.FAILED, "time limit exceeded")
+        raise
+    except Exception as err:  # a bug or an unexpected answer: record it, the tier carries on
+        logger.exception("sync %s/%s/%s crashed", connection.name, tier, entity)
+        status, message = SyncRun.Status.FAILED, f"{type(err).__name__}: {err}"
+    run.requests = client.requests_made - requests_before
+    return _finish(run, status, message)

@@ -1,0 +1,87 @@
+"""The engine's public services (other helpers call these: status page, webhooks, demo)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+
+from psa.connectwise.client import ConnectWiseClient
+from sync.engine import clients
+from sync.engine.ingest import PageIngest
+from sync.engine.notes import notes_full_sweep_due, notes_parent_ids, sync_notes_parents
+from sync.engine.run import Progress, sync_entity
+from sync.locks import tier_lease
+from sync.mapping.catalog import mapping_get
+from sync.models import Connection, SyncRun
+from sync.tiers import NOTES, tier_entities
+
+logger = logging.getLogger("sync.engine")
+
+
+def _entities_for(tier: str, entity: str | None) -> tuple[str, ...]:
+    entities = tier_entities(tier)
+    if entity is None:
+        return entities
+    if entity not in entities:
+        raise ValueError(f"entity {entity!r} is not part of the {tier} tier ({', '.join(entities)})")
+    return (entity,)
+
+
+def sync_tier(*, connection_id: int, tier: str, entity: str | None = None, progress: Progress | None = None,
+              client: ConnectWiseClient | None = None, changed_only: bool | None = None) -> list[SyncRun]:
+    """Run a tier (or one entity of it) for a connection under the tier's lease.
+
+    Returns [] without doing anything when the same tier is already running for the connection.
+    """
+    entities = _entities_for(tier, entity)
+    connection = Connection.objects.get(pk=connection_id)
+    with tier_lease(connection_id=connection_id, tier=tier) as lease:
+        if lease is None:
+            logger.info("%s tier already running for %s: skipped", tier, connection.name)
+            return []
+        client = client or clients.client_for(connection)
+        if tier == NOTES:
+            if changed_only is None:
+                changed_only = not notes_full_sweep_due()
+            return [
+                sync_notes_parents(
+                    connection=connection, entity=name, client=client, lease=lease, progress=progress,
+                    parent_ids=notes_parent_ids(connection_id=connection_id, entity=name,
+                                                changed_only=changed_only),
+                )
+                for name in entities
+            ]
+        return [
+            sync_entity(connection=connection, entity=name, tier=tier, client=client, lease=lease,
+                        progress=progress)
+            for name in entities
+        ]
+
+
+@dataclass
+class MirrorCounts:
+    fetched: int = 0
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    coerced: int = 0
+
+
+def mirror_upsert_records(*, connection: Connection, entity: str, records: list[dict],
+                          parent_id: int | None = None) -> dict:
+    """Upsert full PSA records of `entity` (e.g. from a webhook refresh) through the same mapping,
+    coercion and staleness rule as the tiered sync. Returns the counts."""
+    counts = MirrorCounts()
+    PageIngest(run=counts, mapping=mapping_get(entity), connection_id=connection.pk).ingest(
+        list(records), parent_id=parent_id
+    )
+    return asdict(counts)
+
+
+def mirror_delete_record(*, connection: Connection, entity: str, psa_id: int) -> int:
+    """Delete one mirrored record (the PSA confirmed the delete); returns rows deleted (0 or 1)."""
+    mapping = mapping_get(entity)
+    deleted, _ = mapping.model.objects.filter(
+        connection_id=connection.pk, psa_id=int(psa_id), **mapping.scope_filter
+    ).delete()
+    return deleted

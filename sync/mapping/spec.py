@@ -1,0 +1,89 @@
+"""How one PSA entity lands in its mirror model: column → source path, coerced by column type.
+
+Sources are ConnectWise `fields=` paths ("board/id", "_info/lastUpdated"), so the list of
+fields a run requests is derived from the mapping itself (only what the mirror needs), or
+PARENT for the id of the parent record of a nested collection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models
+
+from sync.mapping.coerce import coerce_for_field, strip_nul
+
+PARENT = "@parent"
+BASE_FIELDS = ("id", "_info/lastUpdated")
+
+
+class UnmappableRecord(ValueError):
+    """The record cannot become a mirror row at all (e.g. no usable id): skip and count it."""
+
+
+@dataclass(frozen=True)
+class Mapping:
+    entity: str
+    model: type[models.Model]
+    columns: dict[str, str]
+    fixed: dict[str, Any] = field(default_factory=dict)  # set on every row, e.g. Ticket.kind
+    # Extra fields requested without a column (read by `enrich`).
+    extra_fields: tuple[str, ...] = ()
+    # Fills derived columns of a page of rows, e.g. Opportunity.closed from its status.
+    enrich: Callable[[int, list[dict]], None] | None = None
+
+    @property
+    def api_fields(self) -> list[str]:
+        paths = [p for p in self.columns.values() if p != PARENT]
+        return list(dict.fromkeys([*BASE_FIELDS, *paths, *self.extra_fields]))
+
+    @property
+    def update_columns(self) -> list[str]:
+        """Columns an upsert overwrites (never connection/psa_id, never local bookkeeping)."""
+        return ["psa_updated_at", "raw", "synced_at", *self.columns, *self.fixed]
+
+    @property
+    def scope_filter(self) -> dict[str, Any]:
+        """Mirror rows this entity owns (several entities can share one model)."""
+        return dict(self.fixed)
+
+
+def read_path(record: dict, path: str) -> Any:
+    value: Any = record
+    for part in path.split("/"):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def parse_psa_id(value: Any) -> int:
+    if isinstance(value, bool):
+        raise UnmappableRecord(f"id {value!r} is not a number")
+    try:
+        psa_id = int(value)
+    except (TypeError, ValueError):
+        raise UnmappableRecord(f"id {value!r} is not a number") from None
+    if not 0 < psa_id < 2**63:
+        raise UnmappableRecord(f"id {psa_id} is out of range")
+    return psa_id
+
+
+def map_record(mapping: Mapping, record: Any, *, connection_id: int,
+               parent_id: int | None = None) -> tuple[dict, bool]:
+    """PSA record → (row values, whether anything was coerced). Raises UnmappableRecord."""
+    if not isinstance(record, dict):
+        raise UnmappableRecord(f"record is a {type(record).__name__}, not an object")
+    meta = mapping.model._meta
+    row: dict[str, Any] = {"connection_id": connection_id, "psa_id": parse_psa_id(record.get("id"))}
+    any_coerced = False
+    sources = {"psa_updated_at": "_info/lastUpdated", **mapping.columns}
+    for column, path in sources.items():
+        raw_value = parent_id if path == PARENT else read_path(record, path)
+        row[column], coerced = coerce_for_field(meta.get_field(column), raw_value)
+        any_coerced = any_coerced or coerced
+    row.update(mapping.fixed)
+    row["raw"], raw_changed = strip_nul(record)
+    return row, any_coerced or raw_changed
