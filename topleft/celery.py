@@ -23,3 +23,8 @@ app.conf.task_ignore_result = True
 app.conf.broker_connection_retry_on_startup = True
 
 app.autodiscover_tasks()
+
+# The whole beat schedule, built from the tier table (sync/tiers.py).
+from sync.tiers import build_beat_schedule  # noqa: E402
+
+app.conf.beat_schedule = build_beat_schedule()

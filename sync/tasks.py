@@ -1,0 +1,90 @@
+"""Celery tasks of the tiered sync: thin, take ids, call the engine services.
+
+Beat fires `dispatch_tier(tier)` per tier (schedule in sync/tiers.py). The dispatcher fans out
+one task per enabled ConnectWise connection, so one slow or broken connection never delays the
+others; that task runs the tier's entities one after another under the (connection, tier)
+lease, which is what keeps a tier from overlapping itself. Notes are planned by one task per
+connection and fetched by chunk tasks on the `notes` queue.
+
+At-least-once delivery (acks late): every task is idempotent — a redelivered run re-lists and
+re-upserts, and a duplicate finds the lease taken and does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from sync.models import Connection
+from sync.tiers import NOTES, tier_entities, tier_get
+
+logger = logging.getLogger("sync.tasks")
+
+NOTES_CHUNK = 100  # parents per notes task: ~100 requests, a couple of minutes at most
+
+
+def _enabled_connection_ids() -> list[int]:
+    return list(
+        Connection.objects.filter(enabled=True, provider=Connection.Provider.CONNECTWISE)
+        .order_by("pk").values_list("pk", flat=True)
+    )
+
+
+@shared_task(name="sync.tasks.dispatch_tier", ignore_result=True)
+def dispatch_tier(tier: str) -> int:
+    """Fan out one task per enabled connection; returns how many were enqueued."""
+    tier_def = tier_get(tier)
+    connection_ids = _enabled_connection_ids()
+    for connection_id in connection_ids:
+        if tier == NOTES:
+            plan_notes.apply_async((connection_id,), queue="notes")
+        else:
+            sync_connection_tier.apply_async(
+                (connection_id, tier), queue=tier_def.queue,
+                time_limit=tier_def.time_limit_seconds, soft_time_limit=tier_def.time_limit_seconds - 60,
+            )
+    return len(connection_ids)
+
+
+@shared_task(name="sync.tasks.sync_connection_tier", ignore_result=True)
+def sync_connection_tier(connection_id: int, tier: str, entity: str | None = None) -> None:
+    from sync.engine.services import sync_tier
+
+    runs = sync_tier(connection_id=connection_id, tier=tier, entity=entity)
+    failed = [run.entity for run in runs if run.status != "succeeded"]
+    if failed:
+        logger.warning("%s tier for connection %s: not succeeded: %s", tier, connection_id, failed)
+
+
+@shared_task(name="sync.tasks.plan_notes", ignore_result=True)
+def plan_notes(connection_id: int, changed_only: bool | None = None) -> int:
+    """Cut the parents whose notes are due into chunk tasks; returns how many were enqueued."""
+    from sync.engine.notes import notes_full_sweep_due, notes_parent_ids
+    from sync.locks import tier_lease
+
+    if changed_only is None:
+        changed_only = not notes_full_sweep_due()
+    enqueued = 0
+    with tier_lease(connection_id=connection_id, tier=NOTES) as lease:
+        if lease is None:
+            return 0
+        for entity in tier_entities(NOTES):
+            parent_ids = notes_parent_ids(connection_id=connection_id, entity=entity, changed_only=changed_only)
+            for start in range(0, len(parent_ids), NOTES_CHUNK):
+                sync_notes_chunk.apply_async(
+                    (connection_id, entity, parent_ids[start:start + NOTES_CHUNK]), queue="notes"
+                )
+                enqueued += 1
+    return enqueued
+
+
+@shared_task(name="sync.tasks.sync_notes_chunk", ignore_result=True, time_limit=30 * 60,
+             soft_time_limit=29 * 60)
+def sync_notes_chunk(connection_id: int, entity: str, parent_ids: list[int]) -> None:
+    from sync.engine.notes import sync_notes_parents
+
+    connection = Connection.objects.filter(pk=connection_id, enabled=True).first()
+    if connection is None:
+        return  # disabled or removed since the plan was made
+    sync_notes_parents(connection=connection, entity=entity, parent_ids=[int(i) for i in parent_ids])
