@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 
-from sync.models import Connection
+from sync.models import Connection, SyncRun
 from sync.services.connections import connection_test
 
 
@@ -49,3 +49,26 @@ class ConnectionAdmin(admin.ModelAdmin):
                 )
             else:
                 self.message_user(request, f"{connection.name}: FAILED — {result['error']}", messages.ERROR)
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(admin.ModelAdmin):
+    """Read-only history of engine runs (written by the sync engine only)."""
+
+    list_display = ["started_at", "connection", "tier", "entity", "status", "fetched", "created", "updated",
+                    "deleted", "skipped", "coerced", "requests", "duration"]
+    list_filter = ["connection", "tier", "status"]
+    search_fields = ["entity", "error"]
+    date_hierarchy = "started_at"
+    list_select_related = ["connection"]
+
+    @admin.display(description="seconds")
+    def duration(self, run: SyncRun):
+        seconds = run.duration_seconds
+        return "-" if seconds is None else f"{seconds:.1f}"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
