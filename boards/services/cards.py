@@ -1,0 +1,237 @@
+"""Which cards a board shows, in which column and order, with which indicators."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from django.db.models import Q
+from django.utils import timezone
+
+from boards.models import AutoRank, Board, BoardColumn, Indicator, Opportunity, Priority, Ticket
+from boards.ranking import rank_keys, rank_sort_key
+
+TICKET_FIELDS = [
+    "psa_id", "kind", "summary", "board_psa_id", "board_name", "status_psa_id", "status_name",
+    "closed", "priority_psa_id", "priority_name", "company_psa_id", "company_name", "owner_identifier",
+    "resources", "budget_hours", "actual_hours", "customer_updated", "date_entered",
+    "status_changed_at", "resolve_by", "writeback_error",
+]
+OPPORTUNITY_FIELDS = [
+    "psa_id", "name", "stage_psa_id", "stage_name", "status_psa_id", "status_name", "closed",
+    "priority_name", "company_psa_id", "company_name", "sales_rep_identifier", "date_entered",
+    "status_changed_at", "expected_close_date", "writeback_error",
+]
+
+
+@dataclass(frozen=True)
+class UserFilters:
+    """Per-user temporary filters (query string); they never change the board for others."""
+
+    member: str = ""
+    company: int | None = None
+    priority: int | None = None
+    text: str = ""
+
+    @classmethod
+    def from_query(cls, query) -> UserFilters:
+        return cls(
+            member=(query.get("member") or "").strip()[:100],
+            company=_int_or_none(query.get("company")),
+            priority=_int_or_none(query.get("priority")),
+            text=(query.get("q") or "").strip()[:100],
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(self.member or self.company or self.priority or self.text)
+
+
+@dataclass
+class Card:
+    psa_id: int
+    summary: str
+    company: str
+    priority: str
+    people: list[str]
+    column_psa_id: int | None
+    status_name: str
+    psa_board_name: str = ""
+    customer_updated: bool = False
+    writeback_error: str = ""
+    indicators: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, text, css class)
+
+
+@dataclass
+class Column:
+    id: int
+    name: str
+    psa_ids: list[int]
+    cards: list[Card] = field(default_factory=list)
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def board_columns(board: Board) -> list[BoardColumn]:
+    return list(board.columns.all())
+
+
+def member_q(field_name: str, identifiers: list[str]) -> Q:
+    """Cards with any of these identifiers in a comma-separated identifier list."""
+    query = Q()
+    for ident in identifiers:
+        query |= Q(**{f"{field_name}__iregex": rf"(^|,)\s*{re.escape(ident)}\s*(,|$)"})
+    return query
+
+
+def _ticket_queryset(board: Board, status_ids: set[int], filters: UserFilters):
+    qs = Ticket.objects.filter(connection_id=board.connection_id, kind=board.record_kind, status_psa_id__in=status_ids)
+    if board.psa_board_ids:
+        qs = qs.filter(board_psa_id__in=board.psa_board_ids)
+    for field_name, values in (("company_psa_id", board.company_ids), ("priority_psa_id", board.priority_ids),
+                               ("team_psa_id", board.team_ids), ("project_psa_id", board.project_ids)):
+        if values:
+            qs = qs.filter(**{f"{field_name}__in": values})
+    unassigned = Q(resources="")
+    if board.member_identifiers:
+        qs = qs.filter(member_q("resources", board.member_identifiers) | (unassigned if board.show_unassigned else Q(pk__in=[])))
+    elif not board.show_unassigned:
+        qs = qs.exclude(unassigned)
+    if filters.member:
+        qs = qs.filter(member_q("resources", [filters.member]))
+    if filters.priority:
+        qs = qs.filter(priority_psa_id=filters.priority)
+    return qs.values(*TICKET_FIELDS)
+
+
+def _opportunity_queryset(board: Board, column_ids: set[int], filters: UserFilters):
+    column_field = "stage_psa_id" if board.column_source == Board.ColumnSource.STAGE else "status_psa_id"
+    qs = Opportunity.objects.filter(connection_id=board.connection_id, **{f"{column_field}__in": column_ids})
+    if board.company_ids:
+        qs = qs.filter(company_psa_id__in=board.company_ids)
+    if board.member_identifiers:
+        qs = qs.filter(sales_rep_identifier__in=board.member_identifiers)
+    elif not board.show_unassigned:
+        qs = qs.exclude(sales_rep_identifier="")
+    if filters.member:
+        qs = qs.filter(sales_rep_identifier__iexact=filters.member)
+    return qs.values(*OPPORTUNITY_FIELDS)
+
+
+def _apply_common_filters(qs, filters: UserFilters):
+    if filters.company:
+        qs = qs.filter(company_psa_id=filters.company)
+    if filters.text:
+        text_q = Q(company_name__icontains=filters.text)
+        text_q |= Q(name__icontains=filters.text) if qs.model is Opportunity else Q(summary__icontains=filters.text)
+        if filters.text.isdigit():
+            text_q |= Q(psa_id=int(filters.text))
+        qs = qs.filter(text_q)
+    return qs
+
+
+def board_card_rows(*, board: Board, columns: list[BoardColumn], filters: UserFilters) -> list[dict]:
+    ids = {int(i) for col in columns for i in col.psa_ids}
+    if not ids:
+        return []
+    if board.is_opportunity:
+        qs = _opportunity_queryset(board, ids, filters)
+    else:
+        qs = _ticket_queryset(board, ids, filters)
+    return list(_apply_common_filters(qs, filters))
+
+
+def board_layout(*, board: Board, filters: UserFilters | None = None, now: datetime | None = None) -> list[Column]:
+    """The board's columns, each with its cards in rank (or automatic) order."""
+    filters = filters or UserFilters()
+    now = now or timezone.now()
+    columns = board_columns(board)
+    rows = board_card_rows(board=board, columns=columns, filters=filters)
+    rows = _ordered(board, rows)
+    by_psa_id: dict[int, Column] = {}
+    layout = []
+    for col in columns:
+        column = Column(id=col.id, name=col.name, psa_ids=[int(i) for i in col.psa_ids])
+        layout.append(column)
+        for psa_id in column.psa_ids:
+            by_psa_id.setdefault(psa_id, column)  # a status mapped twice shows in its first column
+    column_field = "stage_psa_id" if board.is_opportunity and board.column_source == "stage" else "status_psa_id"
+    indicators = set(board.indicators or [])
+    for row in rows:
+        column = by_psa_id.get(row[column_field])
+        if column is not None:
+            column.cards.append(_card(board, row, row[column_field], indicators, now))
+    return layout
+
+
+def _ordered(board: Board, rows: list[dict]) -> list[dict]:
+    if board.auto_rank == AutoRank.PRIORITY_AGE:
+        order = dict(
+            Priority.objects.filter(connection_id=board.connection_id).values_list("psa_id", "sort_order")
+        )
+        far = datetime.max.replace(tzinfo=UTC)
+        return sorted(rows, key=lambda r: (order.get(r.get("priority_psa_id")) is None,
+                                           order.get(r.get("priority_psa_id")) or 0,
+                                           r["date_entered"] or far, r["psa_id"]))
+    if board.auto_rank == AutoRank.AGE:
+        far = datetime.max.replace(tzinfo=UTC)
+        return sorted(rows, key=lambda r: (r["date_entered"] or far, r["psa_id"]))
+    if board.auto_rank == AutoRank.SLA:
+        far = datetime.max.replace(tzinfo=UTC)
+        return sorted(rows, key=lambda r: (r.get("resolve_by") or far, r["psa_id"]))
+    keys = rank_keys(connection_id=board.connection_id, family=board.rank_family, psa_ids=[r["psa_id"] for r in rows])
+    sort_key = rank_sort_key(keys)
+    return sorted(rows, key=lambda r: sort_key(r["psa_id"]))
+
+
+def _card(board: Board, row: dict, column_psa_id: int, indicators: set[str], now: datetime) -> Card:
+    if board.is_opportunity:
+        people = [row["sales_rep_identifier"]] if row["sales_rep_identifier"] else []
+        card = Card(psa_id=row["psa_id"], summary=row["name"], company=row["company_name"],
+                    priority=row["priority_name"], people=people, column_psa_id=column_psa_id,
+                    status_name=row["stage_name"] if board.column_source == "stage" else row["status_name"],
+                    writeback_error=row["writeback_error"])
+    else:
+        people = [r.strip() for r in row["resources"].split(",") if r.strip()]
+        card = Card(psa_id=row["psa_id"], summary=row["summary"], company=row["company_name"],
+                    priority=row["priority_name"], people=people, column_psa_id=column_psa_id,
+                    status_name=row["status_name"], psa_board_name=row["board_name"],
+                    customer_updated=row["customer_updated"] and Indicator.CUSTOMER_UPDATED in indicators,
+                    writeback_error=row["writeback_error"])
+    card.indicators = card_indicators(row, indicators, now)
+    return card
+
+
+def card_indicators(row: dict, indicators: set[str], now: datetime) -> list[tuple[str, str, str]]:
+    shown = []
+    if Indicator.AGE in indicators and row.get("date_entered"):
+        shown.append(("age", f"Age {humanize_duration((now - row['date_entered']).total_seconds())}", ""))
+    if Indicator.TIME_IN_STATUS in indicators and row.get("status_changed_at"):
+        seconds = (now - row["status_changed_at"]).total_seconds()
+        shown.append(("time_in_status", f"In status {humanize_duration(seconds)}", ""))
+    if Indicator.SLA in indicators and row.get("resolve_by"):
+        seconds = (row["resolve_by"] - now).total_seconds()
+        if seconds >= 0:
+            shown.append(("sla", f"SLA {humanize_duration(seconds)} left", "warn" if seconds < 4 * 3600 else ""))
+        else:
+            shown.append(("sla", f"SLA overdue {humanize_duration(-seconds)}", "bad"))
+    if Indicator.HOURS in indicators and (row.get("budget_hours") or row.get("actual_hours")):
+        actual, budget = row.get("actual_hours") or 0.0, row.get("budget_hours")
+        over = "bad" if budget and actual > budget else ""
+        shown.append(("hours", f"{actual:g} / {budget:g} h" if budget else f"{actual:g} h", over))
+    return shown
+
+
+def humanize_duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds >= 86400:
+        return f"{seconds // 86400}d"
+    if seconds >= 3600:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 60}m"
