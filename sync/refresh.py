@@ -1,0 +1,218 @@
+"""Single-record refresh: re-read one PSA record and bring its mirror row up to date.
+
+Used by the webhook receiver (through a coalesced `realtime` task) and by write-back (to revert
+the mirror after a rejection). A 404 is the only proof of a delete: a callback saying
+`Action: deleted` is never trusted on its own.
+
+Coalescing (per connection + kind + record id, in the Django cache = Redis in production):
+- a callback sets `dirty` and enqueues a refresh only if it wins `cache.add(pending)`;
+- the task clears `dirty` before it fetches, so anything arriving during the fetch re-marks it;
+- when it finishes it releases `pending` and, if `dirty` was set again, enqueues ONE trailing
+  refresh, no earlier than COALESCE_SECONDS after its own start. A burst of any size therefore
+  costs at most one refresh in flight plus one trailing refresh per window.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+from psa.connectwise.client import ConnectWiseClient
+from psa.connectwise.conditions import all_of, cond
+from psa.errors import NotFound
+from psa.http import BACKGROUND, budget_for_connection
+from sync.mapping.catalog import mapping_get
+from sync.models import Connection
+
+logger = logging.getLogger("sync.refresh")
+
+PENDING_SECONDS = 120  # a crashed worker's pending flag frees itself (acks_late redelivers anyway)
+
+
+def coalesce_seconds() -> float:
+    return float(getattr(settings, "REALTIME_COALESCE_SECONDS", 1.0))
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """One refreshable kind: where to GET it (first path wins) and which mirror entity it is."""
+
+    name: str
+    paths: tuple[tuple[str, str], ...]  # (path template, entity), tried in order until one answers
+    model_label: str
+    rank_family: str | None = None
+
+
+KINDS: dict[str, RecordKind] = {
+    "ticket": RecordKind(
+        "ticket",
+        # Reference: endpoints.tsv GET /service/tickets/{id}, GET /project/tickets/{id}
+        (("service/tickets/{id}", "service_tickets"), ("project/tickets/{id}", "project_tickets")),
+        "boards.Ticket", rank_family="ticket",
+    ),
+    "opportunity": RecordKind(
+        "opportunity", (("sales/opportunities/{id}", "opportunities"),),  # Reference: GET /sales/opportunities/{id}
+        "boards.Opportunity", rank_family="opportunity",
+    ),
+    "project": RecordKind(
+        "project", (("project/projects/{id}", "projects"),), "boards.Project",  # Reference: GET /project/projects/{id}
+    ),
+    "company": RecordKind(
+        "company", (("company/companies/{id}", "companies"),), "boards.Company",  # Reference: GET /company/companies/{id}
+    ),
+}
+
+
+# --- the engine's mapper (sync/engine owns the PSA record → mirror row mapping) -------------------
+
+def _engine_upsert(*, connection: Connection, entity: str, records: list[dict], parent_id: int | None = None):
+    from sync.engine.services import mirror_upsert_records
+
+    kw = {"parent_id": parent_id} if parent_id is not None else {}
+    return mirror_upsert_records(connection=connection, entity=entity, records=records, **kw)
+
+
+def _engine_delete(*, connection: Connection, entity: str, psa_id: int) -> None:
+    from sync.engine.services import mirror_delete_record
+
+    mirror_delete_record(connection=connection, entity=entity, psa_id=psa_id)
+
+
+# --- coalescing ---------------------------------------------------------------------------------
+
+def _keys(connection_id: int, kind: str, psa_id: int) -> tuple[str, str]:
+    base = f"sync:refresh:{connection_id}:{kind}:{psa_id}"
+    return f"{base}:pending", f"{base}:dirty"
+
+
+def refresh_request(*, connection_id: int, kind: str, psa_id: int, enqueue: Callable[..., None],
+                    hint: str = "") -> bool:
+    """Mark the record dirty and enqueue a refresh unless one is already pending. True if enqueued."""
+    pending, dirty = _keys(connection_id, kind, psa_id)
+    cache.set(dirty, 1, PENDING_SECONDS)
+    if not cache.add(pending, 1, PENDING_SECONDS):
+        return False
+    enqueue(connection_id=connection_id, kind=kind, psa_id=psa_id, hint=hint, countdown=0)
+    return True
+
+
+def refresh_run_coalesced(*, connection_id: int, kind: str, psa_id: int, enqueue: Callable[..., None],
+                          hint: str = "") -> str:
+    """The task body: clear dirty, refresh, then enqueue one trailing refresh if dirty again."""
+    pending, dirty = _keys(connection_id, kind, psa_id)
+    started = time.monotonic()
+    cache.delete(dirty)
+    try:
+        return record_refresh(connection_id=connection_id, kind=kind, psa_id=psa_id, hint=hint)
+    finally:
+        # Release first, then look: a callback landing in between either sees no pending flag
+        # (and enqueues itself) or its dirty mark is seen here; `cache.add` lets only one win.
+        cache.delete(pending)
+        if cache.get(dirty) and cache.add(pending, 1, PENDING_SECONDS):
+            wait = max(0.0, coalesce_seconds() - (time.monotonic() - started))
+            enqueue(connection_id=connection_id, kind=kind, psa_id=psa_id, hint=hint, countdown=wait)
+
+
+# --- the refresh itself -------------------------------------------------------------------------
+
+def realtime_client(connection: Connection) -> ConnectWiseClient:
+    """Background retry policy (nobody waits on a refresh) but the interactive rate budget, so
+    a long sync never delays webhook refreshes."""
+    return ConnectWiseClient(
+        site_url=connection.site_url, company_id=connection.company_id,
+        public_key=connection.public_key, private_key=connection.private_key,
+        client_id=connection.client_id, api_version=connection.api_version,
+        policy=BACKGROUND, budget=budget_for_connection(connection, interactive=True),
+        timeout=settings.PSA_TIMEOUT_SECONDS,
+    )
+
+
+def _ordered_paths(spec: RecordKind, *, connection_id: int, psa_id: int, hint: str) -> list[tuple[str, str]]:
+    paths = list(spec.paths)
+    if spec.name != "ticket":
+        return paths
+    model = apps.get_model("boards", "Ticket")
+    stored = model.objects.filter(connection_id=connection_id, psa_id=psa_id).values_list("kind", flat=True).first()
+    if stored == "project" or (stored is None and hint.lower().startswith("project")):
+        paths.reverse()
+    return paths
+
+
+def record_refresh(*, connection_id: int, kind: str, psa_id: int, hint: str = "",
+                   client: ConnectWiseClient | None = None) -> str:
+    """GET the record and upsert it, or confirm its delete by a 404. Returns updated|deleted."""
+    spec = KINDS[kind]
+    connection = Connection.objects.get(pk=connection_id)
+    client = client or realtime_client(connection)
+    for template, entity in _ordered_paths(spec, connection_id=connection_id, psa_id=psa_id, hint=hint):
+        try:
+            record = client.get(template.format(id=int(psa_id)), fields=mapping_get(entity).api_fields)
+        except NotFound:
+            continue
+        with transaction.atomic():
+            _engine_upsert(connection=connection, entity=entity, records=[record])
+            if kind == "ticket":
+                ticket_assignments_refresh(connection=connection, ticket_psa_id=psa_id, client=client)
+        _announce(connection_id)
+        return "updated"
+    record_forget(connection=connection, kind=kind, psa_id=psa_id)
+    return "deleted"
+
+
+def ticket_assignments_refresh(*, connection: Connection, ticket_psa_id: int, client: ConnectWiseClient) -> int:
+    """Re-read the ticket's open type-S schedule entries; drop mirrored ones the PSA no longer has."""
+    entity = "ticket_assignments"
+    # Same scope as the core tier (open entries only), narrowed to this ticket.
+    conditions = all_of(cond("type/identifier", "=", "S"), cond("objectId", "=", int(ticket_psa_id)),
+                        cond("doneFlag", "=", False))
+    # Reference: endpoints.tsv GET /schedule/entries (ScheduleEntry)
+    records = client.list_all("schedule/entries", conditions=conditions, fields=mapping_get(entity).api_fields)
+    if records:
+        _engine_upsert(connection=connection, entity=entity, records=records)
+    seen = {int(r["id"]) for r in records if isinstance(r, dict) and str(r.get("id", "")).isdigit()}
+    model = apps.get_model("boards", "TicketAssignment")
+    gone = (model.objects.filter(connection=connection, ticket_psa_id=ticket_psa_id, psa_id__gt=0)
+            .exclude(psa_id__in=seen).values_list("psa_id", flat=True))
+    for assignment_id in list(gone):
+        _engine_delete(connection=connection, entity=entity, psa_id=assignment_id)
+    return len(records)
+
+
+def record_forget(*, connection: Connection, kind: str, psa_id: int) -> None:
+    """The PSA confirmed the delete (404): remove the row, its rank and (tickets) its assignments."""
+    spec = KINDS[kind]
+    with transaction.atomic():
+        for entity in dict.fromkeys(entity for _, entity in spec.paths):  # both ticket kinds
+            _engine_delete(connection=connection, entity=entity, psa_id=psa_id)
+        if kind == "ticket":
+            apps.get_model("boards", "TicketAssignment").objects.filter(
+                connection=connection, ticket_psa_id=psa_id).delete()
+        if spec.rank_family:
+            _rank_delete(connection=connection, family=spec.rank_family, psa_id=psa_id)
+    logger.info("connection %s: %s %s deleted in the PSA (404), removed from the mirror",
+                connection.pk, kind, psa_id)
+    _announce(connection.pk)
+
+
+def _rank_delete(*, connection: Connection, family: str, psa_id: int) -> None:
+    try:
+        rank = apps.get_model("boards", "CardRank")
+    except LookupError:  # ranks not installed
+        return
+    rank.objects.filter(connection=connection, family=family, psa_id=psa_id).delete()
+
+
+def _announce(connection_id: int) -> None:
+    """Tell open boards (boards/live.py) after the commit."""
+    try:
+        from boards.live import mirror_changed
+    except ImportError:
+        return
+    transaction.on_commit(lambda: mirror_changed(connection_id=connection_id))

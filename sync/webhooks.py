@@ -1,0 +1,159 @@
+"""The ConnectWise callback receiver: `POST /hooks/connectwise/<connection webhook token>/`.
+
+It authenticates (URL token, then the vendor signature), answers within milliseconds and leaves
+the work to a coalesced `realtime` refresh (sync/refresh.py). It makes no PSA call itself except
+the cached signing-key fetch. Bad input is answered with a 4xx and never enqueues anything:
+unknown token 404, body over 1 MB 413, not JSON / missing fields 400, signature missing or
+wrong 401, key_url not on the connection's PSA host 403.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.apps import apps
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from psa.connectwise import callbacks
+from sync import refresh
+from sync.models import Connection
+from sync.tasks_realtime import enqueue_refresh
+
+logger = logging.getLogger("sync.webhooks")
+
+MAX_BODY_BYTES = 1024 * 1024
+# Callback types whose record we mirror → the refresh kind.
+REFRESH_KINDS = {"ticket": "ticket", "opportunity": "opportunity", "project": "project", "company": "company"}
+
+
+def _answer(status: int, message: str, **extra) -> JsonResponse:
+    return JsonResponse({"detail": message, **extra}, status=status)
+
+
+def _read_body(request: HttpRequest) -> bytes | None:
+    """The raw body, or None when it is larger than MAX_BODY_BYTES (read no further than that)."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_BODY_BYTES:
+        return None
+    body = request.read(MAX_BODY_BYTES + 1)
+    return None if len(body) > MAX_BODY_BYTES else body
+
+
+@csrf_exempt
+@require_POST
+def connectwise_callback(request: HttpRequest, token: str) -> JsonResponse:
+    connection = Connection.objects.filter(webhook_token=token, provider=Connection.Provider.CONNECTWISE,
+                                           enabled=True).first()
+    if connection is None:
+        return _answer(404, "unknown callback URL")
+    body = _read_body(request)
+    if body is None:
+        return _answer(413, "body too large")
+    try:
+        payload = callbacks.callback_parse(body)
+        _authenticate(connection, payload, body, request.headers.get(callbacks.SIGNATURE_HEADER))
+        _check_record_id(request, payload)
+    except callbacks.CallbackError as err:
+        logger.warning("callback for connection %s rejected (%s): %s", connection.pk, err.status, err)
+        return _answer(err.status, str(err))
+    return _dispatch(connection, payload)
+
+
+def _authenticate(connection: Connection, payload: callbacks.CallbackPayload, body: bytes,
+                  signature: str | None) -> None:
+    if not signature or not signature.strip():
+        raise callbacks.SignatureMissing(f"{callbacks.SIGNATURE_HEADER} header is missing")
+    signing_key = callbacks.signing_key_fetch(connection_id=connection.pk, key_url=payload.key_url,
+                                              site_url=connection.site_url)
+    try:
+        callbacks.signature_verify(body=body, signing_key=signing_key, signature=signature)
+    except callbacks.SignatureMismatch:
+        # The PSA may have rotated its key: drop the cached one and try once with a fresh copy,
+        # at most once a minute per connection so forged requests cannot make us hammer the PSA.
+        if not cache.add(f"sync:callbackkey-refetch:{connection.pk}", 1, 60):
+            raise
+        callbacks.signing_key_forget(connection_id=connection.pk, key_url=payload.key_url)
+        signing_key = callbacks.signing_key_fetch(connection_id=connection.pk, key_url=payload.key_url,
+                                                  site_url=connection.site_url)
+        callbacks.signature_verify(body=body, signing_key=signing_key, signature=signature)
+
+
+def _check_record_id(request: HttpRequest, payload: callbacks.CallbackPayload) -> None:
+    # The PSA appends the id to our `?recordId=`; when present it must agree with the body.
+    given = (request.GET.get("recordId") or "").strip()
+    if given and given != str(payload.record_id):
+        raise callbacks.InvalidCallback("recordId in the URL does not match ID in the body")
+
+
+def _dispatch(connection: Connection, payload: callbacks.CallbackPayload) -> JsonResponse:
+    if payload.type == "schedule":
+        ticket_id = _ticket_of_schedule_entry(connection, payload)
+        if ticket_id is None:
+            return _answer(202, "ignored: not a ticket assignment", queued=False)
+        kind, psa_id, hint = "ticket", ticket_id, ""
+    elif payload.type in REFRESH_KINDS:
+        kind, psa_id, hint = REFRESH_KINDS[payload.type], payload.record_id, payload.record_type
+    else:
+        logger.info("callback type %r for connection %s ignored (not mirrored)", payload.type, connection.pk)
+        return _answer(202, f"ignored: type {payload.type!r} is not mirrored", queued=False)
+    if is_echo(connection_id=connection.pk, kind=kind, psa_id=psa_id, entity=payload.entity):
+        return _answer(202, "ignored: echo of our own write-back", queued=False)
+    transaction.on_commit(lambda: _request_refresh(connection.pk, kind, psa_id, hint))
+    return _answer(202, "queued", queued=True)
+
+
+def _request_refresh(connection_id: int, kind: str, psa_id: int, hint: str) -> None:
+    try:
+        refresh.refresh_request(connection_id=connection_id, kind=kind, psa_id=psa_id, hint=hint,
+                                enqueue=enqueue_refresh)
+    except Exception:  # broker or cache down: the tiered sync will still pick the change up
+        logger.exception("could not enqueue the refresh of %s %s (connection %s)", kind, psa_id, connection_id)
+
+
+def _ticket_of_schedule_entry(connection: Connection, payload: callbacks.CallbackPayload) -> int | None:
+    """Ticket id of a type-S schedule entry (ticket assignment), from the callback or the mirror."""
+    entity = payload.entity or {}
+    kind = entity.get("type") if isinstance(entity.get("type"), dict) else {}
+    if entity and kind.get("identifier") not in (None, "S"):
+        return None
+    object_id = entity.get("objectId")
+    if isinstance(object_id, int) and not isinstance(object_id, bool) and object_id > 0:
+        return object_id
+    assignment = apps.get_model("boards", "TicketAssignment")
+    return (assignment.objects.filter(connection=connection, psa_id=payload.record_id)
+            .values_list("ticket_psa_id", flat=True).first())
+
+
+# --- echo suppression ---------------------------------------------------------------------------
+
+ECHO_SECONDS = 120
+
+
+def _echo_key(connection_id: int, kind: str, psa_id: int) -> str:
+    return f"sync:echo:{connection_id}:{kind}:{psa_id}"
+
+
+def echo_remember(*, connection_id: int, kind: str, psa_id: int, record: dict) -> None:
+    """After a successful push: the callback carrying exactly this version is our own echo."""
+    version = _version(record)
+    if version:
+        cache.set(_echo_key(connection_id, kind, psa_id), version, ECHO_SECONDS)
+
+
+def is_echo(*, connection_id: int, kind: str, psa_id: int, entity: dict | None) -> bool:
+    version = _version(entity or {})
+    return bool(version) and cache.get(_echo_key(connection_id, kind, psa_id)) == version
+
+
+def _version(record: dict) -> str:
+    info = record.get("_info") if isinstance(record, dict) else None
+    value = info.get("lastUpdated") if isinstance(info, dict) else None
+    return json.dumps(value) if value else ""
