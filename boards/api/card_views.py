@@ -1,0 +1,81 @@
+"""Card actions in the API: notes, time entries, resources, priority and close."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from boards.api import serializers as s
+from boards.services import actions
+from boards.services.access import board_get_for_user
+
+
+class CardActionView(APIView):
+    """Base: resolves the board (404 for other tenants) and maps action errors to 400."""
+
+    def board(self, board_id: int):
+        return board_get_for_user(user=self.request.user, board_id=board_id)
+
+    def valid(self, serializer_class) -> dict:
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def handle_exception(self, exc):
+        if isinstance(exc, actions.CardActionError):
+            exc = ValidationError({"detail": str(exc)})
+        return super().handle_exception(exc)
+
+
+class CardNotesView(CardActionView):
+    @extend_schema(responses=s.NoteSerializer(many=True))
+    def get(self, request, board_id: int, psa_id: int):
+        notes = actions.card_notes(board=self.board(board_id), psa_id=psa_id)
+        return Response(s.NoteSerializer(notes, many=True).data)
+
+    @extend_schema(request=s.NoteSerializer, responses={202: None})
+    def post(self, request, board_id: int, psa_id: int):
+        data = self.valid(s.NoteSerializer)
+        actions.card_note_add(board=self.board(board_id), psa_id=psa_id, text=data["text"],
+                              internal=data["internal"], user=request.user)
+        return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
+
+
+class CardTimeView(CardActionView):
+    @extend_schema(request=s.TimeEntrySerializer, responses={202: None})
+    def post(self, request, board_id: int, psa_id: int):
+        data = self.valid(s.TimeEntrySerializer)
+        actions.card_time_add(board=self.board(board_id), psa_id=psa_id, member_psa_id=data["member"],
+                              time_start=data["start"], time_end=data["end"], notes=data["notes"],
+                              status_psa_id=data.get("status"), user=request.user)
+        return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
+
+
+class CardResourcesView(CardActionView):
+    @extend_schema(request=s.ResourceSerializer, responses={202: None})
+    def post(self, request, board_id: int, psa_id: int):
+        data = self.valid(s.ResourceSerializer)
+        actions.card_resource_change(board=self.board(board_id), psa_id=psa_id, member_psa_id=data["member"],
+                                     add=data["action"] == "add", user=request.user)
+        return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
+
+
+class CardPriorityView(CardActionView):
+    @extend_schema(request=s.PrioritySerializer, responses={202: None})
+    def post(self, request, board_id: int, psa_id: int):
+        data = self.valid(s.PrioritySerializer)
+        actions.card_priority_change(board=self.board(board_id), psa_id=psa_id,
+                                     priority_psa_id=data["priority"], user=request.user)
+        return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
+
+
+class CardCloseView(CardActionView):
+    @extend_schema(request=s.CloseSerializer, responses={202: None})
+    def post(self, request, board_id: int, psa_id: int):
+        data = self.valid(s.CloseSerializer)
+        actions.card_close(board=self.board(board_id), psa_id=psa_id, status_psa_id=data.get("status"),
+                           user=request.user)
+        return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
