@@ -1,0 +1,233 @@
+"""Engine runs against an in-memory PSA double: upsert, prune, protection, watermarks, notes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from boards.models import BoardStatus, ServiceNote, Ticket
+from sync.engine.run import sync_entity
+from sync.engine.services import mirror_delete_record, mirror_upsert_records, sync_tier
+from sync.engine.watermarks import OVERLAP, watermark_get
+from sync.models import SyncRun
+from tests.sync.conftest import ticket
+
+TICKETS = "service/tickets"
+
+
+def _run(connection, fake_psa, entity="service_tickets", tier="core"):
+    return sync_entity(connection=connection, entity=entity, tier=tier, client=fake_psa)
+
+
+def test_it_mirrors_a_listing_with_one_upsert_per_page(connection, fake_psa, django_assert_max_num_queries):
+    fake_psa.data[TICKETS] = [ticket(i) for i in range(1, 2501)]
+    run = _run(connection, fake_psa)
+    assert (run.status, run.fetched, run.created, run.updated, run.deleted) == ("succeeded", 2500, 2500, 0, 0)
+    assert run.requests == 3  # pages of 1000
+    row = Ticket.objects.get(connection=connection, psa_id=7)
+    assert (row.summary, row.board_psa_id, row.board_name, row.status_name, row.kind) == (
+        "Ticket 7", 1, "Help Desk", "New", "service")
+    assert row.raw["summary"] == "Ticket 7" and row.psa_updated_at == datetime(2026, 11, 1, 10, tzinfo=UTC)
+    # asked only for the mapped fields, in the retention scope
+    call = fake_psa.calls[0]
+    assert "summary" in call["fields"] and "initialDescription" not in call["fields"]
+    assert "closedFlag = False" in call["conditions"] and "closedDate >" in call["conditions"]
+    # per page: the upsert (in a savepoint) + the progress save; then prune + watermark: no
+    # query per record (2500 records here)
+    with django_assert_max_num_queries(20):
+        again = _run(connection, fake_psa)
+    assert (again.created, again.updated) == (0, 2500)
+
+
+def test_it_deletes_what_the_psa_no_longer_returns(connection, fake_psa):
+    fake_psa.data[TICKETS] = [ticket(i) for i in range(1, 11)]
+    _run(connection, fake_psa)
+    fake_psa.data[TICKETS] = [ticket(i) for i in range(1, 11) if i != 4]
+    run = _run(connection, fake_psa)
+    assert run.deleted == 1 and run.status == "succeeded"
+    assert not Ticket.objects.filter(psa_id=4).exists() and Ticket.objects.count() == 9
+
+
+def test_it_never_deletes_in_the_changes_tier(connection, fake_psa):
+    fake_psa.data[TICKETS] = [ticket(i) for i in range(1, 11)]
+    _run(connection, fake_psa)
+    fake_psa.data[TICKETS] = [ticket(2, updated="2026-11-02T10:00:00Z", summary="changed")]
+    run = _run(connection, fake_psa, tier="changes")
+    assert run.status == "succeeded" and run.deleted == 0
+    assert Ticket.objects.count() == 10 and Ticket.objects.get(psa_id=2).summary == "changed"
+    assert "lastUpdated > [2026-11-01T09:58:00Z]" in fake_psa.calls[-1]["conditions"]
+
+
+def test_it_waits_for_a_full_tier_before_the_first_changes_run(connection, fake_psa):
+    fake_psa.data[TICKETS] = [ticket(1)]
+    run = _run(connection, fake_psa, tier="changes")
+    assert run.status == "succeeded" and "no watermark" in run.error
+    assert fake_psa.calls == [] and Ticket.objects.count() == 0
+
+
+def test_it_refuses_a_mass_delete(connection, fake_psa):
+    fake_psa.data[TICKETS] = [ticket(i) for i in range(1, 301)]
+    _run(connection, fake_psa)
+    watermark = watermark_get(connection_id=connection.pk, entity="service_tickets")
+    fake_psa.data[TICKETS] = []
+    run = _run(connection, fake_psa)
+    assert run.status == "refused" and run.deleted == 0 and "refused to delete 300 of 300" in run.error
+    assert Ticket.objects.count() == 300
+    assert watermark_get(connection_id=connection.pk, entity="service_tickets") == watermark
+
+
+def test_it_deletes_a_small_scope_entirely_below_the_minimum(connection, fake_psa):
+    fake_psa.data[TICKETS] = [ticket(i) for i in range(1, 6)]
+    _run(connection, fake_psa)
+    fake_psa.data[TICKETS] = []
+    assert _run(connection, fake_psa).deleted == 5
+
+
+@override_settings(SYNC_MASS_DELETE_SHARE=0.1, SYNC_MASS_DELETE_MIN_ROWS=2)
+def test_it_reads_the_protection_thresholds_from_settings(connection, fake_psa):
+    fake_psa.data[TICKETS] = [ticket(i) for i in range(1, 11)]
+    _run(connection, fake_psa)
+    fake_psa.data[TICKETS] = [ticket(i) for i in range(1, 8)]
+    assert _run(connection, fake_psa).status == "refused"
+
+
+def test_it_deletes_nothing_and_keeps_the_watermark_when_the_listing_fails(connection, fake_psa):
+    fake_psa.data[TICKETS] = [ticket(i) for i in range(1, 2001)]
+    _run(connection, fake_psa)
+    watermark = watermark_get(connection_id=connection.pk, entity="service_tickets")
+    fake_psa.data[TICKETS] = [ticket(i, updated="2026-11-05T00:00:00Z") for i in range(1, 1500)]
+    fake_psa.fail_after_pages = fake_psa._served + 1  # the second page fails
+    run = _run(connection, fake_psa)
+    assert run.status == "failed" and "500 from the fake PSA" in run.error
+    assert run.deleted == 0 and Ticket.objects.count() == 2000
+    assert watermark_get(connection_id=connection.pk, entity="service_tickets") == watermark
+
+
+def test_it_sets_the_watermark_to_the_newest_seen_minus_the_overlap(connection, fake_psa):
+    fake_psa.data[TICKETS] = [ticket(1, updated="2026-11-01T10:00:00Z"), ticket(2, updated="2026-11-03T08:00:00Z")]
+    _run(connection, fake_psa)
+    assert watermark_get(connection_id=connection.pk, entity="service_tickets") == (
+        datetime(2026, 11, 3, 8, tzinfo=UTC) - OVERLAP)
+
+
+def test_it_caps_the_watermark_at_the_run_start(connection, fake_psa):
+    future = (timezone.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    fake_psa.data[TICKETS] = [ticket(1, updated=future)]
+    run = _run(connection, fake_psa)
+    assert watermark_get(connection_id=connection.pk, entity="service_tickets") == run.started_at - OVERLAP
+
+
+def test_it_never_overwrites_a_newer_mirror_row_with_an_older_page(connection, fake_psa):
+    mirror_upsert_records(connection=connection, entity="service_tickets",
+                          records=[ticket(1, updated="2026-11-09T00:00:00Z", summary="from webhook")])
+    fake_psa.data[TICKETS] = [ticket(1, updated="2026-11-01T00:00:00Z", summary="stale page")]
+    run = _run(connection, fake_psa)
+    assert run.status == "succeeded" and run.deleted == 0
+    assert Ticket.objects.get(psa_id=1).summary == "from webhook"
+
+
+def test_it_counts_messy_data_without_failing(connection, fake_psa):
+    fake_psa.data[TICKETS] = [
+        ticket(1, summary="x" * 400),                          # longer than the column
+        ticket(2, summary="nul\x00byte", resources="a\x00b"),  # NUL characters
+        ticket(3, budgetHours="lots"),                         # not a number
+        ticket(4, requiredDate="31/12/2026"),                  # unparsable date
+        ticket(5, board=None, status=None, company=None),      # null references: fine, not coerced
+        ticket(6, board={"id": 2**70, "name": "huge"}),        # out of range
+        {"summary": "no id at all"},                           # cannot be mapped: skipped
+        ticket(8, unknownField={"deep": [1, 2]}),              # unknown field: kept raw
+        "not even an object",                                  # skipped
+        ticket(10),
+    ]
+    run = _run(connection, fake_psa)
+    assert run.status == "succeeded"
+    assert (run.fetched, run.skipped, run.coerced, run.created) == (10, 2, 5, 8)
+    assert "no id at all" not in run.error and "is not a number" in run.error
+    assert Ticket.objects.get(psa_id=1).summary == "x" * 255
+    assert Ticket.objects.get(psa_id=2).summary == "nulbyte"
+    assert Ticket.objects.get(psa_id=3).budget_hours is None
+    assert Ticket.objects.get(psa_id=5).board_psa_id is None
+    assert Ticket.objects.get(psa_id=6).board_psa_id is None and Ticket.objects.get(psa_id=6).board_name == "huge"
+    assert Ticket.objects.get(psa_id=8).raw["unknownField"] == {"deep": [1, 2]}
+
+
+def test_it_keeps_rows_whose_update_could_not_be_mapped(connection, fake_psa):
+    fake_psa.data[TICKETS] = [ticket(1), ticket(2)]
+    _run(connection, fake_psa)
+    fake_psa.data[TICKETS] = [ticket(1), {"id": 2, "summary": ["not", "a", "string"], "_info": "bad"}]
+    run = _run(connection, fake_psa)
+    assert run.status == "succeeded" and run.deleted == 0 and Ticket.objects.count() == 2
+
+
+def test_it_keeps_duplicates_in_one_page_to_one_row(connection, fake_psa):
+    fake_psa.data[TICKETS] = [ticket(1, summary="first"), ticket(1, summary="second"), ticket(2)]
+    run = _run(connection, fake_psa)
+    assert run.status == "succeeded" and Ticket.objects.count() == 2
+
+
+def test_it_lists_nested_collections_under_every_parent(connection, fake_psa):
+    fake_psa.data["service/boards"] = [{"id": 1}, {"id": 2}]
+    fake_psa.data["service/boards/1/statuses"] = [{"id": 10, "name": "New", "closedStatus": False, "sortOrder": 1}]
+    fake_psa.data["service/boards/2/statuses"] = [{"id": 20, "name": "Closed", "closedStatus": True}]
+    run = _run(connection, fake_psa, entity="board_statuses", tier="reference")
+    assert run.status == "succeeded" and run.created == 2
+    assert BoardStatus.objects.get(psa_id=20).board_psa_id == 2 and BoardStatus.objects.get(psa_id=20).closed_status
+    fake_psa.data["service/boards"] = [{"id": 1}]
+    assert _run(connection, fake_psa, entity="board_statuses", tier="reference").deleted == 1
+
+
+def test_it_keeps_project_and_service_tickets_in_separate_scopes(connection, fake_psa):
+    fake_psa.data[TICKETS] = [ticket(1), ticket(2)]
+    fake_psa.data["project/tickets"] = [ticket(3, project={"id": 9, "name": "Migration"})]
+    _run(connection, fake_psa)
+    _run(connection, fake_psa, entity="project_tickets")
+    fake_psa.data["project/tickets"] = []
+    assert _run(connection, fake_psa).deleted == 0  # the service ticket run never prunes project tickets
+    assert Ticket.objects.get(psa_id=3).kind == "project" and Ticket.objects.get(psa_id=3).project_name == "Migration"
+
+
+def test_it_syncs_notes_per_parent_and_prunes_per_parent(connection, fake_psa):
+    fake_psa.data[TICKETS] = [ticket(1), ticket(2)]
+    _run(connection, fake_psa)
+    fake_psa.data["service/tickets/1/notes"] = [{"id": 100, "text": "hello", "internalFlag": True},
+                                                {"id": 101, "text": "bye"}]
+    fake_psa.data["service/tickets/2/notes"] = [{"id": 200, "text": "other"}]
+    runs = sync_tier(connection_id=connection.pk, tier="notes", entity="service_notes", client=fake_psa)
+    assert [(r.status, r.created) for r in runs] == [("succeeded", 3)]
+    assert ServiceNote.objects.get(psa_id=100).ticket_psa_id == 1 and ServiceNote.objects.get(psa_id=100).internal
+    assert Ticket.objects.filter(notes_synced_at__isnull=False).count() == 2
+    fake_psa.data["service/tickets/1/notes"] = [{"id": 100, "text": "hello"}]
+    # changed_only: nothing changed since the last fetch → no request at all
+    calls = len(fake_psa.calls)
+    sync_tier(connection_id=connection.pk, tier="notes", entity="service_notes", client=fake_psa)
+    assert len(fake_psa.calls) == calls
+    runs = sync_tier(connection_id=connection.pk, tier="notes", entity="service_notes", client=fake_psa,
+                     changed_only=False)
+    assert runs[0].deleted == 1 and set(ServiceNote.objects.values_list("psa_id", flat=True)) == {100, 200}
+
+
+def test_it_exposes_single_record_helpers_for_the_webhook_refresh(connection):
+    counts = mirror_upsert_records(connection=connection, entity="service_tickets", records=[ticket(5)])
+    assert counts["created"] == 1 and Ticket.objects.filter(psa_id=5).exists()
+    assert mirror_delete_record(connection=connection, entity="project_tickets", psa_id=5) == 0
+    assert mirror_delete_record(connection=connection, entity="service_tickets", psa_id=5) == 1
+
+
+def test_it_records_a_run_per_entity_and_carries_on_after_a_failure(connection, fake_psa):
+    fake_psa.data["system/members"] = [{"id": 1, "identifier": "jdoe", "firstName": "J", "lastName": "Doe"}]
+    fake_psa.before_page = lambda path: (_ for _ in ()).throw(RuntimeError("boom")) if path == "company/companies" \
+        else None
+    runs = sync_tier(connection_id=connection.pk, tier="core", client=fake_psa)
+    by_entity = {run.entity: run for run in runs}
+    assert by_entity["companies"].status == "failed" and "boom" in by_entity["companies"].error
+    assert by_entity["members"].status == "succeeded" and by_entity["opportunities"].status == "succeeded"
+    assert SyncRun.objects.filter(connection=connection, tier="core").count() == len(runs) == 8
+
+
+@pytest.mark.parametrize("entity", ["service_tickets", "board_statuses"])
+def test_it_refuses_an_entity_outside_the_tier(connection, fake_psa, entity):
+    with pytest.raises(ValueError):
+        sync_tier(connection_id=connection.pk, tier="notes", entity=entity, client=fake_psa)
