@@ -1,0 +1,104 @@
+"""Tier leases, overlapping triggers and the Celery fan-out."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection as db_connection
+from django.test import override_settings
+from django.utils import timezone
+
+from sync import tasks
+from sync.engine.services import sync_tier
+from sync.locks import LockLost, lock_claim, lock_release, lock_renew
+from sync.models import Connection, SyncRun, TierLock
+from tests.sync.conftest import FakePSA, ticket
+
+
+def test_it_lets_only_one_claimer_hold_a_tier(connection):
+    first = lock_claim(connection_id=connection.pk, tier="core")
+    assert first and lock_claim(connection_id=connection.pk, tier="core") is None
+    assert lock_claim(connection_id=connection.pk, tier="reference")  # other tiers are independent
+    lock_release(connection_id=connection.pk, tier="core", holder=first)
+    assert lock_claim(connection_id=connection.pk, tier="core")
+
+
+def test_it_frees_the_lease_of_a_killed_holder_after_it_expires(connection):
+    dead = lock_claim(connection_id=connection.pk, tier="core")
+    TierLock.objects.filter(holder=dead).update(expires_at=timezone.now() - timedelta(seconds=1))
+    taker = lock_claim(connection_id=connection.pk, tier="core")
+    assert taker and taker != dead
+    with pytest.raises(LockLost):
+        lock_renew(connection_id=connection.pk, tier="core", holder=dead)
+    lock_renew(connection_id=connection.pk, tier="core", holder=taker)
+
+
+@override_settings(SYNC_LOCK_TTL_SECONDS=60)
+def test_it_renews_the_lease_while_making_progress(connection):
+    holder = lock_claim(connection_id=connection.pk, tier="core")
+    TierLock.objects.filter(holder=holder).update(expires_at=timezone.now() + timedelta(seconds=5))
+    lock_renew(connection_id=connection.pk, tier="core", holder=holder)
+    assert TierLock.objects.get(holder=holder).expires_at > timezone.now() + timedelta(seconds=50)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_runs_two_overlapping_triggers_of_a_tier_once():
+    connection = Connection.objects.create(name="overlap", site_url="https://na.myconnectwise.net",
+                                           company_id="acme", public_key="p", private_key="k", client_id="g")
+    psa = FakePSA({"service/tickets": [ticket(i) for i in range(1, 5)]})
+    inside, release = threading.Event(), threading.Event()
+
+    def block_first_page(path):
+        if path == "system/members":
+            inside.set()
+            release.wait(10)
+
+    psa.before_page = block_first_page
+    results: dict[str, list] = {}
+
+    def trigger(name):
+        try:
+            results[name] = sync_tier(connection_id=connection.pk, tier="core", client=psa)
+        finally:
+            db_connection.close()
+
+    first = threading.Thread(target=trigger, args=("first",))
+    first.start()
+    assert inside.wait(10)
+    second = threading.Thread(target=trigger, args=("second",))
+    second.start()
+    second.join(10)
+    release.set()
+    first.join(20)
+    assert results["second"] == [] and len(results["first"]) == 8
+    assert SyncRun.objects.filter(connection=connection, tier="core").count() == 8
+    assert sum(1 for call in psa.calls if call["path"] == "service/tickets") == 1
+    assert TierLock.objects.get(connection=connection, tier="core").holder == ""  # released
+
+
+def test_it_fans_out_one_task_per_enabled_connectwise_connection(db, monkeypatch):
+    make = dict(site_url="https://na.myconnectwise.net", company_id="c", public_key="p", private_key="k")
+    on = Connection.objects.create(name="on", **make)
+    Connection.objects.create(name="off", enabled=False, **make)
+    Connection.objects.create(name="autotask", provider="autotask", **make)
+    sent = []
+    monkeypatch.setattr(tasks.sync_connection_tier, "apply_async", lambda args, **kw: sent.append((args, kw)))
+    monkeypatch.setattr(tasks.plan_notes, "apply_async", lambda args, **kw: sent.append((args, kw)))
+    assert tasks.dispatch_tier("core") == 1
+    assert sent[0][0] == (on.pk, "core") and sent[0][1]["queue"] == "sync" and sent[0][1]["time_limit"]
+    tasks.dispatch_tier("notes")
+    assert sent[1][0] == (on.pk,) and sent[1][1]["queue"] == "notes"
+
+
+def test_it_plans_notes_in_chunks_on_the_notes_queue(connection, monkeypatch):
+    from sync.engine.services import mirror_upsert_records
+
+    mirror_upsert_records(connection=connection, entity="service_tickets",
+                          records=[ticket(i) for i in range(1, 251)])
+    sent = []
+    monkeypatch.setattr(tasks.sync_notes_chunk, "apply_async", lambda args, **kw: sent.append((args, kw)))
+    assert tasks.plan_notes(connection.pk, changed_only=True) == 3
+    assert [len(args[2]) for args, _ in sent] == [100, 100, 50]
+    assert all(kw["queue"] == "notes" and args[1] == "service_notes" for args, kw in sent)
