@@ -88,3 +88,5 @@ def sync_notes_chunk(connection_id: int, entity: str, parent_ids: list[int]) -> 
     if connection is None:
         return  # disabled or removed since the plan was made
     sync_notes_parents(connection=connection, entity=entity, parent_ids=[int(i) for i in parent_ids])
+
+from sync import tasks_realtime  # noqa: E402,F401  realtime tasks (webhook refresh, write-back) for the worker

@@ -1,0 +1,305 @@
+"""Pushing outbox entries to the PSA, and the sweeper that re-sends stuck ones.
+
+- Claim: a conditional UPDATE pending → sending; only the worker whose UPDATE changed one row
+  pushes. An older unfinished entry for the same card blocks the claim, so edits of one card
+  reach the PSA in the order they were made (the next one is enqueued when one finishes).
+- Success: the PSA's answer (the updated or created record) is upserted through the engine's
+  mapping, placeholders are replaced, the card's writeback_error is cleared.
+- Retryable failure: the row goes back to pending; the task retries, the sweeper after that.
+- Permanent rejection (4xx): the row keeps the PSA's message, the mirror is re-read from the PSA
+  and the card shows the error.
+- A create (POST) that may have reached the PSA before failing is looked up before it is sent
+  again, so a timeout never produces a duplicate time entry, note or assignment.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.apps import apps
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef
+from django.utils import timezone
+
+from psa.connectwise.client import ConnectWiseClient, replace_ops
+from psa.connectwise.conditions import all_of, cond
+from psa.errors import NotFound, PermanentError, PSAError, RetryableError
+from sync import refresh
+from sync.models import Connection, OutboxEntry
+
+logger = logging.getLogger("sync.outbox")
+
+State = OutboxEntry.State
+Action = OutboxEntry.Action
+STUCK_AFTER = timedelta(minutes=1)  # pending this long: the enqueue was lost (broker down)
+SENDING_LEASE = timedelta(minutes=3)  # sending this long: the worker died mid-push
+MAX_ATTEMPTS = 10
+
+
+def outbox_enqueue_on_commit(entry: OutboxEntry) -> None:
+    transaction.on_commit(lambda: _enqueue_safely(entry.pk))
+
+
+def _enqueue_safely(entry_id: int) -> None:
+    from sync.tasks_realtime import enqueue_push
+
+    try:
+        enqueue_push(entry_id)
+    except Exception:  # broker down: the row is committed, the sweeper will send it
+        logger.exception("could not enqueue outbox entry %s; the sweeper will re-send it", entry_id)
+
+
+# --- claim ----------------------------------------------------------------------------------------
+
+def outbox_claim(*, entry_id: int) -> OutboxEntry | None:
+    """Take the entry (pending → sending) if no older edit of the same card is unfinished."""
+    older_unfinished = OutboxEntry.objects.filter(
+        connection_id=OuterRef("connection_id"), target=OuterRef("target"),
+        target_psa_id=OuterRef("target_psa_id"), id__lt=OuterRef("id"),
+        state__in=[State.PENDING, State.SENDING],
+    )
+    claimed = (OutboxEntry.objects.filter(pk=entry_id, state=State.PENDING)
+               .exclude(Exists(older_unfinished))
+               .update(state=State.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1))
+    return OutboxEntry.objects.select_related("connection").get(pk=entry_id) if claimed == 1 else None
+
+
+# --- push -----------------------------------------------------------------------------------------
+
+def outbox_push(*, entry_id: int, client: ConnectWiseClient | None = None) -> str:
+    """Push one entry. Returns done | failed | retry | skipped (not claimable now)."""
+    entry = outbox_claim(entry_id=entry_id)
+    if entry is None:
+        return "skipped"
+    client = client or ConnectWiseClient.from_connection(entry.connection, interactive=True)
+    try:
+        PUSHERS[entry.action](client, entry)
+    except RetryableError as err:
+        if entry.attempts >= MAX_ATTEMPTS:
+            _reject(entry, err)
+            return "failed"
+        _release(entry, err)
+        return "retry"
+    except PermanentError as err:
+        _reject(entry, err)
+        return "failed"
+    except PSAError as err:  # an answer we could not use: treat like a transient failure
+        _release(entry, err)
+        return "retry"
+    _finish(entry)
+    return "done"
+
+
+def _release(entry: OutboxEntry, err: PSAError) -> None:
+    logger.warning("outbox %s: PSA unavailable (attempt %s), will retry: %s", entry.pk, entry.attempts, err)
+    OutboxEntry.objects.filter(pk=entry.pk, state=State.SENDING).update(
+        state=State.PENDING, error=str(err)[:2000], updated_at=timezone.now())
+
+
+def _finish(entry: OutboxEntry) -> None:
+    OutboxEntry.objects.filter(pk=entry.pk).update(
+        state=State.DONE, error="", done_at=timezone.now(), result_psa_id=entry.result_psa_id)
+    _target_model(entry).objects.filter(connection_id=entry.connection_id, psa_id=entry.target_psa_id)\
+        .exclude(writeback_error="").update(writeback_error="")
+    _after_commit(entry)
+
+
+def _reject(entry: OutboxEntry, err: PSAError) -> None:
+    message = err.psa_message or err.message or str(err)
+    logger.warning("outbox %s: %s rejected by the PSA: %s", entry.pk, entry.action, err)
+    OutboxEntry.objects.filter(pk=entry.pk).update(state=State.FAILED, error=str(err)[:2000],
+                                                   done_at=timezone.now())
+    _drop_placeholders(entry)
+    try:  # put the card back to what the PSA holds
+        refresh.record_refresh(connection_id=entry.connection_id, kind=entry.target, psa_id=entry.target_psa_id)
+    except PSAError as refresh_err:
+        logger.warning("outbox %s: could not re-read %s %s: %s", entry.pk, entry.target,
+                       entry.target_psa_id, refresh_err)
+    label = Action(entry.action).label
+    _target_model(entry).objects.filter(connection_id=entry.connection_id, psa_id=entry.target_psa_id)\
+        .update(writeback_error=f"{label} was rejected by the PSA: {message}"[:2000])
+    _after_commit(entry)
+
+
+def _after_commit(entry: OutboxEntry) -> None:
+    """Announce the change and start the next waiting edit of the same card."""
+    refresh._announce(entry.connection_id)
+    following = (OutboxEntry.objects.filter(connection_id=entry.connection_id, target=entry.target,
+                                            target_psa_id=entry.target_psa_id, state=State.PENDING,
+                                            id__gt=entry.pk).order_by("id").values_list("pk", flat=True).first())
+    if following:
+        transaction.on_commit(lambda: _enqueue_safely(following))
+
+
+def _target_model(entry: OutboxEntry):
+    return apps.get_model("boards", "Opportunity" if entry.target == OutboxEntry.Target.OPPORTUNITY else "Ticket")
+
+
+# --- sweeper --------------------------------------------------------------------------------------
+
+def outbox_sweep(*, enqueue: Callable[[int], None] | None = None) -> int:
+    """Re-send entries stuck in pending (lost enqueue) or sending (dead worker). Returns how many.
+
+    With `enqueue=None` the entries are pushed right here (broker-less callers, tests)."""
+    now = timezone.now()
+    # A dead worker's claim: back to pending; the create lookup keeps a re-send from duplicating.
+    OutboxEntry.objects.filter(state=State.SENDING, claimed_at__lt=now - SENDING_LEASE)\
+        .update(state=State.PENDING, updated_at=now)
+    stuck = list(OutboxEntry.objects.filter(state=State.PENDING, updated_at__lt=now - STUCK_AFTER)
+                 .order_by("id").values_list("pk", flat=True)[:500])
+    for entry_id in stuck:
+        # Touch first so the next sweep does not send it again while this one is queued.
+        OutboxEntry.objects.filter(pk=entry_id, state=State.PENDING).update(updated_at=timezone.now())
+        if enqueue is None:
+            outbox_push(entry_id=entry_id)
+        else:
+            enqueue(entry_id)
+    if stuck:
+        logger.info("outbox sweeper re-sent %d stuck entries", len(stuck))
+    return len(stuck)
+
+
+# --- one pusher per action ------------------------------------------------------------------------
+
+def _ticket_path(entry: OutboxEntry) -> str:
+    # Reference: endpoints.tsv PATCH /service/tickets/{id}, PATCH /project/tickets/{id}
+    base = "project/tickets" if entry.payload.get("ticket_kind") == "project" else "service/tickets"
+    return f"{base}/{int(entry.target_psa_id)}"
+
+
+def _ticket_entity(entry: OutboxEntry) -> str:
+    return "project_tickets" if entry.payload.get("ticket_kind") == "project" else "service_tickets"
+
+
+def _apply_record(entry: OutboxEntry, entity: str, record: dict, *, parent_id: int | None = None,
+                  placeholder_model: str | None = None) -> None:
+    """Store the PSA's answer in the mirror (replacing the placeholder row, if any)."""
+    connection = Connection.objects.get(pk=entry.connection_id)
+    with transaction.atomic():
+        if placeholder_model:
+            apps.get_model("boards", placeholder_model).objects.filter(
+                connection_id=entry.connection_id, psa_id=entry.placeholder_psa_id).delete()
+        if isinstance(record, dict) and record.get("id"):
+            refresh._engine_upsert(connection=connection, entity=entity, records=[record], parent_id=parent_id)
+            if placeholder_model:
+                entry.result_psa_id = int(record["id"])
+
+
+def _patch_ticket(client: ConnectWiseClient, entry: OutboxEntry, changes: dict) -> None:
+    record = client.patch(_ticket_path(entry), replace_ops(changes))
+    _apply_record(entry, _ticket_entity(entry), record)
+    _remember_echo(entry, record)
+
+
+def _patch_opportunity(client: ConnectWiseClient, entry: OutboxEntry, changes: dict) -> None:
+    # Reference: endpoints.tsv PATCH /sales/opportunities/{id}
+    record = client.patch(f"sales/opportunities/{int(entry.target_psa_id)}", replace_ops(changes))
+    _apply_record(entry, "opportunities", record)
+    _remember_echo(entry, record)
+
+
+def _remember_echo(entry: OutboxEntry, record: dict) -> None:
+    from sync.webhooks import echo_remember
+
+    echo_remember(connection_id=entry.connection_id, kind=entry.target, psa_id=entry.target_psa_id, record=record)
+
+
+def _assignment_conditions(entry: OutboxEntry) -> str:
+    return all_of(cond("type/identifier", "=", "S"), cond("objectId", "=", int(entry.target_psa_id)),
+                  cond("member/id", "=", int(entry.payload["member_id"])), cond("doneFlag", "=", False))
+
+
+def _push_add_resource(client: ConnectWiseClient, entry: OutboxEntry) -> None:
+    existing = []
+    if entry.attempts > 1:  # an earlier POST may have landed: look before creating again
+        # Reference: endpoints.tsv GET /schedule/entries
+        existing = client.list_all("schedule/entries", conditions=_assignment_conditions(entry))
+    # Reference: endpoints.tsv POST /schedule/entries (ScheduleEntry: objectId, member, type)
+    record = existing[0] if existing else client.post("schedule/entries", {
+        "objectId": int(entry.target_psa_id), "member": {"id": int(entry.payload["member_id"])},
+        "type": {"identifier": "S"},
+    })
+    _apply_record(entry, "ticket_assignments", record, placeholder_model="TicketAssignment")
+
+
+def _push_remove_resource(client: ConnectWiseClient, entry: OutboxEntry) -> None:
+    ids = [int(i) for i in entry.payload.get("schedule_entry_ids") or []]
+    if not ids:  # the mirror never knew the entry's id (e.g. added moments ago): ask the PSA
+        ids = [int(r["id"]) for r in client.list_all("schedule/entries", conditions=_assignment_conditions(entry))]
+    for schedule_id in ids:
+        try:
+            # Reference: endpoints.tsv DELETE /schedule/entries/{id}
+            client.delete(f"schedule/entries/{schedule_id}")
+        except NotFound:
+            pass  # already gone: the goal is reached
+
+
+def _push_time_entry(client: ConnectWiseClient, entry: OutboxEntry) -> None:
+    p = entry.payload
+    charge_type = "ProjectTicket" if p.get("ticket_kind") == "project" else "ServiceTicket"
+    existing = []
+    if entry.attempts > 1:
+        # Reference: endpoints.tsv GET /time/entries — same ticket, member and start: ours.
+        existing = client.list_all("time/entries", conditions=all_of(
+            cond("chargeToId", "=", int(entry.target_psa_id)), cond("member/id", "=", int(p["member_id"])),
+            cond("timeStart", "=", _parse(p["time_start"]))))
+    # Reference: endpoints.tsv POST /time/entries (TimeEntry: chargeToId, chargeToType, member, timeStart, ...)
+    record = existing[0] if existing else client.post("time/entries", {
+        "chargeToId": int(entry.target_psa_id), "chargeToType": charge_type,
+        "member": {"id": int(p["member_id"])}, "timeStart": p["time_start"], "timeEnd": p["time_end"],
+        "notes": p.get("notes") or "",
+    })
+    _apply_record(entry, "time_entries", record, placeholder_model="TimeEntry")
+
+
+def _push_note(client: ConnectWiseClient, entry: OutboxEntry) -> None:
+    project = entry.payload.get("ticket_kind") == "project"
+    # Reference: endpoints.tsv POST/GET /service/tickets/{parentId}/notes, /project/tickets/{parentId}/notes
+    path = f"{'project' if project else 'service'}/tickets/{int(entry.target_psa_id)}/notes"
+    text, internal = entry.payload["text"], bool(entry.payload.get("internal"))
+    record = _find_note(client, entry, path, text) if entry.attempts > 1 else None
+    if record is None:
+        record = client.post(path, {"text": text, "detailDescriptionFlag": not internal,
+                                    "internalAnalysisFlag": internal})
+    _apply_record(entry, "project_ticket_notes" if project else "service_notes", record,
+                  parent_id=int(entry.target_psa_id), placeholder_model="ServiceNote")
+
+
+def _find_note(client: ConnectWiseClient, entry: OutboxEntry, path: str, text: str) -> dict | None:
+    """A note with our text that no other outbox entry created: an earlier attempt of ours."""
+    claimed = set(OutboxEntry.objects.filter(connection_id=entry.connection_id, action=Action.TICKET_NOTE_ADD,
+                                             target_psa_id=entry.target_psa_id, result_psa_id__isnull=False)
+                  .exclude(pk=entry.pk).values_list("result_psa_id", flat=True))
+    for note in client.list_all(path, forward_only=False):
+        if (note.get("text") or "").strip() == text.strip() and note.get("id") not in claimed:
+            return note
+    return None
+
+
+def _parse(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+PUSHERS: dict[str, Callable[[ConnectWiseClient, OutboxEntry], None]] = {
+    Action.TICKET_STATUS: lambda c, e: _patch_ticket(c, e, {"status/id": int(e.payload["status_id"])}),
+    Action.TICKET_PRIORITY: lambda c, e: _patch_ticket(c, e, {"priority/id": int(e.payload["priority_id"])}),
+    Action.TICKET_ADD_RESOURCE: _push_add_resource,
+    Action.TICKET_REMOVE_RESOURCE: _push_remove_resource,
+    Action.OPPORTUNITY_STAGE: lambda c, e: _patch_opportunity(c, e, {"stage/id": int(e.payload["stage_id"])}),
+    Action.OPPORTUNITY_STATUS: lambda c, e: _patch_opportunity(c, e, {"status/id": int(e.payload["status_id"])}),
+    Action.TIME_ENTRY_CREATE: _push_time_entry,
+    Action.TICKET_NOTE_ADD: _push_note,
+}
+
+
+def _placeholder_models(entry: OutboxEntry) -> list[str]:
+    return {Action.TICKET_ADD_RESOURCE: ["TicketAssignment"], Action.TIME_ENTRY_CREATE: ["TimeEntry"],
+            Action.TICKET_NOTE_ADD: ["ServiceNote"]}.get(entry.action, [])
+
+
+def _drop_placeholders(entry: OutboxEntry) -> None:
+    for name in _placeholder_models(entry):
+        apps.get_model("boards", name).objects.filter(connection_id=entry.connection_id,
+                                                      psa_id=entry.placeholder_psa_id).delete()
