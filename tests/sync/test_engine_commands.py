@@ -1,0 +1,56 @@
+"""`manage.py sync` and `manage.py sync_status`."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from boards.models import Ticket
+from sync.engine import clients
+from tests.sync.conftest import FakePSA, ticket
+
+
+@pytest.fixture
+def psa(monkeypatch) -> FakePSA:
+    fake = FakePSA({"service/tickets": [ticket(i) for i in range(1, 31)]})
+    monkeypatch.setattr(clients, "client_for", lambda connection: fake)
+    return fake
+
+
+def test_it_runs_one_entity_of_a_tier_and_prints_a_summary(connection, psa):
+    out, err = StringIO(), StringIO()
+    call_command("sync", "--connection", "acme", "--tier", "core", "--entity", "service_tickets",
+                 stdout=out, stderr=err)
+    assert Ticket.objects.count() == 30
+    assert "service_tickets" in out.getvalue() and "succeeded" in out.getvalue()
+    assert "30" in err.getvalue()  # the progress bar counted the records
+
+
+def test_it_exits_non_zero_when_an_entity_fails(connection, psa):
+    psa.fail_after_pages = 0
+    with pytest.raises(CommandError, match="did not succeed"):
+        call_command("sync", "--connection", "acme", "--tier", "core", "--entity", "service_tickets",
+                     stdout=StringIO(), stderr=StringIO())
+
+
+def test_it_rejects_unknown_connections_and_entities(connection, psa):
+    with pytest.raises(CommandError, match="no connection"):
+        call_command("sync", "--connection", "nope", "--tier", "core")
+    with pytest.raises(CommandError, match="not in the core tier"):
+        call_command("sync", "--connection", "acme", "--tier", "core", "--entity", "boards")
+
+
+def test_it_reports_counts_and_last_runs(connection, psa):
+    call_command("sync", "--connection", "acme", "--tier", "core", "--entity", "service_tickets",
+                 stdout=StringIO(), stderr=StringIO())
+    out = StringIO()
+    call_command("sync_status", "--connection", "acme", "--json", stdout=out)
+    status = json.loads(out.getvalue())
+    assert status["counts"]["service_tickets"] == 30 and status["counts"]["members"] == 0
+    assert status["last_runs"]["core"]["fetched"] == 30 and status["last_runs"]["notes"] is None
+    text = StringIO()
+    call_command("sync_status", "--connection", "acme", stdout=text)
+    assert "service_tickets" in text.getvalue() and "never" in text.getvalue()
