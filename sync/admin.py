@@ -34,7 +34,7 @@ class ConnectionAdmin(admin.ModelAdmin):
     list_display = ["name", "provider", "site_url", "company_id", "api_version", "enabled"]
     list_filter = ["provider", "enabled"]
     search_fields = ["name", "company_id", "site_url"]
-    actions = ["test_connection"]
+    actions = ["test_connection", "ensure_callbacks"]
 
     @admin.action(description="Test connection (companyinfo + system/info)")
     def test_connection(self, request, queryset):
@@ -49,6 +49,22 @@ class ConnectionAdmin(admin.ModelAdmin):
                 )
             else:
                 self.message_user(request, f"{connection.name}: FAILED — {result['error']}", messages.ERROR)
+
+    @admin.action(description="Register ConnectWise callbacks (add missing, remove stale)")
+    def ensure_callbacks(self, request, queryset):
+        from django.conf import settings
+
+        from psa.connectwise.callbacks import connection_callbacks_ensure
+        from psa.errors import PSAError
+
+        for connection in queryset.filter(provider=Connection.Provider.CONNECTWISE):
+            try:
+                changes = connection_callbacks_ensure(connection=connection, public_url=settings.PUBLIC_URL)
+            except PSAError as err:
+                self.message_user(request, f"{connection.name}: callbacks FAILED — {err}", messages.ERROR)
+                continue
+            self.message_user(request, f"{connection.name}: callbacks added {len(changes.added)}, removed "
+                              f"{len(changes.removed)}, kept {len(changes.kept)}", messages.SUCCESS)
 
 
 @admin.register(SyncRun)

@@ -304,3 +304,24 @@ def _delete_registration(client: Any, entry: dict) -> None:
         client.delete(f"system/callbacks/{int(entry['id'])}")
     except NotFound:
         logger.info("callback registration %s was already gone", entry.get("id"))
+
+
+# --- per connection (management command, admin action) ----------------------------------------
+
+def _client_for(connection: Any) -> Any:
+    from psa.connectwise.client import ConnectWiseClient
+
+    return ConnectWiseClient.from_connection(connection, interactive=True)
+
+
+def connection_callbacks_ensure(*, connection: Any, public_url: str) -> RegistrationChanges:
+    url = callback_url(public_url=public_url, webhook_token=connection.webhook_token)
+    return callbacks_ensure(client=_client_for(connection), url=url, webhook_token=connection.webhook_token)
+
+
+def connection_callbacks_list(*, connection: Any) -> list[dict]:
+    return callbacks_list(_client_for(connection), webhook_token=connection.webhook_token)
+
+
+def connection_callbacks_remove(*, connection: Any) -> list[dict]:
+    return callbacks_remove(client=_client_for(connection), webhook_token=connection.webhook_token)
