@@ -87,7 +87,10 @@ def sync_entity(*, connection: Connection, entity: str, tier: str, client: Conne
             # Documented choice: the `changes` tier never does a full fetch; the full tier seeds it.
             return _finish(run, SyncRun.Status.SUCCEEDED, "no watermark yet: waiting for the full tier")
         conditions = all_of(conditions, cond("lastUpdated", ">", watermark))
-    client = client or clients.client_for(connection)
+    try:
+        client = client or clients.client_for(connection)
+    except PSAError as err:  # e.g. a connection without keys: nothing to list with
+        return _finish(run, SyncRun.Status.FAILED, str(err))
     requests_before = client.requests_made
     ingest = PageIngest(run=run, mapping=mapping, connection_id=connection.pk)
     try:
