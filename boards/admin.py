@@ -50,3 +50,6 @@ def mirror_admin_for(model) -> type[admin.ModelAdmin]:
 
 for _model in MIRROR_MODELS:
     admin.site.register(_model, mirror_admin_for(_model))
+
+
+from boards import admin_boards  # noqa: E402,F401  (boards, memberships, ranks)

@@ -1,8 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("sync.urls")),
+    path("boards/", include("boards.urls")),
+    path("api/", include("boards.api.urls")),
+    path("", RedirectView.as_view(url="/boards/", permanent=False)),
 ]

@@ -1,0 +1,23 @@
+"""Set up the demo against a PSA sandbox: connection, first sync, boards, user (idempotent)."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from boards.services.demo import DEMO_PASSWORD, demo_setup
+
+
+class Command(BaseCommand):
+    help = "Connect to the PSA sandbox, sync reference and core data, create demo boards and a demo user."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--sandbox-url", required=True, help="e.g. http://127.0.0.1:8765")
+        parser.add_argument("--password", default=DEMO_PASSWORD, help="demo user's password")
+        parser.add_argument("--no-sync", action="store_true", help="skip the first sync")
+
+    def handle(self, *args, **opts):
+        result = demo_setup(sandbox_url=opts["sandbox_url"], sync=not opts["no_sync"], password=opts["password"])
+        self.stdout.write(self.style.SUCCESS("Demo ready."))
+        self.stdout.write(f"  boards:   {', '.join(f'/boards/{i}/' for i in result.board_ids)}")
+        self.stdout.write(f"  username: {result.username}")
+        self.stdout.write(f"  password: {result.password}")

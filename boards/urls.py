@@ -1,0 +1,17 @@
+"""/boards/: the kanban pages (the API lives under /api/, see boards/api/urls.py)."""
+
+from django.urls import path
+
+from boards.views import boards, cards
+
+app_name = "boards"
+
+urlpatterns = [
+    path("", boards.board_list, name="list"),
+    path("new/", boards.board_new, name="new"),
+    path("<int:board_id>/", boards.board_page, name="board"),
+    path("<int:board_id>/edit/", boards.board_edit, name="edit"),
+    path("<int:board_id>/columns/", boards.board_columns, name="columns"),
+    path("<int:board_id>/cards/<int:psa_id>/", cards.card_dialog, name="card"),
+    path("<int:board_id>/cards/<int:psa_id>/<slug:action>/", cards.card_action, name="card-action"),
+]

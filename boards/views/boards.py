@@ -1,0 +1,98 @@
+"""Board pages: list, create, configure, the board itself and its live-polled columns."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from boards.live import mirror_version
+from boards.models import Board, Company, Member, Priority
+from boards.services.access import board_get_for_user, boards_for_user, user_connection_ids
+from boards.services.cards import UserFilters, board_layout
+from boards.services.config import board_columns_set, board_create
+from boards.views.forms import BoardCreateForm, BoardSettingsForm, ColumnFormSet, column_status_choices
+
+POLL_INTERVAL_MS = 1000  # well inside the 2 s budget; a 304 costs one cache read
+
+
+@login_required
+def board_list(request: HttpRequest) -> HttpResponse:
+    boards = boards_for_user(request.user).order_by("connection__name", "name")
+    return render(request, "boards/board_list.html", {"boards": boards,
+                                                      "has_connections": bool(user_connection_ids(request.user))})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def board_new(request: HttpRequest) -> HttpResponse:
+    form = BoardCreateForm(request.POST or None, connection_ids=user_connection_ids(request.user))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        board = board_create(connection_id=data["connection"].id, name=data["name"], user=request.user,
+                             record_kind=data["record_kind"], column_source=data["column_source"])
+        messages.success(request, "Board created with one column per PSA status; adjust it below.")
+        return redirect("boards:edit", board_id=board.id)
+    return render(request, "boards/board_new.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def board_edit(request: HttpRequest, board_id: int) -> HttpResponse:
+    board = board_get_for_user(user=request.user, board_id=board_id)
+    status_choices = column_status_choices(board)
+    initial = [{"name": c.name, "psa_ids": c.psa_ids, "ORDER": c.position + 1} for c in board.columns.all()]
+    settings_form = BoardSettingsForm(request.POST or None, instance=board)
+    columns = ColumnFormSet(request.POST or None, initial=initial, prefix="col",
+                            form_kwargs={"status_choices": status_choices})
+    if request.method == "POST" and settings_form.is_valid() and columns.is_valid():
+        with transaction.atomic():
+            settings_form.save()
+            kept = [f for f in columns.ordered_forms if f.cleaned_data.get("name")]
+            board_columns_set(board=board, columns=[(f.cleaned_data["name"], f.cleaned_data["psa_ids"]) for f in kept])
+        messages.success(request, "Board saved.")
+        return redirect("boards:board", board_id=board.id)
+    return render(request, "boards/board_edit.html", {"board": board, "form": settings_form, "columns": columns})
+
+
+@login_required
+def board_page(request: HttpRequest, board_id: int) -> HttpResponse:
+    board = board_get_for_user(user=request.user, board_id=board_id)
+    filters = UserFilters.from_query(request.GET)
+    etag = board_etag(request, board)  # read before the layout: a change during rendering re-polls
+    context = {
+        "board": board, "filters": filters, "etag": etag, "poll_ms": POLL_INTERVAL_MS,
+        "layout": board_layout(board=board, filters=filters),
+        "members": Member.objects.filter(connection_id=board.connection_id, inactive=False).only(
+            "identifier", "first_name", "last_name"),
+        "priorities": Priority.objects.filter(connection_id=board.connection_id).only("psa_id", "name"),
+        "companies": Company.objects.filter(connection_id=board.connection_id).only("psa_id", "name")[:500],
+    }
+    return render(request, "boards/board.html", context)
+
+
+def board_etag(request: HttpRequest, board: Board) -> str:
+    """Changes when the mirror of the board's connection, the board, or the user's filters change."""
+    version = mirror_version(connection_id=board.connection_id)
+    filters = hashlib.sha1(request.GET.urlencode().encode()).hexdigest()[:10]
+    return f'"{version}-{int(board.updated_at.timestamp() * 1000)}-{filters}"'
+
+
+@login_required
+def board_columns(request: HttpRequest, board_id: int) -> HttpResponse:
+    """The columns fragment, polled with If-None-Match: 304 from the cache counter alone."""
+    board = board_get_for_user(user=request.user, board_id=board_id)
+    etag = board_etag(request, board)
+    if request.headers.get("If-None-Match") == etag:
+        response = HttpResponseNotModified()
+    else:
+        layout = board_layout(board=board, filters=UserFilters.from_query(request.GET))
+        response = render(request, "boards/_columns.html", {"board": board, "layout": layout})
+    response["ETag"] = etag
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,98 @@
+"""The card dialog (htmx fragment) and its actions: notes, time, resources, priority, close."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_POST
+
+from boards.models import BoardStatus, Member, Priority, Ticket
+from boards.services import actions
+from boards.services.access import board_get_for_user
+from boards.services.moves import board_card_get
+
+
+@login_required
+def card_dialog(request: HttpRequest, board_id: int, psa_id: int) -> HttpResponse:
+    board = board_get_for_user(user=request.user, board_id=board_id)
+    return _render_dialog(request, board, psa_id)
+
+
+def _render_dialog(request, board, psa_id: int, *, message: str = "", error: str = "") -> HttpResponse:
+    card = board_card_get(board=board, psa_id=psa_id)
+    is_ticket = isinstance(card, Ticket)
+    members = Member.objects.filter(connection_id=board.connection_id, inactive=False)
+    context = {
+        "board": board, "card": card, "is_ticket": is_ticket, "message": message, "error": error,
+        "notes": actions.card_notes(board=board, psa_id=psa_id),
+        "members": members, "me": members.filter(identifier__iexact=request.user.username).first(),
+        "priorities": Priority.objects.filter(connection_id=board.connection_id),
+        "columns": board.columns.all(),
+        "closing": actions.closing_statuses(board=board, psa_id=psa_id),
+        "statuses": BoardStatus.objects.filter(connection_id=board.connection_id, board_psa_id=card.board_psa_id,
+                                               inactive=False) if is_ticket else [],
+        "now": timezone.localtime().replace(second=0, microsecond=0),
+    }
+    return render(request, "boards/_card_dialog.html", context)
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _when(value: str | None) -> datetime | None:
+    parsed = parse_datetime(value or "")
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    return parsed
+
+
+def _do_time(board, psa_id, post, user) -> str:
+    start = _when(post.get("start")) or timezone.now()
+    minutes = _int(post.get("minutes")) or 0
+    if minutes <= 0:
+        raise actions.CardActionError("Enter the minutes worked.")
+    actions.card_time_add(board=board, psa_id=psa_id, member_psa_id=_int(post.get("member")) or 0,
+                          time_start=start, time_end=start + timedelta(minutes=minutes),
+                          notes=post.get("notes", ""), status_psa_id=_int(post.get("status")), user=user)
+    return "Time entry queued for the PSA."
+
+
+ACTIONS = {
+    "note": lambda board, psa_id, post, user: actions.card_note_add(
+        board=board, psa_id=psa_id, text=post.get("text", ""), internal=bool(post.get("internal")), user=user
+    ) and "Note queued for the PSA.",
+    "time": _do_time,
+    "resource": lambda board, psa_id, post, user: actions.card_resource_change(
+        board=board, psa_id=psa_id, member_psa_id=_int(post.get("member")) or 0,
+        add=post.get("op") != "remove", user=user,
+    ) and "Resources updated.",
+    "priority": lambda board, psa_id, post, user: actions.card_priority_change(
+        board=board, psa_id=psa_id, priority_psa_id=_int(post.get("priority")) or 0, user=user
+    ) and "Priority changed.",
+    "close": lambda board, psa_id, post, user: actions.card_close(
+        board=board, psa_id=psa_id, status_psa_id=_int(post.get("status")), user=user
+    ) and "Card closed.",
+}
+
+
+@login_required
+@require_POST
+def card_action(request: HttpRequest, board_id: int, psa_id: int, action: str) -> HttpResponse:
+    board = board_get_for_user(user=request.user, board_id=board_id)
+    handler = ACTIONS.get(action)
+    if handler is None:
+        raise Http404("No such action")
+    try:
+        message = handler(board, psa_id, request.POST, request.user)
+    except actions.CardActionError as exc:
+        return _render_dialog(request, board, psa_id, error=str(exc))
+    return _render_dialog(request, board, psa_id, message=message or "Done.")
