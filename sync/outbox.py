@@ -145,8 +145,9 @@ def outbox_sweep(*, enqueue: Callable[[int], None] | None = None) -> int:
     With `enqueue=None` the entries are pushed right here (broker-less callers, tests)."""
     now = timezone.now()
     # A dead worker's claim: back to pending; the create lookup keeps a re-send from duplicating.
+    # (updated_at is left old, so the entry counts as stuck right away.)
     OutboxEntry.objects.filter(state=State.SENDING, claimed_at__lt=now - SENDING_LEASE)\
-        .update(state=State.PENDING, updated_at=now)
+        .update(state=State.PENDING)
     stuck = list(OutboxEntry.objects.filter(state=State.PENDING, updated_at__lt=now - STUCK_AFTER)
                  .order_by("id").values_list("pk", flat=True)[:500])
     for entry_id in stuck:
