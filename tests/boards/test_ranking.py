@@ -6,7 +6,8 @@ import random
 import threading
 
 import pytest
-from django.db import connection as db, connections
+from django.db import connection as db
+from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
 from boards import ranking
