@@ -73,17 +73,17 @@ def outbox_push(*, entry_id: int, client: ConnectWiseClient | None = None) -> st
     entry = outbox_claim(entry_id=entry_id)
     if entry is None:
         return "skipped"
-    client = client or ConnectWiseClient.from_connection(entry.connection, interactive=True)
     try:
+        client = client or ConnectWiseClient.from_connection(entry.connection, interactive=True)
         PUSHERS[entry.action](client, entry)
     except RetryableError as err:
         if entry.attempts >= MAX_ATTEMPTS:
-            _reject(entry, err)
+            _reject(entry, err, client)
             return "failed"
         _release(entry, err)
         return "retry"
     except PermanentError as err:
-        _reject(entry, err)
+        _reject(entry, err, client)
         return "failed"
     except PSAError as err:  # an answer we could not use: treat like a transient failure
         _release(entry, err)
@@ -106,14 +106,16 @@ def _finish(entry: OutboxEntry) -> None:
     _after_commit(entry)
 
 
-def _reject(entry: OutboxEntry, err: PSAError) -> None:
+def _reject(entry: OutboxEntry, err: PSAError, client: ConnectWiseClient | None) -> None:
     message = err.psa_message or err.message or str(err)
     logger.warning("outbox %s: %s rejected by the PSA: %s", entry.pk, entry.action, err)
     OutboxEntry.objects.filter(pk=entry.pk).update(state=State.FAILED, error=str(err)[:2000],
                                                    done_at=timezone.now())
     _drop_placeholders(entry)
-    try:  # put the card back to what the PSA holds
-        refresh.record_refresh(connection_id=entry.connection_id, kind=entry.target, psa_id=entry.target_psa_id)
+    try:  # put the card back to what the PSA holds (short retries: a task is waiting)
+        if client is not None:
+            refresh.record_refresh(connection_id=entry.connection_id, kind=entry.target,
+                                   psa_id=entry.target_psa_id, client=client)
     except PSAError as refresh_err:
         logger.warning("outbox %s: could not re-read %s %s: %s", entry.pk, entry.target,
                        entry.target_psa_id, refresh_err)
