@@ -5,11 +5,14 @@ the mirror after a rejection). A 404 is the only proof of a delete: a callback s
 `Action: deleted` is never trusted on its own.
 
 Coalescing (per connection + kind + record id, in the Django cache = Redis in production):
-- a callback sets `dirty` and enqueues a refresh only if it wins `cache.add(pending)`;
+- a callback stamps `dirty` with its arrival time and enqueues a refresh only if it wins
+  `cache.add(pending)`;
 - the task clears `dirty` before it fetches, so anything arriving during the fetch re-marks it;
 - when it finishes it releases `pending` and, if `dirty` was set again, enqueues ONE trailing
-  refresh, no earlier than COALESCE_SECONDS after its own start. A burst of any size therefore
-  costs at most one refresh in flight plus one trailing refresh per window.
+  refresh, no earlier than COALESCE_SECONDS after its own start;
+- the trailing refresh waits (without fetching) while callbacks are still arriving, i.e. until
+  the last one is QUIET_SECONDS old (at most MAX_DEFER_SECONDS after the burst began).
+A burst of any size therefore costs one refresh in flight plus one trailing refresh.
 """
 
 from __future__ import annotations
@@ -34,10 +37,12 @@ from sync.models import Connection
 logger = logging.getLogger("sync.refresh")
 
 PENDING_SECONDS = 120  # a crashed worker's pending flag frees itself (acks_late redelivers anyway)
+QUIET_SECONDS = 0.3
+MAX_DEFER_SECONDS = 10.0
 
 
 def coalesce_seconds() -> float:
-    return float(getattr(settings, "REALTIME_COALESCE_SECONDS", 1.0))
+    return float(getattr(settings, "REALTIME_COALESCE_SECONDS", 0.3))
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,7 @@ def refresh_request(*, connection_id: int, kind: str, psa_id: int, enqueue: Call
                     hint: str = "") -> bool:
     """Mark the record dirty and enqueue a refresh unless one is already pending. True if enqueued."""
     pending, dirty = _keys(connection_id, kind, psa_id)
-    cache.set(dirty, 1, PENDING_SECONDS)
+    cache.set(dirty, time.time(), PENDING_SECONDS)
     if not cache.add(pending, 1, PENDING_SECONDS):
         return False
     enqueue(connection_id=connection_id, kind=kind, psa_id=psa_id, hint=hint, countdown=0)
@@ -104,10 +109,19 @@ def refresh_request(*, connection_id: int, kind: str, psa_id: int, enqueue: Call
 
 
 def refresh_run_coalesced(*, connection_id: int, kind: str, psa_id: int, enqueue: Callable[..., None],
-                          hint: str = "") -> str:
-    """The task body: clear dirty, refresh, then enqueue one trailing refresh if dirty again."""
+                          hint: str = "", burst_started: float | None = None) -> str:
+    """The task body: clear dirty, refresh, then enqueue one trailing refresh if dirty again.
+
+    `burst_started` is set on a trailing refresh: the epoch second the burst's first fetch began."""
     pending, dirty = _keys(connection_id, kind, psa_id)
-    started = time.monotonic()
+    now = time.time()
+    if burst_started is not None:
+        last_callback = cache.get(dirty)
+        if last_callback and now - float(last_callback) < QUIET_SECONDS and now - burst_started < MAX_DEFER_SECONDS:
+            # Still arriving: keep `pending` held and look again shortly, without fetching.
+            enqueue(connection_id=connection_id, kind=kind, psa_id=psa_id, hint=hint, countdown=QUIET_SECONDS,
+                    burst_started=burst_started)
+            return "deferred"
     cache.delete(dirty)
     try:
         return record_refresh(connection_id=connection_id, kind=kind, psa_id=psa_id, hint=hint)
@@ -116,8 +130,9 @@ def refresh_run_coalesced(*, connection_id: int, kind: str, psa_id: int, enqueue
         # (and enqueues itself) or its dirty mark is seen here; `cache.add` lets only one win.
         cache.delete(pending)
         if cache.get(dirty) and cache.add(pending, 1, PENDING_SECONDS):
-            wait = max(0.0, coalesce_seconds() - (time.monotonic() - started))
-            enqueue(connection_id=connection_id, kind=kind, psa_id=psa_id, hint=hint, countdown=wait)
+            wait = max(0.0, coalesce_seconds() - (time.time() - now))
+            enqueue(connection_id=connection_id, kind=kind, psa_id=psa_id, hint=hint, countdown=wait,
+                    burst_started=burst_started or now)
 
 
 # --- the refresh itself -------------------------------------------------------------------------

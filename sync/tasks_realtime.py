@@ -16,8 +16,10 @@ REFRESH_RETRIES = 5
 PUSH_RETRIES = 3
 
 
-def enqueue_refresh(*, connection_id: int, kind: str, psa_id: int, hint: str = "", countdown: float = 0) -> None:
-    refresh_record.apply_async((connection_id, kind, psa_id, hint), queue=QUEUE, countdown=countdown or None)
+def enqueue_refresh(*, connection_id: int, kind: str, psa_id: int, hint: str = "", countdown: float = 0,
+                    burst_started: float | None = None) -> None:
+    refresh_record.apply_async((connection_id, kind, psa_id, hint, burst_started), queue=QUEUE,
+                               countdown=countdown or None)
 
 
 def enqueue_push(entry_id: int) -> None:
@@ -26,12 +28,13 @@ def enqueue_push(entry_id: int) -> None:
 
 @shared_task(name="sync.realtime.refresh_record", bind=True, ignore_result=True,
              max_retries=REFRESH_RETRIES, time_limit=300, soft_time_limit=240)
-def refresh_record(self, connection_id: int, kind: str, psa_id: int, hint: str = "") -> str:
+def refresh_record(self, connection_id: int, kind: str, psa_id: int, hint: str = "",
+                   burst_started: float | None = None) -> str:
     from sync.refresh import refresh_run_coalesced
 
     try:
         return refresh_run_coalesced(connection_id=connection_id, kind=kind, psa_id=psa_id, hint=hint,
-                                     enqueue=enqueue_refresh)
+                                     enqueue=enqueue_refresh, burst_started=burst_started)
     except RetryableError as err:
         # The client already retried with backoff; try again later rather than lose the change.
         logger.warning("refresh %s %s of connection %s failed, will retry: %s", kind, psa_id, connection_id, err)

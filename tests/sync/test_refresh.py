@@ -169,3 +169,32 @@ def test_it_releases_the_pending_flag_when_the_refresh_fails(monkeypatch):
     with pytest.raises(RuntimeError):
         refresh.refresh_run_coalesced(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
     assert refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue) is True
+
+
+def test_it_holds_the_trailing_refresh_back_while_callbacks_keep_arriving(monkeypatch):
+    queue = Queue()
+    fetches = []
+
+    def fake_refresh(**kw):
+        fetches.append(kw)
+        refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)  # during the fetch
+        return "updated"
+
+    monkeypatch.setattr(refresh, "record_refresh", fake_refresh)
+    refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
+    refresh.refresh_run_coalesced(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
+    trailing = queue.calls[-1]
+    assert trailing["burst_started"] is not None
+    # the trailing run starts while callbacks are still arriving: it defers without fetching
+    refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
+    outcome = refresh.refresh_run_coalesced(connection_id=1, kind="ticket", psa_id=5, enqueue=queue,
+                                            burst_started=trailing["burst_started"])
+    assert outcome == "deferred" and len(fetches) == 1
+    assert queue.calls[-1]["countdown"] == refresh.QUIET_SECONDS
+    assert len(queue.calls) == 3  # first, trailing, deferred trailing: the extra callback enqueued nothing
+    # once the callbacks stop, it fetches
+    monkeypatch.setattr(refresh, "QUIET_SECONDS", 0.0)
+    monkeypatch.setattr(refresh, "record_refresh", lambda **kw: fetches.append(kw) or "updated")
+    refresh.refresh_run_coalesced(connection_id=1, kind="ticket", psa_id=5, enqueue=queue,
+                                  burst_started=trailing["burst_started"])
+    assert len(fetches) == 2
