@@ -124,7 +124,10 @@ def refresh_run_coalesced(*, connection_id: int, kind: str, psa_id: int, enqueue
             return "deferred"
     cache.delete(dirty)
     try:
-        return record_refresh(connection_id=connection_id, kind=kind, psa_id=psa_id, hint=hint)
+        outcome = record_refresh(connection_id=connection_id, kind=kind, psa_id=psa_id, hint=hint)
+        logger.info("refreshed connection=%s kind=%s id=%s outcome=%s started_at=%.3f took_ms=%.0f",
+                    connection_id, kind, psa_id, outcome, now, (time.time() - now) * 1000)
+        return outcome
     finally:
         # Release first, then look: a callback landing in between either sees no pending flag
         # (and enqueues itself) or its dirty mark is seen here; `cache.add` lets only one win.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 from django.apps import apps
 from django.core.cache import cache
@@ -50,6 +51,7 @@ def _read_body(request: HttpRequest) -> bytes | None:
 @csrf_exempt
 @require_POST
 def connectwise_callback(request: HttpRequest, token: str) -> JsonResponse:
+    received_at = time.time()
     connection = Connection.objects.filter(webhook_token=token, provider=Connection.Provider.CONNECTWISE,
                                            enabled=True).first()
     if connection is None:
@@ -64,7 +66,7 @@ def connectwise_callback(request: HttpRequest, token: str) -> JsonResponse:
     except callbacks.CallbackError as err:
         logger.warning("callback for connection %s rejected (%s): %s", connection.pk, err.status, err)
         return _answer(err.status, str(err))
-    return _dispatch(connection, payload)
+    return _dispatch(connection, payload, received_at)
 
 
 def _authenticate(connection: Connection, payload: callbacks.CallbackPayload, body: bytes,
@@ -93,7 +95,7 @@ def _check_record_id(request: HttpRequest, payload: callbacks.CallbackPayload) -
         raise callbacks.InvalidCallback("recordId in the URL does not match ID in the body")
 
 
-def _dispatch(connection: Connection, payload: callbacks.CallbackPayload) -> JsonResponse:
+def _dispatch(connection: Connection, payload: callbacks.CallbackPayload, received_at: float) -> JsonResponse:
     if payload.type == "schedule":
         ticket_id = _ticket_of_schedule_entry(connection, payload)
         if ticket_id is None:
@@ -107,6 +109,8 @@ def _dispatch(connection: Connection, payload: callbacks.CallbackPayload) -> Jso
     if is_echo(connection_id=connection.pk, kind=kind, psa_id=psa_id, entity=payload.entity):
         return _answer(202, "ignored: echo of our own write-back", queued=False)
     transaction.on_commit(lambda: _request_refresh(connection.pk, kind, psa_id, hint))
+    logger.info("callback accepted connection=%s type=%s id=%s action=%s kind=%s refresh_id=%s received_at=%.3f",
+                connection.pk, payload.type, payload.record_id, payload.action, kind, psa_id, received_at)
     return _answer(202, "queued", queued=True)
 
 
