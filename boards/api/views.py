@@ -20,6 +20,7 @@ from boards.services.access import boards_for_user, user_is_admin
 from boards.services.cards import UserFilters, board_layout
 from boards.services.config import board_columns_set, board_create
 from boards.services.moves import MoveOutcome, card_move, card_send_to
+from boards.views.rendering import cycle_collector_paused
 
 
 def _column_pairs(columns: list[dict]) -> list[tuple[str, list[int]]]:
@@ -57,8 +58,10 @@ class BoardViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["get"])
     def cards(self, request, pk=None):
         """The board's columns with their cards in rank order (query: member, company, priority, q)."""
-        layout = board_layout(board=self.get_object(), filters=UserFilters.from_query(request.query_params))
-        return Response(s.LayoutColumnSerializer(layout, many=True).data)
+        board = self.get_object()
+        with cycle_collector_paused():  # see boards/views/rendering.py
+            layout = board_layout(board=board, filters=UserFilters.from_query(request.query_params))
+            return Response(s.LayoutColumnSerializer(layout, many=True).data)
 
     @extend_schema(request=s.MoveSerializer, responses={200: s.MoveResultSerializer, 409: s.MoveResultSerializer})
     @action(detail=True, methods=["post"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from django.db.models import Q
 from django.utils import timezone
@@ -48,19 +49,21 @@ class UserFilters:
         return bool(self.member or self.company or self.priority or self.text)
 
 
-@dataclass
-class Card:
+class Card(NamedTuple):
+    """One card. A tuple of plain values on purpose: the garbage collector stops tracking
+    such tuples, so a 1,000-card board does not feed full collections (p95 latency)."""
+
     psa_id: int
     summary: str
     company: str
     priority: str
-    people: list[str]
+    people: tuple[str, ...]
     column_psa_id: int | None
     status_name: str
     psa_board_name: str = ""
     customer_updated: bool = False
     writeback_error: str = ""
-    indicators: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, text, css class)
+    indicators: tuple[tuple[str, str, str], ...] = ()  # (kind, text, css class)
 
 
 @dataclass
@@ -69,6 +72,7 @@ class Column:
     name: str
     psa_ids: list[int]
     cards: list[Card] = field(default_factory=list)
+    cards_html: str = ""  # filled by the view layer
 
 
 def _int_or_none(value) -> int | None:
@@ -107,7 +111,7 @@ def _ticket_queryset(board: Board, status_ids: set[int], filters: UserFilters):
         qs = qs.filter(member_q("resources", [filters.member]))
     if filters.priority:
         qs = qs.filter(priority_psa_id=filters.priority)
-    return qs.values(*TICKET_FIELDS)
+    return qs.values_list(*TICKET_FIELDS, named=True)
 
 
 def _opportunity_queryset(board: Board, column_ids: set[int], filters: UserFilters):
@@ -121,7 +125,7 @@ def _opportunity_queryset(board: Board, column_ids: set[int], filters: UserFilte
         qs = qs.exclude(sales_rep_identifier="")
     if filters.member:
         qs = qs.filter(sales_rep_identifier__iexact=filters.member)
-    return qs.values(*OPPORTUNITY_FIELDS)
+    return qs.values_list(*OPPORTUNITY_FIELDS, named=True)
 
 
 def _apply_common_filters(qs, filters: UserFilters):
@@ -136,7 +140,7 @@ def _apply_common_filters(qs, filters: UserFilters):
     return qs
 
 
-def board_card_rows(*, board: Board, columns: list[BoardColumn], filters: UserFilters) -> list[dict]:
+def board_card_rows(*, board: Board, columns: list[BoardColumn], filters: UserFilters) -> list[tuple]:
     ids = {int(i) for col in columns for i in col.psa_ids}
     if not ids:
         return []
@@ -164,68 +168,73 @@ def board_layout(*, board: Board, filters: UserFilters | None = None, now: datet
     column_field = "stage_psa_id" if board.is_opportunity and board.column_source == "stage" else "status_psa_id"
     indicators = set(board.indicators or [])
     for row in rows:
-        column = by_psa_id.get(row[column_field])
+        value = getattr(row, column_field)
+        column = by_psa_id.get(value)
         if column is not None:
-            column.cards.append(_card(board, row, row[column_field], indicators, now))
+            column.cards.append(_card(board, row, value, indicators, now))
     return layout
 
 
-def _ordered(board: Board, rows: list[dict]) -> list[dict]:
+_FAR = datetime.max.replace(tzinfo=UTC)
+
+
+def _ordered(board: Board, rows: list[tuple]) -> list[tuple]:
     if board.auto_rank == AutoRank.PRIORITY_AGE:
         order = dict(
             Priority.objects.filter(connection_id=board.connection_id).values_list("psa_id", "sort_order")
         )
-        far = datetime.max.replace(tzinfo=UTC)
-        return sorted(rows, key=lambda r: (order.get(r.get("priority_psa_id")) is None,
-                                           order.get(r.get("priority_psa_id")) or 0,
-                                           r["date_entered"] or far, r["psa_id"]))
+
+        def by_priority(r):
+            rank = order.get(getattr(r, "priority_psa_id", None))
+            return (rank is None, rank or 0, r.date_entered or _FAR, r.psa_id)
+
+        return sorted(rows, key=by_priority)
     if board.auto_rank == AutoRank.AGE:
-        far = datetime.max.replace(tzinfo=UTC)
-        return sorted(rows, key=lambda r: (r["date_entered"] or far, r["psa_id"]))
+        return sorted(rows, key=lambda r: (r.date_entered or _FAR, r.psa_id))
     if board.auto_rank == AutoRank.SLA:
-        far = datetime.max.replace(tzinfo=UTC)
-        return sorted(rows, key=lambda r: (r.get("resolve_by") or far, r["psa_id"]))
-    keys = rank_keys(connection_id=board.connection_id, family=board.rank_family, psa_ids=[r["psa_id"] for r in rows])
+        return sorted(rows, key=lambda r: (getattr(r, "resolve_by", None) or _FAR, r.psa_id))
+    keys = rank_keys(connection_id=board.connection_id, family=board.rank_family, psa_ids=[r.psa_id for r in rows])
     sort_key = rank_sort_key(keys)
-    return sorted(rows, key=lambda r: sort_key(r["psa_id"]))
+    return sorted(rows, key=lambda r: sort_key(r.psa_id))
 
 
-def _card(board: Board, row: dict, column_psa_id: int, indicators: set[str], now: datetime) -> Card:
+def _card(board: Board, row, column_psa_id: int, indicators: set[str], now: datetime) -> Card:
+    shown = card_indicators(row, indicators, now)
     if board.is_opportunity:
-        people = [row["sales_rep_identifier"]] if row["sales_rep_identifier"] else []
-        card = Card(psa_id=row["psa_id"], summary=row["name"], company=row["company_name"],
-                    priority=row["priority_name"], people=people, column_psa_id=column_psa_id,
-                    status_name=row["stage_name"] if board.column_source == "stage" else row["status_name"],
-                    writeback_error=row["writeback_error"])
-    else:
-        people = [r.strip() for r in row["resources"].split(",") if r.strip()]
-        card = Card(psa_id=row["psa_id"], summary=row["summary"], company=row["company_name"],
-                    priority=row["priority_name"], people=people, column_psa_id=column_psa_id,
-                    status_name=row["status_name"], psa_board_name=row["board_name"],
-                    customer_updated=row["customer_updated"] and Indicator.CUSTOMER_UPDATED in indicators,
-                    writeback_error=row["writeback_error"])
-    card.indicators = card_indicators(row, indicators, now)
-    return card
+        return Card(psa_id=row.psa_id, summary=row.name, company=row.company_name, priority=row.priority_name,
+                    people=(row.sales_rep_identifier,) if row.sales_rep_identifier else (),
+                    column_psa_id=column_psa_id,
+                    status_name=row.stage_name if board.column_source == "stage" else row.status_name,
+                    writeback_error=row.writeback_error, indicators=shown)
+    return Card(psa_id=row.psa_id, summary=row.summary, company=row.company_name, priority=row.priority_name,
+                people=tuple(r.strip() for r in row.resources.split(",") if r.strip()),
+                column_psa_id=column_psa_id, status_name=row.status_name, psa_board_name=row.board_name,
+                customer_updated=row.customer_updated and Indicator.CUSTOMER_UPDATED in indicators,
+                writeback_error=row.writeback_error, indicators=shown)
 
 
-def card_indicators(row: dict, indicators: set[str], now: datetime) -> list[tuple[str, str, str]]:
+def card_indicators(row, indicators: set[str], now: datetime) -> tuple[tuple[str, str, str], ...]:
+    """The chosen indicators for a card row (ticket or opportunity; missing fields are skipped)."""
+    if not indicators:
+        return ()
+    value = row._asdict().get
     shown = []
-    if Indicator.AGE in indicators and row.get("date_entered"):
-        shown.append(("age", f"Age {humanize_duration((now - row['date_entered']).total_seconds())}", ""))
-    if Indicator.TIME_IN_STATUS in indicators and row.get("status_changed_at"):
-        seconds = (now - row["status_changed_at"]).total_seconds()
+    if Indicator.AGE in indicators and value("date_entered"):
+        shown.append(("age", f"Age {humanize_duration((now - value('date_entered')).total_seconds())}", ""))
+    if Indicator.TIME_IN_STATUS in indicators and value("status_changed_at"):
+        seconds = (now - value("status_changed_at")).total_seconds()
         shown.append(("time_in_status", f"In status {humanize_duration(seconds)}", ""))
-    if Indicator.SLA in indicators and row.get("resolve_by"):
-        seconds = (row["resolve_by"] - now).total_seconds()
+    if Indicator.SLA in indicators and value("resolve_by"):
+        seconds = (value("resolve_by") - now).total_seconds()
         if seconds >= 0:
             shown.append(("sla", f"SLA {humanize_duration(seconds)} left", "warn" if seconds < 4 * 3600 else ""))
         else:
             shown.append(("sla", f"SLA overdue {humanize_duration(-seconds)}", "bad"))
-    if Indicator.HOURS in indicators and (row.get("budget_hours") or row.get("actual_hours")):
-        actual, budget = row.get("actual_hours") or 0.0, row.get("budget_hours")
+    if Indicator.HOURS in indicators and (value("budget_hours") or value("actual_hours")):
+        actual, budget = value("actual_hours") or 0.0, value("budget_hours")
         over = "bad" if budget and actual > budget else ""
         shown.append(("hours", f"{actual:g} / {budget:g} h" if budget else f"{actual:g} h", over))
-    return shown
+    return tuple(shown)
 
 
 def humanize_duration(seconds: float) -> str:

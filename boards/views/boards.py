@@ -17,6 +17,7 @@ from boards.services.access import board_get_for_user, boards_for_user, user_con
 from boards.services.cards import UserFilters, board_layout
 from boards.services.config import board_columns_set, board_create
 from boards.views.forms import BoardCreateForm, BoardSettingsForm, ColumnFormSet, column_status_choices
+from boards.views.rendering import columns_with_html, cycle_collector_paused
 
 POLL_INTERVAL_MS = 1000  # well inside the 2 s budget; a 304 costs one cache read
 
@@ -65,15 +66,19 @@ def board_page(request: HttpRequest, board_id: int) -> HttpResponse:
     board = board_get_for_user(user=request.user, board_id=board_id)
     filters = UserFilters.from_query(request.GET)
     etag = board_etag(request, board)  # read before the layout: a change during rendering re-polls
-    context = {
+    with cycle_collector_paused():
+        return render(request, "boards/board.html", _board_context(board, filters, etag))
+
+
+def _board_context(board: Board, filters: UserFilters, etag: str) -> dict:
+    return {
         "board": board, "filters": filters, "etag": etag, "poll_ms": POLL_INTERVAL_MS,
-        "layout": board_layout(board=board, filters=filters),
+        "layout": columns_with_html(board_layout(board=board, filters=filters)),
         "members": Member.objects.filter(connection_id=board.connection_id, inactive=False).only(
             "identifier", "first_name", "last_name"),
         "priorities": Priority.objects.filter(connection_id=board.connection_id).only("psa_id", "name"),
         "companies": Company.objects.filter(connection_id=board.connection_id).only("psa_id", "name")[:500],
     }
-    return render(request, "boards/board.html", context)
 
 
 def board_etag(request: HttpRequest, board: Board) -> str:
@@ -91,8 +96,9 @@ def board_columns(request: HttpRequest, board_id: int) -> HttpResponse:
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponseNotModified()
     else:
-        layout = board_layout(board=board, filters=UserFilters.from_query(request.GET))
-        response = render(request, "boards/_columns.html", {"board": board, "layout": layout})
+        with cycle_collector_paused():
+            layout = columns_with_html(board_layout(board=board, filters=UserFilters.from_query(request.GET)))
+            response = render(request, "boards/_columns.html", {"board": board, "layout": layout})
     response["ETag"] = etag
     response["Cache-Control"] = "no-store"
     return response
