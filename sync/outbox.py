@@ -191,7 +191,8 @@ def _apply_record(entry: OutboxEntry, entity: str, record: dict, *, parent_id: i
 
 
 def _patch_ticket(client: ConnectWiseClient, entry: OutboxEntry, changes: dict) -> None:
-    record = client.patch(_ticket_path(entry), replace_ops(changes))
+    # Reference: models.tsv Ticket.skipCallback — our own change is not announced back to us.
+    record = client.patch(_ticket_path(entry), replace_ops({**changes, "skipCallback": True}))
     _apply_record(entry, _ticket_entity(entry), record)
     _remember_echo(entry, record)
 

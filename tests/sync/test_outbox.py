@@ -87,7 +87,8 @@ def test_it_pushes_a_status_change_and_clears_an_old_error(ticket, psa, pushes):
     psa.patch(f"{BASE}service/tickets/501", json=ticket_record(status=(12, "Done"), updated="2026-11-27T08:00:00Z"))
     assert outbox.outbox_push(entry_id=entry.pk) == "done"
     assert json.loads(calls(psa, "PATCH", "service/tickets/501")[0].request.body) == [
-        {"op": "replace", "path": "status", "value": {"id": 12}}]
+        {"op": "replace", "path": "status", "value": {"id": 12}},
+        {"op": "replace", "path": "skipCallback", "value": True}]
     ticket.refresh_from_db()
     assert (ticket.status_name, ticket.writeback_error) == ("Done", "")
     assert ticket.psa_updated_at.isoformat().startswith("2026-11-27T08:00")
