@@ -68,3 +68,114 @@ def ticket(psa_id: int, *, updated: str = "2026-11-01T10:00:00Z", closed: bool =
     }
     record.update(extra)
     return record
+
+
+# --- the PSA sandbox: fast retries, a connection to it, and a mirror ↔ PSA diff ---------------
+
+FAST_POLICY_KW = dict(attempts=10, base=0.01, cap=0.05, connect_timeout=2, read_timeout=10,
+                      default_retry_after=0.01)
+
+
+@pytest.fixture
+def fast_client(monkeypatch):
+    """The real ConnectWise client with short retry sleeps (the sandbox's faults stay real)."""
+    from psa.connectwise.client import ConnectWiseClient
+    from psa.http import RetryPolicy
+    from sync.engine import clients
+
+    policy = RetryPolicy("test", **FAST_POLICY_KW)
+
+    def build(connection):
+        return ConnectWiseClient(
+            site_url=connection.site_url, company_id=connection.company_id, public_key=connection.public_key,
+            private_key=connection.private_key, client_id=connection.client_id, policy=policy,
+        )
+
+    monkeypatch.setattr(clients, "client_for", build)
+    return build
+
+
+def sandbox_connection(sandbox, name: str = "sandbox") -> Connection:
+    creds = sandbox.credentials
+    return Connection.objects.create(
+        name=name, site_url=creds["site_url"], company_id=creds["company_id"], public_key=creds["public_key"],
+        private_key=creds["private_key"], client_id=creds["client_id"], closed_ticket_retention_days=7,
+    )
+
+
+def _parse(text):
+    from boards.models import Ticket
+    from sync.mapping.coerce import coerce_for_field
+
+    return coerce_for_field(Ticket._meta.get_field("closed_at"), text)[0]
+
+
+def in_scope(entity: str, record: dict, connection: Connection, now) -> bool:
+    """The scope rules of psa/connectwise/entities.py, restated in Python for the diff."""
+    from datetime import timedelta
+
+    if entity in ("service_tickets", "project_tickets"):
+        if not record.get("closedFlag"):
+            return True
+        closed = _parse(record.get("closedDate"))
+        return closed is not None and closed > now - timedelta(days=connection.closed_ticket_retention_days)
+    if entity == "ticket_assignments":
+        return (record.get("type") or {}).get("identifier") == "S" and not record.get("doneFlag")
+    if entity == "time_entries":
+        started = _parse(record.get("timeStart"))
+        return started is not None and started > now - timedelta(days=90)
+    return True
+
+
+def _expected(sandbox, connection, entity, now) -> dict[int, dict]:
+    from psa.connectwise.entities import ENTITIES
+    from sync.mapping.catalog import MAPPINGS
+    from sync.mapping.spec import map_record
+
+    spec, mapping = ENTITIES[entity], MAPPINGS[entity]
+    if spec.parent is None:
+        pairs = [(None, r) for r in sandbox.store.list(spec.path) if in_scope(entity, r, connection, now)]
+    elif spec.parent in MAPPINGS and ENTITIES[spec.parent].parent is None and entity.endswith("notes"):
+        parent_model = MAPPINGS[spec.parent]
+        parent_ids = parent_model.model.objects.filter(
+            connection=connection, **parent_model.scope_filter).values_list("psa_id", flat=True)
+        pairs = [(p, r) for p in parent_ids for r in sandbox.store.list(spec.path, parent_id=p)]
+    else:
+        parent_ids = [p["id"] for p in sandbox.store.list(ENTITIES[spec.parent].path)]
+        pairs = [(p, r) for p in parent_ids for r in sandbox.store.list(spec.path, parent_id=p)]
+    return {
+        row["psa_id"]: row
+        for row, _ in (map_record(mapping, r, connection_id=connection.pk, parent_id=p) for p, r in pairs)
+    }
+
+
+def mirror_diff(sandbox, connection, entities=None) -> list[str]:
+    """Every difference between the mirror and the sandbox (missing, extra, field values)."""
+    from django.utils import timezone
+
+    from sync.mapping.catalog import MAPPINGS
+    from sync.tiers import tier_entities
+
+    now = timezone.now()
+    names = entities or [*tier_entities("reference"), *tier_entities("core")]
+    problems: list[str] = []
+    for entity in names:
+        mapping = MAPPINGS[entity]
+        expected = _expected(sandbox, connection, entity, now)
+        columns = ["psa_updated_at", *mapping.columns, *mapping.fixed]
+        rows = mapping.model.objects.filter(connection=connection, **mapping.scope_filter)
+        if entity.endswith("notes"):
+            parent_column = next(c for c, s in mapping.columns.items() if s == "@parent")
+            parents = {row[parent_column] for row in expected.values()}
+            rows = rows.filter(**{f"{parent_column}__in": parents})
+        actual = {row["psa_id"]: row for row in rows.values("psa_id", *columns)}
+        for missing in sorted(set(expected) - set(actual))[:5]:
+            problems.append(f"{entity} {missing}: missing from the mirror")
+        for extra in sorted(set(actual) - set(expected))[:5]:
+            problems.append(f"{entity} {extra}: in the mirror, not in the PSA")
+        for psa_id in sorted(set(expected) & set(actual)):
+            for column in columns:
+                if expected[psa_id][column] != actual[psa_id][column]:
+                    problems.append(f"{entity} {psa_id}.{column}: PSA {expected[psa_id][column]!r} "
+                                    f"≠ mirror {actual[psa_id][column]!r}")
+    return problems
