@@ -1,0 +1,191 @@
+"""`--activity N`: N random edits per second, as a busy service desk makes them.
+
+Creates, updates (status, priority, summary), closes, reassigns (schedule entries of type S)
+and deletes tickets; moves, creates and deletes opportunities; adds ticket notes. Every edit
+goes through the store, so it bumps `_info.lastUpdated` and fires callbacks like an API write.
+Failures are counted (stats["activity_errors"]) and never stop the loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections import Counter
+from collections.abc import Callable
+
+from psa.sandbox import texts
+from psa.sandbox.refs import RefBuilder
+from psa.sandbox.rules import board_statuses
+from psa.sandbox.store import SandboxStore
+
+logger = logging.getLogger("psa.sandbox.activity")
+
+
+class Activity:
+    def __init__(self, store: SandboxStore, refs: RefBuilder, *, per_second: float, seed: int, stats: Counter,
+                 stats_lock: threading.Lock) -> None:
+        self.store, self.refs, self.per_second = store, refs, per_second
+        self.rng = random.Random(f"{seed}:activity")
+        self.stats, self.stats_lock = stats, stats_lock
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.actions: list[tuple[float, Callable[[], None]]] = [
+            (30, self.ticket_status), (10, self.ticket_priority), (8, self.ticket_close), (12, self.ticket_reassign),
+            (10, self.ticket_create), (3, self.ticket_delete), (4, self.ticket_summary), (4, self.ticket_note),
+            (10, self.opportunity_move), (5, self.opportunity_create), (2, self.opportunity_delete),
+        ]
+
+    def start(self) -> None:
+        if self.per_second <= 0 or self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._loop, name="sandbox-activity", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        interval = 1.0 / self.per_second
+        while not self._stop.wait(interval):
+            self.step()
+
+    def step(self) -> None:
+        """One random edit (also callable directly, e.g. from tests)."""
+        weights = [w for w, _ in self.actions]
+        action = self.rng.choices([a for _, a in self.actions], weights=weights)[0]
+        try:
+            action()
+            key = "activity_edits"
+        except Exception:  # noqa: BLE001 - a failed edit is counted, the loop goes on
+            logger.exception("sandbox activity %s failed", action.__name__)
+            key = "activity_errors"
+        with self.stats_lock:
+            self.stats[key] += 1
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _pick(self, entity: str, want: Callable[[dict], bool] = lambda r: True, tries: int = 20) -> dict | None:
+        ids = self.store.ids(entity)
+        for _ in range(tries if ids else 0):
+            record = self.store.get(entity, self.rng.choice(ids))
+            if record is not None and want(record):
+                return record
+        return None
+
+    def _member(self) -> dict:
+        return self.rng.choice([m for m in self.store.list("system/members") if not m.get("inactiveFlag")])
+
+    def _open_ticket(self) -> dict | None:
+        return self._pick("service/tickets", lambda t: not t.get("closedFlag"))
+
+    def _status(self, ticket: dict, *, closed: bool) -> dict | None:
+        choices = [s for s in board_statuses(self.store, ticket["board"]["id"])
+                   if bool(s.get("closedStatus")) == closed and not s.get("inactive")]
+        return self.rng.choice(choices) if choices else None
+
+    def _update_ticket(self, ticket: dict, changes: dict) -> None:
+        self.store.update("service/tickets", ticket["id"], changes, updated_by=self._member()["identifier"])
+
+    # --- tickets ---------------------------------------------------------------------------
+
+    def ticket_status(self) -> None:
+        ticket = self._open_ticket()
+        status = ticket and self._status(ticket, closed=False)
+        if ticket and status:
+            self._update_ticket(ticket, {"status": self.refs.ref("service/boards/{parentId}/statuses", status,
+                                                                 "status")})
+
+    def ticket_close(self) -> None:
+        ticket = self._open_ticket()
+        status = ticket and self._status(ticket, closed=True)
+        if ticket and status:
+            self._update_ticket(ticket, {"status": self.refs.ref("service/boards/{parentId}/statuses", status,
+                                                                 "status")})
+
+    def ticket_priority(self) -> None:
+        ticket = self._open_ticket()
+        if ticket:
+            priority = self.rng.choice(self.store.list("service/priorities"))
+            self._update_ticket(ticket, {"priority": self.refs.ref("service/priorities", priority, "priority")})
+
+    def ticket_summary(self) -> None:
+        ticket = self._open_ticket()
+        if ticket:
+            self._update_ticket(ticket, {"summary": texts.ticket_summary(self.rng), "customerUpdatedFlag": True})
+
+    def ticket_reassign(self) -> None:
+        ticket = self._open_ticket()
+        if ticket is None:
+            return
+        entries = [e for e in self.store.iter_records("schedule/entries") if e.get("objectId") == ticket["id"]]
+        if entries and self.rng.random() < 0.5:
+            self.store.delete("schedule/entries", self.rng.choice(entries)["id"])
+            return
+        member = self._member()
+        schedule_type = next(t for t in self.store.list("schedule/types") if t.get("identifier") == "S")
+        self.store.create("schedule/entries", {
+            "objectId": ticket["id"], "name": ticket["summary"][:100],
+            "member": self.refs.ref("system/members", member, "member"),
+            "type": self.refs.ref("schedule/types", schedule_type, "type"), "doneFlag": False, "hours": 1.0,
+        }, updated_by=member["identifier"])
+
+    def ticket_create(self) -> None:
+        template = self._pick("service/tickets")
+        company = self._pick("company/companies")
+        if template is None or company is None:
+            return
+        self.store.create("service/tickets", {
+            "summary": texts.ticket_summary(self.rng), "board": template["board"],
+            "company": self.refs.ref("company/companies", company, "company"),
+            "priority": template.get("priority"), "contactName": self.rng.choice(texts.CONTACTS),
+        }, updated_by=self._member()["identifier"])
+
+    def ticket_delete(self) -> None:
+        ticket = self._pick("service/tickets")
+        if ticket:
+            self.store.delete("service/tickets", ticket["id"])
+
+    def ticket_note(self) -> None:
+        ticket = self._open_ticket()
+        if ticket:
+            member = self._member()
+            self.store.create("service/tickets/{parentId}/notes", {
+                "ticketId": ticket["id"], "text": texts.note_text(self.rng), "detailDescriptionFlag": True,
+                "member": self.refs.ref("system/members", member, "member"),
+            }, updated_by=member["identifier"])
+
+    # --- opportunities ---------------------------------------------------------------------
+
+    def opportunity_move(self) -> None:
+        opportunity = self._pick("sales/opportunities")
+        if opportunity is None:
+            return
+        if self.rng.random() < 0.7:
+            stage = self.rng.choice(self.store.list("sales/stages"))
+            changes = {"stage": self.refs.ref("sales/stages", stage, "stage")}
+        else:
+            status = self.rng.choice(self.store.list("sales/opportunities/statuses"))
+            changes = {"status": self.refs.ref("sales/opportunities/statuses", status, "status")}
+        self.store.update("sales/opportunities", opportunity["id"], changes, updated_by=self._member()["identifier"])
+
+    def opportunity_create(self) -> None:
+        company = self._pick("company/companies")
+        status = next(iter(self.store.list("sales/opportunities/statuses")), None)
+        stage = next(iter(self.store.list("sales/stages")), None)
+        if company is None or status is None or stage is None:
+            return
+        member = self._member()
+        self.store.create("sales/opportunities", {
+            "name": texts.opportunity_name(self.rng), "company": self.refs.ref("company/companies", company, "company"),
+            "status": self.refs.ref("sales/opportunities/statuses", status, "status"),
+            "stage": self.refs.ref("sales/stages", stage, "stage"),
+            "primarySalesRep": self.refs.ref("system/members", member, "primarySalesRep"),
+        }, updated_by=member["identifier"])
+
+    def opportunity_delete(self) -> None:
+        opportunity = self._pick("sales/opportunities")
+        if opportunity:
+            self.store.delete("sales/opportunities", opportunity["id"])

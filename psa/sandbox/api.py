@@ -1,0 +1,186 @@
+"""Answers to ConnectWise API requests (routing done, auth, limits and faults already passed).
+
+Reads: list with conditions / fields / orderBy, navigable paging (page, pageSize, RFC 5988
+Link header with first/prev/next/last) and forward-only paging (header pagination-type:
+forward-only, pageId = id > pageId, ordered by id, next link only when more records follow),
+`/count`, `/search` (POST, conditions in the JSON body), get by id. Writes live in writes.py.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlencode
+
+from psa.sandbox import writes
+from psa.sandbox.conditions import ConditionError, compile_conditions
+from psa.sandbox.faults import ForcedErrors
+from psa.sandbox.query import getter_factory, projector, sorter
+from psa.sandbox.refs import RefBuilder
+from psa.sandbox.replies import BadRequest, Reply, error
+from psa.sandbox.routes import OPERATIONS, Match, match
+from psa.sandbox.schema import parent_id_of
+from psa.sandbox.store import SandboxStore
+
+# Reference: endpoints.tsv GET /system/info (model Info: version, isCloud, serverTimeZone, cloudRegion)
+SYSTEM_INFO = {"version": "v2025.1.98765", "isCloud": False, "serverTimeZone": "Eastern Standard Time",
+               "cloudRegion": "NA"}
+DEFAULT_PAGE_SIZE = 25
+MAX_PAGE_SIZE = 1000
+
+
+def _int_param(query: dict[str, str], name: str, default: int | None) -> int | None:
+    raw = query.get(name.lower())
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be an integer, not {raw!r}") from None
+
+
+class Api:
+    def __init__(self, store: SandboxStore, refs: RefBuilder, forced: ForcedErrors, *, public_base: str) -> None:
+        self.store, self.refs, self.forced = store, refs, forced
+        self.public_base = public_base  # e.g. "http://127.0.0.1:8765/v2025_1/apis/3.0/"
+
+    def handle(self, method: str, api_path: str, query: dict[str, str], headers: dict[str, str], body: bytes
+               ) -> tuple[Reply, str]:
+        """The reply and the route template (for stats)."""
+        if api_path.strip("/").lower() == "system/info" and method == "GET":
+            return Reply(200, SYSTEM_INFO), "system/info"
+        found = match(api_path)
+        if found is None:
+            return error(404, "NotFound", f"/{api_path} is not a ConnectWise endpoint"), "unknown"
+        route = found.route
+        if method not in OPERATIONS[route.operation] or (
+                method != "GET" and route.operation != "search" and method not in route.spec.writes):
+            return error(405, "MethodNotAllowed", f"{method} is not allowed on /{route.template}"), route.template
+        try:
+            return self._dispatch(method, found, api_path, query, headers, body), route.template
+        except BadRequest as err:
+            return error(400, err.code, err.message, err.errors), route.template
+        except ConditionError as err:
+            return error(400, "InvalidObject", f"Invalid conditions: {err}",
+                         [{"code": "InvalidField", "message": str(err), "resource": route.spec.model}]), route.template
+
+    def _dispatch(self, method: str, found: Match, api_path: str, query: dict[str, str], headers: dict[str, str],
+                  body: bytes) -> Reply:
+        route = found.route
+        if found.parent_id is not None and not self._parent_exists(found):
+            return error(404, "NotFound", f"{route.parent_entity} record {found.parent_id} not found")
+        if route.operation == "count":
+            return Reply(200, {"count": sum(1 for _ in self._matching(found, query.get("conditions"), None))})
+        if route.operation == "item":
+            return self._item(method, found, query, headers, body)
+        if method == "POST" and route.operation == "list":
+            return writes.create(self, found, query, headers, body)
+        if route.operation == "search":
+            query = {**query, **_search_body(body)}
+        return self._list(found, api_path, query, headers)
+
+    def _parent_exists(self, found: Match) -> bool:
+        parent = found.route.parent_entity
+        return parent is not None and self.store.get(parent, found.parent_id) is not None
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def _matching(self, found: Match, conditions: str | None, after_id: int | None) -> Iterator[dict]:
+        spec = found.route.spec
+        predicate = compile_conditions(conditions, getter_factory(spec))
+        records = self.store.iter_records(spec.key, parent_id=found.parent_id, after_id=after_id)
+        empty = self.forced.empty_lists
+        if empty is not None and (empty.search(found.route.template) or empty.search(found.path)):
+            return iter(())
+        if found.parent_id is None and spec.nested:
+            records = iter(())  # nested collections are only reachable through their parent
+        if predicate is None:
+            return records
+        return (record for record in records if predicate(record))
+
+    def _list(self, found: Match, api_path: str, query: dict[str, str], headers: dict[str, str]) -> Reply:
+        spec = found.route.spec
+        page_size = _int_param(query, "pageSize", DEFAULT_PAGE_SIZE)
+        page_size = max(1, min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE))
+        project = projector(spec, query.get("fields"))
+        if headers.get("pagination-type", "").lower() == "forward-only":
+            if query.get("orderby"):
+                raise BadRequest("orderBy cannot be used with forward-only pagination (always ordered by id)")
+            page_id = _int_param(query, "pageId", None)
+            records, more = self._forward_page(found, query.get("conditions"), page_id, page_size)
+            links = []
+            if more and records:
+                links.append((self._url(api_path, query, pageId=records[-1]["id"]), "next"))
+        else:
+            page = max(_int_param(query, "page", 1) or 1, 1)
+            ordered = list(self._matching(found, query.get("conditions"), None))
+            sort = sorter(spec, query.get("orderby"))
+            if sort is not None:
+                ordered = sort(ordered)
+            last = max(math.ceil(len(ordered) / page_size), 1)
+            records = ordered[(page - 1) * page_size: page * page_size]
+            links = self._navigable_links(api_path, query, page, last)
+        shown = [project(r) for r in records] if project else records
+        reply = Reply(200, shown)
+        if links:
+            reply.headers.append(("Link", ", ".join(f'<{url}>; rel="{rel}"' for url, rel in links)))
+        return reply
+
+    def _forward_page(self, found: Match, conditions: str | None, page_id: int | None, size: int
+                      ) -> tuple[list[dict], bool]:
+        page: list[dict] = []
+        for record in self._matching(found, conditions, page_id):
+            if len(page) == size:
+                return page, True  # one more record matches: there is a next page
+            page.append(record)
+        return page, False
+
+    def _navigable_links(self, api_path: str, query: dict[str, str], page: int, last: int) -> list[tuple[str, str]]:
+        links = []
+        if page > 1:
+            links.append((self._url(api_path, query, page=1), "first"))
+            links.append((self._url(api_path, query, page=min(page - 1, last)), "prev"))
+        if page < last:
+            links.append((self._url(api_path, query, page=page + 1), "next"))
+        links.append((self._url(api_path, query, page=last), "last"))
+        return links
+
+    def _url(self, api_path: str, query: dict[str, str], **changes: Any) -> str:
+        params = {k: v for k, v in query.items() if k not in ("page", "pageid")}
+        params.update({k: str(v) for k, v in changes.items()})
+        return f"{self.public_base}{api_path.strip('/')}?{urlencode(params)}"
+
+    def _item(self, method: str, found: Match, query: dict[str, str], headers: dict[str, str], body: bytes
+              ) -> Reply:
+        spec = found.route.spec
+        record = self.store.get(spec.key, found.record_id)
+        if record is not None and found.parent_id is not None and parent_id_of(spec, record) != found.parent_id:
+            record = None
+        if record is None:
+            return error(404, "NotFound", f"{spec.model} with id {found.record_id} was not found.")
+        if method == "PATCH":
+            return writes.patch(self, found, record, query, headers, body)
+        if method == "DELETE":
+            return writes.delete(self, found, query, headers)
+        project = projector(spec, query.get("fields"))
+        return Reply(200, project(record) if project else record)
+
+
+def _search_body(body: bytes) -> dict[str, str]:
+    """The /search JSON body as query parameters (conditions, orderBy, fields, page, pageSize)."""
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        raise BadRequest("the request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise BadRequest("the search body must be a JSON object")
+    allowed = {"conditions", "orderby", "fields", "page", "pagesize", "childconditions", "customfieldconditions"}
+    out = {}
+    for key, value in data.items():
+        if key.lower() in allowed and value is not None:
+            out[key.lower()] = str(value)
+    out.pop("childconditions", None)
+    out.pop("customfieldconditions", None)
+    return out

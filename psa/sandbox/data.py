@@ -1,0 +1,218 @@
+"""Seeded, deterministic sandbox data: same seed + anchor → the same records.
+
+Realistic mess on purpose: unicode (accents, emoji, RTL), quotes and backslashes in summaries,
+summaries up to the 255-character limit, long note texts, null optional references, old
+closed tickets (years ago) next to fresh open ones, id gaps, project tickets sharing the ticket
+id space. Notes are produced lazily per ticket / opportunity (see SandboxStore).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from psa.sandbox import texts
+from psa.sandbox.data_reference import generate_reference
+from psa.sandbox.data_tickets import TicketMaker
+from psa.sandbox.refs import RefBuilder
+from psa.sandbox.store import NOTE_ID_STRIDE, SandboxStore
+
+
+@dataclass(frozen=True)
+class Scale:
+    tickets: int
+    companies: int
+    members: int
+    opportunities: int
+    projects: int
+    boards: int
+
+    @property
+    def project_tickets(self) -> int:
+        return max(self.tickets // 20, 10)
+
+
+SCALES = {
+    "small": Scale(tickets=500, companies=120, members=25, opportunities=120, projects=20, boards=4),
+    "medium": Scale(tickets=10_000, companies=1_500, members=120, opportunities=1_000, projects=300, boards=6),
+    "large": Scale(tickets=100_000, companies=10_000, members=300, opportunities=5_000, projects=2_000, boards=10),
+}
+
+
+def _text(value: datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Generator:
+    """Fills a store; keeps what later parts and the lazy note makers need."""
+
+    def __init__(self, store: SandboxStore, refs: RefBuilder, *, scale: str, seed: int, anchor: datetime) -> None:
+        if scale not in SCALES:
+            raise ValueError(f"unknown scale {scale!r}; choose from {', '.join(SCALES)}")
+        self.store, self.refs, self.seed, self.anchor = store, refs, seed, anchor
+        self.scale = SCALES[scale]
+
+    def generate(self) -> None:
+        generate_reference(self.store, self.refs, board_count=self.scale.boards, seed=self.seed, anchor=self.anchor)
+        self._members()
+        self._companies()
+        self._projects()
+        self._tickets()
+        self._opportunities()
+        self.store.set_lazy_children("service/tickets/{parentId}/notes", self.ticket_notes)
+        self.store.set_lazy_children("sales/opportunities/{parentId}/notes", self.opportunity_notes)
+
+    def _rng(self, part: str) -> random.Random:
+        return random.Random(f"{self.seed}:{part}")
+
+    def _info(self, entered: datetime, updated: datetime, by: str) -> dict:
+        return {"lastUpdated": _text(updated), "dateEntered": _text(entered), "updatedBy": by, "enteredBy": by}
+
+    def _ref(self, entity: str, record: dict | None, field: str) -> dict | None:
+        return None if record is None else self.refs.ref(entity, record, field)
+
+    # --- people and companies --------------------------------------------------------------
+
+    def _members(self) -> None:
+        rng, records, seen = self._rng("members"), [], set()
+        territories = self.store.list("system/locations")
+        for index in range(self.scale.members):
+            first, last = rng.choice(texts.FIRST_NAMES), rng.choice(texts.LAST_NAMES)
+            identifier = texts.identifier_for(first, last, seen)
+            entered = self.anchor - timedelta(days=rng.randint(200, 3000))
+            records.append({
+                "id": 100 + index, "identifier": identifier, "firstName": first, "lastName": last,
+                "primaryEmail": f"{identifier}@example.com", "title": rng.choice(texts.TITLES),
+                "inactiveFlag": rng.random() < 0.05, "timeZone": {"id": 1, "name": "Eastern"},
+                "defaultLocation": self._ref("system/locations", rng.choice(territories), "defaultLocation"),
+                "dailyCapacity": 8, "_info": self._info(entered, entered + timedelta(days=rng.randint(0, 150)),
+                                                        "admin1"),
+            })
+        self.store.load("system/members", records)
+        self.members = [m for m in records if not m["inactiveFlag"]] or records
+        self.member_refs = {m["id"]: self.refs.ref("system/members", m, "member") for m in records}
+
+    def _companies(self) -> None:
+        rng, records = self._rng("companies"), []
+        statuses = self.store.list("company/companies/statuses")
+        territories = self.store.list("system/locations")
+        for index in range(self.scale.companies):
+            name = texts.company_name(rng, index)
+            entered = self.anchor - timedelta(days=rng.randint(30, 3500))
+            record = {
+                "id": 250 + index * 2 + rng.randint(0, 1), "identifier": f"C{index:05d}", "name": name,
+                "status": self._ref("company/companies/statuses", statuses[0] if rng.random() < 0.9
+                                    else rng.choice(statuses), "status"),
+                "city": rng.choice(texts.CITIES), "country": {"id": 1, "name": "United States"},
+                "phoneNumber": f"555{rng.randint(1000000, 9999999)}",
+                "territory": None if rng.random() < 0.1 else self._ref("system/locations", rng.choice(territories),
+                                                                        "territory"),
+                "deletedFlag": rng.random() < 0.01,
+                "types": [{"id": 1, "name": "Client"}],
+                "_info": self._info(entered, entered + timedelta(days=rng.randint(0, 30)), "admin1"),
+            }
+            records.append({k: v for k, v in record.items() if v is not None})
+        self.store.load("company/companies", records)
+        self.companies = records
+
+    def _projects(self) -> None:
+        rng, records = self._rng("projects"), []
+        statuses = self.store.list("project/statuses")
+        boards = [b for b in self.store.list("service/boards") if b.get("projectFlag")] or self.store.list(
+            "service/boards")
+        for index in range(self.scale.projects):
+            status = rng.choice(statuses)
+            start = self.anchor - timedelta(days=rng.randint(0, 900))
+            record = {
+                "id": 40 + index, "name": texts.project_name(rng), "board": self._ref("service/boards",
+                                                                                        boards[0], "board"),
+                "status": self._ref("project/statuses", status, "status"), "closedFlag": status["closedFlag"],
+                "company": self._ref("company/companies", rng.choice(self.companies), "company"),
+                "manager": self.member_refs[rng.choice(self.members)["id"]],
+                "budgetHours": float(rng.randint(10, 400)), "actualHours": round(rng.random() * 300, 2),
+                "estimatedStart": _text(start), "estimatedEnd": _text(start + timedelta(days=rng.randint(14, 200))),
+                "percentComplete": rng.randint(0, 100), "description": rng.choice(texts.NOTE_SNIPPETS),
+                "_info": self._info(start, start + timedelta(days=rng.randint(0, 100)), "admin1"),
+            }
+            records.append(record)
+        self.store.load("project/projects", records)
+        self.projects = records
+
+    # --- tickets ---------------------------------------------------------------------------
+
+    def _tickets(self) -> None:
+        maker = TicketMaker(self, self._rng("tickets"))
+        service, project = maker.make(self.scale.tickets, self.scale.project_tickets)
+        schedule, time_entries = maker.assignments_and_time(service + project)  # sets `resources`
+        self.store.load("service/tickets", service)
+        self.store.load("project/tickets", project)
+        self.store.load("schedule/entries", schedule)
+        self.store.load("time/entries", time_entries)
+
+    def _opportunities(self) -> None:
+        rng, records = self._rng("opportunities"), []
+        statuses = self.store.list("sales/opportunities/statuses")
+        types = self.store.list("sales/opportunities/types")
+        stages = self.store.list("sales/stages")
+        for index in range(self.scale.opportunities):
+            status = statuses[0] if rng.random() < 0.55 else rng.choice(statuses)
+            entered = self.anchor - timedelta(days=rng.randint(0, 700))
+            updated = entered + timedelta(days=rng.randint(0, max((self.anchor - entered).days, 0)))
+            stage = rng.choice(stages)
+            record = {
+                "id": 500 + index * 3 + rng.randint(0, 2), "name": texts.opportunity_name(rng),
+                "expectedCloseDate": _text(entered + timedelta(days=rng.randint(10, 180))),
+                "type": None if rng.random() < 0.15 else self._ref("sales/opportunities/types", rng.choice(types),
+                                                                    "type"),
+                "stage": self._ref("sales/stages", stage, "stage"),
+                "status": self._ref("sales/opportunities/statuses", status, "status"),
+                "priority": {"id": 1 + index % 3, "name": ("Low", "Medium", "High")[index % 3]},
+                "probability": stage["probability"], "notes": rng.choice(texts.NOTE_SNIPPETS),
+                "primarySalesRep": self.member_refs[rng.choice(self.members)["id"]],
+                "company": self._ref("company/companies", rng.choice(self.companies), "company"),
+                "contact": None if rng.random() < 0.2 else {"id": 9000 + index, "name": rng.choice(texts.CONTACTS)},
+                "closedDate": _text(updated) if status["closedFlag"] else None,
+                "_info": self._info(entered, updated, rng.choice(self.members)["identifier"]),
+            }
+            records.append({k: v for k, v in record.items() if v is not None})
+        self.store.load("sales/opportunities", records)
+
+    # --- lazy notes ------------------------------------------------------------------------
+
+    def ticket_notes(self, ticket_id: int) -> list[dict]:
+        ticket = self.store.get("service/tickets", ticket_id) or self.store.get("project/tickets", ticket_id)
+        if ticket is None:
+            return []
+        rng = self._rng(f"notes:{ticket_id}")
+        entered = datetime.fromisoformat(ticket["_info"]["dateEntered"].replace("Z", "+00:00"))
+        notes = []
+        for n in range(rng.choice((0, 1, 1, 2, 2, 3, 4))):
+            author = rng.choice(self.members)
+            created = entered + timedelta(minutes=rng.randint(1, 60 * 24 * 5) * (n + 1))
+            internal = n > 0 and rng.random() < 0.3
+            notes.append({
+                "id": ticket_id * NOTE_ID_STRIDE + n, "ticketId": ticket_id, "text": texts.note_text(rng),
+                "detailDescriptionFlag": n == 0 or not internal, "internalAnalysisFlag": internal,
+                "resolutionFlag": bool(ticket.get("closedFlag")) and n > 0 and rng.random() < 0.2,
+                "internalFlag": internal, "externalFlag": not internal, "customerUpdatedFlag": False,
+                "member": self.member_refs[author["id"]], "dateCreated": _text(created),
+                "createdBy": author["identifier"], "_info": self._info(created, created, author["identifier"]),
+            })
+        return notes
+
+    def opportunity_notes(self, opportunity_id: int) -> list[dict]:
+        opportunity = self.store.get("sales/opportunities", opportunity_id)
+        if opportunity is None:
+            return []
+        rng = self._rng(f"opportunity-notes:{opportunity_id}")
+        entered = datetime.fromisoformat(opportunity["_info"]["dateEntered"].replace("Z", "+00:00"))
+        notes = []
+        for n in range(rng.choice((0, 1, 2, 3))):
+            author = rng.choice(self.members)["identifier"]
+            created = entered + timedelta(hours=rng.randint(1, 400) * (n + 1))
+            notes.append({"id": opportunity_id * NOTE_ID_STRIDE + n, "opportunityId": opportunity_id,
+                          "text": texts.note_text(rng), "type": {"id": 1, "name": "General"},
+                          "flagged": rng.random() < 0.1, "enteredBy": author,
+                          "_info": self._info(created, created, author)})
+        return notes

@@ -1,0 +1,132 @@
+"""Field paths on records: condition getters, `fields=` projection and `orderBy` sorting.
+
+Reference: developer guide "Query String Parameters": `fields=id,name,status/id` limits the
+response (nested paths keep their nesting), `orderBy=contact/name asc`. Field names are
+case-insensitive; `lastUpdated`, `dateEntered`, `updatedBy` and `enteredBy` also read `_info`
+when the model has no such top-level field (`lastUpdated > [..]` works on every endpoint).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from psa.sandbox.conditions import ConditionError, Getter
+from psa.sandbox.schema import EntitySpec
+
+INFO_ALIASES = ("lastupdated", "dateentered", "updatedby", "enteredby")
+
+
+def _segments(spec: EntitySpec, path: str) -> list[str]:
+    """The path with its first segment spelled as the model spells it; ConditionError if unknown."""
+    parts = [p for p in path.strip().strip("/").split("/")]
+    if not parts or any(not p for p in parts):
+        raise ConditionError(f"{path!r} is not a field path")
+    head = parts[0].lower()
+    for name in spec.fields:
+        if name.lower() == head:
+            return [name, *parts[1:]]
+    if head in INFO_ALIASES and len(parts) == 1:
+        return ["_info", _INFO_SPELLING[head]]
+    raise ConditionError(f"{parts[0]!r} is not a field of {spec.model}")
+
+
+_INFO_SPELLING = {"lastupdated": "lastUpdated", "dateentered": "dateEntered", "updatedby": "updatedBy",
+                  "enteredby": "enteredBy"}
+
+
+def _lookup(value: Any, part: str) -> Any:
+    if not isinstance(value, dict):
+        return None
+    if part in value:
+        return value[part]
+    lowered = part.lower()
+    for key, item in value.items():
+        if key.lower() == lowered:
+            return item
+    return None
+
+
+def getter_factory(spec: EntitySpec) -> Callable[[str], Getter]:
+    """`getter_for(path)` for compile_conditions: validated once, then a fast reader."""
+
+    def getter_for(path: str) -> Getter:
+        parts = _segments(spec, path)
+        if len(parts) == 1:
+            key = parts[0]
+            return lambda record: record.get(key)
+        if len(parts) == 2:
+            first, second = parts
+            return lambda record: _lookup(record.get(first), second)
+
+        def deep(record: dict) -> Any:
+            value: Any = record
+            for part in parts:
+                value = _lookup(value, part)
+            return value
+
+        return deep
+
+    return getter_for
+
+
+def projector(spec: EntitySpec, fields: str | None) -> Callable[[dict], dict] | None:
+    """A function keeping only `fields` of a record (nested paths stay nested); None = all."""
+    if fields is None or not fields.strip():
+        return None
+    paths = [_segments(spec, f) for f in fields.split(",") if f.strip()]
+    flat = [p[0] for p in paths if len(p) == 1]
+    # "status" and "status/id" both asked: the whole reference already covers the sub-path.
+    nested = [p for p in paths if len(p) > 1 and p[0] not in flat]
+
+    def project(record: dict) -> dict:
+        out = {key: record[key] for key in flat if key in record}
+        for parts in nested:
+            value = _lookup(record.get(parts[0]), parts[1]) if len(parts) == 2 else _deep(record, parts)
+            if value is None:
+                continue
+            target = out
+            for part in parts[:-1]:
+                target = target.setdefault(part, {})  # fresh dicts: shared references stay untouched
+            target[parts[-1]] = value
+        return out
+
+    return project
+
+
+def _deep(record: dict, parts: list[str]) -> Any:
+    value: Any = record
+    for part in parts:
+        value = _lookup(value, part)
+    return value
+
+
+def sorter(spec: EntitySpec, order_by: str | None) -> Callable[[list[dict]], list[dict]] | None:
+    """Sort by `orderBy` ("summary asc, id desc"); nulls first ascending, like SQL Server."""
+    if order_by is None or not order_by.strip():
+        return None
+    keys: list[tuple[Getter, bool]] = []
+    getter_for = getter_factory(spec)
+    for clause in order_by.split(","):
+        words = clause.split()
+        if not words or len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
+            raise ConditionError(f"invalid orderBy clause {clause.strip()!r}")
+        keys.append((getter_for(words[0]), len(words) == 2 and words[1].lower() == "desc"))
+
+    def sort(records: list[dict]) -> list[dict]:
+        ordered = list(records)
+        for getter, descending in reversed(keys):  # stable sorts, least significant key first
+            ordered.sort(key=lambda r, g=getter: _sort_key(g(r)), reverse=descending)
+        return ordered
+
+    return sort
+
+
+def _sort_key(value: Any) -> tuple:
+    if value is None:
+        return (0, 0, "")
+    if isinstance(value, bool | int | float):
+        return (1, float(value), "")
+    if isinstance(value, dict):
+        return (2, 0, str(value.get("name") or value.get("id") or "").lower())
+    return (2, 0, str(value).lower())

@@ -1,0 +1,25 @@
+"""What an API handler returns, and ConnectWise-shaped error bodies `{"code","message","errors"}`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any = None  # JSON-able; None with 204
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+def error(status: int, code: str, message: str, errors: list | None = None) -> Reply:
+    return Reply(status, {"code": code, "message": message, "errors": errors})
+
+
+class BadRequest(Exception):
+    """Answered with 400 and a ConnectWise error body."""
+
+    def __init__(self, message: str, errors: list | None = None, code: str = "InvalidObject") -> None:
+        super().__init__(message)
+        self.message, self.errors, self.code = message, errors, code

@@ -1,0 +1,208 @@
+"""ConnectWise behaviour the sandbox reproduces on every write (API, activity or test code).
+
+- A ticket moved to a status with `closedStatus` gets closedFlag, closedDate and closedBy;
+  moved back to an open status it is reopened. A board change without a valid status lands on
+  the new board's default status.
+- Ticket resources (`resources`, comma-separated member identifiers) follow the ticket's
+  schedule entries of type "S" (objectId = ticket id): adding/removing one updates the ticket,
+  which fires its own ticket callback, as in ConnectWise.
+- A time entry charged to a ticket adds its hours to the ticket's `actualHours`.
+- Deleting a ticket deletes its schedule entries.
+- An opportunity whose status has closedFlag gets a closedDate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from psa.sandbox.refs import RefBuilder
+from psa.sandbox.schema import TICKET_ENTITIES, EntitySpec, parent_id_of, spec_for
+from psa.sandbox.store import Hooks
+
+if TYPE_CHECKING:
+    from psa.sandbox.store import SandboxStore
+
+STATUSES = "service/boards/{parentId}/statuses"
+SCHEDULE = "schedule/entries"
+FollowUp = Callable[[bool], None]
+
+
+def board_statuses(store: SandboxStore, board_id: int | None) -> list[dict]:
+    return store.list(STATUSES, parent_id=board_id) if board_id is not None else []
+
+
+def default_status(store: SandboxStore, board_id: int | None) -> dict | None:
+    statuses = [s for s in board_statuses(store, board_id) if not s.get("inactive")]
+    chosen = [s for s in statuses if s.get("defaultFlag")] or [s for s in statuses if not s.get("closedStatus")]
+    return chosen[0] if chosen else None
+
+
+def _ref_id(value: object) -> int | None:
+    return value.get("id") if isinstance(value, dict) else None
+
+
+class Rules(Hooks):
+    def __init__(self, refs: RefBuilder) -> None:
+        self.refs = refs
+
+    # --- create ----------------------------------------------------------------------------
+
+    def on_create(self, store: SandboxStore, spec: EntitySpec, record: dict) -> dict:
+        now = record["_info"]["lastUpdated"]
+        by = record["_info"]["updatedBy"]
+        if spec.key in TICKET_ENTITIES:
+            self._ticket_defaults(store, spec, record)
+            if record.get("status") is not None:
+                self._apply_status(store, record, record, now, by)
+        elif spec.key == SCHEDULE:
+            record.setdefault("doneFlag", False)
+        elif spec.key == "time/entries":
+            record.setdefault("dateEntered", now)
+            record.setdefault("enteredBy", by)
+            if "actualHours" not in record:
+                record["actualHours"] = _hours_between(record.get("timeStart"), record.get("timeEnd"))
+        elif spec.key == "service/tickets/{parentId}/notes":
+            record.setdefault("dateCreated", now)
+            record.setdefault("createdBy", by)
+            for flag in ("detailDescriptionFlag", "internalAnalysisFlag", "resolutionFlag", "internalFlag"):
+                record.setdefault(flag, False)
+        elif spec.key == "sales/opportunities/{parentId}/notes":
+            record.setdefault("enteredBy", by)
+            record.setdefault("flagged", False)
+        elif spec.key == "system/callbacks":
+            record.setdefault("objectId", 1)
+            record.setdefault("inactiveFlag", False)
+            record.setdefault("payloadVersion", "2025.1")
+        elif spec.key == "sales/opportunities":
+            self._opportunity_status(store, record, record, now, by)
+        return record
+
+    def _ticket_defaults(self, store: SandboxStore, spec: EntitySpec, record: dict) -> None:
+        if spec.key == "service/tickets":
+            record.setdefault("recordType", "ServiceTicket")
+        record.setdefault("closedFlag", False)
+        record.setdefault("customerUpdatedFlag", False)
+        record.setdefault("actualHours", 0)
+        if record.get("board") is None:
+            board = next(store.iter_records("service/boards"), None)
+            if board is not None:
+                record["board"] = self.refs.ref("service/boards", board, "board")
+        if record.get("status") is None:
+            status = default_status(store, _ref_id(record.get("board")))
+            if status is not None:
+                record["status"] = self.refs.ref(STATUSES, status, "status")
+
+    # --- update ----------------------------------------------------------------------------
+
+    def on_update(self, store: SandboxStore, spec: EntitySpec, old: dict, changes: dict) -> dict:
+        now, by = store.clock(), "sandbox-api"
+        if spec.key in TICKET_ENTITIES:
+            if "board" in changes and "status" not in changes:
+                board_id = _ref_id(changes["board"])
+                current = store.get(STATUSES, _ref_id(old.get("status")) or 0)
+                if current is None or parent_id_of(spec_for(STATUSES), current) != board_id:
+                    status = default_status(store, board_id)
+                    changes["status"] = self.refs.ref(STATUSES, status, "status") if status else None
+            if "status" in changes:
+                self._apply_status(store, changes, old, now, by)
+            elif changes.get("closedFlag") is True and not old.get("closedFlag"):
+                changes.update(closedDate=now, closedBy=by)
+            elif changes.get("closedFlag") is False:
+                changes.update(closedDate=None, closedBy=None)
+        elif spec.key == "sales/opportunities" and "status" in changes:
+            self._opportunity_status(store, changes, old, now, by)
+        return changes
+
+    def _apply_status(self, store: SandboxStore, target: dict, old: dict, now: str, by: str) -> None:
+        """Closed flags from the status. `target is old` on create (fill in), else the changes."""
+        status = store.get(STATUSES, _ref_id(target.get("status")) or 0)
+        if not (status and status.get("closedStatus")):
+            target.update(closedFlag=False, closedDate=None, closedBy=None)
+            return
+        target["closedFlag"] = True
+        if target is old:
+            target.setdefault("closedDate", now)
+            target.setdefault("closedBy", by)
+        elif not old.get("closedFlag"):
+            target.update(closedDate=now, closedBy=by)
+
+    def _opportunity_status(self, store: SandboxStore, target: dict, old: dict, now: str, by: str) -> None:
+        status = store.get("sales/opportunities/statuses", _ref_id(target.get("status")) or 0)
+        if status is None:
+            return
+        if not status.get("closedFlag"):
+            target.update(closedDate=None, closedBy=None)
+        elif target is old:
+            target.setdefault("closedDate", now)
+            target.setdefault("closedBy", by)
+        elif not old.get("closedDate"):
+            target.update(closedDate=now, closedBy=by)
+
+    # --- follow-ups ------------------------------------------------------------------------
+
+    def after_write(self, store: SandboxStore, spec: EntitySpec, old: dict | None, new: dict | None
+                    ) -> list[FollowUp]:
+        if spec.key == SCHEDULE:
+            tickets = {r.get("objectId") for r in (old, new) if r and _is_assignment(r)}
+            return [self._resources_follow_up(store, ticket_id) for ticket_id in tickets if isinstance(ticket_id, int)]
+        if spec.key in TICKET_ENTITIES and new is None and old is not None:
+            return [self._cascade_schedule_delete(store, old["id"])]
+        if spec.key == "time/entries" and old is None and new is not None:
+            return [self._add_hours(store, new)]
+        return []
+
+    def _resources_follow_up(self, store: SandboxStore, ticket_id: int) -> FollowUp:
+        def follow_up(skip_callback: bool) -> None:
+            entity, ticket = _find_ticket(store, ticket_id)
+            if ticket is None:
+                return
+            identifiers = [(e.get("member") or {}).get("identifier") for e in store.iter_records(SCHEDULE)
+                           if e.get("objectId") == ticket_id and _is_assignment(e)]
+            resources = ", ".join(dict.fromkeys(i for i in identifiers if i)) or None
+            if resources != ticket.get("resources"):
+                store.update(entity, ticket_id, {"resources": resources}, skip_callback=skip_callback)
+        return follow_up
+
+    def _cascade_schedule_delete(self, store: SandboxStore, ticket_id: int) -> FollowUp:
+        def follow_up(skip_callback: bool) -> None:
+            for entry in [e for e in store.iter_records(SCHEDULE) if e.get("objectId") == ticket_id
+                          and _is_assignment(e)]:
+                store.delete(SCHEDULE, entry["id"], skip_callback=skip_callback)
+        return follow_up
+
+    def _add_hours(self, store: SandboxStore, entry: dict) -> FollowUp:
+        def follow_up(skip_callback: bool) -> None:
+            entity, ticket = _find_ticket(store, entry.get("chargeToId"))
+            hours = entry.get("actualHours")
+            if ticket is None or not isinstance(hours, int | float):
+                return
+            total = round(float(ticket.get("actualHours") or 0) + float(hours), 2)
+            store.update(entity, ticket["id"], {"actualHours": total}, skip_callback=skip_callback)
+        return follow_up
+
+
+def _is_assignment(entry: dict) -> bool:
+    return str((entry.get("type") or {}).get("identifier", "")).upper() == "S"
+
+
+def _find_ticket(store: SandboxStore, ticket_id: object) -> tuple[str, dict | None]:
+    if not isinstance(ticket_id, int):
+        return TICKET_ENTITIES[0], None
+    for entity in TICKET_ENTITIES:
+        ticket = store.get(entity, ticket_id)
+        if ticket is not None:
+            return entity, ticket
+    return TICKET_ENTITIES[0], None
+
+
+def _hours_between(start: object, end: object) -> float | None:
+    if not isinstance(start, str) or not isinstance(end, str):
+        return None
+    try:
+        begin = datetime.fromisoformat(start.replace("Z", "+00:00"))
+        finish = datetime.fromisoformat(end.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return round(max((finish - begin).total_seconds(), 0) / 3600, 2)

@@ -1,0 +1,209 @@
+"""What the sandbox serves: one EntitySpec per ConnectWise collection.
+
+The entity key IS the ConnectWise path (endpoints.tsv, without the leading slash), nested
+collections keep the `{parentId}` placeholder. `fields` are the top-level fields records carry
+(each one a field of `model` in models.tsv; tests check both). Records omit null fields, like
+ConnectWise responses do; `fields` also decides which names conditions, orderBy and PATCH accept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+TICKET_REFS = {
+    "board": "service/boards", "status": "service/boards/{parentId}/statuses",
+    "priority": "service/priorities", "company": "company/companies", "owner": "system/members",
+    "type": "service/boards/{parentId}/types", "subType": "service/boards/{parentId}/subtypes",
+    "item": "service/boards/{parentId}/items", "serviceLocation": "service/locations",
+    "closedBy": None, "location": "system/locations",
+}
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    key: str  # the ConnectWise path, e.g. "service/boards/{parentId}/statuses"
+    model: str  # models.tsv model name
+    fields: tuple[str, ...]
+    parent: str | None = None  # key of the parent collection for nested paths
+    parent_field: str | None = None  # path in the record holding the parent id ("board/id")
+    writes: frozenset[str] = frozenset()  # POST / PATCH / DELETE allowed on this collection
+    searchable: bool = False  # POST {path}/search
+    callback_type: str | None = None  # system/callbacks type notified of changes
+    references: dict[str, str | None] = field(default_factory=dict)  # field → entity it points to
+    board_scoped: frozenset[str] = frozenset()  # references resolved within the record's board
+    required: tuple[str, ...] = ()  # fields a POST must carry
+    datetimes: tuple[str, ...] = ()  # normalised to 2026-01-02T03:04:05Z on write
+    max_lengths: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def nested(self) -> bool:
+        return self.parent is not None
+
+
+_RW = frozenset({"POST", "PATCH", "DELETE"})
+_BOARD_SCOPED = frozenset({"status", "type", "subType", "item", "team"})
+
+
+def _board_child(name: str, model: str, fields: tuple[str, ...], parent_field: str) -> EntitySpec:
+    return EntitySpec(f"service/boards/{{parentId}}/{name}", model, fields,
+                      parent="service/boards", parent_field=parent_field)
+
+
+SPECS: tuple[EntitySpec, ...] = (
+    EntitySpec(
+        "service/tickets", "Ticket",
+        ("id", "summary", "recordType", "board", "status", "company", "contact", "contactName",
+         "contactEmailAddress", "type", "subType", "item", "team", "owner", "priority",
+         "serviceLocation", "source", "severity", "impact", "requiredDate", "budgetHours",
+         "actualHours", "customerUpdatedFlag", "closedDate", "closedBy", "closedFlag", "resources",
+         "sla", "slaStatus", "dateResponded", "dateResolved", "isInSla", "location", "_info"),
+        writes=_RW, searchable=True, callback_type="ticket",
+        references={**TICKET_REFS, "team": "service/boards/{parentId}/teams", "sla": "service/SLAs"},
+        board_scoped=_BOARD_SCOPED, required=("summary",),
+        datetimes=("requiredDate", "closedDate", "dateResponded", "dateResolved"),
+        max_lengths={"summary": 255, "contactName": 62},
+    ),
+    EntitySpec(
+        "project/tickets", "ProjectTicket",
+        ("id", "summary", "isIssueFlag", "board", "status", "project", "phase", "wbsCode", "company",
+         "contactName", "type", "subType", "item", "owner", "priority", "requiredDate",
+         "budgetHours", "actualHours", "customerUpdatedFlag", "closedDate", "closedBy", "closedFlag",
+         "resources", "_info"),
+        writes=_RW, searchable=True, callback_type="ticket",
+        references={**TICKET_REFS, "project": "project/projects", "phase": None},
+        board_scoped=_BOARD_SCOPED, required=("summary",),
+        datetimes=("requiredDate", "closedDate"), max_lengths={"summary": 255},
+    ),
+    EntitySpec(
+        "sales/opportunities", "Opportunity",
+        ("id", "name", "expectedCloseDate", "type", "stage", "status", "priority", "notes",
+         "probability", "source", "rating", "primarySalesRep", "secondarySalesRep", "company",
+         "contact", "closedDate", "closedBy", "_info"),
+        writes=_RW, callback_type="opportunity",
+        references={"type": "sales/opportunities/types", "stage": "sales/stages",
+                    "status": "sales/opportunities/statuses", "primarySalesRep": "system/members",
+                    "secondarySalesRep": "system/members", "company": "company/companies",
+                    "priority": None, "probability": None, "contact": None, "rating": None},
+        required=("name",), datetimes=("expectedCloseDate", "closedDate"), max_lengths={"name": 100},
+    ),
+    EntitySpec("sales/opportunities/statuses", "OpportunityStatus",
+               ("id", "name", "wonFlag", "lostFlag", "closedFlag", "inactiveFlag", "defaultFlag", "_info")),
+    EntitySpec("sales/opportunities/types", "OpportunityType", ("id", "description", "inactiveFlag", "_info")),
+    EntitySpec("sales/stages", "OpportunityStage", ("id", "name", "probability", "color", "sequenceNumber", "_info")),
+    EntitySpec(
+        "system/members", "Member",
+        ("id", "identifier", "firstName", "lastName", "primaryEmail", "title", "inactiveFlag",
+         "defaultLocation", "timeZone", "dailyCapacity", "_info"),
+    ),
+    EntitySpec(
+        "project/projects", "Project",
+        ("id", "name", "board", "status", "closedFlag", "company", "manager", "budgetHours",
+         "actualHours", "estimatedStart", "estimatedEnd", "percentComplete", "description", "_info"),
+        callback_type="project", datetimes=("estimatedStart", "estimatedEnd"),
+    ),
+    EntitySpec("project/statuses", "ProjectStatus",
+               ("id", "name", "defaultFlag", "inactiveFlag", "closedFlag", "_info")),
+    EntitySpec("system/locations", "Location", ("id", "name", "locationFlag", "clientFlag", "_info")),
+    EntitySpec("service/locations", "ServiceLocation", ("id", "name", "where", "defaultFlag", "_info")),
+    EntitySpec(
+        "company/companies", "Company",
+        ("id", "identifier", "name", "status", "city", "state", "country", "phoneNumber", "website",
+         "territory", "deletedFlag", "types", "_info"),
+        callback_type="company",
+    ),
+    EntitySpec("company/companies/statuses", "CompanyStatus",
+               ("id", "name", "defaultFlag", "inactiveFlag", "_info")),
+    EntitySpec(
+        "schedule/entries", "ScheduleEntry",
+        ("id", "objectId", "name", "member", "where", "dateStart", "dateEnd", "status", "type",
+         "doneFlag", "acknowledgedFlag", "ownerFlag", "hours", "_info"),
+        writes=_RW, callback_type="schedule",
+        references={"member": "system/members", "status": "schedule/statuses", "type": "schedule/types",
+                    "where": "service/locations"},
+        required=("objectId", "member"), datetimes=("dateStart", "dateEnd"),
+    ),
+    EntitySpec("service/boards", "Board",
+               ("id", "name", "location", "inactiveFlag", "projectFlag", "_info")),
+    _board_child("statuses", "BoardStatus",
+                 ("id", "name", "board", "sortOrder", "displayOnBoard", "inactive", "closedStatus",
+                  "defaultFlag", "timeEntryNotAllowed", "escalationStatus", "_info"), "board/id"),
+    _board_child("teams", "BoardTeam", ("id", "name", "teamLeader", "members", "defaultFlag", "boardId", "_info"),
+                 "boardId"),
+    _board_child("types", "BoardType", ("id", "name", "category", "defaultFlag", "inactiveFlag", "board", "_info"),
+                 "board/id"),
+    _board_child("subtypes", "BoardSubType", ("id", "name", "inactiveFlag", "typeAssociationIds", "board", "_info"),
+                 "board/id"),
+    _board_child("items", "BoardItem", ("id", "name", "inactiveFlag", "board", "_info"), "board/id"),
+    EntitySpec("service/priorities", "Priority",
+               ("id", "name", "color", "sortOrder", "defaultFlag", "level", "_info")),
+    EntitySpec("service/SLAs", "SLA",
+               ("id", "name", "basedOn", "defaultFlag", "respondHours", "planWithin", "resolutionHours", "_info")),
+    EntitySpec("service/SLAs/{parentId}/priorities", "SLAPriority",
+               ("id", "priority", "respondHours", "planWithin", "resolutionHours", "sla", "_info"),
+               parent="service/SLAs", parent_field="sla/id"),
+    EntitySpec("schedule/calendars", "Calendar",
+               ("id", "name", "holidayList", "mondayStartTime", "mondayEndTime", "fridayStartTime",
+                "fridayEndTime", "_info")),
+    EntitySpec("schedule/holidayLists", "HolidayList", ("id", "name", "_info")),
+    EntitySpec("schedule/holidayLists/{parentId}/holidays", "Holiday",
+               ("id", "name", "allDayFlag", "date", "holidayList", "_info"),
+               parent="schedule/holidayLists", parent_field="holidayList/id"),
+    EntitySpec("schedule/statuses", "ScheduleStatus", ("id", "name", "defaultFlag", "showAsTentativeFlag", "_info")),
+    EntitySpec("schedule/types", "ScheduleType", ("id", "name", "identifier", "chargeCode", "systemFlag", "_info")),
+    EntitySpec(
+        "time/entries", "TimeEntry",
+        ("id", "company", "chargeToId", "chargeToType", "member", "workType", "timeStart", "timeEnd",
+         "actualHours", "billableOption", "notes", "enteredBy", "dateEntered", "_info"),
+        writes=_RW, references={"member": "system/members", "company": "company/companies", "workType": None},
+        required=("chargeToId", "chargeToType", "member", "timeStart"),
+        datetimes=("timeStart", "timeEnd", "dateEntered"),
+    ),
+    EntitySpec(
+        "service/tickets/{parentId}/notes", "ServiceNote",
+        ("id", "ticketId", "text", "detailDescriptionFlag", "internalAnalysisFlag", "resolutionFlag",
+         "issueFlag", "member", "customerUpdatedFlag", "dateCreated", "createdBy", "internalFlag",
+         "externalFlag", "_info"),
+        parent="service/tickets", parent_field="ticketId", writes=_RW,
+        references={"member": "system/members"}, required=("text",), datetimes=("dateCreated",),
+    ),
+    EntitySpec(
+        "sales/opportunities/{parentId}/notes", "OpportunityNote",
+        ("id", "opportunityId", "type", "text", "flagged", "enteredBy", "_info"),
+        parent="sales/opportunities", parent_field="opportunityId", writes=_RW,
+        references={"type": None}, required=("text",),
+    ),
+    EntitySpec(
+        "system/callbacks", "CallbackEntry",
+        ("id", "description", "url", "objectId", "type", "level", "memberId", "payloadVersion",
+         "inactiveFlag", "isSoapCallbackFlag", "isSelfSuppressedFlag", "_info"),
+        writes=_RW, required=("url", "type", "level"),
+    ),
+)
+
+SPEC_BY_KEY: dict[str, EntitySpec] = {spec.key: spec for spec in SPECS}
+
+# Extra paths serving an existing collection: project ticket notes share ticket notes (one
+# ticket id space, one ServiceNote model); `parent` checked against project tickets.
+ALIASES: dict[str, tuple[str, str]] = {
+    "project/tickets/{parentId}/notes": ("service/tickets/{parentId}/notes", "project/tickets"),
+}
+
+TICKET_ENTITIES = ("service/tickets", "project/tickets")
+NOTE_ENTITIES = ("service/tickets/{parentId}/notes", "sales/opportunities/{parentId}/notes")
+
+
+def parent_id_of(spec: EntitySpec, record: dict) -> int | None:
+    """The parent id a nested record carries (`board/id`, `ticketId`, ...); None for top level."""
+    if spec.parent_field is None:
+        return None
+    value = record
+    for part in spec.parent_field.split("/"):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def spec_for(key: str) -> EntitySpec:
+    try:
+        return SPEC_BY_KEY[key]
+    except KeyError:
+        raise KeyError(f"the sandbox has no entity {key!r}; entities: {', '.join(SPEC_BY_KEY)}") from None

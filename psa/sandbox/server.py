@@ -1,0 +1,149 @@
+"""SandboxServer: seeded data + the HTTP front + callbacks + activity, in background threads."""
+
+from __future__ import annotations
+
+import re
+import ssl
+import threading
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from psa.sandbox.activity import Activity
+from psa.sandbox.api import Api
+from psa.sandbox.data import Generator
+from psa.sandbox.faults import FaultInjector, FaultSpec, ForcedErrors, SlidingWindowLimit
+from psa.sandbox.http import SandboxHTTPServer
+from psa.sandbox.notify import CallbackNotifier
+from psa.sandbox.refs import RefBuilder
+from psa.sandbox.rules import Rules
+from psa.sandbox.store import SandboxStore
+
+DEFAULT_CLIENT_ID = "8a0c6f3e-0000-4000-8000-000000000001"
+
+
+def start_of_today() -> datetime:
+    now = datetime.now(UTC)
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+class SandboxServer:
+    """A ConnectWise PSA look-alike on `host:port` (port 0 = any free port; see `url`)."""
+
+    def __init__(self, *, scale: str = "small", seed: int = 1, host: str = "127.0.0.1", port: int = 0,
+                 faults: str | None = None, rate_limit_per_minute: int = 1000, activity_per_second: float = 0.0,
+                 tls_cert: str | None = None, tls_key: str | None = None, company: str = "sandbox",
+                 public_key: str = "sandbox-public", private_key: str = "sandbox-private",
+                 client_id: str = DEFAULT_CLIENT_ID, codebase: str = "v2025_1/", anchor: datetime | None = None,
+                 callback_retry_delays: tuple[float, ...] = (2.0, 4.0)) -> None:
+        self.scale, self.seed, self.company = scale, seed, company
+        self.codebase = codebase if codebase.endswith("/") else codebase + "/"
+        self.anchor = anchor or start_of_today()
+        self.expected_basic = f"{company}+{public_key}:{private_key}"
+        self.stopping = threading.Event()
+        self.stats: Counter = Counter()
+        self._stats_lock = threading.Lock()
+        self._faults = FaultSpec.parse(faults)
+        self.injector = FaultInjector(self._faults, seed)
+        self.forced = ForcedErrors()
+        self.limiter = SlidingWindowLimit(rate_limit_per_minute)
+        tls = _tls_context(tls_cert, tls_key)
+        self._httpd = SandboxHTTPServer((host, port), self, tls)  # bound now: the URL is known
+        bound_host, bound_port = self._httpd.server_address[:2]
+        shown_host = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
+        self.url = f"{'https' if tls else 'http'}://{shown_host}:{bound_port}"
+        self.credentials = {"site_url": self.url, "company_id": company, "public_key": public_key,
+                            "private_key": private_key, "client_id": client_id}
+        self.store = SandboxStore()
+        self.refs = RefBuilder(f"{self.url}/{self.codebase}apis/3.0/")
+        self.store.hooks = Rules(self.refs)
+        Generator(self.store, self.refs, scale=scale, seed=seed, anchor=self.anchor).generate()
+        self.notifier = CallbackNotifier(self.store, site_url=self.url, codebase=self.codebase, company=company,
+                                         stats=self.stats, stats_lock=self._stats_lock,
+                                         retry_delays=callback_retry_delays)
+        self.store.add_listener(self.notifier.on_change)
+        self.api = Api(self.store, self.refs, self.forced, public_base=f"{self.url}/{self.codebase}apis/3.0/")
+        self.activity = Activity(self.store, self.refs, per_second=activity_per_second, seed=seed,
+                                 stats=self.stats, stats_lock=self._stats_lock)
+        self._thread: threading.Thread | None = None
+
+    # --- life cycle --------------------------------------------------------------------------
+
+    def start(self) -> SandboxServer:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
+                                            name="sandbox-http", daemon=True)
+            self._thread.start()
+            self.activity.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.activity.stop()
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._httpd.server_close()
+        self._httpd.close_all()
+        self.notifier.stop()
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- knobs for tests ---------------------------------------------------------------------
+
+    @property
+    def faults(self) -> FaultSpec:
+        return self._faults
+
+    @faults.setter
+    def faults(self, value: FaultSpec | str | None) -> None:
+        spec = value if isinstance(value, FaultSpec) else FaultSpec.parse(value)
+        self._faults = self.injector.spec = spec
+
+    def force_error(self, method: str, path_regex: str, status: int, message: str, times: int | None = None) -> None:
+        """Answer matching API requests (path after `apis/3.0/`) with `status` and a CW error body."""
+        self.forced.add(method, path_regex, status, message, times)
+
+    def clear_forced_errors(self) -> None:
+        self.forced.clear()
+
+    def empty_lists_for(self, path_regex: str | None) -> None:
+        """List/count endpoints whose path matches answer [] (None: back to normal)."""
+        self.forced.empty_lists = re.compile(path_regex) if path_regex else None
+
+    def wait_for_callbacks(self, timeout: float = 10.0) -> bool:
+        return self.notifier.wait_idle(timeout)
+
+    # --- answers -----------------------------------------------------------------------------
+
+    def company_info(self, company: str) -> dict | None:
+        # Reference: developer guide "Calling Company Info"; null for an unknown company.
+        if company.strip().lower() != self.company.lower():
+            return None
+        return {"CompanyName": f"{self.company} (PSA sandbox)", "Codebase": self.codebase, "VersionCode": "v2025.1",
+                "VersionNumber": "v4.6.98765", "CompanyID": self.company, "IsCloud": False,
+                "SiteUrl": self.url.split("://", 1)[1]}
+
+    def record_counts(self) -> dict[str, int]:
+        keys = ("service/tickets", "project/tickets", "company/companies", "system/members", "sales/opportunities",
+                "project/projects", "schedule/entries", "time/entries", "service/boards")
+        return {key: self.store.count(key) for key in keys}
+
+    def _count(self, key: Any) -> None:
+        with self._stats_lock:
+            self.stats[key] += 1
+
+
+def _tls_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
+    if not cert and not key:
+        return None
+    if not (cert and key):
+        raise ValueError("TLS needs both --tls-cert and --tls-key")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return context

@@ -1,0 +1,203 @@
+"""POST / PATCH / DELETE semantics like ConnectWise.
+
+Reference: developer guide "Patch" / "Post" / "Delete": PATCH takes a JSON-Patch array
+(`[{"op":"replace","path":"status","value":{"id":12}}]`), references are replaced as whole
+objects (a sub-path such as `company/identifier` is refused here with 400 rather than the
+"false 200" ConnectWise may give), POST answers 201 with the new record, DELETE answers 204.
+References may name the target by id or identifier and must exist (board-scoped ones on the
+ticket's board), otherwise 400 InvalidObject with a per-field error, like ConnectWise.
+Callbacks are skipped when asked: `skipCallback=true` in the query, as a header, or a
+`skipCallback: true` field in the body.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from psa.sandbox.conditions import canonical_datetime
+from psa.sandbox.refs import ReferenceError_, find_target
+from psa.sandbox.replies import BadRequest, Reply, error
+from psa.sandbox.routes import Match
+from psa.sandbox.schema import TICKET_ENTITIES, EntitySpec
+from psa.sandbox.store import NotFoundError
+
+if TYPE_CHECKING:
+    from psa.sandbox.api import Api
+
+API_MEMBER = "sandbox-api"
+PATCH_OPS = ("replace", "add", "remove")
+CALLBACK_TYPES = frozenset({"activity", "agreement", "company", "contact", "configuration", "invoice", "expense",
+                            "member", "opportunity", "productcatalog", "project", "purchaseorder", "schedule",
+                            "site", "ticket", "time"})
+
+
+def _bad(message: str, spec: EntitySpec, field: str | None = None, code: str = "InvalidField") -> Exception:
+    errors = [{"code": code, "message": message, "resource": spec.model, "field": field}]
+    return BadRequest(f"{spec.model} object is invalid", errors)
+
+
+def _json_body(body: bytes, spec: EntitySpec) -> Any:
+    try:
+        return json.loads(body or b"null")
+    except ValueError:
+        raise _bad("The request body is not valid JSON", spec, code="InvalidJson") from None
+
+
+def _skip_callback(query: dict[str, str], headers: dict[str, str], data: Any) -> bool:
+    if query.get("skipcallback", "").lower() == "true" or headers.get("skipcallback", "").lower() == "true":
+        return True
+    return isinstance(data, dict) and data.get("skipCallback") is True
+
+
+def _board_id(values: dict, existing: dict | None) -> int | None:
+    board = values.get("board") if "board" in values else (existing or {}).get("board")
+    return board.get("id") if isinstance(board, dict) else None
+
+
+def _check_value(api: Api, spec: EntitySpec, name: str, value: Any, board_id: int | None) -> Any:
+    """The stored form of one field value, or a BadRequest."""
+    if value is None:
+        if name in spec.required:
+            raise _bad(f"{name} is required", spec, name, code="NullValue")
+        return None
+    if name in spec.references:
+        target = spec.references[name]
+        if not isinstance(value, dict | int) or isinstance(value, bool):
+            raise _bad(f"{name} must be a reference object such as {{\"id\": 1}}", spec, name)
+        if target is None:
+            return value if isinstance(value, dict) else {"id": value}
+        scoped = board_id if name in spec.board_scoped else None
+        if name in spec.board_scoped and board_id is None:
+            raise _bad(f"{name} needs a board", spec, name)
+        try:
+            return api.refs.resolve(api.store, target, value, name, board_id=scoped)
+        except ReferenceError_:
+            where = f" on board {board_id}" if scoped else ""
+            raise _bad(f"{name} {json.dumps(value)} was not found{where}", spec, name, code="InvalidObject") from None
+    if name in spec.datetimes:
+        try:
+            return canonical_datetime(str(value))
+        except ValueError:
+            raise _bad(f"{name} is not a valid date/time: {value!r}", spec, name) from None
+    limit = spec.max_lengths.get(name)
+    if limit is not None:
+        if not isinstance(value, str):
+            raise _bad(f"{name} must be a string", spec, name)
+        if len(value) > limit:
+            raise _bad(f"The field {name} must be a string with a maximum length of {limit}.", spec, name)
+    return value
+
+
+def _prepare(api: Api, spec: EntitySpec, values: dict, existing: dict | None) -> dict:
+    board_id = _board_id(values, existing)
+    if "board" in values and values["board"] is not None:
+        values["board"] = _check_value(api, spec, "board", values["board"], None)
+        board_id = values["board"]["id"]
+    return {name: (value if name == "board" else _check_value(api, spec, name, value, board_id))
+            for name, value in values.items()}
+
+
+def create(api: Api, found: Match, query: dict[str, str], headers: dict[str, str], body: bytes) -> Reply:
+    spec = found.route.spec
+    data = _json_body(body, spec)
+    if not isinstance(data, dict):
+        raise _bad("The body must be a JSON object", spec, code="InvalidJson")
+    values = {k: v for k, v in data.items() if k in spec.fields and k not in ("id", "_info")}
+    if spec.nested:
+        values[spec.parent_field.split("/")[0]] = found.parent_id
+    for name in spec.required:
+        if values.get(name) in (None, ""):
+            raise _bad(f"{name} is required", spec, name, code="NullValue")
+    _entity_checks(api, spec, values)
+    record = api.store.create(spec.key, _prepare(api, spec, values, None),
+                              skip_callback=_skip_callback(query, headers, data), updated_by=API_MEMBER)
+    return Reply(201, record)
+
+
+def _entity_checks(api: Api, spec: EntitySpec, values: dict) -> None:
+    """Rules ConnectWise enforces on particular records before they are created."""
+    if spec.key == "schedule/entries":
+        values.setdefault("type", {"identifier": "S"})
+        entry_type = find_target(api.store, "schedule/types", values["type"])
+        if entry_type is not None and entry_type.get("identifier") == "S" and not _ticket_exists(api, values):
+            raise _bad(f"objectId {values.get('objectId')!r} is not a ticket", spec, "objectId")
+    elif spec.key == "time/entries":
+        charge_type = values.get("chargeToType")
+        if charge_type not in ("ServiceTicket", "ProjectTicket", "ChargeCode", "Activity"):
+            raise _bad(f"chargeToType {charge_type!r} is not valid", spec, "chargeToType")
+        if charge_type in ("ServiceTicket", "ProjectTicket"):
+            ticket = _ticket(api, values.get("chargeToId"))
+            if ticket is None:
+                raise _bad(f"chargeToId {values.get('chargeToId')!r} is not a ticket", spec, "chargeToId")
+            values.setdefault("company", {"id": ticket.get("company", {}).get("id")} if ticket.get("company") else None)
+    elif spec.key == "system/callbacks":
+        url = values.get("url")
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+            raise _bad(f"url {url!r} is not an http(s) URL", spec, "url")
+        if str(values.get("type", "")).lower() not in CALLBACK_TYPES:
+            raise _bad(f"type {values.get('type')!r} is not a callback type", spec, "type")
+
+
+def _ticket(api: Api, ticket_id: Any) -> dict | None:
+    if not isinstance(ticket_id, int) or isinstance(ticket_id, bool):
+        return None
+    return next((t for key in TICKET_ENTITIES if (t := api.store.get(key, ticket_id)) is not None), None)
+
+
+def _ticket_exists(api: Api, values: dict) -> bool:
+    return _ticket(api, values.get("objectId")) is not None
+
+
+def patch(api: Api, found: Match, record: dict, query: dict[str, str], headers: dict[str, str], body: bytes
+          ) -> Reply:
+    spec = found.route.spec
+    operations = _json_body(body, spec)
+    if not isinstance(operations, list) or not operations:
+        raise _bad("PATCH needs a JSON array of operations: [{\"op\":\"replace\",\"path\":...,\"value\":...}]",
+                   spec, code="InvalidJson")
+    changes: dict[str, Any] = {}
+    skip = _skip_callback(query, headers, None)
+    for operation in operations:
+        name, value = _operation(spec, operation)
+        if name == "skipCallback":
+            skip = skip or value is True
+            continue
+        changes[name] = value
+    try:
+        updated = api.store.update(spec.key, record["id"], _prepare(api, spec, changes, record),
+                                   skip_callback=skip, updated_by=API_MEMBER)
+    except NotFoundError:
+        return error(404, "NotFound", f"{spec.model} with id {record['id']} was not found.")
+    return Reply(200, updated)
+
+
+def _operation(spec: EntitySpec, operation: Any) -> tuple[str, Any]:
+    if not isinstance(operation, dict):
+        raise _bad("each PATCH operation must be an object", spec, code="InvalidJson")
+    op = str(operation.get("op", "")).lower()
+    path = str(operation.get("path", "")).strip().strip("/")
+    if op not in PATCH_OPS:
+        raise _bad(f"unsupported PATCH op {operation.get('op')!r}", spec, path or None)
+    if "/" in path:
+        raise _bad(f"{path!r}: references must be replaced as a whole object (path {path.split('/')[0]!r})",
+                   spec, path)
+    if spec.key in TICKET_ENTITIES and path == "skipCallback":
+        return "skipCallback", operation.get("value")
+    name = next((f for f in spec.fields if f.lower() == path.lower()), None)
+    if name is None:
+        raise _bad(f"{path!r} is not a field of {spec.model}", spec, path or None)
+    if name in ("id", "_info"):
+        raise _bad(f"{name} is read-only", spec, name)
+    return name, None if op == "remove" else operation.get("value")
+
+
+def delete(api: Api, found: Match, query: dict[str, str], headers: dict[str, str]) -> Reply:
+    spec = found.route.spec
+    try:
+        api.store.delete(spec.key, found.record_id, skip_callback=_skip_callback(query, headers, None))
+    except NotFoundError:
+        return error(404, "NotFound", f"{spec.model} with id {found.record_id} was not found.")
+    return Reply(204)
