@@ -1,0 +1,76 @@
+"""`manage.py psa_sandbox`: run the ConnectWise PSA sandbox in the foreground (Ctrl-C stops it)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from psa.sandbox.data import SCALES
+from psa.sandbox.server import DEFAULT_CLIENT_ID, SandboxServer
+
+
+class Command(BaseCommand):
+    help = "Serve a ConnectWise PSA REST 3.0 sandbox with seeded data (see psa/sandbox/__init__.py)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8765)
+        parser.add_argument("--scale", choices=sorted(SCALES), default="small")
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--activity", type=float, default=0.0, help="random edits per second")
+        parser.add_argument("--faults", default=None,
+                            help="e.g. 500=0.1,429=0.05,reset=0.02,timeout=0.01,latency_ms=20")
+        parser.add_argument("--rate-limit", type=int, default=1000, help="requests per minute (0 = none)")
+        parser.add_argument("--tls-cert", default=None)
+        parser.add_argument("--tls-key", default=None)
+        parser.add_argument("--company", default="sandbox")
+        parser.add_argument("--public-key", default="sandbox-public")
+        parser.add_argument("--private-key", default="sandbox-private")
+        parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID)
+        parser.add_argument("--codebase", default="v2025_1/")
+
+    def handle(self, *args, **opts) -> None:
+        started = time.perf_counter()
+        try:
+            sandbox = SandboxServer(
+                scale=opts["scale"], seed=opts["seed"], host=opts["host"], port=opts["port"],
+                faults=opts["faults"], rate_limit_per_minute=opts["rate_limit"],
+                activity_per_second=opts["activity"], tls_cert=opts["tls_cert"], tls_key=opts["tls_key"],
+                company=opts["company"], public_key=opts["public_key"], private_key=opts["private_key"],
+                client_id=opts["client_id"], codebase=opts["codebase"],
+            )
+        except (ValueError, OSError) as err:
+            raise CommandError(str(err)) from err
+        sandbox.start()
+        self._describe(sandbox, time.perf_counter() - started, opts)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            while not stop.wait(1.0):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            sandbox.stop()
+            self.stdout.write(f"PSA sandbox stopped after {sandbox.stats['requests']} requests, "
+                              f"{sandbox.stats['activity_edits']} activity edits.")
+
+    def _describe(self, sandbox: SandboxServer, seconds: float, opts: dict) -> None:
+        c = sandbox.credentials
+        lines = [
+            f"ConnectWise PSA sandbox at {sandbox.url}  (API base {sandbox.url}/{sandbox.codebase}apis/3.0/)",
+            f"  company id : {c['company_id']}",
+            f"  public key : {c['public_key']}",
+            f"  private key: {c['private_key']}",
+            f"  clientId   : {c['client_id']}",
+            f"  scale      : {sandbox.scale}, seed {sandbox.seed}, anchor {sandbox.anchor:%Y-%m-%d} "
+            f"(generated in {seconds:.1f} s)",
+            "  records    : " + ", ".join(f"{k} {v}" for k, v in sandbox.record_counts().items()),
+            f"  rate limit : {opts['rate_limit'] or 'none'} requests/minute; activity {opts['activity']}/s; "
+            f"faults {sandbox.faults.describe()}",
+        ]
+        self.stdout.write("\n".join(lines), ending="\n")
+        self.stdout.flush()
