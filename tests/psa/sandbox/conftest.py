@@ -1,0 +1,65 @@
+"""Sandbox fixtures: a small seeded server on an ephemeral port and a requests session for it."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+
+import pytest
+import requests
+
+from psa.sandbox import SandboxServer
+
+ANCHOR = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+class Api:
+    """requests against one sandbox with its credentials; paths relative to the API base."""
+
+    def __init__(self, sandbox: SandboxServer) -> None:
+        self.sandbox = sandbox
+        self.base = f"{sandbox.url}/{sandbox.codebase}apis/3.0/"
+        c = sandbox.credentials
+        token = base64.b64encode(f"{c['company_id']}+{c['public_key']}:{c['private_key']}".encode()).decode()
+        self.session = requests.Session()
+        self.session.headers.update({"Authorization": f"Basic {token}", "clientId": c["client_id"],
+                                     "Accept": "application/vnd.connectwise.com+json; version=2025.1"})
+
+    def get(self, path: str, **kw) -> requests.Response:
+        return self.session.get(self.base + path, timeout=10, **kw)
+
+    def post(self, path: str, **kw) -> requests.Response:
+        return self.session.post(self.base + path, timeout=10, **kw)
+
+    def patch(self, path: str, ops: list[dict], **kw) -> requests.Response:
+        return self.session.patch(self.base + path, json=ops, timeout=10, **kw)
+
+    def delete(self, path: str, **kw) -> requests.Response:
+        return self.session.delete(self.base + path, timeout=10, **kw)
+
+    def forward(self, path: str, **params) -> requests.Response:
+        return self.get(path, params=params, headers={"pagination-type": "forward-only"})
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    """Read-only tests share one server per module (writes use `fresh_sandbox`)."""
+    with SandboxServer(scale="small", seed=7, anchor=ANCHOR, rate_limit_per_minute=0) as server:
+        yield server
+
+
+@pytest.fixture
+def fresh_sandbox():
+    with SandboxServer(scale="small", seed=7, anchor=ANCHOR, rate_limit_per_minute=0,
+                       callback_retry_delays=(0.05, 0.1)) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def api(sandbox) -> Api:
+    return Api(sandbox)
+
+
+@pytest.fixture
+def fresh_api(fresh_sandbox) -> Api:
+    return Api(fresh_sandbox)
