@@ -131,6 +131,8 @@
     if (typeof Sortable === "undefined") return;
     sortables = Array.from(root.querySelectorAll(".cards")).map((list) => Sortable.create(list, {
       group: "cards", sort: manual, animation: 120, filter: "button", preventOnFilter: false,
+      // Pointer-driven dragging behaves the same with mouse, touch and pen in every browser.
+      forceFallback: true, fallbackTolerance: 3,
       onStart: () => { dragging = true; },
       onEnd: onDragEnd,
     }));
@@ -219,4 +221,5 @@
 
   initSortables();
   poll();
+  root.dataset.ready = "1"; // lets tests (and curious users) know drag and live updates are on
 })();

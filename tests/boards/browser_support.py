@@ -1,0 +1,96 @@
+"""Helpers for the browser tests: a live Django server, a Celery worker process, headless Chromium.
+
+Everything binds 127.0.0.1 on an ephemeral port; the worker talks to this test run's own
+database and Redis db, so the write-back and webhook refresh run exactly as in production.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.staticfiles.handlers import StaticFilesHandler
+from django.db import connection as db
+from django.test.testcases import LiveServerThread
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextmanager
+def live_server():
+    """Django on 127.0.0.1:<ephemeral>, static files (node_modules included) served by finders."""
+    thread = LiveServerThread("127.0.0.1", StaticFilesHandler, connections_override={}, port=0)
+    thread.daemon = True
+    thread.start()
+    thread.is_ready.wait()
+    if thread.error:
+        raise thread.error
+    try:
+        yield f"http://127.0.0.1:{thread.port}"
+    finally:
+        thread.terminate()
+
+
+@contextmanager
+def celery_worker(*, public_url: str):
+    """A real worker process on this test run's database and broker (realtime + sync queues)."""
+    settings_dict = db.settings_dict
+    database_url = (f"postgres://{settings_dict['USER']}:{settings_dict['PASSWORD'] or ''}@{settings_dict['HOST']}:"
+                    f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}")
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": settings.REDIS_URL, "DEBUG": "1",
+           "DJANGO_SETTINGS_MODULE": "topleft.test_settings", "PUBLIC_URL": public_url}
+    argv = [sys.executable, "-m", "celery", "-A", "topleft", "worker", "-Q", "realtime,sync", "--pool", "solo",
+            "--purge", "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"]
+    process = subprocess.Popen(argv, env=env, cwd=ROOT)
+    try:
+        _wait_for_worker()
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _wait_for_worker(timeout: float = 30.0) -> None:
+    from topleft.celery import app
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if app.control.ping(timeout=0.5):
+                return
+        except Exception:  # broker not answering yet
+            time.sleep(0.2)
+    raise RuntimeError("the Celery worker did not start")
+
+
+@contextmanager
+def chromium_page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.set_default_timeout(10_000)
+            yield page
+        finally:
+            browser.close()
+
+
+def log_in(page, base_url: str, username: str, password: str) -> None:
+    page.goto(f"{base_url}/accounts/login/?next=/boards/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/boards/")

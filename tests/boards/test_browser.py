@@ -1,0 +1,156 @@
+"""End to end in real headless Chromium against the PSA sandbox, with a real Celery worker.
+
+Log in, open the demo board, drag cards: the sandbox receives the new status; ranks survive a
+reload and hold on a second board; a move the sandbox rejects snaps back with its message; a
+change made in the sandbox shows on the open board within 2 seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from boards.models import Board, Ticket
+from boards.services.demo import DEMO_ALL_BOARD, DEMO_BOARD, demo_setup
+from sync.models import Connection
+from tests.boards.browser_support import celery_worker, chromium_page, live_server, log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+TICKETS = "service/tickets"
+
+
+@pytest.fixture
+def stack(transactional_db):
+    """Sandbox + demo data + live server + worker + a logged-in browser page."""
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
+    # between browser steps are still plain synchronous code.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from psa.sandbox.server import SandboxServer
+
+    sandbox = SandboxServer(scale="small", seed=1).start()
+    try:
+        demo = demo_setup(sandbox_url=sandbox.url)
+        with live_server() as base_url, celery_worker(public_url=base_url), chromium_page() as page:
+            log_in(page, base_url, demo.username, demo.password)
+            yield {"sandbox": sandbox, "url": base_url, "page": page, "demo": demo,
+                   "board": Board.objects.get(name=DEMO_BOARD), "all": Board.objects.get(name=DEMO_ALL_BOARD)}
+    finally:
+        sandbox.stop()
+
+
+def open_board(stack, board: Board) -> None:
+    page = stack["page"]
+    page.goto(f"{stack['url']}/boards/{board.id}/")
+    wait_ready(page)
+
+
+def wait_ready(page) -> None:
+    page.wait_for_selector("#board[data-ready]")
+
+
+def column_ids(page, index: int) -> list[int]:
+    return [int(x) for x in page.eval_on_selector_all(
+        f".column:nth-of-type({index + 1}) .card", "cards => cards.map(c => c.dataset.psaId)")]
+
+
+def column_of(page, psa_id: int) -> str:
+    return page.eval_on_selector(f'.card[data-psa-id="{psa_id}"]', "c => c.closest('.column').ariaLabel")
+
+
+def drag(page, source_selector: str, target_selector: str, *, above_target: bool = True) -> None:
+    """A real mouse drag, slow enough for SortableJS to follow (it listens to native drag events)."""
+    source = page.locator(source_selector).bounding_box()
+    target = page.locator(target_selector).bounding_box()
+    x0, y0 = source["x"] + source["width"] / 2, source["y"] + 12
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x0 + 4, y0 + 6, steps=3)
+    x1 = target["x"] + target["width"] / 2
+    y1 = target["y"] + target["height"] * (0.2 if above_target else 0.8)
+    page.mouse.move(x1, y1, steps=30)
+    page.mouse.move(x1, y1 + (-2 if above_target else 2), steps=3)
+    page.mouse.up()
+
+
+def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not met in time")
+
+
+def movable_card(stack) -> tuple[int, str, str]:
+    """A card of the first column, and the name of the second column (one status each)."""
+    page = stack["page"]
+    board = stack["board"]
+    first, second = list(board.columns.all()[:2])
+    psa_id = column_ids(page, 0)[0]
+    return psa_id, first.name, second.name
+
+
+def test_it_moves_a_card_to_another_column_and_the_sandbox_shows_the_new_status(stack):
+    page, sandbox = stack["page"], stack["sandbox"]
+    open_board(stack, stack["board"])
+    psa_id, _, target_name = movable_card(stack)
+    target_status = stack["board"].columns.get(name=target_name).psa_ids[0]
+    drag(page, f'.card[data-psa-id="{psa_id}"]', ".column:nth-of-type(2) .cards")
+    wait_until(lambda: column_of(page, psa_id) == target_name)
+    wait_until(lambda: (sandbox.store.get(TICKETS, psa_id)["status"] or {}).get("id") == target_status)
+    assert Ticket.objects.get(psa_id=psa_id).status_psa_id == target_status
+
+
+def test_it_keeps_the_rank_after_a_reload_and_on_a_second_board(stack):
+    page = stack["page"]
+    open_board(stack, stack["board"])
+    before = column_ids(page, 0)
+    assert len(before) >= 3, "the demo board needs a few cards in its first column"
+    moved, old_top = before[2], before[0]
+    drag(page, f'.card[data-psa-id="{moved}"]', f'.card[data-psa-id="{old_top}"]', above_target=True)
+    wait_until(lambda: column_ids(page, 0)[0] == moved)
+    page.reload()
+    wait_ready(page)
+    assert column_ids(page, 0)[:1] == [moved]
+    open_board(stack, stack["all"])
+    column = column_of(page, moved)
+    index = [c.name for c in stack["all"].columns.all()].index(column)
+    order = column_ids(page, index)
+    assert order.index(moved) < order.index(old_top)
+
+
+def test_it_snaps_back_with_the_psa_message_when_the_sandbox_rejects_a_move(stack):
+    page, sandbox = stack["page"], stack["sandbox"]
+    open_board(stack, stack["board"])
+    psa_id, home, _ = movable_card(stack)
+    sandbox.force_error("PATCH", rf"service/tickets/{psa_id}$", 400, "Status change blocked by a workflow rule")
+    drag(page, f'.card[data-psa-id="{psa_id}"]', ".column:nth-of-type(2) .cards")
+    card = f'.card[data-psa-id="{psa_id}"]'
+    wait_until(lambda: "blocked by a workflow rule" in (page.text_content(card) or ""))
+    assert column_of(page, psa_id) == home
+    assert (sandbox.store.get(TICKETS, psa_id)["status"] or {}).get("id") == stack["board"].columns.get(name=home).psa_ids[0]
+
+
+def test_it_shows_a_change_made_in_the_sandbox_within_2_seconds(stack):
+    from psa.connectwise.callbacks import callback_url, callbacks_ensure
+    from sync.engine.clients import client_for
+
+    page, sandbox = stack["page"], stack["sandbox"]
+    connection = Connection.objects.get(pk=stack["demo"].connection_id)
+    callbacks_ensure(client=client_for(connection), webhook_token=connection.webhook_token,
+                     url=callback_url(public_url=stack["url"], webhook_token=connection.webhook_token))
+    open_board(stack, stack["board"])
+    psa_id = column_ids(page, 0)[-1]
+    page.eval_on_selector(".column:nth-of-type(1) .cards", "ol => { ol.scrollTop = ol.scrollHeight; }")
+    scrolled = page.eval_on_selector(".column:nth-of-type(1) .cards", "ol => ol.scrollTop")
+    started = time.monotonic()
+    sandbox.store.update(TICKETS, psa_id, {"summary": "Changed in the PSA sandbox"})
+    wait_until(lambda: "Changed in the PSA sandbox" in (page.text_content(f'.card[data-psa-id="{psa_id}"]') or ""),
+               timeout=5)
+    elapsed = time.monotonic() - started
+    print(f"\nsandbox change visible on the open board after {elapsed:.2f} s")
+    assert elapsed <= 2.0
+    assert page.eval_on_selector(".column:nth-of-type(1) .cards", "ol => ol.scrollTop") == scrolled

@@ -1,0 +1,70 @@
+"""Browser checks of the board UI that need no PSA: drag ranking, keyboard ranking, the status
+choice dialog, and a refused move snapping back with its message."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from boards.services.config import board_columns_set
+from tests.boards.browser_support import chromium_page, live_server, log_in
+from tests.boards.conftest import make_connection, make_user, seed_tickets
+from tests.boards.test_browser import column_ids, column_of, drag, wait_ready, wait_until
+
+pytestmark = [pytest.mark.browser]
+
+
+@pytest.fixture
+def ui(transactional_db):
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from boards.services.config import board_create
+
+    connection = make_connection("acme")
+    seed_tickets(connection, count=5)
+    seed_tickets(connection, count=1, board_psa_id=2, first_id=200)
+    board = board_create(connection_id=connection.id, name="UI", psa_board_ids=[1, 2])
+    make_user("ann", connection)
+    with live_server() as url, chromium_page() as page:
+        log_in(page, url, "ann", "pw-ann")
+        page.goto(f"{url}/boards/{board.id}/")
+        wait_ready(page)
+        yield {"page": page, "url": url, "board": board}
+
+
+def test_it_ranks_by_drag_and_by_keyboard(ui):
+    page = ui["page"]
+    assert column_ids(page, 0) == [100, 101, 102, 103, 104, 200]
+    drag(page, '.card[data-psa-id="103"]', '.card[data-psa-id="100"]')
+    wait_until(lambda: column_ids(page, 0)[0] == 103)
+    page.focus('.card[data-psa-id="101"]')
+    page.keyboard.press("Alt+ArrowUp")
+    wait_until(lambda: column_ids(page, 0)[:3] == [103, 101, 100])
+    page.click('.card[data-psa-id="104"] button[data-action="top"]')
+    wait_until(lambda: column_ids(page, 0)[0] == 104)
+    page.reload()
+    wait_ready(page)
+    assert column_ids(page, 0) == [104, 103, 101, 100, 102, 200]
+
+
+def test_it_asks_for_the_status_when_a_column_has_several(ui):
+    page, board = ui["page"], ui["board"]
+    board_columns_set(board=board, columns=[("New", [10, 20]), ("Active", [11, 12, 21, 22])])
+    page.reload()
+    wait_ready(page)
+    drag(page, '.card[data-psa-id="100"]', ".column:nth-of-type(2) .cards")
+    page.wait_for_selector("#card-dialog[open] .choices button")
+    assert page.locator("#card-dialog .choices button").all_text_contents()[:2] == ["Doing", "Waiting"]
+    page.click("#card-dialog .choices button:has-text('Waiting')")
+    wait_until(lambda: column_of(page, 100) == "Active")
+
+
+def test_it_snaps_back_with_a_message_when_no_status_fits(ui):
+    page, board = ui["page"], ui["board"]
+    board_columns_set(board=board, columns=[("New", [10, 20]), ("Doing on board 1", [11])])
+    page.reload()
+    wait_ready(page)
+    drag(page, '.card[data-psa-id="200"]', ".column:nth-of-type(2) .cards")
+    page.wait_for_selector("#toast:not([hidden])")
+    assert "No status of column" in page.text_content("#toast")
+    wait_until(lambda: column_of(page, 200) == "New")
