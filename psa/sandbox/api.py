@@ -92,8 +92,12 @@ class Api:
         predicate = compile_conditions(conditions, getter_factory(spec))
         records = self.store.iter_records(spec.key, parent_id=found.parent_id, after_id=after_id)
         empty = self.forced.empty_lists
-        if empty is not None and (empty.search(found.route.template) or empty.search(found.path)):
-            return iter(())
+        if empty is not None:  # matched against the collection path, e.g. "service/tickets"
+            suffix = {"count": "/count", "search": "/search"}.get(found.route.operation, "")
+            collection = found.path.strip("/")
+            collection = collection[: len(collection) - len(suffix)] if suffix else collection
+            if empty.search(found.route.spec.key) or empty.search(collection):
+                return iter(())
         if found.parent_id is None and spec.nested:
             records = iter(())  # nested collections are only reachable through their parent
         if predicate is None:
