@@ -1,0 +1,119 @@
+"""A real Celery worker subprocess: a tier run killed with SIGKILL never loses an update.
+
+The worker runs against this test's PostgreSQL database (committed rows: transactional test)
+and the test's Redis broker; the PSA sandbox serves from this process over a real socket.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection as db_connection
+from django.utils import timezone
+
+from boards.models import Ticket
+from psa.sandbox.server import SandboxServer
+from sync.engine.services import sync_tier
+from sync.engine.watermarks import watermark_get
+from sync.models import SyncRun
+from tests.sync.conftest import mirror_diff, sandbox_connection
+
+ROOT = Path(__file__).resolve().parents[2]
+TICKETS = "service/tickets"
+
+
+def _database_url() -> str:
+    db = db_connection.settings_dict
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def _start_worker(log_path: Path, lock_ttl: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "topleft.test_settings",
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "SYNC_LOCK_TTL_SECONDS": str(lock_ttl),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "topleft", "worker", "-P", "solo", "-Q", "sync,notes",
+         "--without-heartbeat", "--without-mingle", "--without-gossip", "-l", "info", "-n", f"killme-{os.getpid()}"],
+        cwd=ROOT, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+    )
+
+
+def _wait_for(predicate, timeout: float, what: str, log_path: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}; worker log:\n{log_path.read_text()[-3000:]}")
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not settings.REDIS_URL, reason="needs Redis as the Celery broker")
+@pytest.mark.django_db(transaction=True)
+def test_it_converges_after_a_worker_is_killed_mid_run(tmp_path, fast_client):
+    from sync.tasks import sync_connection_tier
+    from topleft.celery import app
+
+    with SandboxServer(scale="small", seed=3) as sandbox:
+        connection = sandbox_connection(sandbox)
+        seeded = sync_tier(connection_id=connection.pk, tier="core")
+        assert all(run.status == "succeeded" for run in seeded)
+        watermark_before = watermark_get(connection_id=connection.pk, entity="service_tickets")
+
+        # Changes the killed run must not lose: edits on tickets across the id range.
+        ticket_ids = [t["id"] for t in sandbox.store.list(TICKETS) if not t.get("closedFlag")]
+        edited = ticket_ids[::25]
+        for ticket_id in edited:
+            sandbox.store.update(TICKETS, ticket_id, {"summary": f"edited {ticket_id}"})
+        # Slow answers so the kill lands in the middle of the tier.
+        sandbox.faults = "latency_ms=400"
+
+        app.control.purge()
+        log_path = tmp_path / "worker.log"
+        worker = _start_worker(log_path, lock_ttl=3)
+        try:
+            sync_connection_tier.apply_async((connection.pk, "changes"), queue="sync")
+            # Kill while the ticket listing is in flight (each answer takes 400 ms).
+            _wait_for(lambda: SyncRun.objects.filter(connection=connection, tier="changes",
+                                                     entity="service_tickets", status="running").exists(),
+                      90, "the worker to reach the ticket listing", log_path)
+            time.sleep(0.1)
+            _kill(worker)
+        finally:
+            _kill(worker)
+
+        killed = SyncRun.objects.filter(connection=connection, tier="changes", status="running")
+        assert list(killed.values_list("entity", flat=True)) == ["service_tickets"]  # died mid-run
+        # A killed run never moves the watermark of what it was working on.
+        assert watermark_get(connection_id=connection.pk, entity="service_tickets") == watermark_before
+        assert Ticket.objects.filter(connection=connection, summary__startswith="edited").count() < len(edited)
+
+        # The lease of the dead worker frees itself; the next run converges.
+        sandbox.faults = None
+        time.sleep(3.5)
+        runs = sync_tier(connection_id=connection.pk, tier="changes")
+        assert runs and all(run.status == "succeeded" for run in runs)
+        assert Ticket.objects.filter(connection=connection, summary__startswith="edited").count() == len(edited)
+        assert mirror_diff(sandbox, connection, entities=["service_tickets", "project_tickets"]) == []
+        assert watermark_get(connection_id=connection.pk, entity="service_tickets") > watermark_before
+        assert timezone.now() - watermark_get(connection_id=connection.pk, entity="service_tickets") < timedelta(
+            minutes=10)
