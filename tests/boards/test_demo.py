@@ -1,0 +1,38 @@
+"""demo_setup against the PSA sandbox: connection, synced mirror, two boards, a user; idempotent."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from boards.models import Board, Membership, Ticket
+from sync.models import Connection
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sandbox():
+    from psa.sandbox.server import SandboxServer
+
+    server = SandboxServer(scale="small", seed=1).start()
+    yield server
+    server.stop()
+
+
+def test_it_sets_up_the_demo_idempotently(sandbox, capsys):
+    call_command("demo_setup", "--sandbox-url", sandbox.url)
+    call_command("demo_setup", "--sandbox-url", sandbox.url)
+    out = capsys.readouterr().out
+    assert "username: demo" in out and "password: topleft-demo" in out
+    connection = Connection.objects.get()
+    assert connection.site_url == sandbox.url.rstrip("/")
+    assert Board.objects.filter(connection=connection).count() == 2
+    assert Membership.objects.get(connection=connection).role == "admin"
+    assert Ticket.objects.filter(connection=connection).exists()
+    client = Client()
+    assert client.login(username="demo", password="topleft-demo")
+    board = Board.objects.get(name="Demo service board")
+    columns = client.get(f"/api/boards/{board.id}/cards/").json()
+    assert sum(len(c["cards"]) for c in columns) > 10
