@@ -63,7 +63,10 @@ class BoardSettingsForm(forms.ModelForm):
                      label=lambda m: m.full_name, value=lambda m: m.identifier), "Members", coerce=str)
         self.fields["company_ids"] = _multi(_choices(Company.objects.filter(connection_id=conn)), "Companies")
         self.fields["priority_ids"] = _multi(_choices(Priority.objects.filter(connection_id=conn)), "Priorities")
-        self.fields["team_ids"] = _multi(_choices(Team.objects.filter(connection_id=conn)), "Teams")
+        board_names = dict(ServiceBoard.objects.filter(connection_id=conn).values_list("psa_id", "name"))
+        self.fields["team_ids"] = _multi(_choices(
+            Team.objects.filter(connection_id=conn),
+            label=lambda t: f"{board_names.get(t.board_psa_id, '?')}: {t.name}"), "Teams")
         self.fields["project_ids"] = _multi(_choices(Project.objects.filter(connection_id=conn)), "Projects")
         if self.instance.is_opportunity:
             for name in ("psa_board_ids", "priority_ids", "team_ids", "project_ids"):
