@@ -103,7 +103,12 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     def _handle(self, method: str) -> None:
         sandbox = self.server.sandbox
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self.close_connection = True
+            self._send_plain(400, b"Bad Content-Length")
+            return
         body = self.rfile.read(length) if length > 0 else b""
         parts = urlsplit(self.path)
         path = unquote(parts.path)
@@ -150,7 +155,12 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._send(error(forced.status, _code_for(forced.status), forced.message))
             return
         headers = {k.lower(): v for k, v in self.headers.items()}
-        reply, template = sandbox.api.handle(method, api_path, query, headers, body)
+        try:
+            reply, template = sandbox.api.handle(method, api_path, query, headers, body)
+        except Exception:  # a sandbox bug must still answer, like ConnectWise's own 500s
+            logger.exception("sandbox failed on %s /%s", method, api_path)
+            sandbox._count("internal_errors")
+            reply, template = error(500, "InternalServerError", "the sandbox failed on this request"), "error"
         sandbox._count((method, template))
         self._send(reply)
 

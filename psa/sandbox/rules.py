@@ -108,7 +108,8 @@ class Rules(Hooks):
             if "status" in changes:
                 self._apply_status(store, changes, old, now, by)
             elif changes.get("closedFlag") is True and not old.get("closedFlag"):
-                changes.update(closedDate=now, closedBy=by)
+                changes.setdefault("closedDate", now)  # an explicit closedDate (test data) wins
+                changes.setdefault("closedBy", by)
             elif changes.get("closedFlag") is False:
                 changes.update(closedDate=None, closedBy=None)
         elif spec.key == "sales/opportunities" and "status" in changes:
