@@ -8,7 +8,7 @@ from django.core.cache import cache
 
 from psa.connectwise.client import ConnectWiseClient, replace_ops
 from psa.connectwise.conditions import split_in
-from psa.errors import ConfigurationError, NotFound
+from psa.errors import ConfigurationError, NotFound, PSAError
 
 SITE = "https://na.myconnectwise.net"
 INFO_URL = f"{SITE}/login/companyinfo/acme"
@@ -293,3 +293,23 @@ def test_it_keeps_working_when_the_cache_is_down(mock, monkeypatch):
     monkeypatch.setattr(discovery, "cache", BrokenCache())
     mock.get(BASE + "system/info", json={"version": "v1"})
     assert make_client().system_info() == {"version": "v1"}
+
+
+def test_it_continues_after_the_last_id_when_the_next_link_has_no_page_id(mock):
+    url = BASE + "service/tickets"
+    mock.get(url, json=records(1, 3), headers={"Link": f'<{url}?pageSize=3>; rel="next"'})
+    mock.get(url, json=records(4, 5))
+    assert ids_of(make_client().list_all("service/tickets", page_size=3)) == [1, 2, 3, 4, 5]
+    assert [query(c).get("pageId") for c in api_calls(mock)] == [None, "3"]
+
+
+def test_it_refuses_a_next_link_that_does_not_advance(mock):
+    url = BASE + "service/tickets"
+    mock.get(url, json=records(1, 3), headers=_link("service/tickets", 3))
+    mock.get(url, json=records(4, 6), headers=_link("service/tickets", 3))
+    with pytest.raises(PSAError, match="did not advance"):
+        make_client().list_all("service/tickets", page_size=3)
+
+
+def ids_of(rows):
+    return [r["id"] for r in rows]
