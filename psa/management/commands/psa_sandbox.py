@@ -46,6 +46,15 @@ class Command(BaseCommand):
             raise CommandError(str(err)) from err
         sandbox.start()
         self._describe(sandbox, time.perf_counter() - started, opts)
+        try:
+            self.wait_for_stop()
+        finally:
+            sandbox.stop()
+            self.stdout.write(f"PSA sandbox stopped after {sandbox.stats['requests']} requests, "
+                              f"{sandbox.stats['activity_edits']} activity edits.")
+
+    def wait_for_stop(self) -> None:
+        """Block until SIGTERM or Ctrl-C."""
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:
@@ -53,10 +62,6 @@ class Command(BaseCommand):
                 pass
         except KeyboardInterrupt:
             pass
-        finally:
-            sandbox.stop()
-            self.stdout.write(f"PSA sandbox stopped after {sandbox.stats['requests']} requests, "
-                              f"{sandbox.stats['activity_edits']} activity edits.")
 
     def _describe(self, sandbox: SandboxServer, seconds: float, opts: dict) -> None:
         c = sandbox.credentials
