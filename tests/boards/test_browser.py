@@ -7,7 +7,6 @@ change made in the sandbox shows on the open board within 2 seconds.
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
@@ -22,11 +21,11 @@ TICKETS = "service/tickets"
 
 
 @pytest.fixture
-def stack(transactional_db):
+def stack(transactional_db, monkeypatch):
     """Sandbox + demo data + live server + worker + a logged-in browser page."""
     # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
     # between browser steps are still plain synchronous code.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from psa.sandbox.server import SandboxServer
 
     sandbox = SandboxServer(scale="small", seed=1).start()

@@ -3,8 +3,6 @@ choice dialog, and a refused move snapping back with its message."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from boards.services.config import board_columns_set
@@ -16,8 +14,8 @@ pytestmark = [pytest.mark.browser]
 
 
 @pytest.fixture
-def ui(transactional_db):
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def ui(transactional_db, monkeypatch):
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from boards.services.config import board_create
 
     connection = make_connection("acme")
