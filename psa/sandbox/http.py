@@ -13,6 +13,7 @@ import base64
 import binascii
 import json
 import logging
+import select
 import socket
 import ssl
 import struct
@@ -177,9 +178,23 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._send(self._too_many(1))
         elif fault == "reset":
             self._reset()
-        else:  # timeout: say nothing until the client gives up (or the sandbox stops)
-            sandbox.stopping.wait(sandbox.faults.timeout_s)
+        else:  # timeout: say nothing until the client gives up, timeout_s passes or the sandbox stops
+            deadline = time.monotonic() + sandbox.faults.timeout_s
+            while time.monotonic() < deadline and not self._client_gone():
+                if sandbox.stopping.wait(0.1):
+                    break
+            sandbox._count("timeouts_released")
             self._reset()
+
+    def _client_gone(self) -> bool:
+        """True once the client closed its end (a readable socket with nothing to read)."""
+        if isinstance(self.connection, ssl.SSLSocket):
+            return False  # no MSG_PEEK on TLS sockets: wait for the deadline instead
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
 
     def _reset(self) -> None:
         self.close_connection = True

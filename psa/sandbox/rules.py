@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from psa.sandbox.refs import RefBuilder
+from psa.sandbox.refs import RefBuilder, find_target
 from psa.sandbox.schema import TICKET_ENTITIES, EntitySpec, parent_id_of, spec_for
 from psa.sandbox.store import Hooks
 
@@ -49,7 +49,23 @@ class Rules(Hooks):
 
     # --- create ----------------------------------------------------------------------------
 
+    def complete_references(self, store: SandboxStore, spec: EntitySpec, values: dict, existing: dict | None
+                            ) -> None:
+        """`{"id": 5}` given straight to the store (tests, activity) becomes the full reference
+        object an API write would store; unknown targets are left as given."""
+        board = values.get("board") if "board" in values else (existing or {}).get("board")
+        board_id = _ref_id(board)
+        for name, target in spec.references.items():
+            value = values.get(name)
+            if target is None or not isinstance(value, dict) or "_info" in value:
+                continue
+            scoped = board_id if name in spec.board_scoped else None
+            found = find_target(store, target, value, board_id=scoped)
+            if found is not None:
+                values[name] = self.refs.ref(target, found, name)
+
     def on_create(self, store: SandboxStore, spec: EntitySpec, record: dict) -> dict:
+        self.complete_references(store, spec, record, None)
         now = record["_info"]["lastUpdated"]
         by = record["_info"]["updatedBy"]
         if spec.key in TICKET_ENTITIES:
@@ -97,6 +113,7 @@ class Rules(Hooks):
     # --- update ----------------------------------------------------------------------------
 
     def on_update(self, store: SandboxStore, spec: EntitySpec, old: dict, changes: dict) -> dict:
+        self.complete_references(store, spec, changes, old)
         now, by = store.clock(), "sandbox-api"
         if spec.key in TICKET_ENTITIES:
             if "board" in changes and "status" not in changes:

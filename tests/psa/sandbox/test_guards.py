@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import time
 
 import pytest
 import requests
@@ -104,3 +105,15 @@ def test_it_empties_matching_lists_for_mass_delete_tests(fresh_api, fresh_sandbo
     assert fresh_api.get("company/companies").json()
     fresh_sandbox.empty_lists_for(None)
     assert len(fresh_api.forward(TICKETS).json()) == 25
+
+
+def test_it_stops_hanging_once_the_client_gives_up():
+    with SandboxServer(scale="small", seed=1, anchor=ANCHOR, faults="timeout=1") as sandbox:  # 60 s hang
+        api = Api(sandbox)
+        with pytest.raises(requests.exceptions.ReadTimeout):
+            api.session.get(api.base + "system/info", timeout=0.2)
+        api.session.close()
+        deadline = time.monotonic() + 3
+        while sandbox.stats["timeouts_released"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sandbox.stats["fault_timeout"] == 1 and sandbox.stats["timeouts_released"] == 1

@@ -134,3 +134,11 @@ def test_it_moves_an_opportunity_to_a_closed_status(fresh_api, fresh_sandbox):
     body = fresh_api.patch(f"sales/opportunities/{opportunity['id']}",
                            [{"op": "replace", "path": "status", "value": {"id": won["id"]}}]).json()
     assert body["status"]["id"] == won["id"] and body["closedDate"]
+
+
+def test_it_completes_bare_references_written_straight_to_the_store(fresh_sandbox):
+    ticket = open_ticket(fresh_sandbox)
+    closed = board_status(fresh_sandbox, ticket["board"]["id"], closed=True)
+    updated = fresh_sandbox.store.update(TICKETS, ticket["id"], {"status": {"id": closed["id"]}})
+    assert updated["status"]["name"] == closed["name"] and updated["closedFlag"] is True
+    assert updated["_info"]["lastUpdated"] > ticket["_info"]["lastUpdated"]
