@@ -13,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Model
+from django.db.models import JSONField, Model
 from django.utils import timezone
 
 from sync.mapping.spec import Mapping
 
-POSTGRES_MAX_PARAMS = 65_000
+POSTGRES_ROWS_PER_STATEMENT = 5000  # arrays, not placeholders: no parameter limit to respect
 
 
 @dataclass
@@ -36,18 +36,14 @@ def _insert_fields(model: type[Model]) -> list:
 
 def _batch_size(column_count: int) -> int:
     if connection.vendor == "postgresql":
-        limit = POSTGRES_MAX_PARAMS
-    else:
-        limit = getattr(connection.features, "max_query_params", None) or 999
+        return POSTGRES_ROWS_PER_STATEMENT
+    limit = getattr(connection.features, "max_query_params", None) or 999
     return max(1, limit // column_count)
 
 
-def _build_sql(mapping: Mapping, fields: list, row_count: int) -> str:
+def _on_conflict(mapping: Mapping, fields: list) -> str:
     quote = connection.ops.quote_name
     table = quote(mapping.model._meta.db_table)
-    columns = ", ".join(quote(f.column) for f in fields)
-    one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    values = ", ".join([one_row] * row_count)
     stored, incoming = f"{table}.{quote('psa_updated_at')}", f"EXCLUDED.{quote('psa_updated_at')}"
     fresh = f"({stored} IS NULL OR {incoming} IS NULL OR {incoming} >= {stored})"
     by_name = {f.name: f for f in fields}
@@ -58,42 +54,66 @@ def _build_sql(mapping: Mapping, fields: list, row_count: int) -> str:
         column = quote(by_name[name].column)
         assignments.append(f"{column} = CASE WHEN {fresh} THEN EXCLUDED.{column} ELSE {table}.{column} END")
     conflict = f"{quote('connection_id')}, {quote('psa_id')}"
-    sql = f"INSERT INTO {table} ({columns}) VALUES {values} ON CONFLICT ({conflict}) DO UPDATE SET "
-    sql += ", ".join(assignments)
-    if connection.vendor == "postgresql":
-        sql += " RETURNING (xmax = 0)"
-    return sql
+    return f" ON CONFLICT ({conflict}) DO UPDATE SET " + ", ".join(assignments)
 
 
-def _params(fields: list, rows: list[dict], now) -> list:
-    params = []
-    for row in rows:
-        for model_field in fields:
-            if model_field.name == "synced_at":
-                value = now
-            elif model_field.attname in row:
-                value = row[model_field.attname]
-            elif model_field.name in row:
-                value = row[model_field.name]
-            else:
-                value = model_field.get_default()
-            params.append(model_field.get_db_prep_save(value, connection=connection))
-    return params
+def _column_values(fields: list, rows: list[dict], now) -> list[list]:
+    """Per column, the database values of every row (defaults for columns a row lacks)."""
+    columns = []
+    for model_field in fields:
+        if model_field.name == "synced_at":
+            values = [now] * len(rows)
+        else:
+            key = model_field.attname if model_field.attname in rows[0] else model_field.name
+            default = model_field.get_default() if key not in rows[0] else None
+            values = [row.get(key, default) for row in rows]
+        if isinstance(model_field, JSONField):  # only JSON needs the driver adapter
+            values = [model_field.get_db_prep_save(v, connection=connection) for v in values]
+        columns.append(values)
+    return columns
+
+
+def _postgres_statement(mapping: Mapping, fields: list, rows: list[dict], now) -> tuple[str, list]:
+    # One array per column through unnest(): a short statement whatever the page size, so the
+    # driver never has to split a 50,000-placeholder query string.
+    quote = connection.ops.quote_name
+    table = quote(mapping.model._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in fields)
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+    sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})"
+    sql += _on_conflict(mapping, fields) + " RETURNING (xmax = 0)"
+    return sql, _column_values(fields, rows, now)
+
+
+def _portable_statement(mapping: Mapping, fields: list, rows: list[dict], now) -> tuple[str, list]:
+    quote = connection.ops.quote_name
+    table = quote(mapping.model._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in fields)
+    one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = f"INSERT INTO {table} ({columns}) VALUES " + ", ".join([one_row] * len(rows))
+    by_column = _column_values(fields, rows, now)
+    params = [
+        model_field.get_db_prep_save(by_column[i][r], connection=connection)
+        if not isinstance(model_field, JSONField) else by_column[i][r]
+        for r in range(len(rows)) for i, model_field in enumerate(fields)
+    ]
+    return sql + _on_conflict(mapping, fields), params
 
 
 def _execute(mapping: Mapping, fields: list, rows: list[dict]) -> tuple[int, int]:
     now = timezone.now()
-    sql = _build_sql(mapping, fields, len(rows))
-    existing = 0
-    if connection.vendor != "postgresql":
-        ids = [row["psa_id"] for row in rows]
-        existing = mapping.model.objects.filter(connection_id=rows[0]["connection_id"], psa_id__in=ids).count()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, _params(fields, rows, now))
-        if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql":
+        sql, params = _postgres_statement(mapping, fields, rows, now)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, params)
             flags = [r[0] for r in cursor.fetchall()]
-            created = sum(1 for flag in flags if flag)
-            return created, len(flags) - created
+        created = sum(1 for flag in flags if flag)
+        return created, len(flags) - created
+    ids = [row["psa_id"] for row in rows]
+    existing = mapping.model.objects.filter(connection_id=rows[0]["connection_id"], psa_id__in=ids).count()
+    sql, params = _portable_statement(mapping, fields, rows, now)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
     return len(rows) - existing, existing
 
 
