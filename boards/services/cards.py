@@ -207,10 +207,18 @@ def _card(board: Board, row, column_psa_id: int, indicators: set[str], now: date
                     status_name=row.stage_name if board.column_source == "stage" else row.status_name,
                     writeback_error=row.writeback_error, indicators=shown)
     return Card(psa_id=row.psa_id, summary=row.summary, company=row.company_name, priority=row.priority_name,
-                people=tuple(r.strip() for r in row.resources.split(",") if r.strip()),
+                people=_ticket_people(row),
                 column_psa_id=column_psa_id, status_name=row.status_name, psa_board_name=row.board_name,
                 customer_updated=row.customer_updated and Indicator.CUSTOMER_UPDATED in indicators,
                 writeback_error=row.writeback_error, indicators=shown)
+
+
+def _ticket_people(row) -> tuple[str, ...]:
+    """The ticket's resources, or its owner when nobody is assigned."""
+    resources = tuple(r.strip() for r in row.resources.split(",") if r.strip())
+    if resources:
+        return resources
+    return (f"owner {row.owner_identifier}",) if row.owner_identifier else ()
 
 
 def card_indicators(row, indicators: set[str], now: datetime) -> tuple[tuple[str, str, str], ...]:

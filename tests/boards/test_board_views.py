@@ -112,3 +112,10 @@ def test_it_creates_and_configures_a_board_in_the_ui(tenant, client):
             "col-1-name": "Done", "col-1-psa_ids": ["13"], "col-1-ORDER": "2"}
     assert client.post(f"/boards/{board.id}/edit/", form).status_code == 302
     assert [(c.name, c.psa_ids) for c in board.columns.all()] == [("Open", [10, 11]), ("Done", [13])]
+
+
+def test_it_shows_the_owner_when_nobody_is_assigned(tenant, client):
+    Ticket.objects.filter(psa_id=100).update(owner_identifier="carol")
+    cards = client.get(f"/api/boards/{tenant['board'].id}/cards/").json()[0]["cards"]
+    people = {c["psa_id"]: c["people"] for c in cards}
+    assert people[100] == ["owner carol"] and people[101] == ["alice"] and people[102] == []
