@@ -1,0 +1,35 @@
+"""Every request the mirror makes (catalog path, scope conditions, mapped fields) is one the
+sandbox understands: a 200 with records, never a 400 for an unknown field."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from psa.connectwise.entities import ENTITIES, ScopeContext
+from sync.mapping.catalog import MAPPINGS
+
+PARENT_IDS = {"boards": 1, "slas": 1, "holiday_lists": 1}
+
+
+@pytest.mark.parametrize("name", sorted(MAPPINGS))
+def test_it_answers_the_mirror_request_for(name, api, sandbox):
+    entity, mapping = ENTITIES[name], MAPPINGS[name]
+    context = ScopeContext(now=datetime.now(UTC), closed_ticket_retention_days=30, time_entry_days=3650)
+    if entity.parent:
+        parent_entity = ENTITIES[entity.parent]
+        parent_id = PARENT_IDS.get(entity.parent) or sandbox.store.ids(parent_entity.path)[0]
+        path = entity.path_for(parent_id)
+    else:
+        path = entity.path
+    params = {"fields": ",".join(mapping.api_fields), "pageSize": 1000}
+    conditions = entity.conditions(context)
+    if conditions:
+        params["conditions"] = conditions
+    response = api.forward(path, **params)
+    assert response.status_code == 200, response.text
+    if not path.endswith("/notes"):  # a parent may have no notes
+        assert response.json(), path
+    changed = api.forward(path, conditions="lastUpdated > [2000-01-01T00:00:00Z]", fields="id", pageSize=1)
+    assert changed.status_code == 200, changed.text
