@@ -30,7 +30,10 @@ def boards_for_user(user) -> QuerySet[Board]:
 
 def board_get_for_user(*, user, board_id: int) -> Board:
     """The board, or 404 when it does not exist or belongs to another tenant (indistinguishable)."""
-    board = boards_for_user(user).filter(pk=board_id).first()
+    if not getattr(user, "is_authenticated", False):
+        raise Http404("No such board")
+    # One query (board joined to the user's membership): live polls call this every second.
+    board = Board.objects.filter(pk=board_id, connection__memberships__user=user).select_related("connection").first()
     if board is None:
         raise Http404("No such board")
     return board
