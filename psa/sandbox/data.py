@@ -67,6 +67,9 @@ class Generator:
         return random.Random(f"{self.seed}:{part}")
 
     def _info(self, entered: datetime, updated: datetime, by: str) -> dict:
+        # Never after the anchor: a generated lastUpdated in the future would drag a sync
+        # watermark past the real edits made later.
+        entered, updated = min(entered, self.anchor), min(updated, self.anchor)
         return {"lastUpdated": _text(updated), "dateEntered": _text(entered), "updatedBy": by, "enteredBy": by}
 
     def _ref(self, entity: str, record: dict | None, field: str) -> dict | None:
@@ -189,7 +192,7 @@ class Generator:
         notes = []
         for n in range(rng.choice((0, 1, 1, 2, 2, 3, 4))):
             author = rng.choice(self.members)
-            created = entered + timedelta(minutes=rng.randint(1, 60 * 24 * 5) * (n + 1))
+            created = min(entered + timedelta(minutes=rng.randint(1, 60 * 24 * 5) * (n + 1)), self.anchor)
             internal = n > 0 and rng.random() < 0.3
             notes.append({
                 "id": ticket_id * NOTE_ID_STRIDE + n, "ticketId": ticket_id, "text": texts.note_text(rng),
@@ -210,7 +213,7 @@ class Generator:
         notes = []
         for n in range(rng.choice((0, 1, 2, 3))):
             author = rng.choice(self.members)["identifier"]
-            created = entered + timedelta(hours=rng.randint(1, 400) * (n + 1))
+            created = min(entered + timedelta(hours=rng.randint(1, 400) * (n + 1)), self.anchor)
             notes.append({"id": opportunity_id * NOTE_ID_STRIDE + n, "opportunityId": opportunity_id,
                           "text": texts.note_text(rng), "type": {"id": 1, "name": "General"},
                           "flagged": rng.random() < 0.1, "enteredBy": author,

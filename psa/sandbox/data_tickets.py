@@ -146,8 +146,8 @@ class TicketMaker:
     def _time_entry(self, rng: random.Random, entry_id: int, ticket: dict) -> dict:
         member = rng.choice(self.gen.members)
         base = datetime.fromisoformat(ticket["_info"]["lastUpdated"].replace("Z", "+00:00"))
-        start = base - timedelta(minutes=rng.randint(0, 60 * 24 * 3))
         hours = rng.choice((0.25, 0.5, 1.0, 1.5, 2.0))
+        start = base - timedelta(hours=hours, minutes=rng.randint(0, 60 * 24 * 3))  # ends before the ticket's update
         return {
             "id": entry_id, "company": ticket["company"], "chargeToId": ticket["id"],
             "chargeToType": "ProjectTicket" if "project" in ticket or "wbsCode" in ticket else "ServiceTicket",

@@ -97,3 +97,15 @@ def test_it_stores_only_declared_fields():
             records = store.list(spec.key)
         for record in records[:200]:
             assert set(record) <= set(spec.fields), (spec.key, set(record) - set(spec.fields))
+
+
+def test_it_never_generates_a_last_updated_after_the_anchor():
+    store = generate(5)
+    anchor = ANCHOR.strftime("%Y-%m-%dT%H:%M:%SZ")
+    for spec in SPECS:
+        if spec.key.endswith("/notes"):
+            records = [n for i in store.ids(spec.parent)[:100] for n in store.list(spec.key, parent_id=i)]
+        else:
+            records = store.list(spec.key)
+        late = [r["id"] for r in records if r["_info"]["lastUpdated"] > anchor]
+        assert late == [], spec.key
