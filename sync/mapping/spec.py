@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.db import models
@@ -44,6 +45,13 @@ class Mapping:
         """Columns an upsert overwrites (never connection/psa_id, never local bookkeeping)."""
         return ["psa_updated_at", "raw", "synced_at", *self.columns, *self.fixed]
 
+    @cached_property
+    def plan(self) -> list[tuple[str, str, models.Field]]:
+        """(column, source path, model field) for every typed column, resolved once."""
+        meta = self.model._meta
+        sources = {"psa_updated_at": "_info/lastUpdated", **self.columns}
+        return [(column, path, meta.get_field(column)) for column, path in sources.items()]
+
     @property
     def scope_filter(self) -> dict[str, Any]:
         """Mirror rows this entity owns (several entities can share one model)."""
@@ -76,13 +84,11 @@ def map_record(mapping: Mapping, record: Any, *, connection_id: int,
     """PSA record → (row values, whether anything was coerced). Raises UnmappableRecord."""
     if not isinstance(record, dict):
         raise UnmappableRecord(f"record is a {type(record).__name__}, not an object")
-    meta = mapping.model._meta
     row: dict[str, Any] = {"connection_id": connection_id, "psa_id": parse_psa_id(record.get("id"))}
     any_coerced = False
-    sources = {"psa_updated_at": "_info/lastUpdated", **mapping.columns}
-    for column, path in sources.items():
+    for column, path, model_field in mapping.plan:
         raw_value = parent_id if path == PARENT else read_path(record, path)
-        row[column], coerced = coerce_for_field(meta.get_field(column), raw_value)
+        row[column], coerced = coerce_for_field(model_field, raw_value)
         any_coerced = any_coerced or coerced
     row.update(mapping.fixed)
     row["raw"], raw_changed = strip_nul(record)
