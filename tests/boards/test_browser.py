@@ -153,3 +153,25 @@ def test_it_shows_a_change_made_in_the_sandbox_within_2_seconds(stack):
     print(f"\nsandbox change visible on the open board after {elapsed:.2f} s")
     assert elapsed <= 2.0
     assert page.eval_on_selector(".column:nth-of-type(1) .cards", "ol => ol.scrollTop") == scrolled
+
+
+def test_it_adds_a_note_and_changes_the_priority_from_the_card_dialog(stack):
+    page, sandbox = stack["page"], stack["sandbox"]
+    open_board(stack, stack["board"])
+    psa_id = column_ids(page, 0)[0]
+    page.focus(f'.card[data-psa-id="{psa_id}"]')
+    page.keyboard.press("Enter")  # keyboard opens the card dialog
+    page.wait_for_selector("#card-dialog[open] textarea[name=text]")
+    page.fill("#card-dialog textarea[name=text]", "Rebooted the VPN concentrator")
+    page.click("#card-dialog button:has-text('Add note')")
+    page.wait_for_selector("#card-dialog .ok")
+    page.click("#card-dialog summary:has-text('Priority')")
+    current = (sandbox.store.get(TICKETS, psa_id)["priority"] or {}).get("id")
+    options = page.eval_on_selector_all("#card-dialog select[name=priority] option", "os => os.map(o => +o.value)")
+    wanted = next(o for o in options if o != current)
+    page.select_option("#card-dialog select[name=priority]", str(wanted))
+    page.click("#card-dialog button:has-text('Change priority')")
+    page.wait_for_selector("#card-dialog .ok:has-text('Priority changed')")
+    wait_until(lambda: (sandbox.store.get(TICKETS, psa_id)["priority"] or {}).get("id") == wanted)
+    wait_until(lambda: any("VPN concentrator" in (n.get("text") or "") for n in
+                           sandbox.store.list("service/tickets/{parentId}/notes", parent_id=psa_id)))
