@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 API_MEMBER = "sandbox-api"
 PATCH_OPS = ("replace", "add", "remove")
+NUMBERS = frozenset({"budgetHours", "actualHours", "hours", "objectId", "chargeToId", "percentComplete"})
+TEXTS = frozenset({"summary", "name", "text", "notes", "resources", "contactName", "url", "description"})
 CALLBACK_TYPES = frozenset({"activity", "agreement", "company", "contact", "configuration", "invoice", "expense",
                             "member", "opportunity", "productcatalog", "project", "purchaseorder", "schedule",
                             "site", "ticket", "time"})
@@ -76,6 +78,12 @@ def _check_value(api: Api, spec: EntitySpec, name: str, value: Any, board_id: in
         except ReferenceError_:
             where = f" on board {board_id}" if scoped else ""
             raise _bad(f"{name} {json.dumps(value)} was not found{where}", spec, name, code="InvalidObject") from None
+    if name.endswith("Flag") and not isinstance(value, bool):
+        raise _bad(f"{name} must be true or false, not {value!r}", spec, name)
+    if name in NUMBERS and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise _bad(f"{name} must be a number, not {value!r}", spec, name)
+    if name in TEXTS and not isinstance(value, str):
+        raise _bad(f"{name} must be a string", spec, name)
     if name in spec.datetimes:
         try:
             return canonical_datetime(str(value))

@@ -59,6 +59,10 @@ def test_it_rejects_bad_patches_with_400(fresh_api, fresh_sandbox):
         [{"op": "replace", "path": "noSuchField", "value": 1}],
         [{"op": "replace", "path": "id", "value": 1}],
         [{"op": "move", "path": "summary", "value": "x"}],
+        [{"op": "replace", "path": "customerUpdatedFlag", "value": "yes"}],
+        [{"op": "replace", "path": "budgetHours", "value": "two"}],
+        [{"op": "replace", "path": "summary", "value": 42}],
+        [{"op": "replace", "path": "requiredDate", "value": "next tuesday"}],
         {"op": "replace", "path": "summary", "value": "not an array"},
     ]
     for ops in cases:
