@@ -124,3 +124,23 @@ def test_it_fetches_notes_of_mirrored_parents(db, sandbox, fast_client):
     parents = Ticket.objects.filter(connection=connection, kind="service").count()
     assert runs[0].requests >= parents  # one request per parent
     assert mirror_diff(sandbox, connection, entities=["service_notes", "opportunity_notes"]) == []
+
+
+def test_it_counts_messy_psa_data_over_http_without_failing(db, sandbox, fast_client):
+    connection = sandbox_connection(sandbox)
+    open_ids = [t["id"] for t in sandbox.store.list(TICKETS) if not t.get("closedFlag")][:4]
+    messy = [
+        {"summary": "x" * 400},                       # longer than the column
+        {"summary": "nul\x00inside"},                 # NUL: PostgreSQL rejects it in text and jsonb
+        {"requiredDate": "not a date", "budgetHours": "lots"},
+        {"board": {"id": 2**70, "name": "huge id"}},  # out of the bigint range
+    ]
+    for ticket_id, changes in zip(open_ids, messy, strict=True):
+        sandbox.store.update(TICKETS, ticket_id, changes)
+    [run] = sync_tier(connection_id=connection.pk, tier="core", entity="service_tickets")
+    assert run.status == "succeeded" and run.coerced == 4 and run.skipped == 0
+    rows = {t.psa_id: t for t in Ticket.objects.filter(connection=connection, psa_id__in=open_ids)}
+    assert rows[open_ids[0]].summary == "x" * 255 and rows[open_ids[0]].raw["summary"] == "x" * 400
+    assert rows[open_ids[1]].summary == "nulinside"
+    assert rows[open_ids[2]].required_date is None and rows[open_ids[2]].budget_hours is None
+    assert rows[open_ids[3]].board_psa_id is None and rows[open_ids[3]].board_name == "huge id"
