@@ -28,7 +28,7 @@ class LockLost(Exception):
 
 
 def lock_ttl() -> timedelta:
-    return timedelta(seconds=getattr(settings, "SYNC_LOCK_TTL_SECONDS", 180))
+    return timedelta(seconds=getattr(settings, "SYNC_LOCK_TTL_SECONDS", 600))
 
 
 def _new_holder() -> str:

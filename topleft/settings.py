@@ -138,8 +138,8 @@ PSA_TIMEOUT_SECONDS = env_int("PSA_TIMEOUT_SECONDS", 30, minimum=1)
 
 # --- Tiered sync (sync/tiers.py, sync/locks.py) --------------------------------------------
 # A tier's lease on a connection is renewed after every page; a killed worker's lease frees
-# itself after this many seconds.
-SYNC_LOCK_TTL_SECONDS = env_int("SYNC_LOCK_TTL_SECONDS", 180, minimum=1)
+# itself after this many seconds (long enough for one page fetched through all its retries).
+SYNC_LOCK_TTL_SECONDS = env_int("SYNC_LOCK_TTL_SECONDS", 600, minimum=1)
 # A deleting run refuses to delete more than this share of a scope (and at least MIN rows).
 SYNC_MASS_DELETE_SHARE = float(env_str("SYNC_MASS_DELETE_SHARE") or "0.5")
 SYNC_MASS_DELETE_MIN_ROWS = env_int("SYNC_MASS_DELETE_MIN_ROWS", 100, minimum=0)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 
+from django.utils import timezone
+
 from psa.connectwise.client import ConnectWiseClient
 from sync.engine import clients
 from sync.engine.ingest import PageIngest
@@ -27,6 +29,14 @@ def _entities_for(tier: str, entity: str | None) -> tuple[str, ...]:
     return (entity,)
 
 
+def _close_abandoned_runs(*, connection_id: int, tier: str) -> int:
+    """Runs still 'running' while we hold the tier's lease died with their worker: say so."""
+    return SyncRun.objects.filter(connection_id=connection_id, tier=tier, status=SyncRun.Status.RUNNING).update(
+        status=SyncRun.Status.FAILED, finished_at=timezone.now(),
+        error="abandoned: the worker stopped (killed or timed out) before the run finished",
+    )
+
+
 def sync_tier(*, connection_id: int, tier: str, entity: str | None = None, progress: Progress | None = None,
               client: ConnectWiseClient | None = None, changed_only: bool | None = None) -> list[SyncRun]:
     """Run a tier (or one entity of it) for a connection under the tier's lease.
@@ -39,6 +49,8 @@ def sync_tier(*, connection_id: int, tier: str, entity: str | None = None, progr
         if lease is None:
             logger.info("%s tier already running for %s: skipped", tier, connection.name)
             return []
+        if tier != NOTES:  # notes chunks run outside the lease; every other run holds it
+            _close_abandoned_runs(connection_id=connection_id, tier=tier)
         client = client or clients.client_for(connection)
         if tier == NOTES:
             if changed_only is None:

@@ -112,6 +112,9 @@ def test_it_converges_after_a_worker_is_killed_mid_run(tmp_path, fast_client):
         time.sleep(3.5)
         runs = sync_tier(connection_id=connection.pk, tier="changes")
         assert runs and all(run.status == "succeeded" for run in runs)
+        killed_run = SyncRun.objects.get(connection=connection, tier="changes", entity="service_tickets",
+                                         started_at__lt=runs[0].started_at)
+        assert killed_run.status == "failed" and "abandoned" in killed_run.error
         assert Ticket.objects.filter(connection=connection, summary__startswith="edited").count() == len(edited)
         assert mirror_diff(sandbox, connection, entities=["service_tickets", "project_tickets"]) == []
         assert watermark_get(connection_id=connection.pk, entity="service_tickets") > watermark_before
