@@ -60,6 +60,9 @@ class Generator:
         self._projects()
         self._tickets()
         self._opportunities()
+        # Only generated parents get generated notes; records created later start without any.
+        self.last_generated = {key: self.store.max_id(key) for key in
+                               ("service/tickets", "project/tickets", "sales/opportunities")}
         self.store.set_lazy_children("service/tickets/{parentId}/notes", self.ticket_notes)
         self.store.set_lazy_children("sales/opportunities/{parentId}/notes", self.opportunity_notes)
 
@@ -184,6 +187,8 @@ class Generator:
     # --- lazy notes ------------------------------------------------------------------------
 
     def ticket_notes(self, ticket_id: int) -> list[dict]:
+        if ticket_id > max(self.last_generated["service/tickets"], self.last_generated["project/tickets"]):
+            return []
         ticket = self.store.get("service/tickets", ticket_id) or self.store.get("project/tickets", ticket_id)
         if ticket is None:
             return []
@@ -206,7 +211,7 @@ class Generator:
 
     def opportunity_notes(self, opportunity_id: int) -> list[dict]:
         opportunity = self.store.get("sales/opportunities", opportunity_id)
-        if opportunity is None:
+        if opportunity is None or opportunity_id > self.last_generated["sales/opportunities"]:
             return []
         rng = self._rng(f"opportunity-notes:{opportunity_id}")
         entered = datetime.fromisoformat(opportunity["_info"]["dateEntered"].replace("Z", "+00:00"))

@@ -183,7 +183,13 @@ class SandboxStore:
                 else:
                     new[key] = value
             new["_info"] = {**old.get("_info", {}), "lastUpdated": self.clock(), "updatedBy": updated_by}
-            self._collections[spec.key].records[id] = new  # one item swap: atomic for readers
+            collection = self._collections[spec.key]
+            collection.records[id] = new  # one item swap: atomic for readers
+            old_parent, new_parent = parent_id_of(spec, old), parent_id_of(spec, new)
+            if spec.nested and old_parent != new_parent:  # e.g. a note moved to another ticket
+                collection.by_parent[old_parent] = [i for i in collection.by_parent.get(old_parent, []) if i != id]
+                if new_parent is not None:
+                    collection.by_parent[new_parent] = _with(collection.by_parent.get(new_parent, []), id)
             follow_ups = self.hooks.after_write(self, spec, old, new)
         self._notify("updated", entity, new, skip_callback)
         self._run(follow_ups, skip_callback)
@@ -209,16 +215,18 @@ class SandboxStore:
     # --- internals -------------------------------------------------------------------------
 
     def _allocate_id(self, entity: str, wanted: Any) -> int:
+        """The next free id; service and project tickets share one id space, like ConnectWise.
+        A caller-chosen id (test data) is kept when free."""
         space = "tickets" if entity in TICKET_ENTITIES else entity
-        if isinstance(wanted, int) and wanted > 0 and self.get(entity, wanted) is None:
-            return wanted
+        keys = TICKET_ENTITIES if space == "tickets" else (entity,)
         if space not in self._next_id:
-            if entity in NOTE_ENTITIES:
-                start = NOTE_CREATED_IDS
-            else:
-                keys = TICKET_ENTITIES if space == "tickets" else (entity,)
-                start = max(self.max_id(key) for key in keys) + 1
+            start = NOTE_CREATED_IDS if entity in NOTE_ENTITIES else max(self.max_id(key) for key in keys) + 1
             self._next_id[space] = start
+        if isinstance(wanted, int) and not isinstance(wanted, bool) and wanted > 0 \
+                and all(self._collections[key].records.get(wanted) is None for key in keys):
+            if wanted >= self._next_id[space] and (entity not in NOTE_ENTITIES or wanted >= NOTE_CREATED_IDS):
+                self._next_id[space] = wanted + 1
+            return wanted
         allocated = self._next_id[space]
         self._next_id[space] = allocated + 1
         return allocated

@@ -146,3 +146,13 @@ def test_it_completes_bare_references_written_straight_to_the_store(fresh_sandbo
     updated = fresh_sandbox.store.update(TICKETS, ticket["id"], {"status": {"id": closed["id"]}})
     assert updated["status"]["name"] == closed["name"] and updated["closedFlag"] is True
     assert updated["_info"]["lastUpdated"] > ticket["_info"]["lastUpdated"]
+
+
+def test_it_shares_one_id_space_for_service_and_project_tickets(fresh_sandbox):
+    store = fresh_sandbox.store
+    project_id = store.ids("project/tickets")[0]
+    clash = store.create(TICKETS, {"id": project_id, "summary": "wants a taken id"})
+    assert clash["id"] != project_id and store.get("project/tickets", project_id)["id"] == project_id
+    chosen = store.create(TICKETS, {"id": 9_000_000, "summary": "explicit id"})
+    assert chosen["id"] == 9_000_000
+    assert store.create("project/tickets", {"summary": "next"})["id"] == 9_000_001
