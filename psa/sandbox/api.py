@@ -45,6 +45,7 @@ class Api:
     def __init__(self, store: SandboxStore, refs: RefBuilder, forced: ForcedErrors, *, public_base: str) -> None:
         self.store, self.refs, self.forced = store, refs, forced
         self.public_base = public_base  # e.g. "http://127.0.0.1:8765/v2025_1/apis/3.0/"
+        self._json_cache: dict[tuple[str, int], tuple[dict, bytes]] = {}
 
     def handle(self, method: str, api_path: str, query: dict[str, str], headers: dict[str, str], body: bytes
                ) -> tuple[Reply, str]:
@@ -126,11 +127,24 @@ class Api:
             last = max(math.ceil(len(ordered) / page_size), 1)
             records = ordered[(page - 1) * page_size: page * page_size]
             links = self._navigable_links(api_path, query, page, last)
-        shown = [project(r) for r in records] if project else records
-        reply = Reply(200, shown)
+        if project:
+            reply = Reply(200, [project(r) for r in records])
+        else:  # whole records: reuse each one's encoding (pages of 1000 full tickets stay cheap)
+            reply = Reply(200, raw=b"[" + b",".join(self._encoded(spec.key, r) for r in records) + b"]")
         if links:
             reply.headers.append(("Link", ", ".join(f'<{url}>; rel="{rel}"' for url, rel in links)))
         return reply
+
+    def _encoded(self, entity: str, record: dict) -> bytes:
+        # Records are replaced on every write, never mutated, so the cached bytes are valid
+        # exactly while the cached object is still the stored record.
+        key = (entity, record["id"])
+        cached = self._json_cache.get(key)
+        if cached is not None and cached[0] is record:
+            return cached[1]
+        encoded = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        self._json_cache[key] = (record, encoded)
+        return encoded
 
     def _forward_page(self, found: Match, conditions: str | None, page_id: int | None, size: int
                       ) -> tuple[list[dict], bool]:

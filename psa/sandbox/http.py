@@ -227,8 +227,12 @@ class SandboxHandler(BaseHTTPRequestHandler):
     # --- writing ---------------------------------------------------------------------------
 
     def _send(self, reply: Reply) -> None:
-        payload = b"" if reply.status == 204 or reply.body is None and reply.status != 200 else \
-            json.dumps(reply.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        if reply.raw is not None:
+            payload = reply.raw
+        elif reply.status == 204 or reply.body is None and reply.status != 200:
+            payload = b""
+        else:
+            payload = json.dumps(reply.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         self.send_response(reply.status)
         if payload:
             self.send_header("Content-Type", "application/json; charset=utf-8")

@@ -11,6 +11,7 @@ class Reply:
     status: int
     body: Any = None  # JSON-able; None with 204
     headers: list[tuple[str, str]] = field(default_factory=list)
+    raw: bytes | None = None  # the JSON body already encoded (then `body` is ignored)
 
 
 def error(status: int, code: str, message: str, errors: list | None = None) -> Reply:
