@@ -156,3 +156,13 @@ def test_it_shares_one_id_space_for_service_and_project_tickets(fresh_sandbox):
     chosen = store.create(TICKETS, {"id": 9_000_000, "summary": "explicit id"})
     assert chosen["id"] == 9_000_000
     assert store.create("project/tickets", {"summary": "next"})["id"] == 9_000_001
+
+
+def test_it_never_serves_a_stale_encoding_after_a_change(fresh_api, fresh_sandbox):
+    ticket_id = fresh_sandbox.store.ids(TICKETS)[0]
+    first = fresh_api.forward(TICKETS, pageSize=5).json()[0]
+    assert first["id"] == ticket_id
+    fresh_sandbox.store.update(TICKETS, ticket_id, {"summary": "changed after being served"})
+    again = fresh_api.forward(TICKETS, pageSize=5).json()[0]
+    assert again["summary"] == "changed after being served"
+    assert again["_info"]["lastUpdated"] > first["_info"]["lastUpdated"]
