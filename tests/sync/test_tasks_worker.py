@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import connection as db_connection
 from django.utils import timezone
 
-from boards.models import Ticket
+from boards.models import Opportunity, Ticket
 from psa.sandbox.server import SandboxServer
 from sync.engine.services import sync_tier
 from sync.engine.watermarks import watermark_get
@@ -120,3 +120,34 @@ def test_it_converges_after_a_worker_is_killed_mid_run(tmp_path, fast_client):
         assert watermark_get(connection_id=connection.pk, entity="service_tickets") > watermark_before
         assert timezone.now() - watermark_get(connection_id=connection.pk, entity="service_tickets") < timedelta(
             minutes=10)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not settings.REDIS_URL, reason="needs Redis as the Celery broker")
+@pytest.mark.django_db(transaction=True)
+def test_it_runs_dispatched_tiers_and_notes_chunks_on_a_real_worker(tmp_path):
+    from sync.tasks import dispatch_tier
+    from topleft.celery import app
+
+    with SandboxServer(scale="small", seed=4) as sandbox:
+        connection = sandbox_connection(sandbox)
+        app.control.purge()
+        log_path = tmp_path / "worker.log"
+        worker = _start_worker(log_path, lock_ttl=60)
+        try:
+            dispatch_tier.delay("core")
+            _wait_for(lambda: SyncRun.objects.filter(connection=connection, tier="core",
+                                                     status="succeeded").count() == 8,
+                      60, "the core tier to finish on the worker", log_path)
+            dispatch_tier.delay("notes")
+            notes = SyncRun.objects.filter(connection=connection, tier="notes")
+            # 239 service tickets → 3 chunks of 100, project tickets 1, opportunities 2
+            _wait_for(lambda: notes.count() >= 4 and not notes.filter(status="running").exists()
+                      and not Ticket.objects.filter(connection=connection, notes_synced_at__isnull=True).exists()
+                      and not Opportunity.objects.filter(connection=connection, notes_synced_at__isnull=True).exists(),
+                      90, "the notes chunks to finish on the worker", log_path)
+        finally:
+            _kill(worker)
+        assert set(notes.values_list("status", flat=True)) == {"succeeded"}
+        assert mirror_diff(sandbox, connection, entities=["service_notes", "opportunity_notes"]) == []
+        assert mirror_diff(sandbox, connection, entities=["service_tickets", "members", "companies"]) == []
