@@ -1,5 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
 
 from sync.models import Connection, SyncRun
 from sync.services.connections import connection_test
@@ -31,10 +33,18 @@ class ConnectionForm(forms.ModelForm):
 @admin.register(Connection)
 class ConnectionAdmin(admin.ModelAdmin):
     form = ConnectionForm
-    list_display = ["name", "provider", "site_url", "company_id", "api_version", "enabled"]
+    list_display = ["name", "provider", "site_url", "company_id", "api_version", "enabled", "sync_status_link"]
     list_filter = ["provider", "enabled"]
     search_fields = ["name", "company_id", "site_url"]
     actions = ["test_connection", "ensure_callbacks"]
+
+    def view_on_site(self, connection: Connection) -> str:
+        # "View on site" opens the operators' sync status page of the connection.
+        return reverse("sync:connection-status", args=[connection.pk])
+
+    @admin.display(description="sync status")
+    def sync_status_link(self, connection: Connection) -> str:
+        return format_html('<a href="{}">sync status</a>', self.view_on_site(connection))
 
     @admin.action(description="Test connection (companyinfo + system/info)")
     def test_connection(self, request, queryset):

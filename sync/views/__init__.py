@@ -1,0 +1,1 @@
+"""Operator views of the sync app (the sync status pages); webhook receivers live in sync/webhooks.py."""

@@ -1,0 +1,85 @@
+"""What the sync status page shows for a connection: per tier the last and next run, whether the
+tier's lease is held right now, recent failures and refusals, and mirrored row counts.
+
+Read-only queries over SyncRun / TierLock; the engine (sync/engine/) writes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from sync.engine.status import last_tier_run, mirror_counts
+from sync.models import Connection, SyncRun, TierLock
+from sync.tiers import TIERS, Tier
+
+RECENT_FAILURES = 20
+_BAD = [SyncRun.Status.FAILED, SyncRun.Status.REFUSED]
+
+
+@dataclass(frozen=True)
+class TierRow:
+    tier: Tier
+    last: dict | None  # sync.engine.status.last_tier_run() of the tier, None when it never ran
+    next_run_at: datetime | None  # None: the next beat picks it up (never ran)
+    overdue: bool
+    running_until: datetime | None  # lease expiry when the tier is running now
+
+    @property
+    def every_label(self) -> str:
+        seconds = self.tier.every_seconds
+        return f"{seconds // 3600} h" if seconds % 3600 == 0 else f"{seconds // 60} min"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if not self.last or not self.last["finished_at"]:
+            return None
+        return (self.last["finished_at"] - self.last["started_at"]).total_seconds()
+
+
+def tier_running_until(*, connection_id: int, tier: str, now: datetime | None = None) -> datetime | None:
+    """When the tier's lease expires if someone holds it now (the tier is running), else None."""
+    now = now or timezone.now()
+    lock = TierLock.objects.filter(connection_id=connection_id, tier=tier, expires_at__gt=now).exclude(
+        holder="").first()
+    return lock.expires_at if lock else None
+
+
+def _next_run(tier: Tier, last: dict | None, now: datetime) -> tuple[datetime | None, bool]:
+    # Beat fires every `every_seconds`; the last start is the best estimate of the phase.
+    if last is None:
+        return None, False
+    next_at = last["started_at"] + timedelta(seconds=tier.every_seconds)
+    return next_at, next_at < now
+
+
+def tier_rows(*, connection: Connection, now: datetime | None = None) -> list[TierRow]:
+    now = now or timezone.now()
+    rows = []
+    for tier in TIERS.values():
+        last = last_tier_run(connection=connection, tier=tier.name)
+        next_at, overdue = _next_run(tier, last, now)
+        rows.append(TierRow(tier=tier, last=last, next_run_at=next_at, overdue=overdue,
+                            running_until=tier_running_until(connection_id=connection.pk, tier=tier.name,
+                                                             now=now)))
+    return rows
+
+
+def recent_failures(*, connection: Connection, limit: int = RECENT_FAILURES) -> list[SyncRun]:
+    """The newest failed or refused runs with their error text (abandoned runs count as failed)."""
+    return list(SyncRun.objects.filter(connection=connection, status__in=_BAD).order_by("-started_at", "-id")[:limit])
+
+
+def status_page_context(*, connection: Connection, now: datetime | None = None) -> dict:
+    now = now or timezone.now()
+    counts = mirror_counts(connection=connection)
+    return {
+        "connection": connection,
+        "tiers": tier_rows(connection=connection, now=now),
+        "failures": recent_failures(connection=connection),
+        "counts": sorted(counts.items()),
+        "total_rows": sum(counts.values()),
+        "now": now,
+    }
