@@ -114,8 +114,9 @@ def _reject(entry: OutboxEntry, err: PSAError, client: ConnectWiseClient | None)
     _drop_placeholders(entry)
     try:  # put the card back to what the PSA holds (short retries: a task is waiting)
         if client is not None:
+            resources = entry.action in (Action.TICKET_ADD_RESOURCE, Action.TICKET_REMOVE_RESOURCE)
             refresh.record_refresh(connection_id=entry.connection_id, kind=entry.target,
-                                   psa_id=entry.target_psa_id, client=client)
+                                   psa_id=entry.target_psa_id, client=client, assignments=resources or None)
     except PSAError as refresh_err:
         logger.warning("outbox %s: could not re-read %s %s: %s", entry.pk, entry.target,
                        entry.target_psa_id, refresh_err)

@@ -30,7 +30,13 @@ from django.db import transaction
 from psa.connectwise.client import ConnectWiseClient
 from psa.connectwise.conditions import all_of, cond
 from psa.errors import NotFound
-from psa.http import BACKGROUND, budget_for_connection
+from psa.http import (
+    BACKGROUND,
+    MIN_INTERACTIVE_PER_MINUTE,
+    SITE_REQUESTS_PER_MINUTE,
+    RateBudget,
+    budget_for_connection,
+)
 from sync.mapping.catalog import mapping_get
 from sync.models import Connection
 
@@ -97,10 +103,19 @@ def _keys(connection_id: int, kind: str, psa_id: int) -> tuple[str, str]:
     return f"{base}:pending", f"{base}:dirty"
 
 
+SCHEDULE_HINT = "schedule"  # the refresh was asked for by a schedule-entry (assignment) callback
+
+
+def _assignments_key(connection_id: int, kind: str, psa_id: int) -> str:
+    return f"sync:refresh:{connection_id}:{kind}:{psa_id}:assignments"
+
+
 def refresh_request(*, connection_id: int, kind: str, psa_id: int, enqueue: Callable[..., None],
                     hint: str = "") -> bool:
     """Mark the record dirty and enqueue a refresh unless one is already pending. True if enqueued."""
     pending, dirty = _keys(connection_id, kind, psa_id)
+    if hint == SCHEDULE_HINT:  # sticky until the next fetch, whichever callback enqueued it
+        cache.set(_assignments_key(connection_id, kind, psa_id), 1, PENDING_SECONDS)
     cache.set(dirty, time.time(), PENDING_SECONDS)
     if not cache.add(pending, 1, PENDING_SECONDS):
         return False
@@ -123,8 +138,13 @@ def refresh_run_coalesced(*, connection_id: int, kind: str, psa_id: int, enqueue
                     burst_started=burst_started)
             return "deferred"
     cache.delete(dirty)
+    assignments_key = _assignments_key(connection_id, kind, psa_id)
+    assignments = bool(cache.get(assignments_key)) or None
+    if assignments:
+        cache.delete(assignments_key)
     try:
-        outcome = record_refresh(connection_id=connection_id, kind=kind, psa_id=psa_id, hint=hint)
+        outcome = record_refresh(connection_id=connection_id, kind=kind, psa_id=psa_id, hint=hint,
+                                 assignments=assignments)
         logger.info("refreshed connection=%s kind=%s id=%s outcome=%s started_at=%.3f took_ms=%.0f",
                     connection_id, kind, psa_id, outcome, now, (time.time() - now) * 1000)
         return outcome
@@ -140,6 +160,15 @@ def refresh_run_coalesced(*, connection_id: int, kind: str, psa_id: int, enqueue
 
 # --- the refresh itself -------------------------------------------------------------------------
 
+def realtime_budget(connection: Connection) -> RateBudget:
+    """What background work leaves of the site's requests per minute (as the interactive budget)."""
+    site = getattr(settings, "PSA_SITE_REQUESTS_PER_MINUTE", SITE_REQUESTS_PER_MINUTE)
+    if site == SITE_REQUESTS_PER_MINUTE:
+        return budget_for_connection(connection, interactive=True)
+    background = connection.background_budget_per_minute or settings.PSA_BACKGROUND_BUDGET_PER_MINUTE
+    return RateBudget(f"connection:{connection.pk}:interactive", max(site - background, MIN_INTERACTIVE_PER_MINUTE))
+
+
 def realtime_client(connection: Connection) -> ConnectWiseClient:
     """Background retry policy (nobody waits on a refresh) but the interactive rate budget, so
     a long sync never delays webhook refreshes."""
@@ -147,36 +176,54 @@ def realtime_client(connection: Connection) -> ConnectWiseClient:
         site_url=connection.site_url, company_id=connection.company_id,
         public_key=connection.public_key, private_key=connection.private_key,
         client_id=connection.client_id, api_version=connection.api_version,
-        policy=BACKGROUND, budget=budget_for_connection(connection, interactive=True),
-        timeout=settings.PSA_TIMEOUT_SECONDS,
+        policy=BACKGROUND, budget=realtime_budget(connection), timeout=settings.PSA_TIMEOUT_SECONDS,
     )
 
 
-def _ordered_paths(spec: RecordKind, *, connection_id: int, psa_id: int, hint: str) -> list[tuple[str, str]]:
+def _stored_ticket(connection_id: int, psa_id: int) -> tuple[str, str] | None:
+    """(kind, resources) of the mirrored ticket, None when it is not mirrored yet."""
+    return (apps.get_model("boards", "Ticket").objects.filter(connection_id=connection_id, psa_id=psa_id)
+            .values_list("kind", "resources").first())
+
+
+def _ordered_paths(spec: RecordKind, *, stored: tuple[str, str] | None, hint: str) -> list[tuple[str, str]]:
     paths = list(spec.paths)
-    if spec.name != "ticket":
-        return paths
-    model = apps.get_model("boards", "Ticket")
-    stored = model.objects.filter(connection_id=connection_id, psa_id=psa_id).values_list("kind", flat=True).first()
-    if stored == "project" or (stored is None and hint.lower().startswith("project")):
+    stored_kind = stored[0] if stored else None
+    if stored_kind == "project" or (stored_kind is None and hint.lower().startswith("project")):
         paths.reverse()
     return paths
 
 
+def _needs_assignments(stored: tuple[str, str] | None, record: dict, assignments: bool | None) -> bool:
+    # The PSA keeps the ticket's `resources` string in step with its type-S schedule entries, so
+    # the assignments are re-read only when it changed, the ticket is new, or a schedule callback
+    # (or a write-back revert) asked for it: one request instead of two for most callbacks.
+    if assignments is not None:
+        return assignments
+    if stored is None:
+        return True
+    normalise = lambda text: ",".join(sorted(p.strip().lower() for p in (text or "").split(",") if p.strip()))  # noqa: E731
+    return normalise(stored[1]) != normalise(record.get("resources"))
+
+
 def record_refresh(*, connection_id: int, kind: str, psa_id: int, hint: str = "",
-                   client: ConnectWiseClient | None = None) -> str:
-    """GET the record and upsert it, or confirm its delete by a 404. Returns updated|deleted."""
+                   client: ConnectWiseClient | None = None, assignments: bool | None = None) -> str:
+    """GET the record and upsert it, or confirm its delete by a 404. Returns updated|deleted.
+
+    For tickets `assignments` forces (True) or skips (False) re-reading its schedule entries;
+    None decides from the ticket's resources."""
     spec = KINDS[kind]
     connection = Connection.objects.get(pk=connection_id)
     client = client or realtime_client(connection)
-    for template, entity in _ordered_paths(spec, connection_id=connection_id, psa_id=psa_id, hint=hint):
+    stored = _stored_ticket(connection_id, psa_id) if kind == "ticket" else None
+    for template, entity in _ordered_paths(spec, stored=stored, hint=hint):
         try:
             record = client.get(template.format(id=int(psa_id)), fields=mapping_get(entity).api_fields)
         except NotFound:
             continue
         with transaction.atomic():
             _engine_upsert(connection=connection, entity=entity, records=[record])
-            if kind == "ticket":
+            if kind == "ticket" and _needs_assignments(stored, record, assignments):
                 ticket_assignments_refresh(connection=connection, ticket_psa_id=psa_id, client=client)
         _announce(connection_id)
         return "updated"

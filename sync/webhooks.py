@@ -100,7 +100,7 @@ def _dispatch(connection: Connection, payload: callbacks.CallbackPayload, receiv
         ticket_id = _ticket_of_schedule_entry(connection, payload)
         if ticket_id is None:
             return _answer(202, "ignored: not a ticket assignment", queued=False)
-        kind, psa_id, hint = "ticket", ticket_id, ""
+        kind, psa_id, hint = "ticket", ticket_id, refresh.SCHEDULE_HINT
     elif payload.type in REFRESH_KINDS:
         kind, psa_id, hint = REFRESH_KINDS[payload.type], payload.record_id, payload.record_type
     else:

@@ -135,6 +135,9 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # calls (write-back, webhook refresh) get the rest of the PSA's ~1000/min.
 PSA_BACKGROUND_BUDGET_PER_MINUTE = env_int("PSA_BACKGROUND_BUDGET_PER_MINUTE", 600, minimum=1)
 PSA_TIMEOUT_SECONDS = env_int("PSA_TIMEOUT_SECONDS", 30, minimum=1)
+# Requests/minute a PSA site accepts before it throttles (ConnectWise: ~1000). Webhook refreshes
+# spend what background work leaves of it; raise only for a PSA (or sandbox) that allows more.
+PSA_SITE_REQUESTS_PER_MINUTE = env_int("PSA_SITE_REQUESTS_PER_MINUTE", 1000, minimum=1)
 
 # --- Tiered sync (sync/tiers.py, sync/locks.py) --------------------------------------------
 # A tier's lease on a connection is renewed after every page; a killed worker's lease frees

@@ -198,3 +198,21 @@ def test_it_holds_the_trailing_refresh_back_while_callbacks_keep_arriving(monkey
     refresh.refresh_run_coalesced(connection_id=1, kind="ticket", psa_id=5, enqueue=queue,
                                   burst_started=trailing["burst_started"])
     assert len(fetches) == 2
+
+
+def test_it_rereads_assignments_only_when_the_resources_changed_or_a_schedule_callback_asked(connection, psa):
+    Ticket.objects.create(connection=connection, psa_id=501, resources="jdoe")
+    psa.get(f"{BASE}service/tickets/501", json=ticket_record())  # resources still "jdoe"
+    psa.get(f"{BASE}schedule/entries", json=[assignment_record(901)])
+    refresh.record_refresh(connection_id=connection.pk, kind="ticket", psa_id=501)
+    assert gets(psa, r"schedule/entries") == []
+    psa.replace(responses.GET, f"{BASE}service/tickets/501", json=ticket_record(resources="jdoe, asmith"))
+    refresh.record_refresh(connection_id=connection.pk, kind="ticket", psa_id=501)
+    assert len(gets(psa, r"schedule/entries")) == 1
+    # a schedule callback forces it, even when merged into a refresh another callback started
+    queue = Queue()
+    refresh.refresh_request(connection_id=connection.pk, kind="ticket", psa_id=501, enqueue=queue, hint="Ticket")
+    refresh.refresh_request(connection_id=connection.pk, kind="ticket", psa_id=501, enqueue=queue,
+                            hint=refresh.SCHEDULE_HINT)
+    refresh.refresh_run_coalesced(enqueue=queue, **{k: v for k, v in queue.calls[0].items() if k != "countdown"})
+    assert len(gets(psa, r"schedule/entries")) == 2
