@@ -25,6 +25,7 @@ from psa.errors import NotFound, PSAError
 from sync.engine import clients
 from sync.engine.ingest import PageIngest
 from sync.engine.prune import prune_unseen
+from sync.engine.run import announce_changes
 from sync.locks import Lease, LockLost
 from sync.mapping.catalog import mapping_get
 from sync.mapping.spec import PARENT
@@ -113,4 +114,5 @@ def sync_notes_parents(*, connection: Connection, entity: str, parent_ids: list[
     run.error = "\n".join(summary + refusals[:5] + [ingest.error_summary()]).strip()[:4000]
     run.finished_at = timezone.now()
     run.save()
+    announce_changes(run)
     return run

@@ -13,8 +13,10 @@ from datetime import datetime
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
+from boards.live import mirror_changed
 from psa.connectwise.client import ConnectWiseClient
 from psa.connectwise.conditions import all_of, cond
 from psa.connectwise.entities import Entity, ScopeContext, entity_get
@@ -71,7 +73,15 @@ def _finish(run: SyncRun, status: str, error: str = "") -> SyncRun:
         run.error = (run.error + "\n" + error).strip()[:4000]
     run.finished_at = timezone.now()
     run.save()
+    announce_changes(run)
     return run
+
+
+def announce_changes(run: SyncRun) -> None:
+    """Tell open boards the mirror changed (they poll a per-connection counter)."""
+    if run.created or run.updated or run.deleted:
+        connection_id = run.connection_id
+        transaction.on_commit(lambda: mirror_changed(connection_id=connection_id))
 
 
 def sync_entity(*, connection: Connection, entity: str, tier: str, client: ConnectWiseClient | None = None,

@@ -4,8 +4,9 @@ Why not `bulk_create(update_conflicts=True)`: a full-tier page fetched a minute 
 overwrite a newer copy that a webhook refresh or the `changes` tier wrote meanwhile. The
 conflict update therefore keeps the stored typed columns when the stored `psa_updated_at` is
 newer (a per-column CASE), while always stamping `synced_at` (the row was seen in this listing,
-which is what the prune step keys on). On PostgreSQL `RETURNING (xmax = 0)` tells created from
-updated in the same statement; elsewhere (SQLite, local runs) existing ids are counted first.
+which is what the prune step keys on). On PostgreSQL the same statement tells created rows
+(`xmax = 0`) from changed ones (a different server lastUpdated) and unchanged re-fetches;
+elsewhere (SQLite, local runs) existing ids are counted first.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ POSTGRES_ROWS_PER_STATEMENT = 5000  # arrays, not placeholders: no parameter lim
 @dataclass
 class UpsertCounts:
     created: int = 0
-    updated: int = 0
+    updated: int = 0  # existing rows whose PSA lastUpdated changed
     failed: int = 0  # rows the database refused even after coercion (counted as skipped)
     first_error: str = ""
     failed_ids: list[int] = field(default_factory=list)
@@ -75,14 +76,24 @@ def _column_values(fields: list, rows: list[dict], now) -> list[list]:
 
 def _postgres_statement(mapping: Mapping, fields: list, rows: list[dict], now) -> tuple[str, list]:
     # One array per column through unnest(): a short statement whatever the page size, so the
-    # driver never has to split a 50,000-placeholder query string.
+    # driver never has to split a 50,000-placeholder query string. The `old` CTE reads the
+    # stored lastUpdated from the snapshot before the insert, so one statement also tells
+    # created / changed / unchanged rows apart (an overlap re-fetch is not a change).
     quote = connection.ops.quote_name
     table = quote(mapping.model._meta.db_table)
+    psa_id, updated_at, connection_id = quote("psa_id"), quote("psa_updated_at"), quote("connection_id")
     columns = ", ".join(quote(f.column) for f in fields)
     arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
-    sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})"
-    sql += _on_conflict(mapping, fields) + " RETURNING (xmax = 0)"
-    return sql, _column_values(fields, rows, now)
+    sql = (
+        f"WITH old AS (SELECT {psa_id}, {updated_at} FROM {table} "
+        f"WHERE {connection_id} = %s AND {psa_id} = ANY(%s::bigint[])), "
+        f"ins AS (INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})"
+        f"{_on_conflict(mapping, fields)} RETURNING {psa_id}, {updated_at}, (xmax = 0) AS created) "
+        f"SELECT ins.created, (old.{updated_at} IS NULL OR ins.{updated_at} IS DISTINCT FROM old.{updated_at}) "
+        f"FROM ins LEFT JOIN old ON old.{psa_id} = ins.{psa_id}"
+    )
+    ids = [row["psa_id"] for row in rows]
+    return sql, [rows[0]["connection_id"], ids, *_column_values(fields, rows, now)]
 
 
 def _portable_statement(mapping: Mapping, fields: list, rows: list[dict], now) -> tuple[str, list]:
@@ -101,14 +112,17 @@ def _portable_statement(mapping: Mapping, fields: list, rows: list[dict], now) -
 
 
 def _execute(mapping: Mapping, fields: list, rows: list[dict]) -> tuple[int, int]:
+    """(created, changed) for one statement."""
     now = timezone.now()
     if connection.vendor == "postgresql":
         sql, params = _postgres_statement(mapping, fields, rows, now)
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, params)
-            flags = [r[0] for r in cursor.fetchall()]
-        created = sum(1 for flag in flags if flag)
-        return created, len(flags) - created
+            results = cursor.fetchall()
+        created = sum(1 for was_created, _ in results if was_created)
+        changed = sum(1 for was_created, differs in results if differs and not was_created)
+        return created, changed
+    # Elsewhere (SQLite, local runs): count existing ids first; every existing row counts as changed.
     ids = [row["psa_id"] for row in rows]
     existing = mapping.model.objects.filter(connection_id=rows[0]["connection_id"], psa_id__in=ids).count()
     sql, params = _portable_statement(mapping, fields, rows, now)

@@ -39,7 +39,11 @@ def test_it_mirrors_a_listing_with_one_upsert_per_page(connection, fake_psa, dja
     # query per record (2500 records here)
     with django_assert_max_num_queries(20):
         again = _run(connection, fake_psa)
-    assert (again.created, again.updated) == (0, 2500)
+    assert (again.created, again.updated) == (0, 0)  # re-fetched, nothing changed in the PSA
+    for record in fake_psa.data[TICKETS][:3]:
+        record["_info"] = {"lastUpdated": "2026-11-02T10:00:00Z"}
+    changed = _run(connection, fake_psa)
+    assert (changed.created, changed.updated, changed.fetched) == (0, 3, 2500)
 
 
 def test_it_deletes_what_the_psa_no_longer_returns(connection, fake_psa):
@@ -231,3 +235,19 @@ def test_it_records_a_run_per_entity_and_carries_on_after_a_failure(connection, 
 def test_it_refuses_an_entity_outside_the_tier(connection, fake_psa, entity):
     with pytest.raises(ValueError):
         sync_tier(connection_id=connection.pk, tier="notes", entity=entity, client=fake_psa)
+
+
+def test_it_tells_open_boards_only_when_the_mirror_changed(connection, fake_psa, django_capture_on_commit_callbacks):
+    from boards.live import mirror_version
+
+    fake_psa.data[TICKETS] = [ticket(i) for i in range(1, 4)]
+    with django_capture_on_commit_callbacks(execute=True):
+        _run(connection, fake_psa)
+    first = mirror_version(connection_id=connection.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        _run(connection, fake_psa)  # same data again: no change
+    assert mirror_version(connection_id=connection.pk) == first
+    fake_psa.data[TICKETS][0]["_info"] = {"lastUpdated": "2026-11-03T00:00:00Z"}
+    with django_capture_on_commit_callbacks(execute=True):
+        _run(connection, fake_psa)
+    assert mirror_version(connection_id=connection.pk) > first
