@@ -35,7 +35,8 @@ class SandboxServer:
                  tls_cert: str | None = None, tls_key: str | None = None, company: str = "sandbox",
                  public_key: str = "sandbox-public", private_key: str = "sandbox-private",
                  client_id: str = DEFAULT_CLIENT_ID, codebase: str = "v2025_1/", anchor: datetime | None = None,
-                 callback_retry_delays: tuple[float, ...] = (2.0, 4.0)) -> None:
+                 callback_retry_delays: tuple[float, ...] = (2.0, 4.0),
+                 rate_limit_window_seconds: float = 60.0) -> None:
         self.scale, self.seed, self.company = scale, seed, company
         self.codebase = codebase if codebase.endswith("/") else codebase + "/"
         self.anchor = anchor or start_of_today()
@@ -46,7 +47,7 @@ class SandboxServer:
         self._faults = FaultSpec.parse(faults)
         self.injector = FaultInjector(self._faults, seed)
         self.forced = ForcedErrors()
-        self.limiter = SlidingWindowLimit(rate_limit_per_minute)
+        self.limiter = SlidingWindowLimit(rate_limit_per_minute, window_seconds=rate_limit_window_seconds)
         tls = _tls_context(tls_cert, tls_key)
         self._httpd = SandboxHTTPServer((host, port), self, tls)  # bound now: the URL is known
         bound_host, bound_port = self._httpd.server_address[:2]

@@ -1,0 +1,40 @@
+"""The sandbox's rate-limit window can be shortened for time-compressed benchmarks."""
+
+from __future__ import annotations
+
+import time
+
+import requests
+
+from psa.sandbox import SandboxServer
+from psa.sandbox.faults import SlidingWindowLimit
+
+
+def test_it_limits_per_configured_window():
+    now = [100.0]
+    limit = SlidingWindowLimit(2, clock=lambda: now[0], window_seconds=6)
+    assert limit.acquire() is None and limit.acquire() is None
+    now[0] += 1.5
+    assert limit.acquire() == 4.5  # the first hit leaves the 6 s window 4.5 s from now
+    now[0] += 4.5
+    assert limit.acquire() is None
+
+
+def test_it_keeps_the_one_minute_window_by_default():
+    now = [0.0]
+    limit = SlidingWindowLimit(1, clock=lambda: now[0])
+    assert limit.acquire() is None
+    now[0] += 59
+    assert limit.acquire() == 1.0
+
+
+def test_it_answers_429_over_http_until_the_short_window_passes():
+    with SandboxServer(scale="small", seed=4, rate_limit_per_minute=2, rate_limit_window_seconds=0.5) as server:
+        url = f"{server.url}/{server.codebase}apis/3.0/system/info"
+        auth = (f"{server.company}+sandbox-public", "sandbox-private")
+        headers = {"clientId": server.credentials["client_id"]}
+        statuses = [requests.get(url, auth=auth, headers=headers, timeout=5).status_code for _ in range(3)]
+        assert statuses == [200, 200, 429]
+        time.sleep(0.6)
+        assert requests.get(url, auth=auth, headers=headers, timeout=5).status_code == 200
+        assert server.stats["rate_limited"] == 1
