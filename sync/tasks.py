@@ -60,7 +60,7 @@ def sync_connection_tier(connection_id: int, tier: str, entity: str | None = Non
 @shared_task(name="sync.tasks.plan_notes", ignore_result=True)
 def plan_notes(connection_id: int, changed_only: bool | None = None) -> int:
     """Cut the parents whose notes are due into chunk tasks; returns how many were enqueued."""
-    from sync.engine.notes import notes_full_sweep_due, notes_parent_ids
+    from sync.engine.notes import notes_full_sweep_due, notes_parent_ids, notes_prune_orphans
     from sync.locks import tier_lease
 
     if changed_only is None:
@@ -69,6 +69,7 @@ def plan_notes(connection_id: int, changed_only: bool | None = None) -> int:
     with tier_lease(connection_id=connection_id, tier=NOTES) as lease:
         if lease is None:
             return 0
+        notes_prune_orphans(connection_id=connection_id)
         for entity in tier_entities(NOTES):
             parent_ids = notes_parent_ids(connection_id=connection_id, entity=entity, changed_only=changed_only)
             for start in range(0, len(parent_ids), NOTES_CHUNK):

@@ -18,7 +18,7 @@ from datetime import timedelta
 from django.db.models import F, Q
 from django.utils import timezone
 
-from boards.models import Opportunity, Ticket
+from boards.models import Opportunity, OpportunityNote, ServiceNote, Ticket
 from psa.connectwise.client import ConnectWiseClient
 from psa.connectwise.entities import entity_get
 from psa.errors import NotFound, PSAError
@@ -57,6 +57,18 @@ def notes_parent_ids(*, connection_id: int, entity: str, changed_only: bool = Tr
             Q(notes_synced_at__isnull=True) | Q(psa_updated_at__gt=F("notes_synced_at") - CLOCK_SLACK)
         )
     return list(parents.order_by("psa_id").values_list("psa_id", flat=True))
+
+
+def notes_prune_orphans(*, connection_id: int) -> int:
+    """Delete notes whose ticket / opportunity left the mirror (deleted, or closed and aged out):
+    their parent is gone, so no per-parent listing will ever visit them again."""
+    deleted = 0
+    for model, parent_model, column in ((ServiceNote, Ticket, "ticket_psa_id"),
+                                        (OpportunityNote, Opportunity, "opportunity_psa_id")):
+        parents = parent_model.objects.filter(connection_id=connection_id).values("psa_id")
+        count, _ = model.objects.filter(connection_id=connection_id).exclude(**{f"{column}__in": parents}).delete()
+        deleted += count
+    return deleted
 
 
 def _parent_column(entity: str) -> str:

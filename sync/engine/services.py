@@ -10,7 +10,7 @@ from django.utils import timezone
 from psa.connectwise.client import ConnectWiseClient
 from sync.engine import clients
 from sync.engine.ingest import PageIngest
-from sync.engine.notes import notes_full_sweep_due, notes_parent_ids, sync_notes_parents
+from sync.engine.notes import notes_full_sweep_due, notes_parent_ids, notes_prune_orphans, sync_notes_parents
 from sync.engine.run import Progress, sync_entity
 from sync.locks import tier_lease
 from sync.mapping.catalog import mapping_get
@@ -53,6 +53,7 @@ def sync_tier(*, connection_id: int, tier: str, entity: str | None = None, progr
             _close_abandoned_runs(connection_id=connection_id, tier=tier)
         client = client or clients.client_for(connection)
         if tier == NOTES:
+            notes_prune_orphans(connection_id=connection_id)
             if changed_only is None:
                 changed_only = not notes_full_sweep_due()
             return [

@@ -211,6 +211,11 @@ def test_it_syncs_notes_per_parent_and_prunes_per_parent(connection, fake_psa):
     runs = sync_tier(connection_id=connection.pk, tier="notes", entity="service_notes", client=fake_psa,
                      changed_only=False)
     assert runs[0].deleted == 1 and set(ServiceNote.objects.values_list("psa_id", flat=True)) == {100, 200}
+    # the ticket leaves the mirror: its notes go with the next notes run
+    fake_psa.data[TICKETS] = [ticket(1)]
+    assert _run(connection, fake_psa).deleted == 1
+    sync_tier(connection_id=connection.pk, tier="notes", entity="service_notes", client=fake_psa)
+    assert set(ServiceNote.objects.values_list("psa_id", flat=True)) == {100}
 
 
 def test_it_exposes_single_record_helpers_for_the_webhook_refresh(connection):
