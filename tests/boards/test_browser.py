@@ -14,26 +14,35 @@ import pytest
 from boards.models import Board, Ticket
 from boards.services.demo import DEMO_ALL_BOARD, DEMO_BOARD, demo_setup
 from sync.models import Connection
-from tests.boards.browser_support import celery_worker, chromium_page, live_server, log_in
+from tests.boards.browser_support import browser_page, celery_worker, chromium_browser, live_server, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TICKETS = "service/tickets"
 
 
+@pytest.fixture(scope="module")
+def servers(django_db_setup, django_db_blocker):
+    """Live server, Celery worker and Chromium, shared by the module's tests (each test gets
+    its own sandbox, demo data and browser context)."""
+    with pytest.MonkeyPatch.context() as patch:
+        # Playwright's sync API runs an event loop in this thread; the ORM calls the test
+        # makes between browser steps are still plain synchronous code.
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with live_server() as base_url, celery_worker(public_url=base_url), chromium_browser() as browser:
+            yield {"url": base_url, "browser": browser}
+
+
 @pytest.fixture
-def stack(transactional_db, monkeypatch):
-    """Sandbox + demo data + live server + worker + a logged-in browser page."""
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
-    # between browser steps are still plain synchronous code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def stack(servers, transactional_db):
+    """Sandbox + demo data + a logged-in browser page."""
     from psa.sandbox.server import SandboxServer
 
     sandbox = SandboxServer(scale="small", seed=1).start()
     try:
         demo = demo_setup(sandbox_url=sandbox.url)
-        with live_server() as base_url, celery_worker(public_url=base_url), chromium_page() as page:
-            log_in(page, base_url, demo.username, demo.password)
-            yield {"sandbox": sandbox, "url": base_url, "page": page, "demo": demo,
+        with browser_page(servers["browser"]) as page:
+            log_in(page, servers["url"], demo.username, demo.password)
+            yield {"sandbox": sandbox, "url": servers["url"], "page": page, "demo": demo,
                    "board": Board.objects.get(name=DEMO_BOARD), "all": Board.objects.get(name=DEMO_ALL_BOARD)}
     finally:
         sandbox.stop()
@@ -109,7 +118,8 @@ def test_it_keeps_the_rank_after_a_reload_and_on_a_second_board(stack):
     before = column_ids(page, 0)
     assert len(before) >= 3, "the demo board needs a few cards in its first column"
     moved, old_top = before[2], before[0]
-    drag(page, f'.card[data-psa-id="{moved}"]', f'.card[data-psa-id="{old_top}"]', above_target=True)
+    with page.expect_response(lambda r: "/moves/" in r.url):  # the DOM changes before the server answers
+        drag(page, f'.card[data-psa-id="{moved}"]', f'.card[data-psa-id="{old_top}"]', above_target=True)
     wait_until(lambda: column_ids(page, 0)[0] == moved)
     page.reload()
     wait_ready(page)

@@ -6,16 +6,23 @@ from __future__ import annotations
 import pytest
 
 from boards.services.config import board_columns_set
-from tests.boards.browser_support import chromium_page, live_server, log_in
+from tests.boards.browser_support import browser_page, chromium_browser, live_server, log_in
 from tests.boards.conftest import make_connection, make_user, seed_tickets
 from tests.boards.test_browser import column_ids, column_of, drag, wait_ready, wait_until
 
 pytestmark = [pytest.mark.browser]
 
 
+@pytest.fixture(scope="module")
+def ui_servers(django_db_setup, django_db_blocker):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # see tests/boards/test_browser.py
+        with live_server() as url, chromium_browser() as browser:
+            yield {"url": url, "browser": browser}
+
+
 @pytest.fixture
-def ui(transactional_db, monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def ui(ui_servers, transactional_db):
     from boards.services.config import board_create
 
     connection = make_connection("acme")
@@ -23,7 +30,8 @@ def ui(transactional_db, monkeypatch):
     seed_tickets(connection, count=1, board_psa_id=2, first_id=200)
     board = board_create(connection_id=connection.id, name="UI", psa_board_ids=[1, 2])
     make_user("ann", connection)
-    with live_server() as url, chromium_page() as page:
+    url = ui_servers["url"]
+    with browser_page(ui_servers["browser"]) as page:
         log_in(page, url, "ann", "pw-ann")
         page.goto(f"{url}/boards/{board.id}/")
         wait_ready(page)
@@ -33,12 +41,15 @@ def ui(transactional_db, monkeypatch):
 def test_it_ranks_by_drag_and_by_keyboard(ui):
     page = ui["page"]
     assert column_ids(page, 0) == [100, 101, 102, 103, 104, 200]
-    drag(page, '.card[data-psa-id="103"]', '.card[data-psa-id="100"]')
+    with page.expect_response(lambda r: "/moves/" in r.url):
+        drag(page, '.card[data-psa-id="103"]', '.card[data-psa-id="100"]')
     wait_until(lambda: column_ids(page, 0)[0] == 103)
     page.focus('.card[data-psa-id="101"]')
-    page.keyboard.press("Alt+ArrowUp")
+    with page.expect_response(lambda r: "/moves/" in r.url):
+        page.keyboard.press("Alt+ArrowUp")
     wait_until(lambda: column_ids(page, 0)[:3] == [103, 101, 100])
-    page.click('.card[data-psa-id="104"] button[data-action="top"]')
+    with page.expect_response(lambda r: "/ranks/" in r.url):
+        page.click('.card[data-psa-id="104"] button[data-action="top"]')
     wait_until(lambda: column_ids(page, 0)[0] == 104)
     page.reload()
     wait_ready(page)
