@@ -47,7 +47,9 @@ def dispatch_tier(tier: str) -> int:
     return len(connection_ids)
 
 
-@shared_task(name="sync.tasks.sync_connection_tier", ignore_result=True)
+@shared_task(name="sync.tasks.sync_connection_tier", ignore_result=True,
+             # fallback limits for a manual enqueue; the dispatcher passes the tier's own
+             time_limit=3 * 3600, soft_time_limit=3 * 3600 - 60)
 def sync_connection_tier(connection_id: int, tier: str, entity: str | None = None) -> None:
     from sync.engine.services import sync_tier
 
@@ -91,3 +93,19 @@ def sync_notes_chunk(connection_id: int, entity: str, parent_ids: list[int]) -> 
     sync_notes_parents(connection=connection, entity=entity, parent_ids=[int(i) for i in parent_ids])
 
 from sync import tasks_realtime  # noqa: E402,F401  realtime tasks (webhook refresh, write-back) for the worker
+
+
+@shared_task(name="sync.tasks.prune_sync_runs", ignore_result=True)
+def prune_sync_runs() -> int:
+    """Drop SyncRun history older than settings.SYNC_RUN_RETENTION_DAYS (the changes tier alone
+    writes ~6,000 rows a day per connection); returns how many were deleted."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from sync.models import SyncRun
+
+    cutoff = timezone.now() - timedelta(days=getattr(settings, "SYNC_RUN_RETENTION_DAYS", 30))
+    deleted, _ = SyncRun.objects.filter(started_at__lt=cutoff).exclude(status="running").delete()
+    return deleted

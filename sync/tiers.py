@@ -110,8 +110,9 @@ def tier_entities(name: str) -> tuple[str, ...]:
 
 
 def build_beat_schedule() -> dict:
-    """One dispatcher per tier; the dispatcher fans out per enabled connection."""
-    return {
+    """One dispatcher per tier (it fans out per enabled connection), plus the daily pruning of
+    old SyncRun rows."""
+    schedule_entries = {
         f"sync-{tier.name}": {
             "task": "sync.tasks.dispatch_tier",
             "schedule": schedule(run_every=tier.every_seconds),
@@ -121,3 +122,9 @@ def build_beat_schedule() -> dict:
         }
         for tier in TIERS.values()
     }
+    schedule_entries["sync-prune-runs"] = {
+        "task": "sync.tasks.prune_sync_runs",
+        "schedule": schedule(run_every=24 * 3600),
+        "options": {"queue": "sync", "expires": 24 * 3600},
+    }
+    return schedule_entries

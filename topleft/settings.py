@@ -148,6 +148,8 @@ SYNC_MASS_DELETE_SHARE = float(env_str("SYNC_MASS_DELETE_SHARE") or "0.5")
 SYNC_MASS_DELETE_MIN_ROWS = env_int("SYNC_MASS_DELETE_MIN_ROWS", 100, minimum=0)
 # Time entries are mirrored for this many days back (older ones never show on a card).
 SYNC_TIME_ENTRY_DAYS = env_int("SYNC_TIME_ENTRY_DAYS", 90, minimum=1)
+# SyncRun history kept for the status page and the admin.
+SYNC_RUN_RETENTION_DAYS = env_int("SYNC_RUN_RETENTION_DAYS", 30, minimum=1)
 
 # --- Auth, i18n, static -------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -102,3 +102,16 @@ def test_it_plans_notes_in_chunks_on_the_notes_queue(connection, monkeypatch):
     assert tasks.plan_notes(connection.pk, changed_only=True) == 3
     assert [len(args[2]) for args, _ in sent] == [100, 100, 50]
     assert all(kw["queue"] == "notes" and args[1] == "service_notes" for args, kw in sent)
+
+
+def test_it_prunes_old_sync_runs_but_keeps_recent_and_running_ones(connection):
+    now = timezone.now()
+    old = SyncRun.objects.create(connection=connection, tier="core", entity="members", status="succeeded",
+                                 started_at=now - timedelta(days=40))
+    stuck = SyncRun.objects.create(connection=connection, tier="core", entity="companies", status="running",
+                                   started_at=now - timedelta(days=40))
+    recent = SyncRun.objects.create(connection=connection, tier="core", entity="members", status="failed",
+                                    started_at=now - timedelta(days=2))
+    assert tasks.prune_sync_runs() == 1
+    assert set(SyncRun.objects.values_list("pk", flat=True)) == {stuck.pk, recent.pk}
+    assert not SyncRun.objects.filter(pk=old.pk).exists()

@@ -31,6 +31,7 @@ def test_it_schedules_every_tier_at_the_reference_interval():
         "changes": 300, "core": 1800, "reference": 4 * 3600, "notes": 24 * 3600,
     }
     schedule = build_beat_schedule()
+    assert schedule.pop("sync-prune-runs")["task"] == "sync.tasks.prune_sync_runs"
     assert sorted(entry["args"][0] for entry in schedule.values()) == sorted(TIERS)
     for entry in schedule.values():
         assert entry["task"] == "sync.tasks.dispatch_tier"
