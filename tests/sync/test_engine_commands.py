@@ -54,3 +54,14 @@ def test_it_reports_counts_and_last_runs(connection, psa):
     text = StringIO()
     call_command("sync_status", "--connection", "acme", stdout=text)
     assert "service_tickets" in text.getvalue() and "never" in text.getvalue()
+
+
+def test_it_lists_sync_runs_in_the_admin_with_filters(connection, psa, admin_client):
+    call_command("sync", "--connection", "acme", "--tier", "core", "--entity", "service_tickets",
+                 stdout=StringIO(), stderr=StringIO())
+    response = admin_client.get("/admin/sync/syncrun/", {"tier": "core", "status__exact": "succeeded"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "service_tickets" in page and "By tier" in page.replace("By  tier", "By tier")
+    run_id = connection.sync_runs.get().pk
+    assert admin_client.get(f"/admin/sync/syncrun/{run_id}/change/").status_code == 200
