@@ -1,18 +1,20 @@
-"""Single-record refresh: re-read one PSA record and bring its mirror row up to date.
+"""Webhook refresh: re-read PSA records and bring their mirror rows up to date.
 
 Used by the webhook receiver (through a coalesced `realtime` task) and by write-back (to revert
-the mirror after a rejection). A 404 is the only proof of a delete: a callback saying
-`Action: deleted` is never trusted on its own.
+the mirror after a rejection). A 404 on GET by id is the only proof of a delete: a callback
+saying `Action: deleted` is never trusted on its own.
 
-Coalescing (per connection + kind + record id, in the Django cache = Redis in production):
-- a callback stamps `dirty` with its arrival time and enqueues a refresh only if it wins
-  `cache.add(pending)`;
-- the task clears `dirty` before it fetches, so anything arriving during the fetch re-marks it;
-- when it finishes it releases `pending` and, if `dirty` was set again, enqueues ONE trailing
-  refresh, no earlier than COALESCE_SECONDS after its own start;
-- the trailing refresh waits (without fetching) while callbacks are still arriving, i.e. until
-  the last one is QUIET_SECONDS old (at most MAX_DEFER_SECONDS after the burst began).
-A burst of any size therefore costs one refresh in flight plus one trailing refresh.
+Coalescing, per connection, in the Django cache (Redis in production):
+- a callback appends [kind, id] to the connection's queue (an incr'ed sequence of items) and
+  enqueues a drain only if it wins `cache.add(pending)`: one drain in flight per connection;
+- the drain takes everything queued, merges it per record and fetches the records in batches
+  (`id in (...)` listings, one per kind, plus the assignments of the tickets that need them);
+  a record missing from its listing is confirmed by GET by id (404 → removed);
+- it then releases `pending` and enqueues one trailing drain if more arrived meanwhile;
+- a record fetched less than COALESCE_SECONDS ago, or whose callbacks are still arriving
+  (a burst), is held back and fetched once it has been quiet for QUIET_SECONDS.
+A burst for one record therefore costs one fetch plus one trailing fetch, and a busy PSA costs
+a few requests per drain instead of one or two per callback.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ from django.core.cache import cache
 from django.db import transaction
 
 from psa.connectwise.client import ConnectWiseClient
-from psa.connectwise.conditions import all_of, cond
-from psa.errors import NotFound
+from psa.connectwise.conditions import all_of, cond, split_in
+from psa.errors import NotFound, RetryableError
 from psa.http import (
     BACKGROUND,
     MIN_INTERACTIVE_PER_MINUTE,
@@ -43,6 +45,8 @@ from sync.models import Connection
 logger = logging.getLogger("sync.refresh")
 
 PENDING_SECONDS = 120  # a crashed worker's pending flag frees itself (acks_late redelivers anyway)
+ITEM_SECONDS = 3600
+MAX_BACKLOG = 20_000
 QUIET_SECONDS = 0.3
 MAX_DEFER_SECONDS = 10.0
 
@@ -96,66 +100,109 @@ def _engine_delete(*, connection: Connection, entity: str, psa_id: int) -> None:
     mirror_delete_record(connection=connection, entity=entity, psa_id=psa_id)
 
 
-# --- coalescing ---------------------------------------------------------------------------------
-
-def _keys(connection_id: int, kind: str, psa_id: int) -> tuple[str, str]:
-    base = f"sync:refresh:{connection_id}:{kind}:{psa_id}"
-    return f"{base}:pending", f"{base}:dirty"
+SCHEDULE_HINT = "schedule"  # asked for by a schedule-entry (assignment) callback: re-read assignments
 
 
-SCHEDULE_HINT = "schedule"  # the refresh was asked for by a schedule-entry (assignment) callback
+# --- coalescing queue (per connection) ----------------------------------------------------------
+
+def _qkey(connection_id: int, name: str) -> str:
+    return f"sync:refresh:{connection_id}:{name}"
 
 
-def _assignments_key(connection_id: int, kind: str, psa_id: int) -> str:
-    return f"sync:refresh:{connection_id}:{kind}:{psa_id}:assignments"
+def _record_key(connection_id: int, kind: str, psa_id: int) -> str:
+    return _qkey(connection_id, f"fetched:{kind}:{psa_id}")
+
+
+def _push_items(connection_id: int, items: list[list]) -> None:
+    """Append [kind, id, hint, last arrival, count] items to the connection's queue."""
+    seq = _qkey(connection_id, "seq")
+    cache.add(seq, 0, None)
+    for item in items:
+        cache.set(_qkey(connection_id, f"item:{cache.incr(seq)}"), item, ITEM_SECONDS)
 
 
 def refresh_request(*, connection_id: int, kind: str, psa_id: int, enqueue: Callable[..., None],
                     hint: str = "") -> bool:
-    """Mark the record dirty and enqueue a refresh unless one is already pending. True if enqueued."""
-    pending, dirty = _keys(connection_id, kind, psa_id)
-    if hint == SCHEDULE_HINT:  # sticky until the next fetch, whichever callback enqueued it
-        cache.set(_assignments_key(connection_id, kind, psa_id), 1, PENDING_SECONDS)
-    cache.set(dirty, time.time(), PENDING_SECONDS)
-    if not cache.add(pending, 1, PENDING_SECONDS):
+    """Queue the record for a refresh; enqueue a drain unless one is pending. True if enqueued."""
+    _push_items(connection_id, [[kind, int(psa_id), hint, time.time(), 1]])
+    if not cache.add(_qkey(connection_id, "pending"), 1, PENDING_SECONDS):
         return False
-    enqueue(connection_id=connection_id, kind=kind, psa_id=psa_id, hint=hint, countdown=0)
+    enqueue(connection_id=connection_id, countdown=0)
     return True
 
 
-def refresh_run_coalesced(*, connection_id: int, kind: str, psa_id: int, enqueue: Callable[..., None],
-                          hint: str = "", burst_started: float | None = None) -> str:
-    """The task body: clear dirty, refresh, then enqueue one trailing refresh if dirty again.
+def _take_items(connection_id: int) -> dict[tuple[str, int], list]:
+    """Everything queued since the last drain, merged per record."""
+    upto = int(cache.get(_qkey(connection_id, "seq")) or 0)
+    start = max(int(cache.get(_qkey(connection_id, "drained")) or 0), upto - MAX_BACKLOG)
+    keys = [_qkey(connection_id, f"item:{n}") for n in range(start + 1, upto + 1)]
+    found: dict = {}
+    for chunk in range(0, len(keys), 500):
+        found.update(cache.get_many(keys[chunk:chunk + 500]))
+    cache.set(_qkey(connection_id, "drained"), upto, None)
+    merged: dict[tuple[str, int], list] = {}
+    for kind, psa_id, hint, arrived, count in found.values():
+        item = merged.setdefault((kind, psa_id), [kind, psa_id, "", 0.0, 0])
+        if hint == SCHEDULE_HINT or not item[2]:
+            item[2] = hint
+        item[3], item[4] = max(item[3], arrived), item[4] + count
+    return merged
 
-    `burst_started` is set on a trailing refresh: the epoch second the burst's first fetch began."""
-    pending, dirty = _keys(connection_id, kind, psa_id)
+
+def _split_due(connection_id: int, merged: dict, now: float) -> tuple[list[list], list[list]]:
+    """Records to fetch now, and records held back because they were fetched a moment ago and
+    callbacks for them are still arriving (a burst: fetched again once it is quiet)."""
+    keys = {key: _record_key(connection_id, *key) for key in merged}
+    fetched = cache.get_many(list(keys.values()))
+    due, later = [], []
+    for key, item in merged.items():
+        last_fetch = fetched.get(keys[key])
+        recent = last_fetch is not None and now - last_fetch < MAX_DEFER_SECONDS
+        bursting = item[4] > 1 and now - item[3] < QUIET_SECONDS
+        if recent and (now - last_fetch < coalesce_seconds() or bursting):
+            later.append(item)
+        else:
+            due.append(item)
+    cache.set_many({keys[(i[0], i[1])]: now for i in due}, MAX_DEFER_SECONDS * 2)
+    return due, later
+
+
+def refresh_drain(*, connection_id: int, enqueue: Callable[..., None]) -> dict[str, int]:
+    """The task body: refresh everything queued for the connection in batches, then release the
+    pending flag and enqueue the next drain if more arrived (or some records were held back)."""
     now = time.time()
-    if burst_started is not None:
-        last_callback = cache.get(dirty)
-        if last_callback and now - float(last_callback) < QUIET_SECONDS and now - burst_started < MAX_DEFER_SECONDS:
-            # Still arriving: keep `pending` held and look again shortly, without fetching.
-            enqueue(connection_id=connection_id, kind=kind, psa_id=psa_id, hint=hint, countdown=QUIET_SECONDS,
-                    burst_started=burst_started)
-            return "deferred"
-    cache.delete(dirty)
-    assignments_key = _assignments_key(connection_id, kind, psa_id)
-    assignments = bool(cache.get(assignments_key)) or None
-    if assignments:
-        cache.delete(assignments_key)
+    due, later, counts, wait = [], [], {}, 0.0
     try:
-        outcome = record_refresh(connection_id=connection_id, kind=kind, psa_id=psa_id, hint=hint,
-                                 assignments=assignments)
-        logger.info("refreshed connection=%s kind=%s id=%s outcome=%s started_at=%.3f took_ms=%.0f",
-                    connection_id, kind, psa_id, outcome, now, (time.time() - now) * 1000)
-        return outcome
+        due, later = _split_due(connection_id, _take_items(connection_id), now)
+        counts = records_refresh(connection_id=connection_id, items=due, started_at=now)
+        cache.delete(_qkey(connection_id, "failures"))
+    except RetryableError as err:
+        failures = _failures(connection_id)
+        wait = min(5.0 * 2 ** failures, 300.0)
+        logger.warning("connection %s: refresh of %d records failed (%s), again in %.0fs",
+                       connection_id, len(due), err, wait)
+        cache.delete_many([_record_key(connection_id, i[0], i[1]) for i in due])
+        later += due
     finally:
-        # Release first, then look: a callback landing in between either sees no pending flag
-        # (and enqueues itself) or its dirty mark is seen here; `cache.add` lets only one win.
-        cache.delete(pending)
-        if cache.get(dirty) and cache.add(pending, 1, PENDING_SECONDS):
-            wait = max(0.0, coalesce_seconds() - (time.time() - now))
-            enqueue(connection_id=connection_id, kind=kind, psa_id=psa_id, hint=hint, countdown=wait,
-                    burst_started=burst_started or now)
+        if later:
+            _push_items(connection_id, later)
+        cache.delete(_qkey(connection_id, "pending"))
+        more = int(cache.get(_qkey(connection_id, "seq")) or 0) > int(cache.get(_qkey(connection_id, "drained")) or 0)
+        if more and cache.add(_qkey(connection_id, "pending"), 1, PENDING_SECONDS):
+            held_only = not wait and later and _only_items_are(connection_id, len(later))
+            enqueue(connection_id=connection_id, countdown=wait or (QUIET_SECONDS / 3 if held_only else 0))
+    return counts
+
+
+def _only_items_are(connection_id: int, count: int) -> bool:
+    seq = int(cache.get(_qkey(connection_id, "seq")) or 0)
+    return seq - int(cache.get(_qkey(connection_id, "drained")) or 0) <= count
+
+
+def _failures(connection_id: int) -> int:
+    key = _qkey(connection_id, "failures")
+    cache.add(key, 0, 3600)
+    return cache.incr(key) - 1
 
 
 # --- the refresh itself -------------------------------------------------------------------------
@@ -231,19 +278,83 @@ def record_refresh(*, connection_id: int, kind: str, psa_id: int, hint: str = ""
     return "deleted"
 
 
-def ticket_assignments_refresh(*, connection: Connection, ticket_psa_id: int, client: ConnectWiseClient) -> int:
-    """Re-read the ticket's open type-S schedule entries; drop mirrored ones the PSA no longer has."""
+def records_refresh(*, connection_id: int, items: list[list], started_at: float,
+                    client: ConnectWiseClient | None = None) -> dict[str, int]:
+    """Refresh [kind, id, hint, ...] items in batches: one `id in (...)` listing per kind; records
+    the listing does not return go through `record_refresh` (other ticket path, or a 404)."""
+    counts = {"updated": 0, "deleted": 0}
+    if not items:
+        return counts
+    connection = Connection.objects.get(pk=connection_id)
+    client = client or realtime_client(connection)
+    by_kind: dict[str, dict[int, str]] = {}
+    for kind, psa_id, hint, *_ in items:
+        by_kind.setdefault(kind, {})[int(psa_id)] = hint
+    for kind, hints in by_kind.items():
+        found = _batch_fetch(connection=connection, kind=kind, hints=hints, client=client)
+        counts["updated"] += len(found)
+        for psa_id in sorted(set(hints) - found):
+            outcome = record_refresh(connection_id=connection_id, kind=kind, psa_id=psa_id, hint=hints[psa_id],
+                                     client=client, assignments=True if hints[psa_id] == SCHEDULE_HINT else None)
+            counts[outcome] += 1
+            if outcome == "updated":
+                found.add(psa_id)
+        took_ms = (time.time() - started_at) * 1000
+        for psa_id in hints:
+            logger.info("refreshed connection=%s kind=%s id=%s outcome=%s started_at=%.3f took_ms=%.0f",
+                        connection_id, kind, psa_id, "updated" if psa_id in found else "deleted", started_at, took_ms)
+    return counts
+
+
+def _batch_fetch(*, connection: Connection, kind: str, hints: dict[int, str], client: ConnectWiseClient) -> set[int]:
+    """Upsert what one listing per path returns for these ids (each id on the path it most
+    likely lives on); returns the ids found."""
+    spec = KINDS[kind]
+    stored = {}
+    if kind == "ticket":
+        stored = {row[0]: row[1:] for row in apps.get_model("boards", "Ticket").objects.filter(
+            connection=connection, psa_id__in=list(hints)).values_list("psa_id", "kind", "resources")}
+    found: set[int] = set()
+    for template, entity in spec.paths:
+        wanted = [i for i in hints if _ordered_paths(spec, stored=stored.get(i), hint=hints[i])[0][1] == entity]
+        records = []
+        for conditions in split_in("id", wanted):
+            # Reference: endpoints.tsv GET /service/tickets, /project/tickets, /sales/opportunities,
+            # /project/projects, /company/companies (conditions id in (...))
+            records += client.list_all(template.removesuffix("/{id}"), conditions=conditions,
+                                       fields=mapping_get(entity).api_fields)
+        records = [r for r in records if isinstance(r, dict) and r.get("id") in hints]
+        if not records:
+            continue
+        with transaction.atomic():
+            _engine_upsert(connection=connection, entity=entity, records=records)
+            if kind == "ticket":
+                needy = [r["id"] for r in records if _needs_assignments(
+                    stored.get(r["id"]), r, True if hints[r["id"]] == SCHEDULE_HINT else None)]
+                if needy:
+                    ticket_assignments_refresh(connection=connection, ticket_psa_ids=needy, client=client)
+        found |= {r["id"] for r in records}
+    if found:
+        _announce(connection.pk)
+    return found
+
+
+def ticket_assignments_refresh(*, connection: Connection, client: ConnectWiseClient,
+                               ticket_psa_ids: list[int] | None = None, ticket_psa_id: int | None = None) -> int:
+    """Re-read the tickets' open type-S schedule entries; drop mirrored ones the PSA no longer has."""
     entity = "ticket_assignments"
-    # Same scope as the core tier (open entries only), narrowed to this ticket.
-    conditions = all_of(cond("type/identifier", "=", "S"), cond("objectId", "=", int(ticket_psa_id)),
-                        cond("doneFlag", "=", False))
-    # Reference: endpoints.tsv GET /schedule/entries (ScheduleEntry)
-    records = client.list_all("schedule/entries", conditions=conditions, fields=mapping_get(entity).api_fields)
+    ticket_ids = [int(i) for i in (ticket_psa_ids or [ticket_psa_id])]
+    # Same scope as the core tier (open entries only), narrowed to these tickets.
+    scope = all_of(cond("type/identifier", "=", "S"), cond("doneFlag", "=", False))
+    records = []
+    for conditions in split_in("objectId", ticket_ids, extra=scope):
+        # Reference: endpoints.tsv GET /schedule/entries (ScheduleEntry)
+        records += client.list_all("schedule/entries", conditions=conditions, fields=mapping_get(entity).api_fields)
     if records:
         _engine_upsert(connection=connection, entity=entity, records=records)
     seen = {int(r["id"]) for r in records if isinstance(r, dict) and str(r.get("id", "")).isdigit()}
     model = apps.get_model("boards", "TicketAssignment")
-    gone = (model.objects.filter(connection=connection, ticket_psa_id=ticket_psa_id, psa_id__gt=0)
+    gone = (model.objects.filter(connection=connection, ticket_psa_id__in=ticket_ids, psa_id__gt=0)
             .exclude(psa_id__in=seen).values_list("psa_id", flat=True))
     for assignment_id in list(gone):
         _engine_delete(connection=connection, entity=entity, psa_id=assignment_id)

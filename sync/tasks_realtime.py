@@ -3,42 +3,26 @@ take ids, call a service and own the retries."""
 
 from __future__ import annotations
 
-import logging
-
 from celery import shared_task
 
-from psa.errors import RetryableError
-
-logger = logging.getLogger("sync.tasks_realtime")
-
 QUEUE = "realtime"
-REFRESH_RETRIES = 5
 PUSH_RETRIES = 3
 
 
-def enqueue_refresh(*, connection_id: int, kind: str, psa_id: int, hint: str = "", countdown: float = 0,
-                    burst_started: float | None = None) -> None:
-    refresh_record.apply_async((connection_id, kind, psa_id, hint, burst_started), queue=QUEUE,
-                               countdown=countdown or None)
+def enqueue_refresh(*, connection_id: int, countdown: float = 0) -> None:
+    refresh_connection.apply_async((connection_id,), queue=QUEUE, countdown=countdown or None)
 
 
 def enqueue_push(entry_id: int) -> None:
     push_outbox_entry.apply_async((entry_id,), queue=QUEUE)
 
 
-@shared_task(name="sync.realtime.refresh_record", bind=True, ignore_result=True,
-             max_retries=REFRESH_RETRIES, time_limit=300, soft_time_limit=240)
-def refresh_record(self, connection_id: int, kind: str, psa_id: int, hint: str = "",
-                   burst_started: float | None = None) -> str:
-    from sync.refresh import refresh_run_coalesced
+@shared_task(name="sync.realtime.refresh_connection", ignore_result=True, time_limit=300, soft_time_limit=240)
+def refresh_connection(connection_id: int) -> dict:
+    """Drain the connection's coalesced refresh queue (retries are handled by the drain)."""
+    from sync.refresh import refresh_drain
 
-    try:
-        return refresh_run_coalesced(connection_id=connection_id, kind=kind, psa_id=psa_id, hint=hint,
-                                     enqueue=enqueue_refresh, burst_started=burst_started)
-    except RetryableError as err:
-        # The client already retried with backoff; try again later rather than lose the change.
-        logger.warning("refresh %s %s of connection %s failed, will retry: %s", kind, psa_id, connection_id, err)
-        raise self.retry(countdown=min(60 * 2 ** self.request.retries, 600)) from err
+    return refresh_drain(connection_id=connection_id, enqueue=enqueue_refresh)
 
 
 @shared_task(name="sync.realtime.push_outbox_entry", bind=True, ignore_result=True,

@@ -56,7 +56,7 @@ def test_it_upserts_the_ticket_and_its_assignments(connection, psa):
     assert (ticket.status_name, ticket.kind, ticket.resources) == ("In Progress", "service", "jdoe")
     assert set(TicketAssignment.objects.filter(ticket_psa_id=501).values_list("psa_id", flat=True)) == {901, -5}
     conditions = gets(psa, r"schedule/entries")[0].request.params["conditions"]
-    assert 'type/identifier = "S"' in conditions and "objectId = 501" in conditions
+    assert 'type/identifier = "S"' in conditions and "objectId in (501)" in conditions
     # only the fields the mirror maps are requested
     assert "status/id" in gets(psa, r"service/tickets/501")[0].request.params["fields"]
 
@@ -120,84 +120,99 @@ class Queue:
         self.calls.append(kw)
 
 
-def test_it_enqueues_one_refresh_for_a_burst():
+def test_it_enqueues_one_drain_for_a_burst():
     queue = Queue()
-    results = [refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue) for _ in range(500)]
-    assert results.count(True) == 1 and len(queue.calls) == 1
-    # another record is independent
-    refresh.refresh_request(connection_id=1, kind="ticket", psa_id=6, enqueue=queue)
-    assert len(queue.calls) == 2
+    results = [refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue) for _ in range(300)]
+    refresh.refresh_request(connection_id=1, kind="opportunity", psa_id=6, enqueue=queue)
+    assert results.count(True) == 1 and queue.calls == [{"connection_id": 1, "countdown": 0}]
+    items = refresh._take_items(1)
+    assert items[("ticket", 5)][4] == 300 and items[("opportunity", 6)][4] == 1
+    assert refresh._take_items(1) == {}  # taken once
 
 
-def test_it_runs_one_trailing_refresh_when_callbacks_arrive_during_the_fetch(monkeypatch):
+def fake_batches(monkeypatch, during=None):
+    batches = []
+
+    def fake(*, connection_id, items, started_at, client=None):
+        batches.append(sorted((i[0], i[1]) for i in items))
+        if during:
+            during()
+        return {"updated": len(items), "deleted": 0}
+
+    monkeypatch.setattr(refresh, "records_refresh", fake)
+    return batches
+
+
+def test_it_fetches_everything_queued_in_one_batch(monkeypatch):
     queue = Queue()
-    fetches = []
-
-    def fake_refresh(**kw):
-        fetches.append(kw)
-        for _ in range(50):  # callbacks arriving while the record is being fetched
-            refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
-        return "updated"
-
-    monkeypatch.setattr(refresh, "record_refresh", fake_refresh)
-    refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
-    assert len(queue.calls) == 1
-    refresh.refresh_run_coalesced(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
-    assert len(fetches) == 1
-    assert len(queue.calls) == 2  # exactly one trailing refresh ...
-    assert 0 < queue.calls[1]["countdown"] <= refresh.coalesce_seconds()  # ... held back by the window
+    batches = fake_batches(monkeypatch)
+    for psa_id in (1, 2, 3, 2, 1):
+        refresh.refresh_request(connection_id=1, kind="ticket", psa_id=psa_id, enqueue=queue)
+    refresh.refresh_drain(connection_id=1, enqueue=queue)
+    assert batches == [[("ticket", 1), ("ticket", 2), ("ticket", 3)]]
+    assert len(queue.calls) == 1  # nothing more arrived: no trailing drain
+    assert refresh.refresh_request(connection_id=1, kind="ticket", psa_id=4, enqueue=queue) is True  # released
 
 
-def test_it_does_not_repeat_a_refresh_when_nothing_changed_meanwhile(monkeypatch):
+def test_it_runs_one_trailing_drain_for_what_arrives_meanwhile(monkeypatch):
     queue = Queue()
-    monkeypatch.setattr(refresh, "record_refresh", lambda **kw: "updated")
+    batches = fake_batches(monkeypatch, during=lambda: [
+        refresh.refresh_request(connection_id=1, kind="ticket", psa_id=9, enqueue=queue) for _ in range(50)])
     refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
-    refresh.refresh_run_coalesced(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
-    assert len(queue.calls) == 1
-    # the pending flag was released: the next callback enqueues at once
-    assert refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue) is True
+    refresh.refresh_drain(connection_id=1, enqueue=queue)
+    assert len(queue.calls) == 2 and queue.calls[1]["countdown"] == 0  # exactly one trailing drain, at once
+    monkeypatch.setattr(refresh, "records_refresh", lambda **kw: batches.append(sorted(
+        (i[0], i[1]) for i in kw["items"])) or {})
+    refresh.refresh_drain(connection_id=1, enqueue=queue)
+    assert batches == [[("ticket", 5)], [("ticket", 9)]]
 
 
-def test_it_releases_the_pending_flag_when_the_refresh_fails(monkeypatch):
+def test_it_holds_a_bursting_record_back_until_it_is_quiet(monkeypatch):
     queue = Queue()
-
-    def boom(**kw):
-        raise RuntimeError("PSA exploded")
-
-    monkeypatch.setattr(refresh, "record_refresh", boom)
+    batches = fake_batches(monkeypatch)
     refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
-    with pytest.raises(RuntimeError):
-        refresh.refresh_run_coalesced(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
-    assert refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue) is True
-
-
-def test_it_holds_the_trailing_refresh_back_while_callbacks_keep_arriving(monkeypatch):
-    queue = Queue()
-    fetches = []
-
-    def fake_refresh(**kw):
-        fetches.append(kw)
-        refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)  # during the fetch
-        return "updated"
-
-    monkeypatch.setattr(refresh, "record_refresh", fake_refresh)
-    refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
-    refresh.refresh_run_coalesced(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
-    trailing = queue.calls[-1]
-    assert trailing["burst_started"] is not None
-    # the trailing run starts while callbacks are still arriving: it defers without fetching
-    refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
-    outcome = refresh.refresh_run_coalesced(connection_id=1, kind="ticket", psa_id=5, enqueue=queue,
-                                            burst_started=trailing["burst_started"])
-    assert outcome == "deferred" and len(fetches) == 1
-    assert queue.calls[-1]["countdown"] == refresh.QUIET_SECONDS
-    assert len(queue.calls) == 3  # first, trailing, deferred trailing: the extra callback enqueued nothing
-    # once the callbacks stop, it fetches
+    refresh.refresh_drain(connection_id=1, enqueue=queue)  # first fetch
+    for _ in range(100):  # the burst goes on
+        refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
+    refresh.refresh_request(connection_id=1, kind="ticket", psa_id=6, enqueue=queue)  # an unrelated record
+    refresh.refresh_drain(connection_id=1, enqueue=queue)
+    assert batches == [[("ticket", 5)], [("ticket", 6)]]  # 5 is held back, 6 is not delayed
+    assert queue.calls[-1]["countdown"] > 0  # a held-back record is looked at again shortly
     monkeypatch.setattr(refresh, "QUIET_SECONDS", 0.0)
-    monkeypatch.setattr(refresh, "record_refresh", lambda **kw: fetches.append(kw) or "updated")
-    refresh.refresh_run_coalesced(connection_id=1, kind="ticket", psa_id=5, enqueue=queue,
-                                  burst_started=trailing["burst_started"])
-    assert len(fetches) == 2
+    monkeypatch.setattr(refresh, "coalesce_seconds", lambda: 0.0)
+    refresh.refresh_drain(connection_id=1, enqueue=queue)  # quiet now: the trailing fetch
+    assert batches[-1] == [("ticket", 5)] and len(batches) == 3
+
+
+def test_it_keeps_the_records_when_the_psa_is_down(monkeypatch):
+    from psa.errors import ServerError
+
+    queue = Queue()
+
+    def down(**kw):
+        raise ServerError("maintenance", status=503)
+
+    monkeypatch.setattr(refresh, "records_refresh", down)
+    refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
+    refresh.refresh_drain(connection_id=1, enqueue=queue)
+    assert queue.calls[-1]["countdown"] >= 5  # backs off
+    assert ("ticket", 5) in refresh._take_items(1)  # nothing lost
+
+
+def test_it_refreshes_a_batch_with_one_listing_per_kind(connection, psa):
+    psa.get(f"{BASE}service/tickets", json=[ticket_record(501), ticket_record(502)])
+    psa.get(f"{BASE}service/tickets/503", status=404, json=NOT_FOUND)
+    psa.get(f"{BASE}project/tickets/503", status=404, json=NOT_FOUND)
+    psa.get(f"{BASE}schedule/entries", json=[assignment_record(901, ticket_id=501)])
+    Ticket.objects.create(connection=connection, psa_id=503)
+    counts = refresh.records_refresh(connection_id=connection.pk, started_at=0.0, items=[
+        ["ticket", 501, "", 0, 1], ["ticket", 502, "", 0, 1], ["ticket", 503, "", 0, 1]])
+    assert counts == {"updated": 2, "deleted": 1}
+    listing = gets(psa, r"service/tickets\?")
+    assert len(listing) == 1 and "id in (501,502,503)" in listing[0].request.params["conditions"]
+    assert set(Ticket.objects.values_list("psa_id", flat=True)) == {501, 502}
+    assignments = gets(psa, r"schedule/entries")
+    assert len(assignments) == 1 and "objectId in (501,502)" in assignments[0].request.params["conditions"]
 
 
 def test_it_rereads_assignments_only_when_the_resources_changed_or_a_schedule_callback_asked(connection, psa):
@@ -209,10 +224,8 @@ def test_it_rereads_assignments_only_when_the_resources_changed_or_a_schedule_ca
     psa.replace(responses.GET, f"{BASE}service/tickets/501", json=ticket_record(resources="jdoe, asmith"))
     refresh.record_refresh(connection_id=connection.pk, kind="ticket", psa_id=501)
     assert len(gets(psa, r"schedule/entries")) == 1
-    # a schedule callback forces it, even when merged into a refresh another callback started
-    queue = Queue()
-    refresh.refresh_request(connection_id=connection.pk, kind="ticket", psa_id=501, enqueue=queue, hint="Ticket")
-    refresh.refresh_request(connection_id=connection.pk, kind="ticket", psa_id=501, enqueue=queue,
-                            hint=refresh.SCHEDULE_HINT)
-    refresh.refresh_run_coalesced(enqueue=queue, **{k: v for k, v in queue.calls[0].items() if k != "countdown"})
+    # a schedule callback forces it
+    psa.get(f"{BASE}service/tickets", json=[ticket_record(resources="jdoe, asmith")])
+    refresh.records_refresh(connection_id=connection.pk, started_at=0.0,
+                            items=[["ticket", 501, refresh.SCHEDULE_HINT, 0, 1]])
     assert len(gets(psa, r"schedule/entries")) == 2

@@ -6,7 +6,7 @@ from django.core.cache import cache
 
 from boards.models import TicketAssignment
 from psa.connectwise.callbacks import signature_compute
-from sync import webhooks
+from sync import refresh, webhooks
 
 SITE = "https://na.myconnectwise.net"
 KEY_URL = f"{SITE}/v4_6_release/system/callbackkey/index.rails?id=9"
@@ -65,8 +65,9 @@ def test_it_accepts_a_signed_callback_and_enqueues_one_refresh_after_commit(
     assert response.status_code == 202 and response.json()["queued"] is True
     for callback in pending:
         callback()
-    assert enqueued == [{"connection_id": connection.pk, "kind": "ticket", "psa_id": 501,
-                         "hint": "ServiceTicket", "countdown": 0}]
+    assert enqueued == [{"connection_id": connection.pk, "countdown": 0}]
+    [item] = refresh._take_items(connection.pk).values()
+    assert item[:3] == ["ticket", 501, "ServiceTicket"]
 
 
 @pytest.mark.parametrize("signature", [None, "", "AAAA", "sign-with-wrong-key"])
@@ -163,7 +164,9 @@ def test_it_turns_a_schedule_callback_into_a_refresh_of_its_ticket(
         # a schedule entry that is not a ticket assignment (type C, a meeting ...) is ignored
         other = json.dumps({"id": 79, "objectId": 5, "type": {"identifier": "C"}})
         assert post(client, connection, payload(Type="schedule", ID=79, Entity=other)).json()["queued"] is False
-    assert [(c["kind"], c["psa_id"]) for c in enqueued] == [("ticket", 501), ("ticket", 502)]
+    items = refresh._take_items(connection.pk)
+    assert sorted(items) == [("ticket", 501), ("ticket", 502)]
+    assert {item[2] for item in items.values()} == {refresh.SCHEDULE_HINT}  # assignments are re-read
 
 
 def test_it_coalesces_a_burst_into_one_enqueue(client, connection, psa_key, enqueued,
@@ -172,6 +175,7 @@ def test_it_coalesces_a_burst_into_one_enqueue(client, connection, psa_key, enqu
         for _ in range(20):
             assert post(client, connection, payload()).status_code == 202
     assert len(enqueued) == 1
+    assert refresh._take_items(connection.pk)[("ticket", 501)][4] == 20  # merged into one record
     assert len(psa_key.calls) == 1  # the signing key was fetched once, then cached
 
 
@@ -185,7 +189,7 @@ def test_it_ignores_the_echo_of_its_own_push(client, connection, psa_key, enqueu
         someone_else = post(client, connection, newer)
     assert echo.json()["queued"] is False
     assert someone_else.json()["queued"] is True
-    assert len(enqueued) == 1
+    assert refresh._take_items(connection.pk)[("ticket", 501)][4] == 1
 
 
 def test_it_refetches_a_rotated_key_once(client, connection, enqueued, django_capture_on_commit_callbacks):

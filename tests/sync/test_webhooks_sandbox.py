@@ -37,9 +37,9 @@ def registered(live_server, sandbox, settings, monkeypatch):
     connection = Connection.objects.create(name="sandbox", **sandbox.credentials)
     call_command("callbacks", connection="sandbox", ensure=True, stdout=io.StringIO())
 
-    def inline(**kw):
-        kw.pop("countdown", None)
-        refresh.refresh_run_coalesced(enqueue=inline, **kw)
+    def inline(*, connection_id, countdown=0):
+        time.sleep(countdown)
+        refresh.refresh_drain(connection_id=connection_id, enqueue=inline)
 
     monkeypatch.setattr("sync.webhooks.enqueue_refresh", inline)
     return connection
