@@ -31,7 +31,7 @@ from django.db import transaction
 
 from psa.connectwise.client import ConnectWiseClient
 from psa.connectwise.conditions import all_of, cond, split_in
-from psa.errors import NotFound, RetryableError
+from psa.errors import NotFound, PermanentError, RetryableError
 from psa.http import (
     BACKGROUND,
     MIN_INTERACTIVE_PER_MINUTE,
@@ -183,6 +183,10 @@ def refresh_drain(*, connection_id: int, enqueue: Callable[..., None]) -> dict[s
                        connection_id, len(due), err, wait)
         cache.delete_many([_record_key(connection_id, i[0], i[1]) for i in due])
         later += due
+    except PermanentError as err:
+        # Keys revoked, a role without access ...: repeating will not help; the tiered sync
+        # catches these records up once the connection is fixed.
+        logger.error("connection %s: refresh of %d records refused by the PSA: %s", connection_id, len(due), err)
     finally:
         if later:
             _push_items(connection_id, later)

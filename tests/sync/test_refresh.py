@@ -229,3 +229,18 @@ def test_it_rereads_assignments_only_when_the_resources_changed_or_a_schedule_ca
     refresh.records_refresh(connection_id=connection.pk, started_at=0.0,
                             items=[["ticket", 501, refresh.SCHEDULE_HINT, 0, 1]])
     assert len(gets(psa, r"schedule/entries")) == 2
+
+
+def test_it_drops_a_batch_the_psa_refuses_and_carries_on(monkeypatch):
+    from psa.errors import AuthError
+
+    queue = Queue()
+
+    def refused(**kw):
+        raise AuthError("authentication failed", status=401)
+
+    monkeypatch.setattr(refresh, "records_refresh", refused)
+    refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
+    refresh.refresh_drain(connection_id=1, enqueue=queue)
+    assert len(queue.calls) == 1 and refresh._take_items(1) == {}
+    assert refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue) is True

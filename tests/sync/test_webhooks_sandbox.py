@@ -120,3 +120,13 @@ def test_it_does_not_trust_a_deleted_action_without_a_404(live_server, registere
                                  body=body, signing_key=sandbox.notifier.signing_key)})
     assert response.status_code == 202
     assert Ticket.objects.filter(psa_id=record["id"]).exists()  # the PSA still has it
+
+
+def test_it_registers_callbacks_from_the_admin(transactional_db, sandbox, settings, admin_client):
+    settings.PUBLIC_URL = "https://topleft.example.com"
+    connection = Connection.objects.create(name="sandbox", **sandbox.credentials)
+    response = admin_client.post("/admin/sync/connection/", {
+        "action": "ensure_callbacks", "_selected_action": [connection.pk]}, follow=True)
+    assert response.status_code == 200
+    assert "callbacks added 5, removed 0, kept 0" in response.content.decode()
+    assert len(sandbox.store.list("system/callbacks")) == 5
