@@ -217,10 +217,10 @@ def _assignment_conditions(entry: OutboxEntry) -> str:
 
 
 def _push_add_resource(client: ConnectWiseClient, entry: OutboxEntry) -> None:
-    existing = []
-    if entry.attempts > 1:  # an earlier POST may have landed: look before creating again
-        # Reference: endpoints.tsv GET /schedule/entries
-        existing = client.list_all("schedule/entries", conditions=_assignment_conditions(entry))
+    # Look first, every time: an earlier attempt may have landed, or the member was already on
+    # the ticket (assigned in the PSA since the card was drawn); adding twice would double-book.
+    # Reference: endpoints.tsv GET /schedule/entries
+    existing = client.list_all("schedule/entries", conditions=_assignment_conditions(entry))
     # Reference: endpoints.tsv POST /schedule/entries (ScheduleEntry: objectId, member, type)
     record = existing[0] if existing else client.post("schedule/entries", {
         "objectId": int(entry.target_psa_id), "member": {"id": int(entry.payload["member_id"])},

@@ -238,3 +238,16 @@ def test_it_finds_a_time_entry_whose_post_landed_before_the_worker_died(sandbox,
     assert outbox.outbox_sweep() == 1
     assert len([t for t in sandbox.store.list("time/entries") if t.get("notes") == "Crash test"]) == 1
     assert OutboxEntry.objects.get(pk=entry.pk).state == "done"
+
+
+def test_it_does_not_double_book_a_member_already_on_the_ticket(sandbox, psa_connection, push_inline):
+    entry = next(e for e in sandbox.store.list("schedule/entries") if e["type"]["identifier"] == "S"
+                 and not e.get("doneFlag") and sandbox.store.get("service/tickets", e["objectId"]))
+    ticket = mirrored("ticket", entry["objectId"], psa_connection)
+    before = len(sandbox.store.list("schedule/entries"))
+    with push_inline:
+        outbox_entry = writeback.ticket_add_resource(ticket=ticket, member_psa_id=entry["member"]["id"])
+    assert len(sandbox.store.list("schedule/entries")) == before
+    assert OutboxEntry.objects.get(pk=outbox_entry.pk).result_psa_id == entry["id"]
+    assert TicketAssignment.objects.filter(psa_id=entry["id"]).count() == 1
+    assert not TicketAssignment.objects.filter(psa_id=-outbox_entry.pk).exists()
