@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
-from sync.models import Connection, SyncRun
+from sync.models import Connection, OutboxEntry, SyncRun
 from sync.services.connections import connection_test
 
 
@@ -92,6 +92,24 @@ class SyncRunAdmin(admin.ModelAdmin):
     def duration(self, run: SyncRun):
         seconds = run.duration_seconds
         return "-" if seconds is None else f"{seconds:.1f}"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutboxEntry)
+class OutboxEntryAdmin(admin.ModelAdmin):
+    """Write-back history: what was sent to the PSA, and what it answered (read-only)."""
+
+    list_display = ["id", "created_at", "connection", "action", "target", "target_psa_id", "state", "attempts",
+                    "error"]
+    list_filter = ["connection", "state", "action"]
+    search_fields = ["target_psa_id", "error"]
+    list_select_related = ["connection"]
+    readonly_fields = [f.name for f in OutboxEntry._meta.fields]
 
     def has_add_permission(self, request):
         return False
