@@ -116,7 +116,8 @@ def _record_key(connection_id: int, kind: str, psa_id: int) -> str:
 def _push_items(connection_id: int, items: list[list]) -> None:
     """Append [kind, id, hint, last arrival, count] items to the connection's queue."""
     seq = _qkey(connection_id, "seq")
-    cache.add(seq, 0, None)
+    if cache.add(seq, 0, None):  # a new (or lost and restarted) sequence: nothing of it is drained
+        cache.set(_qkey(connection_id, "drained"), 0, None)
     for item in items:
         cache.set(_qkey(connection_id, f"item:{cache.incr(seq)}"), item, ITEM_SECONDS)
 
@@ -191,7 +192,7 @@ def refresh_drain(*, connection_id: int, enqueue: Callable[..., None]) -> dict[s
         if later:
             _push_items(connection_id, later)
         cache.delete(_qkey(connection_id, "pending"))
-        more = int(cache.get(_qkey(connection_id, "seq")) or 0) > int(cache.get(_qkey(connection_id, "drained")) or 0)
+        more = int(cache.get(_qkey(connection_id, "seq")) or 0) != int(cache.get(_qkey(connection_id, "drained")) or 0)
         if more and cache.add(_qkey(connection_id, "pending"), 1, PENDING_SECONDS):
             held_only = not wait and later and _only_items_are(connection_id, len(later))
             enqueue(connection_id=connection_id, countdown=wait or (QUIET_SECONDS / 3 if held_only else 0))

@@ -244,3 +244,12 @@ def test_it_drops_a_batch_the_psa_refuses_and_carries_on(monkeypatch):
     refresh.refresh_drain(connection_id=1, enqueue=queue)
     assert len(queue.calls) == 1 and refresh._take_items(1) == {}
     assert refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue) is True
+
+
+def test_it_recovers_when_the_queue_sequence_was_lost():
+    queue = Queue()
+    refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
+    refresh._take_items(1)
+    cache.delete(refresh._qkey(1, "seq"))  # evicted; "drained" still says 1
+    refresh.refresh_request(connection_id=1, kind="ticket", psa_id=6, enqueue=queue)
+    assert list(refresh._take_items(1)) == [("ticket", 6)]
