@@ -9,6 +9,7 @@ engine can count it; the untouched value always survives in the row's `raw` JSON
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -39,6 +40,19 @@ def _empty(field: models.Field) -> Any:
     return None
 
 
+def clean_text(value: str) -> str:
+    """Drop what PostgreSQL cannot store in text/jsonb: NUL, and lone UTF-16 surrogates
+    (a JSON "\\ud800" decodes to one; UTF-8 cannot encode it)."""
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = value.encode("utf-8", "replace").decode("utf-8")
+    return value
+
+
 def _coerce_text(field: models.Field, value: Any) -> Any:
     if value is None:
         return _empty(field) if field.null else ""
@@ -47,8 +61,9 @@ def _coerce_text(field: models.Field, value: Any) -> Any:
         if isinstance(value, dict | list):
             return Coerced(_empty(field) if field.null else "")
         value, changed = str(value), True
-    if "\x00" in value:
-        value, changed = value.replace("\x00", ""), True
+    cleaned = clean_text(value)
+    if cleaned is not value:
+        value, changed = cleaned, True
     limit = getattr(field, "max_length", None)
     if limit and len(value) > limit:
         value, changed = value[:limit], True
@@ -151,9 +166,10 @@ def _coerce_date(field: models.Field, value: Any) -> Any:
 
 
 def strip_nul(value: Any) -> tuple[Any, bool]:
-    """Drop NUL characters anywhere in a JSON value (jsonb rejects \\u0000)."""
+    """Clean every string anywhere in a JSON value (jsonb rejects \\u0000 and lone surrogates)."""
     if isinstance(value, str):
-        return (value.replace("\x00", ""), True) if "\x00" in value else (value, False)
+        cleaned = clean_text(value)
+        return cleaned, cleaned is not value
     if isinstance(value, dict):
         changed = False
         out = {}
@@ -175,24 +191,38 @@ def _coerce_json(field: models.Field, value: Any) -> Any:
     return Coerced(cleaned) if changed else cleaned
 
 
+def _kind_coercer(field: models.Field) -> Callable[[models.Field, Any], Any]:
+    if isinstance(field, models.BooleanField):
+        return _coerce_bool
+    if isinstance(field, models.DateTimeField):
+        return _coerce_datetime
+    if isinstance(field, models.DateField):
+        return _coerce_date
+    if isinstance(field, models.FloatField | models.DecimalField):
+        return _coerce_float
+    if isinstance(field, models.IntegerField):
+        return _coerce_int
+    if isinstance(field, models.JSONField):
+        return _coerce_json
+    if isinstance(field, models.CharField | models.TextField):
+        return _coerce_text
+    return lambda _field, value: value
+
+
+def coercer_for(field: models.Field) -> Callable[[Any], tuple[Any, bool]]:
+    """A function value → (value fit for `field`, whether it had to be changed), resolved once
+    per column so a page of records does not repeat the field-type dispatch per value."""
+    coerce = _kind_coercer(field)
+
+    def coerce_value(value: Any) -> tuple[Any, bool]:
+        result = coerce(field, value)
+        if isinstance(result, Coerced):
+            return result.value, True
+        return result, False
+
+    return coerce_value
+
+
 def coerce_for_field(field: models.Field, value: Any) -> tuple[Any, bool]:
     """Return (value fit for `field`, whether it had to be changed)."""
-    if isinstance(field, models.BooleanField):
-        result = _coerce_bool(field, value)
-    elif isinstance(field, models.DateTimeField):
-        result = _coerce_datetime(field, value)
-    elif isinstance(field, models.DateField):
-        result = _coerce_date(field, value)
-    elif isinstance(field, models.FloatField | models.DecimalField):
-        result = _coerce_float(field, value)
-    elif isinstance(field, models.IntegerField):
-        result = _coerce_int(field, value)
-    elif isinstance(field, models.JSONField):
-        result = _coerce_json(field, value)
-    elif isinstance(field, models.CharField | models.TextField):
-        result = _coerce_text(field, value)
-    else:
-        result = value
-    if isinstance(result, Coerced):
-        return result.value, True
-    return result, False
+    return coercer_for(field)(value)

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db import models
 
-from sync.mapping.coerce import coerce_for_field, strip_nul
+from sync.mapping.coerce import coercer_for, strip_nul
 
 PARENT = "@parent"
 BASE_FIELDS = ("id", "_info/lastUpdated")
@@ -46,25 +46,19 @@ class Mapping:
         return ["psa_updated_at", "raw", "synced_at", *self.columns, *self.fixed]
 
     @cached_property
-    def plan(self) -> list[tuple[str, str, models.Field]]:
-        """(column, source path, model field) for every typed column, resolved once."""
+    def plan(self) -> list[tuple[str, tuple[str, ...] | None, Callable]]:
+        """(column, path parts or None for PARENT, coercer) per typed column, resolved once."""
         meta = self.model._meta
         sources = {"psa_updated_at": "_info/lastUpdated", **self.columns}
-        return [(column, path, meta.get_field(column)) for column, path in sources.items()]
+        return [
+            (column, None if path == PARENT else tuple(path.split("/")), coercer_for(meta.get_field(column)))
+            for column, path in sources.items()
+        ]
 
     @property
     def scope_filter(self) -> dict[str, Any]:
         """Mirror rows this entity owns (several entities can share one model)."""
         return dict(self.fixed)
-
-
-def read_path(record: dict, path: str) -> Any:
-    value: Any = record
-    for part in path.split("/"):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
 
 
 def parse_psa_id(value: Any) -> int:
@@ -86,9 +80,14 @@ def map_record(mapping: Mapping, record: Any, *, connection_id: int,
         raise UnmappableRecord(f"record is a {type(record).__name__}, not an object")
     row: dict[str, Any] = {"connection_id": connection_id, "psa_id": parse_psa_id(record.get("id"))}
     any_coerced = False
-    for column, path, model_field in mapping.plan:
-        raw_value = parent_id if path == PARENT else read_path(record, path)
-        row[column], coerced = coerce_for_field(model_field, raw_value)
+    for column, parts, coerce in mapping.plan:
+        if parts is None:
+            raw_value = parent_id
+        else:
+            raw_value = record
+            for part in parts:
+                raw_value = raw_value.get(part) if isinstance(raw_value, dict) else None
+        row[column], coerced = coerce(raw_value)
         any_coerced = any_coerced or coerced
     row.update(mapping.fixed)
     row["raw"], raw_changed = strip_nul(record)

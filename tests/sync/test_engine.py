@@ -145,10 +145,12 @@ def test_it_counts_messy_data_without_failing(connection, fake_psa):
         ticket(8, unknownField={"deep": [1, 2]}),              # unknown field: kept raw
         "not even an object",                                  # skipped
         ticket(10),
+        ticket(11, summary="lone \ud800 surrogate", extra={"deep": "\udfff"}),  # UTF-8 cannot encode it
     ]
     run = _run(connection, fake_psa)
     assert run.status == "succeeded"
-    assert (run.fetched, run.skipped, run.coerced, run.created) == (10, 2, 5, 8)
+    assert (run.fetched, run.skipped, run.coerced, run.created) == (11, 2, 6, 9)
+    assert Ticket.objects.get(psa_id=11).summary == "lone ? surrogate"
     assert "no id at all" not in run.error and "is not a number" in run.error
     assert Ticket.objects.get(psa_id=1).summary == "x" * 255
     assert Ticket.objects.get(psa_id=2).summary == "nulbyte"

@@ -24,6 +24,7 @@ def _field(model, name):
     (42, "42", True),
     ({"a": 1}, "", True),
     ("émoji 🎉 עברית", "émoji 🎉 עברית", False),
+    ("lone \ud800 surrogate", "lone ? surrogate", True),
 ])
 def test_it_fits_text_into_the_column(value, expected, coerced):
     assert coerce_for_field(_field(Ticket, "summary"), value) == (expected, coerced)
@@ -68,6 +69,7 @@ def test_it_strips_nul_from_raw_json_deeply():
     cleaned, changed = strip_nul({"a\x00": ["x\x00", {"b": "ok"}], "n": float("inf")})
     assert changed and cleaned == {"a": ["x", {"b": "ok"}], "n": None}
     assert strip_nul({"a": [1, "b"]}) == ({"a": [1, "b"]}, False)
+    assert strip_nul(["\udfff"]) == (["?"], True)
 
 
 @pytest.mark.parametrize("record", [{"summary": "no id"}, {"id": "abc"}, {"id": -1}, {"id": True}, [1, 2], None])
