@@ -5,15 +5,20 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "topleft.settings")
 
 app = Celery("topleft")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
-app.conf.task_queues = (Queue("realtime"), Queue("sync"), Queue("notes"))
+# Each queue gets its own exchange and routing key. Bare Queue("x") objects would all be bound
+# to the default exchange with the default routing key, so one message would land in every queue.
+QUEUE_NAMES = ("realtime", "sync", "notes")
+app.conf.task_queues = tuple(Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUE_NAMES)
 app.conf.task_default_queue = "sync"
+app.conf.task_default_exchange = "sync"
+app.conf.task_default_routing_key = "sync"
 # At-least-once delivery: a task is acknowledged only after it ran, and re-queued if the
 # worker dies; tasks are written to be idempotent.
 app.conf.task_acks_late = True
