@@ -13,8 +13,10 @@ import subprocess
 import sys
 import time
 
-from django.core.management import call_command, get_commands
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+
+from boards.services.demo import DEMO_PASSWORD, DEMO_USERNAME
 
 
 def wait_for_port(host: str, port: int, timeout: float = 60.0) -> None:
@@ -57,8 +59,7 @@ class Command(BaseCommand):
                              "--scale", "small", "--seed", "1", "--activity", str(opts["activity"])], env)
         wait_for_port("127.0.0.1", sandbox_port)
         sandbox_url = f"http://127.0.0.1:{sandbox_port}"
-        if "demo_setup" in get_commands():
-            call_command("demo_setup", sandbox_url=sandbox_url)
+        call_command("demo_setup", sandbox_url=sandbox_url)
         self.spawn(manage + ["runserver", "--noreload", f"{host}:{port}"], env)
         celery = [sys.executable, "-m", "celery", "-A", "topleft"]
         self.spawn(celery + ["worker", "-Q", "realtime,sync,notes", "--concurrency", "2",
@@ -67,6 +68,7 @@ class Command(BaseCommand):
                              "--schedule", str(os.path.join("var", "celerybeat-schedule"))], env)
         wait_for_port(host, port)
         self.stdout.write(self.style.SUCCESS(f"\nTopLeft is running at {web_url}/boards/"))
+        self.stdout.write(f"Log in as {DEMO_USERNAME} / {DEMO_PASSWORD}   (admin: {web_url}/admin/)")
         self.stdout.write(f"PSA sandbox at {sandbox_url}   (Ctrl-C stops everything)\n")
         while all(child.poll() is None for child in self.children):
             time.sleep(1)
