@@ -53,6 +53,8 @@ def dispatch_tier(tier: str) -> int:
 def sync_connection_tier(connection_id: int, tier: str, entity: str | None = None) -> None:
     from sync.engine.services import sync_tier
 
+    if not Connection.objects.filter(pk=connection_id, enabled=True).exists():
+        return  # disabled or removed since it was enqueued
     runs = sync_tier(connection_id=connection_id, tier=tier, entity=entity)
     failed = [run.entity for run in runs if run.status != "succeeded"]
     if failed:
