@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -98,28 +99,38 @@ def sync_notes_parents(*, connection: Connection, entity: str, parent_ids: list[
                        progress=None) -> SyncRun:
     """One SyncRun for the notes of a chunk of parents; one parent failing never stops the rest."""
     run = SyncRun.objects.create(connection=connection, tier=NOTES, entity=entity, started_at=timezone.now())
-    client = client or clients.client_for(connection)
-    requests_before = client.requests_made
-    ingest = PageIngest(run=run, mapping=mapping_get(entity), connection_id=connection.pk)
     failures: list[str] = []
     refusals: list[str] = []
+    try:
+        client = client or clients.client_for(connection)
+    except PSAError as err:  # e.g. a connection without keys
+        client, parent_ids = None, []
+        failures.append(str(err))
+    requests_before = client.requests_made if client else 0
+    ingest = PageIngest(run=run, mapping=mapping_get(entity), connection_id=connection.pk)
     for parent_id in parent_ids:
         try:
             if refused := _sync_one_parent(client, entity, parent_id, ingest, connection.pk):
                 refusals.append(f"parent {parent_id}: {refused}")
+            if lease:
+                lease.renew()
         except NotFound:
             pass  # the parent was deleted in the PSA; the next core run removes it and its notes
         except LockLost as err:
             failures.append(str(err))
             break
+        except SoftTimeLimitExceeded:
+            failures.append("time limit exceeded: the remaining parents wait for the next run")
+            break
         except PSAError as err:
             failures.append(f"parent {parent_id}: {err}")
             logger.warning("notes of %s %s failed: %s", entity, parent_id, err)
-        if lease:
-            lease.renew()
+        except Exception as err:  # a bug or an unexpected answer: record it, the other parents carry on
+            failures.append(f"parent {parent_id}: {type(err).__name__}: {err}")
+            logger.exception("notes of %s %s crashed", entity, parent_id)
         if progress:
             progress(1)
-    run.requests = client.requests_made - requests_before
+    run.requests = (client.requests_made - requests_before) if client else 0
     run.status = SyncRun.Status.FAILED if failures else (SyncRun.Status.REFUSED if refusals else
                                                          SyncRun.Status.SUCCEEDED)
     summary = [f"{len(failures)} of {len(parent_ids)} parents failed"] + failures[:5] if failures else []

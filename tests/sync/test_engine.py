@@ -258,3 +258,23 @@ def test_it_tells_open_boards_only_when_the_mirror_changed(connection, fake_psa,
     with django_capture_on_commit_callbacks(execute=True):
         _run(connection, fake_psa)
     assert mirror_version(connection_id=connection.pk) > first
+
+
+def test_it_carries_on_with_the_other_parents_when_one_fails(connection, fake_psa):
+    from psa.errors import ServerError
+
+    fake_psa.data[TICKETS] = [ticket(1), ticket(2), ticket(3)]
+    _run(connection, fake_psa)
+    for parent in (1, 2, 3):
+        fake_psa.data[f"service/tickets/{parent}/notes"] = [{"id": parent * 100, "text": "n"}]
+
+    def fail_for_ticket_2(path):
+        if path == "service/tickets/2/notes":
+            raise ServerError("500 from the fake PSA", status=500)
+
+    fake_psa.before_page = fail_for_ticket_2
+    [run] = sync_tier(connection_id=connection.pk, tier="notes", entity="service_notes", client=fake_psa)
+    assert run.status == "failed" and "1 of 3 parents failed" in run.error and "parent 2" in run.error
+    assert set(ServiceNote.objects.values_list("psa_id", flat=True)) == {100, 300}
+    # the failed parent was not marked as fetched: the next changed-only run retries it
+    assert list(Ticket.objects.filter(notes_synced_at__isnull=True).values_list("psa_id", flat=True)) == [2]
