@@ -39,6 +39,7 @@ from psa.http import (
     RateBudget,
     budget_for_connection,
 )
+from sync.engine.services import mirror_delete_record, mirror_upsert_records
 from sync.mapping.catalog import mapping_get
 from sync.models import Connection
 
@@ -47,6 +48,7 @@ logger = logging.getLogger("sync.refresh")
 PENDING_SECONDS = 120  # a crashed worker's pending flag frees itself (acks_late redelivers anyway)
 ITEM_SECONDS = 3600
 MAX_BACKLOG = 20_000
+HOLE_SECONDS = 5.0
 QUIET_SECONDS = 0.3
 MAX_DEFER_SECONDS = 10.0
 
@@ -61,43 +63,25 @@ class RecordKind:
 
     name: str
     paths: tuple[tuple[str, str], ...]  # (path template, entity), tried in order until one answers
-    model_label: str
     rank_family: str | None = None
 
 
+# Reference: endpoints.tsv GET /service/tickets/{id}, /project/tickets/{id}, /sales/opportunities/{id},
+# /project/projects/{id}, /company/companies/{id} (and the listings without /{id})
 KINDS: dict[str, RecordKind] = {
-    "ticket": RecordKind(
-        "ticket",
-        # Reference: endpoints.tsv GET /service/tickets/{id}, GET /project/tickets/{id}
-        (("service/tickets/{id}", "service_tickets"), ("project/tickets/{id}", "project_tickets")),
-        "boards.Ticket", rank_family="ticket",
-    ),
-    "opportunity": RecordKind(
-        "opportunity", (("sales/opportunities/{id}", "opportunities"),),  # Reference: GET /sales/opportunities/{id}
-        "boards.Opportunity", rank_family="opportunity",
-    ),
-    "project": RecordKind(
-        "project", (("project/projects/{id}", "projects"),), "boards.Project",  # Reference: GET /project/projects/{id}
-    ),
-    "company": RecordKind(
-        "company", (("company/companies/{id}", "companies"),), "boards.Company",  # Reference: GET /company/companies/{id}
-    ),
+    "ticket": RecordKind("ticket", (("service/tickets/{id}", "service_tickets"),
+                                    ("project/tickets/{id}", "project_tickets")), rank_family="ticket"),
+    "opportunity": RecordKind("opportunity", (("sales/opportunities/{id}", "opportunities"),),
+                              rank_family="opportunity"),
+    "project": RecordKind("project", (("project/projects/{id}", "projects"),)),
+    "company": RecordKind("company", (("company/companies/{id}", "companies"),)),
 }
 
 
-# --- the engine's mapper (sync/engine owns the PSA record → mirror row mapping) -------------------
-
 def _engine_upsert(*, connection: Connection, entity: str, records: list[dict], parent_id: int | None = None):
-    from sync.engine.services import mirror_upsert_records
-
+    # sync/engine owns the PSA record → mirror row mapping: no second mapper here.
     kw = {"parent_id": parent_id} if parent_id is not None else {}
     return mirror_upsert_records(connection=connection, entity=entity, records=records, **kw)
-
-
-def _engine_delete(*, connection: Connection, entity: str, psa_id: int) -> None:
-    from sync.engine.services import mirror_delete_record
-
-    mirror_delete_record(connection=connection, entity=entity, psa_id=psa_id)
 
 
 SCHEDULE_HINT = "schedule"  # asked for by a schedule-entry (assignment) callback: re-read assignments
@@ -133,14 +117,23 @@ def refresh_request(*, connection_id: int, kind: str, psa_id: int, enqueue: Call
 
 
 def _take_items(connection_id: int) -> dict[tuple[str, int], list]:
-    """Everything queued since the last drain, merged per record."""
+    """Everything queued since the last drain, merged per record.
+
+    A callback increments the sequence before it writes its item, so a slot can still be empty
+    when we read it: such holes are looked at again by the next drains (for HOLE_SECONDS)."""
+    now, holes_key = time.time(), _qkey(connection_id, "holes")
     upto = int(cache.get(_qkey(connection_id, "seq")) or 0)
     start = max(int(cache.get(_qkey(connection_id, "drained")) or 0), upto - MAX_BACKLOG)
-    keys = [_qkey(connection_id, f"item:{n}") for n in range(start + 1, upto + 1)]
+    holes = cache.get(holes_key) or {}
+    numbers = [*holes, *range(start + 1, upto + 1)]
+    keys = {n: _qkey(connection_id, f"item:{n}") for n in numbers}
     found: dict = {}
-    for chunk in range(0, len(keys), 500):
-        found.update(cache.get_many(keys[chunk:chunk + 500]))
+    for chunk in range(0, len(numbers), 500):
+        found.update(cache.get_many([keys[n] for n in numbers[chunk:chunk + 500]]))
+    cache.set(holes_key, {n: holes.get(n, now) for n in numbers
+                          if keys[n] not in found and now - holes.get(n, now) < HOLE_SECONDS}, None)
     cache.set(_qkey(connection_id, "drained"), upto, None)
+    cache.delete_many(list(found))
     merged: dict[tuple[str, int], list] = {}
     for kind, psa_id, hint, arrived, count in found.values():
         item = merged.setdefault((kind, psa_id), [kind, psa_id, "", 0.0, 0])
@@ -192,16 +185,12 @@ def refresh_drain(*, connection_id: int, enqueue: Callable[..., None]) -> dict[s
         if later:
             _push_items(connection_id, later)
         cache.delete(_qkey(connection_id, "pending"))
-        more = int(cache.get(_qkey(connection_id, "seq")) or 0) != int(cache.get(_qkey(connection_id, "drained")) or 0)
-        if more and cache.add(_qkey(connection_id, "pending"), 1, PENDING_SECONDS):
-            held_only = not wait and later and _only_items_are(connection_id, len(later))
-            enqueue(connection_id=connection_id, countdown=wait or (QUIET_SECONDS / 3 if held_only else 0))
+        fresh = int(cache.get(_qkey(connection_id, "seq")) or 0) - int(cache.get(_qkey(connection_id, "drained")) or 0)
+        holes = bool(cache.get(_qkey(connection_id, "holes")))
+        if (fresh or holes) and cache.add(_qkey(connection_id, "pending"), 1, PENDING_SECONDS):
+            # Only what we put back (held-back records, holes): look again shortly, not at once.
+            enqueue(connection_id=connection_id, countdown=wait or (0.1 if fresh == len(later) else 0))
     return counts
-
-
-def _only_items_are(connection_id: int, count: int) -> bool:
-    seq = int(cache.get(_qkey(connection_id, "seq")) or 0)
-    return seq - int(cache.get(_qkey(connection_id, "drained")) or 0) <= count
 
 
 def _failures(connection_id: int) -> int:
@@ -362,7 +351,7 @@ def ticket_assignments_refresh(*, connection: Connection, client: ConnectWiseCli
     gone = (model.objects.filter(connection=connection, ticket_psa_id__in=ticket_ids, psa_id__gt=0)
             .exclude(psa_id__in=seen).values_list("psa_id", flat=True))
     for assignment_id in list(gone):
-        _engine_delete(connection=connection, entity=entity, psa_id=assignment_id)
+        mirror_delete_record(connection=connection, entity=entity, psa_id=assignment_id)
     return len(records)
 
 
@@ -371,7 +360,7 @@ def record_forget(*, connection: Connection, kind: str, psa_id: int) -> None:
     spec = KINDS[kind]
     with transaction.atomic():
         for entity in dict.fromkeys(entity for _, entity in spec.paths):  # both ticket kinds
-            _engine_delete(connection=connection, entity=entity, psa_id=psa_id)
+            mirror_delete_record(connection=connection, entity=entity, psa_id=psa_id)
         if kind == "ticket":
             apps.get_model("boards", "TicketAssignment").objects.filter(
                 connection=connection, ticket_psa_id=psa_id).delete()

@@ -253,3 +253,16 @@ def test_it_recovers_when_the_queue_sequence_was_lost():
     cache.delete(refresh._qkey(1, "seq"))  # evicted; "drained" still says 1
     refresh.refresh_request(connection_id=1, kind="ticket", psa_id=6, enqueue=queue)
     assert list(refresh._take_items(1)) == [("ticket", 6)]
+
+
+def test_it_picks_up_an_item_written_just_after_the_drain_read_the_sequence(monkeypatch):
+    queue = Queue()
+    batches = fake_batches(monkeypatch)
+    seq = refresh._qkey(1, "seq")
+    cache.add(seq, 0, None)
+    slot = cache.incr(seq)  # a callback got its slot ...
+    refresh.refresh_drain(connection_id=1, enqueue=queue)  # ... the drain runs before it wrote the item
+    assert batches == [[]] and queue.calls[-1]["countdown"] > 0  # the hole is looked at again shortly
+    cache.set(refresh._qkey(1, f"item:{slot}"), ["ticket", 7, "", 0.0, 1], 60)
+    refresh.refresh_drain(connection_id=1, enqueue=queue)
+    assert batches[-1] == [("ticket", 7)]
