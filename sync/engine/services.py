@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from django.utils import timezone
 
 from psa.connectwise.client import ConnectWiseClient
+from psa.errors import PSAError
 from sync.engine import clients
 from sync.engine.ingest import PageIngest
 from sync.engine.notes import notes_full_sweep_due, notes_parent_ids, notes_prune_orphans, sync_notes_parents
@@ -51,7 +52,10 @@ def sync_tier(*, connection_id: int, tier: str, entity: str | None = None, progr
             return []
         if tier != NOTES:  # notes chunks run outside the lease; every other run holds it
             _close_abandoned_runs(connection_id=connection_id, tier=tier)
-        client = client or clients.client_for(connection)
+        try:
+            client = client or clients.client_for(connection)
+        except PSAError:
+            client = None  # every run below tries again and records the error on its SyncRun
         if tier == NOTES:
             notes_prune_orphans(connection_id=connection_id)
             if changed_only is None:

@@ -278,3 +278,13 @@ def test_it_carries_on_with_the_other_parents_when_one_fails(connection, fake_ps
     assert set(ServiceNote.objects.values_list("psa_id", flat=True)) == {100, 300}
     # the failed parent was not marked as fetched: the next changed-only run retries it
     assert list(Ticket.objects.filter(notes_synced_at__isnull=True).values_list("psa_id", flat=True)) == [2]
+
+
+def test_it_records_a_failed_run_per_entity_when_the_connection_cannot_talk(db):
+    from sync.models import Connection
+
+    keyless = Connection.objects.create(name="keyless", site_url="https://na.myconnectwise.net",
+                                        company_id="acme", public_key="", private_key="", client_id="guid")
+    runs = sync_tier(connection_id=keyless.pk, tier="reference")
+    assert len(runs) == 20 and {run.status for run in runs} == {"failed"}
+    assert "no API keys" in runs[0].error
