@@ -164,11 +164,12 @@ def _split_due(connection_id: int, merged: dict, now: float) -> tuple[list[list]
 def refresh_drain(*, connection_id: int, enqueue: Callable[..., None]) -> dict[str, int]:
     """The task body: refresh everything queued for the connection in batches, then release the
     pending flag and enqueue the next drain if more arrived (or some records were held back)."""
-    now = time.time()
     due, later, counts, wait = [], [], {}, 0.0
     try:
-        due, later = _split_due(connection_id, _take_items(connection_id), now)
-        counts = records_refresh(connection_id=connection_id, items=due, started_at=now)
+        merged = _take_items(connection_id)
+        taken_at = time.time()  # every callback taken arrived before this: the fetch below covers it
+        due, later = _split_due(connection_id, merged, taken_at)
+        counts = records_refresh(connection_id=connection_id, items=due, started_at=taken_at)
         cache.delete(_qkey(connection_id, "failures"))
     except RetryableError as err:
         failures = _failures(connection_id)
