@@ -191,6 +191,7 @@ def test_bench_realtime(stack):
           f"p90 {percentile(writeback_seconds, 0.9) * 1000:.0f} ms, max {wb_max * 1000:.0f} ms "
           f"({len(writeback_seconds)} edits; mean {statistics.mean(writeback_seconds) * 1000:.0f} ms)")
 
+    assert missing == 0  # every accepted callback was followed by a refresh of its record
     assert p50 <= 0.300 and p99 <= 1.0
     assert burst_gets <= 2
     assert wb50 <= 0.500
