@@ -1,9 +1,29 @@
-"""The tiered sync engine. Public services:
+"""The tiered sync engine (tier table: sync/tiers.py; mapping: sync/mapping/; catalog:
+psa/connectwise/entities.py; Celery side: sync/tasks.py).
 
-- `sync_tier(*, connection_id, tier, entity=None, progress=None) -> list[SyncRun]`
-- `sync_entity(*, connection, entity, tier) -> SyncRun`
-- `mirror_upsert_records(*, connection, entity, records) -> counts` (webhook refresh)
-- `mirror_delete_record(*, connection, entity, psa_id)`
-Import them from `sync.engine.services` / `sync.engine.run` (kept out of this package's
-import so the package stays importable before Django's app registry is ready).
+Public services (import from the modules, so this package imports before Django is ready):
+- `sync.engine.services.sync_tier(*, connection_id, tier, entity=None, progress=None) -> list[SyncRun]`
+  runs a tier under its (connection, tier) lease; [] when that tier is already running.
+- `sync.engine.run.sync_entity(*, connection, entity, tier) -> SyncRun`
+- `sync.engine.services.mirror_upsert_records(*, connection, entity, records) -> counts` and
+  `mirror_delete_record(*, connection, entity, psa_id)` for the webhook refresh.
+- `sync.engine.status.sync_status(*, connection) -> dict` (rows per entity, last run per tier).
+
+Decisions worth knowing:
+- One statement per page (upsert.py): on PostgreSQL the page travels as one jsonb document
+  into INSERT ... ON CONFLICT DO UPDATE; stored rows with a newer server lastUpdated keep their
+  values (a stale page never overwrites a webhook refresh), and the same statement counts
+  created / changed rows. `updated` on a SyncRun = rows whose PSA lastUpdated changed.
+- Deletes (prune.py): every row a listing returned gets `synced_at` stamped; after a complete
+  listing the rows of the scope with an older stamp are the ones the PSA no longer returned.
+  More than SYNC_MASS_DELETE_SHARE (50%) of a scope and at least SYNC_MASS_DELETE_MIN_ROWS
+  (100) → nothing deleted, the run is `refused`.
+- Watermarks (watermarks.py): min(newest lastUpdated seen, run start) - 2 min, only after a
+  successful run, never backwards. The `changes` tier does nothing for an entity without a
+  watermark (the full tier seeds it).
+- Leases (sync/locks.py): conditional UPDATE + row count, renewed after every page, expire
+  after SYNC_LOCK_TTL_SECONDS so a killed worker frees them; the next run of the tier marks
+  the dead worker's SyncRun rows `failed` ("abandoned").
+- One Celery task per connection runs the tier's entities one after another (sync/tasks.py);
+  notes are planned per connection and fetched by chunk tasks on the `notes` queue.
 """
