@@ -28,7 +28,7 @@ class LockLost(Exception):
 
 
 def lock_ttl() -> timedelta:
-    return timedelta(seconds=getattr(settings, "SYNC_LOCK_TTL_SECONDS", 600))
+    return timedelta(seconds=settings.SYNC_LOCK_TTL_SECONDS)
 
 
 def _new_holder() -> str:

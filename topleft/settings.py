@@ -14,7 +14,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from topleft.env import env_bool, env_int, env_list, env_str
+from topleft.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("TOPLEFT_VAR_DIR") or BASE_DIR / "var")
@@ -144,12 +144,14 @@ PSA_SITE_REQUESTS_PER_MINUTE = env_int("PSA_SITE_REQUESTS_PER_MINUTE", 1000, min
 # itself after this many seconds (long enough for one page fetched through all its retries).
 SYNC_LOCK_TTL_SECONDS = env_int("SYNC_LOCK_TTL_SECONDS", 600, minimum=1)
 # A deleting run refuses to delete more than this share of a scope (and at least MIN rows).
-SYNC_MASS_DELETE_SHARE = float(env_str("SYNC_MASS_DELETE_SHARE") or "0.5")
+SYNC_MASS_DELETE_SHARE = env_float("SYNC_MASS_DELETE_SHARE", 0.5, minimum=0.0, maximum=1.0)
 SYNC_MASS_DELETE_MIN_ROWS = env_int("SYNC_MASS_DELETE_MIN_ROWS", 100, minimum=0)
 # Time entries are mirrored for this many days back (older ones never show on a card).
 SYNC_TIME_ENTRY_DAYS = env_int("SYNC_TIME_ENTRY_DAYS", 90, minimum=1)
 # SyncRun history kept for the status page and the admin.
 SYNC_RUN_RETENTION_DAYS = env_int("SYNC_RUN_RETENTION_DAYS", 30, minimum=1)
+# Webhook refreshes for one connection are batched over this quiet period (seconds).
+REALTIME_COALESCE_SECONDS = env_float("REALTIME_COALESCE_SECONDS", 0.3, minimum=0.0)
 
 # --- Auth, i18n, static -------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -27,8 +27,8 @@ class PruneResult:
 
 def _limits() -> tuple[float, int]:
     return (
-        float(getattr(settings, "SYNC_MASS_DELETE_SHARE", 0.5)),
-        int(getattr(settings, "SYNC_MASS_DELETE_MIN_ROWS", 100)),
+        settings.SYNC_MASS_DELETE_SHARE,
+        settings.SYNC_MASS_DELETE_MIN_ROWS,
     )
 
 

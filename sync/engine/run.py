@@ -40,7 +40,7 @@ def scope_context(connection: Connection, now: datetime | None = None) -> ScopeC
     return ScopeContext(
         now=now or timezone.now(),
         closed_ticket_retention_days=connection.closed_ticket_retention_days,
-        time_entry_days=int(getattr(settings, "SYNC_TIME_ENTRY_DAYS", 90)),
+        time_entry_days=settings.SYNC_TIME_ENTRY_DAYS,
     )
 
 
