@@ -82,7 +82,7 @@ def stack(transactional_db):
     worker = start_worker(concurrency=4, PSA_SITE_REQUESTS_PER_MINUTE=str(SITE_PER_MINUTE))
     connection_callbacks_ensure(connection=connection, public_url=web_url)
     try:
-        yield sandbox, connection, web, worker
+        yield sandbox, connection, web, worker, web_url
     finally:
         sandbox.stop()
         worker.stop()
@@ -115,6 +115,26 @@ def cpu_seconds(web, worker) -> dict[str, float]:
     return {"web": tree(web.popen.pid), "worker": tree(worker.popen.pid), "sandbox+bench": sum(me.cpu_times()[:2])}
 
 
+def receiver_answer_times(sandbox, connection, *, web_url: str, psa_id: int, count: int = 100) -> list[float]:
+    import json
+
+    import requests
+
+    from psa.connectwise.callbacks import signature_compute
+
+    session, seconds = requests.Session(), []
+    url = f"{web_url}/hooks/connectwise/{connection.webhook_token}/?recordId={psa_id}"
+    for i in range(count):
+        body = json.dumps({"MessageId": f"bench-{i}", "Action": "updated", "Type": "ticket", "ID": psa_id,
+                           "Entity": None, "Metadata": {"key_url": sandbox.notifier.key_url}}).encode()
+        signature = signature_compute(body=body, signing_key=sandbox.notifier.signing_key)
+        started = time.perf_counter()
+        response = session.post(url, data=body, headers={"x-content-signature": signature}, timeout=5)
+        seconds.append(time.perf_counter() - started)
+        assert response.status_code == 202, response.text
+    return seconds
+
+
 def drain(sandbox, worker, quiet_seconds: float = 1.5, timeout: float = 60) -> None:
     """Wait until callbacks are delivered and the worker has been silent for a moment."""
     sandbox.wait_for_callbacks(timeout)
@@ -134,7 +154,7 @@ def test_bench_realtime(stack):
     from psa.sandbox.activity import Activity
     from sync import refresh, writeback
 
-    sandbox, connection, web, worker = stack
+    sandbox, connection, web, worker, web_url = stack
 
     # 1. callback → mirror under activity
     activity = Activity(sandbox.store, sandbox.refs, per_second=ACTIVITY_PER_SECOND, seed=7, stats=sandbox.stats,
@@ -173,6 +193,11 @@ def test_bench_realtime(stack):
     print(f"[realtime] burst: {BURST} callbacks fired in {fired_in:.2f}s, "
           f"{sandbox.stats['callbacks_sent'] - sent_before} delivered → {burst_gets} GETs of the ticket")
 
+    # 2b. how fast the receiver answers (the PSA gives up after 5 s)
+    answer_seconds = receiver_answer_times(sandbox, connection, web_url=web_url, psa_id=record["id"])
+    print(f"[realtime] receiver answer time: p50 {percentile(answer_seconds, 0.5) * 1000:.1f} ms, "
+          f"p99 {percentile(answer_seconds, 0.99) * 1000:.1f} ms ({len(answer_seconds)} signed callbacks)")
+
     # 3. write-back: service call → PSA updated
     tickets = [t for t in sandbox.store.list("service/tickets") if not t.get("closedFlag")][10:10 + WRITEBACKS]
     writeback_seconds = []
@@ -195,3 +220,4 @@ def test_bench_realtime(stack):
     assert p50 <= 0.300 and p99 <= 1.0
     assert burst_gets <= 2
     assert wb50 <= 0.500
+    assert percentile(answer_seconds, 0.99) < 1.0  # well inside ConnectWise's 5 s
