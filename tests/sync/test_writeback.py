@@ -251,3 +251,29 @@ def test_it_does_not_double_book_a_member_already_on_the_ticket(sandbox, psa_con
     assert OutboxEntry.objects.get(pk=outbox_entry.pk).result_psa_id == entry["id"]
     assert TicketAssignment.objects.filter(psa_id=entry["id"]).count() == 1
     assert not TicketAssignment.objects.filter(psa_id=-outbox_entry.pk).exists()
+
+
+def test_it_writes_project_tickets_to_their_own_path(sandbox, psa_connection, push_inline):
+    record = next(t for t in sandbox.store.list("project/tickets") if not t.get("closedFlag"))
+    ticket = mirrored("ticket", record["id"], psa_connection)
+    assert ticket.kind == "project"
+    with push_inline:
+        note = writeback.ticket_note_add(ticket=ticket, text="Phase 2 kicked off")
+    assert push_inline == [(note.pk, "done")]
+    assert sandbox.stats[("POST", "project/tickets/{parentId}/notes")] == 1
+    note_id = OutboxEntry.objects.get(pk=note.pk).result_psa_id
+    assert ServiceNote.objects.get(psa_id=note_id).text == "Phase 2 kicked off"
+    priority = next(p for p in sandbox.store.list("service/priorities")
+                    if p["id"] != (record.get("priority") or {}).get("id"))
+    with push_inline:
+        writeback.ticket_change_priority(ticket=ticket, priority_psa_id=priority["id"])
+    assert sandbox.store.get("project/tickets", record["id"])["priority"]["id"] == priority["id"]
+    assert sandbox.stats[("PATCH", "project/tickets/{id}")] == 1
+
+
+def test_it_schedules_the_outbox_sweeper():
+    from topleft.celery import app
+
+    entry = app.conf.beat_schedule["outbox-sweep"]
+    assert entry["task"] == "sync.realtime.sweep_outbox" and entry["schedule"] <= 60
+    assert entry["options"]["queue"] == "realtime"
