@@ -16,7 +16,9 @@ import time
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from boards.services.demo import DEMO_PASSWORD, DEMO_USERNAME
+from boards.services.demo import DEMO_CONNECTION, DEMO_PASSWORD, DEMO_USERNAME
+from psa.connectwise.callbacks import connection_callbacks_ensure
+from sync.models import Connection
 
 
 def wait_for_port(host: str, port: int, timeout: float = 60.0) -> None:
@@ -60,6 +62,7 @@ class Command(BaseCommand):
         wait_for_port("127.0.0.1", sandbox_port)
         sandbox_url = f"http://127.0.0.1:{sandbox_port}"
         call_command("demo_setup", sandbox_url=sandbox_url)
+        self.register_callbacks(web_url)
         self.spawn(manage + ["runserver", "--noreload", f"{host}:{port}"], env)
         celery = [sys.executable, "-m", "celery", "-A", "topleft"]
         self.spawn(celery + ["worker", "-Q", "realtime,sync,notes", "--concurrency", "2",
@@ -73,6 +76,14 @@ class Command(BaseCommand):
         while all(child.poll() is None for child in self.children):
             time.sleep(1)
         raise CommandError("a process exited; stopping the others")
+
+    def register_callbacks(self, web_url: str) -> None:
+        """Point the sandbox's callbacks at this web server so edits made in the PSA show live."""
+        connection = Connection.objects.get(name=DEMO_CONNECTION)
+        changes = connection_callbacks_ensure(connection=connection, public_url=web_url)
+        self.stdout.write(
+            f"Sandbox callbacks: {len(changes.added)} added, {len(changes.kept)} kept, {len(changes.removed)} removed"
+        )
 
     def spawn(self, argv: list[str], env: dict) -> None:
         self.children.append(subprocess.Popen(argv, env=env))
