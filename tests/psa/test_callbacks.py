@@ -6,7 +6,6 @@ import json
 import pytest
 import requests
 import responses
-from django.core.cache import cache
 
 from psa.connectwise import callbacks
 from psa.connectwise.callbacks import (
@@ -23,16 +22,11 @@ from psa.connectwise.callbacks import (
     signature_verify,
     signing_key_fetch,
 )
+from tests.support.cloud_psa import SITE
 
-SITE = "https://na.myconnectwise.net"
+pytestmark = pytest.mark.usefixtures("fresh_cache")
+
 KEY_URL = f"{SITE}/v4_6_release/system/callbackkey/index.rails?id=1"
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def body(**overrides) -> bytes:

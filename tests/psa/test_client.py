@@ -4,33 +4,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import responses
-from django.core.cache import cache
 
 from psa.connectwise.client import ConnectWiseClient, replace_ops
 from psa.connectwise.conditions import split_in
 from psa.errors import ConfigurationError, NotFound, PSAError
+from tests.support.cloud_psa import BASE, COMPANY_INFO, INFO_URL, SITE
 
-SITE = "https://na.myconnectwise.net"
-INFO_URL = f"{SITE}/login/companyinfo/acme"
-BASE = "https://api-na.myconnectwise.net/v2025_1/apis/3.0/"
-COMPANY_INFO = {
-    "CompanyName": "Acme MSP", "Codebase": "v2025_1/", "VersionCode": "v2025.1",
-    "VersionNumber": "v4.6.12345", "CompanyID": "acme", "IsCloud": True,
-}
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def mock():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        rsps.get(INFO_URL, json=COMPANY_INFO)
-        yield rsps
+pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 
 def make_client(site=SITE, **kw):
@@ -44,8 +24,8 @@ def query(call):
     return {k: v[0] for k, v in parse_qs(urlsplit(call.request.url).query).items()}
 
 
-def api_calls(mock):
-    return [c for c in mock.calls if "/apis/3.0/" in c.request.url]
+def api_calls(cloud_psa):
+    return [c for c in cloud_psa.calls if "/apis/3.0/" in c.request.url]
 
 
 def records(first, last):
@@ -55,11 +35,11 @@ def records(first, last):
 # --- headers and discovery --------------------------------------------------------------------
 
 
-def test_it_sends_basic_auth_client_id_and_versioned_accept_on_every_api_call(mock):
-    mock.get(BASE + "system/info", json={"version": "v2025.1.12345", "isCloud": True})
+def test_it_sends_basic_auth_client_id_and_versioned_accept_on_every_api_call(cloud_psa):
+    cloud_psa.get(BASE + "system/info", json={"version": "v2025.1.12345", "isCloud": True})
     client = make_client(api_version="2024.3")
     assert client.system_info()["version"] == "v2025.1.12345"
-    info_call, api_call = mock.calls
+    info_call, api_call = cloud_psa.calls
     headers = api_call.request.headers
     scheme, token = headers["Authorization"].split(" ")
     assert scheme == "Basic" and base64.b64decode(token).decode() == "acme+pub:priv"
@@ -117,37 +97,37 @@ def test_it_reports_an_unknown_company_or_bad_codebase_as_configuration_error(bo
             make_client().company_info()
 
 
-def test_it_caches_company_info_per_site_and_company(mock):
-    mock.get(BASE + "system/info", json={})
+def test_it_caches_company_info_per_site_and_company(cloud_psa):
+    cloud_psa.get(BASE + "system/info", json={})
     make_client().system_info()
     make_client().system_info()
-    assert sum(1 for c in mock.calls if c.request.url == INFO_URL) == 1
+    assert sum(1 for c in cloud_psa.calls if c.request.url == INFO_URL) == 1
     assert make_client().company_info()["CompanyName"] == "Acme MSP"
     assert make_client().company_info(refresh=True) == COMPANY_INFO
-    assert sum(1 for c in mock.calls if c.request.url == INFO_URL) == 2
+    assert sum(1 for c in cloud_psa.calls if c.request.url == INFO_URL) == 2
 
 
-def test_it_rediscovers_the_codebase_after_an_upgrade_404(mock):
-    mock.replace(responses.GET, INFO_URL, json={**COMPANY_INFO, "Codebase": "v2024_1/"})
+def test_it_rediscovers_the_codebase_after_an_upgrade_404(cloud_psa):
+    cloud_psa.replace(responses.GET, INFO_URL, json={**COMPANY_INFO, "Codebase": "v2024_1/"})
     old = "https://api-na.myconnectwise.net/v2024_1/apis/3.0/"
-    mock.get(old + "system/info", json={"version": "old"})
+    cloud_psa.get(old + "system/info", json={"version": "old"})
     assert make_client().system_info() == {"version": "old"}
     # The PSA upgrades: the old codebase path is gone (HTML 404), companyinfo says v2025_1/.
-    mock.replace(responses.GET, old + "system/info", status=404, body="<html>Not Found</html>")
-    mock.replace(responses.GET, INFO_URL, json=COMPANY_INFO)
-    mock.get(BASE + "system/info", json={"version": "new"})
+    cloud_psa.replace(responses.GET, old + "system/info", status=404, body="<html>Not Found</html>")
+    cloud_psa.replace(responses.GET, INFO_URL, json=COMPANY_INFO)
+    cloud_psa.get(BASE + "system/info", json={"version": "new"})
     client = make_client()
     assert client.system_info() == {"version": "new"}
     assert client.api_base == BASE
     assert make_client().api_base == BASE  # the cache holds the new codebase
 
 
-def test_it_does_not_rediscover_on_a_record_not_found(mock):
-    mock.get(BASE + "service/tickets/5", status=404,
+def test_it_does_not_rediscover_on_a_record_not_found(cloud_psa):
+    cloud_psa.get(BASE + "service/tickets/5", status=404,
              json={"code": "NotFound", "message": "Ticket with id 5 not found"})
     with pytest.raises(NotFound, match="Ticket with id 5 not found"):
         make_client().get("/service/tickets/5")
-    assert sum(1 for c in mock.calls if c.request.url == INFO_URL) == 1
+    assert sum(1 for c in cloud_psa.calls if c.request.url == INFO_URL) == 1
 
 
 # --- paging -----------------------------------------------------------------------------------
@@ -157,16 +137,16 @@ def _link(path, page_id):
     return {"Link": f'<{BASE}{path}?pageSize=3&pageId={page_id}>; rel="next"'}
 
 
-def test_it_pages_forward_only_by_the_link_header_page_id(mock):
+def test_it_pages_forward_only_by_the_link_header_page_id(cloud_psa):
     url = BASE + "service/tickets"
-    mock.get(url, json=records(1, 3), headers=_link("service/tickets", 3))
-    mock.get(url, json=records(4, 6), headers=_link("service/tickets", 6))
-    mock.get(url, json=records(7, 9))  # last page: no next link
+    cloud_psa.get(url, json=records(1, 3), headers=_link("service/tickets", 3))
+    cloud_psa.get(url, json=records(4, 6), headers=_link("service/tickets", 6))
+    cloud_psa.get(url, json=records(7, 9))  # last page: no next link
     client = make_client()
     pages = list(client.iter_pages("service/tickets", conditions="closedFlag = False",
                                    fields=["id", "status/id"], page_size=3))
     assert [len(p) for p in pages] == [3, 3, 3]
-    calls = api_calls(mock)
+    calls = api_calls(cloud_psa)
     assert [query(c).get("pageId") for c in calls] == [None, "3", "6"]
     for call in calls:
         assert call.request.headers["pagination-type"] == "forward-only"
@@ -176,34 +156,34 @@ def test_it_pages_forward_only_by_the_link_header_page_id(mock):
     assert client.requests_made == 4  # companyinfo + three pages
 
 
-def test_it_stops_forward_only_paging_on_an_empty_or_short_page(mock):
+def test_it_stops_forward_only_paging_on_an_empty_or_short_page(cloud_psa):
     url = BASE + "company/companies"
-    mock.get(url, json=records(1, 3), headers=_link("company/companies", 3))
-    mock.get(url, json=[], headers=_link("company/companies", 3))
+    cloud_psa.get(url, json=records(1, 3), headers=_link("company/companies", 3))
+    cloud_psa.get(url, json=[], headers=_link("company/companies", 3))
     assert make_client().list_all("company/companies", page_size=3) == records(1, 3)
-    mock.replace(responses.GET, url, json=records(1, 2), headers=_link("company/companies", 2))
+    cloud_psa.replace(responses.GET, url, json=records(1, 2), headers=_link("company/companies", 2))
     assert make_client().list_all("company/companies", page_size=3) == records(1, 2)
 
 
-def test_it_pages_by_number_when_forward_only_is_off(mock):
+def test_it_pages_by_number_when_forward_only_is_off(cloud_psa):
     url = BASE + "system/info/locations"
-    mock.get(url, json=records(1, 2), headers={"Link": f'<{url}?page=2>; rel="next", <{url}?page=3>; rel="last"'})
-    mock.get(url, json=records(3, 4), headers={"Link": f'<{url}?page=3>; rel="next"'})
-    mock.get(url, json=records(5, 5))
+    cloud_psa.get(url, json=records(1, 2), headers={"Link": f'<{url}?page=2>; rel="next", <{url}?page=3>; rel="last"'})
+    cloud_psa.get(url, json=records(3, 4), headers={"Link": f'<{url}?page=3>; rel="next"'})
+    cloud_psa.get(url, json=records(5, 5))
     pages = list(make_client().iter_pages("system/info/locations", page_size=2, forward_only=False,
                                           order_by="name asc"))
     assert pages == [records(1, 2), records(3, 4), records(5, 5)]
-    calls = api_calls(mock)
+    calls = api_calls(cloud_psa)
     assert [query(c)["page"] for c in calls] == ["1", "2", "3"]
     assert all(query(c)["orderBy"] == "name asc" for c in calls)
     assert all("pagination-type" not in c.request.headers for c in calls)
 
 
-def test_it_stops_numbered_paging_when_the_link_header_has_no_next(mock):
+def test_it_stops_numbered_paging_when_the_link_header_has_no_next(cloud_psa):
     url = BASE + "service/priorities"
-    mock.get(url, json=records(1, 2), headers={"Link": f'<{url}?page=1>; rel="first"'})
+    cloud_psa.get(url, json=records(1, 2), headers={"Link": f'<{url}?page=1>; rel="first"'})
     assert make_client().list_all("service/priorities", page_size=2, forward_only=False) == records(1, 2)
-    assert len(api_calls(mock)) == 1
+    assert len(api_calls(cloud_psa)) == 1
 
 
 def test_it_refuses_order_by_with_forward_only_paging():
@@ -211,15 +191,15 @@ def test_it_refuses_order_by_with_forward_only_paging():
         list(make_client().iter_pages("service/tickets", order_by="id desc"))
 
 
-def test_it_keeps_every_url_under_2000_chars_for_5000_ids(mock):
+def test_it_keeps_every_url_under_2000_chars_for_5000_ids(cloud_psa):
     url = BASE + "service/tickets"
-    mock.get(url, json=[])
+    cloud_psa.get(url, json=[])
     client = make_client()
     fields = ["id", "summary", "board/id", "status/id", "_info/lastUpdated"]
     chunks = split_in("id", range(1_000_000, 1_005_000), extra="closedFlag = False")
     for condition in chunks:
         list(client.iter_pages("service/tickets", conditions=condition, fields=fields))
-    calls = api_calls(mock)
+    calls = api_calls(cloud_psa)
     assert len(calls) == len(chunks) > 1
     assert max(len(c.request.url) for c in calls) < 2000
     sent = set()
@@ -229,17 +209,17 @@ def test_it_keeps_every_url_under_2000_chars_for_5000_ids(mock):
     assert sent == set(range(1_000_000, 1_005_000))
 
 
-def test_it_searches_with_conditions_in_the_body(mock):
+def test_it_searches_with_conditions_in_the_body(cloud_psa):
     url = BASE + "service/tickets/search"
-    mock.post(url, json=records(1, 2))
-    mock.post(url, json=records(3, 3))
+    cloud_psa.post(url, json=records(1, 2))
+    cloud_psa.post(url, json=records(3, 3))
     long_condition = split_in("id", range(10_000), max_chars=100_000)[0]
     pages = list(make_client().search("service/tickets", conditions=long_condition, fields="id", page_size=2))
     assert pages == [records(1, 2), records(3, 3)]
-    bodies = [json.loads(c.request.body) for c in api_calls(mock)]
+    bodies = [json.loads(c.request.body) for c in api_calls(cloud_psa)]
     assert bodies[0] == {"conditions": long_condition, "page": 1, "pageSize": 2}
     assert bodies[1]["page"] == 2
-    assert all(len(c.request.url) < 2000 for c in api_calls(mock))
+    assert all(len(c.request.url) < 2000 for c in api_calls(cloud_psa))
     with pytest.raises(ValueError):
         next(make_client().search("company/companies", conditions="id = 1"))
 
@@ -247,12 +227,12 @@ def test_it_searches_with_conditions_in_the_body(mock):
 # --- single records and writes ----------------------------------------------------------------
 
 
-def test_it_counts_gets_posts_patches_and_deletes(mock):
-    mock.get(BASE + "service/tickets/count", json={"count": 42})
-    mock.get(BASE + "service/tickets/5", json={"id": 5})
-    mock.post(BASE + "service/tickets/5/notes", status=201, json={"id": 77})
-    mock.patch(BASE + "service/tickets/5", json={"id": 5, "status": {"id": 12}})
-    mock.delete(BASE + "schedule/entries/9", status=204)
+def test_it_counts_gets_posts_patches_and_deletes(cloud_psa):
+    cloud_psa.get(BASE + "service/tickets/count", json={"count": 42})
+    cloud_psa.get(BASE + "service/tickets/5", json={"id": 5})
+    cloud_psa.post(BASE + "service/tickets/5/notes", status=201, json={"id": 77})
+    cloud_psa.patch(BASE + "service/tickets/5", json={"id": 5, "status": {"id": 12}})
+    cloud_psa.delete(BASE + "schedule/entries/9", status=204)
     client = make_client()
     assert client.count("service/tickets", conditions="closedFlag = False") == 42
     assert client.get("service/tickets/5") == {"id": 5}
@@ -260,7 +240,7 @@ def test_it_counts_gets_posts_patches_and_deletes(mock):
     ops = replace_ops({"status/id": 12, "summary": "New"})
     assert client.patch("/service/tickets/5", ops)["status"] == {"id": 12}
     assert client.delete("schedule/entries/9") is None
-    count_call, _, post_call, patch_call, _ = api_calls(mock)
+    count_call, _, post_call, patch_call, _ = api_calls(cloud_psa)
     assert query(count_call)["conditions"] == "closedFlag = False"
     assert json.loads(post_call.request.body) == {"text": "hi", "internalAnalysisFlag": True}
     assert json.loads(patch_call.request.body) == [
@@ -287,26 +267,26 @@ class BrokenCache:
     set = delete = get
 
 
-def test_it_keeps_working_when_the_cache_is_down(mock, monkeypatch):
+def test_it_keeps_working_when_the_cache_is_down(cloud_psa, monkeypatch):
     from psa.connectwise import discovery
 
     monkeypatch.setattr(discovery, "cache", BrokenCache())
-    mock.get(BASE + "system/info", json={"version": "v1"})
+    cloud_psa.get(BASE + "system/info", json={"version": "v1"})
     assert make_client().system_info() == {"version": "v1"}
 
 
-def test_it_continues_after_the_last_id_when_the_next_link_has_no_page_id(mock):
+def test_it_continues_after_the_last_id_when_the_next_link_has_no_page_id(cloud_psa):
     url = BASE + "service/tickets"
-    mock.get(url, json=records(1, 3), headers={"Link": f'<{url}?pageSize=3>; rel="next"'})
-    mock.get(url, json=records(4, 5))
+    cloud_psa.get(url, json=records(1, 3), headers={"Link": f'<{url}?pageSize=3>; rel="next"'})
+    cloud_psa.get(url, json=records(4, 5))
     assert ids_of(make_client().list_all("service/tickets", page_size=3)) == [1, 2, 3, 4, 5]
-    assert [query(c).get("pageId") for c in api_calls(mock)] == [None, "3"]
+    assert [query(c).get("pageId") for c in api_calls(cloud_psa)] == [None, "3"]
 
 
-def test_it_refuses_a_next_link_that_does_not_advance(mock):
+def test_it_refuses_a_next_link_that_does_not_advance(cloud_psa):
     url = BASE + "service/tickets"
-    mock.get(url, json=records(1, 3), headers=_link("service/tickets", 3))
-    mock.get(url, json=records(4, 6), headers=_link("service/tickets", 3))
+    cloud_psa.get(url, json=records(1, 3), headers=_link("service/tickets", 3))
+    cloud_psa.get(url, json=records(4, 6), headers=_link("service/tickets", 3))
     with pytest.raises(PSAError, match="did not advance"):
         make_client().list_all("service/tickets", page_size=3)
 

@@ -1,7 +1,6 @@
 import pytest
 import responses
 from django.contrib.messages import get_messages
-from django.core.cache import cache
 from django.urls import reverse
 
 from sync.models import Connection
@@ -11,14 +10,7 @@ SITE = "https://eu.myconnectwise.net"
 INFO_URL = f"{SITE}/login/companyinfo/acme"
 BASE = "https://api-eu.myconnectwise.net/v2025_1/apis/3.0/"
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from django.core.cache import cache
 
 from psa.connectwise.client import ConnectWiseClient, replace_ops
 from psa.connectwise.conditions import all_of, cond, in_list, not_, split_in
@@ -13,15 +12,10 @@ from psa.http import RetryPolicy
 from psa.sandbox.faults import SlidingWindowLimit
 from psa.sandbox.server import SandboxServer
 
+pytestmark = pytest.mark.usefixtures("fresh_cache")
+
 BULK_COMPANIES = 2500
 QUICK = RetryPolicy("quick", attempts=6, base=0.01, cap=120.0, connect_timeout=2, read_timeout=5)
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture(scope="module")

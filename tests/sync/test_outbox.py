@@ -7,32 +7,14 @@ from datetime import timedelta
 import pytest
 import requests
 import responses
-from django.core.cache import cache
 from django.utils import timezone
 
 from boards.models import BoardStatus, ServiceNote, Ticket
 from sync import outbox, writeback
 from sync.models import OutboxEntry
+from tests.support.cloud_psa import BASE
 
-SITE = "https://na.myconnectwise.net"
-INFO_URL = f"{SITE}/login/companyinfo/acme"
-BASE = "https://api-na.myconnectwise.net/v2025_1/apis/3.0/"
-COMPANY_INFO = {"CompanyName": "Acme MSP", "Codebase": "v2025_1/", "VersionCode": "v2025.1",
-                "VersionNumber": "v4.6.1", "CompanyID": "acme", "IsCloud": True}
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def psa():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        rsps.get(INFO_URL, json=COMPANY_INFO)
-        yield rsps
+pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 
 @pytest.fixture
@@ -57,8 +39,8 @@ def ticket_record(status=(11, "New"), updated="2026-11-27T07:00:00Z"):
             "_info": {"lastUpdated": updated}}
 
 
-def calls(psa, method, fragment):
-    return [c for c in psa.calls if c.request.method == method and fragment in c.request.url]
+def calls(cloud_psa, method, fragment):
+    return [c for c in cloud_psa.calls if c.request.method == method and fragment in c.request.url]
 
 
 def test_it_changes_the_mirror_and_writes_the_outbox_row_together(ticket, pushes, django_capture_on_commit_callbacks):
@@ -81,12 +63,12 @@ def test_it_rolls_back_the_mirror_change_with_the_outbox_row(ticket, monkeypatch
     assert ticket.status_psa_id == 11
 
 
-def test_it_pushes_a_status_change_and_clears_an_old_error(ticket, psa, pushes):
+def test_it_pushes_a_status_change_and_clears_an_old_error(ticket, cloud_psa, pushes):
     Ticket.objects.filter(pk=ticket.pk).update(writeback_error="earlier rejection")
     entry = writeback.ticket_change_status(ticket=ticket, status_psa_id=12)
-    psa.patch(f"{BASE}service/tickets/501", json=ticket_record(status=(12, "Done"), updated="2026-11-27T08:00:00Z"))
+    cloud_psa.patch(f"{BASE}service/tickets/501", json=ticket_record(status=(12, "Done"), updated="2026-11-27T08:00:00Z"))
     assert outbox.outbox_push(entry_id=entry.pk) == "done"
-    assert json.loads(calls(psa, "PATCH", "service/tickets/501")[0].request.body) == [
+    assert json.loads(calls(cloud_psa, "PATCH", "service/tickets/501")[0].request.body) == [
         {"op": "replace", "path": "status", "value": {"id": 12}},
         {"op": "replace", "path": "skipCallback", "value": True}]
     ticket.refresh_from_db()
@@ -95,20 +77,20 @@ def test_it_pushes_a_status_change_and_clears_an_old_error(ticket, psa, pushes):
     assert OutboxEntry.objects.get(pk=entry.pk).state == "done"
 
 
-def test_it_reverts_the_mirror_and_shows_the_psa_message_on_a_rejection(ticket, psa, pushes):
+def test_it_reverts_the_mirror_and_shows_the_psa_message_on_a_rejection(ticket, cloud_psa, pushes):
     entry = writeback.ticket_change_status(ticket=ticket, status_psa_id=12)
-    psa.patch(f"{BASE}service/tickets/501", status=400, json={
+    cloud_psa.patch(f"{BASE}service/tickets/501", status=400, json={
         "code": "InvalidObject", "message": "ticket object is invalid",
         "errors": [{"code": "InvalidField", "message": "Status is not valid for this board", "field": "status"}]})
-    psa.get(f"{BASE}service/tickets/501", json=ticket_record(status=(11, "New")))
-    psa.get(f"{BASE}schedule/entries", json=[])
+    cloud_psa.get(f"{BASE}service/tickets/501", json=ticket_record(status=(11, "New")))
+    cloud_psa.get(f"{BASE}schedule/entries", json=[])
     assert outbox.outbox_push(entry_id=entry.pk) == "failed"
     ticket.refresh_from_db()
     assert (ticket.status_psa_id, ticket.status_name) == (11, "New")
     assert "Status is not valid for this board" in ticket.writeback_error
     entry.refresh_from_db()
     assert entry.state == "failed" and "Status is not valid for this board" in entry.error
-    assert len(calls(psa, "PATCH", "service/tickets/501")) == 1  # a 4xx is never retried
+    assert len(calls(cloud_psa, "PATCH", "service/tickets/501")) == 1  # a 4xx is never retried
 
 
 def test_it_lets_only_one_worker_claim_an_entry(ticket, pushes):
@@ -118,24 +100,24 @@ def test_it_lets_only_one_worker_claim_an_entry(ticket, pushes):
     assert OutboxEntry.objects.get(pk=entry.pk).attempts == 1
 
 
-def test_it_pushes_edits_of_one_card_in_order(ticket, psa, pushes, django_capture_on_commit_callbacks):
+def test_it_pushes_edits_of_one_card_in_order(ticket, cloud_psa, pushes, django_capture_on_commit_callbacks):
     first = writeback.ticket_change_status(ticket=ticket, status_psa_id=12)
     second = writeback.ticket_change_status(ticket=ticket, status_psa_id=11)
     assert outbox.outbox_push(entry_id=second.pk) == "skipped"  # the older edit goes first
-    psa.patch(f"{BASE}service/tickets/501", json=ticket_record(status=(12, "Done")))
+    cloud_psa.patch(f"{BASE}service/tickets/501", json=ticket_record(status=(12, "Done")))
     with django_capture_on_commit_callbacks(execute=True):
         assert outbox.outbox_push(entry_id=first.pk) == "done"
     assert pushes[-1] == second.pk  # finishing the first starts the next
 
 
-def test_it_retries_when_the_psa_is_down_and_the_sweeper_delivers_later(ticket, psa, pushes):
+def test_it_retries_when_the_psa_is_down_and_the_sweeper_delivers_later(ticket, cloud_psa, pushes):
     entry = writeback.ticket_change_status(ticket=ticket, status_psa_id=12)
-    psa.patch(f"{BASE}service/tickets/501", status=503, json={"code": "Down", "message": "maintenance"})
+    cloud_psa.patch(f"{BASE}service/tickets/501", status=503, json={"code": "Down", "message": "maintenance"})
     client = _fast_client(ticket.connection)
     assert outbox.outbox_push(entry_id=entry.pk, client=client) == "retry"
     entry.refresh_from_db()
     assert entry.state == "pending" and "maintenance" in entry.error
-    psa.replace(responses.PATCH, f"{BASE}service/tickets/501", json=ticket_record(status=(12, "Done")))
+    cloud_psa.replace(responses.PATCH, f"{BASE}service/tickets/501", json=ticket_record(status=(12, "Done")))
     OutboxEntry.objects.filter(pk=entry.pk).update(updated_at=timezone.now() - timedelta(minutes=2))
     assert outbox.outbox_sweep() == 1
     assert OutboxEntry.objects.get(pk=entry.pk).state == "done"
@@ -143,7 +125,7 @@ def test_it_retries_when_the_psa_is_down_and_the_sweeper_delivers_later(ticket, 
 
 
 def test_it_survives_a_broker_outage_and_the_sweeper_sends_exactly_once(
-        ticket, psa, monkeypatch, django_capture_on_commit_callbacks):
+        ticket, cloud_psa, monkeypatch, django_capture_on_commit_callbacks):
     def broker_down(entry_id):
         raise ConnectionRefusedError("redis is down")
 
@@ -151,7 +133,7 @@ def test_it_survives_a_broker_outage_and_the_sweeper_sends_exactly_once(
     with django_capture_on_commit_callbacks(execute=True):
         entry = writeback.ticket_note_add(ticket=ticket, text="Called the customer")
     assert ServiceNote.objects.filter(psa_id=-entry.pk, text="Called the customer").exists()  # shown at once
-    psa.post(f"{BASE}service/tickets/501/notes", json={
+    cloud_psa.post(f"{BASE}service/tickets/501/notes", json={
         "id": 8001, "ticketId": 501, "text": "Called the customer", "detailDescriptionFlag": True,
         "_info": {"lastUpdated": "2026-11-27T08:00:00Z"}})
     assert outbox.outbox_sweep() == 0  # not stuck yet (younger than a minute)
@@ -159,31 +141,31 @@ def test_it_survives_a_broker_outage_and_the_sweeper_sends_exactly_once(
     assert outbox.outbox_sweep() == 1
     OutboxEntry.objects.filter(pk=entry.pk).update(updated_at=timezone.now() - timedelta(minutes=2))
     assert outbox.outbox_sweep() == 0
-    assert len(calls(psa, "POST", "notes")) == 1
+    assert len(calls(cloud_psa, "POST", "notes")) == 1
     assert list(ServiceNote.objects.filter(ticket_psa_id=501).values_list("psa_id", flat=True)) == [8001]
 
 
-def test_it_does_not_duplicate_a_note_whose_post_timed_out(ticket, psa, pushes):
+def test_it_does_not_duplicate_a_note_whose_post_timed_out(ticket, cloud_psa, pushes):
     entry = writeback.ticket_note_add(ticket=ticket, text="Replaced toner", internal=True)
-    psa.post(f"{BASE}service/tickets/501/notes", body=requests.ReadTimeout("no answer"))
+    cloud_psa.post(f"{BASE}service/tickets/501/notes", body=requests.ReadTimeout("no answer"))
     assert outbox.outbox_push(entry_id=entry.pk, client=_fast_client(ticket.connection)) == "retry"
-    assert len(calls(psa, "POST", "notes")) == 1  # an ambiguous POST is not blindly repeated
+    assert len(calls(cloud_psa, "POST", "notes")) == 1  # an ambiguous POST is not blindly repeated
     # the PSA did create it; the next attempt finds it instead of posting again
-    psa.get(f"{BASE}service/tickets/501/notes", json=[
+    cloud_psa.get(f"{BASE}service/tickets/501/notes", json=[
         {"id": 8002, "ticketId": 501, "text": "Replaced toner", "internalAnalysisFlag": True,
          "_info": {"lastUpdated": "2026-11-27T08:00:00Z"}}])
     assert outbox.outbox_push(entry_id=entry.pk) == "done"
-    assert len(calls(psa, "POST", "notes")) == 1
+    assert len(calls(cloud_psa, "POST", "notes")) == 1
     assert OutboxEntry.objects.get(pk=entry.pk).result_psa_id == 8002
     assert ServiceNote.objects.get(ticket_psa_id=501).psa_id == 8002
 
 
-def test_it_takes_back_a_dead_workers_claim(ticket, psa, pushes):
+def test_it_takes_back_a_dead_workers_claim(ticket, cloud_psa, pushes):
     entry = writeback.ticket_change_status(ticket=ticket, status_psa_id=12)
     outbox.outbox_claim(entry_id=entry.pk)  # the worker died right after claiming
     OutboxEntry.objects.filter(pk=entry.pk).update(claimed_at=timezone.now() - timedelta(minutes=10),
                                                    updated_at=timezone.now() - timedelta(minutes=10))
-    psa.patch(f"{BASE}service/tickets/501", json=ticket_record(status=(12, "Done")))
+    cloud_psa.patch(f"{BASE}service/tickets/501", json=ticket_record(status=(12, "Done")))
     assert outbox.outbox_sweep(enqueue=pushes.append) == 1
     assert pushes == [entry.pk]
     assert outbox.outbox_push(entry_id=entry.pk) == "done"

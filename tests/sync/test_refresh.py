@@ -8,27 +8,11 @@ from django.core.cache import cache
 
 from boards.models import CardRank, Opportunity, Ticket, TicketAssignment
 from sync import refresh
+from tests.support.cloud_psa import BASE
 
-SITE = "https://na.myconnectwise.net"
-INFO_URL = f"{SITE}/login/companyinfo/acme"
-BASE = "https://api-na.myconnectwise.net/v2025_1/apis/3.0/"
-COMPANY_INFO = {"CompanyName": "Acme MSP", "Codebase": "v2025_1/", "VersionCode": "v2025.1",
-                "VersionNumber": "v4.6.1", "CompanyID": "acme", "IsCloud": True}
+pytestmark = pytest.mark.usefixtures("fresh_cache")
+
 NOT_FOUND = {"code": "NotFound", "message": "Ticket not found", "errors": None}
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def psa():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        rsps.get(INFO_URL, json=COMPANY_INFO)
-        yield rsps
 
 
 def ticket_record(psa_id=501, status=("In Progress", 12), updated="2026-11-27T07:00:00Z", **extra):
@@ -42,68 +26,68 @@ def assignment_record(psa_id, ticket_id=501, member=("jdoe", 3)):
             "type": {"identifier": "S"}, "doneFlag": False, "_info": {"lastUpdated": "2026-11-27T07:00:00Z"}}
 
 
-def gets(psa, path_regex):
-    return [c for c in psa.calls if c.request.method == "GET" and re.search(path_regex, c.request.url)]
+def gets(cloud_psa, path_regex):
+    return [c for c in cloud_psa.calls if c.request.method == "GET" and re.search(path_regex, c.request.url)]
 
 
-def test_it_upserts_the_ticket_and_its_assignments(connection, psa):
+def test_it_upserts_the_ticket_and_its_assignments(connection, cloud_psa):
     TicketAssignment.objects.create(connection=connection, psa_id=900, ticket_psa_id=501)  # gone in the PSA
     TicketAssignment.objects.create(connection=connection, psa_id=-5, ticket_psa_id=501)  # pending push
-    psa.get(f"{BASE}service/tickets/501", json=ticket_record())
-    psa.get(f"{BASE}schedule/entries", json=[assignment_record(901)])
+    cloud_psa.get(f"{BASE}service/tickets/501", json=ticket_record())
+    cloud_psa.get(f"{BASE}schedule/entries", json=[assignment_record(901)])
     assert refresh.record_refresh(connection_id=connection.pk, kind="ticket", psa_id=501) == "updated"
     ticket = Ticket.objects.get(connection=connection, psa_id=501)
     assert (ticket.status_name, ticket.kind, ticket.resources) == ("In Progress", "service", "jdoe")
     assert set(TicketAssignment.objects.filter(ticket_psa_id=501).values_list("psa_id", flat=True)) == {901, -5}
-    conditions = gets(psa, r"schedule/entries")[0].request.params["conditions"]
+    conditions = gets(cloud_psa, r"schedule/entries")[0].request.params["conditions"]
     assert 'type/identifier = "S"' in conditions and "objectId in (501)" in conditions
     # only the fields the mirror maps are requested
-    assert "status/id" in gets(psa, r"service/tickets/501")[0].request.params["fields"]
+    assert "status/id" in gets(cloud_psa, r"service/tickets/501")[0].request.params["fields"]
 
 
-def test_it_deletes_only_after_the_psa_answers_404(connection, psa):
+def test_it_deletes_only_after_the_psa_answers_404(connection, cloud_psa):
     Ticket.objects.create(connection=connection, psa_id=501, summary="old")
     TicketAssignment.objects.create(connection=connection, psa_id=900, ticket_psa_id=501)
     CardRank.objects.create(connection=connection, family="ticket", psa_id=501, key="a0")
-    psa.get(f"{BASE}service/tickets/501", status=404, json=NOT_FOUND)
-    psa.get(f"{BASE}project/tickets/501", status=404, json=NOT_FOUND)
+    cloud_psa.get(f"{BASE}service/tickets/501", status=404, json=NOT_FOUND)
+    cloud_psa.get(f"{BASE}project/tickets/501", status=404, json=NOT_FOUND)
     assert refresh.record_refresh(connection_id=connection.pk, kind="ticket", psa_id=501) == "deleted"
     assert not Ticket.objects.filter(psa_id=501).exists()
     assert not TicketAssignment.objects.filter(ticket_psa_id=501).exists()
     assert not CardRank.objects.filter(psa_id=501).exists()
 
 
-def test_it_finds_a_project_ticket_before_calling_it_deleted(connection, psa):
-    psa.get(f"{BASE}service/tickets/501", status=404, json=NOT_FOUND)
-    psa.get(f"{BASE}project/tickets/501", json=ticket_record(project={"id": 4, "name": "Migration"}))
-    psa.get(f"{BASE}schedule/entries", json=[])
+def test_it_finds_a_project_ticket_before_calling_it_deleted(connection, cloud_psa):
+    cloud_psa.get(f"{BASE}service/tickets/501", status=404, json=NOT_FOUND)
+    cloud_psa.get(f"{BASE}project/tickets/501", json=ticket_record(project={"id": 4, "name": "Migration"}))
+    cloud_psa.get(f"{BASE}schedule/entries", json=[])
     assert refresh.record_refresh(connection_id=connection.pk, kind="ticket", psa_id=501) == "updated"
     ticket = Ticket.objects.get(psa_id=501)
     assert (ticket.kind, ticket.project_name) == ("project", "Migration")
 
 
-def test_it_asks_the_project_path_first_for_a_project_ticket_hint(connection, psa):
-    psa.get(f"{BASE}project/tickets/501", json=ticket_record())
-    psa.get(f"{BASE}schedule/entries", json=[])
+def test_it_asks_the_project_path_first_for_a_project_ticket_hint(connection, cloud_psa):
+    cloud_psa.get(f"{BASE}project/tickets/501", json=ticket_record())
+    cloud_psa.get(f"{BASE}schedule/entries", json=[])
     refresh.record_refresh(connection_id=connection.pk, kind="ticket", psa_id=501, hint="ProjectTicket")
-    assert gets(psa, r"service/tickets") == []
+    assert gets(cloud_psa, r"service/tickets") == []
 
 
-def test_it_keeps_the_row_when_the_psa_is_down(connection, psa, settings):
+def test_it_keeps_the_row_when_the_psa_is_down(connection, cloud_psa, settings):
     from psa.errors import RetryableError
 
     Opportunity.objects.create(connection=connection, psa_id=70, name="Deal")
-    psa.get(f"{BASE}sales/opportunities/70", status=503, json={"code": "Down", "message": "maintenance"})
+    cloud_psa.get(f"{BASE}sales/opportunities/70", status=503, json={"code": "Down", "message": "maintenance"})
     client = refresh.realtime_client(connection)
     client.http.sleep = lambda s: None
     with pytest.raises(RetryableError):
         refresh.record_refresh(connection_id=connection.pk, kind="opportunity", psa_id=70, client=client)
     assert Opportunity.objects.filter(psa_id=70).exists()
-    assert len(gets(psa, r"sales/opportunities/70")) > 1  # retried with backoff
+    assert len(gets(cloud_psa, r"sales/opportunities/70")) > 1  # retried with backoff
 
 
-def test_it_refreshes_an_opportunity(connection, psa):
-    psa.get(f"{BASE}sales/opportunities/70", json={
+def test_it_refreshes_an_opportunity(connection, cloud_psa):
+    cloud_psa.get(f"{BASE}sales/opportunities/70", json={
         "id": 70, "name": "Big deal", "stage": {"id": 2, "name": "Proposal"}, "status": {"id": 1, "name": "Open"},
         "_info": {"lastUpdated": "2026-11-27T07:00:00Z"}})
     assert refresh.record_refresh(connection_id=connection.pk, kind="opportunity", psa_id=70) == "updated"
@@ -199,36 +183,36 @@ def test_it_keeps_the_records_when_the_psa_is_down(monkeypatch):
     assert ("ticket", 5) in refresh._take_items(1)  # nothing lost
 
 
-def test_it_refreshes_a_batch_with_one_listing_per_kind(connection, psa):
-    psa.get(f"{BASE}service/tickets", json=[ticket_record(501), ticket_record(502)])
-    psa.get(f"{BASE}service/tickets/503", status=404, json=NOT_FOUND)
-    psa.get(f"{BASE}project/tickets/503", status=404, json=NOT_FOUND)
-    psa.get(f"{BASE}schedule/entries", json=[assignment_record(901, ticket_id=501)])
+def test_it_refreshes_a_batch_with_one_listing_per_kind(connection, cloud_psa):
+    cloud_psa.get(f"{BASE}service/tickets", json=[ticket_record(501), ticket_record(502)])
+    cloud_psa.get(f"{BASE}service/tickets/503", status=404, json=NOT_FOUND)
+    cloud_psa.get(f"{BASE}project/tickets/503", status=404, json=NOT_FOUND)
+    cloud_psa.get(f"{BASE}schedule/entries", json=[assignment_record(901, ticket_id=501)])
     Ticket.objects.create(connection=connection, psa_id=503)
     counts = refresh.records_refresh(connection_id=connection.pk, started_at=0.0, items=[
         ["ticket", 501, "", 0, 1], ["ticket", 502, "", 0, 1], ["ticket", 503, "", 0, 1]])
     assert counts == {"updated": 2, "deleted": 1}
-    listing = gets(psa, r"service/tickets\?")
+    listing = gets(cloud_psa, r"service/tickets\?")
     assert len(listing) == 1 and "id in (501,502,503)" in listing[0].request.params["conditions"]
     assert set(Ticket.objects.values_list("psa_id", flat=True)) == {501, 502}
-    assignments = gets(psa, r"schedule/entries")
+    assignments = gets(cloud_psa, r"schedule/entries")
     assert len(assignments) == 1 and "objectId in (501,502)" in assignments[0].request.params["conditions"]
 
 
-def test_it_rereads_assignments_only_when_the_resources_changed_or_a_schedule_callback_asked(connection, psa):
+def test_it_rereads_assignments_only_when_the_resources_changed_or_a_schedule_callback_asked(connection, cloud_psa):
     Ticket.objects.create(connection=connection, psa_id=501, resources="jdoe")
-    psa.get(f"{BASE}service/tickets/501", json=ticket_record())  # resources still "jdoe"
-    psa.get(f"{BASE}schedule/entries", json=[assignment_record(901)])
+    cloud_psa.get(f"{BASE}service/tickets/501", json=ticket_record())  # resources still "jdoe"
+    cloud_psa.get(f"{BASE}schedule/entries", json=[assignment_record(901)])
     refresh.record_refresh(connection_id=connection.pk, kind="ticket", psa_id=501)
-    assert gets(psa, r"schedule/entries") == []
-    psa.replace(responses.GET, f"{BASE}service/tickets/501", json=ticket_record(resources="jdoe, asmith"))
+    assert gets(cloud_psa, r"schedule/entries") == []
+    cloud_psa.replace(responses.GET, f"{BASE}service/tickets/501", json=ticket_record(resources="jdoe, asmith"))
     refresh.record_refresh(connection_id=connection.pk, kind="ticket", psa_id=501)
-    assert len(gets(psa, r"schedule/entries")) == 1
+    assert len(gets(cloud_psa, r"schedule/entries")) == 1
     # a schedule callback forces it
-    psa.get(f"{BASE}service/tickets", json=[ticket_record(resources="jdoe, asmith")])
+    cloud_psa.get(f"{BASE}service/tickets", json=[ticket_record(resources="jdoe, asmith")])
     refresh.records_refresh(connection_id=connection.pk, started_at=0.0,
                             items=[["ticket", 501, refresh.SCHEDULE_HINT, 0, 1]])
-    assert len(gets(psa, r"schedule/entries")) == 2
+    assert len(gets(cloud_psa, r"schedule/entries")) == 2
 
 
 def test_it_drops_a_batch_the_psa_refuses_and_carries_on(monkeypatch):

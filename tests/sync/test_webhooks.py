@@ -7,17 +7,12 @@ from django.core.cache import cache
 from boards.models import TicketAssignment
 from psa.connectwise.callbacks import signature_compute
 from sync import refresh, webhooks
+from tests.support.cloud_psa import SITE
 
-SITE = "https://na.myconnectwise.net"
+pytestmark = pytest.mark.usefixtures("fresh_cache")
+
 KEY_URL = f"{SITE}/v4_6_release/system/callbackkey/index.rails?id=9"
 SIGNING_KEY = "the-signing-key"
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

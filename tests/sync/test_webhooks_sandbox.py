@@ -5,7 +5,6 @@ import io
 import time
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 
 from boards.models import CardRank, Ticket, TicketAssignment
@@ -13,12 +12,7 @@ from psa.connectwise.callbacks import CALLBACK_TYPES
 from sync import refresh
 from sync.models import Connection
 
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 
 @pytest.fixture

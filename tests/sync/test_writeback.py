@@ -3,19 +3,13 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from boards.models import Opportunity, ServiceNote, Ticket, TicketAssignment, TimeEntry
 from sync import outbox, refresh, writeback
 from sync.models import Connection, OutboxEntry
 
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 
 @pytest.fixture

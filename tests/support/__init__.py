@@ -1,0 +1,1 @@
+"""Plain helpers shared by test modules (fixtures live in the conftest.py files)."""
