@@ -23,6 +23,7 @@ from psa.connectwise.entities import Entity, ScopeContext, entity_get
 from psa.errors import PSAError
 from sync.engine import clients
 from sync.engine.ingest import PageIngest
+from sync.engine.prefetch import prefetched
 from sync.engine.prune import prune_unseen
 from sync.engine.watermarks import watermark_advance, watermark_get
 from sync.locks import Lease, LockLost
@@ -104,7 +105,8 @@ def sync_entity(*, connection: Connection, entity: str, tier: str, client: Conne
     requests_before = client.requests_made
     ingest = PageIngest(run=run, mapping=mapping, connection_id=connection.pk)
     try:
-        for parent_id, page in _pages(client, spec, conditions=conditions, fields=mapping.api_fields):
+        pages = _pages(client, spec, conditions=conditions, fields=mapping.api_fields)
+        for parent_id, page in prefetched(pages):  # page n+1 is fetched while page n is written
             ingest.ingest(page, parent_id=parent_id)
             run.requests = client.requests_made - requests_before
             run.save(update_fields=["fetched", "created", "updated", "skipped", "coerced", "requests"])
