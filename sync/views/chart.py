@@ -9,6 +9,7 @@ time between beats.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -72,15 +73,15 @@ def tier_executions(*, connection: Connection, since: datetime, until: datetime)
     return executions
 
 
-def _nice_max(value: float) -> float:
-    """A round axis maximum ≥ value (1, 2, 5 × 10^n)."""
-    if value <= 0:
-        return 1.0
-    magnitude = 10 ** (len(str(int(value))) - 1) if value >= 1 else 1
-    for step in (1, 2, 5, 10):
-        if value <= step * magnitude:
-            return float(step * magnitude)
-    return float(10 * magnitude)
+def _log_axis(values: list[float], floor: float) -> tuple[float, float]:
+    """(lowest, highest) decade of a log axis covering `values`; values below `floor` sit on it.
+
+    Log scale because the tiers differ by orders of magnitude (a `changes` run takes a second,
+    a `reference` run minutes): on a linear axis the small tiers would be a flat line and
+    their slowdowns invisible.
+    """
+    top = max([floor * 10, *values])
+    return floor, 10.0 ** math.ceil(math.log10(top))
 
 
 def _label(execution: TierExecution) -> str:
@@ -90,19 +91,22 @@ def _label(execution: TierExecution) -> str:
     return "\n".join([text, *execution.errors[:3]])
 
 
-def _panel(title: str, top: int, executions: dict[str, list[TierExecution]], value, x_of) -> dict:
-    y_max = _nice_max(max((value(e) for series in executions.values() for e in series), default=0))
+def _panel(title: str, top: int, executions: dict[str, list[TierExecution]], value, x_of, floor: float) -> dict:
+    low, high = _log_axis([value(e) for series in executions.values() for e in series], floor)
     bottom = top + PANEL_HEIGHT
+    span = math.log10(high) - math.log10(low)
 
     def y_of(v: float) -> float:
-        return round(bottom - (v / y_max) * PANEL_HEIGHT, 1)
+        return round(bottom - (math.log10(max(v, low)) - math.log10(low)) / span * PANEL_HEIGHT, 1)
 
     series = []
     for tier, items in executions.items():
         dots = [{"x": x_of(e.started_at), "y": y_of(value(e)), "bad": e.bad, "title": _label(e)} for e in items]
         series.append({"tier": tier, "colour": TIER_COLOURS.get(tier, "#666"), "dots": dots,
                        "points": " ".join(f"{d['x']},{d['y']}" for d in dots)})
-    return {"title": title, "top": top, "bottom": bottom, "y_max": f"{y_max:g}", "series": series}
+    decades = [10.0 ** exponent for exponent in range(round(math.log10(low)), round(math.log10(high)) + 1)]
+    grid = [{"y": y_of(d), "label": f"{d:g}"} for d in decades]
+    return {"title": title, "top": top, "bottom": bottom, "grid": grid, "series": series}
 
 
 def runs_chart(*, connection: Connection, now: datetime | None = None) -> dict:
@@ -116,8 +120,8 @@ def runs_chart(*, connection: Connection, now: datetime | None = None) -> dict:
         return round(LEFT + (moment - since).total_seconds() / WINDOW.total_seconds() * plot_width, 1)
 
     panels = [
-        _panel("duration (s)", TOP, executions, lambda e: e.duration_seconds, x_of),
-        _panel("records", TOP + PANEL_HEIGHT + GAP, executions, lambda e: e.records, x_of),
+        _panel("duration (s, log)", TOP, executions, lambda e: e.duration_seconds, x_of, floor=0.1),
+        _panel("records (log)", TOP + PANEL_HEIGHT + GAP, executions, lambda e: e.records, x_of, floor=1),
     ]
     ticks = [since + timedelta(hours=h) for h in range(0, 25, 6)]
     return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from unittest import mock
 
@@ -212,10 +213,14 @@ def test_it_charts_a_day_of_runs_per_tier_with_failures_marked(client, connectio
     core_dots = next(s for s in duration_panel["series"] if s["tier"] == "core")["dots"]
     assert len(core_dots) == 48 and sum(d["bad"] for d in core_dots) == 1
     assert all(chart["left"] <= d["x"] <= chart["right"] for d in core_dots)
-    # The longest execution (reference, ~15 s) sits highest; the axis is rounded up to 20 s.
-    assert duration_panel["y_max"] == "20"
+    # Log axes: durations 0.1 s .. 100 s (the longest execution, reference, takes ~15 s),
+    # records 1 .. 1000 (a core execution fetched 800): one decade every 120 / 3 = 40 units.
+    assert [line["label"] for line in duration_panel["grid"]] == ["0.1", "1", "10", "100"]
+    assert [line["label"] for line in records_panel["grid"]] == ["1", "10", "100", "1000"]
     ref_dots = next(s for s in records_panel["series"] if s["tier"] == "reference")["dots"]
-    assert {d["y"] for d in ref_dots} == {records_panel["bottom"] - 200 / 1000 * 120}  # 200 of a 1000 axis
+    assert {d["y"] for d in ref_dots} == {round(records_panel["bottom"] - math.log10(200) * 40, 1)}
+    core_records = next(s for s in records_panel["series"] if s["tier"] == "core")["dots"]
+    assert all(d["y"] < ref_dots[0]["y"] for d in core_records)  # 800 records sit above 200
 
     client.force_login(make_user("staff", staff=True))
     page = client.get(status_url).content.decode()
