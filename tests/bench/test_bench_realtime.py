@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
-from tests.sync.test_writeback_worker import start_web, start_worker, wait_until
+from tests.support.processes import start_web, start_worker
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 

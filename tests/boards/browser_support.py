@@ -8,20 +8,17 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from contextlib import contextmanager
-from pathlib import Path
 
-from django.conf import settings
 from django.contrib.staticfiles.handlers import StaticFilesHandler
-from django.db import connection as db
 from django.test.testcases import LiveServerThread
+
+from tests.support.processes import ROOT, celery_worker_argv, child_env
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
@@ -42,14 +39,8 @@ def live_server():
 @contextmanager
 def celery_worker(*, public_url: str):
     """A real worker process on this test run's database and broker (realtime + sync queues)."""
-    settings_dict = db.settings_dict
-    database_url = (f"postgres://{settings_dict['USER']}:{settings_dict['PASSWORD'] or ''}@{settings_dict['HOST']}:"
-                    f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}")
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": settings.REDIS_URL, "DEBUG": "1",
-           "DJANGO_SETTINGS_MODULE": "topleft.test_settings", "PUBLIC_URL": public_url}
-    argv = [sys.executable, "-m", "celery", "-A", "topleft", "worker", "-Q", "realtime,sync", "--pool", "solo",
-            "--purge", "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"]
-    process = subprocess.Popen(argv, env=env, cwd=ROOT)
+    argv = celery_worker_argv("realtime,sync", "--pool", "solo", "--purge", "--loglevel", "WARNING")
+    process = subprocess.Popen(argv, env=child_env(PUBLIC_URL=public_url), cwd=ROOT)
     try:
         _wait_for_worker()
         yield process

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import Client
 from django.utils import timezone
 
 from boards.models import BoardStatus, Membership, Priority, ServiceBoard, Ticket
@@ -65,3 +66,11 @@ def other_tenant(db):
     board = board_create(connection_id=connection.id, name="Globex service", psa_board_ids=[1])
     user = make_user("gus", connection)
     return {"connection": connection, "tickets": tickets, "board": board, "user": user}
+
+
+@pytest.fixture
+def client(tenant):
+    """pytest-django's `client`, logged in as the tenant's member (what board tests act as)."""
+    client = Client()
+    client.force_login(tenant["user"])
+    return client

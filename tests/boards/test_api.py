@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
-from django.test import Client
 
 from boards.models import Board, Member, Membership, ServiceNote, Ticket
 from sync.models import OutboxEntry
 from tests.boards.conftest import make_user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def client(tenant):
-    client = Client()
-    client.force_login(tenant["user"])
-    return client
 
 
 def card_url(tenant, action):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection as db
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from boards.live import mirror_changed, mirror_version
@@ -12,13 +11,6 @@ from boards.models import Board, Ticket
 from boards.ranking import card_rank_place
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def client(tenant):
-    client = Client()
-    client.force_login(tenant["user"])
-    return client
 
 
 def card_order(html: str) -> list[int]:

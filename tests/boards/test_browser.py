@@ -15,6 +15,7 @@ from boards.models import Board, Ticket
 from boards.services.demo import DEMO_ALL_BOARD, DEMO_BOARD, demo_setup
 from sync.models import Connection
 from tests.boards.browser_support import browser_page, celery_worker, chromium_browser, live_server, log_in
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TICKETS = "service/tickets"
@@ -80,16 +81,6 @@ def drag(page, source_selector: str, target_selector: str, *, above_target: bool
     page.mouse.move(x1, y1, steps=30)
     page.mouse.move(x1, y1 + (-2 if above_target else 2), steps=3)
     page.mouse.up()
-
-
-def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")
 
 
 def movable_card(stack) -> tuple[int, str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from boards.live import mirror_version
 from boards.models import Board, CardRank, Opportunity, OpportunityStage, Ticket
@@ -12,13 +11,6 @@ from sync.models import OutboxEntry
 from tests.boards.conftest import seed_tickets
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def client(tenant):
-    client = Client()
-    client.force_login(tenant["user"])
-    return client
 
 
 def move(client, board, **body):

@@ -95,6 +95,21 @@ def fast_client(monkeypatch):
     return build
 
 
+@pytest.fixture
+def sandbox_options() -> dict:
+    """Extra SandboxServer options for `sandbox`; a module that needs some overrides this fixture."""
+    return {}
+
+
+@pytest.fixture
+def sandbox(sandbox_options):
+    """The PSA sandbox (small, seed 1) on an ephemeral port, for one test."""
+    from psa.sandbox.server import SandboxServer
+
+    with SandboxServer(scale="small", seed=1, **sandbox_options) as server:
+        yield server
+
+
 def sandbox_connection(sandbox, name: str = "sandbox") -> Connection:
     creds = sandbox.credentials
     return Connection.objects.create(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 
 from boards.models import Ticket
@@ -29,12 +28,6 @@ def _sync_until_succeeded(connection, tiers=FULL_TIERS, attempts=3) -> list[Sync
         if all(run.status == "succeeded" for run in runs):
             return runs
     return runs
-
-
-@pytest.fixture
-def sandbox():
-    with SandboxServer(scale="small", seed=1) as server:
-        yield server
 
 
 def test_it_mirrors_the_sandbox_exactly_after_reference_and_core(db, sandbox, fast_client):

@@ -9,14 +9,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection as db_connection
 from django.utils import timezone
 
 from boards.models import Opportunity, Ticket
@@ -24,40 +22,26 @@ from psa.sandbox.server import SandboxServer
 from sync.engine.services import sync_tier
 from sync.engine.watermarks import watermark_get
 from sync.models import SyncRun
+from tests.support.processes import ROOT, celery_worker_argv, child_env
+from tests.support.waiting import wait_until
 from tests.sync.conftest import mirror_diff, sandbox_connection
 
-ROOT = Path(__file__).resolve().parents[2]
 TICKETS = "service/tickets"
 
 
-def _database_url() -> str:
-    db = db_connection.settings_dict
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 def _start_worker(log_path: Path, lock_ttl: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "topleft.test_settings",
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "SYNC_LOCK_TTL_SECONDS": str(lock_ttl),
-    }
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "topleft", "worker", "-P", "solo", "-Q", "sync,notes",
-         "--without-heartbeat", "--without-mingle", "--without-gossip", "-l", "info", "-n", f"killme-{os.getpid()}"],
-        cwd=ROOT, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+        celery_worker_argv("sync,notes", "-P", "solo", "-l", "info", "-n", f"killme-{os.getpid()}"),
+        cwd=ROOT, env=child_env(SYNC_LOCK_TTL_SECONDS=str(lock_ttl)), stdout=log_path.open("w"),
+        stderr=subprocess.STDOUT, start_new_session=True,
     )
 
 
 def _wait_for(predicate, timeout: float, what: str, log_path: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}; worker log:\n{log_path.read_text()[-3000:]}")
+    try:
+        wait_until(predicate, timeout, interval=0.1)
+    except AssertionError:
+        raise AssertionError(f"timed out waiting for {what}; worker log:\n{log_path.read_text()[-3000:]}") from None
 
 
 def _kill(proc: subprocess.Popen) -> None:

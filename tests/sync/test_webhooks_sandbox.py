@@ -11,17 +11,14 @@ from boards.models import CardRank, Ticket, TicketAssignment
 from psa.connectwise.callbacks import CALLBACK_TYPES
 from sync import refresh
 from sync.models import Connection
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 
 @pytest.fixture
-def sandbox():
-    from psa.sandbox.server import SandboxServer
-
-    server = SandboxServer(scale="small", seed=1, callback_retry_delays=()).start()
-    yield server
-    server.stop()
+def sandbox_options():
+    return {"callback_retry_delays": ()}  # a callback that failed is not sent again later
 
 
 @pytest.fixture
@@ -37,15 +34,6 @@ def registered(live_server, sandbox, settings, monkeypatch):
 
     monkeypatch.setattr("sync.webhooks.enqueue_refresh", inline)
     return connection
-
-
-def wait_until(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
 
 
 def test_it_registers_only_the_missing_callbacks(transactional_db, sandbox, settings):

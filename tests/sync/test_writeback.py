@@ -13,15 +13,6 @@ pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 
 @pytest.fixture
-def sandbox():
-    from psa.sandbox.server import SandboxServer
-
-    server = SandboxServer(scale="small", seed=1).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def psa_connection(db, sandbox):
     return Connection.objects.create(name="sandbox", **sandbox.credentials)
 
