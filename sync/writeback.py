@@ -60,18 +60,24 @@ def _locked(model: Any, instance: Any) -> Any:
     return model.objects.select_for_update().get(pk=instance.pk)
 
 
+def _status_set(row: Ticket | Opportunity, status_model: Any, *, status_psa_id: int, closed_field: str) -> None:
+    """Move the mirror row to the status at once; `closed` follows the status's `closed_field`
+    when the mirror knows that status (an unknown one leaves `closed` as it was)."""
+    status = status_model.objects.filter(connection_id=row.connection_id, psa_id=status_psa_id).first()
+    row.status_psa_id = status_psa_id
+    row.status_name = status.name if status else ""
+    if status is not None:
+        row.closed = getattr(status, closed_field)
+    row.status_changed_at = timezone.now()
+    row.save(update_fields=["status_psa_id", "status_name", "closed", "status_changed_at"])
+
+
 # --- tickets -----------------------------------------------------------------------------------
 
 def ticket_change_status(*, ticket: Ticket, status_psa_id: int, user: Any = None) -> OutboxEntry:
     with transaction.atomic():
         ticket = _locked(Ticket, ticket)
-        status = BoardStatus.objects.filter(connection_id=ticket.connection_id, psa_id=status_psa_id).first()
-        ticket.status_psa_id = status_psa_id
-        ticket.status_name = status.name if status else ""
-        if status is not None:
-            ticket.closed = status.closed_status
-        ticket.status_changed_at = timezone.now()
-        ticket.save(update_fields=["status_psa_id", "status_name", "closed", "status_changed_at"])
+        _status_set(ticket, BoardStatus, status_psa_id=status_psa_id, closed_field="closed_status")
         return _record(connection_id=ticket.connection_id, action=Action.TICKET_STATUS, target=Target.TICKET,
                        target_psa_id=ticket.psa_id, payload=_ticket_payload(ticket, status_id=status_psa_id),
                        user=user)
@@ -186,14 +192,7 @@ def opportunity_change_stage(*, opportunity: Opportunity, stage_psa_id: int, use
 def opportunity_change_status(*, opportunity: Opportunity, status_psa_id: int, user: Any = None) -> OutboxEntry:
     with transaction.atomic():
         opportunity = _locked(Opportunity, opportunity)
-        status = OpportunityStatus.objects.filter(connection_id=opportunity.connection_id,
-                                                  psa_id=status_psa_id).first()
-        opportunity.status_psa_id = status_psa_id
-        opportunity.status_name = status.name if status else ""
-        if status is not None:
-            opportunity.closed = status.closed_flag
-        opportunity.status_changed_at = timezone.now()
-        opportunity.save(update_fields=["status_psa_id", "status_name", "closed", "status_changed_at"])
+        _status_set(opportunity, OpportunityStatus, status_psa_id=status_psa_id, closed_field="closed_flag")
         return _record(connection_id=opportunity.connection_id, action=Action.OPPORTUNITY_STATUS,
                        target=Target.OPPORTUNITY, target_psa_id=opportunity.psa_id,
                        payload={"status_id": status_psa_id}, user=user)
