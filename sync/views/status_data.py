@@ -13,10 +13,12 @@ from django.utils import timezone
 
 from sync.engine.status import last_tier_run, mirror_counts
 from sync.models import Connection, SyncRun, TierLock
-from sync.tiers import TIERS, Tier
+from sync.tiers import NOTES, TIERS, Tier
+from sync.views.chart import BURST_GAP
 
 RECENT_FAILURES = 20
 _BAD = [SyncRun.Status.FAILED, SyncRun.Status.REFUSED]
+_PRECEDENCE = [SyncRun.Status.FAILED, SyncRun.Status.REFUSED, SyncRun.Status.RUNNING]  # as engine/status.py
 
 
 @dataclass(frozen=True)
@@ -55,11 +57,49 @@ def _next_run(tier: Tier, last: dict | None, now: datetime) -> tuple[datetime | 
     return next_at, next_at < now
 
 
+def _notes_burst(connection: Connection, now: datetime) -> list[SyncRun]:
+    """The chunk runs of the latest notes fan-out: walking back from the newest chunk, every run
+    that ended within BURST_GAP of the burst's start (chunks run back to back or side by side)."""
+    latest = SyncRun.objects.filter(connection=connection, tier=NOTES).order_by("-started_at", "-id").first()
+    if latest is None:
+        return []
+    since = latest.started_at - timedelta(seconds=TIERS[NOTES].every_seconds) + BURST_GAP
+    earlier = SyncRun.objects.filter(connection=connection, tier=NOTES, started_at__gte=since,
+                                     started_at__lte=latest.started_at).exclude(pk=latest.pk)
+    burst, burst_start = [latest], latest.started_at
+    for run in earlier.order_by("-started_at", "-id"):
+        if (run.finished_at or now) + BURST_GAP < burst_start:
+            break
+        burst.append(run)
+        burst_start = min(burst_start, run.started_at)
+    return burst
+
+
+def last_notes_run(*, connection: Connection, now: datetime | None = None) -> dict | None:
+    """Like sync.engine.status.last_tier_run, over every chunk of the latest notes fan-out (the
+    notes tier writes one SyncRun per chunk of 100 parents, not one per entity)."""
+    runs = _notes_burst(connection, now or timezone.now())
+    if not runs:
+        return None
+    status = next((s for s in _PRECEDENCE if any(run.status == s for run in runs)), SyncRun.Status.SUCCEEDED)
+    running = any(run.finished_at is None for run in runs)
+    summary = {"status": str(status), "started_at": min(run.started_at for run in runs),
+               "finished_at": None if running else max(run.finished_at for run in runs),
+               "entities": len({run.entity for run in runs}), "chunks": len(runs),
+               "failed_entities": sorted({run.entity for run in runs if run.status != SyncRun.Status.SUCCEEDED})}
+    for count in ("fetched", "created", "updated", "deleted", "skipped", "coerced", "requests"):
+        summary[count] = sum(getattr(run, count) for run in runs)
+    return summary
+
+
 def tier_rows(*, connection: Connection, now: datetime | None = None) -> list[TierRow]:
     now = now or timezone.now()
     rows = []
     for tier in TIERS.values():
-        last = last_tier_run(connection=connection, tier=tier.name)
+        if tier.name == NOTES:
+            last = last_notes_run(connection=connection, now=now)
+        else:
+            last = last_tier_run(connection=connection, tier=tier.name)
         next_at, overdue = _next_run(tier, last, now)
         rows.append(TierRow(tier=tier, last=last, next_run_at=next_at, overdue=overdue,
                             running_until=tier_running_until(connection_id=connection.pk, tier=tier.name,

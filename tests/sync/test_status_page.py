@@ -128,6 +128,21 @@ def test_it_shows_the_last_run_per_tier_and_the_failures_with_their_error_text(c
     assert dict(response.context["counts"])["service_tickets"] == 1
 
 
+def test_it_sums_every_chunk_of_the_latest_notes_fan_out(client, connection, status_url):
+    now = timezone.now()
+    add_run(connection, "notes", "service_notes", started=now - timedelta(days=1, minutes=5), fetched=999)
+    for chunk in range(3):  # today's fan-out: three chunks back to back, the last one failed
+        add_run(connection, "notes", "service_notes", started=now - timedelta(minutes=10 - 2 * chunk),
+                seconds=100, fetched=50, requests=100, status="failed" if chunk == 2 else "succeeded",
+                error="1 of 100 parents failed" if chunk == 2 else "")
+    client.force_login(make_user("staff", staff=True))
+    rows = {row.tier.name: row for row in client.get(status_url).context["tiers"]}
+    last = rows["notes"].last
+    assert last["chunks"] == 3 and last["fetched"] == 150 and last["requests"] == 300
+    assert last["status"] == "failed" and last["failed_entities"] == ["service_notes"]
+    assert last["started_at"] == now - timedelta(minutes=10)
+
+
 def test_it_marks_a_tier_whose_lease_is_held_as_running(client, connection, status_url):
     lock_claim(connection_id=connection.pk, tier="core")
     client.force_login(make_user("staff", staff=True))
