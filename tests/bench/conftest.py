@@ -81,6 +81,7 @@ def large_sandbox():
     started = time.perf_counter()
     sandbox = SandboxServer(scale="large", seed=1).start()
     print(f"\nBENCH sandbox.large generated_s={time.perf_counter() - started:.1f} "
-          f"records={sandbox.record_counts()}")
+          f"records={sandbox.record_counts()} cpus={os.cpu_count()} "
+          f"loadavg_1m={os.getloadavg()[0]:.2f} (other work on the machine skews every figure)")
     yield sandbox
     sandbox.stop()
