@@ -167,7 +167,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(env_str("STATIC_ROOT") or VAR_DIR / "static")
+if DEBUG:
+    # WhiteNoise warns about a missing root; local runs serve straight from the finders.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [p for p in [BASE_DIR / "node_modules"] if p.exists()]
 
 REST_FRAMEWORK = {
