@@ -96,8 +96,14 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "topleft.sqlite3",
-            # Several processes (web, worker, beat) share the file: wait for locks, WAL mode.
-            "OPTIONS": {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"},
+            # Several processes (web, worker, beat) share the file: WAL mode, wait for locks, and
+            # take the write lock when a transaction starts (IMMEDIATE) so a reader never has to
+            # upgrade mid-transaction, which SQLite answers with an instant "database is locked".
+            "OPTIONS": {
+                "timeout": 30,
+                "init_command": "PRAGMA journal_mode=WAL;",
+                "transaction_mode": "IMMEDIATE",
+            },
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
