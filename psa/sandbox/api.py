@@ -79,7 +79,9 @@ class Api:
         if method == "POST" and route.operation == "list":
             return writes.create(self, found, query, headers, body)
         if route.operation == "search":
-            query = {**query, **_search_body(body)}
+            # Links carry only the URL's own parameters: the client re-POSTs the body, and
+            # copying long conditions into a header would overflow it.
+            return self._list(found, api_path, {**query, **_search_body(body)}, headers, link_query=query)
         return self._list(found, api_path, query, headers)
 
     def _parent_exists(self, found: Match) -> bool:
@@ -105,8 +107,10 @@ class Api:
             return records
         return (record for record in records if predicate(record))
 
-    def _list(self, found: Match, api_path: str, query: dict[str, str], headers: dict[str, str]) -> Reply:
+    def _list(self, found: Match, api_path: str, query: dict[str, str], headers: dict[str, str],
+              link_query: dict[str, str] | None = None) -> Reply:
         spec = found.route.spec
+        link_query = query if link_query is None else link_query
         page_size = _int_param(query, "pageSize", DEFAULT_PAGE_SIZE)
         page_size = max(1, min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE))
         project = projector(spec, query.get("fields"))
@@ -117,7 +121,7 @@ class Api:
             records, more = self._forward_page(found, query.get("conditions"), page_id, page_size)
             links = []
             if more and records:
-                links.append((self._url(api_path, query, pageId=records[-1]["id"]), "next"))
+                links.append((self._url(api_path, link_query, pageId=records[-1]["id"]), "next"))
         else:
             page = max(_int_param(query, "page", 1) or 1, 1)
             ordered = list(self._matching(found, query.get("conditions"), None))
@@ -126,7 +130,7 @@ class Api:
                 ordered = sort(ordered)
             last = max(math.ceil(len(ordered) / page_size), 1)
             records = ordered[(page - 1) * page_size: page * page_size]
-            links = self._navigable_links(api_path, query, page, last)
+            links = self._navigable_links(api_path, link_query, page, last)
         if project:
             reply = Reply(200, [project(r) for r in records])
         else:  # whole records: reuse each one's encoding (pages of 1000 full tickets stay cheap)

@@ -104,6 +104,18 @@ def test_it_searches_with_conditions_in_the_body(api, sandbox):
     assert [r["id"] for r in response.json()] == expected
 
 
+def test_it_keeps_search_conditions_out_of_the_link_header(api, sandbox):
+    ids = sandbox.store.ids(TICKETS)
+    condition = f"id in ({','.join(map(str, ids * 8))})"  # ~16k characters, as a split-free search sends
+    response = api.post(f"{TICKETS}/search", params={"pageSize": 100, "fields": "id"},
+                        json={"conditions": condition})
+    assert response.status_code == 200
+    assert len(response.json()) == 100
+    link = response.headers["Link"]
+    assert "conditions" not in link and len(link) < 1000
+    assert 'rel="next"' in link and "page=2" in link
+
+
 def test_it_answers_bad_conditions_with_400_and_a_connectwise_body(api):
     response = api.get(TICKETS, params={"conditions": 'summary = "oops'})
     assert response.status_code == 400
