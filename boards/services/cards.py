@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from django.db.models import Q
 from django.utils import timezone
 
-from boards.models import AutoRank, Board, BoardColumn, Indicator, Opportunity, Priority, Ticket
+from boards.models import AutoRank, Board, BoardColumn, Indicator, Opportunity, Priority, SLAPriority, Ticket
 from boards.ranking import rank_keys, rank_sort_key
 
 TICKET_FIELDS = [
     "psa_id", "kind", "summary", "board_psa_id", "board_name", "status_psa_id", "status_name",
     "closed", "priority_psa_id", "priority_name", "company_psa_id", "company_name", "owner_identifier",
     "resources", "budget_hours", "actual_hours", "customer_updated", "date_entered",
-    "status_changed_at", "resolve_by", "writeback_error",
+    "status_changed_at", "resolve_by", "sla_psa_id", "writeback_error",
 ]
 OPPORTUNITY_FIELDS = [
     "psa_id", "name", "stage_psa_id", "stage_name", "status_psa_id", "status_name", "closed",
@@ -148,7 +148,35 @@ def board_card_rows(*, board: Board, columns: list[BoardColumn], filters: UserFi
         qs = _opportunity_queryset(board, ids, filters)
     else:
         qs = _ticket_queryset(board, ids, filters)
-    return list(_apply_common_filters(qs, filters))
+    rows = list(_apply_common_filters(qs, filters))
+    if not board.is_opportunity and (Indicator.SLA in (board.indicators or []) or board.auto_rank == AutoRank.SLA):
+        rows = with_sla_deadlines(connection_id=board.connection_id, rows=rows)
+    return rows
+
+
+def with_sla_deadlines(*, connection_id: int, rows: list[tuple]) -> list[tuple]:
+    """Fill in a resolve-by deadline where the PSA gave none.
+
+    ConnectWise puts no SLA deadline on a ticket, only the SLA and its per-priority resolution
+    hours; the deadline is estimated as entered + those hours on the wall clock. The PSA counts
+    business hours of the SLA's calendar (and may pause while waiting), so the estimate errs early:
+    a card warns too soon rather than too late.
+    """
+    hours = {
+        (sla, priority): resolution
+        for sla, priority, resolution in SLAPriority.objects.filter(
+            connection_id=connection_id, resolution_hours__isnull=False
+        ).values_list("sla_psa_id", "priority_psa_id", "resolution_hours")
+    }
+    if not hours:
+        return rows
+    filled = []
+    for row in rows:
+        resolution = hours.get((row.sla_psa_id, row.priority_psa_id))
+        if row.resolve_by is None and resolution is not None and row.date_entered is not None:
+            row = row._replace(resolve_by=row.date_entered + timedelta(hours=resolution))
+        filled.append(row)
+    return filled
 
 
 def board_layout(*, board: Board, filters: UserFilters | None = None, now: datetime | None = None) -> list[Column]:

@@ -47,7 +47,8 @@ def _ticket_columns(*, service: bool) -> dict[str, str]:
     else:
         columns |= {"project_psa_id": "project/id", "project_name": "project/name", "phase_name": "phase/name"}
     # respond_by / resolve_by: ConnectWise exposes no SLA deadline on the ticket (only the
-    # dates it was met: dateResponded, dateResolved), so they stay empty for ConnectWise.
+    # dates it was met: dateResponded, dateResolved), so they stay empty for ConnectWise; boards
+    # estimate the deadline from the SLA's priority hours (boards/services/cards.py).
     return columns
 
 
