@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/topleft
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
 
-.PHONY: run test bench lint install services
+.PHONY: run test bench lint install services chromium
 
 $(STAMP): requirements/base.txt requirements/dev.txt package.json
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -24,7 +24,12 @@ run: install
 services:
 	bash .ci/services
 
-test: install services
+# Browser tests drive Debian's headless Chromium (never a downloaded browser).
+chromium:
+	@command -v chromium >/dev/null || { echo "Installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && apt-get install -y -qq chromium chromium-driver; }
+
+test: install services chromium
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(PY) -m pytest $(PYTEST_ARGS)
 
