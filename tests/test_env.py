@@ -1,3 +1,6 @@
+import re
+from pathlib import Path
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
@@ -28,3 +31,16 @@ def test_it_fails_loudly_on_bad_values(monkeypatch, reader, raw):
     monkeypatch.setenv("X", raw)
     with pytest.raises(ImproperlyConfigured):
         reader()
+
+
+def test_it_documents_every_environment_variable_the_code_reads():
+    root = Path(__file__).resolve().parent.parent
+    reads = re.compile(r"""(?:env_\w+\(|environ\.get\(|environ\[|getenv\()\s*["']([A-Z][A-Z0-9_]+)["']""")
+    names = set()
+    for package in ("topleft", "sync", "psa", "boards"):
+        for source in (root / package).rglob("*.py"):
+            names.update(reads.findall(source.read_text()))
+    names -= {"DJANGO_SETTINGS_MODULE", "X"}
+    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (root / ".env.example").read_text(), re.M))
+    assert len(names) > 15
+    assert names - documented == set()

@@ -19,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 from boards.services.demo import DEMO_CONNECTION, DEMO_PASSWORD, DEMO_USERNAME
 from psa.connectwise.callbacks import connection_callbacks_ensure
 from sync.models import Connection
+from topleft.env import env_int
 
 
 def wait_for_port(host: str, port: int, timeout: float = 60.0) -> None:
@@ -37,8 +38,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("RUN_HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("RUN_PORT", "8000")))
-        parser.add_argument("--sandbox-port", type=int, default=int(os.environ.get("SANDBOX_PORT", "8765")))
+        parser.add_argument("--port", type=int, default=env_int("RUN_PORT", 8000, minimum=1))
+        parser.add_argument("--sandbox-port", type=int, default=env_int("SANDBOX_PORT", 8765, minimum=1))
         parser.add_argument("--activity", type=float, default=0.2, help="sandbox edits per second")
 
     def handle(self, *args, **opts):
