@@ -1,5 +1,6 @@
 """/api/: boards (with cards, moves, ranks), card actions, and the OpenAPI schema and docs."""
 
+from django.contrib.auth.decorators import login_required
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
@@ -13,7 +14,7 @@ router.register("boards", BoardViewSet, basename="api-board")
 card = "boards/<int:board_id>/cards/<int:psa_id>/"
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", login_required(SpectacularSwaggerView.as_view(url_name="api-schema")), name="api-docs"),
     path(card + "notes/", card_views.CardNotesView.as_view(), name="api-card-notes"),
     path(card + "time/", card_views.CardTimeView.as_view(), name="api-card-time"),
     path(card + "resources/", card_views.CardResourcesView.as_view(), name="api-card-resources"),

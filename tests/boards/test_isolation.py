@@ -45,6 +45,9 @@ def test_it_sends_anonymous_users_to_the_login_page(tenant):
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/"), url
     for url in api_gets(board, psa_id):
         assert client.get(url).status_code == 403, url
+    assert client.get("/api/schema/").status_code == 403
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 302 and docs["Location"].startswith("/accounts/login/")
 
 
 def test_it_serves_the_login_page(db):
