@@ -44,3 +44,36 @@ def test_it_documents_every_environment_variable_the_code_reads():
     documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (root / ".env.example").read_text(), re.M))
     assert len(names) > 15
     assert names - documented == set()
+
+
+def _load_settings_module():
+    # Execute topleft/settings.py afresh under another name (the live settings stay untouched).
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "topleft" / "settings.py"
+    spec = importlib.util.spec_from_file_location("topleft_settings_under_test", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name, raw", [
+    ("REDIS_URL", "localhost:6379"),
+    ("PUBLIC_URL", "topleft.example.com"),
+    ("FIELD_ENCRYPTION_KEY", "too-short"),
+])
+def test_it_refuses_bad_urls_and_keys_at_start_up(monkeypatch, name, raw):
+    monkeypatch.setenv("DEBUG", "1")
+    monkeypatch.setenv(name, raw)
+    with pytest.raises(ImproperlyConfigured, match=name):
+        _load_settings_module()
+
+
+def test_it_accepts_good_urls_and_keys(monkeypatch):
+    monkeypatch.setenv("DEBUG", "1")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/3")
+    monkeypatch.setenv("PUBLIC_URL", "https://topleft.example.com/")
+    monkeypatch.setenv("FIELD_ENCRYPTION_KEY", "A" * 43 + "=")
+    module = _load_settings_module()
+    assert module.PUBLIC_URL == "https://topleft.example.com"
+    assert module.CELERY_BROKER_URL == "redis://127.0.0.1:6379/3"

@@ -7,6 +7,7 @@ deployment stops the process at start-up instead of silently falling back to a d
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -61,3 +62,14 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_url(name: str, *, schemes: tuple[str, ...]) -> str | None:
+    """A URL with one of `schemes` and a host (None when unset or empty)."""
+    raw = (os.environ.get(name) or "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in schemes or not (parts.netloc or parts.scheme == "unix"):
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a {' / '.join(schemes)} URL")
+    return raw

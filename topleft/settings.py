@@ -12,9 +12,10 @@ import hashlib
 from pathlib import Path
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
-from topleft.env import env_bool, env_float, env_int, env_list, env_str
+from topleft.env import env_bool, env_float, env_int, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("TOPLEFT_VAR_DIR") or BASE_DIR / "var")
@@ -35,10 +36,14 @@ if not FIELD_ENCRYPTION_KEY:
     FIELD_ENCRYPTION_KEY = base64.urlsafe_b64encode(
         hashlib.sha256(SECRET_KEY.encode()).digest()
     ).decode()
+try:
+    Fernet(FIELD_ENCRYPTION_KEY)  # a bad key fails here, not at the first PSA credential read
+except ValueError:
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY is not a Fernet key (32 url-safe base64 bytes)") from None
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-PUBLIC_URL = (env_str("PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
+PUBLIC_URL = (env_url("PUBLIC_URL", schemes=("https", "http")) or "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -109,7 +114,7 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: broker, cache, rate budget ----------------------------------------------------
-REDIS_URL = env_str("REDIS_URL")
+REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss", "unix"))
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CELERY_BROKER_URL = REDIS_URL
