@@ -65,3 +65,19 @@ def test_it_lists_sync_runs_in_the_admin_with_filters(connection, psa, admin_cli
     assert "service_tickets" in page and "By tier" in page.replace("By  tier", "By tier")
     run_id = connection.sync_runs.get().pk
     assert admin_client.get(f"/admin/sync/syncrun/{run_id}/change/").status_code == 200
+
+
+@pytest.mark.parametrize("flags, changed_only", [([], True), (["--changed-only"], True), (["--full-notes"], False)])
+def test_it_runs_the_notes_tier_changed_only_unless_asked_for_a_full_sweep(connection, monkeypatch, flags, changed_only):
+    from sync.engine import services
+
+    asked = []
+    monkeypatch.setattr(services, "sync_tier", lambda **kw: asked.append(kw["changed_only"]) or [])
+    with pytest.raises(CommandError, match="already running"):  # the stub ran nothing
+        call_command("sync", "--connection", "acme", "--tier", "notes", *flags, stdout=StringIO(), stderr=StringIO())
+    assert asked == [changed_only]
+
+
+def test_it_refuses_changed_only_together_with_full_notes(connection):
+    with pytest.raises(CommandError, match="not allowed with"):
+        call_command("sync", "--connection", "acme", "--tier", "notes", "--changed-only", "--full-notes")

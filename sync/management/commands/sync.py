@@ -16,8 +16,11 @@ class Command(BaseCommand):
         parser.add_argument("--connection", required=True, help="connection name")
         parser.add_argument("--tier", required=True, choices=list(TIERS))
         parser.add_argument("--entity", default=None, help="only this entity of the tier")
-        parser.add_argument("--full-notes", action="store_true",
-                            help="notes tier: visit every parent, not only the changed ones")
+        notes_mode = parser.add_mutually_exclusive_group()
+        notes_mode.add_argument("--changed-only", action="store_true",
+                                help="notes tier: only parents updated since their last notes fetch (default)")
+        notes_mode.add_argument("--full-notes", action="store_true",
+                                help="notes tier: visit every parent, not only the changed ones")
 
     def handle(self, *args, **opts):
         from sync.engine.services import sync_tier
