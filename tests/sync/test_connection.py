@@ -28,3 +28,17 @@ def test_it_encrypts_keys_at_rest(db):
 def test_repr_never_shows_keys(db):
     conn = Connection(name="x", public_key="PUBLIC", private_key="SECRET")
     assert "SECRET" not in repr(conn) and "PUBLIC" not in repr(conn)
+
+
+def test_it_never_shows_keys_back_in_the_admin_and_keeps_them_when_left_blank(admin_client):
+    conn = Connection.objects.create(name="acme", site_url="https://na.myconnectwise.net", company_id="acme",
+                                     public_key="PUBLIC-K", private_key="SECRET-K", client_id="guid")
+    page = admin_client.get(f"/admin/sync/connection/{conn.pk}/change/").content.decode()
+    assert "SECRET-K" not in page and "PUBLIC-K" not in page
+    form = {"name": "acme", "provider": "connectwise", "site_url": conn.site_url, "company_id": "acme",
+            "public_key": "", "private_key": "", "client_id": "guid2", "api_version": "2025.1",
+            "enabled": "on", "closed_ticket_retention_days": "7", "background_budget_per_minute": ""}
+    response = admin_client.post(f"/admin/sync/connection/{conn.pk}/change/", form)
+    assert response.status_code == 302
+    conn.refresh_from_db()
+    assert (conn.client_id, conn.public_key, conn.private_key) == ("guid2", "PUBLIC-K", "SECRET-K")
