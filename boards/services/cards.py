@@ -38,10 +38,10 @@ class UserFilters:
     @classmethod
     def from_query(cls, query) -> UserFilters:
         return cls(
-            member=(query.get("member") or "").strip()[:100],
+            member=_query_text(query.get("member")),
             company=_int_or_none(query.get("company")),
             priority=_int_or_none(query.get("priority")),
-            text=(query.get("q") or "").strip()[:100],
+            text=_query_text(query.get("q")),
         )
 
     @property
@@ -73,6 +73,11 @@ class Column:
     psa_ids: list[int]
     cards: list[Card] = field(default_factory=list)
     cards_html: str = ""  # filled by the view layer
+
+
+def _query_text(value) -> str:
+    # PostgreSQL text cannot hold NUL: a stray %00 in the URL must not become a 500.
+    return (value or "").replace("\x00", "").strip()[:100]
 
 
 def _int_or_none(value) -> int | None:

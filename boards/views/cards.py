@@ -55,13 +55,22 @@ def _when(value: str | None) -> datetime | None:
     return parsed
 
 
+MAX_TIME_ENTRY_MINUTES = 24 * 60
+
+
 def _do_time(board, psa_id, post, user) -> str:
     start = _when(post.get("start")) or timezone.now()
     minutes = _int(post.get("minutes")) or 0
     if minutes <= 0:
         raise actions.CardActionError("Enter the minutes worked.")
+    if minutes > MAX_TIME_ENTRY_MINUTES:
+        raise actions.CardActionError("A time entry covers at most 24 hours.")
+    try:
+        end = start + timedelta(minutes=minutes)
+    except OverflowError:
+        raise actions.CardActionError("That start time is out of range.") from None
     actions.card_time_add(board=board, psa_id=psa_id, member_psa_id=_int(post.get("member")) or 0,
-                          time_start=start, time_end=start + timedelta(minutes=minutes),
+                          time_start=start, time_end=end,
                           notes=post.get("notes", ""), status_psa_id=_int(post.get("status")), user=user)
     return "Time entry queued for the PSA."
 

@@ -67,6 +67,17 @@ def test_it_explains_refused_card_actions(tenant, client):
     assert response.status_code == 400 and not OutboxEntry.objects.exists()
 
 
+@pytest.mark.parametrize("form, message", [
+    ({"minutes": "99999999999999999999"}, "at most 24 hours"),
+    ({"minutes": "1441"}, "at most 24 hours"),
+    ({"minutes": "120", "start": "9999-12-31T23:59:00"}, "out of range"),
+])
+def test_it_refuses_time_entries_out_of_range_from_the_dialog(tenant, client, form, message):
+    response = client.post(f"/boards/{tenant['board'].id}/cards/100/time/", {"member": "1", **form})
+    assert response.status_code == 200 and message in response.content.decode()  # was a 500
+    assert not OutboxEntry.objects.exists()
+
+
 def test_it_runs_card_actions_from_the_dialog(tenant, client):
     response = client.post(f"/boards/{tenant['board'].id}/cards/100/priority/", {"priority": "2"})
     assert response.status_code == 200 and "Priority changed." in response.content.decode()

@@ -46,6 +46,14 @@ def test_it_applies_my_temporary_filters_without_changing_the_board(tenant, clie
     assert board.member_identifiers == []
 
 
+def test_it_ignores_nul_characters_in_my_filters(tenant, client):
+    board = tenant["board"]
+    response = client.get(f"/boards/{board.id}/?member=ali%00ce&q=%00104")
+    assert response.status_code == 200  # PostgreSQL refuses NUL in text: was a 500
+    assert card_order(response.content.decode()) == []  # "alice" and "104" would not both match
+    assert card_order(client.get(f"/boards/{board.id}/columns/?q=10%004").content.decode()) == [104]
+
+
 def test_it_applies_persistent_filters_and_show_unassigned(tenant, client):
     board = tenant["board"]
     Board.objects.filter(pk=board.pk).update(show_unassigned=False)
