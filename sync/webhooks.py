@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 
 from django.apps import apps
@@ -28,6 +29,7 @@ from sync.tasks_realtime import enqueue_refresh
 logger = logging.getLogger("sync.webhooks")
 
 MAX_BODY_BYTES = 1024 * 1024
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what sync.models.connection.new_webhook_token makes
 # Callback types whose record we mirror → the refresh kind.
 REFRESH_KINDS = {"ticket": "ticket", "opportunity": "opportunity", "project": "project", "company": "company"}
 
@@ -52,6 +54,8 @@ def _read_body(request: HttpRequest) -> bytes | None:
 @require_POST
 def connectwise_callback(request: HttpRequest, token: str) -> JsonResponse:
     received_at = time.time()
+    if not _TOKEN_SHAPE.fullmatch(token):  # e.g. a NUL byte, which PostgreSQL would refuse with a 500
+        return _answer(404, "unknown callback URL")
     connection = Connection.objects.filter(webhook_token=token, provider=Connection.Provider.CONNECTWISE,
                                            enabled=True).first()
     if connection is None:

@@ -116,6 +116,13 @@ def test_it_answers_404_for_an_unknown_token(client, connection, enqueued):
     assert enqueued == []
 
 
+@pytest.mark.parametrize("token", ["%00", "ab%00cd", "x" * 500])
+def test_it_answers_404_for_a_malformed_token(client, connection, enqueued, token):
+    response = post(client, connection, payload(), token=token)
+    assert response.status_code == 404  # a NUL byte reached PostgreSQL and answered 500
+    assert enqueued == []
+
+
 def test_it_answers_413_for_a_body_over_one_megabyte(client, connection, enqueued):
     raw = payload(Padding="x" * (1024 * 1024))
     response = post(client, connection, raw)
