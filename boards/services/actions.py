@@ -47,8 +47,13 @@ def card_notes(*, board: Board, psa_id: int, limit: int = 50) -> list:
     return list(notes.order_by("-date_created", "-psa_id")[:limit])
 
 
+def _without_nul(text: str | None) -> str:
+    # PostgreSQL (text and jsonb) refuses NUL; a pasted control character must not become a 500.
+    return (text or "").replace("\x00", "")
+
+
 def card_note_add(*, board: Board, psa_id: int, text: str, internal: bool = False, user=None):
-    text = (text or "").strip()
+    text = _without_nul(text).strip()
     if not text:
         raise CardActionError("A note needs some text.")
     result = psa_writes.ticket_note_add(ticket=_ticket(board, psa_id), text=text, internal=internal, user=user)
@@ -72,7 +77,8 @@ def card_time_add(*, board: Board, psa_id: int, member_psa_id: int, time_start: 
     if status_psa_id is not None:
         _status_on_ticket_board(board, ticket, status_psa_id)
     result = psa_writes.time_entry_create(ticket=ticket, member_psa_id=member_psa_id, time_start=time_start,
-                                          time_end=time_end, notes=notes, status_psa_id=status_psa_id, user=user)
+                                          time_end=time_end, notes=_without_nul(notes), status_psa_id=status_psa_id,
+                                          user=user)
     _bump(board)
     return result
 

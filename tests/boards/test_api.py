@@ -78,6 +78,18 @@ def test_it_refuses_time_entries_out_of_range_from_the_dialog(tenant, client, fo
     assert not OutboxEntry.objects.exists()
 
 
+def test_it_drops_nul_characters_from_notes_typed_in_the_dialog(tenant, client):
+    Member.objects.create(connection=tenant["connection"], psa_id=5, identifier="bob", first_name="Bob")
+    board = tenant["board"].id
+    response = client.post(f"/boards/{board}/cards/100/note/", {"text": "Called\x00 back"})
+    assert response.status_code == 200  # PostgreSQL refuses NUL in jsonb: was a 500
+    response = client.post(f"/boards/{board}/cards/100/time/", {"member": "5", "minutes": "15", "notes": "fix\x00ed"})
+    assert response.status_code == 200
+    payloads = [e.payload for e in OutboxEntry.objects.order_by("id")]
+    assert "\x00" not in repr(payloads)
+    assert "Called back" in repr(payloads) and "fixed" in repr(payloads)
+
+
 def test_it_runs_card_actions_from_the_dialog(tenant, client):
     response = client.post(f"/boards/{tenant['board'].id}/cards/100/priority/", {"priority": "2"})
     assert response.status_code == 200 and "Priority changed." in response.content.decode()
