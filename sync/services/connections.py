@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from psa.connectwise.client import ConnectWiseClient
+from psa.connectwise.discovery import parse_site
 from psa.errors import PSAError
 from sync.models import Connection
 
@@ -19,7 +20,14 @@ def connection_upsert(
     api_version: str = "2025.1",
     closed_ticket_retention_days: int | None = None,
 ) -> tuple[Connection, bool]:
-    """Create the connection called `name`, or update it in place (idempotent)."""
+    """Create the connection called `name`, or update it in place (idempotent).
+
+    Raises ConfigurationError for a site URL the client would refuse (https required, plain
+    http only on loopback) and ValueError for a negative retention."""
+    if provider == Connection.Provider.CONNECTWISE:
+        parse_site(site_url)
+    if closed_ticket_retention_days is not None and closed_ticket_retention_days < 0:
+        raise ValueError("closed-ticket retention days cannot be negative")
     values = {
         "provider": provider,
         "site_url": site_url.rstrip("/"),

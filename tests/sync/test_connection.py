@@ -1,4 +1,5 @@
-from django.core.management import call_command
+import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection as db_connection
 
 from sync.models import Connection
@@ -13,6 +14,24 @@ def test_it_creates_then_updates_by_name(db):
     assert Connection.objects.count() == 1
     assert conn.client_id == "guid2"
     assert conn.private_key == "priv"
+
+
+@pytest.mark.parametrize("site, extra, message", [
+    ("ftp://na.myconnectwise.net", [], "must use https"),
+    ("http://na.myconnectwise.net", [], "https is required"),
+    ("https://na.myconnectwise.net", ["--retention-days", "-3"], "cannot be negative"),
+])
+def test_it_refuses_a_site_or_retention_the_client_could_not_use(db, site, extra, message):
+    args = ["--name", "acme", "--site", site, "--company", "acme", "--public-key", "pub", "--private-key", "priv"]
+    with pytest.raises(CommandError, match=message):
+        call_command("connection_add", *args, *extra)
+    assert not Connection.objects.exists()
+
+
+def test_it_accepts_plain_http_for_a_loopback_sandbox(db):
+    call_command("connection_add", "--name", "sandbox", "--site", "http://127.0.0.1:8765", "--company", "c",
+                 "--public-key", "pub", "--private-key", "priv")
+    assert Connection.objects.get().site_url == "http://127.0.0.1:8765"
 
 
 def test_it_encrypts_keys_at_rest(db):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
+from psa.errors import ConfigurationError
 from sync.models import Connection
 from sync.services.connections import connection_upsert
 
@@ -23,7 +24,15 @@ class Command(BaseCommand):
         parser.add_argument("--retention-days", type=int, default=None)
 
     def handle(self, *args, **opts):
-        connection, created = connection_upsert(
+        try:
+            connection, created = self._upsert(opts)
+        except (ConfigurationError, ValueError) as exc:
+            raise CommandError(str(exc)) from None
+        verb = "Created" if created else "Updated"
+        self.stdout.write(f"{verb} connection {connection.name!r} (id {connection.pk})")
+
+    def _upsert(self, opts):
+        return connection_upsert(
             name=opts["name"],
             provider=opts["provider"],
             site_url=opts["site"],
@@ -34,5 +43,3 @@ class Command(BaseCommand):
             api_version=opts["api_version"],
             closed_ticket_retention_days=opts["retention_days"],
         )
-        verb = "Created" if created else "Updated"
-        self.stdout.write(f"{verb} connection {connection.name!r} (id {connection.pk})")
