@@ -3,6 +3,8 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
+from psa.connectwise.discovery import parse_site
+from psa.errors import ConfigurationError
 from sync.models import Connection, OutboxEntry, SyncRun
 from sync.services.connections import connection_test
 
@@ -21,6 +23,12 @@ class ConnectionForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        site_url = cleaned.get("site_url")
+        if site_url and cleaned.get("provider") == Connection.Provider.CONNECTWISE:
+            try:
+                parse_site(site_url)  # https required; plain http only for a loopback sandbox
+            except ConfigurationError as exc:
+                self.add_error("site_url", str(exc))
         for key in ("public_key", "private_key"):
             if not cleaned.get(key):
                 if self.instance.pk:

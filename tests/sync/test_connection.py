@@ -61,3 +61,17 @@ def test_it_never_shows_keys_back_in_the_admin_and_keeps_them_when_left_blank(ad
     assert response.status_code == 302
     conn.refresh_from_db()
     assert (conn.client_id, conn.public_key, conn.private_key) == ("guid2", "PUBLIC-K", "SECRET-K")
+
+
+def test_it_refuses_a_plain_http_public_site_in_the_admin(admin_client):
+    form = {"name": "acme", "provider": "connectwise", "site_url": "http://na.myconnectwise.net",
+            "company_id": "acme", "public_key": "pub", "private_key": "priv", "client_id": "",
+            "api_version": "2025.1", "enabled": "on", "closed_ticket_retention_days": "7",
+            "background_budget_per_minute": ""}
+    response = admin_client.post("/admin/sync/connection/add/", form)
+    assert response.status_code == 200 and "https is required" in response.content.decode()
+    assert not Connection.objects.exists()
+    form["site_url"] = "https://na.myconnectwise.net"
+    assert admin_client.post("/admin/sync/connection/add/", form).status_code == 302
+    assert Connection.objects.get().site_url == "https://na.myconnectwise.net"
+
