@@ -106,6 +106,15 @@ def test_it_serves_the_openapi_schema_and_docs(tenant, client):
     assert client.get("/api/docs/").status_code == 200
 
 
+@pytest.mark.parametrize("username, password", [("", "pw"), ("zed", ""), ("z e d", "pw"), ("zed/../", "pw")])
+def test_it_refuses_empty_or_malformed_credentials_in_user_add(tenant, username, password):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="username"):
+        call_command("user_add", "--username", username, "--password", password, "--connection", "acme")
+    assert not make_user.__globals__["get_user_model"]().objects.filter(username=username).exists()
+
+
 def test_it_adds_users_to_connections_from_the_command(tenant):
     call_command("user_add", "--username", "zed", "--password", "s3cret", "--connection", "acme", "--role", "admin")
     call_command("user_add", "--username", "zed", "--password", "n3w", "--connection", "acme")

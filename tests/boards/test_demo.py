@@ -36,3 +36,11 @@ def test_it_sets_up_the_demo_idempotently(sandbox, capsys):
     board = Board.objects.get(name="Demo service board")
     columns = client.get(f"/api/boards/{board.id}/cards/").json()
     assert sum(len(c["cards"]) for c in columns) > 10
+
+
+def test_it_refuses_a_sandbox_url_that_is_neither_https_nor_loopback():
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="https is required"):
+        call_command("demo_setup", "--sandbox-url", "http://sandbox.example.com:8765", "--no-sync")
+    assert not Connection.objects.exists()

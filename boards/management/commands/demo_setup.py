@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from boards.services.demo import DEMO_PASSWORD, demo_setup
+from psa.errors import ConfigurationError
 
 
 class Command(BaseCommand):
@@ -16,7 +17,10 @@ class Command(BaseCommand):
         parser.add_argument("--no-sync", action="store_true", help="skip the first sync")
 
     def handle(self, *args, **opts):
-        result = demo_setup(sandbox_url=opts["sandbox_url"], sync=not opts["no_sync"], password=opts["password"])
+        try:
+            result = demo_setup(sandbox_url=opts["sandbox_url"], sync=not opts["no_sync"], password=opts["password"])
+        except ConfigurationError as exc:  # e.g. a sandbox URL that is neither https nor loopback
+            raise CommandError(str(exc)) from None
         self.stdout.write(self.style.SUCCESS("Demo ready."))
         self.stdout.write(f"  boards:   {', '.join(f'/boards/{i}/' for i in result.board_ids)}")
         self.stdout.write(f"  username: {result.username}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from boards.models import Membership
-from boards.services.users import UnknownConnection, user_add
+from boards.services.users import InvalidCredentials, UnknownConnection, user_add
 
 
 class Command(BaseCommand):
@@ -21,7 +21,7 @@ class Command(BaseCommand):
         try:
             user, created = user_add(username=opts["username"], password=opts["password"],
                                      connection_name=opts["connection"], role=opts["role"])
-        except UnknownConnection as exc:
+        except (UnknownConnection, InvalidCredentials) as exc:
             raise CommandError(str(exc)) from exc
         verb = "Created" if created else "Updated"
         self.stdout.write(f"{verb} user {user.username!r}: {opts['role']} of {opts['connection']!r}")
