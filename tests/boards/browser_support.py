@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import time
 from contextlib import contextmanager
 
@@ -21,10 +22,54 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync"]
 
 
+class _InFlight:
+    """Requests the live server is still handling, up to the response's close (where Django runs
+    request_finished). A test must not flush the database while one is in flight: the TRUNCATE
+    would deadlock with the request's own writes."""
+
+    def __init__(self):
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def add(self, delta: int) -> None:
+        with self.lock:
+            self.count += delta
+
+
+IN_FLIGHT = _InFlight()
+
+
+class TrackedStaticFilesHandler(StaticFilesHandler):
+    def __call__(self, environ, start_response):
+        IN_FLIGHT.add(1)
+        try:
+            response = super().__call__(environ, start_response)
+        except BaseException:
+            IN_FLIGHT.add(-1)
+            raise
+        original_close = response.close
+
+        def close():
+            try:
+                original_close()
+            finally:
+                IN_FLIGHT.add(-1)
+
+        response.close = close
+        return response
+
+
+def wait_server_idle(timeout: float = 15.0) -> None:
+    """Block until the live server has finished every request it started."""
+    deadline = time.monotonic() + timeout
+    while IN_FLIGHT.count > 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
 @contextmanager
 def live_server():
     """Django on 127.0.0.1:<ephemeral>, static files (node_modules included) served by finders."""
-    thread = LiveServerThread("127.0.0.1", StaticFilesHandler, connections_override={}, port=0)
+    thread = LiveServerThread("127.0.0.1", TrackedStaticFilesHandler, connections_override={}, port=0)
     thread.daemon = True
     thread.start()
     thread.is_ready.wait()
@@ -87,6 +132,7 @@ def browser_page(browser):
         yield page
     finally:
         context.close()
+        wait_server_idle()  # before the test's database flush
 
 
 def log_in(page, base_url: str, username: str, password: str) -> None:

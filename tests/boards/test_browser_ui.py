@@ -65,7 +65,8 @@ def test_it_asks_for_the_status_when_a_column_has_several(ui):
     drag(page, '.card[data-psa-id="100"]', ".column:nth-of-type(2) .cards")
     page.wait_for_selector("#card-dialog[open] .choices button")
     assert page.locator("#card-dialog .choices button").all_text_contents()[:2] == ["Doing", "Waiting"]
-    page.click("#card-dialog .choices button:has-text('Waiting')")
+    with page.expect_response(lambda r: "/moves/" in r.url):
+        page.click("#card-dialog .choices button:has-text('Waiting')")
     wait_until(lambda: column_of(page, 100) == "Active")
 
 
