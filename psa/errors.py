@@ -19,7 +19,6 @@ credentials (they travel only in the Authorization header, which is never stored
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -178,8 +177,3 @@ def error_from_response(response: requests.Response, *, method: str, url: str) -
         return BadRequest(f"request rejected ({reason})", **kw)
     return PSAError(f"unexpected HTTP status {status}", **kw)
 
-
-def describe_body(body: Any) -> str:
-    """A short printable form of a response body, for logs."""
-    text = json.dumps(body, default=str) if not isinstance(body, str) else body
-    return text[:BODY_PREVIEW_CHARS]
