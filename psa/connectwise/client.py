@@ -188,9 +188,6 @@ class ConnectWiseClient:
                 raise
         return self.http.send(method, self.url(path), headers=all_headers, **kw)
 
-    def _json(self, response: requests.Response) -> Any:
-        return parse_body(response)
-
     def _json_list(self, response: requests.Response) -> list[dict]:
         body = parse_body(response)
         if body is None:
@@ -202,25 +199,25 @@ class ConnectWiseClient:
 
     def system_info(self) -> dict:
         # Reference: endpoints.tsv GET /system/info (model Info: version, isCloud, serverTimeZone)
-        return self._json(self._request("GET", "system/info")) or {}
+        return parse_body(self._request("GET", "system/info")) or {}
 
     def get(self, path: str, *, fields: Iterable[str] | str | None = None) -> dict:
         params = {"fields": _fields_param(fields)} if fields else None
-        return self._json(self._request("GET", path, params=params)) or {}
+        return parse_body(self._request("GET", path, params=params)) or {}
 
     def count(self, path: str, *, conditions: str | None = None) -> int:
         params = {"conditions": conditions} if conditions else None
-        body = self._json(self._request("GET", f"{path.strip('/')}/count", params=params))
+        body = parse_body(self._request("GET", f"{path.strip('/')}/count", params=params))
         if not isinstance(body, dict) or "count" not in body:
             raise PSAError(f"unexpected count answer {body!r:.80}", url=self.url(path))
         return int(body["count"])
 
     def post(self, path: str, body: dict) -> dict:
-        return self._json(self._request("POST", path, json=body)) or {}
+        return parse_body(self._request("POST", path, json=body)) or {}
 
     def patch(self, path: str, ops: list[dict]) -> dict:
         # Reference: developer guide "Patch": a JSON-Patch array, references replaced whole.
-        return self._json(self._request("PATCH", path, json=ops)) or {}
+        return parse_body(self._request("PATCH", path, json=ops)) or {}
 
     def delete(self, path: str) -> None:
         self._request("DELETE", path)
