@@ -28,7 +28,7 @@ import tenacity
 import urllib3.exceptions
 from django.conf import settings
 from limits import RateLimitItemPerSecond
-from limits.storage import Storage, storage_from_string
+from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from psa.errors import (
@@ -197,17 +197,15 @@ class RetryingHttp:
 
 # --- Rate budget ------------------------------------------------------------------------------
 
-_storages: dict[str, Storage] = {}
-_storages_lock = threading.Lock()
+_limiters_lock = threading.Lock()
 _limiter_for: dict[str, MovingWindowRateLimiter] = {}
 
 
 def _limiter(storage_uri: str) -> MovingWindowRateLimiter:
     """One storage (and connection pool) per URI per process, so same-key budgets share a count."""
-    with _storages_lock:
+    with _limiters_lock:
         if storage_uri not in _limiter_for:
-            _storages[storage_uri] = storage_from_string(storage_uri)
-            _limiter_for[storage_uri] = MovingWindowRateLimiter(_storages[storage_uri])
+            _limiter_for[storage_uri] = MovingWindowRateLimiter(storage_from_string(storage_uri))
         return _limiter_for[storage_uri]
 
 
