@@ -95,6 +95,13 @@ class Board(models.Model):
         """Service and project tickets share one id space and one order; opportunities their own."""
         return "opportunity" if self.is_opportunity else "ticket"
 
+    @property
+    def column_field(self) -> str:
+        """The card field its columns are matched on: the stage for stage-laid opportunities."""
+        if self.is_opportunity and self.column_source == self.ColumnSource.STAGE:
+            return "stage_psa_id"
+        return "status_psa_id"
+
 
 class BoardColumn(models.Model):
     """A column shows the cards whose status (or stage) is one of `psa_ids`."""

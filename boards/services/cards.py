@@ -120,8 +120,7 @@ def _ticket_queryset(board: Board, status_ids: set[int], filters: UserFilters):
 
 
 def _opportunity_queryset(board: Board, column_ids: set[int], filters: UserFilters):
-    column_field = "stage_psa_id" if board.column_source == Board.ColumnSource.STAGE else "status_psa_id"
-    qs = Opportunity.objects.filter(connection_id=board.connection_id, **{f"{column_field}__in": column_ids})
+    qs = Opportunity.objects.filter(connection_id=board.connection_id, **{f"{board.column_field}__in": column_ids})
     if board.company_ids:
         qs = qs.filter(company_psa_id__in=board.company_ids)
     if board.member_identifiers:
@@ -198,7 +197,7 @@ def board_layout(*, board: Board, filters: UserFilters | None = None, now: datet
         layout.append(column)
         for psa_id in column.psa_ids:
             by_psa_id.setdefault(psa_id, column)  # a status mapped twice shows in its first column
-    column_field = "stage_psa_id" if board.is_opportunity and board.column_source == "stage" else "status_psa_id"
+    column_field = board.column_field
     indicators = set(board.indicators or [])
     for row in rows:
         value = getattr(row, column_field)

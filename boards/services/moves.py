@@ -51,12 +51,6 @@ def board_column_get(*, board: Board, column_id: int) -> BoardColumn:
     return column
 
 
-def _current_column_value(board: Board, card) -> int | None:
-    if board.is_opportunity and board.column_source == Board.ColumnSource.STAGE:
-        return card.stage_psa_id
-    return card.status_psa_id
-
-
 def column_statuses_for_card(*, board: Board, column: BoardColumn, card) -> list[dict]:
     """The statuses (or stages) of `column` the card may take, as [{id, name}].
 
@@ -84,7 +78,7 @@ def card_move(
     outcome = MoveOutcome(ok=True)
     if column_id is not None:
         column = board_column_get(board=board, column_id=column_id)
-        if _current_column_value(board, card) not in [int(i) for i in column.psa_ids]:
+        if getattr(card, board.column_field) not in [int(i) for i in column.psa_ids]:
             outcome = _change_column(board=board, user=user, card=card, column=column, status_psa_id=status_psa_id)
             if not outcome.ok:
                 return outcome
