@@ -110,9 +110,6 @@ class CompanyInfo:
     is_cloud: bool
     raw: dict
 
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.raw)
-
 
 def companyinfo_url(site: Site, company_id: str) -> str:
     return f"{site.url}/login/companyinfo/{quote(company_id, safe='')}"
