@@ -27,6 +27,7 @@ from psa.connectwise.client import ConnectWiseClient, replace_ops
 from psa.connectwise.conditions import all_of, cond
 from psa.errors import NotFound, PermanentError, PSAError, RetryableError
 from sync import refresh
+from sync.engine.services import mirror_upsert_records
 from sync.models import Connection, OutboxEntry
 
 logger = logging.getLogger("sync.outbox")
@@ -186,7 +187,7 @@ def _apply_record(entry: OutboxEntry, entity: str, record: dict, *, parent_id: i
             apps.get_model("boards", placeholder_model).objects.filter(
                 connection_id=entry.connection_id, psa_id=entry.placeholder_psa_id).delete()
         if isinstance(record, dict) and record.get("id"):
-            refresh._engine_upsert(connection=connection, entity=entity, records=[record], parent_id=parent_id)
+            mirror_upsert_records(connection=connection, entity=entity, records=[record], parent_id=parent_id)
             if placeholder_model:
                 entry.result_psa_id = int(record["id"])
 

@@ -78,12 +78,6 @@ KINDS: dict[str, RecordKind] = {
 }
 
 
-def _engine_upsert(*, connection: Connection, entity: str, records: list[dict], parent_id: int | None = None):
-    # sync/engine owns the PSA record → mirror row mapping: no second mapper here.
-    kw = {"parent_id": parent_id} if parent_id is not None else {}
-    return mirror_upsert_records(connection=connection, entity=entity, records=records, **kw)
-
-
 SCHEDULE_HINT = "schedule"  # asked for by a schedule-entry (assignment) callback: re-read assignments
 
 
@@ -264,7 +258,7 @@ def record_refresh(*, connection_id: int, kind: str, psa_id: int, hint: str = ""
         except NotFound:
             continue
         with transaction.atomic():
-            _engine_upsert(connection=connection, entity=entity, records=[record])
+            mirror_upsert_records(connection=connection, entity=entity, records=[record])
             if kind == "ticket" and _needs_assignments(stored, record, assignments):
                 ticket_assignments_refresh(connection=connection, ticket_psa_id=psa_id, client=client)
         _announce(connection_id)
@@ -322,7 +316,7 @@ def _batch_fetch(*, connection: Connection, kind: str, hints: dict[int, str], cl
         if not records:
             continue
         with transaction.atomic():
-            _engine_upsert(connection=connection, entity=entity, records=records)
+            mirror_upsert_records(connection=connection, entity=entity, records=records)
             if kind == "ticket":
                 needy = [r["id"] for r in records if _needs_assignments(
                     stored.get(r["id"]), r, True if hints[r["id"]] == SCHEDULE_HINT else None)]
@@ -346,7 +340,7 @@ def ticket_assignments_refresh(*, connection: Connection, client: ConnectWiseCli
         # Reference: endpoints.tsv GET /schedule/entries (ScheduleEntry)
         records += client.list_all("schedule/entries", conditions=conditions, fields=mapping_get(entity).api_fields)
     if records:
-        _engine_upsert(connection=connection, entity=entity, records=records)
+        mirror_upsert_records(connection=connection, entity=entity, records=records)
     seen = {int(r["id"]) for r in records if isinstance(r, dict) and str(r.get("id", "")).isdigit()}
     model = apps.get_model("boards", "TicketAssignment")
     gone = (model.objects.filter(connection=connection, ticket_psa_id__in=ticket_ids, psa_id__gt=0)
