@@ -34,17 +34,24 @@ def _enabled_connection_ids() -> list[int]:
 @shared_task(name="sync.tasks.dispatch_tier", ignore_result=True)
 def dispatch_tier(tier: str) -> int:
     """Fan out one task per enabled connection; returns how many were enqueued."""
-    tier_def = tier_get(tier)
+    tier_get(tier)  # an unknown tier fails here, before anything is enqueued
     connection_ids = _enabled_connection_ids()
     for connection_id in connection_ids:
-        if tier == NOTES:
-            plan_notes.apply_async((connection_id,), queue="notes")
-        else:
-            sync_connection_tier.apply_async(
-                (connection_id, tier), queue=tier_def.queue,
-                time_limit=tier_def.time_limit_seconds, soft_time_limit=tier_def.time_limit_seconds - 60,
-            )
+        connection_tier_enqueue(connection_id=connection_id, tier=tier)
     return len(connection_ids)
+
+
+def connection_tier_enqueue(*, connection_id: int, tier: str) -> None:
+    """Queue one run of `tier` for a connection on the tier's queue: the notes planner, or the
+    tier task with the tier's own time limits (beat dispatcher and the status page's "sync now")."""
+    tier_def = tier_get(tier)
+    if tier == NOTES:
+        plan_notes.apply_async((connection_id,), queue=tier_def.queue)
+        return
+    sync_connection_tier.apply_async(
+        (connection_id, tier), queue=tier_def.queue,
+        time_limit=tier_def.time_limit_seconds, soft_time_limit=tier_def.time_limit_seconds - 60,
+    )
 
 
 @shared_task(name="sync.tasks.sync_connection_tier", ignore_result=True,

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from boards.models import Membership
 from sync.models import Connection
-from sync.tiers import NOTES, TIERS, tier_get
+from sync.tiers import TIERS, tier_get
 from sync.views.chart import runs_chart
 from sync.views.status_data import status_page_context, tier_running_until
 
@@ -55,16 +55,9 @@ def connection_status(request: HttpRequest, connection_id: int) -> HttpResponse:
 def tier_enqueue(*, connection: Connection, tier: str) -> None:
     """Queue one run of `tier` for the connection once the current transaction commits; the
     same Celery task and queue the beat dispatcher uses (sync/tasks.py)."""
-    from sync.tasks import plan_notes, sync_connection_tier
+    from sync.tasks import connection_tier_enqueue
 
-    tier_def = tier_get(tier)
-    if tier == NOTES:
-        transaction.on_commit(lambda: plan_notes.apply_async((connection.pk,), queue=tier_def.queue))
-        return
-    transaction.on_commit(lambda: sync_connection_tier.apply_async(
-        (connection.pk, tier), queue=tier_def.queue,
-        time_limit=tier_def.time_limit_seconds, soft_time_limit=tier_def.time_limit_seconds - 60,
-    ))
+    transaction.on_commit(lambda: connection_tier_enqueue(connection_id=connection.pk, tier=tier))
 
 
 def _refusal(connection: Connection, tier: str) -> str:
