@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from boards.api import serializers as s
 from boards.services import actions
 from boards.services.access import board_get_for_user
+from boards.services.moves import board_card_get
 
 
 class CardActionView(APIView):
@@ -33,7 +34,8 @@ class CardActionView(APIView):
 class CardNotesView(CardActionView):
     @extend_schema(responses=s.NoteSerializer(many=True))
     def get(self, request, board_id: int, psa_id: int):
-        notes = actions.card_notes(board=self.board(board_id), psa_id=psa_id)
+        board = self.board(board_id)
+        notes = actions.card_notes(board=board, card=board_card_get(board=board, psa_id=psa_id))
         return Response(s.NoteSerializer(notes, many=True).data)
 
     @extend_schema(request=s.NoteSerializer, responses={202: None})

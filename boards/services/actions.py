@@ -11,6 +11,7 @@ from boards.models import (
     Board,
     BoardStatus,
     Member,
+    Opportunity,
     OpportunityNote,
     OpportunityStatus,
     Priority,
@@ -37,9 +38,8 @@ def _ticket(board: Board, psa_id: int) -> Ticket:
     return card
 
 
-def card_notes(*, board: Board, psa_id: int, limit: int = 50) -> list:
-    """The card's notes, newest first."""
-    card = board_card_get(board=board, psa_id=psa_id)
+def card_notes(*, board: Board, card: Ticket | Opportunity, limit: int = 50) -> list:
+    """The card's notes (a card of `board`, from `board_card_get`), newest first."""
     if isinstance(card, Ticket):
         notes = ServiceNote.objects.filter(connection_id=board.connection_id, ticket_psa_id=card.psa_id)
     else:
@@ -103,9 +103,8 @@ def card_priority_change(*, board: Board, psa_id: int, priority_psa_id: int, use
     return result
 
 
-def closing_statuses(*, board: Board, psa_id: int) -> list[dict]:
+def closing_statuses(*, board: Board, card: Ticket | Opportunity) -> list[dict]:
     """Statuses that close this card: the closed statuses of the ticket's PSA board."""
-    card = board_card_get(board=board, psa_id=psa_id)
     if isinstance(card, Ticket):
         rows = BoardStatus.objects.filter(connection_id=board.connection_id, board_psa_id=card.board_psa_id,
                                           closed_status=True, inactive=False).order_by("sort_order", "name")
@@ -116,14 +115,14 @@ def closing_statuses(*, board: Board, psa_id: int) -> list[dict]:
 
 def card_close(*, board: Board, psa_id: int, status_psa_id: int | None = None, user=None):
     """Close with the given closed status, or the first closed status of the card's board."""
-    choices = closing_statuses(board=board, psa_id=psa_id)
+    card = board_card_get(board=board, psa_id=psa_id)
+    choices = closing_statuses(board=board, card=card)
     if not choices:
         raise CardActionError("No closed status exists for this card's board.")
     if status_psa_id is None:
         status_psa_id = choices[0]["id"]
     elif status_psa_id not in {c["id"] for c in choices}:
         raise CardActionError("That status does not close this card.")
-    card = board_card_get(board=board, psa_id=psa_id)
     if isinstance(card, Ticket):
         result = psa_writes.ticket_change_status(ticket=card, status_psa_id=status_psa_id, user=user)
     else:

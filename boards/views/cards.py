@@ -29,11 +29,11 @@ def _render_dialog(request, board, psa_id: int, *, message: str = "", error: str
     members = Member.objects.filter(connection_id=board.connection_id, inactive=False)
     context = {
         "board": board, "card": card, "is_ticket": is_ticket, "message": message, "error": error,
-        "notes": actions.card_notes(board=board, psa_id=psa_id),
+        "notes": actions.card_notes(board=board, card=card),
         "members": members, "me": members.filter(identifier__iexact=request.user.username).first(),
         "priorities": Priority.objects.filter(connection_id=board.connection_id),
         "columns": board.columns.all(),
-        "closing": actions.closing_statuses(board=board, psa_id=psa_id),
+        "closing": actions.closing_statuses(board=board, card=card),
         "statuses": BoardStatus.objects.filter(connection_id=board.connection_id, board_psa_id=card.board_psa_id,
                                                inactive=False) if is_ticket else [],
         "now": timezone.localtime().replace(second=0, microsecond=0),
