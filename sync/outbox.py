@@ -28,7 +28,7 @@ from psa.connectwise.conditions import all_of, cond
 from psa.errors import NotFound, PermanentError, PSAError, RetryableError
 from sync import refresh
 from sync.engine.services import mirror_upsert_records
-from sync.models import Connection, OutboxEntry
+from sync.models import OutboxEntry
 
 logger = logging.getLogger("sync.outbox")
 
@@ -178,17 +178,13 @@ def _ticket_entity(entry: OutboxEntry) -> str:
     return "project_tickets" if entry.payload.get("ticket_kind") == "project" else "service_tickets"
 
 
-def _apply_record(entry: OutboxEntry, entity: str, record: dict, *, parent_id: int | None = None,
-                  placeholder_model: str | None = None) -> None:
-    """Store the PSA's answer in the mirror (replacing the placeholder row, if any)."""
-    connection = Connection.objects.get(pk=entry.connection_id)
+def _apply_record(entry: OutboxEntry, entity: str, record: dict, *, parent_id: int | None = None) -> None:
+    """Store the PSA's answer in the mirror (replacing the placeholder row of a created record)."""
     with transaction.atomic():
-        if placeholder_model:
-            apps.get_model("boards", placeholder_model).objects.filter(
-                connection_id=entry.connection_id, psa_id=entry.placeholder_psa_id).delete()
+        _drop_placeholders(entry)
         if isinstance(record, dict) and record.get("id"):
-            mirror_upsert_records(connection=connection, entity=entity, records=[record], parent_id=parent_id)
-            if placeholder_model:
+            mirror_upsert_records(connection=entry.connection, entity=entity, records=[record], parent_id=parent_id)
+            if _placeholder_models(entry):
                 entry.result_psa_id = int(record["id"])
 
 
@@ -227,7 +223,7 @@ def _push_add_resource(client: ConnectWiseClient, entry: OutboxEntry) -> None:
         "objectId": int(entry.target_psa_id), "member": {"id": int(entry.payload["member_id"])},
         "type": {"identifier": "S"},
     })
-    _apply_record(entry, "ticket_assignments", record, placeholder_model="TicketAssignment")
+    _apply_record(entry, "ticket_assignments", record)
 
 
 def _push_remove_resource(client: ConnectWiseClient, entry: OutboxEntry) -> None:
@@ -257,7 +253,7 @@ def _push_time_entry(client: ConnectWiseClient, entry: OutboxEntry) -> None:
         "member": {"id": int(p["member_id"])}, "timeStart": p["time_start"], "timeEnd": p["time_end"],
         "notes": p.get("notes") or "",
     })
-    _apply_record(entry, "time_entries", record, placeholder_model="TimeEntry")
+    _apply_record(entry, "time_entries", record)
 
 
 def _push_note(client: ConnectWiseClient, entry: OutboxEntry) -> None:
@@ -270,7 +266,7 @@ def _push_note(client: ConnectWiseClient, entry: OutboxEntry) -> None:
         record = client.post(path, {"text": text, "detailDescriptionFlag": not internal,
                                     "internalAnalysisFlag": internal})
     _apply_record(entry, "project_ticket_notes" if project else "service_notes", record,
-                  parent_id=int(entry.target_psa_id), placeholder_model="ServiceNote")
+                  parent_id=int(entry.target_psa_id))
 
 
 def _find_note(client: ConnectWiseClient, entry: OutboxEntry, path: str, text: str) -> dict | None:
