@@ -5,10 +5,7 @@ from django.urls import reverse
 
 from sync.models import Connection
 from sync.services.connections import connection_test
-
-SITE = "https://eu.myconnectwise.net"
-INFO_URL = f"{SITE}/login/companyinfo/acme"
-BASE = "https://api-eu.myconnectwise.net/v2025_1/apis/3.0/"
+from tests.support.cloud_psa import BASE, INFO_URL, SITE
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
