@@ -12,6 +12,7 @@ import logging
 import time
 
 from django.core.cache import cache
+from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,11 @@ def mirror_changed(*, connection_id: int) -> None:
             cache.incr(key)
     except Exception:  # a cache outage must never fail the sync or write that called us
         logger.warning("could not bump the live counter of connection %s", connection_id, exc_info=True)
+
+
+def mirror_changed_on_commit(*, connection_id: int) -> None:
+    """`mirror_changed` once the current transaction commits (at once outside one)."""
+    transaction.on_commit(lambda: mirror_changed(connection_id=connection_id))
 
 
 def mirror_version(*, connection_id: int) -> int:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import transaction
-
-from boards.live import mirror_changed
+from boards.live import mirror_changed_on_commit
 from boards.models import (
     Board,
     BoardStatus,
@@ -27,8 +25,7 @@ class CardActionError(ValueError):
 
 
 def _bump(board: Board) -> None:
-    connection_id = board.connection_id
-    transaction.on_commit(lambda: mirror_changed(connection_id=connection_id))
+    mirror_changed_on_commit(connection_id=board.connection_id)
 
 
 def _ticket(board: Board, psa_id: int) -> Ticket:

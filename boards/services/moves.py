@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db import transaction
 from django.http import Http404
 
-from boards.live import mirror_changed
+from boards.live import mirror_changed_on_commit
 from boards.models import (
     AutoRank,
     Board,
@@ -87,8 +86,7 @@ def card_move(
             connection_id=board.connection_id, family=board.rank_family, psa_id=psa_id,
             above_psa_id=above_psa_id, below_psa_id=below_psa_id,
         )
-    connection_id = board.connection_id
-    transaction.on_commit(lambda: mirror_changed(connection_id=connection_id))
+    mirror_changed_on_commit(connection_id=board.connection_id)
     return outcome
 
 
