@@ -8,7 +8,9 @@ from sync.mapping.catalog import MAPPINGS
 from sync.models import Connection, SyncRun
 from sync.tiers import TIERS, tier_entities
 
-_BAD = [SyncRun.Status.FAILED, SyncRun.Status.REFUSED, SyncRun.Status.RUNNING]
+# A summary takes the status of its worst run, in this order (else succeeded).
+_STATUS_PRECEDENCE = [SyncRun.Status.FAILED, SyncRun.Status.REFUSED, SyncRun.Status.RUNNING]
+_COUNTS = ("fetched", "created", "updated", "deleted", "skipped", "coerced", "requests")
 
 
 def mirror_counts(*, connection: Connection) -> dict[str, int]:
@@ -23,6 +25,21 @@ def mirror_counts(*, connection: Connection) -> dict[str, int]:
     return counts
 
 
+def runs_summary(runs: list[SyncRun]) -> dict:
+    """Several runs of one tier summed up: worst status, first start, last finish, counts."""
+    status = next((s for s in _STATUS_PRECEDENCE if any(run.status == s for run in runs)), SyncRun.Status.SUCCEEDED)
+    summary = {
+        "status": str(status),
+        "started_at": min(run.started_at for run in runs),
+        "finished_at": max((run.finished_at for run in runs if run.finished_at), default=None),
+        "entities": len({run.entity for run in runs}),
+    }
+    for count in _COUNTS:
+        summary[count] = sum(getattr(run, count) for run in runs)
+    summary["failed_entities"] = sorted({run.entity for run in runs if run.status != SyncRun.Status.SUCCEEDED})
+    return summary
+
+
 def last_tier_run(*, connection: Connection, tier: str) -> dict | None:
     """The latest run of every entity of the tier, summed up; None when it never ran."""
     latest_ids = (
@@ -30,23 +47,7 @@ def last_tier_run(*, connection: Connection, tier: str) -> dict | None:
         .values("entity").annotate(last=Max("id")).values_list("last", flat=True)
     )
     runs = list(SyncRun.objects.filter(id__in=list(latest_ids)))
-    if not runs:
-        return None
-    status = next((s for s in _BAD if any(run.status == s for run in runs)), SyncRun.Status.SUCCEEDED)
-    return {
-        "status": str(status),
-        "started_at": min(run.started_at for run in runs),
-        "finished_at": max((run.finished_at for run in runs if run.finished_at), default=None),
-        "entities": len(runs),
-        "fetched": sum(run.fetched for run in runs),
-        "created": sum(run.created for run in runs),
-        "updated": sum(run.updated for run in runs),
-        "deleted": sum(run.deleted for run in runs),
-        "skipped": sum(run.skipped for run in runs),
-        "coerced": sum(run.coerced for run in runs),
-        "requests": sum(run.requests for run in runs),
-        "failed_entities": sorted(run.entity for run in runs if run.status != SyncRun.Status.SUCCEEDED),
-    }
+    return runs_summary(runs) if runs else None
 
 
 def sync_status(*, connection: Connection) -> dict:

@@ -11,14 +11,13 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from sync.engine.status import last_tier_run, mirror_counts
+from sync.engine.status import last_tier_run, mirror_counts, runs_summary
 from sync.models import Connection, SyncRun, TierLock
 from sync.tiers import NOTES, TIERS, Tier
 from sync.views.chart import BURST_GAP
 
 RECENT_FAILURES = 20
 _BAD = [SyncRun.Status.FAILED, SyncRun.Status.REFUSED]
-_PRECEDENCE = [SyncRun.Status.FAILED, SyncRun.Status.REFUSED, SyncRun.Status.RUNNING]  # as engine/status.py
 
 
 @dataclass(frozen=True)
@@ -81,14 +80,10 @@ def last_notes_run(*, connection: Connection, now: datetime | None = None) -> di
     runs = _notes_burst(connection, now or timezone.now())
     if not runs:
         return None
-    status = next((s for s in _PRECEDENCE if any(run.status == s for run in runs)), SyncRun.Status.SUCCEEDED)
-    running = any(run.finished_at is None for run in runs)
-    summary = {"status": str(status), "started_at": min(run.started_at for run in runs),
-               "finished_at": None if running else max(run.finished_at for run in runs),
-               "entities": len({run.entity for run in runs}), "chunks": len(runs),
-               "failed_entities": sorted({run.entity for run in runs if run.status != SyncRun.Status.SUCCEEDED})}
-    for count in ("fetched", "created", "updated", "deleted", "skipped", "coerced", "requests"):
-        summary[count] = sum(getattr(run, count) for run in runs)
+    summary = runs_summary(runs)
+    summary["chunks"] = len(runs)
+    if any(run.finished_at is None for run in runs):
+        summary["finished_at"] = None  # the fan-out is still running
     return summary
 
 
