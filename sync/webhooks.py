@@ -30,8 +30,6 @@ logger = logging.getLogger("sync.webhooks")
 
 MAX_BODY_BYTES = 1024 * 1024
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what sync.models.connection.new_webhook_token makes
-# Callback types whose record we mirror → the refresh kind.
-REFRESH_KINDS = {"ticket": "ticket", "opportunity": "opportunity", "project": "project", "company": "company"}
 
 
 def _answer(status: int, message: str, **extra) -> JsonResponse:
@@ -105,8 +103,8 @@ def _dispatch(connection: Connection, payload: callbacks.CallbackPayload, receiv
         if ticket_id is None:
             return _answer(202, "ignored: not a ticket assignment", queued=False)
         kind, psa_id, hint = "ticket", ticket_id, refresh.SCHEDULE_HINT
-    elif payload.type in REFRESH_KINDS:
-        kind, psa_id, hint = REFRESH_KINDS[payload.type], payload.record_id, payload.record_type
+    elif payload.type in refresh.KINDS:  # callback types are named like the refresh kinds
+        kind, psa_id, hint = payload.type, payload.record_id, payload.record_type
     else:
         logger.info("callback type %r for connection %s ignored (not mirrored)", payload.type, connection.pk)
         return _answer(202, f"ignored: type {payload.type!r} is not mirrored", queued=False)
