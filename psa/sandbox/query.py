@@ -14,7 +14,9 @@ from typing import Any
 from psa.sandbox.conditions import ConditionError, Getter
 from psa.sandbox.schema import EntitySpec
 
-INFO_ALIASES = ("lastupdated", "dateentered", "updatedby", "enteredby")
+# lower-case alias → the `_info` field it reads
+INFO_ALIASES = {"lastupdated": "lastUpdated", "dateentered": "dateEntered", "updatedby": "updatedBy",
+                "enteredby": "enteredBy"}
 
 
 def _segments(spec: EntitySpec, path: str) -> list[str]:
@@ -27,12 +29,8 @@ def _segments(spec: EntitySpec, path: str) -> list[str]:
         if name.lower() == head:
             return [name, *parts[1:]]
     if head in INFO_ALIASES and len(parts) == 1:
-        return ["_info", _INFO_SPELLING[head]]
+        return ["_info", INFO_ALIASES[head]]
     raise ConditionError(f"{parts[0]!r} is not a field of {spec.model}")
-
-
-_INFO_SPELLING = {"lastupdated": "lastUpdated", "dateentered": "dateEntered", "updatedby": "updatedBy",
-                  "enteredby": "enteredBy"}
 
 
 def _lookup(value: Any, part: str) -> Any:
@@ -58,14 +56,7 @@ def getter_factory(spec: EntitySpec) -> Callable[[str], Getter]:
         if len(parts) == 2:
             first, second = parts
             return lambda record: _lookup(record.get(first), second)
-
-        def deep(record: dict) -> Any:
-            value: Any = record
-            for part in parts:
-                value = _lookup(value, part)
-            return value
-
-        return deep
+        return lambda record: _deep(record, parts)
 
     return getter_for
 
