@@ -32,13 +32,7 @@ from django.db import transaction
 from psa.connectwise.client import ConnectWiseClient
 from psa.connectwise.conditions import all_of, cond, split_in
 from psa.errors import NotFound, PermanentError, RetryableError
-from psa.http import (
-    BACKGROUND,
-    MIN_INTERACTIVE_PER_MINUTE,
-    SITE_REQUESTS_PER_MINUTE,
-    RateBudget,
-    budget_for_connection,
-)
+from psa.http import BACKGROUND, MIN_INTERACTIVE_PER_MINUTE, RateBudget
 from sync.engine.services import mirror_delete_record, mirror_upsert_records
 from sync.mapping.catalog import mapping_get
 from sync.models import Connection
@@ -198,11 +192,9 @@ def _failures(connection_id: int) -> int:
 
 def realtime_budget(connection: Connection) -> RateBudget:
     """What background work leaves of the site's requests per minute (as the interactive budget)."""
-    site = getattr(settings, "PSA_SITE_REQUESTS_PER_MINUTE", SITE_REQUESTS_PER_MINUTE)
-    if site == SITE_REQUESTS_PER_MINUTE:
-        return budget_for_connection(connection, interactive=True)
     background = connection.background_budget_per_minute or settings.PSA_BACKGROUND_BUDGET_PER_MINUTE
-    return RateBudget(f"connection:{connection.pk}:interactive", max(site - background, MIN_INTERACTIVE_PER_MINUTE))
+    per_minute = max(settings.PSA_SITE_REQUESTS_PER_MINUTE - background, MIN_INTERACTIVE_PER_MINUTE)
+    return RateBudget(f"connection:{connection.pk}:interactive", per_minute)
 
 
 def realtime_client(connection: Connection) -> ConnectWiseClient:
