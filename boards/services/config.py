@@ -11,6 +11,11 @@ from boards.models.board import Indicator, RecordKind
 DEFAULT_INDICATORS = [Indicator.AGE, Indicator.TIME_IN_STATUS, Indicator.SLA, Indicator.CUSTOMER_UPDATED]
 
 
+def opportunity_column_model(column_source: str) -> type[OpportunityStage] | type[OpportunityStatus]:
+    """The PSA list an opportunity board's columns are built from: stages or statuses."""
+    return OpportunityStage if column_source == Board.ColumnSource.STAGE else OpportunityStatus
+
+
 def status_columns_for(*, connection_id: int, record_kind: str, column_source: str = "status",
                        psa_board_ids: list[int] | None = None) -> list[tuple[str, list[int]]]:
     """One column per distinct status name (in PSA sort order), mapped to that name's ids.
@@ -19,7 +24,7 @@ def status_columns_for(*, connection_id: int, record_kind: str, column_source: s
     one board span several PSA boards.
     """
     if record_kind == RecordKind.OPPORTUNITY:
-        model = OpportunityStage if column_source == Board.ColumnSource.STAGE else OpportunityStatus
+        model = opportunity_column_model(column_source)
         rows = model.objects.filter(connection_id=connection_id, inactive=False)
         if model is OpportunityStage:
             rows = rows.order_by("sort_order", "name")

@@ -14,12 +14,11 @@ from boards.models import (
     BoardColumn,
     BoardStatus,
     Opportunity,
-    OpportunityStage,
-    OpportunityStatus,
     Ticket,
 )
 from boards.ranking import card_rank_place
 from boards.services import psa_writes
+from boards.services.config import opportunity_column_model
 
 
 @dataclass
@@ -61,10 +60,10 @@ def column_statuses_for_card(*, board: Board, column: BoardColumn, card) -> list
         rows = BoardStatus.objects.filter(
             connection_id=board.connection_id, psa_id__in=ids, board_psa_id=card.board_psa_id, inactive=False
         )
-    elif board.column_source == Board.ColumnSource.STAGE:
-        rows = OpportunityStage.objects.filter(connection_id=board.connection_id, psa_id__in=ids, inactive=False)
     else:
-        rows = OpportunityStatus.objects.filter(connection_id=board.connection_id, psa_id__in=ids, inactive=False)
+        rows = opportunity_column_model(board.column_source).objects.filter(
+            connection_id=board.connection_id, psa_id__in=ids, inactive=False
+        )
     return [{"id": r.psa_id, "name": r.name} for r in rows]
 
 

@@ -10,13 +10,12 @@ from boards.models import (
     Company,
     Indicator,
     Member,
-    OpportunityStage,
-    OpportunityStatus,
     Priority,
     Project,
     ServiceBoard,
     Team,
 )
+from boards.services.config import opportunity_column_model
 from sync.models import Connection
 
 _MAX_CHOICES = 2000  # keep the form usable on big tenants
@@ -76,8 +75,7 @@ class BoardSettingsForm(forms.ModelForm):
 def column_status_choices(board: Board) -> list[tuple[int, str]]:
     conn = board.connection_id
     if board.is_opportunity:
-        model = OpportunityStage if board.column_source == Board.ColumnSource.STAGE else OpportunityStatus
-        return _choices(model.objects.filter(connection_id=conn))
+        return _choices(opportunity_column_model(board.column_source).objects.filter(connection_id=conn))
     boards = dict(ServiceBoard.objects.filter(connection_id=conn).values_list("psa_id", "name"))
     statuses = BoardStatus.objects.filter(connection_id=conn)
     if board.psa_board_ids:
