@@ -187,7 +187,7 @@ class SandboxStore:
             collection.records[id] = new  # one item swap: atomic for readers
             old_parent, new_parent = parent_id_of(spec, old), parent_id_of(spec, new)
             if spec.nested and old_parent != new_parent:  # e.g. a note moved to another ticket
-                collection.by_parent[old_parent] = [i for i in collection.by_parent.get(old_parent, []) if i != id]
+                collection.by_parent[old_parent] = _without(collection.by_parent.get(old_parent, []), id)
                 if new_parent is not None:
                     collection.by_parent[new_parent] = _with(collection.by_parent.get(new_parent, []), id)
             follow_ups = self.hooks.after_write(self, spec, old, new)
@@ -206,7 +206,7 @@ class SandboxStore:
                 collection.ids = _without(collection.ids, id)
             parent = parent_id_of(spec, old)
             if parent is not None and parent in collection.by_parent:
-                collection.by_parent[parent] = [i for i in collection.by_parent[parent] if i != id]
+                collection.by_parent[parent] = _without(collection.by_parent[parent], id)
             del collection.records[id]
             follow_ups = self.hooks.after_write(self, spec, old, None)
         self._notify("deleted", entity, old, skip_callback)
