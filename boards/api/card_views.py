@@ -20,11 +20,6 @@ class CardActionView(APIView):
     def board(self, board_id: int):
         return board_get_for_user(user=self.request.user, board_id=board_id)
 
-    def valid(self, serializer_class) -> dict:
-        serializer = serializer_class(data=self.request.data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
     def handle_exception(self, exc):
         if isinstance(exc, actions.CardActionError):
             exc = ValidationError({"detail": str(exc)})
@@ -40,7 +35,7 @@ class CardNotesView(CardActionView):
 
     @extend_schema(request=s.NoteSerializer, responses={202: None})
     def post(self, request, board_id: int, psa_id: int):
-        data = self.valid(s.NoteSerializer)
+        data = s.validated(s.NoteSerializer, request)
         actions.card_note_add(board=self.board(board_id), psa_id=psa_id, text=data["text"],
                               internal=data["internal"], user=request.user)
         return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
@@ -49,7 +44,7 @@ class CardNotesView(CardActionView):
 class CardTimeView(CardActionView):
     @extend_schema(request=s.TimeEntrySerializer, responses={202: None})
     def post(self, request, board_id: int, psa_id: int):
-        data = self.valid(s.TimeEntrySerializer)
+        data = s.validated(s.TimeEntrySerializer, request)
         actions.card_time_add(board=self.board(board_id), psa_id=psa_id, member_psa_id=data["member"],
                               time_start=data["start"], time_end=data["end"], notes=data["notes"],
                               status_psa_id=data.get("status"), user=request.user)
@@ -59,7 +54,7 @@ class CardTimeView(CardActionView):
 class CardResourcesView(CardActionView):
     @extend_schema(request=s.ResourceSerializer, responses={202: None})
     def post(self, request, board_id: int, psa_id: int):
-        data = self.valid(s.ResourceSerializer)
+        data = s.validated(s.ResourceSerializer, request)
         actions.card_resource_change(board=self.board(board_id), psa_id=psa_id, member_psa_id=data["member"],
                                      add=data["action"] == "add", user=request.user)
         return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
@@ -68,7 +63,7 @@ class CardResourcesView(CardActionView):
 class CardPriorityView(CardActionView):
     @extend_schema(request=s.PrioritySerializer, responses={202: None})
     def post(self, request, board_id: int, psa_id: int):
-        data = self.valid(s.PrioritySerializer)
+        data = s.validated(s.PrioritySerializer, request)
         actions.card_priority_change(board=self.board(board_id), psa_id=psa_id,
                                      priority_psa_id=data["priority"], user=request.user)
         return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
@@ -77,7 +72,7 @@ class CardPriorityView(CardActionView):
 class CardCloseView(CardActionView):
     @extend_schema(request=s.CloseSerializer, responses={202: None})
     def post(self, request, board_id: int, psa_id: int):
-        data = self.valid(s.CloseSerializer)
+        data = s.validated(s.CloseSerializer, request)
         actions.card_close(board=self.board(board_id), psa_id=psa_id, status_psa_id=data.get("status"),
                            user=request.user)
         return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)

@@ -8,6 +8,13 @@ from boards.models import Board, BoardColumn, Indicator
 from boards.services.access import user_connection_ids
 
 
+def validated(serializer_class, request) -> dict:
+    """The request body checked by `serializer_class` (a 400 with the field errors otherwise)."""
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
 class ColumnSerializer(serializers.ModelSerializer):
     psa_ids = serializers.ListField(child=serializers.IntegerField(), allow_empty=True)
 

@@ -68,7 +68,7 @@ class BoardViewSet(viewsets.ModelViewSet):
     def moves(self, request, pk=None):
         """Drop a card: into a column (changes its PSA status) and/or between two cards (rank)."""
         board = self.get_object()
-        data = _valid(s.MoveSerializer, request)
+        data = s.validated(s.MoveSerializer, request)
         try:
             outcome = card_move(board=board, user=request.user, psa_id=data["card"], column_id=data.get("column"),
                                 above_psa_id=data.get("above"), below_psa_id=data.get("below"),
@@ -88,19 +88,13 @@ class BoardViewSet(viewsets.ModelViewSet):
             ids = [card.psa_id for column in layout for card in column.cards]
             rows = CardRank.objects.filter(connection_id=board.connection_id, family=board.rank_family, psa_id__in=ids)
             return Response([{"card": p, "key": k} for p, k in rows.order_by("key").values_list("psa_id", "key")])
-        data = _valid(s.SendToSerializer, request)
+        data = s.validated(s.SendToSerializer, request)
         column = next((c for c in layout if any(card.psa_id == data["card"] for card in c.cards)), None)
         if column is None:
             raise ValidationError({"card": "The card is not on this board."})
         outcome = card_send_to(board=board, user=request.user, psa_id=data["card"], where=data["to"],
                                column_cards=[card.psa_id for card in column.cards])
         return _outcome_response(outcome)
-
-
-def _valid(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _outcome_response(outcome: MoveOutcome) -> Response:
