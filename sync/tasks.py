@@ -71,18 +71,15 @@ def sync_connection_tier(connection_id: int, tier: str, entity: str | None = Non
 @shared_task(name="sync.tasks.plan_notes", ignore_result=True)
 def plan_notes(connection_id: int, changed_only: bool | None = None) -> int:
     """Cut the parents whose notes are due into chunk tasks; returns how many were enqueued."""
-    from sync.engine.notes import notes_full_sweep_due, notes_parent_ids, notes_prune_orphans
+    from sync.engine.notes import notes_plan
     from sync.locks import tier_lease
 
-    if changed_only is None:
-        changed_only = not notes_full_sweep_due()
     enqueued = 0
     with tier_lease(connection_id=connection_id, tier=NOTES) as lease:
         if lease is None:
             return 0
-        notes_prune_orphans(connection_id=connection_id)
-        for entity in tier_entities(NOTES):
-            parent_ids = notes_parent_ids(connection_id=connection_id, entity=entity, changed_only=changed_only)
+        plan = notes_plan(connection_id=connection_id, entities=tier_entities(NOTES), changed_only=changed_only)
+        for entity, parent_ids in plan.items():
             for start in range(0, len(parent_ids), NOTES_CHUNK):
                 sync_notes_chunk.apply_async(
                     (connection_id, entity, parent_ids[start:start + NOTES_CHUNK]), queue="notes"

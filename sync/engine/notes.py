@@ -72,6 +72,19 @@ def notes_prune_orphans(*, connection_id: int) -> int:
     return deleted
 
 
+def notes_plan(*, connection_id: int, entities: tuple[str, ...],
+               changed_only: bool | None = None) -> dict[str, list[int]]:
+    """Prune orphaned notes, then per notes entity the parents due now (the beat's plan task
+    and the foreground tier share it). `changed_only` None: the weekday decides."""
+    notes_prune_orphans(connection_id=connection_id)
+    if changed_only is None:
+        changed_only = not notes_full_sweep_due()
+    return {
+        entity: notes_parent_ids(connection_id=connection_id, entity=entity, changed_only=changed_only)
+        for entity in entities
+    }
+
+
 def _parent_column(entity: str) -> str:
     return next(column for column, source in mapping_get(entity).columns.items() if source == PARENT)
 

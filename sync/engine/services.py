@@ -11,7 +11,7 @@ from psa.connectwise.client import ConnectWiseClient
 from psa.errors import PSAError
 from sync.engine import clients
 from sync.engine.ingest import PageIngest
-from sync.engine.notes import notes_full_sweep_due, notes_parent_ids, notes_prune_orphans, sync_notes_parents
+from sync.engine.notes import notes_plan, sync_notes_parents
 from sync.engine.run import Progress, sync_entity
 from sync.locks import tier_lease
 from sync.mapping.catalog import mapping_get
@@ -57,16 +57,11 @@ def sync_tier(*, connection_id: int, tier: str, entity: str | None = None, progr
         except PSAError:
             client = None  # every run below tries again and records the error on its SyncRun
         if tier == NOTES:
-            notes_prune_orphans(connection_id=connection_id)
-            if changed_only is None:
-                changed_only = not notes_full_sweep_due()
+            plan = notes_plan(connection_id=connection_id, entities=entities, changed_only=changed_only)
             return [
-                sync_notes_parents(
-                    connection=connection, entity=name, client=client, lease=lease, progress=progress,
-                    parent_ids=notes_parent_ids(connection_id=connection_id, entity=name,
-                                                changed_only=changed_only),
-                )
-                for name in entities
+                sync_notes_parents(connection=connection, entity=name, parent_ids=parent_ids, client=client,
+                                   lease=lease, progress=progress)
+                for name, parent_ids in plan.items()
             ]
         return [
             sync_entity(connection=connection, entity=name, tier=tier, client=client, lease=lease,
