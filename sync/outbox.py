@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
+from boards.live import mirror_changed_on_commit
 from psa.connectwise.client import ConnectWiseClient, replace_ops
 from psa.connectwise.conditions import all_of, cond
 from psa.errors import NotFound, PermanentError, PSAError, RetryableError
@@ -129,7 +130,7 @@ def _reject(entry: OutboxEntry, err: PSAError, client: ConnectWiseClient | None)
 
 def _after_commit(entry: OutboxEntry) -> None:
     """Announce the change and start the next waiting edit of the same card."""
-    refresh._announce(entry.connection_id)
+    mirror_changed_on_commit(connection_id=entry.connection_id)
     following = (OutboxEntry.objects.filter(connection_id=entry.connection_id, target=entry.target,
                                             target_psa_id=entry.target_psa_id, state=State.PENDING,
                                             id__gt=entry.pk).order_by("id").values_list("pk", flat=True).first())

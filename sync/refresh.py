@@ -29,6 +29,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from boards.live import mirror_changed_on_commit
 from psa.connectwise.client import ConnectWiseClient
 from psa.connectwise.conditions import all_of, cond, split_in
 from psa.errors import NotFound, PermanentError, RetryableError
@@ -253,7 +254,7 @@ def record_refresh(*, connection_id: int, kind: str, psa_id: int, hint: str = ""
             mirror_upsert_records(connection=connection, entity=entity, records=[record])
             if kind == "ticket" and _needs_assignments(stored, record, assignments):
                 ticket_assignments_refresh(connection=connection, ticket_psa_id=psa_id, client=client)
-        _announce(connection_id)
+        mirror_changed_on_commit(connection_id=connection_id)
         return "updated"
     record_forget(connection=connection, kind=kind, psa_id=psa_id)
     return "deleted"
@@ -316,7 +317,7 @@ def _batch_fetch(*, connection: Connection, kind: str, hints: dict[int, str], cl
                     ticket_assignments_refresh(connection=connection, ticket_psa_ids=needy, client=client)
         found |= {r["id"] for r in records}
     if found:
-        _announce(connection.pk)
+        mirror_changed_on_commit(connection_id=connection.pk)
     return found
 
 
@@ -355,7 +356,7 @@ def record_forget(*, connection: Connection, kind: str, psa_id: int) -> None:
             _rank_delete(connection=connection, family=spec.rank_family, psa_id=psa_id)
     logger.info("connection %s: %s %s deleted in the PSA (404), removed from the mirror",
                 connection.pk, kind, psa_id)
-    _announce(connection.pk)
+    mirror_changed_on_commit(connection_id=connection.pk)
 
 
 def _rank_delete(*, connection: Connection, family: str, psa_id: int) -> None:
@@ -364,12 +365,3 @@ def _rank_delete(*, connection: Connection, family: str, psa_id: int) -> None:
     except LookupError:  # ranks not installed
         return
     rank.objects.filter(connection=connection, family=family, psa_id=psa_id).delete()
-
-
-def _announce(connection_id: int) -> None:
-    """Tell open boards (boards/live.py) after the commit."""
-    try:
-        from boards.live import mirror_changed
-    except ImportError:
-        return
-    transaction.on_commit(lambda: mirror_changed(connection_id=connection_id))
