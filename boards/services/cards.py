@@ -39,8 +39,8 @@ class UserFilters:
     def from_query(cls, query) -> UserFilters:
         return cls(
             member=_query_text(query.get("member")),
-            company=_int_or_none(query.get("company")),
-            priority=_int_or_none(query.get("priority")),
+            company=int_or_none(query.get("company")),
+            priority=int_or_none(query.get("priority")),
             text=_query_text(query.get("q")),
         )
 
@@ -80,7 +80,8 @@ def _query_text(value) -> str:
     return (value or "").replace("\x00", "").strip()[:100]
 
 
-def _int_or_none(value) -> int | None:
+def int_or_none(value) -> int | None:
+    """An integer from a query or form value, or None for anything else."""
     try:
         return int(value)
     except (TypeError, ValueError):

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from boards.models import BoardStatus, Member, Priority, Ticket
 from boards.services import actions
 from boards.services.access import board_get_for_user
+from boards.services.cards import int_or_none
 from boards.services.moves import board_card_get
 
 
@@ -41,13 +42,6 @@ def _render_dialog(request, board, psa_id: int, *, message: str = "", error: str
     return render(request, "boards/_card_dialog.html", context)
 
 
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _when(value: str | None) -> datetime | None:
     parsed = parse_datetime(value or "")
     if parsed is not None and timezone.is_naive(parsed):
@@ -60,7 +54,7 @@ MAX_TIME_ENTRY_MINUTES = 24 * 60
 
 def _do_time(board, psa_id, post, user) -> str:
     start = _when(post.get("start")) or timezone.now()
-    minutes = _int(post.get("minutes")) or 0
+    minutes = int_or_none(post.get("minutes")) or 0
     if minutes <= 0:
         raise actions.CardActionError("Enter the minutes worked.")
     if minutes > MAX_TIME_ENTRY_MINUTES:
@@ -69,9 +63,9 @@ def _do_time(board, psa_id, post, user) -> str:
         end = start + timedelta(minutes=minutes)
     except OverflowError:
         raise actions.CardActionError("That start time is out of range.") from None
-    actions.card_time_add(board=board, psa_id=psa_id, member_psa_id=_int(post.get("member")) or 0,
+    actions.card_time_add(board=board, psa_id=psa_id, member_psa_id=int_or_none(post.get("member")) or 0,
                           time_start=start, time_end=end,
-                          notes=post.get("notes", ""), status_psa_id=_int(post.get("status")), user=user)
+                          notes=post.get("notes", ""), status_psa_id=int_or_none(post.get("status")), user=user)
     return "Time entry queued for the PSA."
 
 
@@ -81,14 +75,14 @@ ACTIONS = {
     ) and "Note queued for the PSA.",
     "time": _do_time,
     "resource": lambda board, psa_id, post, user: actions.card_resource_change(
-        board=board, psa_id=psa_id, member_psa_id=_int(post.get("member")) or 0,
+        board=board, psa_id=psa_id, member_psa_id=int_or_none(post.get("member")) or 0,
         add=post.get("op") != "remove", user=user,
     ) and "Resources updated.",
     "priority": lambda board, psa_id, post, user: actions.card_priority_change(
-        board=board, psa_id=psa_id, priority_psa_id=_int(post.get("priority")) or 0, user=user
+        board=board, psa_id=psa_id, priority_psa_id=int_or_none(post.get("priority")) or 0, user=user
     ) and "Priority changed.",
     "close": lambda board, psa_id, post, user: actions.card_close(
-        board=board, psa_id=psa_id, status_psa_id=_int(post.get("status")), user=user
+        board=board, psa_id=psa_id, status_psa_id=int_or_none(post.get("status")), user=user
     ) and "Card closed.",
 }
 
