@@ -353,15 +353,8 @@ def record_forget(*, connection: Connection, kind: str, psa_id: int) -> None:
             apps.get_model("boards", "TicketAssignment").objects.filter(
                 connection=connection, ticket_psa_id=psa_id).delete()
         if spec.rank_family:
-            _rank_delete(connection=connection, family=spec.rank_family, psa_id=psa_id)
+            apps.get_model("boards", "CardRank").objects.filter(
+                connection=connection, family=spec.rank_family, psa_id=psa_id).delete()
     logger.info("connection %s: %s %s deleted in the PSA (404), removed from the mirror",
                 connection.pk, kind, psa_id)
     mirror_changed_on_commit(connection_id=connection.pk)
-
-
-def _rank_delete(*, connection: Connection, family: str, psa_id: int) -> None:
-    try:
-        rank = apps.get_model("boards", "CardRank")
-    except LookupError:  # ranks not installed
-        return
-    rank.objects.filter(connection=connection, family=family, psa_id=psa_id).delete()
