@@ -55,15 +55,16 @@ class SandboxServer:
         self.url = f"{'https' if tls else 'http'}://{shown_host}:{bound_port}"
         self.credentials = {"site_url": self.url, "company_id": company, "public_key": public_key,
                             "private_key": private_key, "client_id": client_id}
+        self.api_base = f"{self.url}/{self.codebase}apis/3.0/"
         self.store = SandboxStore()
-        self.refs = RefBuilder(f"{self.url}/{self.codebase}apis/3.0/")
+        self.refs = RefBuilder(self.api_base)
         self.store.hooks = Rules(self.refs)
         Generator(self.store, self.refs, scale=scale, seed=seed, anchor=self.anchor).generate()
         self.notifier = CallbackNotifier(self.store, site_url=self.url, codebase=self.codebase, company=company,
                                          stats=self.stats, stats_lock=self._stats_lock,
                                          retry_delays=callback_retry_delays)
         self.store.add_listener(self.notifier.on_change)
-        self.api = Api(self.store, self.refs, self.forced, public_base=f"{self.url}/{self.codebase}apis/3.0/")
+        self.api = Api(self.store, self.refs, self.forced, public_base=self.api_base)
         self.activity = Activity(self.store, self.refs, per_second=activity_per_second, seed=seed,
                                  stats=self.stats, stats_lock=self._stats_lock)
         self._thread: threading.Thread | None = None

@@ -66,7 +66,7 @@ class Command(BaseCommand):
     def _describe(self, sandbox: SandboxServer, seconds: float, opts: dict) -> None:
         c = sandbox.credentials
         lines = [
-            f"ConnectWise PSA sandbox at {sandbox.url}  (API base {sandbox.url}/{sandbox.codebase}apis/3.0/)",
+            f"ConnectWise PSA sandbox at {sandbox.url}  (API base {sandbox.api_base})",
             f"  company id : {c['company_id']}",
             f"  public key : {c['public_key']}",
             f"  private key: {c['private_key']}",

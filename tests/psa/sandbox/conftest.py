@@ -18,7 +18,7 @@ class Api:
 
     def __init__(self, sandbox: SandboxServer) -> None:
         self.sandbox = sandbox
-        self.base = f"{sandbox.url}/{sandbox.codebase}apis/3.0/"
+        self.base = sandbox.api_base
         c = sandbox.credentials
         token = base64.b64encode(f"{c['company_id']}+{c['public_key']}:{c['private_key']}".encode()).decode()
         self.session = requests.Session()
