@@ -13,10 +13,13 @@ re-upserts, and a duplicate finds the lease taken and does nothing.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
 
-from sync.models import Connection
+from sync.models import Connection, SyncRun
 from sync.tiers import NOTES, tier_entities, tier_get
 
 logger = logging.getLogger("sync.tasks")
@@ -98,20 +101,14 @@ def sync_notes_chunk(connection_id: int, entity: str, parent_ids: list[int]) -> 
         return  # disabled or removed since the plan was made
     sync_notes_parents(connection=connection, entity=entity, parent_ids=[int(i) for i in parent_ids])
 
-from sync import tasks_realtime  # noqa: E402,F401  realtime tasks (webhook refresh, write-back) for the worker
-
 
 @shared_task(name="sync.tasks.prune_sync_runs", ignore_result=True)
 def prune_sync_runs() -> int:
     """Drop SyncRun history older than settings.SYNC_RUN_RETENTION_DAYS (the changes tier alone
     writes ~6,000 rows a day per connection); returns how many were deleted."""
-    from datetime import timedelta
-
-    from django.conf import settings
-    from django.utils import timezone
-
-    from sync.models import SyncRun
-
-    cutoff = timezone.now() - timedelta(days=getattr(settings, "SYNC_RUN_RETENTION_DAYS", 30))
-    deleted, _ = SyncRun.objects.filter(started_at__lt=cutoff).exclude(status="running").delete()
+    cutoff = timezone.now() - timedelta(days=settings.SYNC_RUN_RETENTION_DAYS)
+    deleted, _ = SyncRun.objects.filter(started_at__lt=cutoff).exclude(status=SyncRun.Status.RUNNING).delete()
     return deleted
+
+
+from sync import tasks_realtime  # noqa: E402,F401  realtime tasks (webhook refresh, write-back) for the worker
