@@ -335,11 +335,9 @@ def ticket_assignments_refresh(*, connection: Connection, client: ConnectWiseCli
     if records:
         mirror_upsert_records(connection=connection, entity=entity, records=records)
     seen = {int(r["id"]) for r in records if isinstance(r, dict) and str(r.get("id", "")).isdigit()}
-    model = apps.get_model("boards", "TicketAssignment")
-    gone = (model.objects.filter(connection=connection, ticket_psa_id__in=ticket_ids, psa_id__gt=0)
-            .exclude(psa_id__in=seen).values_list("psa_id", flat=True))
-    for assignment_id in list(gone):
-        mirror_delete_record(connection=connection, entity=entity, psa_id=assignment_id)
+    # One DELETE for all of them (the entity has no scope filter, so this is mirror_delete_record's rows).
+    apps.get_model("boards", "TicketAssignment").objects.filter(
+        connection=connection, ticket_psa_id__in=ticket_ids, psa_id__gt=0).exclude(psa_id__in=seen).delete()
     return len(records)
 
 
