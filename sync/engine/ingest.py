@@ -56,8 +56,9 @@ class PageIngest:
                                           parent_id=parent_id)
             except UnmappableRecord as err:
                 self.run.skipped += 1
-                self._note_error(f"{self.mapping.entity} {_record_id(record) or '?'}: {err}")
-                if (psa_id := _record_id(record)) is not None:
+                psa_id = _record_id(record)
+                self._note_error(f"{self.mapping.entity} {psa_id or '?'}: {err}")
+                if psa_id is not None:
                     keep_ids.append(psa_id)
                 continue
             rows.append(row)
