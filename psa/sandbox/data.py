@@ -16,7 +16,7 @@ from psa.sandbox import texts
 from psa.sandbox.data_reference import generate_reference
 from psa.sandbox.data_tickets import TicketMaker
 from psa.sandbox.refs import RefBuilder
-from psa.sandbox.store import NOTE_ID_STRIDE, SandboxStore
+from psa.sandbox.store import NOTE_ID_STRIDE, SandboxStore, record_time
 
 
 @dataclass(frozen=True)
@@ -38,10 +38,6 @@ SCALES = {
     "medium": Scale(tickets=10_000, companies=1_500, members=120, opportunities=1_000, projects=300, boards=6),
     "large": Scale(tickets=100_000, companies=10_000, members=300, opportunities=5_000, projects=2_000, boards=10),
 }
-
-
-def _text(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Generator:
@@ -73,7 +69,7 @@ class Generator:
         # Never after the anchor: a generated lastUpdated in the future would drag a sync
         # watermark past the real edits made later.
         entered, updated = min(entered, self.anchor), min(updated, self.anchor)
-        return {"lastUpdated": _text(updated), "dateEntered": _text(entered), "updatedBy": by, "enteredBy": by}
+        return {"lastUpdated": record_time(updated), "dateEntered": record_time(entered), "updatedBy": by, "enteredBy": by}
 
     def _ref(self, entity: str, record: dict | None, field: str) -> dict | None:
         return None if record is None else self.refs.ref(entity, record, field)
@@ -137,7 +133,7 @@ class Generator:
                 "company": self._ref("company/companies", rng.choice(self.companies), "company"),
                 "manager": self.member_refs[rng.choice(self.members)["id"]],
                 "budgetHours": float(rng.randint(10, 400)), "actualHours": round(rng.random() * 300, 2),
-                "estimatedStart": _text(start), "estimatedEnd": _text(start + timedelta(days=rng.randint(14, 200))),
+                "estimatedStart": record_time(start), "estimatedEnd": record_time(start + timedelta(days=rng.randint(14, 200))),
                 "percentComplete": rng.randint(0, 100), "description": rng.choice(texts.NOTE_SNIPPETS),
                 "_info": self._info(start, start + timedelta(days=rng.randint(0, 100)), "admin1"),
             }
@@ -168,7 +164,7 @@ class Generator:
             stage = rng.choice(stages)
             record = {
                 "id": 500 + index * 3 + rng.randint(0, 2), "name": texts.opportunity_name(rng),
-                "expectedCloseDate": _text(entered + timedelta(days=rng.randint(10, 180))),
+                "expectedCloseDate": record_time(entered + timedelta(days=rng.randint(10, 180))),
                 "type": None if rng.random() < 0.15 else self._ref("sales/opportunities/types", rng.choice(types),
                                                                     "type"),
                 "stage": self._ref("sales/stages", stage, "stage"),
@@ -178,7 +174,7 @@ class Generator:
                 "primarySalesRep": self.member_refs[rng.choice(self.members)["id"]],
                 "company": self._ref("company/companies", rng.choice(self.companies), "company"),
                 "contact": None if rng.random() < 0.2 else {"id": 9000 + index, "name": rng.choice(texts.CONTACTS)},
-                "closedDate": _text(updated) if status["closedFlag"] else None,
+                "closedDate": record_time(updated) if status["closedFlag"] else None,
                 "_info": self._info(entered, updated, rng.choice(self.members)["identifier"]),
             }
             records.append({k: v for k, v in record.items() if v is not None})
@@ -204,7 +200,7 @@ class Generator:
                 "detailDescriptionFlag": n == 0 or not internal, "internalAnalysisFlag": internal,
                 "resolutionFlag": bool(ticket.get("closedFlag")) and n > 0 and rng.random() < 0.2,
                 "internalFlag": internal, "externalFlag": not internal, "customerUpdatedFlag": False,
-                "member": self.member_refs[author["id"]], "dateCreated": _text(created),
+                "member": self.member_refs[author["id"]], "dateCreated": record_time(created),
                 "createdBy": author["identifier"], "_info": self._info(created, created, author["identifier"]),
             })
         return notes

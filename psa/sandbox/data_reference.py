@@ -7,7 +7,7 @@ import random
 from datetime import datetime, timedelta
 
 from psa.sandbox.refs import RefBuilder
-from psa.sandbox.store import SandboxStore
+from psa.sandbox.store import SandboxStore, record_time
 
 BOARD_NAMES = ("Help Desk", "Service Desk — Tier 2", "Projects", "Alerts 🚨", "Onboarding", "Field Services",
                "Réseau & Sécurité", "Escalations", "Managed Services", "Procurement")
@@ -42,12 +42,8 @@ HOLIDAYS = (("New Year's Day", 1, 1), ("Independence Day", 7, 4), ("Labour Day �
 def _info(anchor: datetime, rng: random.Random) -> dict:
     entered = anchor - timedelta(days=rng.randint(400, 2000))
     updated = entered + timedelta(days=rng.randint(0, 380))
-    return {"lastUpdated": _text(updated), "dateEntered": _text(entered), "updatedBy": "admin1",
+    return {"lastUpdated": record_time(updated), "dateEntered": record_time(entered), "updatedBy": "admin1",
             "enteredBy": "admin1"}
-
-
-def _text(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _simple(store: SandboxStore, entity: str, rows: list[dict], anchor: datetime, rng: random.Random,

@@ -12,15 +12,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from psa.sandbox import texts
+from psa.sandbox.store import record_time
 
 if TYPE_CHECKING:
     from psa.sandbox.data import Generator
 
 SLA_TEXTS = ("Respond", "Plan", "Resolve", "Resolved", "Waiting")
-
-
-def _text(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class _BoardRefs:
@@ -95,14 +92,14 @@ class TicketMaker:
             "subType": rng.choice(board.subtypes) if board.subtypes and rng.random() < 0.5 else None,
             "item": rng.choice(board.items) if board.items and rng.random() < 0.3 else None,
             "owner": owner, "priority": rng.choice(self.priorities),
-            "requiredDate": _text(entered + timedelta(days=rng.randint(1, 30))) if rng.random() < 0.3 else None,
+            "requiredDate": record_time(entered + timedelta(days=rng.randint(1, 30))) if rng.random() < 0.3 else None,
             "budgetHours": float(rng.choice((0, 0.5, 1, 2, 4, 8))),
             "actualHours": round(rng.random() * 6, 2) if rng.random() < 0.6 else 0.0,
             "customerUpdatedFlag": is_open and rng.random() < 0.15,
             "closedFlag": not is_open,
-            "closedDate": None if is_open else _text(updated),
+            "closedDate": None if is_open else record_time(updated),
             "closedBy": None if is_open else (owner or {}).get("identifier", "admin1"),
-            "_info": {"lastUpdated": _text(updated), "dateEntered": _text(entered),
+            "_info": {"lastUpdated": record_time(updated), "dateEntered": record_time(entered),
                       "updatedBy": (owner or {}).get("identifier", "admin1"), "enteredBy": "template1"},
         }
         if project:
@@ -136,8 +133,8 @@ class TicketMaker:
         hours = rng.choice((0.5, 1, 2, 4))
         return {
             "id": entry_id, "objectId": ticket["id"], "name": ticket["summary"][:100],
-            "member": self.gen.member_refs[member["id"]], "dateStart": _text(start),
-            "dateEnd": _text(start + timedelta(hours=hours)), "status": self.schedule_status,
+            "member": self.gen.member_refs[member["id"]], "dateStart": record_time(start),
+            "dateEnd": record_time(start + timedelta(hours=hours)), "status": self.schedule_status,
             "type": self.schedule_type, "doneFlag": False, "acknowledgedFlag": rng.random() < 0.5,
             "ownerFlag": False, "hours": hours,
             "_info": {**ticket["_info"], "updatedBy": member["identifier"]},
@@ -151,11 +148,11 @@ class TicketMaker:
         return {
             "id": entry_id, "company": ticket["company"], "chargeToId": ticket["id"],
             "chargeToType": "ProjectTicket" if "project" in ticket or "wbsCode" in ticket else "ServiceTicket",
-            "member": self.gen.member_refs[member["id"]], "timeStart": _text(start),
-            "timeEnd": _text(start + timedelta(hours=hours)), "actualHours": hours,
+            "member": self.gen.member_refs[member["id"]], "timeStart": record_time(start),
+            "timeEnd": record_time(start + timedelta(hours=hours)), "actualHours": hours,
             "billableOption": rng.choice(("Billable", "DoNotBill", "NoCharge")),
             "notes": rng.choice(texts.NOTE_SNIPPETS), "enteredBy": member["identifier"],
-            "dateEntered": _text(start + timedelta(hours=hours)),
-            "_info": {"lastUpdated": _text(start + timedelta(hours=hours)),
-                      "dateEntered": _text(start + timedelta(hours=hours)), "updatedBy": member["identifier"]},
+            "dateEntered": record_time(start + timedelta(hours=hours)),
+            "_info": {"lastUpdated": record_time(start + timedelta(hours=hours)),
+                      "dateEntered": record_time(start + timedelta(hours=hours)), "updatedBy": member["identifier"]},
         }

@@ -27,8 +27,13 @@ ChangeListener = Callable[[str, str, dict, bool], None]  # action, entity, recor
 LazyChildren = Callable[[int], list[dict]]
 
 
+def record_time(value: datetime) -> str:
+    """A datetime as records carry it: `2026-01-02T03:04:05Z` (the value is taken to be UTC)."""
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def utc_now_text() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return record_time(datetime.now(UTC))
 
 
 class NotFoundError(LookupError):
