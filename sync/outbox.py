@@ -155,9 +155,9 @@ def outbox_sweep(*, enqueue: Callable[[int], None] | None = None) -> int:
         .update(state=State.PENDING)
     stuck = list(OutboxEntry.objects.filter(state=State.PENDING, updated_at__lt=now - STUCK_AFTER)
                  .order_by("id").values_list("pk", flat=True)[:500])
+    # Touch first so the next sweep does not send them again while these are queued.
+    OutboxEntry.objects.filter(pk__in=stuck, state=State.PENDING).update(updated_at=timezone.now())
     for entry_id in stuck:
-        # Touch first so the next sweep does not send it again while this one is queued.
-        OutboxEntry.objects.filter(pk=entry_id, state=State.PENDING).update(updated_at=timezone.now())
         if enqueue is None:
             outbox_push(entry_id=entry_id)
         else:
