@@ -169,14 +169,18 @@ def outbox_sweep(*, enqueue: Callable[[int], None] | None = None) -> int:
 
 # --- one pusher per action ------------------------------------------------------------------------
 
+def _is_project(entry: OutboxEntry) -> bool:
+    """The card is a project ticket (the write-back service records the ticket's kind)."""
+    return entry.payload.get("ticket_kind") == "project"
+
+
 def _ticket_path(entry: OutboxEntry) -> str:
     # Reference: endpoints.tsv PATCH /service/tickets/{id}, PATCH /project/tickets/{id}
-    base = "project/tickets" if entry.payload.get("ticket_kind") == "project" else "service/tickets"
-    return f"{base}/{int(entry.target_psa_id)}"
+    return f"{'project' if _is_project(entry) else 'service'}/tickets/{int(entry.target_psa_id)}"
 
 
 def _ticket_entity(entry: OutboxEntry) -> str:
-    return "project_tickets" if entry.payload.get("ticket_kind") == "project" else "service_tickets"
+    return "project_tickets" if _is_project(entry) else "service_tickets"
 
 
 def _apply_record(entry: OutboxEntry, entity: str, record: dict, *, parent_id: int | None = None) -> None:
@@ -241,7 +245,7 @@ def _push_remove_resource(client: ConnectWiseClient, entry: OutboxEntry) -> None
 
 def _push_time_entry(client: ConnectWiseClient, entry: OutboxEntry) -> None:
     p = entry.payload
-    charge_type = "ProjectTicket" if p.get("ticket_kind") == "project" else "ServiceTicket"
+    charge_type = "ProjectTicket" if _is_project(entry) else "ServiceTicket"
     existing = []
     if entry.attempts > 1:
         # Reference: endpoints.tsv GET /time/entries — same ticket, member and start: ours.
@@ -258,7 +262,7 @@ def _push_time_entry(client: ConnectWiseClient, entry: OutboxEntry) -> None:
 
 
 def _push_note(client: ConnectWiseClient, entry: OutboxEntry) -> None:
-    project = entry.payload.get("ticket_kind") == "project"
+    project = _is_project(entry)
     # Reference: endpoints.tsv POST/GET /service/tickets/{parentId}/notes, /project/tickets/{parentId}/notes
     path = f"{'project' if project else 'service'}/tickets/{int(entry.target_psa_id)}/notes"
     text, internal = entry.payload["text"], bool(entry.payload.get("internal"))
