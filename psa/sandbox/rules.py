@@ -173,7 +173,7 @@ class Rules(Hooks):
 
     def _resources_follow_up(self, store: SandboxStore, ticket_id: int) -> FollowUp:
         def follow_up(skip_callback: bool) -> None:
-            entity, ticket = _find_ticket(store, ticket_id)
+            entity, ticket = find_ticket(store, ticket_id)
             if ticket is None:
                 return
             identifiers = [(e.get("member") or {}).get("identifier") for e in store.iter_records(SCHEDULE)
@@ -192,7 +192,7 @@ class Rules(Hooks):
 
     def _add_hours(self, store: SandboxStore, entry: dict) -> FollowUp:
         def follow_up(skip_callback: bool) -> None:
-            entity, ticket = _find_ticket(store, entry.get("chargeToId"))
+            entity, ticket = find_ticket(store, entry.get("chargeToId"))
             hours = entry.get("actualHours")
             if ticket is None or not isinstance(hours, int | float):
                 return
@@ -205,8 +205,9 @@ def _is_assignment(entry: dict) -> bool:
     return str((entry.get("type") or {}).get("identifier", "")).upper() == "S"
 
 
-def _find_ticket(store: SandboxStore, ticket_id: object) -> tuple[str, dict | None]:
-    if not isinstance(ticket_id, int):
+def find_ticket(store: SandboxStore, ticket_id: object) -> tuple[str, dict | None]:
+    """The ticket (service or project: one id space) and its entity; (service, None) if absent."""
+    if not isinstance(ticket_id, int) or isinstance(ticket_id, bool):
         return TICKET_ENTITIES[0], None
     for entity in TICKET_ENTITIES:
         ticket = store.get(entity, ticket_id)

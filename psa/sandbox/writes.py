@@ -20,6 +20,7 @@ from psa.sandbox.conditions import canonical_datetime
 from psa.sandbox.refs import ReferenceError_, find_target
 from psa.sandbox.replies import BadRequest, Reply, error
 from psa.sandbox.routes import Match
+from psa.sandbox.rules import find_ticket
 from psa.sandbox.schema import TICKET_ENTITIES, EntitySpec
 from psa.sandbox.store import NotFoundError
 
@@ -150,9 +151,7 @@ def _entity_checks(api: Api, spec: EntitySpec, values: dict) -> None:
 
 
 def _ticket(api: Api, ticket_id: Any) -> dict | None:
-    if not isinstance(ticket_id, int) or isinstance(ticket_id, bool):
-        return None
-    return next((t for key in TICKET_ENTITIES if (t := api.store.get(key, ticket_id)) is not None), None)
+    return find_ticket(api.store, ticket_id)[1]
 
 
 def _ticket_exists(api: Api, values: dict) -> bool:
