@@ -141,3 +141,31 @@ def log_in(page, base_url: str, username: str, password: str) -> None:
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base_url}/boards/")
+
+
+def wait_ready(page) -> None:
+    page.wait_for_selector("#board[data-ready]")
+
+
+def column_ids(page, index: int) -> list[int]:
+    return [int(x) for x in page.eval_on_selector_all(
+        f".column:nth-of-type({index + 1}) .card", "cards => cards.map(c => c.dataset.psaId)")]
+
+
+def column_of(page, psa_id: int) -> str:
+    return page.eval_on_selector(f'.card[data-psa-id="{psa_id}"]', "c => c.closest('.column').ariaLabel")
+
+
+def drag(page, source_selector: str, target_selector: str, *, above_target: bool = True) -> None:
+    """A real mouse drag, slow enough for SortableJS to follow (it listens to native drag events)."""
+    source = page.locator(source_selector).bounding_box()
+    target = page.locator(target_selector).bounding_box()
+    x0, y0 = source["x"] + source["width"] / 2, source["y"] + 12
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x0 + 4, y0 + 6, steps=3)
+    x1 = target["x"] + target["width"] / 2
+    y1 = target["y"] + target["height"] * (0.2 if above_target else 0.8)
+    page.mouse.move(x1, y1, steps=30)
+    page.mouse.move(x1, y1 + (-2 if above_target else 2), steps=3)
+    page.mouse.up()

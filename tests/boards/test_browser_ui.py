@@ -6,9 +6,17 @@ from __future__ import annotations
 import pytest
 
 from boards.services.config import board_columns_set
-from tests.boards.browser_support import browser_page, chromium_browser, live_server, log_in
+from tests.boards.browser_support import (
+    browser_page,
+    chromium_browser,
+    column_ids,
+    column_of,
+    drag,
+    live_server,
+    log_in,
+    wait_ready,
+)
 from tests.boards.conftest import make_connection, make_user, seed_tickets
-from tests.boards.test_browser import column_ids, column_of, drag, wait_ready
 from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.browser]
