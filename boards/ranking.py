@@ -149,9 +149,9 @@ def _materialize_through(connection_id: int, family: str, psa_id: int) -> str:
 def _rebalance(connection_id: int, family: str, psa_id: int, *, after_key: str | None) -> str:
     """Rewrite all keys of the family evenly, with `psa_id` placed right after `after_key`."""
     rows = CardRank.objects.filter(connection_id=connection_id, family=family)
-    order = [p for p, k in rows.order_by("key").values_list("psa_id", "key") if p != psa_id]
-    keyed = dict(rows.values_list("psa_id", "key"))
-    position = sum(1 for p in order if after_key is not None and keyed[p] <= after_key)
+    ranked = [(p, k) for p, k in rows.order_by("key").values_list("psa_id", "key") if p != psa_id]
+    order = [p for p, _ in ranked]
+    position = sum(1 for _, k in ranked if after_key is not None and k <= after_key)
     order.insert(position, psa_id)
     keys = generate_n_keys_between(None, None, len(order))
     # Delete + insert: an in-place rewrite would trip the unique key constraint midway.
