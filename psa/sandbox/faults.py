@@ -22,6 +22,9 @@ from collections import deque
 from dataclasses import dataclass, field
 
 KINDS = ("500", "429", "reset", "timeout")
+# `--faults` key → FaultSpec attribute
+SPEC_FIELDS = {"500": "error_500", "429": "error_429", "reset": "reset", "timeout": "timeout",
+               "latency_ms": "latency_ms", "latency": "latency_ms", "timeout_s": "timeout_s"}
 
 
 @dataclass
@@ -42,17 +45,15 @@ class FaultSpec:
                 continue
             key, sep, raw = item.partition("=")
             key = key.strip().lower()
-            names = {"500": "error_500", "429": "error_429", "reset": "reset", "timeout": "timeout",
-                     "latency_ms": "latency_ms", "latency": "latency_ms", "timeout_s": "timeout_s"}
-            if not sep or key not in names:
-                raise ValueError(f"unknown fault {item.strip()!r}; use {', '.join(names)}")
+            if not sep or key not in SPEC_FIELDS:
+                raise ValueError(f"unknown fault {item.strip()!r}; use {', '.join(SPEC_FIELDS)}")
             try:
                 value = float(raw)
             except ValueError:
                 raise ValueError(f"fault {key!r} needs a number, not {raw.strip()!r}") from None
             if value < 0 or (key in KINDS and value > 1):
                 raise ValueError(f"fault {key!r} is out of range: {value}")
-            setattr(spec, names[key], value)
+            setattr(spec, SPEC_FIELDS[key], value)
         if spec.error_500 + spec.error_429 + spec.reset + spec.timeout > 1:
             raise ValueError("fault fractions add up to more than 1")
         return spec
