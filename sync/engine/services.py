@@ -26,7 +26,7 @@ def _entities_for(tier: str, entity: str | None) -> tuple[str, ...]:
     if entity is None:
         return entities
     if entity not in entities:
-        raise ValueError(f"entity {entity!r} is not part of the {tier} tier ({', '.join(entities)})")
+        raise ValueError(f"{entity!r} is not in the {tier} tier: {', '.join(entities)}")
     return (entity,)
 
 

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from sync.models import Connection
-from sync.tiers import TIERS, tier_entities
+from sync.tiers import TIERS
 
 
 class Command(BaseCommand):
@@ -28,15 +28,15 @@ class Command(BaseCommand):
         connection = Connection.objects.filter(name=opts["connection"]).first()
         if connection is None:
             raise CommandError(f"no connection named {opts['connection']!r}")
-        entities = tier_entities(opts["tier"])
-        if opts["entity"] and opts["entity"] not in entities:
-            raise CommandError(f"{opts['entity']!r} is not in the {opts['tier']} tier: {', '.join(entities)}")
         unit = "parents" if opts["tier"] == "notes" else "records"
         with tqdm(desc=f"{connection.name} {opts['tier']}", unit=f" {unit}", file=self.stderr._out) as bar:
-            runs = sync_tier(
-                connection_id=connection.pk, tier=opts["tier"], entity=opts["entity"], progress=bar.update,
-                changed_only=not opts["full_notes"] if opts["tier"] == "notes" else None,
-            )
+            try:
+                runs = sync_tier(
+                    connection_id=connection.pk, tier=opts["tier"], entity=opts["entity"], progress=bar.update,
+                    changed_only=not opts["full_notes"] if opts["tier"] == "notes" else None,
+                )
+            except ValueError as err:  # an entity outside the tier, refused before anything runs
+                raise CommandError(str(err)) from None
         if not runs:
             raise CommandError(f"the {opts['tier']} tier is already running for {connection.name}")
         self._summary(runs)
