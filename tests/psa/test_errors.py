@@ -21,8 +21,9 @@ from psa.errors import (
     error_from_response,
     parse_retry_after,
 )
+from tests.support.cloud_psa import BASE, INFO_URL, SITE
 
-URL = "https://api-na.myconnectwise.net/v2025_1/apis/3.0/service/tickets/5"
+URL = BASE + "service/tickets/5"
 
 
 def _response(status, *, json=None, text=None, headers=None):
@@ -93,10 +94,10 @@ def test_it_keeps_a_non_json_body_as_text():
 
 @responses.activate
 def test_it_never_shows_the_keys_in_error_text_or_reprs():
-    responses.get("https://na.myconnectwise.net/login/companyinfo/acme", json={"Codebase": "v2025_1/"})
+    responses.get(INFO_URL, json={"Codebase": "v2025_1/"})
     responses.get(URL, status=401, json={"code": "Unauthorized", "message": "Authentication failed"})
     client = ConnectWiseClient(
-        site_url="https://na.myconnectwise.net", company_id="acme", public_key="PUBLICKEY1",
+        site_url=SITE, company_id="acme", public_key="PUBLICKEY1",
         private_key="PRIVATEKEY2", client_id="guid",
     )
     with pytest.raises(AuthError) as caught:
