@@ -56,13 +56,13 @@ class BoardSettingsForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         conn = self.instance.connection_id
-        self.fields["psa_board_ids"] = _multi(_choices(ServiceBoard.objects.filter(connection_id=conn)), "PSA boards")
+        board_names = dict(ServiceBoard.objects.filter(connection_id=conn).values_list("psa_id", "name"))
+        self.fields["psa_board_ids"] = _multi(list(board_names.items())[:_MAX_CHOICES], "PSA boards")
         self.fields["member_identifiers"] = _multi(
             _choices(Member.objects.filter(connection_id=conn, inactive=False),
                      label=lambda m: m.full_name, value=lambda m: m.identifier), "Members", coerce=str)
         self.fields["company_ids"] = _multi(_choices(Company.objects.filter(connection_id=conn)), "Companies")
         self.fields["priority_ids"] = _multi(_choices(Priority.objects.filter(connection_id=conn)), "Priorities")
-        board_names = dict(ServiceBoard.objects.filter(connection_id=conn).values_list("psa_id", "name"))
         self.fields["team_ids"] = _multi(_choices(
             Team.objects.filter(connection_id=conn),
             label=lambda t: f"{board_names.get(t.board_psa_id, '?')}: {t.name}"), "Teams")
