@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -35,19 +34,10 @@ def _new_holder() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
-def _ensure_row(connection_id: int, tier: str) -> None:
-    if TierLock.objects.filter(connection_id=connection_id, tier=tier).exists():
-        return
-    try:
-        with transaction.atomic():
-            TierLock.objects.create(connection_id=connection_id, tier=tier)
-    except IntegrityError:
-        pass  # created concurrently by another claimer: fine
-
-
 def lock_claim(*, connection_id: int, tier: str) -> str | None:
     """Claim the lease; the holder token on success, None when someone else holds it."""
-    _ensure_row(connection_id, tier)
+    # get_or_create re-reads the row when a concurrent claimer created it first.
+    TierLock.objects.get_or_create(connection_id=connection_id, tier=tier)
     holder = _new_holder()
     now = timezone.now()
     claimed = TierLock.objects.filter(
