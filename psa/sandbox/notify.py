@@ -18,7 +18,8 @@ import json
 import logging
 import threading
 import uuid
-from collections import Counter, deque
+from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
@@ -55,14 +56,15 @@ def registration_matches(registration: dict, callback_type: str, record: dict) -
 
 
 class CallbackNotifier:
-    def __init__(self, store: SandboxStore, *, site_url: str, codebase: str, company: str, stats: Counter,
-                 stats_lock: threading.Lock, retry_delays: tuple[float, ...] = (2.0, 4.0), workers: int = 4) -> None:
+    def __init__(self, store: SandboxStore, *, site_url: str, codebase: str, company: str,
+                 count: Callable[[str], None], retry_delays: tuple[float, ...] = (2.0, 4.0), workers: int = 4
+                 ) -> None:
         self.store, self.site_url, self.codebase, self.company = store, site_url, codebase, company
         self.signing_key = uuid.uuid4().hex + uuid.uuid4().hex
         self.key_id = uuid.uuid4().hex[:12]
         self.retry_delays = retry_delays
         self.deliveries: deque[dict] = deque(maxlen=1000)  # newest last: url, action, id, status
-        self._stats, self._stats_lock = stats, stats_lock
+        self._count = count  # the server's stats counter (thread-safe)
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sandbox-callback")
         self._pending = 0
         self._idle = threading.Condition()
@@ -72,10 +74,6 @@ class CallbackNotifier:
     def key_url(self) -> str:
         return (f"{self.site_url}/{self.codebase}system/callbackkey/index.rails"
                 f"?companyName={quote(self.company)}&keyId={self.key_id}")
-
-    def _count(self, key: str) -> None:
-        with self._stats_lock:
-            self._stats[key] += 1
 
     def on_change(self, action: str, entity: str, record: dict, skip_callback: bool) -> None:
         """Store listener: queue one POST per matching registration (never blocks the write)."""

@@ -61,7 +61,7 @@ class SandboxServer:
         self.store.hooks = Rules(self.refs)
         Generator(self.store, self.refs, scale=scale, seed=seed, anchor=self.anchor).generate()
         self.notifier = CallbackNotifier(self.store, site_url=self.url, codebase=self.codebase, company=company,
-                                         stats=self.stats, stats_lock=self._stats_lock,
+                                         count=self._count,
                                          retry_delays=callback_retry_delays)
         self.store.add_listener(self.notifier.on_change)
         self.api = Api(self.store, self.refs, self.forced, public_base=self.api_base)
