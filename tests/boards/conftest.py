@@ -49,28 +49,32 @@ def seed_tickets(connection: Connection, count: int = 6, *, board_psa_id: int = 
     ]
 
 
+def make_tenant(name: str, *, board_name: str, username: str, first_id: int = 100) -> dict:
+    """A connection with tickets, a board over them, and a member user."""
+    connection = make_connection(name)
+    tickets = seed_tickets(connection, first_id=first_id)
+    board = board_create(connection_id=connection.id, name=board_name, psa_board_ids=[1])
+    user = make_user(username, connection)
+    return {"connection": connection, "tickets": tickets, "board": board, "user": user}
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
 @pytest.fixture
 def tenant(db):
-    """A connection with tickets, a board over them, and a member user."""
-    connection = make_connection("acme")
-    tickets = seed_tickets(connection)
-    board = board_create(connection_id=connection.id, name="Service", psa_board_ids=[1])
-    user = make_user("ann", connection)
-    return {"connection": connection, "tickets": tickets, "board": board, "user": user}
+    return make_tenant("acme", board_name="Service", username="ann")
 
 
 @pytest.fixture
 def other_tenant(db):
-    connection = make_connection("globex")
-    tickets = seed_tickets(connection, first_id=900)
-    board = board_create(connection_id=connection.id, name="Globex service", psa_board_ids=[1])
-    user = make_user("gus", connection)
-    return {"connection": connection, "tickets": tickets, "board": board, "user": user}
+    return make_tenant("globex", board_name="Globex service", username="gus", first_id=900)
 
 
 @pytest.fixture
 def client(tenant):
     """pytest-django's `client`, logged in as the tenant's member (what board tests act as)."""
-    client = Client()
-    client.force_login(tenant["user"])
-    return client
+    return logged_in(tenant["user"])

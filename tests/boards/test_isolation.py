@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from tests.boards.conftest import logged_in
+
 pytestmark = pytest.mark.django_db
 
 
@@ -29,12 +31,6 @@ def api_posts(board_id: int, psa_id: int) -> list[tuple[str, dict]]:
         (card + "priority/", {"priority": 1}),
         (card + "close/", {}),
     ]
-
-
-def logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_it_sends_anonymous_users_to_the_login_page(tenant):
