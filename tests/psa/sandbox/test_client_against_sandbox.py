@@ -13,18 +13,16 @@ from tests.psa.sandbox.conftest import ANCHOR
 
 TICKETS = "service/tickets"
 
+# discovery caches companyinfo per site; ports are reused between servers
+pytestmark = pytest.mark.usefixtures("fresh_cache")
+
 
 def client_for(sandbox: SandboxServer, **overrides) -> ConnectWiseClient:
-    c = {**sandbox.credentials, **overrides}
-    return ConnectWiseClient(site_url=c["site_url"], company_id=c["company_id"], public_key=c["public_key"],
-                             private_key=c["private_key"], client_id=c["client_id"])
+    return ConnectWiseClient(**{**sandbox.credentials, **overrides})
 
 
 @pytest.fixture
 def client(sandbox):
-    from django.core.cache import cache
-
-    cache.clear()  # discovery caches companyinfo per site; ports are reused between servers
     return client_for(sandbox)
 
 
@@ -56,9 +54,6 @@ def test_it_round_trips_awkward_strings_through_conditions(client, sandbox):
 
 
 def test_it_patches_and_maps_errors(fresh_sandbox):
-    from django.core.cache import cache
-
-    cache.clear()
     client = client_for(fresh_sandbox)
     ticket = next(t for t in fresh_sandbox.store.list(TICKETS) if not t["closedFlag"])
     priority = fresh_sandbox.store.list("service/priorities")[0]
@@ -73,9 +68,6 @@ def test_it_patches_and_maps_errors(fresh_sandbox):
 
 
 def test_it_sees_429_with_retry_after_through_the_client():
-    from django.core.cache import cache
-
-    cache.clear()
     with SandboxServer(scale="small", seed=2, anchor=ANCHOR, faults="429=1") as sandbox:
         client = client_for(sandbox)
         client.http.policy = RetryPolicy(name="once", attempts=1, base=0.01, cap=0.01, connect_timeout=2,
