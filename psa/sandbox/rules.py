@@ -43,6 +43,11 @@ def _ref_id(value: object) -> int | None:
     return value.get("id") if isinstance(value, dict) else None
 
 
+def board_id_of(values: dict, existing: dict | None) -> int | None:
+    """The board a write lands on: the one in `values` if given, else the existing record's."""
+    return _ref_id(values.get("board") if "board" in values else (existing or {}).get("board"))
+
+
 class Rules(Hooks):
     def __init__(self, refs: RefBuilder) -> None:
         self.refs = refs
@@ -53,8 +58,7 @@ class Rules(Hooks):
                             ) -> None:
         """`{"id": 5}` given straight to the store (tests, activity) becomes the full reference
         object an API write would store; unknown targets are left as given."""
-        board = values.get("board") if "board" in values else (existing or {}).get("board")
-        board_id = _ref_id(board)
+        board_id = board_id_of(values, existing)
         for name, target in spec.references.items():
             value = values.get(name)
             if target is None or not isinstance(value, dict) or "_info" in value:

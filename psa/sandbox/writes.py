@@ -20,7 +20,7 @@ from psa.sandbox.conditions import canonical_datetime
 from psa.sandbox.refs import ReferenceError_, find_target
 from psa.sandbox.replies import BadRequest, Reply, error
 from psa.sandbox.routes import Match
-from psa.sandbox.rules import find_ticket
+from psa.sandbox.rules import board_id_of, find_ticket
 from psa.sandbox.schema import TICKET_ENTITIES, EntitySpec
 from psa.sandbox.store import NotFoundError
 
@@ -52,11 +52,6 @@ def _skip_callback(query: dict[str, str], headers: dict[str, str], data: Any) ->
     if query.get("skipcallback", "").lower() == "true" or headers.get("skipcallback", "").lower() == "true":
         return True
     return isinstance(data, dict) and data.get("skipCallback") is True
-
-
-def _board_id(values: dict, existing: dict | None) -> int | None:
-    board = values.get("board") if "board" in values else (existing or {}).get("board")
-    return board.get("id") if isinstance(board, dict) else None
 
 
 def _check_value(api: Api, spec: EntitySpec, name: str, value: Any, board_id: int | None) -> Any:
@@ -100,7 +95,7 @@ def _check_value(api: Api, spec: EntitySpec, name: str, value: Any, board_id: in
 
 
 def _prepare(api: Api, spec: EntitySpec, values: dict, existing: dict | None) -> dict:
-    board_id = _board_id(values, existing)
+    board_id = board_id_of(values, existing)
     if "board" in values and values["board"] is not None:
         values["board"] = _check_value(api, spec, "board", values["board"], None)
         board_id = values["board"]["id"]
