@@ -13,10 +13,9 @@ from datetime import datetime
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
-from boards.live import mirror_changed
+from boards.live import mirror_changed_on_commit
 from psa.connectwise.client import ConnectWiseClient
 from psa.connectwise.conditions import all_of, cond
 from psa.connectwise.entities import Entity, ScopeContext, entity_get
@@ -81,8 +80,7 @@ def _finish(run: SyncRun, status: str, error: str = "") -> SyncRun:
 def announce_changes(run: SyncRun) -> None:
     """Tell open boards the mirror changed (they poll a per-connection counter)."""
     if run.created or run.updated or run.deleted:
-        connection_id = run.connection_id
-        transaction.on_commit(lambda: mirror_changed(connection_id=connection_id))
+        mirror_changed_on_commit(connection_id=run.connection_id)
 
 
 def sync_entity(*, connection: Connection, entity: str, tier: str, client: ConnectWiseClient | None = None,
