@@ -110,8 +110,8 @@ def tier_entities(name: str) -> tuple[str, ...]:
 
 
 def build_beat_schedule() -> dict:
-    """One dispatcher per tier (it fans out per enabled connection), plus the daily pruning of
-    old SyncRun rows."""
+    """The whole beat schedule: one dispatcher per tier (it fans out per enabled connection), the
+    outbox sweeper and the daily pruning of old SyncRun rows."""
     schedule_entries = {
         f"sync-{tier.name}": {
             "task": "sync.tasks.dispatch_tier",
@@ -121,6 +121,12 @@ def build_beat_schedule() -> dict:
             "options": {"queue": tier.queue, "expires": tier.every_seconds},
         }
         for tier in TIERS.values()
+    }
+    # Write-back outbox sweeper (sync/outbox.py): re-sends edits stuck for more than a minute.
+    schedule_entries["outbox-sweep"] = {
+        "task": "sync.realtime.sweep_outbox",
+        "schedule": schedule(run_every=30),
+        "options": {"queue": "realtime", "expires": 30},
     }
     schedule_entries["sync-prune-runs"] = {
         "task": "sync.tasks.prune_sync_runs",

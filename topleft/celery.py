@@ -33,7 +33,3 @@ app.autodiscover_tasks()
 from sync.tiers import build_beat_schedule  # noqa: E402
 
 app.conf.beat_schedule = build_beat_schedule()
-# Write-back outbox sweeper (sync/outbox.py): re-sends edits stuck for more than a minute.
-app.conf.beat_schedule["outbox-sweep"] = {
-    "task": "sync.realtime.sweep_outbox", "schedule": 30.0, "options": {"queue": "realtime", "expires": 30},
-}

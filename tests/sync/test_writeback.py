@@ -260,5 +260,5 @@ def test_it_schedules_the_outbox_sweeper():
     from topleft.celery import app
 
     entry = app.conf.beat_schedule["outbox-sweep"]
-    assert entry["task"] == "sync.realtime.sweep_outbox" and entry["schedule"] <= 60
+    assert entry["task"] == "sync.realtime.sweep_outbox" and entry["schedule"].run_every.total_seconds() <= 60
     assert entry["options"]["queue"] == "realtime"
