@@ -18,9 +18,22 @@ class BoardAdmin(admin.ModelAdmin):
     list_display = ["name", "connection", "record_kind", "auto_rank", "updated_at"]
     list_filter = ["connection", "record_kind"]
     search_fields = ["name"]
-    fields = ["connection", "name", "record_kind", "column_source", "psa_board_ids", "member_identifiers",
-              "company_ids", "priority_ids", "team_ids", "project_ids", "show_unassigned", "indicators",
-              "auto_rank", "created_by"]
+    fields = [
+        "connection",
+        "name",
+        "record_kind",
+        "column_source",
+        "psa_board_ids",
+        "member_identifiers",
+        "company_ids",
+        "priority_ids",
+        "team_ids",
+        "project_ids",
+        "show_unassigned",
+        "indicators",
+        "auto_rank",
+        "created_by",
+    ]
     inlines = [BoardColumnInline]
 
 

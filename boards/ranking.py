@@ -40,8 +40,9 @@ def family_model(family: str):
 def rank_keys(*, connection_id: int, family: str, psa_ids: Iterable[int]) -> dict[int, str]:
     """The rank key of each ranked card among `psa_ids` (unranked cards are absent)."""
     return dict(
-        CardRank.objects.filter(connection_id=connection_id, family=family, psa_id__in=list(psa_ids))
-        .values_list("psa_id", "key")
+        CardRank.objects.filter(
+            connection_id=connection_id, family=family, psa_id__in=list(psa_ids)
+        ).values_list("psa_id", "key")
     )
 
 
@@ -56,7 +57,11 @@ def rank_sort_key(keys: dict[int, str]):
 
 
 def card_rank_place(
-    *, connection_id: int, family: str, psa_id: int, above_psa_id: int | None = None,
+    *,
+    connection_id: int,
+    family: str,
+    psa_id: int,
+    above_psa_id: int | None = None,
     below_psa_id: int | None = None,
 ) -> str:
     """Put a card right after `above_psa_id` (or right before `below_psa_id`); returns its key.
@@ -116,7 +121,9 @@ def _key_of(ranks, psa_id: int) -> str | None:
 
 def _write_key(connection_id: int, family: str, psa_id: int, key: str) -> None:
     """The single row a move writes."""
-    updated = CardRank.objects.filter(connection_id=connection_id, family=family, psa_id=psa_id).update(key=key)
+    updated = CardRank.objects.filter(connection_id=connection_id, family=family, psa_id=psa_id).update(
+        key=key
+    )
     if not updated:
         CardRank.objects.create(connection_id=connection_id, family=family, psa_id=psa_id, key=key)
 
@@ -141,7 +148,10 @@ def _materialize_through(connection_id: int, family: str, psa_id: int) -> str:
     last = ranked.order_by("-key").values_list("key", flat=True).first()
     keys = generate_n_keys_between(last, None, len(pending))
     CardRank.objects.bulk_create(
-        [CardRank(connection_id=connection_id, family=family, psa_id=p, key=k) for p, k in zip(pending, keys, strict=True)]
+        [
+            CardRank(connection_id=connection_id, family=family, psa_id=p, key=k)
+            for p, k in zip(pending, keys, strict=True)
+        ]
     )
     return keys[-1]
 
@@ -157,7 +167,10 @@ def _rebalance(connection_id: int, family: str, psa_id: int, *, after_key: str |
     # Delete + insert: an in-place rewrite would trip the unique key constraint midway.
     rows.delete()
     CardRank.objects.bulk_create(
-        [CardRank(connection_id=connection_id, family=family, psa_id=p, key=k) for p, k in zip(order, keys, strict=True)]
+        [
+            CardRank(connection_id=connection_id, family=family, psa_id=p, key=k)
+            for p, k in zip(order, keys, strict=True)
+        ]
     )
     logger.info("rebalanced %d %s ranks for connection %s", len(order), family, connection_id)
     return keys[position]

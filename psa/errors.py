@@ -111,7 +111,7 @@ def parse_body(response: requests.Response) -> Any:
     try:
         return response.json()
     except ValueError:
-        return response.text[:BODY_PREVIEW_CHARS * 10]
+        return response.text[: BODY_PREVIEW_CHARS * 10]
 
 
 def is_psa_error_body(body: Any) -> bool:
@@ -159,8 +159,12 @@ def error_from_response(response: requests.Response, *, method: str, url: str) -
     body = parse_body(response)
     psa_message, psa_code = _psa_message(body)
     kw: dict[str, Any] = {
-        "method": method, "url": url, "status": status,
-        "psa_message": psa_message, "psa_code": psa_code, "body": body,
+        "method": method,
+        "url": url,
+        "status": status,
+        "psa_message": psa_message,
+        "psa_code": psa_code,
+        "body": body,
     }
     reason = response.reason or "error"
     if status == 429:
@@ -176,4 +180,3 @@ def error_from_response(response: requests.Response, *, method: str, url: str) -
     if 400 <= status < 500:
         return BadRequest(f"request rejected ({reason})", **kw)
     return PSAError(f"unexpected HTTP status {status}", **kw)
-

@@ -64,12 +64,22 @@ class RetryPolicy:
 
 # A person is waiting (write-back, webhook refresh): few attempts, ~4 s of waiting at most.
 INTERACTIVE = RetryPolicy(
-    "interactive", attempts=3, base=0.25, cap=2.0, connect_timeout=3.05, read_timeout=15,
+    "interactive",
+    attempts=3,
+    base=0.25,
+    cap=2.0,
+    connect_timeout=3.05,
+    read_timeout=15,
     default_retry_after=1.0,
 )
 # Nobody is waiting (sync, notes): many attempts, waits up to a minute each.
 BACKGROUND = RetryPolicy(
-    "background", attempts=8, base=0.5, cap=60.0, connect_timeout=5, read_timeout=60,
+    "background",
+    attempts=8,
+    base=0.5,
+    cap=60.0,
+    connect_timeout=5,
+    read_timeout=60,
 )
 
 
@@ -108,7 +118,9 @@ def _transport_error(exc: requests.RequestException, *, method: str, url: str) -
         kind = "connect timeout" if isinstance(exc, requests.exceptions.ConnectTimeout) else "read timeout"
         return TransportError(f"{kind} talking to the PSA", method=method, url=url)
     if isinstance(exc, requests.exceptions.SSLError):
-        return TransportError(f"TLS failure talking to the PSA ({exc.__class__.__name__})", method=method, url=url)
+        return TransportError(
+            f"TLS failure talking to the PSA ({exc.__class__.__name__})", method=method, url=url
+        )
     if isinstance(exc, requests.exceptions.ConnectionError):
         return TransportError("connection to the PSA failed or was reset", method=method, url=url)
     return ConfigurationError(f"request could not be built: {exc}", method=method, url=url)
@@ -182,7 +194,9 @@ class RetryingHttp:
             # Never follow a redirect with the credentials attached; the site URL is wrong.
             raise ConfigurationError(
                 f"the PSA redirected to {response.headers.get('Location')!r}; check the site URL",
-                method=method, url=url, status=response.status_code,
+                method=method,
+                url=url,
+                status=response.status_code,
             )
         return response
 
@@ -191,7 +205,11 @@ class RetryingHttp:
         wait = retry_state.next_action.sleep if retry_state.next_action else 0.0
         logger.warning(
             "PSA request retry %d/%d in %.2fs (%s policy): %s",
-            retry_state.attempt_number, self.policy.attempts - 1, wait, self.policy.name, error,
+            retry_state.attempt_number,
+            self.policy.attempts - 1,
+            wait,
+            self.policy.name,
+            error,
         )
 
 

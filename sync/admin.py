@@ -17,8 +17,17 @@ class ConnectionForm(forms.ModelForm):
     class Meta:
         model = Connection
         fields = [
-            "name", "provider", "site_url", "company_id", "public_key", "private_key", "client_id",
-            "api_version", "enabled", "closed_ticket_retention_days", "background_budget_per_minute",
+            "name",
+            "provider",
+            "site_url",
+            "company_id",
+            "public_key",
+            "private_key",
+            "client_id",
+            "api_version",
+            "enabled",
+            "closed_ticket_retention_days",
+            "background_budget_per_minute",
         ]
 
     def clean(self):
@@ -41,7 +50,15 @@ class ConnectionForm(forms.ModelForm):
 @admin.register(Connection)
 class ConnectionAdmin(admin.ModelAdmin):
     form = ConnectionForm
-    list_display = ["name", "provider", "site_url", "company_id", "api_version", "enabled", "sync_status_link"]
+    list_display = [
+        "name",
+        "provider",
+        "site_url",
+        "company_id",
+        "api_version",
+        "enabled",
+        "sync_status_link",
+    ]
     list_filter = ["provider", "enabled"]
     search_fields = ["name", "company_id", "site_url"]
     actions = ["test_connection", "ensure_callbacks"]
@@ -81,16 +98,33 @@ class ConnectionAdmin(admin.ModelAdmin):
             except PSAError as err:
                 self.message_user(request, f"{connection.name}: callbacks FAILED — {err}", messages.ERROR)
                 continue
-            self.message_user(request, f"{connection.name}: callbacks added {len(changes.added)}, removed "
-                              f"{len(changes.removed)}, kept {len(changes.kept)}", messages.SUCCESS)
+            self.message_user(
+                request,
+                f"{connection.name}: callbacks added {len(changes.added)}, removed "
+                f"{len(changes.removed)}, kept {len(changes.kept)}",
+                messages.SUCCESS,
+            )
 
 
 @admin.register(SyncRun)
 class SyncRunAdmin(admin.ModelAdmin):
     """Read-only history of engine runs (written by the sync engine only)."""
 
-    list_display = ["started_at", "connection", "tier", "entity", "status", "fetched", "created", "updated",
-                    "deleted", "skipped", "coerced", "requests", "duration"]
+    list_display = [
+        "started_at",
+        "connection",
+        "tier",
+        "entity",
+        "status",
+        "fetched",
+        "created",
+        "updated",
+        "deleted",
+        "skipped",
+        "coerced",
+        "requests",
+        "duration",
+    ]
     list_filter = ["connection", "tier", "status"]
     search_fields = ["entity", "error"]
     date_hierarchy = "started_at"
@@ -112,8 +146,17 @@ class SyncRunAdmin(admin.ModelAdmin):
 class OutboxEntryAdmin(admin.ModelAdmin):
     """Write-back history: what was sent to the PSA, and what it answered (read-only)."""
 
-    list_display = ["id", "created_at", "connection", "action", "target", "target_psa_id", "state", "attempts",
-                    "error"]
+    list_display = [
+        "id",
+        "created_at",
+        "connection",
+        "action",
+        "target",
+        "target_psa_id",
+        "state",
+        "attempts",
+        "error",
+    ]
     list_filter = ["connection", "state", "action"]
     search_fields = ["target_psa_id", "error"]
     list_select_related = ["connection"]

@@ -55,20 +55,26 @@ def _enqueue_safely(entry_id: int) -> None:
 
 # --- claim ----------------------------------------------------------------------------------------
 
+
 def outbox_claim(*, entry_id: int) -> OutboxEntry | None:
     """Take the entry (pending → sending) if no older edit of the same card is unfinished."""
     older_unfinished = OutboxEntry.objects.filter(
-        connection_id=OuterRef("connection_id"), target=OuterRef("target"),
-        target_psa_id=OuterRef("target_psa_id"), id__lt=OuterRef("id"),
+        connection_id=OuterRef("connection_id"),
+        target=OuterRef("target"),
+        target_psa_id=OuterRef("target_psa_id"),
+        id__lt=OuterRef("id"),
         state__in=[State.PENDING, State.SENDING],
     )
-    claimed = (OutboxEntry.objects.filter(pk=entry_id, state=State.PENDING)
-               .exclude(Exists(older_unfinished))
-               .update(state=State.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1))
+    claimed = (
+        OutboxEntry.objects.filter(pk=entry_id, state=State.PENDING)
+        .exclude(Exists(older_unfinished))
+        .update(state=State.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1)
+    )
     return OutboxEntry.objects.select_related("connection").get(pk=entry_id) if claimed == 1 else None
 
 
 # --- push -----------------------------------------------------------------------------------------
+
 
 def outbox_push(*, entry_id: int, client: ConnectWiseClient | None = None) -> str:
     """Push one entry. Returns done | failed | retry | skipped (not claimable now)."""
@@ -97,52 +103,75 @@ def outbox_push(*, entry_id: int, client: ConnectWiseClient | None = None) -> st
 def _release(entry: OutboxEntry, err: PSAError) -> None:
     logger.warning("outbox %s: PSA unavailable (attempt %s), will retry: %s", entry.pk, entry.attempts, err)
     OutboxEntry.objects.filter(pk=entry.pk, state=State.SENDING).update(
-        state=State.PENDING, error=str(err)[:2000], updated_at=timezone.now())
+        state=State.PENDING, error=str(err)[:2000], updated_at=timezone.now()
+    )
 
 
 def _finish(entry: OutboxEntry) -> None:
     OutboxEntry.objects.filter(pk=entry.pk).update(
-        state=State.DONE, error="", done_at=timezone.now(), result_psa_id=entry.result_psa_id)
-    _target_model(entry).objects.filter(connection_id=entry.connection_id, psa_id=entry.target_psa_id)\
-        .exclude(writeback_error="").update(writeback_error="")
+        state=State.DONE, error="", done_at=timezone.now(), result_psa_id=entry.result_psa_id
+    )
+    _target_model(entry).objects.filter(
+        connection_id=entry.connection_id, psa_id=entry.target_psa_id
+    ).exclude(writeback_error="").update(writeback_error="")
     _after_commit(entry)
 
 
 def _reject(entry: OutboxEntry, err: PSAError, client: ConnectWiseClient | None) -> None:
     message = err.psa_message or err.message or str(err)
     logger.warning("outbox %s: %s rejected by the PSA: %s", entry.pk, entry.action, err)
-    OutboxEntry.objects.filter(pk=entry.pk).update(state=State.FAILED, error=str(err)[:2000],
-                                                   done_at=timezone.now())
+    OutboxEntry.objects.filter(pk=entry.pk).update(
+        state=State.FAILED, error=str(err)[:2000], done_at=timezone.now()
+    )
     _drop_placeholders(entry)
     try:  # put the card back to what the PSA holds (short retries: a task is waiting)
         if client is not None:
             resources = entry.action in (Action.TICKET_ADD_RESOURCE, Action.TICKET_REMOVE_RESOURCE)
-            refresh.record_refresh(connection_id=entry.connection_id, kind=entry.target,
-                                   psa_id=entry.target_psa_id, client=client, assignments=resources or None)
+            refresh.record_refresh(
+                connection_id=entry.connection_id,
+                kind=entry.target,
+                psa_id=entry.target_psa_id,
+                client=client,
+                assignments=resources or None,
+            )
     except PSAError as refresh_err:
-        logger.warning("outbox %s: could not re-read %s %s: %s", entry.pk, entry.target,
-                       entry.target_psa_id, refresh_err)
+        logger.warning(
+            "outbox %s: could not re-read %s %s: %s", entry.pk, entry.target, entry.target_psa_id, refresh_err
+        )
     label = Action(entry.action).label
-    _target_model(entry).objects.filter(connection_id=entry.connection_id, psa_id=entry.target_psa_id)\
-        .update(writeback_error=f"{label} was rejected by the PSA: {message}"[:2000])
+    _target_model(entry).objects.filter(connection_id=entry.connection_id, psa_id=entry.target_psa_id).update(
+        writeback_error=f"{label} was rejected by the PSA: {message}"[:2000]
+    )
     _after_commit(entry)
 
 
 def _after_commit(entry: OutboxEntry) -> None:
     """Announce the change and start the next waiting edit of the same card."""
     mirror_changed_on_commit(connection_id=entry.connection_id)
-    following = (OutboxEntry.objects.filter(connection_id=entry.connection_id, target=entry.target,
-                                            target_psa_id=entry.target_psa_id, state=State.PENDING,
-                                            id__gt=entry.pk).order_by("id").values_list("pk", flat=True).first())
+    following = (
+        OutboxEntry.objects.filter(
+            connection_id=entry.connection_id,
+            target=entry.target,
+            target_psa_id=entry.target_psa_id,
+            state=State.PENDING,
+            id__gt=entry.pk,
+        )
+        .order_by("id")
+        .values_list("pk", flat=True)
+        .first()
+    )
     if following:
         transaction.on_commit(lambda: _enqueue_safely(following))
 
 
 def _target_model(entry: OutboxEntry):
-    return apps.get_model("boards", "Opportunity" if entry.target == OutboxEntry.Target.OPPORTUNITY else "Ticket")
+    return apps.get_model(
+        "boards", "Opportunity" if entry.target == OutboxEntry.Target.OPPORTUNITY else "Ticket"
+    )
 
 
 # --- sweeper --------------------------------------------------------------------------------------
+
 
 def outbox_sweep(*, enqueue: Callable[[int], None] | None = None) -> int:
     """Re-send entries stuck in pending (lost enqueue) or sending (dead worker). Returns how many.
@@ -151,10 +180,14 @@ def outbox_sweep(*, enqueue: Callable[[int], None] | None = None) -> int:
     now = timezone.now()
     # A dead worker's claim: back to pending; the create lookup keeps a re-send from duplicating.
     # (updated_at is left old, so the entry counts as stuck right away.)
-    OutboxEntry.objects.filter(state=State.SENDING, claimed_at__lt=now - SENDING_LEASE)\
-        .update(state=State.PENDING)
-    stuck = list(OutboxEntry.objects.filter(state=State.PENDING, updated_at__lt=now - STUCK_AFTER)
-                 .order_by("id").values_list("pk", flat=True)[:500])
+    OutboxEntry.objects.filter(state=State.SENDING, claimed_at__lt=now - SENDING_LEASE).update(
+        state=State.PENDING
+    )
+    stuck = list(
+        OutboxEntry.objects.filter(state=State.PENDING, updated_at__lt=now - STUCK_AFTER)
+        .order_by("id")
+        .values_list("pk", flat=True)[:500]
+    )
     # Touch first so the next sweep does not send them again while these are queued.
     OutboxEntry.objects.filter(pk__in=stuck, state=State.PENDING).update(updated_at=timezone.now())
     for entry_id in stuck:
@@ -168,6 +201,7 @@ def outbox_sweep(*, enqueue: Callable[[int], None] | None = None) -> int:
 
 
 # --- one pusher per action ------------------------------------------------------------------------
+
 
 def _is_project(entry: OutboxEntry) -> bool:
     """The card is a project ticket (the write-back service records the ticket's kind)."""
@@ -188,7 +222,9 @@ def _apply_record(entry: OutboxEntry, entity: str, record: dict, *, parent_id: i
     with transaction.atomic():
         _drop_placeholders(entry)
         if isinstance(record, dict) and record.get("id"):
-            mirror_upsert_records(connection=entry.connection, entity=entity, records=[record], parent_id=parent_id)
+            mirror_upsert_records(
+                connection=entry.connection, entity=entity, records=[record], parent_id=parent_id
+            )
             if _placeholder_models(entry):
                 entry.result_psa_id = int(record["id"])
 
@@ -210,12 +246,18 @@ def _patch_opportunity(client: ConnectWiseClient, entry: OutboxEntry, changes: d
 def _remember_echo(entry: OutboxEntry, record: dict) -> None:
     from sync.webhooks import echo_remember
 
-    echo_remember(connection_id=entry.connection_id, kind=entry.target, psa_id=entry.target_psa_id, record=record)
+    echo_remember(
+        connection_id=entry.connection_id, kind=entry.target, psa_id=entry.target_psa_id, record=record
+    )
 
 
 def _assignment_conditions(entry: OutboxEntry) -> str:
-    return all_of(cond("type/identifier", "=", "S"), cond("objectId", "=", int(entry.target_psa_id)),
-                  cond("member/id", "=", int(entry.payload["member_id"])), cond("doneFlag", "=", False))
+    return all_of(
+        cond("type/identifier", "=", "S"),
+        cond("objectId", "=", int(entry.target_psa_id)),
+        cond("member/id", "=", int(entry.payload["member_id"])),
+        cond("doneFlag", "=", False),
+    )
 
 
 def _push_add_resource(client: ConnectWiseClient, entry: OutboxEntry) -> None:
@@ -224,17 +266,28 @@ def _push_add_resource(client: ConnectWiseClient, entry: OutboxEntry) -> None:
     # Reference: endpoints.tsv GET /schedule/entries
     existing = client.list_all("schedule/entries", conditions=_assignment_conditions(entry))
     # Reference: endpoints.tsv POST /schedule/entries (ScheduleEntry: objectId, member, type)
-    record = existing[0] if existing else client.post("schedule/entries", {
-        "objectId": int(entry.target_psa_id), "member": {"id": int(entry.payload["member_id"])},
-        "type": {"identifier": "S"},
-    })
+    record = (
+        existing[0]
+        if existing
+        else client.post(
+            "schedule/entries",
+            {
+                "objectId": int(entry.target_psa_id),
+                "member": {"id": int(entry.payload["member_id"])},
+                "type": {"identifier": "S"},
+            },
+        )
+    )
     _apply_record(entry, "ticket_assignments", record)
 
 
 def _push_remove_resource(client: ConnectWiseClient, entry: OutboxEntry) -> None:
     ids = [int(i) for i in entry.payload.get("schedule_entry_ids") or []]
     if not ids:  # the mirror never knew the entry's id (e.g. added moments ago): ask the PSA
-        ids = [int(r["id"]) for r in client.list_all("schedule/entries", conditions=_assignment_conditions(entry))]
+        ids = [
+            int(r["id"])
+            for r in client.list_all("schedule/entries", conditions=_assignment_conditions(entry))
+        ]
     for schedule_id in ids:
         try:
             # Reference: endpoints.tsv DELETE /schedule/entries/{id}
@@ -249,15 +302,30 @@ def _push_time_entry(client: ConnectWiseClient, entry: OutboxEntry) -> None:
     existing = []
     if entry.attempts > 1:
         # Reference: endpoints.tsv GET /time/entries — same ticket, member and start: ours.
-        existing = client.list_all("time/entries", conditions=all_of(
-            cond("chargeToId", "=", int(entry.target_psa_id)), cond("member/id", "=", int(p["member_id"])),
-            cond("timeStart", "=", _parse(p["time_start"]))))
+        existing = client.list_all(
+            "time/entries",
+            conditions=all_of(
+                cond("chargeToId", "=", int(entry.target_psa_id)),
+                cond("member/id", "=", int(p["member_id"])),
+                cond("timeStart", "=", _parse(p["time_start"])),
+            ),
+        )
     # Reference: endpoints.tsv POST /time/entries (TimeEntry: chargeToId, chargeToType, member, timeStart, ...)
-    record = existing[0] if existing else client.post("time/entries", {
-        "chargeToId": int(entry.target_psa_id), "chargeToType": charge_type,
-        "member": {"id": int(p["member_id"])}, "timeStart": p["time_start"], "timeEnd": p["time_end"],
-        "notes": p.get("notes") or "",
-    })
+    record = (
+        existing[0]
+        if existing
+        else client.post(
+            "time/entries",
+            {
+                "chargeToId": int(entry.target_psa_id),
+                "chargeToType": charge_type,
+                "member": {"id": int(p["member_id"])},
+                "timeStart": p["time_start"],
+                "timeEnd": p["time_end"],
+                "notes": p.get("notes") or "",
+            },
+        )
+    )
     _apply_record(entry, "time_entries", record)
 
 
@@ -268,17 +336,29 @@ def _push_note(client: ConnectWiseClient, entry: OutboxEntry) -> None:
     text, internal = entry.payload["text"], bool(entry.payload.get("internal"))
     record = _find_note(client, entry, path, text) if entry.attempts > 1 else None
     if record is None:
-        record = client.post(path, {"text": text, "detailDescriptionFlag": not internal,
-                                    "internalAnalysisFlag": internal})
-    _apply_record(entry, "project_ticket_notes" if project else "service_notes", record,
-                  parent_id=int(entry.target_psa_id))
+        record = client.post(
+            path, {"text": text, "detailDescriptionFlag": not internal, "internalAnalysisFlag": internal}
+        )
+    _apply_record(
+        entry,
+        "project_ticket_notes" if project else "service_notes",
+        record,
+        parent_id=int(entry.target_psa_id),
+    )
 
 
 def _find_note(client: ConnectWiseClient, entry: OutboxEntry, path: str, text: str) -> dict | None:
     """A note with our text that no other outbox entry created: an earlier attempt of ours."""
-    claimed = set(OutboxEntry.objects.filter(connection_id=entry.connection_id, action=Action.TICKET_NOTE_ADD,
-                                             target_psa_id=entry.target_psa_id, result_psa_id__isnull=False)
-                  .exclude(pk=entry.pk).values_list("result_psa_id", flat=True))
+    claimed = set(
+        OutboxEntry.objects.filter(
+            connection_id=entry.connection_id,
+            action=Action.TICKET_NOTE_ADD,
+            target_psa_id=entry.target_psa_id,
+            result_psa_id__isnull=False,
+        )
+        .exclude(pk=entry.pk)
+        .values_list("result_psa_id", flat=True)
+    )
     for note in client.list_all(path, forward_only=False):
         if (note.get("text") or "").strip() == text.strip() and note.get("id") not in claimed:
             return note
@@ -295,18 +375,24 @@ PUSHERS: dict[str, Callable[[ConnectWiseClient, OutboxEntry], None]] = {
     Action.TICKET_ADD_RESOURCE: _push_add_resource,
     Action.TICKET_REMOVE_RESOURCE: _push_remove_resource,
     Action.OPPORTUNITY_STAGE: lambda c, e: _patch_opportunity(c, e, {"stage/id": int(e.payload["stage_id"])}),
-    Action.OPPORTUNITY_STATUS: lambda c, e: _patch_opportunity(c, e, {"status/id": int(e.payload["status_id"])}),
+    Action.OPPORTUNITY_STATUS: lambda c, e: _patch_opportunity(
+        c, e, {"status/id": int(e.payload["status_id"])}
+    ),
     Action.TIME_ENTRY_CREATE: _push_time_entry,
     Action.TICKET_NOTE_ADD: _push_note,
 }
 
 
 def _placeholder_models(entry: OutboxEntry) -> list[str]:
-    return {Action.TICKET_ADD_RESOURCE: ["TicketAssignment"], Action.TIME_ENTRY_CREATE: ["TimeEntry"],
-            Action.TICKET_NOTE_ADD: ["ServiceNote"]}.get(entry.action, [])
+    return {
+        Action.TICKET_ADD_RESOURCE: ["TicketAssignment"],
+        Action.TIME_ENTRY_CREATE: ["TimeEntry"],
+        Action.TICKET_NOTE_ADD: ["ServiceNote"],
+    }.get(entry.action, [])
 
 
 def _drop_placeholders(entry: OutboxEntry) -> None:
     for name in _placeholder_models(entry):
-        apps.get_model("boards", name).objects.filter(connection_id=entry.connection_id,
-                                                      psa_id=entry.placeholder_psa_id).delete()
+        apps.get_model("boards", name).objects.filter(
+            connection_id=entry.connection_id, psa_id=entry.placeholder_psa_id
+        ).delete()

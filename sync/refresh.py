@@ -64,10 +64,14 @@ class RecordKind:
 # Reference: endpoints.tsv GET /service/tickets/{id}, /project/tickets/{id}, /sales/opportunities/{id},
 # /project/projects/{id}, /company/companies/{id} (and the listings without /{id})
 KINDS: dict[str, RecordKind] = {
-    "ticket": RecordKind("ticket", (("service/tickets/{id}", "service_tickets"),
-                                    ("project/tickets/{id}", "project_tickets")), rank_family="ticket"),
-    "opportunity": RecordKind("opportunity", (("sales/opportunities/{id}", "opportunities"),),
-                              rank_family="opportunity"),
+    "ticket": RecordKind(
+        "ticket",
+        (("service/tickets/{id}", "service_tickets"), ("project/tickets/{id}", "project_tickets")),
+        rank_family="ticket",
+    ),
+    "opportunity": RecordKind(
+        "opportunity", (("sales/opportunities/{id}", "opportunities"),), rank_family="opportunity"
+    ),
     "project": RecordKind("project", (("project/projects/{id}", "projects"),)),
     "company": RecordKind("company", (("company/companies/{id}", "companies"),)),
 }
@@ -77,6 +81,7 @@ SCHEDULE_HINT = "schedule"  # asked for by a schedule-entry (assignment) callbac
 
 
 # --- coalescing queue (per connection) ----------------------------------------------------------
+
 
 def _qkey(connection_id: int, name: str) -> str:
     return f"sync:refresh:{connection_id}:{name}"
@@ -95,8 +100,9 @@ def _push_items(connection_id: int, items: list[list]) -> None:
         cache.set(_qkey(connection_id, f"item:{cache.incr(seq)}"), item, ITEM_SECONDS)
 
 
-def refresh_request(*, connection_id: int, kind: str, psa_id: int, enqueue: Callable[..., None],
-                    hint: str = "") -> bool:
+def refresh_request(
+    *, connection_id: int, kind: str, psa_id: int, enqueue: Callable[..., None], hint: str = ""
+) -> bool:
     """Queue the record for a refresh; enqueue a drain unless one is pending. True if enqueued."""
     _push_items(connection_id, [[kind, int(psa_id), hint, time.time(), 1]])
     if not cache.add(_qkey(connection_id, "pending"), 1, PENDING_SECONDS):
@@ -118,9 +124,16 @@ def _take_items(connection_id: int) -> dict[tuple[str, int], list]:
     keys = {n: _qkey(connection_id, f"item:{n}") for n in numbers}
     found: dict = {}
     for chunk in range(0, len(numbers), 500):
-        found.update(cache.get_many([keys[n] for n in numbers[chunk:chunk + 500]]))
-    cache.set(holes_key, {n: holes.get(n, now) for n in numbers
-                          if keys[n] not in found and now - holes.get(n, now) < HOLE_SECONDS}, None)
+        found.update(cache.get_many([keys[n] for n in numbers[chunk : chunk + 500]]))
+    cache.set(
+        holes_key,
+        {
+            n: holes.get(n, now)
+            for n in numbers
+            if keys[n] not in found and now - holes.get(n, now) < HOLE_SECONDS
+        },
+        None,
+    )
     cache.set(_qkey(connection_id, "drained"), upto, None)
     cache.delete_many(list(found))
     merged: dict[tuple[str, int], list] = {}
@@ -162,20 +175,29 @@ def refresh_drain(*, connection_id: int, enqueue: Callable[..., None]) -> dict[s
         cache.delete(_qkey(connection_id, "failures"))
     except RetryableError as err:
         failures = _failures(connection_id)
-        wait = min(5.0 * 2 ** failures, 300.0)
-        logger.warning("connection %s: refresh of %d records failed (%s), again in %.0fs",
-                       connection_id, len(due), err, wait)
+        wait = min(5.0 * 2**failures, 300.0)
+        logger.warning(
+            "connection %s: refresh of %d records failed (%s), again in %.0fs",
+            connection_id,
+            len(due),
+            err,
+            wait,
+        )
         cache.delete_many([_record_key(connection_id, i[0], i[1]) for i in due])
         later += due
     except PermanentError as err:
         # Keys revoked, a role without access ...: repeating will not help; the tiered sync
         # catches these records up once the connection is fixed.
-        logger.error("connection %s: refresh of %d records refused by the PSA: %s", connection_id, len(due), err)
+        logger.error(
+            "connection %s: refresh of %d records refused by the PSA: %s", connection_id, len(due), err
+        )
     finally:
         if later:
             _push_items(connection_id, later)
         cache.delete(_qkey(connection_id, "pending"))
-        fresh = int(cache.get(_qkey(connection_id, "seq")) or 0) - int(cache.get(_qkey(connection_id, "drained")) or 0)
+        fresh = int(cache.get(_qkey(connection_id, "seq")) or 0) - int(
+            cache.get(_qkey(connection_id, "drained")) or 0
+        )
         holes = bool(cache.get(_qkey(connection_id, "holes")))
         if (fresh or holes) and cache.add(_qkey(connection_id, "pending"), 1, PENDING_SECONDS):
             # Only what we put back (held-back records, holes): look again shortly, not at once.
@@ -191,6 +213,7 @@ def _failures(connection_id: int) -> int:
 
 # --- the refresh itself -------------------------------------------------------------------------
 
+
 def realtime_budget(connection: Connection) -> RateBudget:
     """What background work leaves of the site's requests per minute (as the interactive budget)."""
     background = connection.background_budget_per_minute or settings.PSA_BACKGROUND_BUDGET_PER_MINUTE
@@ -202,17 +225,26 @@ def realtime_client(connection: Connection) -> ConnectWiseClient:
     """Background retry policy (nobody waits on a refresh) but the interactive rate budget, so
     a long sync never delays webhook refreshes."""
     return ConnectWiseClient(
-        site_url=connection.site_url, company_id=connection.company_id,
-        public_key=connection.public_key, private_key=connection.private_key,
-        client_id=connection.client_id, api_version=connection.api_version,
-        policy=BACKGROUND, budget=realtime_budget(connection), timeout=settings.PSA_TIMEOUT_SECONDS,
+        site_url=connection.site_url,
+        company_id=connection.company_id,
+        public_key=connection.public_key,
+        private_key=connection.private_key,
+        client_id=connection.client_id,
+        api_version=connection.api_version,
+        policy=BACKGROUND,
+        budget=realtime_budget(connection),
+        timeout=settings.PSA_TIMEOUT_SECONDS,
     )
 
 
 def _stored_ticket(connection_id: int, psa_id: int) -> tuple[str, str] | None:
     """(kind, resources) of the mirrored ticket, None when it is not mirrored yet."""
-    return (apps.get_model("boards", "Ticket").objects.filter(connection_id=connection_id, psa_id=psa_id)
-            .values_list("kind", "resources").first())
+    return (
+        apps.get_model("boards", "Ticket")
+        .objects.filter(connection_id=connection_id, psa_id=psa_id)
+        .values_list("kind", "resources")
+        .first()
+    )
 
 
 def _ordered_paths(spec: RecordKind, *, stored: tuple[str, str] | None, hint: str) -> list[tuple[str, str]]:
@@ -235,8 +267,15 @@ def _needs_assignments(stored: tuple[str, str] | None, record: dict, assignments
     return normalise(stored[1]) != normalise(record.get("resources"))
 
 
-def record_refresh(*, connection_id: int, kind: str, psa_id: int, hint: str = "",
-                   client: ConnectWiseClient | None = None, assignments: bool | None = None) -> str:
+def record_refresh(
+    *,
+    connection_id: int,
+    kind: str,
+    psa_id: int,
+    hint: str = "",
+    client: ConnectWiseClient | None = None,
+    assignments: bool | None = None,
+) -> str:
     """GET the record and upsert it, or confirm its delete by a 404. Returns updated|deleted.
 
     For tickets `assignments` forces (True) or skips (False) re-reading its schedule entries;
@@ -260,8 +299,9 @@ def record_refresh(*, connection_id: int, kind: str, psa_id: int, hint: str = ""
     return "deleted"
 
 
-def records_refresh(*, connection_id: int, items: list[list], started_at: float,
-                    client: ConnectWiseClient | None = None) -> dict[str, int]:
+def records_refresh(
+    *, connection_id: int, items: list[list], started_at: float, client: ConnectWiseClient | None = None
+) -> dict[str, int]:
     """Refresh [kind, id, hint, ...] items in batches: one `id in (...)` listing per kind; records
     the listing does not return go through `record_refresh` (other ticket path, or a 404)."""
     counts = {"updated": 0, "deleted": 0}
@@ -276,43 +316,70 @@ def records_refresh(*, connection_id: int, items: list[list], started_at: float,
         found = _batch_fetch(connection=connection, kind=kind, hints=hints, client=client)
         counts["updated"] += len(found)
         for psa_id in sorted(set(hints) - found):
-            outcome = record_refresh(connection_id=connection_id, kind=kind, psa_id=psa_id, hint=hints[psa_id],
-                                     client=client, assignments=True if hints[psa_id] == SCHEDULE_HINT else None)
+            outcome = record_refresh(
+                connection_id=connection_id,
+                kind=kind,
+                psa_id=psa_id,
+                hint=hints[psa_id],
+                client=client,
+                assignments=True if hints[psa_id] == SCHEDULE_HINT else None,
+            )
             counts[outcome] += 1
             if outcome == "updated":
                 found.add(psa_id)
         took_ms = (time.time() - started_at) * 1000
         for psa_id in hints:
-            logger.info("refreshed connection=%s kind=%s id=%s outcome=%s started_at=%.3f took_ms=%.0f",
-                        connection_id, kind, psa_id, "updated" if psa_id in found else "deleted", started_at, took_ms)
+            logger.info(
+                "refreshed connection=%s kind=%s id=%s outcome=%s started_at=%.3f took_ms=%.0f",
+                connection_id,
+                kind,
+                psa_id,
+                "updated" if psa_id in found else "deleted",
+                started_at,
+                took_ms,
+            )
     return counts
 
 
-def _batch_fetch(*, connection: Connection, kind: str, hints: dict[int, str], client: ConnectWiseClient) -> set[int]:
+def _batch_fetch(
+    *, connection: Connection, kind: str, hints: dict[int, str], client: ConnectWiseClient
+) -> set[int]:
     """Upsert what one listing per path returns for these ids (each id on the path it most
     likely lives on); returns the ids found."""
     spec = KINDS[kind]
     stored = {}
     if kind == "ticket":
-        stored = {row[0]: row[1:] for row in apps.get_model("boards", "Ticket").objects.filter(
-            connection=connection, psa_id__in=list(hints)).values_list("psa_id", "kind", "resources")}
+        stored = {
+            row[0]: row[1:]
+            for row in apps.get_model("boards", "Ticket")
+            .objects.filter(connection=connection, psa_id__in=list(hints))
+            .values_list("psa_id", "kind", "resources")
+        }
     found: set[int] = set()
     for template, entity in spec.paths:
-        wanted = [i for i in hints if _ordered_paths(spec, stored=stored.get(i), hint=hints[i])[0][1] == entity]
+        wanted = [
+            i for i in hints if _ordered_paths(spec, stored=stored.get(i), hint=hints[i])[0][1] == entity
+        ]
         records = []
         for conditions in split_in("id", wanted):
             # Reference: endpoints.tsv GET /service/tickets, /project/tickets, /sales/opportunities,
             # /project/projects, /company/companies (conditions id in (...))
-            records += client.list_all(template.removesuffix("/{id}"), conditions=conditions,
-                                       fields=mapping_get(entity).api_fields)
+            records += client.list_all(
+                template.removesuffix("/{id}"), conditions=conditions, fields=mapping_get(entity).api_fields
+            )
         records = [r for r in records if isinstance(r, dict) and r.get("id") in hints]
         if not records:
             continue
         with transaction.atomic():
             mirror_upsert_records(connection=connection, entity=entity, records=records)
             if kind == "ticket":
-                needy = [r["id"] for r in records if _needs_assignments(
-                    stored.get(r["id"]), r, True if hints[r["id"]] == SCHEDULE_HINT else None)]
+                needy = [
+                    r["id"]
+                    for r in records
+                    if _needs_assignments(
+                        stored.get(r["id"]), r, True if hints[r["id"]] == SCHEDULE_HINT else None
+                    )
+                ]
                 if needy:
                     ticket_assignments_refresh(connection=connection, ticket_psa_ids=needy, client=client)
         found |= {r["id"] for r in records}
@@ -321,8 +388,13 @@ def _batch_fetch(*, connection: Connection, kind: str, hints: dict[int, str], cl
     return found
 
 
-def ticket_assignments_refresh(*, connection: Connection, client: ConnectWiseClient,
-                               ticket_psa_ids: list[int] | None = None, ticket_psa_id: int | None = None) -> int:
+def ticket_assignments_refresh(
+    *,
+    connection: Connection,
+    client: ConnectWiseClient,
+    ticket_psa_ids: list[int] | None = None,
+    ticket_psa_id: int | None = None,
+) -> int:
     """Re-read the tickets' open type-S schedule entries; drop mirrored ones the PSA no longer has."""
     entity = "ticket_assignments"
     ticket_ids = [int(i) for i in (ticket_psa_ids or [ticket_psa_id])]
@@ -331,13 +403,16 @@ def ticket_assignments_refresh(*, connection: Connection, client: ConnectWiseCli
     records = []
     for conditions in split_in("objectId", ticket_ids, extra=scope):
         # Reference: endpoints.tsv GET /schedule/entries (ScheduleEntry)
-        records += client.list_all("schedule/entries", conditions=conditions, fields=mapping_get(entity).api_fields)
+        records += client.list_all(
+            "schedule/entries", conditions=conditions, fields=mapping_get(entity).api_fields
+        )
     if records:
         mirror_upsert_records(connection=connection, entity=entity, records=records)
     seen = {int(r["id"]) for r in records if isinstance(r, dict) and str(r.get("id", "")).isdigit()}
     # One DELETE for all of them (the entity has no scope filter, so this is mirror_delete_record's rows).
     apps.get_model("boards", "TicketAssignment").objects.filter(
-        connection=connection, ticket_psa_id__in=ticket_ids, psa_id__gt=0).exclude(psa_id__in=seen).delete()
+        connection=connection, ticket_psa_id__in=ticket_ids, psa_id__gt=0
+    ).exclude(psa_id__in=seen).delete()
     return len(records)
 
 
@@ -349,10 +424,13 @@ def record_forget(*, connection: Connection, kind: str, psa_id: int) -> None:
             mirror_delete_record(connection=connection, entity=entity, psa_id=psa_id)
         if kind == "ticket":
             apps.get_model("boards", "TicketAssignment").objects.filter(
-                connection=connection, ticket_psa_id=psa_id).delete()
+                connection=connection, ticket_psa_id=psa_id
+            ).delete()
         if spec.rank_family:
             apps.get_model("boards", "CardRank").objects.filter(
-                connection=connection, family=spec.rank_family, psa_id=psa_id).delete()
-    logger.info("connection %s: %s %s deleted in the PSA (404), removed from the mirror",
-                connection.pk, kind, psa_id)
+                connection=connection, family=spec.rank_family, psa_id=psa_id
+            ).delete()
+    logger.info(
+        "connection %s: %s %s deleted in the PSA (404), removed from the mirror", connection.pk, kind, psa_id
+    )
     mirror_changed_on_commit(connection_id=connection.pk)

@@ -30,7 +30,8 @@ NOTES_CHUNK = 100  # parents per notes task: ~100 requests, a couple of minutes 
 def _enabled_connection_ids() -> list[int]:
     return list(
         Connection.objects.filter(enabled=True, provider=Connection.Provider.CONNECTWISE)
-        .order_by("pk").values_list("pk", flat=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
 
 
@@ -52,14 +53,20 @@ def connection_tier_enqueue(*, connection_id: int, tier: str) -> None:
         plan_notes.apply_async((connection_id,), queue=tier_def.queue)
         return
     sync_connection_tier.apply_async(
-        (connection_id, tier), queue=tier_def.queue,
-        time_limit=tier_def.time_limit_seconds, soft_time_limit=tier_def.time_limit_seconds - 60,
+        (connection_id, tier),
+        queue=tier_def.queue,
+        time_limit=tier_def.time_limit_seconds,
+        soft_time_limit=tier_def.time_limit_seconds - 60,
     )
 
 
-@shared_task(name="sync.tasks.sync_connection_tier", ignore_result=True,
-             # fallback limits for a manual enqueue; the dispatcher passes the tier's own
-             time_limit=3 * 3600, soft_time_limit=3 * 3600 - 60)
+@shared_task(
+    name="sync.tasks.sync_connection_tier",
+    ignore_result=True,
+    # fallback limits for a manual enqueue; the dispatcher passes the tier's own
+    time_limit=3 * 3600,
+    soft_time_limit=3 * 3600 - 60,
+)
 def sync_connection_tier(connection_id: int, tier: str, entity: str | None = None) -> None:
     from sync.engine.services import sync_tier
 
@@ -81,18 +88,21 @@ def plan_notes(connection_id: int, changed_only: bool | None = None) -> int:
     with tier_lease(connection_id=connection_id, tier=NOTES) as lease:
         if lease is None:
             return 0
-        plan = notes_plan(connection_id=connection_id, entities=tier_entities(NOTES), changed_only=changed_only)
+        plan = notes_plan(
+            connection_id=connection_id, entities=tier_entities(NOTES), changed_only=changed_only
+        )
         for entity, parent_ids in plan.items():
             for start in range(0, len(parent_ids), NOTES_CHUNK):
                 sync_notes_chunk.apply_async(
-                    (connection_id, entity, parent_ids[start:start + NOTES_CHUNK]), queue="notes"
+                    (connection_id, entity, parent_ids[start : start + NOTES_CHUNK]), queue="notes"
                 )
                 enqueued += 1
     return enqueued
 
 
-@shared_task(name="sync.tasks.sync_notes_chunk", ignore_result=True, time_limit=30 * 60,
-             soft_time_limit=29 * 60)
+@shared_task(
+    name="sync.tasks.sync_notes_chunk", ignore_result=True, time_limit=30 * 60, soft_time_limit=29 * 60
+)
 def sync_notes_chunk(connection_id: int, entity: str, parent_ids: list[int]) -> None:
     from sync.engine.notes import sync_notes_parents
 

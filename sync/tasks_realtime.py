@@ -25,14 +25,20 @@ def refresh_connection(connection_id: int) -> dict:
     return refresh_drain(connection_id=connection_id, enqueue=enqueue_refresh)
 
 
-@shared_task(name="sync.realtime.push_outbox_entry", bind=True, ignore_result=True,
-             max_retries=PUSH_RETRIES, time_limit=120, soft_time_limit=90)
+@shared_task(
+    name="sync.realtime.push_outbox_entry",
+    bind=True,
+    ignore_result=True,
+    max_retries=PUSH_RETRIES,
+    time_limit=120,
+    soft_time_limit=90,
+)
 def push_outbox_entry(self, entry_id: int) -> str:
     from sync.outbox import outbox_push
 
     outcome = outbox_push(entry_id=entry_id)
     if outcome == "retry" and self.request.retries < PUSH_RETRIES:
-        raise self.retry(countdown=2 * 2 ** self.request.retries)
+        raise self.retry(countdown=2 * 2**self.request.retries)
     return outcome
 
 

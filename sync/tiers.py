@@ -77,7 +77,8 @@ def _changes_entities() -> tuple[str, ...]:
     from psa.connectwise.entities import ENTITIES
 
     return tuple(
-        name for name in CORE_ENTITIES + REFERENCE_ENTITIES
+        name
+        for name in CORE_ENTITIES + REFERENCE_ENTITIES
         if ENTITIES[name].has_last_updated and ENTITIES[name].parent is None
     )
 
@@ -90,8 +91,9 @@ NOTES = "notes"
 TIERS: dict[str, Tier] = {
     CHANGES: Tier(CHANGES, 5 * 60, (), deletes=False, queue="sync", time_limit_seconds=20 * 60),
     CORE: Tier(CORE, 30 * 60, CORE_ENTITIES, deletes=True, queue="sync", time_limit_seconds=2 * 3600),
-    REFERENCE: Tier(REFERENCE, 4 * 3600, REFERENCE_ENTITIES, deletes=True, queue="sync",
-                    time_limit_seconds=2 * 3600),
+    REFERENCE: Tier(
+        REFERENCE, 4 * 3600, REFERENCE_ENTITIES, deletes=True, queue="sync", time_limit_seconds=2 * 3600
+    ),
     NOTES: Tier(NOTES, 24 * 3600, NOTES_ENTITIES, deletes=True, queue="notes", time_limit_seconds=6 * 3600),
 }
 

@@ -54,8 +54,9 @@ def connectwise_callback(request: HttpRequest, token: str) -> JsonResponse:
     received_at = time.time()
     if not _TOKEN_SHAPE.fullmatch(token):  # e.g. a NUL byte, which PostgreSQL would refuse with a 500
         return _answer(404, "unknown callback URL")
-    connection = Connection.objects.filter(webhook_token=token, provider=Connection.Provider.CONNECTWISE,
-                                           enabled=True).first()
+    connection = Connection.objects.filter(
+        webhook_token=token, provider=Connection.Provider.CONNECTWISE, enabled=True
+    ).first()
     if connection is None:
         return _answer(404, "unknown callback URL")
     body = _read_body(request)
@@ -71,12 +72,14 @@ def connectwise_callback(request: HttpRequest, token: str) -> JsonResponse:
     return _dispatch(connection, payload, received_at)
 
 
-def _authenticate(connection: Connection, payload: callbacks.CallbackPayload, body: bytes,
-                  signature: str | None) -> None:
+def _authenticate(
+    connection: Connection, payload: callbacks.CallbackPayload, body: bytes, signature: str | None
+) -> None:
     if not signature or not signature.strip():
         raise callbacks.SignatureMissing(f"{callbacks.SIGNATURE_HEADER} header is missing")
-    signing_key = callbacks.signing_key_fetch(connection_id=connection.pk, key_url=payload.key_url,
-                                              site_url=connection.site_url)
+    signing_key = callbacks.signing_key_fetch(
+        connection_id=connection.pk, key_url=payload.key_url, site_url=connection.site_url
+    )
     try:
         callbacks.signature_verify(body=body, signing_key=signing_key, signature=signature)
     except callbacks.SignatureMismatch:
@@ -85,8 +88,9 @@ def _authenticate(connection: Connection, payload: callbacks.CallbackPayload, bo
         if not cache.add(f"sync:callbackkey-refetch:{connection.pk}", 1, 60):
             raise
         callbacks.signing_key_forget(connection_id=connection.pk, key_url=payload.key_url)
-        signing_key = callbacks.signing_key_fetch(connection_id=connection.pk, key_url=payload.key_url,
-                                                  site_url=connection.site_url)
+        signing_key = callbacks.signing_key_fetch(
+            connection_id=connection.pk, key_url=payload.key_url, site_url=connection.site_url
+        )
         callbacks.signature_verify(body=body, signing_key=signing_key, signature=signature)
 
 
@@ -111,17 +115,28 @@ def _dispatch(connection: Connection, payload: callbacks.CallbackPayload, receiv
     if is_echo(connection_id=connection.pk, kind=kind, psa_id=psa_id, entity=payload.entity):
         return _answer(202, "ignored: echo of our own write-back", queued=False)
     transaction.on_commit(lambda: _request_refresh(connection.pk, kind, psa_id, hint))
-    logger.info("callback accepted connection=%s type=%s id=%s action=%s kind=%s refresh_id=%s received_at=%.3f",
-                connection.pk, payload.type, payload.record_id, payload.action, kind, psa_id, received_at)
+    logger.info(
+        "callback accepted connection=%s type=%s id=%s action=%s kind=%s refresh_id=%s received_at=%.3f",
+        connection.pk,
+        payload.type,
+        payload.record_id,
+        payload.action,
+        kind,
+        psa_id,
+        received_at,
+    )
     return _answer(202, "queued", queued=True)
 
 
 def _request_refresh(connection_id: int, kind: str, psa_id: int, hint: str) -> None:
     try:
-        refresh.refresh_request(connection_id=connection_id, kind=kind, psa_id=psa_id, hint=hint,
-                                enqueue=enqueue_refresh)
+        refresh.refresh_request(
+            connection_id=connection_id, kind=kind, psa_id=psa_id, hint=hint, enqueue=enqueue_refresh
+        )
     except Exception:  # broker or cache down: the tiered sync will still pick the change up
-        logger.exception("could not enqueue the refresh of %s %s (connection %s)", kind, psa_id, connection_id)
+        logger.exception(
+            "could not enqueue the refresh of %s %s (connection %s)", kind, psa_id, connection_id
+        )
 
 
 def _ticket_of_schedule_entry(connection: Connection, payload: callbacks.CallbackPayload) -> int | None:
@@ -134,8 +149,11 @@ def _ticket_of_schedule_entry(connection: Connection, payload: callbacks.Callbac
     if isinstance(object_id, int) and not isinstance(object_id, bool) and object_id > 0:
         return object_id
     assignment = apps.get_model("boards", "TicketAssignment")
-    return (assignment.objects.filter(connection=connection, psa_id=payload.record_id)
-            .values_list("ticket_psa_id", flat=True).first())
+    return (
+        assignment.objects.filter(connection=connection, psa_id=payload.record_id)
+        .values_list("ticket_psa_id", flat=True)
+        .first()
+    )
 
 
 # --- echo suppression ---------------------------------------------------------------------------

@@ -57,11 +57,14 @@ def _load_settings_module():
     return module
 
 
-@pytest.mark.parametrize("name, raw", [
-    ("REDIS_URL", "localhost:6379"),
-    ("PUBLIC_URL", "topleft.example.com"),
-    ("FIELD_ENCRYPTION_KEY", "too-short"),
-])
+@pytest.mark.parametrize(
+    "name, raw",
+    [
+        ("REDIS_URL", "localhost:6379"),
+        ("PUBLIC_URL", "topleft.example.com"),
+        ("FIELD_ENCRYPTION_KEY", "too-short"),
+    ],
+)
 def test_it_refuses_bad_urls_and_keys_at_start_up(monkeypatch, name, raw):
     monkeypatch.setenv("DEBUG", "1")
     monkeypatch.setenv(name, raw)

@@ -15,7 +15,9 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 # Each queue gets its own exchange and routing key. Bare Queue("x") objects would all be bound
 # to the default exchange with the default routing key, so one message would land in every queue.
 QUEUE_NAMES = ("realtime", "sync", "notes")
-app.conf.task_queues = tuple(Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUE_NAMES)
+app.conf.task_queues = tuple(
+    Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUE_NAMES
+)
 app.conf.task_default_queue = "sync"
 app.conf.task_default_exchange = "sync"
 app.conf.task_default_routing_key = "sync"

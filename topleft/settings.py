@@ -33,13 +33,13 @@ FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
 if not FIELD_ENCRYPTION_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY must be set when DEBUG is off")
-    FIELD_ENCRYPTION_KEY = base64.urlsafe_b64encode(
-        hashlib.sha256(SECRET_KEY.encode()).digest()
-    ).decode()
+    FIELD_ENCRYPTION_KEY = base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()
 try:
     Fernet(FIELD_ENCRYPTION_KEY)  # a bad key fails here, not at the first PSA credential read
 except ValueError:
-    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY is not a Fernet key (32 url-safe base64 bytes)") from None
+    raise ImproperlyConfigured(
+        "FIELD_ENCRYPTION_KEY is not a Fernet key (32 url-safe base64 bytes)"
+    ) from None
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

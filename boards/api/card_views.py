@@ -36,8 +36,13 @@ class CardNotesView(CardActionView):
     @extend_schema(request=s.NoteSerializer, responses={202: None})
     def post(self, request, board_id: int, psa_id: int):
         data = s.validated(s.NoteSerializer, request)
-        actions.card_note_add(board=self.board(board_id), psa_id=psa_id, text=data["text"],
-                              internal=data["internal"], user=request.user)
+        actions.card_note_add(
+            board=self.board(board_id),
+            psa_id=psa_id,
+            text=data["text"],
+            internal=data["internal"],
+            user=request.user,
+        )
         return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
 
 
@@ -45,9 +50,16 @@ class CardTimeView(CardActionView):
     @extend_schema(request=s.TimeEntrySerializer, responses={202: None})
     def post(self, request, board_id: int, psa_id: int):
         data = s.validated(s.TimeEntrySerializer, request)
-        actions.card_time_add(board=self.board(board_id), psa_id=psa_id, member_psa_id=data["member"],
-                              time_start=data["start"], time_end=data["end"], notes=data["notes"],
-                              status_psa_id=data.get("status"), user=request.user)
+        actions.card_time_add(
+            board=self.board(board_id),
+            psa_id=psa_id,
+            member_psa_id=data["member"],
+            time_start=data["start"],
+            time_end=data["end"],
+            notes=data["notes"],
+            status_psa_id=data.get("status"),
+            user=request.user,
+        )
         return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
 
 
@@ -55,8 +67,13 @@ class CardResourcesView(CardActionView):
     @extend_schema(request=s.ResourceSerializer, responses={202: None})
     def post(self, request, board_id: int, psa_id: int):
         data = s.validated(s.ResourceSerializer, request)
-        actions.card_resource_change(board=self.board(board_id), psa_id=psa_id, member_psa_id=data["member"],
-                                     add=data["action"] == "add", user=request.user)
+        actions.card_resource_change(
+            board=self.board(board_id),
+            psa_id=psa_id,
+            member_psa_id=data["member"],
+            add=data["action"] == "add",
+            user=request.user,
+        )
         return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
 
 
@@ -64,8 +81,9 @@ class CardPriorityView(CardActionView):
     @extend_schema(request=s.PrioritySerializer, responses={202: None})
     def post(self, request, board_id: int, psa_id: int):
         data = s.validated(s.PrioritySerializer, request)
-        actions.card_priority_change(board=self.board(board_id), psa_id=psa_id,
-                                     priority_psa_id=data["priority"], user=request.user)
+        actions.card_priority_change(
+            board=self.board(board_id), psa_id=psa_id, priority_psa_id=data["priority"], user=request.user
+        )
         return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
 
 
@@ -73,6 +91,7 @@ class CardCloseView(CardActionView):
     @extend_schema(request=s.CloseSerializer, responses={202: None})
     def post(self, request, board_id: int, psa_id: int):
         data = s.validated(s.CloseSerializer, request)
-        actions.card_close(board=self.board(board_id), psa_id=psa_id, status_psa_id=data.get("status"),
-                           user=request.user)
+        actions.card_close(
+            board=self.board(board_id), psa_id=psa_id, status_psa_id=data.get("status"), user=request.user
+        )
         return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)

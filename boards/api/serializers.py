@@ -40,9 +40,24 @@ class BoardSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Board
-        fields = ["id", "connection", "name", "record_kind", "column_source", "psa_board_ids",
-                  "member_identifiers", "company_ids", "priority_ids", "team_ids", "project_ids",
-                  "show_unassigned", "indicators", "auto_rank", "columns", "updated_at"]
+        fields = [
+            "id",
+            "connection",
+            "name",
+            "record_kind",
+            "column_source",
+            "psa_board_ids",
+            "member_identifiers",
+            "company_ids",
+            "priority_ids",
+            "team_ids",
+            "project_ids",
+            "show_unassigned",
+            "indicators",
+            "auto_rank",
+            "columns",
+            "updated_at",
+        ]
         read_only_fields = ["id", "updated_at"]
 
     def validate_connection(self, connection):
@@ -52,7 +67,11 @@ class BoardSerializer(serializers.ModelSerializer):
         return connection
 
     def validate(self, attrs):
-        if self.instance is not None and "connection" in attrs and attrs["connection"] != self.instance.connection:
+        if (
+            self.instance is not None
+            and "connection" in attrs
+            and attrs["connection"] != self.instance.connection
+        ):
             raise serializers.ValidationError({"connection": "A board cannot move to another connection."})
         return attrs
 
@@ -85,8 +104,9 @@ class MoveSerializer(serializers.Serializer):
     column = serializers.IntegerField(required=False, allow_null=True, help_text="Target column id")
     above = serializers.IntegerField(required=False, allow_null=True, help_text="Card now directly above")
     below = serializers.IntegerField(required=False, allow_null=True, help_text="Card now directly below")
-    status = serializers.IntegerField(required=False, allow_null=True,
-                                      help_text="Chosen PSA status/stage when the column has several")
+    status = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Chosen PSA status/stage when the column has several"
+    )
 
 
 class MoveResultSerializer(serializers.Serializer):

@@ -38,8 +38,10 @@ class BoardViewSet(viewsets.ModelViewSet):
         columns = data.pop("columns", None)
         connection = data.pop("connection")
         serializer.instance = board_create(
-            connection_id=connection.id, user=self.request.user,
-            columns=_column_pairs(columns) if columns is not None else None, **data,
+            connection_id=connection.id,
+            user=self.request.user,
+            columns=_column_pairs(columns) if columns is not None else None,
+            **data,
         )
 
     def perform_update(self, serializer):
@@ -63,16 +65,24 @@ class BoardViewSet(viewsets.ModelViewSet):
             layout = board_layout(board=board, filters=UserFilters.from_query(request.query_params))
             return Response(s.LayoutColumnSerializer(layout, many=True).data)
 
-    @extend_schema(request=s.MoveSerializer, responses={200: s.MoveResultSerializer, 409: s.MoveResultSerializer})
+    @extend_schema(
+        request=s.MoveSerializer, responses={200: s.MoveResultSerializer, 409: s.MoveResultSerializer}
+    )
     @action(detail=True, methods=["post"])
     def moves(self, request, pk=None):
         """Drop a card: into a column (changes its PSA status) and/or between two cards (rank)."""
         board = self.get_object()
         data = s.validated(s.MoveSerializer, request)
         try:
-            outcome = card_move(board=board, user=request.user, psa_id=data["card"], column_id=data.get("column"),
-                                above_psa_id=data.get("above"), below_psa_id=data.get("below"),
-                                status_psa_id=data.get("status"))
+            outcome = card_move(
+                board=board,
+                user=request.user,
+                psa_id=data["card"],
+                column_id=data.get("column"),
+                above_psa_id=data.get("above"),
+                below_psa_id=data.get("below"),
+                status_psa_id=data.get("status"),
+            )
         except RankError as exc:
             raise ValidationError({"detail": str(exc)}) from exc
         return _outcome_response(outcome)
@@ -86,18 +96,32 @@ class BoardViewSet(viewsets.ModelViewSet):
         layout = board_layout(board=board)
         if request.method == "GET":
             ids = [card.psa_id for column in layout for card in column.cards]
-            rows = CardRank.objects.filter(connection_id=board.connection_id, family=board.rank_family, psa_id__in=ids)
-            return Response([{"card": p, "key": k} for p, k in rows.order_by("key").values_list("psa_id", "key")])
+            rows = CardRank.objects.filter(
+                connection_id=board.connection_id, family=board.rank_family, psa_id__in=ids
+            )
+            return Response(
+                [{"card": p, "key": k} for p, k in rows.order_by("key").values_list("psa_id", "key")]
+            )
         data = s.validated(s.SendToSerializer, request)
         column = next((c for c in layout if any(card.psa_id == data["card"] for card in c.cards)), None)
         if column is None:
             raise ValidationError({"card": "The card is not on this board."})
-        outcome = card_send_to(board=board, user=request.user, psa_id=data["card"], where=data["to"],
-                               column_cards=[card.psa_id for card in column.cards])
+        outcome = card_send_to(
+            board=board,
+            user=request.user,
+            psa_id=data["card"],
+            where=data["to"],
+            column_cards=[card.psa_id for card in column.cards],
+        )
         return _outcome_response(outcome)
 
 
 def _outcome_response(outcome: MoveOutcome) -> Response:
-    body = {"ok": outcome.ok, "message": outcome.message, "choices": outcome.choices,
-            "status_psa_id": outcome.status_psa_id, "rank_key": outcome.rank_key}
+    body = {
+        "ok": outcome.ok,
+        "message": outcome.message,
+        "choices": outcome.choices,
+        "status_psa_id": outcome.status_psa_id,
+        "rank_key": outcome.rank_key,
+    }
     return Response(body, status=status.HTTP_200_OK if outcome.ok else status.HTTP_409_CONFLICT)

@@ -33,7 +33,11 @@ def board_get_for_user(*, user, board_id: int) -> Board:
     if not getattr(user, "is_authenticated", False):
         raise Http404("No such board")
     # One query (board joined to the user's membership): live polls call this every second.
-    board = Board.objects.filter(pk=board_id, connection__memberships__user=user).select_related("connection").first()
+    board = (
+        Board.objects.filter(pk=board_id, connection__memberships__user=user)
+        .select_related("connection")
+        .first()
+    )
     if board is None:
         raise Http404("No such board")
     return board

@@ -40,7 +40,9 @@ def card_notes(*, board: Board, card: Ticket | Opportunity, limit: int = 50) -> 
     if isinstance(card, Ticket):
         notes = ServiceNote.objects.filter(connection_id=board.connection_id, ticket_psa_id=card.psa_id)
     else:
-        notes = OpportunityNote.objects.filter(connection_id=board.connection_id, opportunity_psa_id=card.psa_id)
+        notes = OpportunityNote.objects.filter(
+            connection_id=board.connection_id, opportunity_psa_id=card.psa_id
+        )
     return list(notes.order_by("-date_created", "-psa_id")[:limit])
 
 
@@ -53,7 +55,9 @@ def card_note_add(*, board: Board, psa_id: int, text: str, internal: bool = Fals
     text = _without_nul(text).strip()
     if not text:
         raise CardActionError("A note needs some text.")
-    result = psa_writes.ticket_note_add(ticket=_ticket(board, psa_id), text=text, internal=internal, user=user)
+    result = psa_writes.ticket_note_add(
+        ticket=_ticket(board, psa_id), text=text, internal=internal, user=user
+    )
     _bump(board)
     return result
 
@@ -65,17 +69,32 @@ def member_get(*, board: Board, member_psa_id: int) -> Member:
     return member
 
 
-def card_time_add(*, board: Board, psa_id: int, member_psa_id: int, time_start: datetime, time_end: datetime,
-                  notes: str = "", status_psa_id: int | None = None, user=None):
+def card_time_add(
+    *,
+    board: Board,
+    psa_id: int,
+    member_psa_id: int,
+    time_start: datetime,
+    time_end: datetime,
+    notes: str = "",
+    status_psa_id: int | None = None,
+    user=None,
+):
     if time_end <= time_start:
         raise CardActionError("The end must come after the start.")
     ticket = _ticket(board, psa_id)
     member_get(board=board, member_psa_id=member_psa_id)
     if status_psa_id is not None:
         _status_on_ticket_board(board, ticket, status_psa_id)
-    result = psa_writes.time_entry_create(ticket=ticket, member_psa_id=member_psa_id, time_start=time_start,
-                                          time_end=time_end, notes=_without_nul(notes), status_psa_id=status_psa_id,
-                                          user=user)
+    result = psa_writes.time_entry_create(
+        ticket=ticket,
+        member_psa_id=member_psa_id,
+        time_start=time_start,
+        time_end=time_end,
+        notes=_without_nul(notes),
+        status_psa_id=status_psa_id,
+        user=user,
+    )
     _bump(board)
     return result
 
@@ -103,10 +122,16 @@ def card_priority_change(*, board: Board, psa_id: int, priority_psa_id: int, use
 def closing_statuses(*, board: Board, card: Ticket | Opportunity) -> list[dict]:
     """Statuses that close this card: the closed statuses of the ticket's PSA board."""
     if isinstance(card, Ticket):
-        rows = BoardStatus.objects.filter(connection_id=board.connection_id, board_psa_id=card.board_psa_id,
-                                          closed_status=True, inactive=False).order_by("sort_order", "name")
+        rows = BoardStatus.objects.filter(
+            connection_id=board.connection_id,
+            board_psa_id=card.board_psa_id,
+            closed_status=True,
+            inactive=False,
+        ).order_by("sort_order", "name")
     else:
-        rows = OpportunityStatus.objects.filter(connection_id=board.connection_id, closed_flag=True, inactive=False)
+        rows = OpportunityStatus.objects.filter(
+            connection_id=board.connection_id, closed_flag=True, inactive=False
+        )
     return [{"id": r.psa_id, "name": r.name} for r in rows]
 
 
@@ -123,12 +148,18 @@ def card_close(*, board: Board, psa_id: int, status_psa_id: int | None = None, u
     if isinstance(card, Ticket):
         result = psa_writes.ticket_change_status(ticket=card, status_psa_id=status_psa_id, user=user)
     else:
-        result = psa_writes.opportunity_change_status(opportunity=card, status_psa_id=status_psa_id, user=user)
+        result = psa_writes.opportunity_change_status(
+            opportunity=card, status_psa_id=status_psa_id, user=user
+        )
     _bump(board)
     return result
 
 
 def _status_on_ticket_board(board: Board, ticket: Ticket, status_psa_id: int) -> None:
-    if not BoardStatus.objects.filter(connection_id=board.connection_id, board_psa_id=ticket.board_psa_id,
-                                      psa_id=status_psa_id, inactive=False).exists():
+    if not BoardStatus.objects.filter(
+        connection_id=board.connection_id,
+        board_psa_id=ticket.board_psa_id,
+        psa_id=status_psa_id,
+        inactive=False,
+    ).exists():
         raise CardActionError("That status does not exist on the ticket's board.")

@@ -14,15 +14,45 @@ from boards.models import AutoRank, Board, BoardColumn, Indicator, Opportunity, 
 from boards.ranking import rank_keys, rank_sort_key
 
 TICKET_FIELDS = [
-    "psa_id", "kind", "summary", "board_psa_id", "board_name", "status_psa_id", "status_name",
-    "closed", "priority_psa_id", "priority_name", "company_psa_id", "company_name", "owner_identifier",
-    "resources", "budget_hours", "actual_hours", "customer_updated", "date_entered",
-    "status_changed_at", "resolve_by", "sla_psa_id", "writeback_error",
+    "psa_id",
+    "kind",
+    "summary",
+    "board_psa_id",
+    "board_name",
+    "status_psa_id",
+    "status_name",
+    "closed",
+    "priority_psa_id",
+    "priority_name",
+    "company_psa_id",
+    "company_name",
+    "owner_identifier",
+    "resources",
+    "budget_hours",
+    "actual_hours",
+    "customer_updated",
+    "date_entered",
+    "status_changed_at",
+    "resolve_by",
+    "sla_psa_id",
+    "writeback_error",
 ]
 OPPORTUNITY_FIELDS = [
-    "psa_id", "name", "stage_psa_id", "stage_name", "status_psa_id", "status_name", "closed",
-    "priority_name", "company_psa_id", "company_name", "sales_rep_identifier", "date_entered",
-    "status_changed_at", "expected_close_date", "writeback_error",
+    "psa_id",
+    "name",
+    "stage_psa_id",
+    "stage_name",
+    "status_psa_id",
+    "status_name",
+    "closed",
+    "priority_name",
+    "company_psa_id",
+    "company_name",
+    "sales_rep_identifier",
+    "date_entered",
+    "status_changed_at",
+    "expected_close_date",
+    "writeback_error",
 ]
 
 
@@ -101,16 +131,25 @@ def member_q(field_name: str, identifiers: list[str]) -> Q:
 
 
 def _ticket_queryset(board: Board, status_ids: set[int], filters: UserFilters):
-    qs = Ticket.objects.filter(connection_id=board.connection_id, kind=board.record_kind, status_psa_id__in=status_ids)
+    qs = Ticket.objects.filter(
+        connection_id=board.connection_id, kind=board.record_kind, status_psa_id__in=status_ids
+    )
     if board.psa_board_ids:
         qs = qs.filter(board_psa_id__in=board.psa_board_ids)
-    for field_name, values in (("company_psa_id", board.company_ids), ("priority_psa_id", board.priority_ids),
-                               ("team_psa_id", board.team_ids), ("project_psa_id", board.project_ids)):
+    for field_name, values in (
+        ("company_psa_id", board.company_ids),
+        ("priority_psa_id", board.priority_ids),
+        ("team_psa_id", board.team_ids),
+        ("project_psa_id", board.project_ids),
+    ):
         if values:
             qs = qs.filter(**{f"{field_name}__in": values})
     unassigned = Q(resources="")
     if board.member_identifiers:
-        qs = qs.filter(member_q("resources", board.member_identifiers) | (unassigned if board.show_unassigned else Q(pk__in=[])))
+        qs = qs.filter(
+            member_q("resources", board.member_identifiers)
+            | (unassigned if board.show_unassigned else Q(pk__in=[]))
+        )
     elif not board.show_unassigned:
         qs = qs.exclude(unassigned)
     if filters.member:
@@ -121,7 +160,9 @@ def _ticket_queryset(board: Board, status_ids: set[int], filters: UserFilters):
 
 
 def _opportunity_queryset(board: Board, column_ids: set[int], filters: UserFilters):
-    qs = Opportunity.objects.filter(connection_id=board.connection_id, **{f"{board.column_field}__in": column_ids})
+    qs = Opportunity.objects.filter(
+        connection_id=board.connection_id, **{f"{board.column_field}__in": column_ids}
+    )
     if board.company_ids:
         qs = qs.filter(company_psa_id__in=board.company_ids)
     if board.member_identifiers:
@@ -138,7 +179,9 @@ def _apply_common_filters(qs, filters: UserFilters):
         qs = qs.filter(company_psa_id=filters.company)
     if filters.text:
         text_q = Q(company_name__icontains=filters.text)
-        text_q |= Q(name__icontains=filters.text) if qs.model is Opportunity else Q(summary__icontains=filters.text)
+        text_q |= (
+            Q(name__icontains=filters.text) if qs.model is Opportunity else Q(summary__icontains=filters.text)
+        )
         if filters.text.isdigit():
             text_q |= Q(psa_id=int(filters.text))
         qs = qs.filter(text_q)
@@ -154,7 +197,9 @@ def board_card_rows(*, board: Board, columns: list[BoardColumn], filters: UserFi
     else:
         qs = _ticket_queryset(board, ids, filters)
     rows = list(_apply_common_filters(qs, filters))
-    if not board.is_opportunity and (Indicator.SLA in (board.indicators or []) or board.auto_rank == AutoRank.SLA):
+    if not board.is_opportunity and (
+        Indicator.SLA in (board.indicators or []) or board.auto_rank == AutoRank.SLA
+    ):
         rows = with_sla_deadlines(connection_id=board.connection_id, rows=rows)
     return rows
 
@@ -184,7 +229,9 @@ def with_sla_deadlines(*, connection_id: int, rows: list[tuple]) -> list[tuple]:
     return filled
 
 
-def board_layout(*, board: Board, filters: UserFilters | None = None, now: datetime | None = None) -> list[Column]:
+def board_layout(
+    *, board: Board, filters: UserFilters | None = None, now: datetime | None = None
+) -> list[Column]:
     """The board's columns, each with its cards in rank (or automatic) order."""
     filters = filters or UserFilters()
     now = now or timezone.now()
@@ -226,7 +273,9 @@ def _ordered(board: Board, rows: list[tuple]) -> list[tuple]:
         return sorted(rows, key=lambda r: (r.date_entered or _FAR, r.psa_id))
     if board.auto_rank == AutoRank.SLA:
         return sorted(rows, key=lambda r: (getattr(r, "resolve_by", None) or _FAR, r.psa_id))
-    keys = rank_keys(connection_id=board.connection_id, family=board.rank_family, psa_ids=[r.psa_id for r in rows])
+    keys = rank_keys(
+        connection_id=board.connection_id, family=board.rank_family, psa_ids=[r.psa_id for r in rows]
+    )
     sort_key = rank_sort_key(keys)
     return sorted(rows, key=lambda r: sort_key(r.psa_id))
 
@@ -234,16 +283,30 @@ def _ordered(board: Board, rows: list[tuple]) -> list[tuple]:
 def _card(board: Board, row, column_psa_id: int, indicators: set[str], now: datetime) -> Card:
     shown = card_indicators(row, indicators, now)
     if board.is_opportunity:
-        return Card(psa_id=row.psa_id, summary=row.name, company=row.company_name, priority=row.priority_name,
-                    people=(row.sales_rep_identifier,) if row.sales_rep_identifier else (),
-                    column_psa_id=column_psa_id,
-                    status_name=row.stage_name if board.column_source == "stage" else row.status_name,
-                    writeback_error=row.writeback_error, indicators=shown)
-    return Card(psa_id=row.psa_id, summary=row.summary, company=row.company_name, priority=row.priority_name,
-                people=_ticket_people(row),
-                column_psa_id=column_psa_id, status_name=row.status_name, psa_board_name=row.board_name,
-                customer_updated=row.customer_updated and Indicator.CUSTOMER_UPDATED in indicators,
-                writeback_error=row.writeback_error, indicators=shown)
+        return Card(
+            psa_id=row.psa_id,
+            summary=row.name,
+            company=row.company_name,
+            priority=row.priority_name,
+            people=(row.sales_rep_identifier,) if row.sales_rep_identifier else (),
+            column_psa_id=column_psa_id,
+            status_name=row.stage_name if board.column_source == "stage" else row.status_name,
+            writeback_error=row.writeback_error,
+            indicators=shown,
+        )
+    return Card(
+        psa_id=row.psa_id,
+        summary=row.summary,
+        company=row.company_name,
+        priority=row.priority_name,
+        people=_ticket_people(row),
+        column_psa_id=column_psa_id,
+        status_name=row.status_name,
+        psa_board_name=row.board_name,
+        customer_updated=row.customer_updated and Indicator.CUSTOMER_UPDATED in indicators,
+        writeback_error=row.writeback_error,
+        indicators=shown,
+    )
 
 
 def _ticket_people(row) -> tuple[str, ...]:
@@ -268,7 +331,9 @@ def card_indicators(row, indicators: set[str], now: datetime) -> tuple[tuple[str
     if Indicator.SLA in indicators and value("resolve_by"):
         seconds = (value("resolve_by") - now).total_seconds()
         if seconds >= 0:
-            shown.append(("sla", f"SLA {humanize_duration(seconds)} left", "warn" if seconds < 4 * 3600 else ""))
+            shown.append(
+                ("sla", f"SLA {humanize_duration(seconds)} left", "warn" if seconds < 4 * 3600 else "")
+            )
         else:
             shown.append(("sla", f"SLA overdue {humanize_duration(-seconds)}", "bad"))
     if Indicator.HOURS in indicators and (value("budget_hours") or value("actual_hours")):

@@ -16,8 +16,13 @@ def opportunity_column_model(column_source: str) -> type[OpportunityStage] | typ
     return OpportunityStage if column_source == Board.ColumnSource.STAGE else OpportunityStatus
 
 
-def status_columns_for(*, connection_id: int, record_kind: str, column_source: str = "status",
-                       psa_board_ids: list[int] | None = None) -> list[tuple[str, list[int]]]:
+def status_columns_for(
+    *,
+    connection_id: int,
+    record_kind: str,
+    column_source: str = "status",
+    psa_board_ids: list[int] | None = None,
+) -> list[tuple[str, list[int]]]:
     """One column per distinct status name (in PSA sort order), mapped to that name's ids.
 
     Statuses of different service boards share names ("New", "Closed"): grouping by name lets
@@ -45,18 +50,35 @@ def status_columns_for(*, connection_id: int, record_kind: str, column_source: s
 
 
 @transaction.atomic
-def board_create(*, connection_id: int, name: str, record_kind: str = RecordKind.SERVICE, user=None,
-                 column_source: str = Board.ColumnSource.STATUS, psa_board_ids: list[int] | None = None,
-                 columns: list[tuple[str, list[int]]] | None = None, **options) -> Board:
+def board_create(
+    *,
+    connection_id: int,
+    name: str,
+    record_kind: str = RecordKind.SERVICE,
+    user=None,
+    column_source: str = Board.ColumnSource.STATUS,
+    psa_board_ids: list[int] | None = None,
+    columns: list[tuple[str, list[int]]] | None = None,
+    **options,
+) -> Board:
     """A board with the given columns, or one column per PSA status when none are given."""
     board = Board.objects.create(
-        connection_id=connection_id, name=name, record_kind=record_kind, column_source=column_source,
-        psa_board_ids=list(psa_board_ids or []), created_by=user if getattr(user, "pk", None) else None,
-        indicators=options.pop("indicators", [str(i) for i in DEFAULT_INDICATORS]), **options,
+        connection_id=connection_id,
+        name=name,
+        record_kind=record_kind,
+        column_source=column_source,
+        psa_board_ids=list(psa_board_ids or []),
+        created_by=user if getattr(user, "pk", None) else None,
+        indicators=options.pop("indicators", [str(i) for i in DEFAULT_INDICATORS]),
+        **options,
     )
     if columns is None:
-        columns = status_columns_for(connection_id=connection_id, record_kind=record_kind,
-                                     column_source=column_source, psa_board_ids=psa_board_ids)
+        columns = status_columns_for(
+            connection_id=connection_id,
+            record_kind=record_kind,
+            column_source=column_source,
+            psa_board_ids=psa_board_ids,
+        )
     board_columns_set(board=board, columns=columns)
     return board
 
@@ -66,8 +88,10 @@ def board_columns_set(*, board: Board, columns: list[tuple[str, list[int]]]) -> 
     """Replace the board's columns, in order."""
     board.columns.all().delete()
     created = BoardColumn.objects.bulk_create(
-        [BoardColumn(board=board, name=name, position=i, psa_ids=[int(x) for x in ids])
-         for i, (name, ids) in enumerate(columns)]
+        [
+            BoardColumn(board=board, name=name, position=i, psa_ids=[int(x) for x in ids])
+            for i, (name, ids) in enumerate(columns)
+        ]
     )
     # Open boards key their live ETag on updated_at: a new layout must reach them.
     Board.objects.filter(pk=board.pk).update(updated_at=timezone.now())

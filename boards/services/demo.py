@@ -16,8 +16,12 @@ DEMO_ALL_BOARD = "Demo: all service tickets"
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "topleft-demo"
 # The sandbox's credentials (psa/sandbox).
-SANDBOX_CREDENTIALS = {"company_id": "sandbox", "public_key": "sandbox-public", "private_key": "sandbox-private",
-                       "client_id": "8a0c6f3e-0000-4000-8000-000000000001"}
+SANDBOX_CREDENTIALS = {
+    "company_id": "sandbox",
+    "public_key": "sandbox-public",
+    "private_key": "sandbox-private",
+    "client_id": "8a0c6f3e-0000-4000-8000-000000000001",
+}
 
 
 @dataclass
@@ -32,8 +36,9 @@ def demo_setup(*, sandbox_url: str, sync: bool = True, password: str = DEMO_PASS
     from sync.engine.services import sync_tier  # the engine pulls in the PSA client stack
     from sync.services.connections import connection_upsert
 
-    connection, _ = connection_upsert(name=DEMO_CONNECTION, provider="connectwise", site_url=sandbox_url,
-                                      **SANDBOX_CREDENTIALS)
+    connection, _ = connection_upsert(
+        name=DEMO_CONNECTION, provider="connectwise", site_url=sandbox_url, **SANDBOX_CREDENTIALS
+    )
     if sync:
         for tier in ("reference", "core"):
             sync_tier(connection_id=connection.id, tier=tier)
@@ -42,27 +47,47 @@ def demo_setup(*, sandbox_url: str, sync: bool = True, password: str = DEMO_PASS
         _board_ensure(connection.id, DEMO_BOARD, [busiest] if busiest else []),
         _board_ensure(connection.id, DEMO_ALL_BOARD, []),
     ]
-    user_add(username=DEMO_USERNAME, password=password, connection_name=DEMO_CONNECTION,
-             role=Membership.Role.ADMIN)
-    return DemoResult(connection_id=connection.id, board_ids=[b.id for b in boards], username=DEMO_USERNAME,
-                      password=password)
+    user_add(
+        username=DEMO_USERNAME, password=password, connection_name=DEMO_CONNECTION, role=Membership.Role.ADMIN
+    )
+    return DemoResult(
+        connection_id=connection.id,
+        board_ids=[b.id for b in boards],
+        username=DEMO_USERNAME,
+        password=password,
+    )
 
 
 def _busiest_service_board(connection_id: int) -> int | None:
     """The service board with the most open tickets makes the liveliest demo."""
-    project_boards = ServiceBoard.objects.filter(connection_id=connection_id, project_flag=True).values("psa_id")
-    row = (Ticket.objects.filter(connection_id=connection_id, kind=Ticket.Kind.SERVICE, closed=False)
-           .exclude(board_psa_id__in=project_boards).values("board_psa_id")
-           .annotate(n=Count("id")).order_by("-n", "board_psa_id").first())
+    project_boards = ServiceBoard.objects.filter(connection_id=connection_id, project_flag=True).values(
+        "psa_id"
+    )
+    row = (
+        Ticket.objects.filter(connection_id=connection_id, kind=Ticket.Kind.SERVICE, closed=False)
+        .exclude(board_psa_id__in=project_boards)
+        .values("board_psa_id")
+        .annotate(n=Count("id"))
+        .order_by("-n", "board_psa_id")
+        .first()
+    )
     return row["board_psa_id"] if row else None
 
 
 def _board_ensure(connection_id: int, name: str, psa_board_ids: list[int]) -> Board:
     board = Board.objects.filter(connection_id=connection_id, name=name).first()
     if board is None:
-        return board_create(connection_id=connection_id, name=name, record_kind=RecordKind.SERVICE,
-                            psa_board_ids=psa_board_ids)
+        return board_create(
+            connection_id=connection_id,
+            name=name,
+            record_kind=RecordKind.SERVICE,
+            psa_board_ids=psa_board_ids,
+        )
     if not board.columns.exists():  # created before the first sync brought statuses
-        board_columns_set(board=board, columns=status_columns_for(
-            connection_id=connection_id, record_kind=RecordKind.SERVICE, psa_board_ids=psa_board_ids))
+        board_columns_set(
+            board=board,
+            columns=status_columns_for(
+                connection_id=connection_id, record_kind=RecordKind.SERVICE, psa_board_ids=psa_board_ids
+            ),
+        )
     return board

@@ -36,7 +36,9 @@ def board_card_get(*, board: Board, psa_id: int) -> Ticket | Opportunity:
     if board.is_opportunity:
         card = Opportunity.objects.filter(connection_id=board.connection_id, psa_id=psa_id).first()
     else:
-        card = Ticket.objects.filter(connection_id=board.connection_id, psa_id=psa_id, kind=board.record_kind).first()
+        card = Ticket.objects.filter(
+            connection_id=board.connection_id, psa_id=psa_id, kind=board.record_kind
+        ).first()
     if card is None:
         raise Http404("No such card")
     return card
@@ -68,8 +70,14 @@ def column_statuses_for_card(*, board: Board, column: BoardColumn, card) -> list
 
 
 def card_move(
-    *, board: Board, user, psa_id: int, column_id: int | None = None, above_psa_id: int | None = None,
-    below_psa_id: int | None = None, status_psa_id: int | None = None,
+    *,
+    board: Board,
+    user,
+    psa_id: int,
+    column_id: int | None = None,
+    above_psa_id: int | None = None,
+    below_psa_id: int | None = None,
+    status_psa_id: int | None = None,
 ) -> MoveOutcome:
     """Apply a drop: change the status when the column changed, then place the card's rank."""
     card = board_card_get(board=board, psa_id=psa_id)
@@ -77,13 +85,18 @@ def card_move(
     if column_id is not None:
         column = board_column_get(board=board, column_id=column_id)
         if getattr(card, board.column_field) not in [int(i) for i in column.psa_ids]:
-            outcome = _change_column(board=board, user=user, card=card, column=column, status_psa_id=status_psa_id)
+            outcome = _change_column(
+                board=board, user=user, card=card, column=column, status_psa_id=status_psa_id
+            )
             if not outcome.ok:
                 return outcome
     if board.auto_rank == AutoRank.MANUAL and (above_psa_id is not None or below_psa_id is not None):
         outcome.rank_key = card_rank_place(
-            connection_id=board.connection_id, family=board.rank_family, psa_id=psa_id,
-            above_psa_id=above_psa_id, below_psa_id=below_psa_id,
+            connection_id=board.connection_id,
+            family=board.rank_family,
+            psa_id=psa_id,
+            above_psa_id=above_psa_id,
+            below_psa_id=below_psa_id,
         )
     mirror_changed_on_commit(connection_id=board.connection_id)
     return outcome
@@ -99,17 +112,23 @@ def card_send_to(*, board: Board, user, psa_id: int, where: str, column_cards: l
     return card_move(board=board, user=user, psa_id=psa_id, above_psa_id=others[-1])
 
 
-def _change_column(*, board: Board, user, card, column: BoardColumn, status_psa_id: int | None) -> MoveOutcome:
+def _change_column(
+    *, board: Board, user, card, column: BoardColumn, status_psa_id: int | None
+) -> MoveOutcome:
     candidates = column_statuses_for_card(board=board, column=column, card=card)
     if not candidates:
         where = f"board “{card.board_name}”" if not board.is_opportunity else "this connection"
         return MoveOutcome(ok=False, message=f"No status of column “{column.name}” exists on {where}.")
     if status_psa_id is None:
         if len(candidates) > 1:
-            return MoveOutcome(ok=False, message=f"Choose the status for “{column.name}”.", choices=candidates)
+            return MoveOutcome(
+                ok=False, message=f"Choose the status for “{column.name}”.", choices=candidates
+            )
         status_psa_id = candidates[0]["id"]
     elif status_psa_id not in {c["id"] for c in candidates}:
-        return MoveOutcome(ok=False, message="That status is not available for this card.", choices=candidates)
+        return MoveOutcome(
+            ok=False, message="That status is not available for this card.", choices=candidates
+        )
     _write_column_value(board=board, user=user, card=card, value=status_psa_id)
     return MoveOutcome(ok=True, status_psa_id=status_psa_id)
 

@@ -31,18 +31,35 @@ def ticket_remove_resource(*, ticket, member_psa_id: int, user=None):
 
 
 def opportunity_change_stage(*, opportunity, stage_psa_id: int, user=None):
-    return _writeback().opportunity_change_stage(opportunity=opportunity, stage_psa_id=stage_psa_id, user=user)
+    return _writeback().opportunity_change_stage(
+        opportunity=opportunity, stage_psa_id=stage_psa_id, user=user
+    )
 
 
 def opportunity_change_status(*, opportunity, status_psa_id: int, user=None):
-    return _writeback().opportunity_change_status(opportunity=opportunity, status_psa_id=status_psa_id, user=user)
+    return _writeback().opportunity_change_status(
+        opportunity=opportunity, status_psa_id=status_psa_id, user=user
+    )
 
 
-def time_entry_create(*, ticket, member_psa_id: int, time_start, time_end, notes: str = "",
-                      status_psa_id: int | None = None, user=None):
+def time_entry_create(
+    *,
+    ticket,
+    member_psa_id: int,
+    time_start,
+    time_end,
+    notes: str = "",
+    status_psa_id: int | None = None,
+    user=None,
+):
     return _writeback().time_entry_create(
-        ticket=ticket, member_psa_id=member_psa_id, time_start=time_start, time_end=time_end,
-        notes=notes, status_psa_id=status_psa_id, user=user,
+        ticket=ticket,
+        member_psa_id=member_psa_id,
+        time_start=time_start,
+        time_end=time_end,
+        notes=notes,
+        status_psa_id=status_psa_id,
+        user=user,
     )
 
 

@@ -25,8 +25,11 @@ POLL_INTERVAL_MS = 1000  # well inside the 2 s budget; a 304 costs one cache rea
 @login_required
 def board_list(request: HttpRequest) -> HttpResponse:
     boards = boards_for_user(request.user).order_by("connection__name", "name")
-    return render(request, "boards/board_list.html", {"boards": boards,
-                                                      "has_connections": bool(user_connection_ids(request.user))})
+    return render(
+        request,
+        "boards/board_list.html",
+        {"boards": boards, "has_connections": bool(user_connection_ids(request.user))},
+    )
 
 
 @login_required
@@ -35,8 +38,13 @@ def board_new(request: HttpRequest) -> HttpResponse:
     form = BoardCreateForm(request.POST or None, connection_ids=user_connection_ids(request.user))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        board = board_create(connection_id=data["connection"].id, name=data["name"], user=request.user,
-                             record_kind=data["record_kind"], column_source=data["column_source"])
+        board = board_create(
+            connection_id=data["connection"].id,
+            name=data["name"],
+            user=request.user,
+            record_kind=data["record_kind"],
+            column_source=data["column_source"],
+        )
         messages.success(request, "Board created with one column per PSA status; adjust it below.")
         return redirect("boards:edit", board_id=board.id)
     return render(request, "boards/board_new.html", {"form": form})
@@ -49,16 +57,21 @@ def board_edit(request: HttpRequest, board_id: int) -> HttpResponse:
     status_choices = column_status_choices(board)
     initial = [{"name": c.name, "psa_ids": c.psa_ids, "ORDER": c.position + 1} for c in board.columns.all()]
     settings_form = BoardSettingsForm(request.POST or None, instance=board)
-    columns = ColumnFormSet(request.POST or None, initial=initial, prefix="col",
-                            form_kwargs={"status_choices": status_choices})
+    columns = ColumnFormSet(
+        request.POST or None, initial=initial, prefix="col", form_kwargs={"status_choices": status_choices}
+    )
     if request.method == "POST" and settings_form.is_valid() and columns.is_valid():
         with transaction.atomic():
             settings_form.save()
             kept = [f for f in columns.ordered_forms if f.cleaned_data.get("name")]
-            board_columns_set(board=board, columns=[(f.cleaned_data["name"], f.cleaned_data["psa_ids"]) for f in kept])
+            board_columns_set(
+                board=board, columns=[(f.cleaned_data["name"], f.cleaned_data["psa_ids"]) for f in kept]
+            )
         messages.success(request, "Board saved.")
         return redirect("boards:board", board_id=board.id)
-    return render(request, "boards/board_edit.html", {"board": board, "form": settings_form, "columns": columns})
+    return render(
+        request, "boards/board_edit.html", {"board": board, "form": settings_form, "columns": columns}
+    )
 
 
 @login_required
@@ -72,10 +85,14 @@ def board_page(request: HttpRequest, board_id: int) -> HttpResponse:
 
 def _board_context(board: Board, filters: UserFilters, etag: str) -> dict:
     return {
-        "board": board, "filters": filters, "etag": etag, "poll_ms": POLL_INTERVAL_MS,
+        "board": board,
+        "filters": filters,
+        "etag": etag,
+        "poll_ms": POLL_INTERVAL_MS,
         "layout": columns_with_html(board_layout(board=board, filters=filters)),
         "members": Member.objects.filter(connection_id=board.connection_id, inactive=False).only(
-            "identifier", "first_name", "last_name"),
+            "identifier", "first_name", "last_name"
+        ),
         "priorities": Priority.objects.filter(connection_id=board.connection_id).only("psa_id", "name"),
         "companies": Company.objects.filter(connection_id=board.connection_id).only("psa_id", "name")[:500],
     }

@@ -29,14 +29,22 @@ def _render_dialog(request, board, psa_id: int, *, message: str = "", error: str
     is_ticket = isinstance(card, Ticket)
     members = Member.objects.filter(connection_id=board.connection_id, inactive=False)
     context = {
-        "board": board, "card": card, "is_ticket": is_ticket, "message": message, "error": error,
+        "board": board,
+        "card": card,
+        "is_ticket": is_ticket,
+        "message": message,
+        "error": error,
         "notes": actions.card_notes(board=board, card=card),
-        "members": members, "me": members.filter(identifier__iexact=request.user.username).first(),
+        "members": members,
+        "me": members.filter(identifier__iexact=request.user.username).first(),
         "priorities": Priority.objects.filter(connection_id=board.connection_id),
         "columns": board.columns.all(),
         "closing": actions.closing_statuses(board=board, card=card),
-        "statuses": BoardStatus.objects.filter(connection_id=board.connection_id, board_psa_id=card.board_psa_id,
-                                               inactive=False) if is_ticket else [],
+        "statuses": BoardStatus.objects.filter(
+            connection_id=board.connection_id, board_psa_id=card.board_psa_id, inactive=False
+        )
+        if is_ticket
+        else [],
         "now": timezone.localtime().replace(second=0, microsecond=0),
     }
     return render(request, "boards/_card_dialog.html", context)
@@ -63,27 +71,53 @@ def _do_time(board, psa_id, post, user) -> str:
         end = start + timedelta(minutes=minutes)
     except OverflowError:
         raise actions.CardActionError("That start time is out of range.") from None
-    actions.card_time_add(board=board, psa_id=psa_id, member_psa_id=int_or_none(post.get("member")) or 0,
-                          time_start=start, time_end=end,
-                          notes=post.get("notes", ""), status_psa_id=int_or_none(post.get("status")), user=user)
+    actions.card_time_add(
+        board=board,
+        psa_id=psa_id,
+        member_psa_id=int_or_none(post.get("member")) or 0,
+        time_start=start,
+        time_end=end,
+        notes=post.get("notes", ""),
+        status_psa_id=int_or_none(post.get("status")),
+        user=user,
+    )
     return "Time entry queued for the PSA."
 
 
 ACTIONS = {
-    "note": lambda board, psa_id, post, user: actions.card_note_add(
-        board=board, psa_id=psa_id, text=post.get("text", ""), internal=bool(post.get("internal")), user=user
-    ) and "Note queued for the PSA.",
+    "note": lambda board, psa_id, post, user: (
+        actions.card_note_add(
+            board=board,
+            psa_id=psa_id,
+            text=post.get("text", ""),
+            internal=bool(post.get("internal")),
+            user=user,
+        )
+        and "Note queued for the PSA."
+    ),
     "time": _do_time,
-    "resource": lambda board, psa_id, post, user: actions.card_resource_change(
-        board=board, psa_id=psa_id, member_psa_id=int_or_none(post.get("member")) or 0,
-        add=post.get("op") != "remove", user=user,
-    ) and "Resources updated.",
-    "priority": lambda board, psa_id, post, user: actions.card_priority_change(
-        board=board, psa_id=psa_id, priority_psa_id=int_or_none(post.get("priority")) or 0, user=user
-    ) and "Priority changed.",
-    "close": lambda board, psa_id, post, user: actions.card_close(
-        board=board, psa_id=psa_id, status_psa_id=int_or_none(post.get("status")), user=user
-    ) and "Card closed.",
+    "resource": lambda board, psa_id, post, user: (
+        actions.card_resource_change(
+            board=board,
+            psa_id=psa_id,
+            member_psa_id=int_or_none(post.get("member")) or 0,
+            add=post.get("op") != "remove",
+            user=user,
+        )
+        and "Resources updated."
+    ),
+    "priority": lambda board, psa_id, post, user: (
+        actions.card_priority_change(
+            board=board, psa_id=psa_id, priority_psa_id=int_or_none(post.get("priority")) or 0, user=user
+        )
+        and "Priority changed."
+    ),
+    "close": lambda board, psa_id, post, user: (
+        actions.card_close(
+            board=board, psa_id=psa_id, status_psa_id=int_or_none(post.get("status")), user=user
+        )
+        and "Card closed."
+    ),
 }
 
 

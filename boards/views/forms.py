@@ -38,20 +38,36 @@ def _choices(qs, label=lambda r: r.name, value=lambda r: r.psa_id) -> list[tuple
 
 
 def _multi(choices, label: str, coerce=int) -> forms.TypedMultipleChoiceField:
-    return forms.TypedMultipleChoiceField(choices=choices, coerce=coerce, required=False, label=label,
-                                          widget=forms.SelectMultiple(attrs={"size": 6}))
+    return forms.TypedMultipleChoiceField(
+        choices=choices,
+        coerce=coerce,
+        required=False,
+        label=label,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
 
 
 class BoardSettingsForm(forms.ModelForm):
     """Persistent filters, indicators and ranking mode."""
 
-    indicators = forms.MultipleChoiceField(choices=Indicator.choices, required=False,
-                                           widget=forms.CheckboxSelectMultiple)
+    indicators = forms.MultipleChoiceField(
+        choices=Indicator.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
 
     class Meta:
         model = Board
-        fields = ["name", "psa_board_ids", "member_identifiers", "company_ids", "priority_ids", "team_ids",
-                  "project_ids", "show_unassigned", "indicators", "auto_rank"]
+        fields = [
+            "name",
+            "psa_board_ids",
+            "member_identifiers",
+            "company_ids",
+            "priority_ids",
+            "team_ids",
+            "project_ids",
+            "show_unassigned",
+            "indicators",
+            "auto_rank",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -59,13 +75,25 @@ class BoardSettingsForm(forms.ModelForm):
         board_names = dict(ServiceBoard.objects.filter(connection_id=conn).values_list("psa_id", "name"))
         self.fields["psa_board_ids"] = _multi(list(board_names.items())[:_MAX_CHOICES], "PSA boards")
         self.fields["member_identifiers"] = _multi(
-            _choices(Member.objects.filter(connection_id=conn, inactive=False),
-                     label=lambda m: m.full_name, value=lambda m: m.identifier), "Members", coerce=str)
+            _choices(
+                Member.objects.filter(connection_id=conn, inactive=False),
+                label=lambda m: m.full_name,
+                value=lambda m: m.identifier,
+            ),
+            "Members",
+            coerce=str,
+        )
         self.fields["company_ids"] = _multi(_choices(Company.objects.filter(connection_id=conn)), "Companies")
-        self.fields["priority_ids"] = _multi(_choices(Priority.objects.filter(connection_id=conn)), "Priorities")
-        self.fields["team_ids"] = _multi(_choices(
-            Team.objects.filter(connection_id=conn),
-            label=lambda t: f"{board_names.get(t.board_psa_id, '?')}: {t.name}"), "Teams")
+        self.fields["priority_ids"] = _multi(
+            _choices(Priority.objects.filter(connection_id=conn)), "Priorities"
+        )
+        self.fields["team_ids"] = _multi(
+            _choices(
+                Team.objects.filter(connection_id=conn),
+                label=lambda t: f"{board_names.get(t.board_psa_id, '?')}: {t.name}",
+            ),
+            "Teams",
+        )
         self.fields["project_ids"] = _multi(_choices(Project.objects.filter(connection_id=conn)), "Projects")
         if self.instance.is_opportunity:
             for name in ("psa_board_ids", "priority_ids", "team_ids", "project_ids"):
@@ -85,8 +113,9 @@ def column_status_choices(board: Board) -> list[tuple[int, str]]:
 
 class ColumnForm(forms.Form):
     name = forms.CharField(max_length=100)
-    psa_ids = forms.TypedMultipleChoiceField(coerce=int, required=False, label="Statuses",
-                                             widget=forms.SelectMultiple(attrs={"size": 4}))
+    psa_ids = forms.TypedMultipleChoiceField(
+        coerce=int, required=False, label="Statuses", widget=forms.SelectMultiple(attrs={"size": 4})
+    )
 
     def __init__(self, *args, status_choices=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -40,7 +40,9 @@ def card_html(card: Card) -> str:
         f'</div><div class="summary">{summary}</div><div class="meta">{meta}</div>',
     ]
     if card.indicators:
-        spans = "".join(f'<span class="ind {kind} {level}">{escape(text)}</span>' for kind, text, level in card.indicators)
+        spans = "".join(
+            f'<span class="ind {kind} {level}">{escape(text)}</span>' for kind, text, level in card.indicators
+        )
         parts.append(f'<div class="indicators">{spans}</div>')
     if card.writeback_error:
         parts.append(f'<p class="card-error" role="alert">{escape(card.writeback_error)}</p>')

@@ -149,6 +149,7 @@ def callback_parse(body: bytes) -> CallbackPayload:
 
 # --- signature ---------------------------------------------------------------------------------
 
+
 def signature_compute(*, body: bytes, signing_key: str) -> str:
     """base64(HMAC_SHA256(key=SHA256(utf8(signing_key)), msg=body)), as the guide's C# sample."""
     key = hashlib.sha256(signing_key.encode("utf-8")).digest()
@@ -165,6 +166,7 @@ def signature_verify(*, body: bytes, signing_key: str, signature: str | None) ->
 
 
 # --- the signing key ---------------------------------------------------------------------------
+
 
 def key_url_check(*, key_url: str, site_url: str) -> str:
     """`key_url` if it may be fetched for a connection on `site_url`, else UntrustedKeyUrl."""
@@ -194,7 +196,11 @@ def _key_cache_key(connection_id: int, key_url: str) -> str:
 
 
 def signing_key_fetch(
-    *, connection_id: int, key_url: str, site_url: str, session: requests.Session | None = None,
+    *,
+    connection_id: int,
+    key_url: str,
+    site_url: str,
+    session: requests.Session | None = None,
 ) -> str:
     """The signing key behind `key_url` (cached). Raises UntrustedKeyUrl / KeyUnavailable."""
     key_url_check(key_url=key_url, site_url=site_url)
@@ -205,8 +211,9 @@ def signing_key_fetch(
     http = session or requests
     try:
         # Reference: psa-api-facts.md "Callbacks": GET key_url → {"signing_key": "..."}
-        response = http.get(key_url, timeout=KEY_FETCH_TIMEOUT, allow_redirects=False,
-                            headers={"Accept": "application/json"})
+        response = http.get(
+            key_url, timeout=KEY_FETCH_TIMEOUT, allow_redirects=False, headers={"Accept": "application/json"}
+        )
     except requests.RequestException as exc:
         raise KeyUnavailable(f"signing key fetch failed: {exc.__class__.__name__}") from None
     if response.status_code != 200:
@@ -226,6 +233,7 @@ def signing_key_forget(*, connection_id: int, key_url: str) -> None:
 
 
 # --- registrations -----------------------------------------------------------------------------
+
 
 def callback_url(*, public_url: str, webhook_token: str) -> str:
     """Where the PSA posts: ends with `?recordId=` (the PSA appends the id; developer guide)."""
@@ -307,6 +315,7 @@ def _delete_registration(client: Any, entry: dict) -> None:
 
 
 # --- per connection (management command, admin action) ----------------------------------------
+
 
 def _client_for(connection: Any) -> Any:
     from psa.connectwise.client import ConnectWiseClient

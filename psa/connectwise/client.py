@@ -98,10 +98,14 @@ class ConnectWiseClient:
         if not (public_key and private_key):
             raise ConfigurationError("the connection has no API keys")
         if not client_id:
-            raise ConfigurationError("the connection has no clientId (ConnectWise requires one on every call)")
+            raise ConfigurationError(
+                "the connection has no clientId (ConnectWise requires one on every call)"
+            )
         self.company_id = company_id
         self.api_version = api_version or "2025.1"
-        self.http = RetryingHttp(policy=policy, budget=budget, session=session, read_timeout=timeout, sleep=sleep)
+        self.http = RetryingHttp(
+            policy=policy, budget=budget, session=session, read_timeout=timeout, sleep=sleep
+        )
         self._headers = {
             "Authorization": _basic_auth(company_id, public_key, private_key),
             "clientId": client_id,
@@ -158,7 +162,9 @@ class ConnectWiseClient:
     @property
     def api_base(self) -> str:
         if self._api_base is None:
-            info = discovery.parse_company_info(self.company_info(), site=self.site, company_id=self.company_id)
+            info = discovery.parse_company_info(
+                self.company_info(), site=self.site, company_id=self.company_id
+            )
             self._api_base = self.site.api_base(info.codebase)
         return self._api_base
 
@@ -177,7 +183,9 @@ class ConnectWiseClient:
 
     # --- requests ------------------------------------------------------------------------
 
-    def _request(self, method: str, path: str, *, headers: dict | None = None, **kw: Any) -> requests.Response:
+    def _request(
+        self, method: str, path: str, *, headers: dict | None = None, **kw: Any
+    ) -> requests.Response:
         all_headers = {**self._headers, **(headers or {})}
         try:
             return self.http.send(method, self.url(path), headers=all_headers, **kw)
@@ -193,8 +201,12 @@ class ConnectWiseClient:
         if body is None:
             return []
         if not isinstance(body, list):
-            raise PSAError(f"expected a JSON list, got {type(body).__name__}", url=response.url,
-                           status=response.status_code, body=body)
+            raise PSAError(
+                f"expected a JSON list, got {type(body).__name__}",
+                url=response.url,
+                status=response.status_code,
+                body=body,
+            )
         return body
 
     def system_info(self) -> dict:
@@ -268,12 +280,14 @@ class ConnectWiseClient:
             if next_id is None or len(records) < page_size:
                 return
             if page_id is not None and next_id <= page_id:
-                raise PSAError(f"forward-only paging did not advance (pageId {page_id} → {next_id})",
-                               url=response.url)
+                raise PSAError(
+                    f"forward-only paging did not advance (pageId {page_id} → {next_id})", url=response.url
+                )
             page_id = next_id
 
-    def _numbered_pages(self, method: str, path: str, params: dict, page_size: int,
-                        body: dict | None = None) -> Iterator[list[dict]]:
+    def _numbered_pages(
+        self, method: str, path: str, params: dict, page_size: int, body: dict | None = None
+    ) -> Iterator[list[dict]]:
         # Reference: developer guide "Navigable": page=1,2,... with an RFC 5988 Link header.
         page = 1
         while True:
@@ -309,5 +323,6 @@ class ConnectWiseClient:
         if fields:
             params["fields"] = _fields_param(fields)
         # Reference: endpoints.tsv POST /service/tickets/search, POST /project/tickets/search
-        yield from self._numbered_pages("POST", f"{base}/search", params, page_size,
-                                        body={"conditions": conditions})
+        yield from self._numbered_pages(
+            "POST", f"{base}/search", params, page_size, body={"conditions": conditions}
+        )

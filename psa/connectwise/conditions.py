@@ -22,10 +22,22 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote_plus
 
-OPERATORS = frozenset({
-    "=", "!=", "<", "<=", ">", ">=",
-    "contains", "like", "not contains", "not like", "in", "not in",
-})
+OPERATORS = frozenset(
+    {
+        "=",
+        "!=",
+        "<",
+        "<=",
+        ">",
+        ">=",
+        "contains",
+        "like",
+        "not contains",
+        "not like",
+        "in",
+        "not in",
+    }
+)
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*$")
 
 

@@ -25,14 +25,16 @@ from psa.errors import ConfigurationError
 
 logger = logging.getLogger("psa.connectwise")
 
-CLOUD_HOSTS = frozenset({
-    "na.myconnectwise.net",
-    "eu.myconnectwise.net",
-    "au.myconnectwise.net",
-    "aus.myconnectwise.net",
-    "za.myconnectwise.net",
-    "staging.connectwisedev.com",
-})
+CLOUD_HOSTS = frozenset(
+    {
+        "na.myconnectwise.net",
+        "eu.myconnectwise.net",
+        "au.myconnectwise.net",
+        "aus.myconnectwise.net",
+        "za.myconnectwise.net",
+        "staging.connectwisedev.com",
+    }
+)
 CACHE_SECONDS = 6 * 3600
 _CODEBASE = re.compile(r"^[A-Za-z0-9_.\-]+/$")
 

@@ -96,10 +96,12 @@ _CATALOG = [
     Entity("schedule_types", "schedule/types", "ScheduleType"),
     # notes (24 h, ConnectWise only): one request per mirrored parent
     Entity("service_notes", "service/tickets/{parentId}/notes", "ServiceNote", parent="service_tickets"),
-    Entity("project_ticket_notes", "project/tickets/{parentId}/notes", "ServiceNote",
-           parent="project_tickets"),
-    Entity("opportunity_notes", "sales/opportunities/{parentId}/notes", "OpportunityNote",
-           parent="opportunities"),
+    Entity(
+        "project_ticket_notes", "project/tickets/{parentId}/notes", "ServiceNote", parent="project_tickets"
+    ),
+    Entity(
+        "opportunity_notes", "sales/opportunities/{parentId}/notes", "OpportunityNote", parent="opportunities"
+    ),
 ]
 
 ENTITIES: dict[str, Entity] = {entity.name: entity for entity in _CATALOG}

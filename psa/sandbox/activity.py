@@ -23,17 +23,33 @@ logger = logging.getLogger("psa.sandbox.activity")
 
 
 class Activity:
-    def __init__(self, store: SandboxStore, refs: RefBuilder, *, per_second: float, seed: int, stats: Counter,
-                 stats_lock: threading.Lock) -> None:
+    def __init__(
+        self,
+        store: SandboxStore,
+        refs: RefBuilder,
+        *,
+        per_second: float,
+        seed: int,
+        stats: Counter,
+        stats_lock: threading.Lock,
+    ) -> None:
         self.store, self.refs, self.per_second = store, refs, per_second
         self.rng = random.Random(f"{seed}:activity")
         self.stats, self.stats_lock = stats, stats_lock
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.actions: list[tuple[float, Callable[[], None]]] = [
-            (30, self.ticket_status), (10, self.ticket_priority), (8, self.ticket_close), (12, self.ticket_reassign),
-            (10, self.ticket_create), (3, self.ticket_delete), (4, self.ticket_summary), (4, self.ticket_note),
-            (10, self.opportunity_move), (5, self.opportunity_create), (2, self.opportunity_delete),
+            (30, self.ticket_status),
+            (10, self.ticket_priority),
+            (8, self.ticket_close),
+            (12, self.ticket_reassign),
+            (10, self.ticket_create),
+            (3, self.ticket_delete),
+            (4, self.ticket_summary),
+            (4, self.ticket_note),
+            (10, self.opportunity_move),
+            (5, self.opportunity_create),
+            (2, self.opportunity_delete),
         ]
 
     def start(self) -> None:
@@ -67,7 +83,9 @@ class Activity:
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _pick(self, entity: str, want: Callable[[dict], bool] = lambda r: True, tries: int = 20) -> dict | None:
+    def _pick(
+        self, entity: str, want: Callable[[dict], bool] = lambda r: True, tries: int = 20
+    ) -> dict | None:
         ids = self.store.ids(entity)
         for _ in range(tries if ids else 0):
             record = self.store.get(entity, self.rng.choice(ids))
@@ -82,8 +100,11 @@ class Activity:
         return self._pick("service/tickets", lambda t: not t.get("closedFlag"))
 
     def _status(self, ticket: dict, *, closed: bool) -> dict | None:
-        choices = [s for s in board_statuses(self.store, ticket["board"]["id"])
-                   if bool(s.get("closedStatus")) == closed and not s.get("inactive")]
+        choices = [
+            s
+            for s in board_statuses(self.store, ticket["board"]["id"])
+            if bool(s.get("closedStatus")) == closed and not s.get("inactive")
+        ]
         return self.rng.choice(choices) if choices else None
 
     def _update_ticket(self, ticket: dict, changes: dict) -> None:
@@ -95,53 +116,74 @@ class Activity:
         ticket = self._open_ticket()
         status = ticket and self._status(ticket, closed=False)
         if ticket and status:
-            self._update_ticket(ticket, {"status": self.refs.ref("service/boards/{parentId}/statuses", status,
-                                                                 "status")})
+            self._update_ticket(
+                ticket, {"status": self.refs.ref("service/boards/{parentId}/statuses", status, "status")}
+            )
 
     def ticket_close(self) -> None:
         ticket = self._open_ticket()
         status = ticket and self._status(ticket, closed=True)
         if ticket and status:
-            self._update_ticket(ticket, {"status": self.refs.ref("service/boards/{parentId}/statuses", status,
-                                                                 "status")})
+            self._update_ticket(
+                ticket, {"status": self.refs.ref("service/boards/{parentId}/statuses", status, "status")}
+            )
 
     def ticket_priority(self) -> None:
         ticket = self._open_ticket()
         if ticket:
             priority = self.rng.choice(self.store.list("service/priorities"))
-            self._update_ticket(ticket, {"priority": self.refs.ref("service/priorities", priority, "priority")})
+            self._update_ticket(
+                ticket, {"priority": self.refs.ref("service/priorities", priority, "priority")}
+            )
 
     def ticket_summary(self) -> None:
         ticket = self._open_ticket()
         if ticket:
-            self._update_ticket(ticket, {"summary": texts.ticket_summary(self.rng), "customerUpdatedFlag": True})
+            self._update_ticket(
+                ticket, {"summary": texts.ticket_summary(self.rng), "customerUpdatedFlag": True}
+            )
 
     def ticket_reassign(self) -> None:
         ticket = self._open_ticket()
         if ticket is None:
             return
-        entries = [e for e in self.store.iter_records("schedule/entries") if e.get("objectId") == ticket["id"]]
+        entries = [
+            e for e in self.store.iter_records("schedule/entries") if e.get("objectId") == ticket["id"]
+        ]
         if entries and self.rng.random() < 0.5:
             self.store.delete("schedule/entries", self.rng.choice(entries)["id"])
             return
         member = self._member()
         schedule_type = next(t for t in self.store.list("schedule/types") if t.get("identifier") == "S")
-        self.store.create("schedule/entries", {
-            "objectId": ticket["id"], "name": ticket["summary"][:100],
-            "member": self.refs.ref("system/members", member, "member"),
-            "type": self.refs.ref("schedule/types", schedule_type, "type"), "doneFlag": False, "hours": 1.0,
-        }, updated_by=member["identifier"])
+        self.store.create(
+            "schedule/entries",
+            {
+                "objectId": ticket["id"],
+                "name": ticket["summary"][:100],
+                "member": self.refs.ref("system/members", member, "member"),
+                "type": self.refs.ref("schedule/types", schedule_type, "type"),
+                "doneFlag": False,
+                "hours": 1.0,
+            },
+            updated_by=member["identifier"],
+        )
 
     def ticket_create(self) -> None:
         template = self._pick("service/tickets")
         company = self._pick("company/companies")
         if template is None or company is None:
             return
-        self.store.create("service/tickets", {
-            "summary": texts.ticket_summary(self.rng), "board": template["board"],
-            "company": self.refs.ref("company/companies", company, "company"),
-            "priority": template.get("priority"), "contactName": self.rng.choice(texts.CONTACTS),
-        }, updated_by=self._member()["identifier"])
+        self.store.create(
+            "service/tickets",
+            {
+                "summary": texts.ticket_summary(self.rng),
+                "board": template["board"],
+                "company": self.refs.ref("company/companies", company, "company"),
+                "priority": template.get("priority"),
+                "contactName": self.rng.choice(texts.CONTACTS),
+            },
+            updated_by=self._member()["identifier"],
+        )
 
     def ticket_delete(self) -> None:
         ticket = self._pick("service/tickets")
@@ -152,10 +194,16 @@ class Activity:
         ticket = self._open_ticket()
         if ticket:
             member = self._member()
-            self.store.create("service/tickets/{parentId}/notes", {
-                "ticketId": ticket["id"], "text": texts.note_text(self.rng), "detailDescriptionFlag": True,
-                "member": self.refs.ref("system/members", member, "member"),
-            }, updated_by=member["identifier"])
+            self.store.create(
+                "service/tickets/{parentId}/notes",
+                {
+                    "ticketId": ticket["id"],
+                    "text": texts.note_text(self.rng),
+                    "detailDescriptionFlag": True,
+                    "member": self.refs.ref("system/members", member, "member"),
+                },
+                updated_by=member["identifier"],
+            )
 
     # --- opportunities ---------------------------------------------------------------------
 
@@ -169,7 +217,9 @@ class Activity:
         else:
             status = self.rng.choice(self.store.list("sales/opportunities/statuses"))
             changes = {"status": self.refs.ref("sales/opportunities/statuses", status, "status")}
-        self.store.update("sales/opportunities", opportunity["id"], changes, updated_by=self._member()["identifier"])
+        self.store.update(
+            "sales/opportunities", opportunity["id"], changes, updated_by=self._member()["identifier"]
+        )
 
     def opportunity_create(self) -> None:
         company = self._pick("company/companies")
@@ -178,12 +228,17 @@ class Activity:
         if company is None or status is None or stage is None:
             return
         member = self._member()
-        self.store.create("sales/opportunities", {
-            "name": texts.opportunity_name(self.rng), "company": self.refs.ref("company/companies", company, "company"),
-            "status": self.refs.ref("sales/opportunities/statuses", status, "status"),
-            "stage": self.refs.ref("sales/stages", stage, "stage"),
-            "primarySalesRep": self.refs.ref("system/members", member, "primarySalesRep"),
-        }, updated_by=member["identifier"])
+        self.store.create(
+            "sales/opportunities",
+            {
+                "name": texts.opportunity_name(self.rng),
+                "company": self.refs.ref("company/companies", company, "company"),
+                "status": self.refs.ref("sales/opportunities/statuses", status, "status"),
+                "stage": self.refs.ref("sales/stages", stage, "stage"),
+                "primarySalesRep": self.refs.ref("system/members", member, "primarySalesRep"),
+            },
+            updated_by=member["identifier"],
+        )
 
     def opportunity_delete(self) -> None:
         opportunity = self._pick("sales/opportunities")

@@ -25,8 +25,12 @@ from psa.sandbox.schema import parent_id_of
 from psa.sandbox.store import SandboxStore
 
 # Reference: endpoints.tsv GET /system/info (model Info: version, isCloud, serverTimeZone, cloudRegion)
-SYSTEM_INFO = {"version": "v2025.1.98765", "isCloud": False, "serverTimeZone": "Eastern Standard Time",
-               "cloudRegion": "NA"}
+SYSTEM_INFO = {
+    "version": "v2025.1.98765",
+    "isCloud": False,
+    "serverTimeZone": "Eastern Standard Time",
+    "cloudRegion": "NA",
+}
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 1000
 
@@ -42,13 +46,16 @@ def _int_param(query: dict[str, str], name: str, default: int | None) -> int | N
 
 
 class Api:
-    def __init__(self, store: SandboxStore, refs: RefBuilder, forced: ForcedErrors, *, public_base: str) -> None:
+    def __init__(
+        self, store: SandboxStore, refs: RefBuilder, forced: ForcedErrors, *, public_base: str
+    ) -> None:
         self.store, self.refs, self.forced = store, refs, forced
         self.public_base = public_base  # e.g. "http://127.0.0.1:8765/v2025_1/apis/3.0/"
         self._json_cache: dict[tuple[str, int], tuple[dict, bytes]] = {}
 
-    def handle(self, method: str, api_path: str, query: dict[str, str], headers: dict[str, str], body: bytes
-               ) -> tuple[Reply, str]:
+    def handle(
+        self, method: str, api_path: str, query: dict[str, str], headers: dict[str, str], body: bytes
+    ) -> tuple[Reply, str]:
         """The reply and the route template (for stats)."""
         if api_path.strip("/").lower() == "system/info" and method == "GET":
             return Reply(200, SYSTEM_INFO), "system/info"
@@ -57,18 +64,32 @@ class Api:
             return error(404, "NotFound", f"/{api_path} is not a ConnectWise endpoint"), "unknown"
         route = found.route
         if method not in OPERATIONS[route.operation] or (
-                method != "GET" and route.operation != "search" and method not in route.spec.writes):
-            return error(405, "MethodNotAllowed", f"{method} is not allowed on /{route.template}"), route.template
+            method != "GET" and route.operation != "search" and method not in route.spec.writes
+        ):
+            return error(
+                405, "MethodNotAllowed", f"{method} is not allowed on /{route.template}"
+            ), route.template
         try:
             return self._dispatch(method, found, api_path, query, headers, body), route.template
         except BadRequest as err:
             return error(400, err.code, err.message, err.errors), route.template
         except ConditionError as err:
-            return error(400, "InvalidObject", f"Invalid conditions: {err}",
-                         [{"code": "InvalidField", "message": str(err), "resource": route.spec.model}]), route.template
+            return error(
+                400,
+                "InvalidObject",
+                f"Invalid conditions: {err}",
+                [{"code": "InvalidField", "message": str(err), "resource": route.spec.model}],
+            ), route.template
 
-    def _dispatch(self, method: str, found: Match, api_path: str, query: dict[str, str], headers: dict[str, str],
-                  body: bytes) -> Reply:
+    def _dispatch(
+        self,
+        method: str,
+        found: Match,
+        api_path: str,
+        query: dict[str, str],
+        headers: dict[str, str],
+        body: bytes,
+    ) -> Reply:
         route = found.route
         if found.parent_id is not None and not self._parent_exists(found):
             return error(404, "NotFound", f"{route.parent_entity} record {found.parent_id} not found")
@@ -107,8 +128,14 @@ class Api:
             return records
         return (record for record in records if predicate(record))
 
-    def _list(self, found: Match, api_path: str, query: dict[str, str], headers: dict[str, str],
-              link_query: dict[str, str] | None = None) -> Reply:
+    def _list(
+        self,
+        found: Match,
+        api_path: str,
+        query: dict[str, str],
+        headers: dict[str, str],
+        link_query: dict[str, str] | None = None,
+    ) -> Reply:
         spec = found.route.spec
         link_query = query if link_query is None else link_query
         page_size = _int_param(query, "pageSize", DEFAULT_PAGE_SIZE)
@@ -129,7 +156,7 @@ class Api:
             if sort is not None:
                 ordered = sort(ordered)
             last = max(math.ceil(len(ordered) / page_size), 1)
-            records = ordered[(page - 1) * page_size: page * page_size]
+            records = ordered[(page - 1) * page_size : page * page_size]
             links = self._navigable_links(api_path, link_query, page, last)
         if project:
             reply = Reply(200, [project(r) for r in records])
@@ -150,8 +177,9 @@ class Api:
         self._json_cache[key] = (record, encoded)
         return encoded
 
-    def _forward_page(self, found: Match, conditions: str | None, page_id: int | None, size: int
-                      ) -> tuple[list[dict], bool]:
+    def _forward_page(
+        self, found: Match, conditions: str | None, page_id: int | None, size: int
+    ) -> tuple[list[dict], bool]:
         page: list[dict] = []
         for record in self._matching(found, conditions, page_id):
             if len(page) == size:
@@ -159,7 +187,9 @@ class Api:
             page.append(record)
         return page, False
 
-    def _navigable_links(self, api_path: str, query: dict[str, str], page: int, last: int) -> list[tuple[str, str]]:
+    def _navigable_links(
+        self, api_path: str, query: dict[str, str], page: int, last: int
+    ) -> list[tuple[str, str]]:
         links = []
         if page > 1:
             links.append((self._url(api_path, query, page=1), "first"))
@@ -174,11 +204,16 @@ class Api:
         params.update({k: str(v) for k, v in changes.items()})
         return f"{self.public_base}{api_path.strip('/')}?{urlencode(params)}"
 
-    def _item(self, method: str, found: Match, query: dict[str, str], headers: dict[str, str], body: bytes
-              ) -> Reply:
+    def _item(
+        self, method: str, found: Match, query: dict[str, str], headers: dict[str, str], body: bytes
+    ) -> Reply:
         spec = found.route.spec
         record = self.store.get(spec.key, found.record_id)
-        if record is not None and found.parent_id is not None and parent_id_of(spec, record) != found.parent_id:
+        if (
+            record is not None
+            and found.parent_id is not None
+            and parent_id_of(spec, record) != found.parent_id
+        ):
             record = None
         if record is None:
             return error(404, "NotFound", f"{spec.model} with id {found.record_id} was not found.")
@@ -198,7 +233,15 @@ def _search_body(body: bytes) -> dict[str, str]:
         raise BadRequest("the request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise BadRequest("the search body must be a JSON object")
-    allowed = {"conditions", "orderby", "fields", "page", "pagesize", "childconditions", "customfieldconditions"}
+    allowed = {
+        "conditions",
+        "orderby",
+        "fields",
+        "page",
+        "pagesize",
+        "childconditions",
+        "customfieldconditions",
+    }
     out = {}
     for key, value in data.items():
         if key.lower() in allowed and value is not None:

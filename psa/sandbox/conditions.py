@@ -52,7 +52,9 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
     while position < end:
         match = _TOKEN.match(text, position)
         if match is None or match.end() == position:
-            raise ConditionError(f"unexpected character {text[position:].lstrip()[:1]!r} at position {position}")
+            raise ConditionError(
+                f"unexpected character {text[position:].lstrip()[:1]!r} at position {position}"
+            )
         kind = match.lastgroup or ""
         tokens.append((kind, match.group(kind)))
         position = match.end()
@@ -251,8 +253,11 @@ def _text_match(getter: Getter, op: str, literal: Any) -> Predicate:
 
 
 def _in(getter: Getter, literals: list[Any]) -> Predicate:
-    plain = {(v.lower() if isinstance(v, str) else v) for v in literals
-             if not isinstance(v, bool) and v is not None}
+    plain = {
+        (v.lower() if isinstance(v, str) else v)
+        for v in literals
+        if not isinstance(v, bool) and v is not None
+    }
     flags = [v for v in literals if isinstance(v, bool)]
     has_null = any(v is None for v in literals)
 

@@ -35,30 +35,40 @@ class Scale:
 
 SCALES = {
     "small": Scale(tickets=500, companies=120, members=25, opportunities=120, projects=20, boards=4),
-    "medium": Scale(tickets=10_000, companies=1_500, members=120, opportunities=1_000, projects=300, boards=6),
-    "large": Scale(tickets=100_000, companies=10_000, members=300, opportunities=5_000, projects=2_000, boards=10),
+    "medium": Scale(
+        tickets=10_000, companies=1_500, members=120, opportunities=1_000, projects=300, boards=6
+    ),
+    "large": Scale(
+        tickets=100_000, companies=10_000, members=300, opportunities=5_000, projects=2_000, boards=10
+    ),
 }
 
 
 class Generator:
     """Fills a store; keeps what later parts and the lazy note makers need."""
 
-    def __init__(self, store: SandboxStore, refs: RefBuilder, *, scale: str, seed: int, anchor: datetime) -> None:
+    def __init__(
+        self, store: SandboxStore, refs: RefBuilder, *, scale: str, seed: int, anchor: datetime
+    ) -> None:
         if scale not in SCALES:
             raise ValueError(f"unknown scale {scale!r}; choose from {', '.join(SCALES)}")
         self.store, self.refs, self.seed, self.anchor = store, refs, seed, anchor
         self.scale = SCALES[scale]
 
     def generate(self) -> None:
-        generate_reference(self.store, self.refs, board_count=self.scale.boards, seed=self.seed, anchor=self.anchor)
+        generate_reference(
+            self.store, self.refs, board_count=self.scale.boards, seed=self.seed, anchor=self.anchor
+        )
         self._members()
         self._companies()
         self._projects()
         self._tickets()
         self._opportunities()
         # Only generated parents get generated notes; records created later start without any.
-        self.last_generated = {key: self.store.max_id(key) for key in
-                               ("service/tickets", "project/tickets", "sales/opportunities")}
+        self.last_generated = {
+            key: self.store.max_id(key)
+            for key in ("service/tickets", "project/tickets", "sales/opportunities")
+        }
         self.store.set_lazy_children("service/tickets/{parentId}/notes", self.ticket_notes)
         self.store.set_lazy_children("sales/opportunities/{parentId}/notes", self.opportunity_notes)
 
@@ -69,7 +79,12 @@ class Generator:
         # Never after the anchor: a generated lastUpdated in the future would drag a sync
         # watermark past the real edits made later.
         entered, updated = min(entered, self.anchor), min(updated, self.anchor)
-        return {"lastUpdated": record_time(updated), "dateEntered": record_time(entered), "updatedBy": by, "enteredBy": by}
+        return {
+            "lastUpdated": record_time(updated),
+            "dateEntered": record_time(entered),
+            "updatedBy": by,
+            "enteredBy": by,
+        }
 
     def _ref(self, entity: str, record: dict | None, field: str) -> dict | None:
         return None if record is None else self.refs.ref(entity, record, field)
@@ -83,14 +98,23 @@ class Generator:
             first, last = rng.choice(texts.FIRST_NAMES), rng.choice(texts.LAST_NAMES)
             identifier = texts.identifier_for(first, last, seen)
             entered = self.anchor - timedelta(days=rng.randint(200, 3000))
-            records.append({
-                "id": 100 + index, "identifier": identifier, "firstName": first, "lastName": last,
-                "primaryEmail": f"{identifier}@example.com", "title": rng.choice(texts.TITLES),
-                "inactiveFlag": rng.random() < 0.05, "timeZone": {"id": 1, "name": "Eastern"},
-                "defaultLocation": self._ref("system/locations", rng.choice(territories), "defaultLocation"),
-                "dailyCapacity": 8, "_info": self._info(entered, entered + timedelta(days=rng.randint(0, 150)),
-                                                        "admin1"),
-            })
+            records.append(
+                {
+                    "id": 100 + index,
+                    "identifier": identifier,
+                    "firstName": first,
+                    "lastName": last,
+                    "primaryEmail": f"{identifier}@example.com",
+                    "title": rng.choice(texts.TITLES),
+                    "inactiveFlag": rng.random() < 0.05,
+                    "timeZone": {"id": 1, "name": "Eastern"},
+                    "defaultLocation": self._ref(
+                        "system/locations", rng.choice(territories), "defaultLocation"
+                    ),
+                    "dailyCapacity": 8,
+                    "_info": self._info(entered, entered + timedelta(days=rng.randint(0, 150)), "admin1"),
+                }
+            )
         self.store.load("system/members", records)
         self.members = [m for m in records if not m["inactiveFlag"]] or records
         self.member_refs = {m["id"]: self.refs.ref("system/members", m, "member") for m in records}
@@ -103,13 +127,20 @@ class Generator:
             name = texts.company_name(rng, index)
             entered = self.anchor - timedelta(days=rng.randint(30, 3500))
             record = {
-                "id": 250 + index * 2 + rng.randint(0, 1), "identifier": f"C{index:05d}", "name": name,
-                "status": self._ref("company/companies/statuses", statuses[0] if rng.random() < 0.9
-                                    else rng.choice(statuses), "status"),
-                "city": rng.choice(texts.CITIES), "country": {"id": 1, "name": "United States"},
+                "id": 250 + index * 2 + rng.randint(0, 1),
+                "identifier": f"C{index:05d}",
+                "name": name,
+                "status": self._ref(
+                    "company/companies/statuses",
+                    statuses[0] if rng.random() < 0.9 else rng.choice(statuses),
+                    "status",
+                ),
+                "city": rng.choice(texts.CITIES),
+                "country": {"id": 1, "name": "United States"},
                 "phoneNumber": f"555{rng.randint(1000000, 9999999)}",
-                "territory": None if rng.random() < 0.1 else self._ref("system/locations", rng.choice(territories),
-                                                                        "territory"),
+                "territory": None
+                if rng.random() < 0.1
+                else self._ref("system/locations", rng.choice(territories), "territory"),
                 "deletedFlag": rng.random() < 0.01,
                 "types": [{"id": 1, "name": "Client"}],
                 "_info": self._info(entered, entered + timedelta(days=rng.randint(0, 30)), "admin1"),
@@ -122,19 +153,25 @@ class Generator:
         rng, records = self._rng("projects"), []
         statuses = self.store.list("project/statuses")
         boards = [b for b in self.store.list("service/boards") if b.get("projectFlag")] or self.store.list(
-            "service/boards")
+            "service/boards"
+        )
         for index in range(self.scale.projects):
             status = rng.choice(statuses)
             start = self.anchor - timedelta(days=rng.randint(0, 900))
             record = {
-                "id": 40 + index, "name": texts.project_name(rng), "board": self._ref("service/boards",
-                                                                                        boards[0], "board"),
-                "status": self._ref("project/statuses", status, "status"), "closedFlag": status["closedFlag"],
+                "id": 40 + index,
+                "name": texts.project_name(rng),
+                "board": self._ref("service/boards", boards[0], "board"),
+                "status": self._ref("project/statuses", status, "status"),
+                "closedFlag": status["closedFlag"],
                 "company": self._ref("company/companies", rng.choice(self.companies), "company"),
                 "manager": self.member_refs[rng.choice(self.members)["id"]],
-                "budgetHours": float(rng.randint(10, 400)), "actualHours": round(rng.random() * 300, 2),
-                "estimatedStart": record_time(start), "estimatedEnd": record_time(start + timedelta(days=rng.randint(14, 200))),
-                "percentComplete": rng.randint(0, 100), "description": rng.choice(texts.NOTE_SNIPPETS),
+                "budgetHours": float(rng.randint(10, 400)),
+                "actualHours": round(rng.random() * 300, 2),
+                "estimatedStart": record_time(start),
+                "estimatedEnd": record_time(start + timedelta(days=rng.randint(14, 200))),
+                "percentComplete": rng.randint(0, 100),
+                "description": rng.choice(texts.NOTE_SNIPPETS),
                 "_info": self._info(start, start + timedelta(days=rng.randint(0, 100)), "admin1"),
             }
             records.append(record)
@@ -163,17 +200,22 @@ class Generator:
             updated = entered + timedelta(days=rng.randint(0, max((self.anchor - entered).days, 0)))
             stage = rng.choice(stages)
             record = {
-                "id": 500 + index * 3 + rng.randint(0, 2), "name": texts.opportunity_name(rng),
+                "id": 500 + index * 3 + rng.randint(0, 2),
+                "name": texts.opportunity_name(rng),
                 "expectedCloseDate": record_time(entered + timedelta(days=rng.randint(10, 180))),
-                "type": None if rng.random() < 0.15 else self._ref("sales/opportunities/types", rng.choice(types),
-                                                                    "type"),
+                "type": None
+                if rng.random() < 0.15
+                else self._ref("sales/opportunities/types", rng.choice(types), "type"),
                 "stage": self._ref("sales/stages", stage, "stage"),
                 "status": self._ref("sales/opportunities/statuses", status, "status"),
                 "priority": {"id": 1 + index % 3, "name": ("Low", "Medium", "High")[index % 3]},
-                "probability": stage["probability"], "notes": rng.choice(texts.NOTE_SNIPPETS),
+                "probability": stage["probability"],
+                "notes": rng.choice(texts.NOTE_SNIPPETS),
                 "primarySalesRep": self.member_refs[rng.choice(self.members)["id"]],
                 "company": self._ref("company/companies", rng.choice(self.companies), "company"),
-                "contact": None if rng.random() < 0.2 else {"id": 9000 + index, "name": rng.choice(texts.CONTACTS)},
+                "contact": None
+                if rng.random() < 0.2
+                else {"id": 9000 + index, "name": rng.choice(texts.CONTACTS)},
                 "closedDate": record_time(updated) if status["closedFlag"] else None,
                 "_info": self._info(entered, updated, rng.choice(self.members)["identifier"]),
             }
@@ -195,14 +237,23 @@ class Generator:
             author = rng.choice(self.members)
             created = min(entered + timedelta(minutes=rng.randint(1, 60 * 24 * 5) * (n + 1)), self.anchor)
             internal = n > 0 and rng.random() < 0.3
-            notes.append({
-                "id": ticket_id * NOTE_ID_STRIDE + n, "ticketId": ticket_id, "text": texts.note_text(rng),
-                "detailDescriptionFlag": n == 0 or not internal, "internalAnalysisFlag": internal,
-                "resolutionFlag": bool(ticket.get("closedFlag")) and n > 0 and rng.random() < 0.2,
-                "internalFlag": internal, "externalFlag": not internal, "customerUpdatedFlag": False,
-                "member": self.member_refs[author["id"]], "dateCreated": record_time(created),
-                "createdBy": author["identifier"], "_info": self._info(created, created, author["identifier"]),
-            })
+            notes.append(
+                {
+                    "id": ticket_id * NOTE_ID_STRIDE + n,
+                    "ticketId": ticket_id,
+                    "text": texts.note_text(rng),
+                    "detailDescriptionFlag": n == 0 or not internal,
+                    "internalAnalysisFlag": internal,
+                    "resolutionFlag": bool(ticket.get("closedFlag")) and n > 0 and rng.random() < 0.2,
+                    "internalFlag": internal,
+                    "externalFlag": not internal,
+                    "customerUpdatedFlag": False,
+                    "member": self.member_refs[author["id"]],
+                    "dateCreated": record_time(created),
+                    "createdBy": author["identifier"],
+                    "_info": self._info(created, created, author["identifier"]),
+                }
+            )
         return notes
 
     def opportunity_notes(self, opportunity_id: int) -> list[dict]:
@@ -215,8 +266,15 @@ class Generator:
         for n in range(rng.choice((0, 1, 2, 3))):
             author = rng.choice(self.members)["identifier"]
             created = min(entered + timedelta(hours=rng.randint(1, 400) * (n + 1)), self.anchor)
-            notes.append({"id": opportunity_id * NOTE_ID_STRIDE + n, "opportunityId": opportunity_id,
-                          "text": texts.note_text(rng), "type": {"id": 1, "name": "General"},
-                          "flagged": rng.random() < 0.1, "enteredBy": author,
-                          "_info": self._info(created, created, author)})
+            notes.append(
+                {
+                    "id": opportunity_id * NOTE_ID_STRIDE + n,
+                    "opportunityId": opportunity_id,
+                    "text": texts.note_text(rng),
+                    "type": {"id": 1, "name": "General"},
+                    "flagged": rng.random() < 0.1,
+                    "enteredBy": author,
+                    "_info": self._info(created, created, author),
+                }
+            )
         return notes

@@ -26,15 +26,22 @@ class _BoardRefs:
 
         def child(name: str, field: str) -> list[dict]:
             rows = store.list(f"service/boards/{{parentId}}/{name}", parent_id=board_id)
-            return [refs.ref(f"service/boards/{{parentId}}/{name}", r, field) for r in rows
-                    if not r.get("inactive") and not r.get("inactiveFlag")]
+            return [
+                refs.ref(f"service/boards/{{parentId}}/{name}", r, field)
+                for r in rows
+                if not r.get("inactive") and not r.get("inactiveFlag")
+            ]
 
         statuses = store.list("service/boards/{parentId}/statuses", parent_id=board_id)
         self.board = refs.ref("service/boards", board, "board")
-        self.open = [refs.ref("service/boards/{parentId}/statuses", s, "status") for s in statuses
-                     if not s["closedStatus"] and not s["inactive"]]
-        self.closed = [refs.ref("service/boards/{parentId}/statuses", s, "status") for s in statuses
-                       if s["closedStatus"]]
+        self.open = [
+            refs.ref("service/boards/{parentId}/statuses", s, "status")
+            for s in statuses
+            if not s["closedStatus"] and not s["inactive"]
+        ]
+        self.closed = [
+            refs.ref("service/boards/{parentId}/statuses", s, "status") for s in statuses if s["closedStatus"]
+        ]
         self.teams = child("teams", "team")
         self.types = child("types", "type")
         self.subtypes = child("subtypes", "subType")
@@ -47,11 +54,16 @@ class TicketMaker:
         store, refs = gen.store, gen.refs
         boards = store.list("service/boards")
         self.service_boards = [_BoardRefs(gen, b) for b in boards if not b.get("projectFlag")]
-        self.project_boards = [_BoardRefs(gen, b) for b in boards if b.get("projectFlag")] or self.service_boards
-        self.priorities = [refs.ref("service/priorities", p, "priority") for p in store.list("service/priorities")]
+        self.project_boards = [
+            _BoardRefs(gen, b) for b in boards if b.get("projectFlag")
+        ] or self.service_boards
+        self.priorities = [
+            refs.ref("service/priorities", p, "priority") for p in store.list("service/priorities")
+        ]
         self.slas = [refs.ref("service/SLAs", s, "sla") for s in store.list("service/SLAs")]
-        self.locations = [refs.ref("service/locations", s, "serviceLocation")
-                          for s in store.list("service/locations")]
+        self.locations = [
+            refs.ref("service/locations", s, "serviceLocation") for s in store.list("service/locations")
+        ]
         self.company_refs = [refs.ref("company/companies", c, "company") for c in gen.companies]
         self.owner_refs = [refs.ref("system/members", m, "owner") for m in gen.members]
         self.project_refs = [refs.ref("project/projects", p, "project") for p in gen.projects]
@@ -86,31 +98,50 @@ class TicketMaker:
         updated = entered + timedelta(minutes=rng.randint(0, span))
         owner = rng.choice(self.owner_refs) if rng.random() < 0.7 else None
         ticket = {
-            "id": ticket_id, "summary": texts.ticket_summary(rng), "board": board.board, "status": status,
-            "company": rng.choice(self.company_refs), "contactName": rng.choice(texts.CONTACTS),
+            "id": ticket_id,
+            "summary": texts.ticket_summary(rng),
+            "board": board.board,
+            "status": status,
+            "company": rng.choice(self.company_refs),
+            "contactName": rng.choice(texts.CONTACTS),
             "type": rng.choice(board.types) if board.types and rng.random() < 0.8 else None,
             "subType": rng.choice(board.subtypes) if board.subtypes and rng.random() < 0.5 else None,
             "item": rng.choice(board.items) if board.items and rng.random() < 0.3 else None,
-            "owner": owner, "priority": rng.choice(self.priorities),
-            "requiredDate": record_time(entered + timedelta(days=rng.randint(1, 30))) if rng.random() < 0.3 else None,
+            "owner": owner,
+            "priority": rng.choice(self.priorities),
+            "requiredDate": record_time(entered + timedelta(days=rng.randint(1, 30)))
+            if rng.random() < 0.3
+            else None,
             "budgetHours": float(rng.choice((0, 0.5, 1, 2, 4, 8))),
             "actualHours": round(rng.random() * 6, 2) if rng.random() < 0.6 else 0.0,
             "customerUpdatedFlag": is_open and rng.random() < 0.15,
             "closedFlag": not is_open,
             "closedDate": None if is_open else record_time(updated),
             "closedBy": None if is_open else (owner or {}).get("identifier", "admin1"),
-            "_info": {"lastUpdated": record_time(updated), "dateEntered": record_time(entered),
-                      "updatedBy": (owner or {}).get("identifier", "admin1"), "enteredBy": "template1"},
+            "_info": {
+                "lastUpdated": record_time(updated),
+                "dateEntered": record_time(entered),
+                "updatedBy": (owner or {}).get("identifier", "admin1"),
+                "enteredBy": "template1",
+            },
         }
         if project:
-            ticket.update(project=rng.choice(self.project_refs) if self.project_refs else None,
-                          phase={"id": 1 + ticket_id % 7, "name": f"Phase {1 + ticket_id % 7}"},
-                          wbsCode=f"{1 + ticket_id % 7}.{ticket_id % 13}", isIssueFlag=False)
+            ticket.update(
+                project=rng.choice(self.project_refs) if self.project_refs else None,
+                phase={"id": 1 + ticket_id % 7, "name": f"Phase {1 + ticket_id % 7}"},
+                wbsCode=f"{1 + ticket_id % 7}.{ticket_id % 13}",
+                isIssueFlag=False,
+            )
         else:
-            ticket.update(recordType="ServiceTicket", serviceLocation=rng.choice(self.locations),
-                          team=rng.choice(board.teams) if board.teams and rng.random() < 0.75 else None,
-                          sla=rng.choice(self.slas), slaStatus=rng.choice(SLA_TEXTS),
-                          severity=rng.choice(("Low", "Medium", "High")), impact=rng.choice(("Low", "Medium", "High")))
+            ticket.update(
+                recordType="ServiceTicket",
+                serviceLocation=rng.choice(self.locations),
+                team=rng.choice(board.teams) if board.teams and rng.random() < 0.75 else None,
+                sla=rng.choice(self.slas),
+                slaStatus=rng.choice(SLA_TEXTS),
+                severity=rng.choice(("Low", "Medium", "High")),
+                impact=rng.choice(("Low", "Medium", "High")),
+            )
         return {k: v for k, v in ticket.items() if v is not None}
 
     def assignments_and_time(self, tickets: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -132,11 +163,18 @@ class TicketMaker:
         start = self.gen.anchor + timedelta(hours=rng.randint(-72, 240))
         hours = rng.choice((0.5, 1, 2, 4))
         return {
-            "id": entry_id, "objectId": ticket["id"], "name": ticket["summary"][:100],
-            "member": self.gen.member_refs[member["id"]], "dateStart": record_time(start),
-            "dateEnd": record_time(start + timedelta(hours=hours)), "status": self.schedule_status,
-            "type": self.schedule_type, "doneFlag": False, "acknowledgedFlag": rng.random() < 0.5,
-            "ownerFlag": False, "hours": hours,
+            "id": entry_id,
+            "objectId": ticket["id"],
+            "name": ticket["summary"][:100],
+            "member": self.gen.member_refs[member["id"]],
+            "dateStart": record_time(start),
+            "dateEnd": record_time(start + timedelta(hours=hours)),
+            "status": self.schedule_status,
+            "type": self.schedule_type,
+            "doneFlag": False,
+            "acknowledgedFlag": rng.random() < 0.5,
+            "ownerFlag": False,
+            "hours": hours,
             "_info": {**ticket["_info"], "updatedBy": member["identifier"]},
         }
 
@@ -144,15 +182,27 @@ class TicketMaker:
         member = rng.choice(self.gen.members)
         base = datetime.fromisoformat(ticket["_info"]["lastUpdated"].replace("Z", "+00:00"))
         hours = rng.choice((0.25, 0.5, 1.0, 1.5, 2.0))
-        start = base - timedelta(hours=hours, minutes=rng.randint(0, 60 * 24 * 3))  # ends before the ticket's update
+        start = base - timedelta(
+            hours=hours, minutes=rng.randint(0, 60 * 24 * 3)
+        )  # ends before the ticket's update
         return {
-            "id": entry_id, "company": ticket["company"], "chargeToId": ticket["id"],
-            "chargeToType": "ProjectTicket" if "project" in ticket or "wbsCode" in ticket else "ServiceTicket",
-            "member": self.gen.member_refs[member["id"]], "timeStart": record_time(start),
-            "timeEnd": record_time(start + timedelta(hours=hours)), "actualHours": hours,
+            "id": entry_id,
+            "company": ticket["company"],
+            "chargeToId": ticket["id"],
+            "chargeToType": "ProjectTicket"
+            if "project" in ticket or "wbsCode" in ticket
+            else "ServiceTicket",
+            "member": self.gen.member_refs[member["id"]],
+            "timeStart": record_time(start),
+            "timeEnd": record_time(start + timedelta(hours=hours)),
+            "actualHours": hours,
             "billableOption": rng.choice(("Billable", "DoNotBill", "NoCharge")),
-            "notes": rng.choice(texts.NOTE_SNIPPETS), "enteredBy": member["identifier"],
+            "notes": rng.choice(texts.NOTE_SNIPPETS),
+            "enteredBy": member["identifier"],
             "dateEntered": record_time(start + timedelta(hours=hours)),
-            "_info": {"lastUpdated": record_time(start + timedelta(hours=hours)),
-                      "dateEntered": record_time(start + timedelta(hours=hours)), "updatedBy": member["identifier"]},
+            "_info": {
+                "lastUpdated": record_time(start + timedelta(hours=hours)),
+                "dateEntered": record_time(start + timedelta(hours=hours)),
+                "updatedBy": member["identifier"],
+            },
         }

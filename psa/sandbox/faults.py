@@ -23,8 +23,15 @@ from dataclasses import dataclass, field
 
 KINDS = ("500", "429", "reset", "timeout")
 # `--faults` key → FaultSpec attribute
-SPEC_FIELDS = {"500": "error_500", "429": "error_429", "reset": "reset", "timeout": "timeout",
-               "latency_ms": "latency_ms", "latency": "latency_ms", "timeout_s": "timeout_s"}
+SPEC_FIELDS = {
+    "500": "error_500",
+    "429": "error_429",
+    "reset": "reset",
+    "timeout": "timeout",
+    "latency_ms": "latency_ms",
+    "latency": "latency_ms",
+    "timeout_s": "timeout_s",
+}
 
 
 @dataclass
@@ -62,8 +69,10 @@ class FaultSpec:
         self.error_500 = self.error_429 = self.reset = self.timeout = self.latency_ms = 0.0
 
     def describe(self) -> str:
-        return (f"500={self.error_500},429={self.error_429},reset={self.reset},timeout={self.timeout},"
-                f"latency_ms={self.latency_ms}")
+        return (
+            f"500={self.error_500},429={self.error_429},reset={self.reset},timeout={self.timeout},"
+            f"latency_ms={self.latency_ms}"
+        )
 
 
 class FaultInjector:
@@ -75,14 +84,18 @@ class FaultInjector:
         self._lock = threading.Lock()
 
     def decide(self) -> str | None:
-        """"500", "429", "reset", "timeout" or None (answer normally)."""
+        """ "500", "429", "reset", "timeout" or None (answer normally)."""
         spec = self.spec
         if not (spec.error_500 or spec.error_429 or spec.reset or spec.timeout):
             return None
         with self._lock:
             roll = self._rng.random()
-        for kind, share in (("500", spec.error_500), ("429", spec.error_429), ("reset", spec.reset),
-                            ("timeout", spec.timeout)):
+        for kind, share in (
+            ("500", spec.error_500),
+            ("429", spec.error_429),
+            ("reset", spec.reset),
+            ("timeout", spec.timeout),
+        ):
             if roll < share:
                 return kind
             roll -= share
@@ -108,7 +121,9 @@ class ForcedErrors:
 
     def add(self, method: str, path_regex: str, status: int, message: str, times: int | None) -> None:
         with self._lock:
-            self.items.append(ForcedError(method.upper(), re.compile(path_regex), int(status), message, times))
+            self.items.append(
+                ForcedError(method.upper(), re.compile(path_regex), int(status), message, times)
+            )
 
     def clear(self) -> None:
         with self._lock:

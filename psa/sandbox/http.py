@@ -121,7 +121,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         elif method == "GET" and path == f"{codebase_prefix}system/callbackkey/index.rails":
             self._callback_key(query)
         elif path.startswith(f"{codebase_prefix}apis/3.0/"):
-            self._api(method, path[len(codebase_prefix) + len("apis/3.0/"):], query, body)
+            self._api(method, path[len(codebase_prefix) + len("apis/3.0/") :], query, body)
         else:
             self._send_plain(404, b"Not Found")
 
@@ -166,7 +166,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self._send(reply)
 
     def _too_many(self, wait: float) -> Reply:
-        reply = error(429, "TooManyRequests", "Rate limit exceeded: too many requests for this site, retry later")
+        reply = error(
+            429, "TooManyRequests", "Rate limit exceeded: too many requests for this site, retry later"
+        )
         reply.headers.append(("Retry-After", SlidingWindowLimit.retry_after(wait)))
         return reply
 
@@ -215,13 +217,20 @@ class SandboxHandler(BaseHTTPRequestHandler):
             decoded = ""
         if scheme.lower() != "basic" or decoded != sandbox.expected_basic:
             sandbox._count("unauthorized")
-            return error(401, "Unauthorized", "Username or password is incorrect, or the API keys are not valid "
-                                              "for this company.")
+            return error(
+                401,
+                "Unauthorized",
+                "Username or password is incorrect, or the API keys are not valid for this company.",
+            )
         client_id = self.headers.get("clientId") or ""
         if not client_id.strip():
             sandbox._count("missing_client_id")
-            return error(403, "Forbidden", "A clientId header is required on every request; see "
-                                           "https://developer.connectwise.com/ClientID")
+            return error(
+                403,
+                "Forbidden",
+                "A clientId header is required on every request; see "
+                "https://developer.connectwise.com/ClientID",
+            )
         return None
 
     # --- writing ---------------------------------------------------------------------------
@@ -254,5 +263,13 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
 
 def _code_for(status: int) -> str:
-    return {400: "InvalidObject", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 409: "Conflict",
-            429: "TooManyRequests", 500: "InternalServerError", 503: "ServiceUnavailable"}.get(status, "Error")
+    return {
+        400: "InvalidObject",
+        401: "Unauthorized",
+        403: "Forbidden",
+        404: "NotFound",
+        409: "Conflict",
+        429: "TooManyRequests",
+        500: "InternalServerError",
+        503: "ServiceUnavailable",
+    }.get(status, "Error")

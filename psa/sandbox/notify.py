@@ -31,9 +31,17 @@ from psa.sandbox.store import SandboxStore
 logger = logging.getLogger("psa.sandbox.callbacks")
 
 RETRY_STATUSES = frozenset({404, 409, 419, 429})
-LEVEL_FIELDS = {"board": "board", "status": "status", "statusid": "status", "company": "company",
-                "territory": "territory", "member": "member", "type": "type", "project": "project",
-                "phase": "phase"}
+LEVEL_FIELDS = {
+    "board": "board",
+    "status": "status",
+    "statusid": "status",
+    "company": "company",
+    "territory": "territory",
+    "member": "member",
+    "type": "type",
+    "project": "project",
+    "phase": "phase",
+}
 
 
 def sign(body: bytes, signing_key: str) -> str:
@@ -56,9 +64,17 @@ def registration_matches(registration: dict, callback_type: str, record: dict) -
 
 
 class CallbackNotifier:
-    def __init__(self, store: SandboxStore, *, site_url: str, codebase: str, company: str,
-                 count: Callable[[str], None], retry_delays: tuple[float, ...] = (2.0, 4.0), workers: int = 4
-                 ) -> None:
+    def __init__(
+        self,
+        store: SandboxStore,
+        *,
+        site_url: str,
+        codebase: str,
+        company: str,
+        count: Callable[[str], None],
+        retry_delays: tuple[float, ...] = (2.0, 4.0),
+        workers: int = 4,
+    ) -> None:
         self.store, self.site_url, self.codebase, self.company = store, site_url, codebase, company
         self.signing_key = uuid.uuid4().hex + uuid.uuid4().hex
         self.key_id = uuid.uuid4().hex[:12]
@@ -72,8 +88,10 @@ class CallbackNotifier:
 
     @property
     def key_url(self) -> str:
-        return (f"{self.site_url}/{self.codebase}system/callbackkey/index.rails"
-                f"?companyName={quote(self.company)}&keyId={self.key_id}")
+        return (
+            f"{self.site_url}/{self.codebase}system/callbackkey/index.rails"
+            f"?companyName={quote(self.company)}&keyId={self.key_id}"
+        )
 
     def on_change(self, action: str, entity: str, record: dict, skip_callback: bool) -> None:
         """Store listener: queue one POST per matching registration (never blocks the write)."""
@@ -83,8 +101,11 @@ class CallbackNotifier:
         if skip_callback:
             self._count("callbacks_skipped")
             return
-        registrations = [r for r in self.store.iter_records("system/callbacks")
-                         if registration_matches(r, callback_type, record)]
+        registrations = [
+            r
+            for r in self.store.iter_records("system/callbacks")
+            if registration_matches(r, callback_type, record)
+        ]
         for registration in registrations:
             body = self._body(action, entity, callback_type, record, registration)
             url = f"{registration['url']}{record['id']}"
@@ -97,11 +118,16 @@ class CallbackNotifier:
         if entity == "project/tickets":  # the payload tells ticket kinds apart by recordType
             shown = {**record, "recordType": "ProjectTicket"}
         payload = {
-            "MessageId": str(uuid.uuid4()), "FromUrl": self.site_url, "CompanyId": self.company,
+            "MessageId": str(uuid.uuid4()),
+            "FromUrl": self.site_url,
+            "CompanyId": self.company,
             "MemberId": str(record.get("_info", {}).get("updatedBy") or "sandbox-api"),
-            "Action": action, "Type": callback_type, "ID": record["id"],
+            "Action": action,
+            "Type": callback_type,
+            "ID": record["id"],
             "Entity": None if action == "deleted" else json.dumps(shown, ensure_ascii=False),
-            "Metadata": {"key_url": self.key_url}, "CallbackObjectRecId": registration["id"],
+            "Metadata": {"key_url": self.key_url},
+            "CallbackObjectRecId": registration["id"],
         }
         return json.dumps(payload, ensure_ascii=False).encode("utf-8")
 

@@ -15,8 +15,12 @@ from psa.sandbox.conditions import ConditionError, Getter
 from psa.sandbox.schema import EntitySpec
 
 # lower-case alias → the `_info` field it reads
-INFO_ALIASES = {"lastupdated": "lastUpdated", "dateentered": "dateEntered", "updatedby": "updatedBy",
-                "enteredby": "enteredBy"}
+INFO_ALIASES = {
+    "lastupdated": "lastUpdated",
+    "dateentered": "dateEntered",
+    "updatedby": "updatedBy",
+    "enteredby": "enteredBy",
+}
 
 
 def _segments(spec: EntitySpec, path: str) -> list[str]:

@@ -55,8 +55,9 @@ class RefBuilder:
             self._cache[key] = ref
         return ref
 
-    def resolve(self, store: SandboxStore, entity: str, value: Any, field: str, *, board_id: int | None = None
-                ) -> dict:
+    def resolve(
+        self, store: SandboxStore, entity: str, value: Any, field: str, *, board_id: int | None = None
+    ) -> dict:
         """A full reference from what a client sent (`{"id": 5}` or `{"identifier": "jdoe"}`,
         or a bare id); ReferenceError_ when no such record exists (within `board_id` if given)."""
         target = find_target(store, entity, value, board_id=board_id)
@@ -74,7 +75,12 @@ def find_target(store: SandboxStore, entity: str, value: Any, *, board_id: int |
     spec = spec_for(entity)
     if isinstance(wanted_id, int) and not isinstance(wanted_id, bool):
         record = store.get(entity, wanted_id)
-        if record is not None and spec.nested and board_id is not None and parent_id_of(spec, record) != board_id:
+        if (
+            record is not None
+            and spec.nested
+            and board_id is not None
+            and parent_id_of(spec, record) != board_id
+        ):
             return None
         return record
     if not isinstance(identifier, str) and not isinstance(name, str):
@@ -83,6 +89,10 @@ def find_target(store: SandboxStore, entity: str, value: Any, *, board_id: int |
     for record in candidates:
         if isinstance(identifier, str) and str(record.get("identifier", "")).lower() == identifier.lower():
             return record
-        if identifier is None and isinstance(name, str) and str(display_name(record) or "").lower() == name.lower():
+        if (
+            identifier is None
+            and isinstance(name, str)
+            and str(display_name(record) or "").lower() == name.lower()
+        ):
             return record
     return None

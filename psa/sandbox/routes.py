@@ -11,7 +11,12 @@ from dataclasses import dataclass
 from psa.sandbox.schema import ALIASES, SPECS, EntitySpec, spec_for
 
 # operation → methods allowed
-OPERATIONS = {"list": ("GET", "POST"), "count": ("GET",), "search": ("POST",), "item": ("GET", "PATCH", "DELETE")}
+OPERATIONS = {
+    "list": ("GET", "POST"),
+    "count": ("GET",),
+    "search": ("POST",),
+    "item": ("GET", "PATCH", "DELETE"),
+}
 
 
 @dataclass(frozen=True)
@@ -40,12 +45,17 @@ def _routes() -> list[tuple[re.Pattern, Route]]:
     paths += [(alias, spec_for(target), parent) for alias, (target, parent) in ALIASES.items()]
     for path, spec, parent in paths:
         base = _compile(path)
-        operations = [("list", "", path), ("count", "/count", f"{path}/count"),
-                      ("item", r"/(?P<id>\d+)", f"{path}/{{id}}")]
+        operations = [
+            ("list", "", path),
+            ("count", "/count", f"{path}/count"),
+            ("item", r"/(?P<id>\d+)", f"{path}/{{id}}"),
+        ]
         if spec.searchable:
             operations.append(("search", "/search", f"{path}/search"))
         for operation, suffix, template in operations:
-            table.append((re.compile(f"^{base}{suffix}$", re.IGNORECASE), Route(spec, operation, template, parent)))
+            table.append(
+                (re.compile(f"^{base}{suffix}$", re.IGNORECASE), Route(spec, operation, template, parent))
+            )
     return table
 
 

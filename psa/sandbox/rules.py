@@ -35,7 +35,9 @@ def board_statuses(store: SandboxStore, board_id: int | None) -> list[dict]:
 
 def default_status(store: SandboxStore, board_id: int | None) -> dict | None:
     statuses = [s for s in board_statuses(store, board_id) if not s.get("inactive")]
-    chosen = [s for s in statuses if s.get("defaultFlag")] or [s for s in statuses if not s.get("closedStatus")]
+    chosen = [s for s in statuses if s.get("defaultFlag")] or [
+        s for s in statuses if not s.get("closedStatus")
+    ]
     return chosen[0] if chosen else None
 
 
@@ -54,8 +56,9 @@ class Rules(Hooks):
 
     # --- create ----------------------------------------------------------------------------
 
-    def complete_references(self, store: SandboxStore, spec: EntitySpec, values: dict, existing: dict | None
-                            ) -> None:
+    def complete_references(
+        self, store: SandboxStore, spec: EntitySpec, values: dict, existing: dict | None
+    ) -> None:
         """`{"id": 5}` given straight to the store (tests, activity) becomes the full reference
         object an API write would store; unknown targets are left as given."""
         board_id = board_id_of(values, existing)
@@ -164,11 +167,16 @@ class Rules(Hooks):
 
     # --- follow-ups ------------------------------------------------------------------------
 
-    def after_write(self, store: SandboxStore, spec: EntitySpec, old: dict | None, new: dict | None
-                    ) -> list[FollowUp]:
+    def after_write(
+        self, store: SandboxStore, spec: EntitySpec, old: dict | None, new: dict | None
+    ) -> list[FollowUp]:
         if spec.key == SCHEDULE:
             tickets = {r.get("objectId") for r in (old, new) if r and _is_assignment(r)}
-            return [self._resources_follow_up(store, ticket_id) for ticket_id in tickets if isinstance(ticket_id, int)]
+            return [
+                self._resources_follow_up(store, ticket_id)
+                for ticket_id in tickets
+                if isinstance(ticket_id, int)
+            ]
         if spec.key in TICKET_ENTITIES and new is None and old is not None:
             return [self._cascade_schedule_delete(store, old["id"])]
         if spec.key == "time/entries" and old is None and new is not None:
@@ -180,18 +188,26 @@ class Rules(Hooks):
             entity, ticket = find_ticket(store, ticket_id)
             if ticket is None:
                 return
-            identifiers = [(e.get("member") or {}).get("identifier") for e in store.iter_records(SCHEDULE)
-                           if e.get("objectId") == ticket_id and _is_assignment(e)]
+            identifiers = [
+                (e.get("member") or {}).get("identifier")
+                for e in store.iter_records(SCHEDULE)
+                if e.get("objectId") == ticket_id and _is_assignment(e)
+            ]
             resources = ", ".join(dict.fromkeys(i for i in identifiers if i)) or None
             if resources != ticket.get("resources"):
                 store.update(entity, ticket_id, {"resources": resources}, skip_callback=skip_callback)
+
         return follow_up
 
     def _cascade_schedule_delete(self, store: SandboxStore, ticket_id: int) -> FollowUp:
         def follow_up(skip_callback: bool) -> None:
-            for entry in [e for e in store.iter_records(SCHEDULE) if e.get("objectId") == ticket_id
-                          and _is_assignment(e)]:
+            for entry in [
+                e
+                for e in store.iter_records(SCHEDULE)
+                if e.get("objectId") == ticket_id and _is_assignment(e)
+            ]:
                 store.delete(SCHEDULE, entry["id"], skip_callback=skip_callback)
+
         return follow_up
 
     def _add_hours(self, store: SandboxStore, entry: dict) -> FollowUp:
@@ -202,6 +218,7 @@ class Rules(Hooks):
                 return
             total = round(float(ticket.get("actualHours") or 0) + float(hours), 2)
             store.update(entity, ticket["id"], {"actualHours": total}, skip_callback=skip_callback)
+
         return follow_up
 
 

@@ -30,13 +30,27 @@ def start_of_today() -> datetime:
 class SandboxServer:
     """A ConnectWise PSA look-alike on `host:port` (port 0 = any free port; see `url`)."""
 
-    def __init__(self, *, scale: str = "small", seed: int = 1, host: str = "127.0.0.1", port: int = 0,
-                 faults: str | None = None, rate_limit_per_minute: int = 1000, activity_per_second: float = 0.0,
-                 tls_cert: str | None = None, tls_key: str | None = None, company: str = "sandbox",
-                 public_key: str = "sandbox-public", private_key: str = "sandbox-private",
-                 client_id: str = DEFAULT_CLIENT_ID, codebase: str = "v2025_1/", anchor: datetime | None = None,
-                 callback_retry_delays: tuple[float, ...] = (2.0, 4.0),
-                 rate_limit_window_seconds: float = 60.0) -> None:
+    def __init__(
+        self,
+        *,
+        scale: str = "small",
+        seed: int = 1,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        faults: str | None = None,
+        rate_limit_per_minute: int = 1000,
+        activity_per_second: float = 0.0,
+        tls_cert: str | None = None,
+        tls_key: str | None = None,
+        company: str = "sandbox",
+        public_key: str = "sandbox-public",
+        private_key: str = "sandbox-private",
+        client_id: str = DEFAULT_CLIENT_ID,
+        codebase: str = "v2025_1/",
+        anchor: datetime | None = None,
+        callback_retry_delays: tuple[float, ...] = (2.0, 4.0),
+        rate_limit_window_seconds: float = 60.0,
+    ) -> None:
         self.scale, self.seed, self.company = scale, seed, company
         self.codebase = codebase if codebase.endswith("/") else codebase + "/"
         self.anchor = anchor or start_of_today()
@@ -53,28 +67,48 @@ class SandboxServer:
         bound_host, bound_port = self._httpd.server_address[:2]
         shown_host = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
         self.url = f"{'https' if tls else 'http'}://{shown_host}:{bound_port}"
-        self.credentials = {"site_url": self.url, "company_id": company, "public_key": public_key,
-                            "private_key": private_key, "client_id": client_id}
+        self.credentials = {
+            "site_url": self.url,
+            "company_id": company,
+            "public_key": public_key,
+            "private_key": private_key,
+            "client_id": client_id,
+        }
         self.api_base = f"{self.url}/{self.codebase}apis/3.0/"
         self.store = SandboxStore()
         self.refs = RefBuilder(self.api_base)
         self.store.hooks = Rules(self.refs)
         Generator(self.store, self.refs, scale=scale, seed=seed, anchor=self.anchor).generate()
-        self.notifier = CallbackNotifier(self.store, site_url=self.url, codebase=self.codebase, company=company,
-                                         count=self._count,
-                                         retry_delays=callback_retry_delays)
+        self.notifier = CallbackNotifier(
+            self.store,
+            site_url=self.url,
+            codebase=self.codebase,
+            company=company,
+            count=self._count,
+            retry_delays=callback_retry_delays,
+        )
         self.store.add_listener(self.notifier.on_change)
         self.api = Api(self.store, self.refs, self.forced, public_base=self.api_base)
-        self.activity = Activity(self.store, self.refs, per_second=activity_per_second, seed=seed,
-                                 stats=self.stats, stats_lock=self._stats_lock)
+        self.activity = Activity(
+            self.store,
+            self.refs,
+            per_second=activity_per_second,
+            seed=seed,
+            stats=self.stats,
+            stats_lock=self._stats_lock,
+        )
         self._thread: threading.Thread | None = None
 
     # --- life cycle --------------------------------------------------------------------------
 
     def start(self) -> SandboxServer:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                                            name="sandbox-http", daemon=True)
+            self._thread = threading.Thread(
+                target=self._httpd.serve_forever,
+                kwargs={"poll_interval": 0.1},
+                name="sandbox-http",
+                daemon=True,
+            )
             self._thread.start()
             self.activity.start()
         return self
@@ -107,7 +141,9 @@ class SandboxServer:
         spec = value if isinstance(value, FaultSpec) else FaultSpec.parse(value)
         self._faults = self.injector.spec = spec
 
-    def force_error(self, method: str, path_regex: str, status: int, message: str, times: int | None = None) -> None:
+    def force_error(
+        self, method: str, path_regex: str, status: int, message: str, times: int | None = None
+    ) -> None:
         """Answer matching API requests (path after `apis/3.0/`) with `status` and a CW error body."""
         self.forced.add(method, path_regex, status, message, times)
 
@@ -127,13 +163,28 @@ class SandboxServer:
         # Reference: developer guide "Calling Company Info"; null for an unknown company.
         if company.strip().lower() != self.company.lower():
             return None
-        return {"CompanyName": f"{self.company} (PSA sandbox)", "Codebase": self.codebase, "VersionCode": "v2025.1",
-                "VersionNumber": "v4.6.98765", "CompanyID": self.company, "IsCloud": False,
-                "SiteUrl": self.url.split("://", 1)[1]}
+        return {
+            "CompanyName": f"{self.company} (PSA sandbox)",
+            "Codebase": self.codebase,
+            "VersionCode": "v2025.1",
+            "VersionNumber": "v4.6.98765",
+            "CompanyID": self.company,
+            "IsCloud": False,
+            "SiteUrl": self.url.split("://", 1)[1],
+        }
 
     def record_counts(self) -> dict[str, int]:
-        keys = ("service/tickets", "project/tickets", "company/companies", "system/members", "sales/opportunities",
-                "project/projects", "schedule/entries", "time/entries", "service/boards")
+        keys = (
+            "service/tickets",
+            "project/tickets",
+            "company/companies",
+            "system/members",
+            "sales/opportunities",
+            "project/projects",
+            "schedule/entries",
+            "time/entries",
+            "service/boards",
+        )
         return {key: self.store.count(key) for key in keys}
 
     def _count(self, key: Any) -> None:

@@ -58,8 +58,9 @@ class Hooks:
     def on_update(self, store: SandboxStore, spec: EntitySpec, old: dict, changes: dict) -> dict:
         return changes
 
-    def after_write(self, store: SandboxStore, spec: EntitySpec, old: dict | None, new: dict | None
-                    ) -> list[Callable[[bool], None]]:
+    def after_write(
+        self, store: SandboxStore, spec: EntitySpec, old: dict | None, new: dict | None
+    ) -> list[Callable[[bool], None]]:
         return []
 
 
@@ -107,8 +108,9 @@ class SandboxStore:
         only once their parent was asked for, or when parent_id is given)."""
         return list(self.iter_records(entity, parent_id=parent_id))
 
-    def iter_records(self, entity: str, *, parent_id: int | None = None, after_id: int | None = None
-                     ) -> Iterator[dict]:
+    def iter_records(
+        self, entity: str, *, parent_id: int | None = None, after_id: int | None = None
+    ) -> Iterator[dict]:
         collection = self._collections[spec_for(entity).key]
         if parent_id is not None:
             self._materialize(entity, parent_id)
@@ -155,14 +157,20 @@ class SandboxStore:
 
     # --- writes ----------------------------------------------------------------------------
 
-    def create(self, entity: str, record: dict, *, skip_callback: bool = False, updated_by: str = "sandbox-api"
-               ) -> dict:
+    def create(
+        self, entity: str, record: dict, *, skip_callback: bool = False, updated_by: str = "sandbox-api"
+    ) -> dict:
         spec = spec_for(entity)
         with self._lock:
             now = self.clock()
             new = {k: v for k, v in record.items() if v is not None and k != "_info"}
             new["id"] = self._allocate_id(entity, new.get("id"))
-            new["_info"] = {"lastUpdated": now, "dateEntered": now, "updatedBy": updated_by, "enteredBy": updated_by}
+            new["_info"] = {
+                "lastUpdated": now,
+                "dateEntered": now,
+                "updatedBy": updated_by,
+                "enteredBy": updated_by,
+            }
             new = {k: v for k, v in self.hooks.on_create(self, spec, new).items() if v is not None}
             self._insert(spec, new)
             follow_ups = self.hooks.after_write(self, spec, None, new)
@@ -170,8 +178,15 @@ class SandboxStore:
         self._run(follow_ups, skip_callback)
         return new
 
-    def update(self, entity: str, id: int, changes: dict, *, skip_callback: bool = False,  # noqa: A002
-               updated_by: str = "sandbox-api") -> dict:
+    def update(
+        self,
+        entity: str,
+        id: int,
+        changes: dict,
+        *,
+        skip_callback: bool = False,  # noqa: A002
+        updated_by: str = "sandbox-api",
+    ) -> dict:
         """Apply `changes` (None removes a field), bump `_info.lastUpdated`; NotFoundError if absent."""
         spec = spec_for(entity)
         with self._lock:
@@ -227,8 +242,12 @@ class SandboxStore:
         if space not in self._next_id:
             start = NOTE_CREATED_IDS if entity in NOTE_ENTITIES else max(self.max_id(key) for key in keys) + 1
             self._next_id[space] = start
-        if isinstance(wanted, int) and not isinstance(wanted, bool) and wanted > 0 \
-                and all(self._collections[key].records.get(wanted) is None for key in keys):
+        if (
+            isinstance(wanted, int)
+            and not isinstance(wanted, bool)
+            and wanted > 0
+            and all(self._collections[key].records.get(wanted) is None for key in keys)
+        ):
             if wanted >= self._next_id[space] and (entity not in NOTE_ENTITIES or wanted >= NOTE_CREATED_IDS):
                 self._next_id[space] = wanted + 1
             return wanted
@@ -282,5 +301,5 @@ def _with(ids: list[int], record_id: int) -> list[int]:
 def _without(ids: list[int], record_id: int) -> list[int]:
     index = bisect.bisect_left(ids, record_id)
     if index < len(ids) and ids[index] == record_id:
-        return ids[:index] + ids[index + 1:]
+        return ids[:index] + ids[index + 1 :]
     return ids

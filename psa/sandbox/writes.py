@@ -31,9 +31,26 @@ API_MEMBER = "sandbox-api"
 PATCH_OPS = ("replace", "add", "remove")
 NUMBERS = frozenset({"budgetHours", "actualHours", "hours", "objectId", "chargeToId", "percentComplete"})
 TEXTS = frozenset({"summary", "name", "text", "notes", "resources", "contactName", "url", "description"})
-CALLBACK_TYPES = frozenset({"activity", "agreement", "company", "contact", "configuration", "invoice", "expense",
-                            "member", "opportunity", "productcatalog", "project", "purchaseorder", "schedule",
-                            "site", "ticket", "time"})
+CALLBACK_TYPES = frozenset(
+    {
+        "activity",
+        "agreement",
+        "company",
+        "contact",
+        "configuration",
+        "invoice",
+        "expense",
+        "member",
+        "opportunity",
+        "productcatalog",
+        "project",
+        "purchaseorder",
+        "schedule",
+        "site",
+        "ticket",
+        "time",
+    }
+)
 
 
 def _bad(message: str, spec: EntitySpec, field: str | None = None, code: str = "InvalidField") -> Exception:
@@ -63,7 +80,7 @@ def _check_value(api: Api, spec: EntitySpec, name: str, value: Any, board_id: in
     if name in spec.references:
         target = spec.references[name]
         if not isinstance(value, dict | int) or isinstance(value, bool):
-            raise _bad(f"{name} must be a reference object such as {{\"id\": 1}}", spec, name)
+            raise _bad(f'{name} must be a reference object such as {{"id": 1}}', spec, name)
         if target is None:
             return value if isinstance(value, dict) else {"id": value}
         scoped = board_id if name in spec.board_scoped else None
@@ -73,7 +90,9 @@ def _check_value(api: Api, spec: EntitySpec, name: str, value: Any, board_id: in
             return api.refs.resolve(api.store, target, value, name, board_id=scoped)
         except ReferenceError_:
             where = f" on board {board_id}" if scoped else ""
-            raise _bad(f"{name} {json.dumps(value)} was not found{where}", spec, name, code="InvalidObject") from None
+            raise _bad(
+                f"{name} {json.dumps(value)} was not found{where}", spec, name, code="InvalidObject"
+            ) from None
     if name.endswith("Flag") and not isinstance(value, bool):
         raise _bad(f"{name} must be true or false, not {value!r}", spec, name)
     if name in NUMBERS and (isinstance(value, bool) or not isinstance(value, int | float)):
@@ -99,8 +118,10 @@ def _prepare(api: Api, spec: EntitySpec, values: dict, existing: dict | None) ->
     if "board" in values and values["board"] is not None:
         values["board"] = _check_value(api, spec, "board", values["board"], None)
         board_id = values["board"]["id"]
-    return {name: (value if name == "board" else _check_value(api, spec, name, value, board_id))
-            for name, value in values.items()}
+    return {
+        name: (value if name == "board" else _check_value(api, spec, name, value, board_id))
+        for name, value in values.items()
+    }
 
 
 def create(api: Api, found: Match, query: dict[str, str], headers: dict[str, str], body: bytes) -> Reply:
@@ -115,8 +136,12 @@ def create(api: Api, found: Match, query: dict[str, str], headers: dict[str, str
         if values.get(name) in (None, ""):
             raise _bad(f"{name} is required", spec, name, code="NullValue")
     _entity_checks(api, spec, values)
-    record = api.store.create(spec.key, _prepare(api, spec, values, None),
-                              skip_callback=_skip_callback(query, headers, data), updated_by=API_MEMBER)
+    record = api.store.create(
+        spec.key,
+        _prepare(api, spec, values, None),
+        skip_callback=_skip_callback(query, headers, data),
+        updated_by=API_MEMBER,
+    )
     return Reply(201, record)
 
 
@@ -135,7 +160,9 @@ def _entity_checks(api: Api, spec: EntitySpec, values: dict) -> None:
             ticket = _ticket(api, values.get("chargeToId"))
             if ticket is None:
                 raise _bad(f"chargeToId {values.get('chargeToId')!r} is not a ticket", spec, "chargeToId")
-            values.setdefault("company", {"id": ticket.get("company", {}).get("id")} if ticket.get("company") else None)
+            values.setdefault(
+                "company", {"id": ticket.get("company", {}).get("id")} if ticket.get("company") else None
+            )
     elif spec.key == "system/callbacks":
         url = values.get("url")
         parts = urlsplit(url) if isinstance(url, str) else None
@@ -153,13 +180,17 @@ def _ticket_exists(api: Api, values: dict) -> bool:
     return _ticket(api, values.get("objectId")) is not None
 
 
-def patch(api: Api, found: Match, record: dict, query: dict[str, str], headers: dict[str, str], body: bytes
-          ) -> Reply:
+def patch(
+    api: Api, found: Match, record: dict, query: dict[str, str], headers: dict[str, str], body: bytes
+) -> Reply:
     spec = found.route.spec
     operations = _json_body(body, spec)
     if not isinstance(operations, list) or not operations:
-        raise _bad("PATCH needs a JSON array of operations: [{\"op\":\"replace\",\"path\":...,\"value\":...}]",
-                   spec, code="InvalidJson")
+        raise _bad(
+            'PATCH needs a JSON array of operations: [{"op":"replace","path":...,"value":...}]',
+            spec,
+            code="InvalidJson",
+        )
     changes: dict[str, Any] = {}
     skip = _skip_callback(query, headers, None)
     for operation in operations:
@@ -169,8 +200,13 @@ def patch(api: Api, found: Match, record: dict, query: dict[str, str], headers: 
             continue
         changes[name] = value
     try:
-        updated = api.store.update(spec.key, record["id"], _prepare(api, spec, changes, record),
-                                   skip_callback=skip, updated_by=API_MEMBER)
+        updated = api.store.update(
+            spec.key,
+            record["id"],
+            _prepare(api, spec, changes, record),
+            skip_callback=skip,
+            updated_by=API_MEMBER,
+        )
     except NotFoundError:
         return error(404, "NotFound", f"{spec.model} with id {record['id']} was not found.")
     return Reply(200, updated)
@@ -184,8 +220,11 @@ def _operation(spec: EntitySpec, operation: Any) -> tuple[str, Any]:
     if op not in PATCH_OPS:
         raise _bad(f"unsupported PATCH op {operation.get('op')!r}", spec, path or None)
     if "/" in path:
-        raise _bad(f"{path!r}: references must be replaced as a whole object (path {path.split('/')[0]!r})",
-                   spec, path)
+        raise _bad(
+            f"{path!r}: references must be replaced as a whole object (path {path.split('/')[0]!r})",
+            spec,
+            path,
+        )
     if spec.key in TICKET_ENTITIES and path == "skipCallback":
         return "skipCallback", operation.get("value")
     name = next((f for f in spec.fields if f.lower() == path.lower()), None)

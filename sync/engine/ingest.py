@@ -52,8 +52,9 @@ class PageIngest:
         self.run.fetched += len(records)
         for record in records:
             try:
-                row, coerced = map_record(self.mapping, record, connection_id=self.connection_id,
-                                          parent_id=parent_id)
+                row, coerced = map_record(
+                    self.mapping, record, connection_id=self.connection_id, parent_id=parent_id
+                )
             except UnmappableRecord as err:
                 self.run.skipped += 1
                 psa_id = _record_id(record)

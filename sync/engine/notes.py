@@ -64,16 +64,21 @@ def notes_prune_orphans(*, connection_id: int) -> int:
     """Delete notes whose ticket / opportunity left the mirror (deleted, or closed and aged out):
     their parent is gone, so no per-parent listing will ever visit them again."""
     deleted = 0
-    for model, parent_model, column in ((ServiceNote, Ticket, "ticket_psa_id"),
-                                        (OpportunityNote, Opportunity, "opportunity_psa_id")):
+    for model, parent_model, column in (
+        (ServiceNote, Ticket, "ticket_psa_id"),
+        (OpportunityNote, Opportunity, "opportunity_psa_id"),
+    ):
         parents = parent_model.objects.filter(connection_id=connection_id).values("psa_id")
-        count, _ = model.objects.filter(connection_id=connection_id).exclude(**{f"{column}__in": parents}).delete()
+        count, _ = (
+            model.objects.filter(connection_id=connection_id).exclude(**{f"{column}__in": parents}).delete()
+        )
         deleted += count
     return deleted
 
 
-def notes_plan(*, connection_id: int, entities: tuple[str, ...],
-               changed_only: bool | None = None) -> dict[str, list[int]]:
+def notes_plan(
+    *, connection_id: int, entities: tuple[str, ...], changed_only: bool | None = None
+) -> dict[str, list[int]]:
     """Prune orphaned notes, then per notes entity the parents due now (the beat's plan task
     and the foreground tier share it). `changed_only` None: the weekday decides."""
     notes_prune_orphans(connection_id=connection_id)
@@ -89,16 +94,21 @@ def _parent_column(entity: str) -> str:
     return next(column for column, source in mapping_get(entity).columns.items() if source == PARENT)
 
 
-def _sync_one_parent(client: ConnectWiseClient, entity: str, parent_id: int, ingest: PageIngest,
-                     connection_id: int) -> str:
+def _sync_one_parent(
+    client: ConnectWiseClient, entity: str, parent_id: int, ingest: PageIngest, connection_id: int
+) -> str:
     """Fetch, upsert and prune the notes of one parent; returns a refusal reason or ''."""
     spec, mapping = entity_get(entity), mapping_get(entity)
     started_at = timezone.now()
     # Reference: endpoints.tsv GET /service/tickets/{parentId}/notes (and project/opportunity notes)
     for page in client.iter_pages(spec.path_for(parent_id), fields=mapping.api_fields):
         ingest.ingest(page, parent_id=parent_id)
-    pruned = prune_unseen(mapping=mapping, connection_id=connection_id, started_at=started_at,
-                          scope={_parent_column(entity): parent_id})
+    pruned = prune_unseen(
+        mapping=mapping,
+        connection_id=connection_id,
+        started_at=started_at,
+        scope={_parent_column(entity): parent_id},
+    )
     ingest.run.deleted += pruned.deleted
     model, scope = _PARENTS[entity]
     model.objects.filter(connection_id=connection_id, psa_id=parent_id, **scope).update(
@@ -107,9 +117,15 @@ def _sync_one_parent(client: ConnectWiseClient, entity: str, parent_id: int, ing
     return pruned.refused
 
 
-def sync_notes_parents(*, connection: Connection, entity: str, parent_ids: list[int],
-                       client: ConnectWiseClient | None = None, lease: Lease | None = None,
-                       progress=None) -> SyncRun:
+def sync_notes_parents(
+    *,
+    connection: Connection,
+    entity: str,
+    parent_ids: list[int],
+    client: ConnectWiseClient | None = None,
+    lease: Lease | None = None,
+    progress=None,
+) -> SyncRun:
     """One SyncRun for the notes of a chunk of parents; one parent failing never stops the rest."""
     run = SyncRun.objects.create(connection=connection, tier=NOTES, entity=entity, started_at=timezone.now())
     failures: list[str] = []
@@ -144,8 +160,11 @@ def sync_notes_parents(*, connection: Connection, entity: str, parent_ids: list[
         if progress:
             progress(1)
     run.requests = (client.requests_made - requests_before) if client else 0
-    run.status = SyncRun.Status.FAILED if failures else (SyncRun.Status.REFUSED if refusals else
-                                                         SyncRun.Status.SUCCEEDED)
+    run.status = (
+        SyncRun.Status.FAILED
+        if failures
+        else (SyncRun.Status.REFUSED if refusals else SyncRun.Status.SUCCEEDED)
+    )
     summary = [f"{len(failures)} of {len(parent_ids)} parents failed"] + failures[:5] if failures else []
     run.error = "\n".join(summary + refusals[:5] + [ingest.error_summary()]).strip()[:4000]
     run.finished_at = timezone.now()

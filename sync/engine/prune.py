@@ -44,10 +44,13 @@ def mass_delete_refusal(*, to_delete: int, in_scope: int, what: str) -> str:
     return ""
 
 
-def prune_unseen(*, mapping: Mapping, connection_id: int, started_at: datetime,
-                 scope: dict[str, Any] | None = None) -> PruneResult:
+def prune_unseen(
+    *, mapping: Mapping, connection_id: int, started_at: datetime, scope: dict[str, Any] | None = None
+) -> PruneResult:
     """Delete rows of the scope not stamped by the run that started at `started_at`."""
-    in_scope = mapping.model.objects.filter(connection_id=connection_id, **mapping.scope_filter, **(scope or {}))
+    in_scope = mapping.model.objects.filter(
+        connection_id=connection_id, **mapping.scope_filter, **(scope or {})
+    )
     unseen = in_scope.filter(synced_at__lt=started_at)
     with transaction.atomic():
         to_delete = unseen.count()

@@ -52,8 +52,9 @@ def _parent_ids(client: ConnectWiseClient, parent: Entity) -> Iterator[int]:
                 yield record["id"]
 
 
-def _pages(client: ConnectWiseClient, spec: Entity, *, conditions: str | None,
-           fields: list[str]) -> Iterator[tuple[int | None, list]]:
+def _pages(
+    client: ConnectWiseClient, spec: Entity, *, conditions: str | None, fields: list[str]
+) -> Iterator[tuple[int | None, list]]:
     """(parent id, page) for a flat listing, or for every parent of a nested one."""
     if spec.parent is None:
         # Reference: endpoints.tsv GET /{spec.path} (forward-only paging, developer guide)
@@ -62,8 +63,9 @@ def _pages(client: ConnectWiseClient, spec: Entity, *, conditions: str | None,
         return
     for parent_id in list(_parent_ids(client, entity_get(spec.parent))):
         # Reference: endpoints.tsv GET /{parent path}/{parentId}/{children}
-        for page in client.iter_pages(spec.path_for(parent_id), conditions=conditions, fields=fields,
-                                      page_size=PAGE_SIZE):
+        for page in client.iter_pages(
+            spec.path_for(parent_id), conditions=conditions, fields=fields, page_size=PAGE_SIZE
+        ):
             yield parent_id, page
 
 
@@ -83,8 +85,15 @@ def announce_changes(run: SyncRun) -> None:
         mirror_changed_on_commit(connection_id=run.connection_id)
 
 
-def sync_entity(*, connection: Connection, entity: str, tier: str, client: ConnectWiseClient | None = None,
-                lease: Lease | None = None, progress: Progress | None = None) -> SyncRun:
+def sync_entity(
+    *,
+    connection: Connection,
+    entity: str,
+    tier: str,
+    client: ConnectWiseClient | None = None,
+    lease: Lease | None = None,
+    progress: Progress | None = None,
+) -> SyncRun:
     """Run one entity of one tier for one connection; always returns its SyncRun."""
     tier_def, spec, mapping = tier_get(tier), entity_get(entity), mapping_get(entity)
     started_at = timezone.now()
@@ -119,8 +128,12 @@ def sync_entity(*, connection: Connection, entity: str, tier: str, client: Conne
             if pruned.refused:
                 status, message = SyncRun.Status.REFUSED, "\n".join(filter(None, [pruned.refused, message]))
         if status == SyncRun.Status.SUCCEEDED and spec.has_last_updated:
-            watermark_advance(connection_id=connection.pk, entity=entity, newest_seen=ingest.newest_seen,
-                              started_at=started_at)
+            watermark_advance(
+                connection_id=connection.pk,
+                entity=entity,
+                newest_seen=ingest.newest_seen,
+                started_at=started_at,
+            )
     except (PSAError, LockLost) as err:
         status, message = SyncRun.Status.FAILED, "\n".join(filter(None, [str(err), ingest.error_summary()]))
         logger.warning("sync %s/%s/%s failed: %s", connection.name, tier, entity, err)

@@ -32,14 +32,24 @@ def _entities_for(tier: str, entity: str | None) -> tuple[str, ...]:
 
 def _close_abandoned_runs(*, connection_id: int, tier: str) -> int:
     """Runs still 'running' while we hold the tier's lease died with their worker: say so."""
-    return SyncRun.objects.filter(connection_id=connection_id, tier=tier, status=SyncRun.Status.RUNNING).update(
-        status=SyncRun.Status.FAILED, finished_at=timezone.now(),
+    return SyncRun.objects.filter(
+        connection_id=connection_id, tier=tier, status=SyncRun.Status.RUNNING
+    ).update(
+        status=SyncRun.Status.FAILED,
+        finished_at=timezone.now(),
         error="abandoned: the worker stopped (killed or timed out) before the run finished",
     )
 
 
-def sync_tier(*, connection_id: int, tier: str, entity: str | None = None, progress: Progress | None = None,
-              client: ConnectWiseClient | None = None, changed_only: bool | None = None) -> list[SyncRun]:
+def sync_tier(
+    *,
+    connection_id: int,
+    tier: str,
+    entity: str | None = None,
+    progress: Progress | None = None,
+    client: ConnectWiseClient | None = None,
+    changed_only: bool | None = None,
+) -> list[SyncRun]:
     """Run a tier (or one entity of it) for a connection under the tier's lease.
 
     Returns [] without doing anything when the same tier is already running for the connection.
@@ -59,13 +69,20 @@ def sync_tier(*, connection_id: int, tier: str, entity: str | None = None, progr
         if tier == NOTES:
             plan = notes_plan(connection_id=connection_id, entities=entities, changed_only=changed_only)
             return [
-                sync_notes_parents(connection=connection, entity=name, parent_ids=parent_ids, client=client,
-                                   lease=lease, progress=progress)
+                sync_notes_parents(
+                    connection=connection,
+                    entity=name,
+                    parent_ids=parent_ids,
+                    client=client,
+                    lease=lease,
+                    progress=progress,
+                )
                 for name, parent_ids in plan.items()
             ]
         return [
-            sync_entity(connection=connection, entity=name, tier=tier, client=client, lease=lease,
-                        progress=progress)
+            sync_entity(
+                connection=connection, entity=name, tier=tier, client=client, lease=lease, progress=progress
+            )
             for name in entities
         ]
 
@@ -79,8 +96,9 @@ class MirrorCounts:
     coerced: int = 0
 
 
-def mirror_upsert_records(*, connection: Connection, entity: str, records: list[dict],
-                          parent_id: int | None = None) -> dict:
+def mirror_upsert_records(
+    *, connection: Connection, entity: str, records: list[dict], parent_id: int | None = None
+) -> dict:
     """Upsert full PSA records of `entity` (e.g. from a webhook refresh) through the same mapping,
     coercion and staleness rule as the tiered sync. Returns the counts."""
     counts = MirrorCounts()

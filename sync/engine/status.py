@@ -27,7 +27,9 @@ def mirror_counts(*, connection: Connection) -> dict[str, int]:
 
 def runs_summary(runs: list[SyncRun]) -> dict:
     """Several runs of one tier summed up: worst status, first start, last finish, counts."""
-    status = next((s for s in _STATUS_PRECEDENCE if any(run.status == s for run in runs)), SyncRun.Status.SUCCEEDED)
+    status = next(
+        (s for s in _STATUS_PRECEDENCE if any(run.status == s for run in runs)), SyncRun.Status.SUCCEEDED
+    )
     summary = {
         "status": str(status),
         "started_at": min(run.started_at for run in runs),
@@ -36,7 +38,9 @@ def runs_summary(runs: list[SyncRun]) -> dict:
     }
     for count in _COUNTS:
         summary[count] = sum(getattr(run, count) for run in runs)
-    summary["failed_entities"] = sorted({run.entity for run in runs if run.status != SyncRun.Status.SUCCEEDED})
+    summary["failed_entities"] = sorted(
+        {run.entity for run in runs if run.status != SyncRun.Status.SUCCEEDED}
+    )
     return summary
 
 
@@ -44,7 +48,9 @@ def last_tier_run(*, connection: Connection, tier: str) -> dict | None:
     """The latest run of every entity of the tier, summed up; None when it never ran."""
     latest_ids = (
         SyncRun.objects.filter(connection=connection, tier=tier, entity__in=tier_entities(tier))
-        .values("entity").annotate(last=Max("id")).values_list("last", flat=True)
+        .values("entity")
+        .annotate(last=Max("id"))
+        .values_list("last", flat=True)
     )
     runs = list(SyncRun.objects.filter(id__in=list(latest_ids)))
     return runs_summary(runs) if runs else None

@@ -115,7 +115,8 @@ def _portable_statement(mapping: Mapping, fields: list, rows: list[dict], now) -
     by_column = _column_values(fields, rows, now)
     params = [
         model_field.get_db_prep_save(by_column[i][r], connection=connection)
-        for r in range(len(rows)) for i, model_field in enumerate(fields)
+        for r in range(len(rows))
+        for i, model_field in enumerate(fields)
     ]
     return sql + _on_conflict(mapping, fields), params
 
@@ -149,7 +150,7 @@ def upsert_rows(mapping: Mapping, rows: list[dict]) -> UpsertCounts:
     fields = _insert_fields(mapping.model)
     size = _batch_size(len(fields))
     for start in range(0, len(unique), size):
-        batch = unique[start:start + size]
+        batch = unique[start : start + size]
         try:
             created, updated = _execute(mapping, fields, batch)
         except (DatabaseError, ValueError):  # ValueError: e.g. a lone surrogate the driver cannot encode
@@ -161,7 +162,9 @@ def upsert_rows(mapping: Mapping, rows: list[dict]) -> UpsertCounts:
     return counts
 
 
-def _execute_one_by_one(mapping: Mapping, fields: list, rows: list[dict], counts: UpsertCounts) -> tuple[int, int]:
+def _execute_one_by_one(
+    mapping: Mapping, fields: list, rows: list[dict], counts: UpsertCounts
+) -> tuple[int, int]:
     created = updated = 0
     for row in rows:
         try:

@@ -22,8 +22,9 @@ def watermark_get(*, connection_id: int, entity: str) -> datetime | None:
     return row.last_updated if row else None
 
 
-def watermark_advance(*, connection_id: int, entity: str, newest_seen: datetime | None,
-                      started_at: datetime) -> datetime | None:
+def watermark_advance(
+    *, connection_id: int, entity: str, newest_seen: datetime | None, started_at: datetime
+) -> datetime | None:
     """Move the watermark forward after a successful run; returns the stored value."""
     current = watermark_get(connection_id=connection_id, entity=entity)
     if newest_seen is None:

@@ -73,8 +73,9 @@ def parse_psa_id(value: Any) -> int:
     return psa_id
 
 
-def map_record(mapping: Mapping, record: Any, *, connection_id: int,
-               parent_id: int | None = None) -> tuple[dict, bool]:
+def map_record(
+    mapping: Mapping, record: Any, *, connection_id: int, parent_id: int | None = None
+) -> tuple[dict, bool]:
     """PSA record → (row values, whether anything was coerced). Raises UnmappableRecord."""
     if not isinstance(record, dict):
         raise UnmappableRecord(f"record is a {type(record).__name__}, not an object")

@@ -20,9 +20,7 @@ class Connection(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     provider = models.CharField(max_length=20, choices=Provider.choices, default=Provider.CONNECTWISE)
-    site_url = models.CharField(
-        max_length=255, help_text="PSA site, e.g. https://na.myconnectwise.net"
-    )
+    site_url = models.CharField(max_length=255, help_text="PSA site, e.g. https://na.myconnectwise.net")
     company_id = models.CharField(max_length=100)
     public_key = EncryptedTextField()
     private_key = EncryptedTextField()

@@ -44,8 +44,9 @@ class OutboxEntry(models.Model):
     # Id of the record the PSA created (time entry, note, schedule entry), once known.
     result_psa_id = models.BigIntegerField(null=True, blank=True)
     error = models.TextField(blank=True, default="", help_text="the PSA's message for the last failure")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     done_at = models.DateTimeField(null=True, blank=True)

@@ -21,8 +21,12 @@ from sync.tiers import TIERS
 BURST_GAP = timedelta(seconds=30)
 WINDOW = timedelta(hours=24)
 TIER_COLOURS = {"changes": "#4e79a7", "core": "#f28e2b", "reference": "#59a14f", "notes": "#b07aa1"}
-_SEVERITY = {SyncRun.Status.SUCCEEDED: 0, SyncRun.Status.RUNNING: 1, SyncRun.Status.REFUSED: 2,
-             SyncRun.Status.FAILED: 3}
+_SEVERITY = {
+    SyncRun.Status.SUCCEEDED: 0,
+    SyncRun.Status.RUNNING: 1,
+    SyncRun.Status.REFUSED: 2,
+    SyncRun.Status.FAILED: 3,
+}
 
 # Geometry of the SVG (user units; the SVG scales to its container).
 WIDTH, PANEL_HEIGHT, LEFT, RIGHT, TOP, GAP = 760, 120, 56, 12, 10, 34
@@ -58,11 +62,15 @@ class TierExecution:
             self.errors.append(f"{run.entity}: {run.error.splitlines()[0][:160]}")
 
 
-def tier_executions(*, connection: Connection, since: datetime, until: datetime) -> dict[str, list[TierExecution]]:
+def tier_executions(
+    *, connection: Connection, since: datetime, until: datetime
+) -> dict[str, list[TierExecution]]:
     """Per tier, the executions that started in [since, until], oldest first."""
-    runs = (SyncRun.objects.filter(connection=connection, started_at__gte=since, started_at__lte=until)
-            .order_by("started_at", "id")
-            .only("tier", "entity", "started_at", "finished_at", "status", "fetched", "requests", "error"))
+    runs = (
+        SyncRun.objects.filter(connection=connection, started_at__gte=since, started_at__lte=until)
+        .order_by("started_at", "id")
+        .only("tier", "entity", "started_at", "finished_at", "status", "fetched", "requests", "error")
+    )
     executions: dict[str, list[TierExecution]] = {name: [] for name in TIERS}
     for run in runs.iterator(chunk_size=2000):
         finished_at = run.finished_at or until  # still running (or abandoned): up to now
@@ -86,12 +94,16 @@ def _log_axis(values: list[float], floor: float) -> tuple[float, float]:
 
 def _label(execution: TierExecution) -> str:
     when = timezone.localtime(execution.started_at).strftime("%H:%M")
-    text = (f"{execution.tier} {when}: {execution.status}, {execution.duration_seconds:.1f} s, "
-            f"{execution.records} records, {execution.requests} requests, {execution.entities} entity runs")
+    text = (
+        f"{execution.tier} {when}: {execution.status}, {execution.duration_seconds:.1f} s, "
+        f"{execution.records} records, {execution.requests} requests, {execution.entities} entity runs"
+    )
     return "\n".join([text, *execution.errors[:3]])
 
 
-def _panel(title: str, top: int, executions: dict[str, list[TierExecution]], value, x_of, floor: float) -> dict:
+def _panel(
+    title: str, top: int, executions: dict[str, list[TierExecution]], value, x_of, floor: float
+) -> dict:
     low, high = _log_axis([value(e) for series in executions.values() for e in series], floor)
     bottom = top + PANEL_HEIGHT
     span = math.log10(high) - math.log10(low)
@@ -101,10 +113,18 @@ def _panel(title: str, top: int, executions: dict[str, list[TierExecution]], val
 
     series = []
     for tier, items in executions.items():
-        dots = [{"x": x_of(e.started_at), "y": y_of(value(e)), "bad": e.bad, "title": _label(e)} for e in items]
-        series.append({"tier": tier, "colour": TIER_COLOURS.get(tier, "#666"), "dots": dots,
-                       "points": " ".join(f"{d['x']},{d['y']}" for d in dots)})
-    decades = [10.0 ** exponent for exponent in range(round(math.log10(low)), round(math.log10(high)) + 1)]
+        dots = [
+            {"x": x_of(e.started_at), "y": y_of(value(e)), "bad": e.bad, "title": _label(e)} for e in items
+        ]
+        series.append(
+            {
+                "tier": tier,
+                "colour": TIER_COLOURS.get(tier, "#666"),
+                "dots": dots,
+                "points": " ".join(f"{d['x']},{d['y']}" for d in dots),
+            }
+        )
+    decades = [10.0**exponent for exponent in range(round(math.log10(low)), round(math.log10(high)) + 1)]
     grid = [{"y": y_of(d), "label": f"{d:g}"} for d in decades]
     return {"title": title, "top": top, "bottom": bottom, "grid": grid, "series": series}
 
@@ -125,10 +145,20 @@ def runs_chart(*, connection: Connection, now: datetime | None = None) -> dict:
     ]
     ticks = [since + timedelta(hours=h) for h in range(0, 25, 6)]
     return {
-        "width": WIDTH, "height": TOP + 2 * PANEL_HEIGHT + GAP + 24, "left": LEFT, "right": WIDTH - RIGHT,
+        "width": WIDTH,
+        "height": TOP + 2 * PANEL_HEIGHT + GAP + 24,
+        "left": LEFT,
+        "right": WIDTH - RIGHT,
         "panels": panels,
         "x_ticks": [{"x": x_of(t), "label": timezone.localtime(t).strftime("%H:%M")} for t in ticks],
-        "legend": [{"tier": t, "colour": TIER_COLOURS.get(t, "#666"), "count": len(items),
-                    "bad": sum(e.bad for e in items)} for t, items in executions.items()],
+        "legend": [
+            {
+                "tier": t,
+                "colour": TIER_COLOURS.get(t, "#666"),
+                "count": len(items),
+                "bad": sum(e.bad for e in items),
+            }
+            for t, items in executions.items()
+        ],
         "executions": executions,
     }

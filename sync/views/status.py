@@ -83,6 +83,9 @@ def tier_sync_now(request: HttpRequest, connection_id: int) -> HttpResponse:
         messages.warning(request, refusal)
     else:
         tier_enqueue(connection=connection, tier=tier)
-        messages.success(request, f"Queued the {tier} tier for {connection.name} on the "
-                                  f"{tier_get(tier).queue} queue; this page shows it once it has run.")
+        messages.success(
+            request,
+            f"Queued the {tier} tier for {connection.name} on the "
+            f"{tier_get(tier).queue} queue; this page shows it once it has run.",
+        )
     return redirect("sync:connection-status", connection_id=connection.pk)

@@ -43,8 +43,11 @@ class TierRow:
 def tier_running_until(*, connection_id: int, tier: str, now: datetime | None = None) -> datetime | None:
     """When the tier's lease expires if someone holds it now (the tier is running), else None."""
     now = now or timezone.now()
-    lock = TierLock.objects.filter(connection_id=connection_id, tier=tier, expires_at__gt=now).exclude(
-        holder="").first()
+    lock = (
+        TierLock.objects.filter(connection_id=connection_id, tier=tier, expires_at__gt=now)
+        .exclude(holder="")
+        .first()
+    )
     return lock.expires_at if lock else None
 
 
@@ -63,8 +66,9 @@ def _notes_burst(connection: Connection, now: datetime) -> list[SyncRun]:
     if latest is None:
         return []
     since = latest.started_at - timedelta(seconds=TIERS[NOTES].every_seconds) + BURST_GAP
-    earlier = SyncRun.objects.filter(connection=connection, tier=NOTES, started_at__gte=since,
-                                     started_at__lte=latest.started_at).exclude(pk=latest.pk)
+    earlier = SyncRun.objects.filter(
+        connection=connection, tier=NOTES, started_at__gte=since, started_at__lte=latest.started_at
+    ).exclude(pk=latest.pk)
     burst, burst_start = [latest], latest.started_at
     for run in earlier.order_by("-started_at", "-id"):
         if (run.finished_at or now) + BURST_GAP < burst_start:
@@ -96,15 +100,23 @@ def tier_rows(*, connection: Connection, now: datetime | None = None) -> list[Ti
         else:
             last = last_tier_run(connection=connection, tier=tier.name)
         next_at, overdue = _next_run(tier, last, now)
-        rows.append(TierRow(tier=tier, last=last, next_run_at=next_at, overdue=overdue,
-                            running_until=tier_running_until(connection_id=connection.pk, tier=tier.name,
-                                                             now=now)))
+        rows.append(
+            TierRow(
+                tier=tier,
+                last=last,
+                next_run_at=next_at,
+                overdue=overdue,
+                running_until=tier_running_until(connection_id=connection.pk, tier=tier.name, now=now),
+            )
+        )
     return rows
 
 
 def recent_failures(*, connection: Connection, limit: int = RECENT_FAILURES) -> list[SyncRun]:
     """The newest failed or refused runs with their error text (abandoned runs count as failed)."""
-    return list(SyncRun.objects.filter(connection=connection, status__in=_BAD).order_by("-started_at", "-id")[:limit])
+    return list(
+        SyncRun.objects.filter(connection=connection, status__in=_BAD).order_by("-started_at", "-id")[:limit]
+    )
 
 
 def status_page_context(*, connection: Connection, now: datetime | None = None) -> dict:

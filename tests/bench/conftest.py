@@ -43,9 +43,14 @@ def worker_env(**extra: str) -> dict[str, str]:
     from django.conf import settings
 
     env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
-    env.update(DJANGO_SETTINGS_MODULE="topleft.settings", DEBUG="0", DATABASE_URL=_database_url(),
-               SECRET_KEY=settings.SECRET_KEY, FIELD_ENCRYPTION_KEY=settings.FIELD_ENCRYPTION_KEY,
-               PYTHONUNBUFFERED="1")
+    env.update(
+        DJANGO_SETTINGS_MODULE="topleft.settings",
+        DEBUG="0",
+        DATABASE_URL=_database_url(),
+        SECRET_KEY=settings.SECRET_KEY,
+        FIELD_ENCRYPTION_KEY=settings.FIELD_ENCRYPTION_KEY,
+        PYTHONUNBUFFERED="1",
+    )
     env.update(extra)
     return env
 
@@ -54,8 +59,13 @@ def run_worker(*args: str, timeout: float = 1800, **env_extra: str) -> WorkerRes
     """Run `manage.py <args>` to completion; wall time and that child's own peak RSS (wait4)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "manage.py", *args], cwd=ROOT, env=worker_env(**env_extra),
-                                   stdout=out, stderr=err)
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=worker_env(**env_extra),
+            stdout=out,
+            stderr=err,
+        )
         deadline = started + timeout
         while True:
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
@@ -80,8 +90,10 @@ def large_sandbox():
 
     started = time.perf_counter()
     sandbox = SandboxServer(scale="large", seed=1).start()
-    print(f"\nBENCH sandbox.large generated_s={time.perf_counter() - started:.1f} "
-          f"records={sandbox.record_counts()} cpus={os.cpu_count()} "
-          f"loadavg_1m={os.getloadavg()[0]:.2f} (other work on the machine skews every figure)")
+    print(
+        f"\nBENCH sandbox.large generated_s={time.perf_counter() - started:.1f} "
+        f"records={sandbox.record_counts()} cpus={os.cpu_count()} "
+        f"loadavg_1m={os.getloadavg()[0]:.2f} (other work on the machine skews every figure)"
+    )
     yield sandbox
     sandbox.stop()

@@ -36,10 +36,14 @@ BURST = 1000
 WRITEBACKS = 30
 SITE_PER_MINUTE = 60_000
 
-ACCEPTED = re.compile(r"callback accepted connection=\d+ type=\S+ id=\d+ action=\S+ kind=(\S+) "
-                      r"refresh_id=(\d+) received_at=([\d.]+)")
-REFRESHED = re.compile(r"refreshed connection=\d+ kind=(\S+) id=(\d+) outcome=\S+ started_at=([\d.]+) "
-                       r"took_ms=(\d+)")
+ACCEPTED = re.compile(
+    r"callback accepted connection=\d+ type=\S+ id=\d+ action=\S+ kind=(\S+) "
+    r"refresh_id=(\d+) received_at=([\d.]+)"
+)
+REFRESHED = re.compile(
+    r"refreshed connection=\d+ kind=(\S+) id=(\d+) outcome=\S+ started_at=([\d.]+) "
+    r"took_ms=(\d+)"
+)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -76,8 +80,9 @@ def stack(transactional_db):
     cache.clear()  # this Redis db: cache + broker queues of earlier runs
     # 50 callbacks/s need ~100 GETs/s: far above ConnectWise's ~1000/minute, so this sandbox site
     # (and the worker's budget for it) allows more; everything else is as in production.
-    sandbox = SandboxServer(scale="small", seed=1, activity_per_second=0,
-                            rate_limit_per_minute=SITE_PER_MINUTE).start()
+    sandbox = SandboxServer(
+        scale="small", seed=1, activity_per_second=0, rate_limit_per_minute=SITE_PER_MINUTE
+    ).start()
     connection = Connection.objects.create(name="bench", **sandbox.credentials)
     web, web_url = start_web(workers=2, threads=8)
     worker = start_worker(concurrency=4, PSA_SITE_REQUESTS_PER_MINUTE=str(SITE_PER_MINUTE))
@@ -113,7 +118,11 @@ def cpu_seconds(web, worker) -> dict[str, float]:
         return total
 
     me = psutil.Process()  # (PostgreSQL and Redis are shared with other test runs: not counted)
-    return {"web": tree(web.popen.pid), "worker": tree(worker.popen.pid), "sandbox+bench": sum(me.cpu_times()[:2])}
+    return {
+        "web": tree(web.popen.pid),
+        "worker": tree(worker.popen.pid),
+        "sandbox+bench": sum(me.cpu_times()[:2]),
+    }
 
 
 def receiver_answer_times(sandbox, connection, *, web_url: str, psa_id: int, count: int = 100) -> list[float]:
@@ -126,8 +135,16 @@ def receiver_answer_times(sandbox, connection, *, web_url: str, psa_id: int, cou
     session, seconds = requests.Session(), []
     url = f"{web_url}/hooks/connectwise/{connection.webhook_token}/?recordId={psa_id}"
     for i in range(count):
-        body = json.dumps({"MessageId": f"bench-{i}", "Action": "updated", "Type": "ticket", "ID": psa_id,
-                           "Entity": None, "Metadata": {"key_url": sandbox.notifier.key_url}}).encode()
+        body = json.dumps(
+            {
+                "MessageId": f"bench-{i}",
+                "Action": "updated",
+                "Type": "ticket",
+                "ID": psa_id,
+                "Entity": None,
+                "Metadata": {"key_url": sandbox.notifier.key_url},
+            }
+        ).encode()
         signature = signature_compute(body=body, signing_key=sandbox.notifier.signing_key)
         started = time.perf_counter()
         response = session.post(url, data=body, headers={"x-content-signature": signature}, timeout=5)
@@ -158,8 +175,14 @@ def test_bench_realtime(stack):
     sandbox, connection, web, worker, web_url = stack
 
     # 1. callback → mirror under activity
-    activity = Activity(sandbox.store, sandbox.refs, per_second=ACTIVITY_PER_SECOND, seed=7, stats=sandbox.stats,
-                        stats_lock=sandbox._stats_lock)
+    activity = Activity(
+        sandbox.store,
+        sandbox.refs,
+        per_second=ACTIVITY_PER_SECOND,
+        seed=7,
+        stats=sandbox.stats,
+        stats_lock=sandbox._stats_lock,
+    )
     web_mark, worker_mark = len(web.lines), len(worker.lines)
     cpu_before = cpu_seconds(web, worker)
     activity.start()
@@ -170,16 +193,23 @@ def test_bench_realtime(stack):
     latencies, missing = callback_latencies(web.lines[web_mark:], worker.lines[worker_mark:])
     assert latencies, "no callback was measured:\n" + "\n".join(web.lines[-20:] + worker.lines[-20:])
     p50, p99 = percentile(latencies, 0.50), percentile(latencies, 0.99)
-    print(f"\n[realtime] activity {ACTIVITY_PER_SECOND}/s for {ACTIVITY_SECONDS}s: "
-          f"{sandbox.stats['activity_edits']} edits, {sandbox.stats['callbacks_sent']} callbacks delivered, "
-          f"{sandbox.stats['callbacks_failed']} failed, {len(latencies)} measured, {missing} without refresh")
-    print("[realtime] CPU seconds during the activity: "
-          + ", ".join(f"{name} {seconds:.1f}" for name, seconds in sorted(cpu_used.items())))
-    print(f"[realtime] callback received → mirror updated: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, "
-          f"max {max(latencies) * 1000:.0f} ms")
+    print(
+        f"\n[realtime] activity {ACTIVITY_PER_SECOND}/s for {ACTIVITY_SECONDS}s: "
+        f"{sandbox.stats['activity_edits']} edits, {sandbox.stats['callbacks_sent']} callbacks delivered, "
+        f"{sandbox.stats['callbacks_failed']} failed, {len(latencies)} measured, {missing} without refresh"
+    )
+    print(
+        "[realtime] CPU seconds during the activity: "
+        + ", ".join(f"{name} {seconds:.1f}" for name, seconds in sorted(cpu_used.items()))
+    )
+    print(
+        f"[realtime] callback received → mirror updated: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, "
+        f"max {max(latencies) * 1000:.0f} ms"
+    )
 
     # 2. a burst for one ticket
     record = next(t for t in sandbox.store.list("service/tickets") if not t.get("closedFlag"))
+
     def ticket_gets() -> int:  # by id or in an `id in (...)` listing; nothing else reads tickets now
         return sandbox.stats[("GET", "service/tickets/{id}")] + sandbox.stats[("GET", "service/tickets")]
 
@@ -191,16 +221,22 @@ def test_bench_realtime(stack):
     drain(sandbox, worker, quiet_seconds=2.0)
     wait_until(lambda: Ticket.objects.filter(psa_id=record["id"], summary=f"Burst {BURST - 1}").exists(), 15)
     burst_gets = ticket_gets() - gets_before
-    print(f"[realtime] burst: {BURST} callbacks fired in {fired_in:.2f}s, "
-          f"{sandbox.stats['callbacks_sent'] - sent_before} delivered → {burst_gets} GETs of the ticket")
+    print(
+        f"[realtime] burst: {BURST} callbacks fired in {fired_in:.2f}s, "
+        f"{sandbox.stats['callbacks_sent'] - sent_before} delivered → {burst_gets} GETs of the ticket"
+    )
 
     # 2b. how fast the receiver answers (the PSA gives up after 5 s)
     answer_seconds = receiver_answer_times(sandbox, connection, web_url=web_url, psa_id=record["id"])
-    print(f"[realtime] receiver answer time: p50 {percentile(answer_seconds, 0.5) * 1000:.1f} ms, "
-          f"p99 {percentile(answer_seconds, 0.99) * 1000:.1f} ms ({len(answer_seconds)} signed callbacks)")
+    print(
+        f"[realtime] receiver answer time: p50 {percentile(answer_seconds, 0.5) * 1000:.1f} ms, "
+        f"p99 {percentile(answer_seconds, 0.99) * 1000:.1f} ms ({len(answer_seconds)} signed callbacks)"
+    )
 
     # 3. write-back: service call → PSA updated
-    tickets = [t for t in sandbox.store.list("service/tickets") if not t.get("closedFlag")][10:10 + WRITEBACKS]
+    tickets = [t for t in sandbox.store.list("service/tickets") if not t.get("closedFlag")][
+        10 : 10 + WRITEBACKS
+    ]
     writeback_seconds = []
     for record in tickets:
         refresh.record_refresh(connection_id=connection.pk, kind="ticket", psa_id=record["id"])
@@ -209,13 +245,20 @@ def test_bench_realtime(stack):
         target = next(s for s in statuses if s["id"] != record["status"]["id"] and not s.get("closedStatus"))
         started = time.monotonic()
         writeback.ticket_change_status(ticket=ticket, status_psa_id=target["id"])
-        wait_until(lambda rid=record["id"], sid=target["id"]: sandbox.store.get("service/tickets", rid)["status"]["id"]
-                   == sid, timeout=10, interval=0.002)
+        wait_until(
+            lambda rid=record["id"], sid=target["id"]: (
+                sandbox.store.get("service/tickets", rid)["status"]["id"] == sid
+            ),
+            timeout=10,
+            interval=0.002,
+        )
         writeback_seconds.append(time.monotonic() - started)
     wb50, wb_max = percentile(writeback_seconds, 0.5), max(writeback_seconds)
-    print(f"[realtime] write-back user action → PSA updated: p50 {wb50 * 1000:.0f} ms, "
-          f"p90 {percentile(writeback_seconds, 0.9) * 1000:.0f} ms, max {wb_max * 1000:.0f} ms "
-          f"({len(writeback_seconds)} edits; mean {statistics.mean(writeback_seconds) * 1000:.0f} ms)")
+    print(
+        f"[realtime] write-back user action → PSA updated: p50 {wb50 * 1000:.0f} ms, "
+        f"p90 {percentile(writeback_seconds, 0.9) * 1000:.0f} ms, max {wb_max * 1000:.0f} ms "
+        f"({len(writeback_seconds)} edits; mean {statistics.mean(writeback_seconds) * 1000:.0f} ms)"
+    )
 
     assert missing == 0  # every accepted callback was followed by a refresh of its record
     assert p50 <= 0.300 and p99 <= 1.0

@@ -37,8 +37,9 @@ def session_for(sandbox: SandboxServer) -> requests.Session:
     c = sandbox.credentials
     token = base64.b64encode(f"{c['company_id']}+{c['public_key']}:{c['private_key']}".encode()).decode()
     session = requests.Session()
-    session.headers.update({"Authorization": f"Basic {token}", "clientId": c["client_id"],
-                            "pagination-type": "forward-only"})
+    session.headers.update(
+        {"Authorization": f"Basic {token}", "clientId": c["client_id"], "pagination-type": "forward-only"}
+    )
     return session
 
 
@@ -73,19 +74,31 @@ def test_it_serves_1000_record_forward_only_pages_at_large_scale(large):
     scoped = []
     for _ in range(20):  # a scoped sync page: open or recently closed tickets, only mirror fields
         started = time.perf_counter()
-        response = session.get(url, params={"pageSize": 1000, "conditions": "closedFlag = False or closedDate > "
-                                            "[2026-01-01T00:00:00Z]", "fields": "id,summary,status/id,board/id,"
-                                            "_info/lastUpdated,resources"}, timeout=30)
+        response = session.get(
+            url,
+            params={
+                "pageSize": 1000,
+                "conditions": "closedFlag = False or closedDate > [2026-01-01T00:00:00Z]",
+                "fields": "id,summary,status/id,board/id,_info/lastUpdated,resources",
+            },
+            timeout=30,
+        )
         scoped.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200 and len(response.json()) == 1000
     counts = sandbox.record_counts()
     load = ", ".join(f"{x:.1f}" for x in psutil.getloadavg())
-    print(f"\nsandbox large: generated {counts['service/tickets']} service + {counts['project/tickets']} project "
-          f"tickets, {counts['company/companies']} companies, {counts['system/members']} members, "
-          f"{counts['sales/opportunities']} opportunities, {counts['schedule/entries']} schedule entries, "
-          f"{counts['time/entries']} time entries in {generation:.1f} s; RSS growth {rss_growth / 2**20:.0f} MiB")
-    print(f"1000-record forward-only pages of full tickets ({statistics.mean(sizes) / 1024:.0f} KiB each) over HTTP "
-          f"with keep-alive: first pass {figures(cold)}; second pass {figures(warm)}")
-    print(f"scoped pages (conditions + 6 fields): {figures(scoped)}; process RSS after serving "
-          f"{psutil.Process().memory_info().rss / 2**20:.0f} MiB; load average {load} on {psutil.cpu_count()} CPUs")
+    print(
+        f"\nsandbox large: generated {counts['service/tickets']} service + {counts['project/tickets']} project "
+        f"tickets, {counts['company/companies']} companies, {counts['system/members']} members, "
+        f"{counts['sales/opportunities']} opportunities, {counts['schedule/entries']} schedule entries, "
+        f"{counts['time/entries']} time entries in {generation:.1f} s; RSS growth {rss_growth / 2**20:.0f} MiB"
+    )
+    print(
+        f"1000-record forward-only pages of full tickets ({statistics.mean(sizes) / 1024:.0f} KiB each) over HTTP "
+        f"with keep-alive: first pass {figures(cold)}; second pass {figures(warm)}"
+    )
+    print(
+        f"scoped pages (conditions + 6 fields): {figures(scoped)}; process RSS after serving "
+        f"{psutil.Process().memory_info().rss / 2**20:.0f} MiB; load average {load} on {psutil.cpu_count()} CPUs"
+    )
     assert rss_growth < 1.5 * 2**30

@@ -18,8 +18,14 @@ from django.test.testcases import LiveServerThread
 from tests.support.processes import ROOT, celery_worker_argv, child_env
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 class _InFlight:
@@ -148,8 +154,12 @@ def wait_ready(page) -> None:
 
 
 def column_ids(page, index: int) -> list[int]:
-    return [int(x) for x in page.eval_on_selector_all(
-        f".column:nth-of-type({index + 1}) .card", "cards => cards.map(c => c.dataset.psaId)")]
+    return [
+        int(x)
+        for x in page.eval_on_selector_all(
+            f".column:nth-of-type({index + 1}) .card", "cards => cards.map(c => c.dataset.psaId)"
+        )
+    ]
 
 
 def column_of(page, psa_id: int) -> str:

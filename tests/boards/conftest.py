@@ -15,8 +15,9 @@ from sync.models import Connection
 
 
 def make_connection(name: str) -> Connection:
-    return Connection.objects.create(name=name, site_url="https://cw.example", company_id=name,
-                                     public_key="pub", private_key="priv")
+    return Connection.objects.create(
+        name=name, site_url="https://cw.example", company_id=name, public_key="pub", private_key="priv"
+    )
 
 
 def make_user(username: str, connection: Connection | None = None, role: str = "member"):
@@ -26,24 +27,45 @@ def make_user(username: str, connection: Connection | None = None, role: str = "
     return user
 
 
-def seed_tickets(connection: Connection, count: int = 6, *, board_psa_id: int = 1, first_id: int = 100) -> list[Ticket]:
+def seed_tickets(
+    connection: Connection, count: int = 6, *, board_psa_id: int = 1, first_id: int = 100
+) -> list[Ticket]:
     """Service board `board_psa_id` with statuses New (10), Doing (11), Waiting (12), Closed (13)."""
-    ServiceBoard.objects.get_or_create(connection=connection, psa_id=board_psa_id, defaults={"name": f"Board {board_psa_id}"})
+    ServiceBoard.objects.get_or_create(
+        connection=connection, psa_id=board_psa_id, defaults={"name": f"Board {board_psa_id}"}
+    )
     base = board_psa_id * 10
-    for offset, (name, closed) in enumerate([("New", False), ("Doing", False), ("Waiting", False), ("Closed", True)]):
+    for offset, (name, closed) in enumerate(
+        [("New", False), ("Doing", False), ("Waiting", False), ("Closed", True)]
+    ):
         BoardStatus.objects.get_or_create(
-            connection=connection, psa_id=base + offset,
-            defaults={"name": name, "board_psa_id": board_psa_id, "sort_order": offset, "closed_status": closed},
+            connection=connection,
+            psa_id=base + offset,
+            defaults={
+                "name": name,
+                "board_psa_id": board_psa_id,
+                "sort_order": offset,
+                "closed_status": closed,
+            },
         )
     Priority.objects.get_or_create(connection=connection, psa_id=1, defaults={"name": "P1", "sort_order": 1})
     Priority.objects.get_or_create(connection=connection, psa_id=2, defaults={"name": "P2", "sort_order": 2})
     now = timezone.now()
     return [
         Ticket.objects.create(
-            connection=connection, psa_id=first_id + i, summary=f"Ticket {first_id + i}", board_psa_id=board_psa_id,
-            board_name=f"Board {board_psa_id}", status_psa_id=base, status_name="New", company_name="Acme",
-            company_psa_id=7, priority_psa_id=1 + i % 2, priority_name=f"P{1 + i % 2}",
-            resources="alice" if i % 2 else "", date_entered=now - timedelta(days=i),
+            connection=connection,
+            psa_id=first_id + i,
+            summary=f"Ticket {first_id + i}",
+            board_psa_id=board_psa_id,
+            board_name=f"Board {board_psa_id}",
+            status_psa_id=base,
+            status_name="New",
+            company_name="Acme",
+            company_psa_id=7,
+            priority_psa_id=1 + i % 2,
+            priority_name=f"P{1 + i % 2}",
+            resources="alice" if i % 2 else "",
+            date_entered=now - timedelta(days=i),
         )
         for i in range(count)
     ]

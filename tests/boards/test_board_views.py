@@ -76,7 +76,9 @@ def test_it_answers_304_from_the_counter_without_touching_the_mirror(tenant, cli
     with CaptureQueriesContext(db) as ctx:
         again = client.get(url, headers={"If-None-Match": etag})
     assert again.status_code == 304
-    assert not [q for q in ctx.captured_queries if "boards_ticket" in q["sql"] or "boards_cardrank" in q["sql"]]
+    assert not [
+        q for q in ctx.captured_queries if "boards_ticket" in q["sql"] or "boards_cardrank" in q["sql"]
+    ]
     mirror_changed(connection_id=tenant["connection"].id)
     changed = client.get(url, headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed["ETag"] != etag
@@ -101,15 +103,32 @@ def test_it_opens_the_card_dialog(tenant, client):
 
 
 def test_it_creates_and_configures_a_board_in_the_ui(tenant, client):
-    response = client.post("/boards/new/", {"name": "Mine", "connection": tenant["connection"].id,
-                                           "record_kind": "service", "column_source": "status"})
+    response = client.post(
+        "/boards/new/",
+        {
+            "name": "Mine",
+            "connection": tenant["connection"].id,
+            "record_kind": "service",
+            "column_source": "status",
+        },
+    )
     board = Board.objects.get(name="Mine")
     assert response.status_code == 302 and response["Location"] == f"/boards/{board.id}/edit/"
     assert client.get(response["Location"]).status_code == 200
-    form = {"name": "Mine", "show_unassigned": "on", "indicators": ["age"], "auto_rank": "",
-            "col-TOTAL_FORMS": "2", "col-INITIAL_FORMS": "0",
-            "col-0-name": "Open", "col-0-psa_ids": ["10", "11"], "col-0-ORDER": "1",
-            "col-1-name": "Done", "col-1-psa_ids": ["13"], "col-1-ORDER": "2"}
+    form = {
+        "name": "Mine",
+        "show_unassigned": "on",
+        "indicators": ["age"],
+        "auto_rank": "",
+        "col-TOTAL_FORMS": "2",
+        "col-INITIAL_FORMS": "0",
+        "col-0-name": "Open",
+        "col-0-psa_ids": ["10", "11"],
+        "col-0-ORDER": "1",
+        "col-1-name": "Done",
+        "col-1-psa_ids": ["13"],
+        "col-1-ORDER": "2",
+    }
     assert client.post(f"/boards/{board.id}/edit/", form).status_code == 302
     assert [(c.name, c.psa_ids) for c in board.columns.all()] == [("Open", [10, 11]), ("Done", [13])]
 

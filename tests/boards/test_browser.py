@@ -53,8 +53,14 @@ def stack(servers, transactional_db):
         demo = demo_setup(sandbox_url=sandbox.url)
         with browser_page(servers["browser"]) as page:
             log_in(page, servers["url"], demo.username, demo.password)
-            yield {"sandbox": sandbox, "url": servers["url"], "page": page, "demo": demo,
-                   "board": Board.objects.get(name=DEMO_BOARD), "all": Board.objects.get(name=DEMO_ALL_BOARD)}
+            yield {
+                "sandbox": sandbox,
+                "url": servers["url"],
+                "page": page,
+                "demo": demo,
+                "board": Board.objects.get(name=DEMO_BOARD),
+                "all": Board.objects.get(name=DEMO_ALL_BOARD),
+            }
     finally:
         sandbox.stop()
 
@@ -108,12 +114,16 @@ def test_it_snaps_back_with_the_psa_message_when_the_sandbox_rejects_a_move(stac
     page, sandbox = stack["page"], stack["sandbox"]
     open_board(stack, stack["board"])
     psa_id, home, _ = movable_card(stack)
-    sandbox.force_error("PATCH", rf"service/tickets/{psa_id}$", 400, "Status change blocked by a workflow rule")
+    sandbox.force_error(
+        "PATCH", rf"service/tickets/{psa_id}$", 400, "Status change blocked by a workflow rule"
+    )
     drag(page, f'.card[data-psa-id="{psa_id}"]', ".column:nth-of-type(2) .cards")
     card = f'.card[data-psa-id="{psa_id}"]'
     wait_until(lambda: "blocked by a workflow rule" in (page.text_content(card) or ""))
     assert column_of(page, psa_id) == home
-    assert (sandbox.store.get(TICKETS, psa_id)["status"] or {}).get("id") == stack["board"].columns.get(name=home).psa_ids[0]
+    assert (sandbox.store.get(TICKETS, psa_id)["status"] or {}).get("id") == stack["board"].columns.get(
+        name=home
+    ).psa_ids[0]
 
 
 def test_it_shows_a_change_made_in_the_sandbox_within_2_seconds(stack):
@@ -122,16 +132,21 @@ def test_it_shows_a_change_made_in_the_sandbox_within_2_seconds(stack):
 
     page, sandbox = stack["page"], stack["sandbox"]
     connection = Connection.objects.get(pk=stack["demo"].connection_id)
-    callbacks_ensure(client=client_for(connection), webhook_token=connection.webhook_token,
-                     url=callback_url(public_url=stack["url"], webhook_token=connection.webhook_token))
+    callbacks_ensure(
+        client=client_for(connection),
+        webhook_token=connection.webhook_token,
+        url=callback_url(public_url=stack["url"], webhook_token=connection.webhook_token),
+    )
     open_board(stack, stack["board"])
     psa_id = column_ids(page, 0)[-1]
     page.eval_on_selector(".column:nth-of-type(1) .cards", "ol => { ol.scrollTop = ol.scrollHeight; }")
     scrolled = page.eval_on_selector(".column:nth-of-type(1) .cards", "ol => ol.scrollTop")
     started = time.monotonic()
     sandbox.store.update(TICKETS, psa_id, {"summary": "Changed in the PSA sandbox"})
-    wait_until(lambda: "Changed in the PSA sandbox" in (page.text_content(f'.card[data-psa-id="{psa_id}"]') or ""),
-               timeout=5)
+    wait_until(
+        lambda: "Changed in the PSA sandbox" in (page.text_content(f'.card[data-psa-id="{psa_id}"]') or ""),
+        timeout=5,
+    )
     elapsed = time.monotonic() - started
     print(f"\nsandbox change visible on the open board after {elapsed:.2f} s")
     assert elapsed <= 2.0
@@ -150,11 +165,17 @@ def test_it_adds_a_note_and_changes_the_priority_from_the_card_dialog(stack):
     page.wait_for_selector("#card-dialog .ok")
     page.click("#card-dialog summary:has-text('Priority')")
     current = (sandbox.store.get(TICKETS, psa_id)["priority"] or {}).get("id")
-    options = page.eval_on_selector_all("#card-dialog select[name=priority] option", "os => os.map(o => +o.value)")
+    options = page.eval_on_selector_all(
+        "#card-dialog select[name=priority] option", "os => os.map(o => +o.value)"
+    )
     wanted = next(o for o in options if o != current)
     page.select_option("#card-dialog select[name=priority]", str(wanted))
     page.click("#card-dialog button:has-text('Change priority')")
     page.wait_for_selector("#card-dialog .ok:has-text('Priority changed')")
     wait_until(lambda: (sandbox.store.get(TICKETS, psa_id)["priority"] or {}).get("id") == wanted)
-    wait_until(lambda: any("VPN concentrator" in (n.get("text") or "") for n in
-                           sandbox.store.list("service/tickets/{parentId}/notes", parent_id=psa_id)))
+    wait_until(
+        lambda: any(
+            "VPN concentrator" in (n.get("text") or "")
+            for n in sandbox.store.list("service/tickets/{parentId}/notes", parent_id=psa_id)
+        )
+    )

@@ -11,13 +11,21 @@ pytestmark = pytest.mark.django_db
 
 
 def page_urls(board_id: int, psa_id: int) -> list[str]:
-    return [f"/boards/{board_id}/", f"/boards/{board_id}/edit/", f"/boards/{board_id}/columns/",
-            f"/boards/{board_id}/cards/{psa_id}/"]
+    return [
+        f"/boards/{board_id}/",
+        f"/boards/{board_id}/edit/",
+        f"/boards/{board_id}/columns/",
+        f"/boards/{board_id}/cards/{psa_id}/",
+    ]
 
 
 def api_gets(board_id: int, psa_id: int) -> list[str]:
-    return [f"/api/boards/{board_id}/", f"/api/boards/{board_id}/cards/", f"/api/boards/{board_id}/ranks/",
-            f"/api/boards/{board_id}/cards/{psa_id}/notes/"]
+    return [
+        f"/api/boards/{board_id}/",
+        f"/api/boards/{board_id}/cards/",
+        f"/api/boards/{board_id}/ranks/",
+        f"/api/boards/{board_id}/cards/{psa_id}/notes/",
+    ]
 
 
 def api_posts(board_id: int, psa_id: int) -> list[tuple[str, dict]]:
@@ -67,7 +75,10 @@ def test_it_answers_404_for_another_tenants_api_objects(tenant, other_tenant):
         assert client.get(url).status_code == 404, url
     for url, body in api_posts(board, psa_id):
         assert client.post(url, body, content_type="application/json").status_code == 404, url
-    assert client.patch(f"/api/boards/{board}/", {"name": "x"}, content_type="application/json").status_code == 404
+    assert (
+        client.patch(f"/api/boards/{board}/", {"name": "x"}, content_type="application/json").status_code
+        == 404
+    )
     assert client.delete(f"/api/boards/{board}/").status_code == 404
 
 
@@ -77,7 +88,9 @@ def test_it_answers_404_for_another_tenants_card_through_my_own_board(tenant, ot
     assert client.get(f"/boards/{board}/cards/{foreign_card}/").status_code == 404
     for url, body in api_posts(board, foreign_card):
         assert client.post(url, body, content_type="application/json").status_code in (404, 400), url
-    response = client.post(f"/api/boards/{board}/moves/", {"card": foreign_card}, content_type="application/json")
+    response = client.post(
+        f"/api/boards/{board}/moves/", {"card": foreign_card}, content_type="application/json"
+    )
     assert response.status_code == 404
 
 

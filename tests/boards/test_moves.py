@@ -34,8 +34,12 @@ def test_it_changes_the_status_through_the_outbox_when_one_status_fits(tenant, c
 def test_it_refuses_a_column_without_a_status_on_the_tickets_board(tenant, client):
     connection = tenant["connection"]
     seed_tickets(connection, count=1, board_psa_id=2, first_id=200)  # statuses 20..23 on PSA board 2
-    board = board_create(connection_id=connection.id, name="Two boards", psa_board_ids=[1, 2],
-                         columns=[("New", [10, 20]), ("Doing (board 1 only)", [11])])
+    board = board_create(
+        connection_id=connection.id,
+        name="Two boards",
+        psa_board_ids=[1, 2],
+        columns=[("New", [10, 20]), ("Doing (board 1 only)", [11])],
+    )
     response = move(client, board, card=200, column=column(board, "Doing (board 1 only)").id)
     assert response.status_code == 409
     assert "No status of column" in response.json()["message"] and "Board 2" in response.json()["message"]
@@ -56,7 +60,9 @@ def test_it_asks_which_status_when_several_fit_then_applies_the_choice(tenant, c
     assert Ticket.objects.get(psa_id=100).status_psa_id == 12
 
 
-def test_it_ranks_within_a_column_without_touching_the_psa(tenant, client, django_capture_on_commit_callbacks):
+def test_it_ranks_within_a_column_without_touching_the_psa(
+    tenant, client, django_capture_on_commit_callbacks
+):
     board = tenant["board"]
     before = mirror_version(connection_id=tenant["connection"].id)
     with django_capture_on_commit_callbacks(execute=True):
@@ -70,8 +76,12 @@ def test_it_ranks_within_a_column_without_touching_the_psa(tenant, client, djang
 
 def test_it_keeps_the_order_on_a_second_board(tenant, client):
     board = tenant["board"]
-    second = board_create(connection_id=tenant["connection"].id, name="Second", psa_board_ids=[1],
-                          columns=[("Everything", [10, 11, 12])])
+    second = board_create(
+        connection_id=tenant["connection"].id,
+        name="Second",
+        psa_board_ids=[1],
+        columns=[("Everything", [10, 11, 12])],
+    )
     Board.objects.filter(pk=second.pk).update(show_unassigned=False)  # shows 101, 103, 105
     move(client, board, card=105, below=100)
     order = [c["psa_id"] for c in client.get(f"/api/boards/{second.id}/cards/").json()[0]["cards"]]
@@ -103,9 +113,12 @@ def test_it_moves_opportunities_between_stages(tenant, client):
     connection = tenant["connection"]
     for i, name in enumerate(["Lead", "Proposal"]):
         OpportunityStage.objects.create(connection=connection, psa_id=50 + i, name=name, sort_order=i)
-    Opportunity.objects.create(connection=connection, psa_id=7, name="Big deal", stage_psa_id=50, stage_name="Lead")
-    board = board_create(connection_id=connection.id, name="Pipeline", record_kind="opportunity",
-                         column_source="stage")
+    Opportunity.objects.create(
+        connection=connection, psa_id=7, name="Big deal", stage_psa_id=50, stage_name="Lead"
+    )
+    board = board_create(
+        connection_id=connection.id, name="Pipeline", record_kind="opportunity", column_source="stage"
+    )
     assert [c.name for c in board.columns.all()] == ["Lead", "Proposal"]
     response = move(client, board, card=7, column=column(board, "Proposal").id)
     assert response.status_code == 200

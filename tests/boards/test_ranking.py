@@ -22,8 +22,9 @@ def order(connection, psa_ids):
 
 
 def place(connection, psa_id, above=None, below=None):
-    return card_rank_place(connection_id=connection.id, family="ticket", psa_id=psa_id,
-                           above_psa_id=above, below_psa_id=below)
+    return card_rank_place(
+        connection_id=connection.id, family="ticket", psa_id=psa_id, above_psa_id=above, below_psa_id=below
+    )
 
 
 def writes(ctx):

@@ -31,9 +31,16 @@ KEY_URL = f"{SITE}/v4_6_release/system/callbackkey/index.rails?id=1"
 
 def body(**overrides) -> bytes:
     data = {
-        "MessageId": "m-1", "FromUrl": SITE, "CompanyId": "acme", "MemberId": 7, "Action": "updated",
-        "Type": "ticket", "ID": 57937, "Entity": json.dumps({"id": 57937, "recordType": "ServiceTicket"}),
-        "Metadata": {"key_url": KEY_URL}, "CallbackObjectRecId": 26567,
+        "MessageId": "m-1",
+        "FromUrl": SITE,
+        "CompanyId": "acme",
+        "MemberId": 7,
+        "Action": "updated",
+        "Type": "ticket",
+        "ID": 57937,
+        "Entity": json.dumps({"id": 57937, "recordType": "ServiceTicket"}),
+        "Metadata": {"key_url": KEY_URL},
+        "CallbackObjectRecId": 26567,
     }
     data.update(overrides)
     return json.dumps(data).encode()
@@ -69,10 +76,21 @@ def test_it_parses_the_payload_and_decodes_entity_twice():
     assert deleted.entity is None and deleted.action == "deleted"
 
 
-@pytest.mark.parametrize("raw", [
-    b"not json", b"[1, 2]", b"\xff\xfe", body(Type=None), body(ID="abc"), body(ID=True), body(ID=-3),
-    body(Action="exploded"), body(Metadata={}), body(Metadata="x"),
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"not json",
+        b"[1, 2]",
+        b"\xff\xfe",
+        body(Type=None),
+        body(ID="abc"),
+        body(ID=True),
+        body(ID=-3),
+        body(Action="exploded"),
+        body(Metadata={}),
+        body(Metadata="x"),
+    ],
+)
 def test_it_rejects_malformed_bodies(raw):
     with pytest.raises(InvalidCallback):
         callback_parse(raw)
@@ -82,15 +100,18 @@ def test_it_tolerates_an_unreadable_entity():
     assert callback_parse(body(Entity="{not json")).entity is None
 
 
-@pytest.mark.parametrize("key_url", [
-    "https://evil.example.com/v4_6_release/system/callbackkey",
-    "http://na.myconnectwise.net/v4_6_release/system/callbackkey",
-    "https://na.myconnectwise.net:8443/x",
-    "https://user:pw@na.myconnectwise.net/x",
-    "https://169.254.169.254/latest/meta-data",
-    "ftp://na.myconnectwise.net/x",
-    "https://na.myconnectwise.net.evil.com/x",
-])
+@pytest.mark.parametrize(
+    "key_url",
+    [
+        "https://evil.example.com/v4_6_release/system/callbackkey",
+        "http://na.myconnectwise.net/v4_6_release/system/callbackkey",
+        "https://na.myconnectwise.net:8443/x",
+        "https://user:pw@na.myconnectwise.net/x",
+        "https://169.254.169.254/latest/meta-data",
+        "ftp://na.myconnectwise.net/x",
+        "https://na.myconnectwise.net.evil.com/x",
+    ],
+)
 def test_it_refuses_key_urls_off_the_connections_host(key_url):
     with pytest.raises(UntrustedKeyUrl):
         key_url_check(key_url=key_url, site_url=SITE)
@@ -133,10 +154,15 @@ def test_it_does_not_follow_a_redirecting_key_url():
 
 
 @responses.activate
-@pytest.mark.parametrize("answer", [
-    {"status": 500, "json": {"message": "boom"}}, {"status": 200, "body": "nope"},
-    {"status": 200, "json": {"other": 1}}, {"body": requests.ConnectTimeout("slow")},
-])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"status": 500, "json": {"message": "boom"}},
+        {"status": 200, "body": "nope"},
+        {"status": 200, "json": {"other": 1}},
+        {"body": requests.ConnectTimeout("slow")},
+    ],
+)
 def test_it_reports_an_unusable_key_answer(answer):
     responses.get(KEY_URL, **answer)
     with pytest.raises(KeyUnavailable):
@@ -144,8 +170,10 @@ def test_it_reports_an_unusable_key_answer(answer):
 
 
 def test_it_builds_the_callback_url_ending_with_record_id():
-    assert callback_url(public_url="https://topleft.example.com/", webhook_token="tok") == \
-        "https://topleft.example.com/hooks/connectwise/tok/?recordId="
+    assert (
+        callback_url(public_url="https://topleft.example.com/", webhook_token="tok")
+        == "https://topleft.example.com/hooks/connectwise/tok/?recordId="
+    )
 
 
 class FakeCallbacksClient:
@@ -173,14 +201,21 @@ class FakeCallbacksClient:
 def test_it_adds_and_removes_only_the_differences():
     url = callback_url(public_url="https://new.example.com", webhook_token="tok")
     old_url = callback_url(public_url="https://old.example.com", webhook_token="tok")
-    client = FakeCallbacksClient([
-        {"id": 1, "url": url, "type": "ticket", "level": "owner", "objectId": 1},
-        {"id": 2, "url": url, "type": "ticket", "level": "owner", "objectId": 1},  # duplicate
-        {"id": 3, "url": old_url, "type": "company", "level": "owner", "objectId": 1},  # stale URL
-        {"id": 4, "url": url, "type": "contact", "level": "owner", "objectId": 1},  # not wanted
-        {"id": 5, "url": "https://someone-else.example.com/hook", "type": "ticket", "level": "owner",
-         "objectId": 1},
-    ])
+    client = FakeCallbacksClient(
+        [
+            {"id": 1, "url": url, "type": "ticket", "level": "owner", "objectId": 1},
+            {"id": 2, "url": url, "type": "ticket", "level": "owner", "objectId": 1},  # duplicate
+            {"id": 3, "url": old_url, "type": "company", "level": "owner", "objectId": 1},  # stale URL
+            {"id": 4, "url": url, "type": "contact", "level": "owner", "objectId": 1},  # not wanted
+            {
+                "id": 5,
+                "url": "https://someone-else.example.com/hook",
+                "type": "ticket",
+                "level": "owner",
+                "objectId": 1,
+            },
+        ]
+    )
     changes = callbacks_ensure(client=client, url=url, webhook_token="tok")
     assert sorted(client.deleted) == [2, 3, 4]
     assert sorted(p["type"] for p in client.posted) == ["company", "opportunity", "project", "schedule"]

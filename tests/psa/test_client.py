@@ -14,8 +14,15 @@ pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 
 def make_client(site=SITE, **kw):
-    options = dict(site_url=site, company_id="acme", public_key="pub", private_key="priv",
-                   client_id="11111111-2222-3333-4444-555555555555", api_version="2025.1", sleep=lambda s: None)
+    options = dict(
+        site_url=site,
+        company_id="acme",
+        public_key="pub",
+        private_key="priv",
+        client_id="11111111-2222-3333-4444-555555555555",
+        api_version="2025.1",
+        sleep=lambda s: None,
+    )
     options.update(kw)
     return ConnectWiseClient(**options)
 
@@ -51,18 +58,36 @@ def test_it_sends_basic_auth_client_id_and_versioned_accept_on_every_api_call(cl
 @pytest.mark.parametrize(
     ("site", "info_url", "base"),
     [
-        ("https://eu.myconnectwise.net/", "https://eu.myconnectwise.net/login/companyinfo/acme",
-         "https://api-eu.myconnectwise.net/v2025_1/apis/3.0/"),
-        ("aus.myconnectwise.net", "https://aus.myconnectwise.net/login/companyinfo/acme",
-         "https://api-aus.myconnectwise.net/v2025_1/apis/3.0/"),
-        ("https://api-za.myconnectwise.net", "https://za.myconnectwise.net/login/companyinfo/acme",
-         "https://api-za.myconnectwise.net/v2025_1/apis/3.0/"),
-        ("https://staging.connectwisedev.com", "https://staging.connectwisedev.com/login/companyinfo/acme",
-         "https://api-staging.connectwisedev.com/v2025_1/apis/3.0/"),
-        ("https://psa.example.com:8443", "https://psa.example.com:8443/login/companyinfo/acme",
-         "https://psa.example.com:8443/v4_6_release/apis/3.0/"),
-        ("http://127.0.0.1:8765", "http://127.0.0.1:8765/login/companyinfo/acme",
-         "http://127.0.0.1:8765/v2025_1/apis/3.0/"),
+        (
+            "https://eu.myconnectwise.net/",
+            "https://eu.myconnectwise.net/login/companyinfo/acme",
+            "https://api-eu.myconnectwise.net/v2025_1/apis/3.0/",
+        ),
+        (
+            "aus.myconnectwise.net",
+            "https://aus.myconnectwise.net/login/companyinfo/acme",
+            "https://api-aus.myconnectwise.net/v2025_1/apis/3.0/",
+        ),
+        (
+            "https://api-za.myconnectwise.net",
+            "https://za.myconnectwise.net/login/companyinfo/acme",
+            "https://api-za.myconnectwise.net/v2025_1/apis/3.0/",
+        ),
+        (
+            "https://staging.connectwisedev.com",
+            "https://staging.connectwisedev.com/login/companyinfo/acme",
+            "https://api-staging.connectwisedev.com/v2025_1/apis/3.0/",
+        ),
+        (
+            "https://psa.example.com:8443",
+            "https://psa.example.com:8443/login/companyinfo/acme",
+            "https://psa.example.com:8443/v4_6_release/apis/3.0/",
+        ),
+        (
+            "http://127.0.0.1:8765",
+            "http://127.0.0.1:8765/login/companyinfo/acme",
+            "http://127.0.0.1:8765/v2025_1/apis/3.0/",
+        ),
     ],
 )
 def test_it_discovers_the_api_base_per_site(site, info_url, base):
@@ -72,13 +97,17 @@ def test_it_discovers_the_api_base_per_site(site, info_url, base):
         assert make_client(site=site).api_base == base
 
 
-@pytest.mark.parametrize("site", ["http://na.myconnectwise.net", "http://10.0.0.5", "ftp://x.example", "https://"])
+@pytest.mark.parametrize(
+    "site", ["http://na.myconnectwise.net", "http://10.0.0.5", "ftp://x.example", "https://"]
+)
 def test_it_refuses_plain_http_and_broken_site_urls(site):
     with pytest.raises(ConfigurationError):
         make_client(site=site)
 
 
-@pytest.mark.parametrize("site", ["http://127.0.0.1:9", "http://127.8.0.1", "http://localhost:8000", "http://[::1]:80"])
+@pytest.mark.parametrize(
+    "site", ["http://127.0.0.1:9", "http://127.8.0.1", "http://localhost:8000", "http://[::1]:80"]
+)
 def test_it_allows_plain_http_only_on_loopback(site):
     assert make_client(site=site).site.scheme == "http"
 
@@ -123,8 +152,11 @@ def test_it_rediscovers_the_codebase_after_an_upgrade_404(cloud_psa):
 
 
 def test_it_does_not_rediscover_on_a_record_not_found(cloud_psa):
-    cloud_psa.get(BASE + "service/tickets/5", status=404,
-             json={"code": "NotFound", "message": "Ticket with id 5 not found"})
+    cloud_psa.get(
+        BASE + "service/tickets/5",
+        status=404,
+        json={"code": "NotFound", "message": "Ticket with id 5 not found"},
+    )
     with pytest.raises(NotFound, match="Ticket with id 5 not found"):
         make_client().get("/service/tickets/5")
     assert sum(1 for c in cloud_psa.calls if c.request.url == INFO_URL) == 1
@@ -143,8 +175,11 @@ def test_it_pages_forward_only_by_the_link_header_page_id(cloud_psa):
     cloud_psa.get(url, json=records(4, 6), headers=_link("service/tickets", 6))
     cloud_psa.get(url, json=records(7, 9))  # last page: no next link
     client = make_client()
-    pages = list(client.iter_pages("service/tickets", conditions="closedFlag = False",
-                                   fields=["id", "status/id"], page_size=3))
+    pages = list(
+        client.iter_pages(
+            "service/tickets", conditions="closedFlag = False", fields=["id", "status/id"], page_size=3
+        )
+    )
     assert [len(p) for p in pages] == [3, 3, 3]
     calls = api_calls(cloud_psa)
     assert [query(c).get("pageId") for c in calls] == [None, "3", "6"]
@@ -167,11 +202,16 @@ def test_it_stops_forward_only_paging_on_an_empty_or_short_page(cloud_psa):
 
 def test_it_pages_by_number_when_forward_only_is_off(cloud_psa):
     url = BASE + "system/info/locations"
-    cloud_psa.get(url, json=records(1, 2), headers={"Link": f'<{url}?page=2>; rel="next", <{url}?page=3>; rel="last"'})
+    cloud_psa.get(
+        url, json=records(1, 2), headers={"Link": f'<{url}?page=2>; rel="next", <{url}?page=3>; rel="last"'}
+    )
     cloud_psa.get(url, json=records(3, 4), headers={"Link": f'<{url}?page=3>; rel="next"'})
     cloud_psa.get(url, json=records(5, 5))
-    pages = list(make_client().iter_pages("system/info/locations", page_size=2, forward_only=False,
-                                          order_by="name asc"))
+    pages = list(
+        make_client().iter_pages(
+            "system/info/locations", page_size=2, forward_only=False, order_by="name asc"
+        )
+    )
     assert pages == [records(1, 2), records(3, 4), records(5, 5)]
     calls = api_calls(cloud_psa)
     assert [query(c)["page"] for c in calls] == ["1", "2", "3"]

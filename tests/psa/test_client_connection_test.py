@@ -13,15 +13,23 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 @pytest.fixture
 def connection():
     return Connection.objects.create(
-        name="Acme", site_url=SITE, company_id="acme", public_key="pub", private_key="priv",
+        name="Acme",
+        site_url=SITE,
+        company_id="acme",
+        public_key="pub",
+        private_key="priv",
         client_id="11111111-2222-3333-4444-555555555555",
     )
 
 
 @responses.activate
 def test_it_reports_version_and_codebase_of_a_working_connection(connection):
-    responses.get(INFO_URL, json={"CompanyName": "Acme MSP", "Codebase": "v2025_1/", "VersionCode": "v2025.1"})
-    responses.get(BASE + "system/info", json={"version": "v2025.1.99", "isCloud": True, "serverTimeZone": "UTC"})
+    responses.get(
+        INFO_URL, json={"CompanyName": "Acme MSP", "Codebase": "v2025_1/", "VersionCode": "v2025.1"}
+    )
+    responses.get(
+        BASE + "system/info", json={"version": "v2025.1.99", "isCloud": True, "serverTimeZone": "UTC"}
+    )
     result = connection_test(connection=connection)
     assert result["ok"] is True
     assert result["codebase"] == "v2025_1/" and result["version"] == "v2025.1.99"
@@ -31,7 +39,9 @@ def test_it_reports_version_and_codebase_of_a_working_connection(connection):
 @responses.activate
 def test_it_reports_the_exact_psa_error_without_retrying_a_401(connection):
     responses.get(INFO_URL, json={"CompanyName": "Acme MSP", "Codebase": "v2025_1/"})
-    responses.get(BASE + "system/info", status=401, json={"code": "Unauthorized", "message": "Authentication failed."})
+    responses.get(
+        BASE + "system/info", status=401, json={"code": "Unauthorized", "message": "Authentication failed."}
+    )
     result = connection_test(connection=connection)
     assert result["ok"] is False and result["error_type"] == "AuthError"
     assert "HTTP 401" in result["error"] and "Authentication failed." in result["error"]
@@ -56,12 +66,18 @@ def test_it_reports_plain_http_on_a_public_host(connection):
 @responses.activate
 def test_it_shows_the_result_from_the_admin_action(admin_client, connection):
     failing = Connection.objects.create(
-        name="Broken", site_url="https://psa.example.com", company_id="nobody", public_key="p",
-        private_key="q", client_id="g",
+        name="Broken",
+        site_url="https://psa.example.com",
+        company_id="nobody",
+        public_key="p",
+        private_key="q",
+        client_id="g",
     )
     responses.get(INFO_URL, json={"CompanyName": "Acme MSP", "Codebase": "v2025_1/"})
     responses.get(BASE + "system/info", json={"version": "v2025.1.99"})
-    responses.get("https://psa.example.com/login/companyinfo/nobody", body="null", content_type="application/json")
+    responses.get(
+        "https://psa.example.com/login/companyinfo/nobody", body="null", content_type="application/json"
+    )
     response = admin_client.post(
         reverse("admin:sync_connection_changelist"),
         {"action": "test_connection", "_selected_action": [connection.pk, failing.pk]},
@@ -71,5 +87,7 @@ def test_it_shows_the_result_from_the_admin_action(admin_client, connection):
     shown = {m.level_tag: m.message for m in get_messages(response.wsgi_request)} or {
         m.level_tag: m.message for m in response.context["messages"]
     }
-    assert "Acme: OK" in shown["success"] and "v2025.1.99" in shown["success"] and "v2025_1/" in shown["success"]
+    assert (
+        "Acme: OK" in shown["success"] and "v2025.1.99" in shown["success"] and "v2025_1/" in shown["success"]
+    )
     assert "Broken: FAILED" in shown["error"] and "'nobody' is unknown" in shown["error"]

@@ -22,13 +22,18 @@ QUICK = RetryPolicy("quick", attempts=6, base=0.01, cap=120.0, connect_timeout=2
 def sandbox():
     with SandboxServer(scale="small", seed=1, rate_limit_per_minute=0) as server:
         for i in range(BULK_COMPANIES):
-            server.store.create("company/companies", {"identifier": f"BULK{i:05d}", "name": f"Bulk {i}"},
-                                skip_callback=True)
+            server.store.create(
+                "company/companies", {"identifier": f"BULK{i:05d}", "name": f"Bulk {i}"}, skip_callback=True
+            )
         yield server
 
 
 def make_client(server, sleeps=None, **kw):
-    options = {**server.credentials, "policy": QUICK, "sleep": (sleeps.append if sleeps is not None else time.sleep)}
+    options = {
+        **server.credentials,
+        "policy": QUICK,
+        "sleep": (sleeps.append if sleeps is not None else time.sleep),
+    }
     options.update(kw)
     return ConnectWiseClient(**options)
 
@@ -51,8 +56,10 @@ def test_it_pages_through_thousands_of_records_in_both_modes(sandbox):
     navigable = client.list_all("company/companies", fields="id", page_size=250, forward_only=False)
     assert ids(small_pages) == ids(navigable) == expected
     assert client.count("company/companies") == len(expected)
-    print(f"\nclient forward-only: {len(expected)} companies in {elapsed * 1000:.0f} ms "
-          f"({len(expected) / elapsed:.0f} records/s, 3 pages)")
+    print(
+        f"\nclient forward-only: {len(expected)} companies in {elapsed * 1000:.0f} ms "
+        f"({len(expected) / elapsed:.0f} records/s, 3 pages)"
+    )
 
 
 def test_it_filters_with_built_conditions(sandbox):
@@ -63,7 +70,9 @@ def test_it_filters_with_built_conditions(sandbox):
     assert expected
     assert ids(client.list_all("service/tickets", conditions=open_on_board, fields="id")) == expected
     assert client.count("service/tickets", conditions=open_on_board) == len(expected)
-    not_closed = ids(client.list_all("service/tickets", conditions=not_(cond("closedFlag", "=", True)), fields="id"))
+    not_closed = ids(
+        client.list_all("service/tickets", conditions=not_(cond("closedFlag", "=", True)), fields="id")
+    )
     assert not_closed == [t["id"] for t in tickets if not t["closedFlag"]]
     newest = max(t["_info"]["lastUpdated"] for t in tickets)
     since = datetime.strptime(newest, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
@@ -78,7 +87,9 @@ def test_it_matches_strings_with_quotes_backslashes_and_unicode(sandbox):
     client = make_client(sandbox)
     found = client.list_all("service/tickets", conditions=cond("summary", "=", tricky), fields="id,summary")
     assert found == [{"id": target, "summary": tricky}]
-    assert client.list_all("service/tickets", conditions=cond("summary", "contains", '"HP\\4050"'), fields="id")
+    assert client.list_all(
+        "service/tickets", conditions=cond("summary", "contains", '"HP\\4050"'), fields="id"
+    )
 
 
 def test_it_splits_long_in_lists_and_searches_with_the_body(sandbox):
@@ -86,7 +97,9 @@ def test_it_splits_long_in_lists_and_searches_with_the_body(sandbox):
     client = make_client(sandbox)
     chunks = split_in("id", wanted, extra=cond("closedFlag", "=", False), max_chars=400)
     assert len(chunks) > 3
-    got = sorted(r["id"] for chunk in chunks for r in client.list_all("service/tickets", conditions=chunk, fields="id"))
+    got = sorted(
+        r["id"] for chunk in chunks for r in client.list_all("service/tickets", conditions=chunk, fields="id")
+    )
     open_ids = {t["id"] for t in sandbox.store.list("service/tickets") if not t["closedFlag"]}
     assert got == sorted(set(wanted) & open_ids)
     # The same question in one POST /search: the conditions are far too long for a URL.
@@ -103,11 +116,15 @@ def test_it_patches_and_posts(sandbox):
     ticket = client.get("service/tickets/10002")
     statuses = client.list_all(f"service/boards/{ticket['board']['id']}/statuses", forward_only=False)
     new_status = next(s for s in statuses if s["id"] != ticket["status"]["id"] and not s["closedStatus"])
-    updated = client.patch("service/tickets/10002", replace_ops({"status/id": new_status["id"], "summary": "Patched"}))
+    updated = client.patch(
+        "service/tickets/10002", replace_ops({"status/id": new_status["id"], "summary": "Patched"})
+    )
     assert updated["status"]["id"] == new_status["id"] and updated["summary"] == "Patched"
     assert updated["_info"]["lastUpdated"] > ticket["_info"]["lastUpdated"]
     assert sandbox.store.get("service/tickets", 10002)["status"]["id"] == new_status["id"]
-    note = client.post("service/tickets/10002/notes", {"text": "Called the user ☎", "internalAnalysisFlag": True})
+    note = client.post(
+        "service/tickets/10002/notes", {"text": "Called the user ☎", "internalAnalysisFlag": True}
+    )
     assert note["id"] and note["text"] == "Called the user ☎"
     assert client.get(f"service/tickets/10002/notes/{note['id']}")["text"] == "Called the user ☎"
     with pytest.raises(BadRequest):
@@ -161,8 +178,12 @@ def test_it_gives_up_with_rate_limited_when_the_limit_persists():
 
 
 def test_it_survives_injected_faults_and_loses_nothing():
-    with SandboxServer(scale="small", seed=4, rate_limit_per_minute=0,
-                       faults="500=0.15,429=0.1,reset=0.1,timeout=0.05,timeout_s=2") as server:
+    with SandboxServer(
+        scale="small",
+        seed=4,
+        rate_limit_per_minute=0,
+        faults="500=0.15,429=0.1,reset=0.1,timeout=0.05,timeout_s=2",
+    ) as server:
         expected = sorted(server.store.ids("service/tickets"))
         sleeps = []
         policy = RetryPolicy("faulty", attempts=10, base=0.01, cap=5, connect_timeout=1, read_timeout=0.3)

@@ -38,9 +38,17 @@ def _response(status, *, json=None, text=None, headers=None):
 @pytest.mark.parametrize(
     ("status", "cls"),
     [
-        (400, BadRequest), (401, AuthError), (403, AuthError), (404, NotFound), (405, BadRequest),
-        (409, BadRequest), (422, BadRequest), (429, RateLimited), (500, ServerError),
-        (502, ServerError), (503, ServerError),
+        (400, BadRequest),
+        (401, AuthError),
+        (403, AuthError),
+        (404, NotFound),
+        (405, BadRequest),
+        (409, BadRequest),
+        (422, BadRequest),
+        (429, RateLimited),
+        (500, ServerError),
+        (502, ServerError),
+        (503, ServerError),
     ],
 )
 def test_it_maps_each_status_to_its_error_class(status, cls):
@@ -74,9 +82,13 @@ def test_it_keeps_the_psa_message_code_and_body():
 
 def test_it_reads_retry_after_seconds_or_http_dates():
     error = error_from_response(
-        _response(429, json={"error": "ConnectWiseAPI", "message": "Too many requests."},
-                  headers={"Retry-After": "30"}),
-        method="GET", url=URL,
+        _response(
+            429,
+            json={"error": "ConnectWiseAPI", "message": "Too many requests."},
+            headers={"Retry-After": "30"},
+        ),
+        method="GET",
+        url=URL,
     )
     assert error.retry_after == 30
     assert "Too many requests." in str(error)
@@ -97,8 +109,11 @@ def test_it_never_shows_the_keys_in_error_text_or_reprs():
     responses.get(INFO_URL, json={"Codebase": "v2025_1/"})
     responses.get(URL, status=401, json={"code": "Unauthorized", "message": "Authentication failed"})
     client = ConnectWiseClient(
-        site_url=SITE, company_id="acme", public_key="PUBLICKEY1",
-        private_key="PRIVATEKEY2", client_id="guid",
+        site_url=SITE,
+        company_id="acme",
+        public_key="PUBLICKEY1",
+        private_key="PRIVATEKEY2",
+        client_id="guid",
     )
     with pytest.raises(AuthError) as caught:
         client.get("service/tickets/5")

@@ -87,8 +87,11 @@ def test_it_backs_off_exponentially_with_jitter_on_5xx(sleeps):
 
 @pytest.mark.parametrize(
     "failure",
-    [requests.exceptions.ReadTimeout("read timed out"), requests.exceptions.ConnectTimeout("connect"),
-     requests.exceptions.ConnectionError("reset by peer")],
+    [
+        requests.exceptions.ReadTimeout("read timed out"),
+        requests.exceptions.ConnectTimeout("connect"),
+        requests.exceptions.ConnectionError("reset by peer"),
+    ],
 )
 @responses.activate
 def test_it_retries_timeouts_and_connection_errors(sleeps, failure):
@@ -101,8 +104,14 @@ def test_it_retries_timeouts_and_connection_errors(sleeps, failure):
 
 @pytest.mark.parametrize(
     ("status", "cls"),
-    [(400, BadRequest), (401, AuthError), (403, AuthError), (404, NotFound), (409, BadRequest),
-     (422, BadRequest)],
+    [
+        (400, BadRequest),
+        (401, AuthError),
+        (403, AuthError),
+        (404, NotFound),
+        (409, BadRequest),
+        (422, BadRequest),
+    ],
 )
 @responses.activate
 def test_it_never_retries_other_4xx(sleeps, status, cls):
@@ -160,7 +169,10 @@ def test_it_sends_explicit_connect_and_read_timeouts(sleeps):
     responses.get(URL, json=[])
     RetryingHttp(policy=INTERACTIVE, sleep=sleeps.append).send("GET", URL)
     RetryingHttp(policy=BACKGROUND, read_timeout=12, sleep=sleeps.append).send("GET", URL)
-    assert responses.calls[0].request.req_kwargs["timeout"] == (INTERACTIVE.connect_timeout, INTERACTIVE.read_timeout)
+    assert responses.calls[0].request.req_kwargs["timeout"] == (
+        INTERACTIVE.connect_timeout,
+        INTERACTIVE.read_timeout,
+    )
     assert responses.calls[1].request.req_kwargs["timeout"] == (BACKGROUND.connect_timeout, 12)
 
 

@@ -28,15 +28,34 @@ def child_env(**extra: str) -> dict[str, str]:
     """The environment of a child process: this test's database and Redis db, test settings."""
     from django.conf import settings
 
-    return {**os.environ, "DATABASE_URL": database_url(), "REDIS_URL": settings.REDIS_URL, "DEBUG": "1",
-            "DJANGO_SETTINGS_MODULE": "topleft.test_settings", "PYTHONUNBUFFERED": "1", **extra}
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "DEBUG": "1",
+        "DJANGO_SETTINGS_MODULE": "topleft.test_settings",
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    }
 
 
 def celery_worker_argv(queues: str, *options: str) -> list[str]:
     """`celery worker` on `queues`, without the cluster chatter (gossip, mingle, heartbeat) a
     single test worker has no use for."""
-    return [sys.executable, "-m", "celery", "-A", "topleft", "worker", "-Q", queues,
-            "--without-gossip", "--without-mingle", "--without-heartbeat", *options]
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "topleft",
+        "worker",
+        "-Q",
+        queues,
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        *options,
+    ]
 
 
 class Proc:
@@ -44,8 +63,16 @@ class Proc:
 
     def __init__(self, argv: list[str], env: dict[str, str]):
         self.lines: list[str] = []
-        self.popen = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                      text=True, bufsize=1, start_new_session=True)
+        self.popen = subprocess.Popen(
+            argv,
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+            start_new_session=True,
+        )
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
@@ -78,10 +105,19 @@ class Proc:
                 self.popen.wait(timeout=5)
 
 
-def start_worker(*, queues: str = "realtime", concurrency: int = 2, loglevel: str = "INFO", **env: str) -> Proc:
+def start_worker(
+    *, queues: str = "realtime", concurrency: int = 2, loglevel: str = "INFO", **env: str
+) -> Proc:
     """A Celery worker (prefork) with collected output, once it says it is ready."""
-    argv = celery_worker_argv(queues, "--concurrency", str(concurrency), "--loglevel", loglevel,
-                              "-n", f"realtime-test-{os.getpid()}@%h")
+    argv = celery_worker_argv(
+        queues,
+        "--concurrency",
+        str(concurrency),
+        "--loglevel",
+        loglevel,
+        "-n",
+        f"realtime-test-{os.getpid()}@%h",
+    )
     proc = Proc(argv, child_env(**env))
     proc.wait_for(r"ready\.", timeout=90)
     return proc
@@ -89,9 +125,22 @@ def start_worker(*, queues: str = "realtime", concurrency: int = 2, loglevel: st
 
 def start_web(*, workers: int = 2, threads: int = 4, **env: str) -> tuple[Proc, str]:
     """gunicorn on an ephemeral port; returns the process and its base URL."""
-    argv = [sys.executable, "-m", "gunicorn", "topleft.wsgi:application", "--bind", "127.0.0.1:0",
-            "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
-            "--log-level", "info"]
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "topleft.wsgi:application",
+        "--bind",
+        "127.0.0.1:0",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--worker-class",
+        "gthread",
+        "--log-level",
+        "info",
+    ]
     proc = Proc(argv, child_env(**env))
     match = proc.wait_for(r"Listening at: (http://127\.0\.0\.1:\d+)", timeout=60)
     proc.wait_for(r"Booting worker", timeout=60)

@@ -15,8 +15,13 @@ from sync.models import Connection
 @pytest.fixture
 def connection(db) -> Connection:
     return Connection.objects.create(
-        name="acme", site_url="https://na.myconnectwise.net", company_id="acme",
-        public_key="pub", private_key="priv", client_id="guid", closed_ticket_retention_days=7,
+        name="acme",
+        site_url="https://na.myconnectwise.net",
+        company_id="acme",
+        public_key="pub",
+        private_key="priv",
+        client_id="guid",
+        closed_ticket_retention_days=7,
     )
 
 
@@ -36,11 +41,14 @@ class FakePSA:
         self._served = 0
         self._lock = threading.Lock()
 
-    def iter_pages(self, path, *, conditions=None, fields=None, page_size=1000, forward_only=True,
-                   order_by=None):
+    def iter_pages(
+        self, path, *, conditions=None, fields=None, page_size=1000, forward_only=True, order_by=None
+    ):
         self.calls.append({"path": path, "conditions": conditions, "fields": fields})
-        records = sorted(self.data.get(path, []), key=lambda r: r.get("id") if isinstance(r, dict)
-                         and isinstance(r.get("id"), int) else 0)
+        records = sorted(
+            self.data.get(path, []),
+            key=lambda r: r.get("id") if isinstance(r, dict) and isinstance(r.get("id"), int) else 0,
+        )
         for start in range(0, max(len(records), 1), page_size):
             with self._lock:
                 self.requests_made += 1
@@ -49,7 +57,7 @@ class FakePSA:
                 self._served += 1
             if self.before_page:
                 self.before_page(path)
-            page = records[start:start + page_size]
+            page = records[start : start + page_size]
             if not page:
                 return
             yield page
@@ -62,9 +70,15 @@ def fake_psa() -> FakePSA:
 
 def ticket(psa_id: int, *, updated: str = "2026-11-01T10:00:00Z", closed: bool = False, **extra) -> dict:
     record = {
-        "id": psa_id, "summary": f"Ticket {psa_id}", "board": {"id": 1, "name": "Help Desk"},
-        "status": {"id": 11, "name": "New"}, "closedFlag": closed, "company": {"id": 5, "name": "Acme"},
-        "resources": "jdoe", "budgetHours": 1.5, "_info": {"lastUpdated": updated, "dateEntered": updated},
+        "id": psa_id,
+        "summary": f"Ticket {psa_id}",
+        "board": {"id": 1, "name": "Help Desk"},
+        "status": {"id": 11, "name": "New"},
+        "closedFlag": closed,
+        "company": {"id": 5, "name": "Acme"},
+        "resources": "jdoe",
+        "budgetHours": 1.5,
+        "_info": {"lastUpdated": updated, "dateEntered": updated},
     }
     record.update(extra)
     return record
@@ -72,8 +86,9 @@ def ticket(psa_id: int, *, updated: str = "2026-11-01T10:00:00Z", closed: bool =
 
 # --- the PSA sandbox: fast retries, a connection to it, and a mirror ↔ PSA diff ---------------
 
-FAST_POLICY_KW = dict(attempts=10, base=0.01, cap=0.05, connect_timeout=2, read_timeout=10,
-                      default_retry_after=0.01)
+FAST_POLICY_KW = dict(
+    attempts=10, base=0.01, cap=0.05, connect_timeout=2, read_timeout=10, default_retry_after=0.01
+)
 
 
 @pytest.fixture
@@ -87,8 +102,12 @@ def fast_client(monkeypatch):
 
     def build(connection):
         return ConnectWiseClient(
-            site_url=connection.site_url, company_id=connection.company_id, public_key=connection.public_key,
-            private_key=connection.private_key, client_id=connection.client_id, policy=policy,
+            site_url=connection.site_url,
+            company_id=connection.company_id,
+            public_key=connection.public_key,
+            private_key=connection.private_key,
+            client_id=connection.client_id,
+            policy=policy,
         )
 
     monkeypatch.setattr(clients, "client_for", build)
@@ -113,8 +132,13 @@ def sandbox(sandbox_options):
 def sandbox_connection(sandbox, name: str = "sandbox") -> Connection:
     creds = sandbox.credentials
     return Connection.objects.create(
-        name=name, site_url=creds["site_url"], company_id=creds["company_id"], public_key=creds["public_key"],
-        private_key=creds["private_key"], client_id=creds["client_id"], closed_ticket_retention_days=7,
+        name=name,
+        site_url=creds["site_url"],
+        company_id=creds["company_id"],
+        public_key=creds["public_key"],
+        private_key=creds["private_key"],
+        client_id=creds["client_id"],
+        closed_ticket_retention_days=7,
     )
 
 
@@ -153,7 +177,8 @@ def _expected(sandbox, connection, entity, now) -> dict[int, dict]:
     elif spec.parent in MAPPINGS and ENTITIES[spec.parent].parent is None and entity.endswith("notes"):
         parent_model = MAPPINGS[spec.parent]
         parent_ids = parent_model.model.objects.filter(
-            connection=connection, **parent_model.scope_filter).values_list("psa_id", flat=True)
+            connection=connection, **parent_model.scope_filter
+        ).values_list("psa_id", flat=True)
         pairs = [(p, r) for p in parent_ids for r in sandbox.store.list(spec.path, parent_id=p)]
     else:
         parent_ids = [p["id"] for p in sandbox.store.list(ENTITIES[spec.parent].path)]
@@ -191,6 +216,8 @@ def mirror_diff(sandbox, connection, entities=None) -> list[str]:
         for psa_id in sorted(set(expected) & set(actual)):
             for column in columns:
                 if expected[psa_id][column] != actual[psa_id][column]:
-                    problems.append(f"{entity} {psa_id}.{column}: PSA {expected[psa_id][column]!r} "
-                                    f"≠ mirror {actual[psa_id][column]!r}")
+                    problems.append(
+                        f"{entity} {psa_id}.{column}: PSA {expected[psa_id][column]!r} "
+                        f"≠ mirror {actual[psa_id][column]!r}"
+                    )
     return problems

@@ -29,7 +29,12 @@ def test_it_mirrors_a_listing_with_one_upsert_per_page(connection, fake_psa, dja
     assert run.requests == 3  # pages of 1000
     row = Ticket.objects.get(connection=connection, psa_id=7)
     assert (row.summary, row.board_psa_id, row.board_name, row.status_name, row.kind) == (
-        "Ticket 7", 1, "Help Desk", "New", "service")
+        "Ticket 7",
+        1,
+        "Help Desk",
+        "New",
+        "service",
+    )
     assert row.raw["summary"] == "Ticket 7" and row.psa_updated_at == datetime(2026, 11, 1, 10, tzinfo=UTC)
     # asked only for the mapped fields, in the retention scope
     call = fake_psa.calls[0]
@@ -111,10 +116,14 @@ def test_it_deletes_nothing_and_keeps_the_watermark_when_the_listing_fails(conne
 
 
 def test_it_sets_the_watermark_to_the_newest_seen_minus_the_overlap(connection, fake_psa):
-    fake_psa.data[TICKETS] = [ticket(1, updated="2026-11-01T10:00:00Z"), ticket(2, updated="2026-11-03T08:00:00Z")]
+    fake_psa.data[TICKETS] = [
+        ticket(1, updated="2026-11-01T10:00:00Z"),
+        ticket(2, updated="2026-11-03T08:00:00Z"),
+    ]
     _run(connection, fake_psa)
     assert watermark_get(connection_id=connection.pk, entity="service_tickets") == (
-        datetime(2026, 11, 3, 8, tzinfo=UTC) - OVERLAP)
+        datetime(2026, 11, 3, 8, tzinfo=UTC) - OVERLAP
+    )
 
 
 def test_it_caps_the_watermark_at_the_run_start(connection, fake_psa):
@@ -125,8 +134,11 @@ def test_it_caps_the_watermark_at_the_run_start(connection, fake_psa):
 
 
 def test_it_never_overwrites_a_newer_mirror_row_with_an_older_page(connection, fake_psa):
-    mirror_upsert_records(connection=connection, entity="service_tickets",
-                          records=[ticket(1, updated="2026-11-09T00:00:00Z", summary="from webhook")])
+    mirror_upsert_records(
+        connection=connection,
+        entity="service_tickets",
+        records=[ticket(1, updated="2026-11-09T00:00:00Z", summary="from webhook")],
+    )
     fake_psa.data[TICKETS] = [ticket(1, updated="2026-11-01T00:00:00Z", summary="stale page")]
     run = _run(connection, fake_psa)
     assert run.status == "succeeded" and run.deleted == 0
@@ -135,15 +147,15 @@ def test_it_never_overwrites_a_newer_mirror_row_with_an_older_page(connection, f
 
 def test_it_counts_messy_data_without_failing(connection, fake_psa):
     fake_psa.data[TICKETS] = [
-        ticket(1, summary="x" * 400),                          # longer than the column
+        ticket(1, summary="x" * 400),  # longer than the column
         ticket(2, summary="nul\x00byte", resources="a\x00b"),  # NUL characters
-        ticket(3, budgetHours="lots"),                         # not a number
-        ticket(4, requiredDate="31/12/2026"),                  # unparsable date
-        ticket(5, board=None, status=None, company=None),      # null references: fine, not coerced
-        ticket(6, board={"id": 2**70, "name": "huge"}),        # out of range
-        {"summary": "no id at all"},                           # cannot be mapped: skipped
-        ticket(8, unknownField={"deep": [1, 2]}),              # unknown field: kept raw
-        "not even an object",                                  # skipped
+        ticket(3, budgetHours="lots"),  # not a number
+        ticket(4, requiredDate="31/12/2026"),  # unparsable date
+        ticket(5, board=None, status=None, company=None),  # null references: fine, not coerced
+        ticket(6, board={"id": 2**70, "name": "huge"}),  # out of range
+        {"summary": "no id at all"},  # cannot be mapped: skipped
+        ticket(8, unknownField={"deep": [1, 2]}),  # unknown field: kept raw
+        "not even an object",  # skipped
         ticket(10),
         ticket(11, summary="lone \ud800 surrogate", extra={"deep": "\udfff"}),  # UTF-8 cannot encode it
     ]
@@ -156,7 +168,10 @@ def test_it_counts_messy_data_without_failing(connection, fake_psa):
     assert Ticket.objects.get(psa_id=2).summary == "nulbyte"
     assert Ticket.objects.get(psa_id=3).budget_hours is None
     assert Ticket.objects.get(psa_id=5).board_psa_id is None
-    assert Ticket.objects.get(psa_id=6).board_psa_id is None and Ticket.objects.get(psa_id=6).board_name == "huge"
+    assert (
+        Ticket.objects.get(psa_id=6).board_psa_id is None
+        and Ticket.objects.get(psa_id=6).board_name == "huge"
+    )
     assert Ticket.objects.get(psa_id=8).raw["unknownField"] == {"deep": [1, 2]}
 
 
@@ -176,11 +191,16 @@ def test_it_keeps_duplicates_in_one_page_to_one_row(connection, fake_psa):
 
 def test_it_lists_nested_collections_under_every_parent(connection, fake_psa):
     fake_psa.data["service/boards"] = [{"id": 1}, {"id": 2}]
-    fake_psa.data["service/boards/1/statuses"] = [{"id": 10, "name": "New", "closedStatus": False, "sortOrder": 1}]
+    fake_psa.data["service/boards/1/statuses"] = [
+        {"id": 10, "name": "New", "closedStatus": False, "sortOrder": 1}
+    ]
     fake_psa.data["service/boards/2/statuses"] = [{"id": 20, "name": "Closed", "closedStatus": True}]
     run = _run(connection, fake_psa, entity="board_statuses", tier="reference")
     assert run.status == "succeeded" and run.created == 2
-    assert BoardStatus.objects.get(psa_id=20).board_psa_id == 2 and BoardStatus.objects.get(psa_id=20).closed_status
+    assert (
+        BoardStatus.objects.get(psa_id=20).board_psa_id == 2
+        and BoardStatus.objects.get(psa_id=20).closed_status
+    )
     fake_psa.data["service/boards"] = [{"id": 1}]
     assert _run(connection, fake_psa, entity="board_statuses", tier="reference").deleted == 1
 
@@ -192,26 +212,35 @@ def test_it_keeps_project_and_service_tickets_in_separate_scopes(connection, fak
     _run(connection, fake_psa, entity="project_tickets")
     fake_psa.data["project/tickets"] = []
     assert _run(connection, fake_psa).deleted == 0  # the service ticket run never prunes project tickets
-    assert Ticket.objects.get(psa_id=3).kind == "project" and Ticket.objects.get(psa_id=3).project_name == "Migration"
+    assert (
+        Ticket.objects.get(psa_id=3).kind == "project"
+        and Ticket.objects.get(psa_id=3).project_name == "Migration"
+    )
 
 
 def test_it_syncs_notes_per_parent_and_prunes_per_parent(connection, fake_psa):
     fake_psa.data[TICKETS] = [ticket(1), ticket(2)]
     _run(connection, fake_psa)
-    fake_psa.data["service/tickets/1/notes"] = [{"id": 100, "text": "hello", "internalFlag": True},
-                                                {"id": 101, "text": "bye"}]
+    fake_psa.data["service/tickets/1/notes"] = [
+        {"id": 100, "text": "hello", "internalFlag": True},
+        {"id": 101, "text": "bye"},
+    ]
     fake_psa.data["service/tickets/2/notes"] = [{"id": 200, "text": "other"}]
     runs = sync_tier(connection_id=connection.pk, tier="notes", entity="service_notes", client=fake_psa)
     assert [(r.status, r.created) for r in runs] == [("succeeded", 3)]
-    assert ServiceNote.objects.get(psa_id=100).ticket_psa_id == 1 and ServiceNote.objects.get(psa_id=100).internal
+    assert (
+        ServiceNote.objects.get(psa_id=100).ticket_psa_id == 1
+        and ServiceNote.objects.get(psa_id=100).internal
+    )
     assert Ticket.objects.filter(notes_synced_at__isnull=False).count() == 2
     fake_psa.data["service/tickets/1/notes"] = [{"id": 100, "text": "hello"}]
     # changed_only: nothing changed since the last fetch → no request at all
     calls = len(fake_psa.calls)
     sync_tier(connection_id=connection.pk, tier="notes", entity="service_notes", client=fake_psa)
     assert len(fake_psa.calls) == calls
-    runs = sync_tier(connection_id=connection.pk, tier="notes", entity="service_notes", client=fake_psa,
-                     changed_only=False)
+    runs = sync_tier(
+        connection_id=connection.pk, tier="notes", entity="service_notes", client=fake_psa, changed_only=False
+    )
     assert runs[0].deleted == 1 and set(ServiceNote.objects.values_list("psa_id", flat=True)) == {100, 200}
     # the ticket leaves the mirror: its notes go with the next notes run
     fake_psa.data[TICKETS] = [ticket(1)]
@@ -229,8 +258,9 @@ def test_it_exposes_single_record_helpers_for_the_webhook_refresh(connection):
 
 def test_it_records_a_run_per_entity_and_carries_on_after_a_failure(connection, fake_psa):
     fake_psa.data["system/members"] = [{"id": 1, "identifier": "jdoe", "firstName": "J", "lastName": "Doe"}]
-    fake_psa.before_page = lambda path: (_ for _ in ()).throw(RuntimeError("boom")) if path == "company/companies" \
-        else None
+    fake_psa.before_page = lambda path: (
+        (_ for _ in ()).throw(RuntimeError("boom")) if path == "company/companies" else None
+    )
     runs = sync_tier(connection_id=connection.pk, tier="core", client=fake_psa)
     by_entity = {run.entity: run for run in runs}
     assert by_entity["companies"].status == "failed" and "boom" in by_entity["companies"].error
@@ -244,7 +274,9 @@ def test_it_refuses_an_entity_outside_the_tier(connection, fake_psa, entity):
         sync_tier(connection_id=connection.pk, tier="notes", entity=entity, client=fake_psa)
 
 
-def test_it_tells_open_boards_only_when_the_mirror_changed(connection, fake_psa, django_capture_on_commit_callbacks):
+def test_it_tells_open_boards_only_when_the_mirror_changed(
+    connection, fake_psa, django_capture_on_commit_callbacks
+):
     from boards.live import mirror_version
 
     fake_psa.data[TICKETS] = [ticket(i) for i in range(1, 4)]
@@ -283,8 +315,14 @@ def test_it_carries_on_with_the_other_parents_when_one_fails(connection, fake_ps
 def test_it_records_a_failed_run_per_entity_when_the_connection_cannot_talk(db):
     from sync.models import Connection
 
-    keyless = Connection.objects.create(name="keyless", site_url="https://na.myconnectwise.net",
-                                        company_id="acme", public_key="", private_key="", client_id="guid")
+    keyless = Connection.objects.create(
+        name="keyless",
+        site_url="https://na.myconnectwise.net",
+        company_id="acme",
+        public_key="",
+        private_key="",
+        client_id="guid",
+    )
     runs = sync_tier(connection_id=keyless.pk, tier="reference")
     assert len(runs) == 20 and {run.status for run in runs} == {"failed"}
     assert "no API keys" in runs[0].error

@@ -16,43 +16,68 @@ def _field(model, name):
     return model._meta.get_field(name)
 
 
-@pytest.mark.parametrize("value, expected, coerced", [
-    ("short", "short", False),
-    ("x" * 300, "x" * 255, True),
-    ("a\x00b", "ab", True),
-    (None, "", False),
-    (42, "42", True),
-    ({"a": 1}, "", True),
-    ("émoji 🎉 עברית", "émoji 🎉 עברית", False),
-    ("lone \ud800 surrogate", "lone ? surrogate", True),
-])
+@pytest.mark.parametrize(
+    "value, expected, coerced",
+    [
+        ("short", "short", False),
+        ("x" * 300, "x" * 255, True),
+        ("a\x00b", "ab", True),
+        (None, "", False),
+        (42, "42", True),
+        ({"a": 1}, "", True),
+        ("émoji 🎉 עברית", "émoji 🎉 עברית", False),
+        ("lone \ud800 surrogate", "lone ? surrogate", True),
+    ],
+)
 def test_it_fits_text_into_the_column(value, expected, coerced):
     assert coerce_for_field(_field(Ticket, "summary"), value) == (expected, coerced)
 
 
-@pytest.mark.parametrize("value, expected, coerced", [
-    (5, 5, False), ("7", 7, True), (None, None, False), ("x", None, True), (2**63, None, True),
-    (True, None, True), (3.5, None, True), (4.0, 4, True),
-])
+@pytest.mark.parametrize(
+    "value, expected, coerced",
+    [
+        (5, 5, False),
+        ("7", 7, True),
+        (None, None, False),
+        ("x", None, True),
+        (2**63, None, True),
+        (True, None, True),
+        (3.5, None, True),
+        (4.0, 4, True),
+    ],
+)
 def test_it_keeps_ids_in_range(value, expected, coerced):
     assert coerce_for_field(_field(Ticket, "board_psa_id"), value) == (expected, coerced)
 
 
-@pytest.mark.parametrize("value, expected, coerced", [
-    (1.5, 1.5, False), (2, 2, False), ("2.5", 2.5, True), ("lots", None, True), (float("nan"), None, True),
-    (1e309, None, True),
-])
+@pytest.mark.parametrize(
+    "value, expected, coerced",
+    [
+        (1.5, 1.5, False),
+        (2, 2, False),
+        ("2.5", 2.5, True),
+        ("lots", None, True),
+        (float("nan"), None, True),
+        (1e309, None, True),
+    ],
+)
 def test_it_parses_numbers(value, expected, coerced):
     assert coerce_for_field(_field(Ticket, "budget_hours"), value) == (expected, coerced)
 
 
-@pytest.mark.parametrize("value, expected, coerced", [
-    ("2026-01-02T03:04:05Z", datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), False),
-    ("2026-01-02T03:04:05", datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), False),
-    ("2026-01-02", datetime(2026, 1, 2, tzinfo=UTC), False),
-    ("31/12/2026", None, True), ("2026-13-45T00:00:00Z", None, True), (12345, None, True),
-    (None, None, False), ("", None, False),
-])
+@pytest.mark.parametrize(
+    "value, expected, coerced",
+    [
+        ("2026-01-02T03:04:05Z", datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), False),
+        ("2026-01-02T03:04:05", datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), False),
+        ("2026-01-02", datetime(2026, 1, 2, tzinfo=UTC), False),
+        ("31/12/2026", None, True),
+        ("2026-13-45T00:00:00Z", None, True),
+        (12345, None, True),
+        (None, None, False),
+        ("", None, False),
+    ],
+)
 def test_it_parses_datetimes_or_drops_them(value, expected, coerced):
     assert coerce_for_field(_field(Ticket, "required_date"), value) == (expected, coerced)
 
@@ -72,17 +97,26 @@ def test_it_strips_nul_from_raw_json_deeply():
     assert strip_nul(["\udfff"]) == (["?"], True)
 
 
-@pytest.mark.parametrize("record", [{"summary": "no id"}, {"id": "abc"}, {"id": -1}, {"id": True}, [1, 2], None])
+@pytest.mark.parametrize(
+    "record", [{"summary": "no id"}, {"id": "abc"}, {"id": -1}, {"id": True}, [1, 2], None]
+)
 def test_it_refuses_records_without_a_usable_id(record):
     with pytest.raises(UnmappableRecord):
         map_record(MAPPINGS["service_tickets"], record, connection_id=1)
 
 
 def test_it_maps_nested_references_and_the_parent_id():
-    row, coerced = map_record(MAPPINGS["board_statuses"], {"id": 3, "name": "New", "sortOrder": "2"},
-                              connection_id=1, parent_id=9)
+    row, coerced = map_record(
+        MAPPINGS["board_statuses"], {"id": 3, "name": "New", "sortOrder": "2"}, connection_id=1, parent_id=9
+    )
     assert (row["board_psa_id"], row["sort_order"], row["name"], coerced) == (9, 2, "New", True)
-    row, coerced = map_record(MAPPINGS["service_tickets"], {"id": 1, "owner": {"id": 4, "identifier": "jd"}},
-                              connection_id=1)
-    assert (row["owner_psa_id"], row["owner_identifier"], row["owner_name"], row["kind"]) == (4, "jd", "", "service")
+    row, coerced = map_record(
+        MAPPINGS["service_tickets"], {"id": 1, "owner": {"id": 4, "identifier": "jd"}}, connection_id=1
+    )
+    assert (row["owner_psa_id"], row["owner_identifier"], row["owner_name"], row["kind"]) == (
+        4,
+        "jd",
+        "",
+        "service",
+    )
     assert not coerced and row["raw"] == {"id": 1, "owner": {"id": 4, "identifier": "jd"}}

@@ -22,8 +22,17 @@ def psa(monkeypatch) -> FakePSA:
 
 def test_it_runs_one_entity_of_a_tier_and_prints_a_summary(connection, psa):
     out, err = StringIO(), StringIO()
-    call_command("sync", "--connection", "acme", "--tier", "core", "--entity", "service_tickets",
-                 stdout=out, stderr=err)
+    call_command(
+        "sync",
+        "--connection",
+        "acme",
+        "--tier",
+        "core",
+        "--entity",
+        "service_tickets",
+        stdout=out,
+        stderr=err,
+    )
     assert Ticket.objects.count() == 30
     assert "service_tickets" in out.getvalue() and "succeeded" in out.getvalue()
     assert "30" in err.getvalue()  # the progress bar counted the records
@@ -32,8 +41,17 @@ def test_it_runs_one_entity_of_a_tier_and_prints_a_summary(connection, psa):
 def test_it_exits_non_zero_when_an_entity_fails(connection, psa):
     psa.fail_after_pages = 0
     with pytest.raises(CommandError, match="did not succeed"):
-        call_command("sync", "--connection", "acme", "--tier", "core", "--entity", "service_tickets",
-                     stdout=StringIO(), stderr=StringIO())
+        call_command(
+            "sync",
+            "--connection",
+            "acme",
+            "--tier",
+            "core",
+            "--entity",
+            "service_tickets",
+            stdout=StringIO(),
+            stderr=StringIO(),
+        )
 
 
 def test_it_rejects_unknown_connections_and_entities(connection, psa):
@@ -44,8 +62,17 @@ def test_it_rejects_unknown_connections_and_entities(connection, psa):
 
 
 def test_it_reports_counts_and_last_runs(connection, psa):
-    call_command("sync", "--connection", "acme", "--tier", "core", "--entity", "service_tickets",
-                 stdout=StringIO(), stderr=StringIO())
+    call_command(
+        "sync",
+        "--connection",
+        "acme",
+        "--tier",
+        "core",
+        "--entity",
+        "service_tickets",
+        stdout=StringIO(),
+        stderr=StringIO(),
+    )
     out = StringIO()
     call_command("sync_status", "--connection", "acme", "--json", stdout=out)
     status = json.loads(out.getvalue())
@@ -57,8 +84,17 @@ def test_it_reports_counts_and_last_runs(connection, psa):
 
 
 def test_it_lists_sync_runs_in_the_admin_with_filters(connection, psa, admin_client):
-    call_command("sync", "--connection", "acme", "--tier", "core", "--entity", "service_tickets",
-                 stdout=StringIO(), stderr=StringIO())
+    call_command(
+        "sync",
+        "--connection",
+        "acme",
+        "--tier",
+        "core",
+        "--entity",
+        "service_tickets",
+        stdout=StringIO(),
+        stderr=StringIO(),
+    )
     response = admin_client.get("/admin/sync/syncrun/", {"tier": "core", "status__exact": "succeeded"})
     assert response.status_code == 200
     page = response.content.decode()
@@ -67,14 +103,20 @@ def test_it_lists_sync_runs_in_the_admin_with_filters(connection, psa, admin_cli
     assert admin_client.get(f"/admin/sync/syncrun/{run_id}/change/").status_code == 200
 
 
-@pytest.mark.parametrize("flags, changed_only", [([], True), (["--changed-only"], True), (["--full-notes"], False)])
-def test_it_runs_the_notes_tier_changed_only_unless_asked_for_a_full_sweep(connection, monkeypatch, flags, changed_only):
+@pytest.mark.parametrize(
+    "flags, changed_only", [([], True), (["--changed-only"], True), (["--full-notes"], False)]
+)
+def test_it_runs_the_notes_tier_changed_only_unless_asked_for_a_full_sweep(
+    connection, monkeypatch, flags, changed_only
+):
     from sync.engine import services
 
     asked = []
     monkeypatch.setattr(services, "sync_tier", lambda **kw: asked.append(kw["changed_only"]) or [])
     with pytest.raises(CommandError, match="already running"):  # the stub ran nothing
-        call_command("sync", "--connection", "acme", "--tier", "notes", *flags, stdout=StringIO(), stderr=StringIO())
+        call_command(
+            "sync", "--connection", "acme", "--tier", "notes", *flags, stdout=StringIO(), stderr=StringIO()
+        )
     assert asked == [changed_only]
 
 

@@ -71,8 +71,12 @@ def test_it_removes_deleted_and_aged_out_records_only_in_deleting_tiers(db, sand
     deleted_id, aged_id, recent_id, edited_id = open_ids[:4]
     now = timezone.now()
     sandbox.store.delete(TICKETS, deleted_id)
-    sandbox.store.update(TICKETS, aged_id, {"closedFlag": True, "closedDate": _utc_text(now - timedelta(days=30))})
-    sandbox.store.update(TICKETS, recent_id, {"closedFlag": True, "closedDate": _utc_text(now - timedelta(days=1))})
+    sandbox.store.update(
+        TICKETS, aged_id, {"closedFlag": True, "closedDate": _utc_text(now - timedelta(days=30))}
+    )
+    sandbox.store.update(
+        TICKETS, recent_id, {"closedFlag": True, "closedDate": _utc_text(now - timedelta(days=1))}
+    )
     sandbox.store.update(TICKETS, edited_id, {"summary": "edited in the PSA"})
 
     changes = {run.entity: run for run in sync_tier(connection_id=connection.pk, tier="changes")}
@@ -111,7 +115,10 @@ def test_it_fetches_notes_of_mirrored_parents(db, sandbox, fast_client):
     sync_tier(connection_id=connection.pk, tier="core", entity="opportunities")
     runs = sync_tier(connection_id=connection.pk, tier="notes", changed_only=False)
     assert {run.entity: run.status for run in runs} == {
-        "service_notes": "succeeded", "project_ticket_notes": "succeeded", "opportunity_notes": "succeeded"}
+        "service_notes": "succeeded",
+        "project_ticket_notes": "succeeded",
+        "opportunity_notes": "succeeded",
+    }
     assert ServiceNote.objects.filter(connection=connection).exists()
     assert OpportunityNote.objects.filter(connection=connection).exists()
     parents = Ticket.objects.filter(connection=connection, kind="service").count()
@@ -123,8 +130,8 @@ def test_it_counts_messy_psa_data_over_http_without_failing(db, sandbox, fast_cl
     connection = sandbox_connection(sandbox)
     open_ids = [t["id"] for t in sandbox.store.list(TICKETS) if not t.get("closedFlag")][:4]
     messy = [
-        {"summary": "x" * 400},                       # longer than the column
-        {"summary": "nul\x00inside"},                 # NUL: PostgreSQL rejects it in text and jsonb
+        {"summary": "x" * 400},  # longer than the column
+        {"summary": "nul\x00inside"},  # NUL: PostgreSQL rejects it in text and jsonb
         {"requiredDate": "not a date", "budgetHours": "lots"},
         {"board": {"id": 2**70, "name": "huge id"}},  # out of the bigint range
     ]

@@ -28,22 +28,38 @@ def pushes(monkeypatch):
 @pytest.fixture
 def ticket(connection):
     BoardStatus.objects.create(connection=connection, psa_id=11, name="New", board_psa_id=1)
-    BoardStatus.objects.create(connection=connection, psa_id=12, name="Done", board_psa_id=1, closed_status=True)
-    return Ticket.objects.create(connection=connection, psa_id=501, summary="Printer", status_psa_id=11,
-                                 status_name="New", board_psa_id=1, psa_updated_at=timezone.now() - timedelta(days=1))
+    BoardStatus.objects.create(
+        connection=connection, psa_id=12, name="Done", board_psa_id=1, closed_status=True
+    )
+    return Ticket.objects.create(
+        connection=connection,
+        psa_id=501,
+        summary="Printer",
+        status_psa_id=11,
+        status_name="New",
+        board_psa_id=1,
+        psa_updated_at=timezone.now() - timedelta(days=1),
+    )
 
 
 def ticket_record(status=(11, "New"), updated="2026-11-27T07:00:00Z"):
-    return {"id": 501, "summary": "Printer", "board": {"id": 1, "name": "Help Desk"},
-            "status": {"id": status[0], "name": status[1]}, "closedFlag": status[0] == 12,
-            "_info": {"lastUpdated": updated}}
+    return {
+        "id": 501,
+        "summary": "Printer",
+        "board": {"id": 1, "name": "Help Desk"},
+        "status": {"id": status[0], "name": status[1]},
+        "closedFlag": status[0] == 12,
+        "_info": {"lastUpdated": updated},
+    }
 
 
 def calls(cloud_psa, method, fragment):
     return [c for c in cloud_psa.calls if c.request.method == method and fragment in c.request.url]
 
 
-def test_it_changes_the_mirror_and_writes_the_outbox_row_together(ticket, pushes, django_capture_on_commit_callbacks):
+def test_it_changes_the_mirror_and_writes_the_outbox_row_together(
+    ticket, pushes, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         entry = writeback.ticket_change_status(ticket=ticket, status_psa_id=12)
     ticket.refresh_from_db()
@@ -66,11 +82,14 @@ def test_it_rolls_back_the_mirror_change_with_the_outbox_row(ticket, monkeypatch
 def test_it_pushes_a_status_change_and_clears_an_old_error(ticket, cloud_psa, pushes):
     Ticket.objects.filter(pk=ticket.pk).update(writeback_error="earlier rejection")
     entry = writeback.ticket_change_status(ticket=ticket, status_psa_id=12)
-    cloud_psa.patch(f"{BASE}service/tickets/501", json=ticket_record(status=(12, "Done"), updated="2026-11-27T08:00:00Z"))
+    cloud_psa.patch(
+        f"{BASE}service/tickets/501", json=ticket_record(status=(12, "Done"), updated="2026-11-27T08:00:00Z")
+    )
     assert outbox.outbox_push(entry_id=entry.pk) == "done"
     assert json.loads(calls(cloud_psa, "PATCH", "service/tickets/501")[0].request.body) == [
         {"op": "replace", "path": "status", "value": {"id": 12}},
-        {"op": "replace", "path": "skipCallback", "value": True}]
+        {"op": "replace", "path": "skipCallback", "value": True},
+    ]
     ticket.refresh_from_db()
     assert (ticket.status_name, ticket.writeback_error) == ("Done", "")
     assert ticket.psa_updated_at.isoformat().startswith("2026-11-27T08:00")
@@ -79,9 +98,17 @@ def test_it_pushes_a_status_change_and_clears_an_old_error(ticket, cloud_psa, pu
 
 def test_it_reverts_the_mirror_and_shows_the_psa_message_on_a_rejection(ticket, cloud_psa, pushes):
     entry = writeback.ticket_change_status(ticket=ticket, status_psa_id=12)
-    cloud_psa.patch(f"{BASE}service/tickets/501", status=400, json={
-        "code": "InvalidObject", "message": "ticket object is invalid",
-        "errors": [{"code": "InvalidField", "message": "Status is not valid for this board", "field": "status"}]})
+    cloud_psa.patch(
+        f"{BASE}service/tickets/501",
+        status=400,
+        json={
+            "code": "InvalidObject",
+            "message": "ticket object is invalid",
+            "errors": [
+                {"code": "InvalidField", "message": "Status is not valid for this board", "field": "status"}
+            ],
+        },
+    )
     cloud_psa.get(f"{BASE}service/tickets/501", json=ticket_record(status=(11, "New")))
     cloud_psa.get(f"{BASE}schedule/entries", json=[])
     assert outbox.outbox_push(entry_id=entry.pk) == "failed"
@@ -125,7 +152,8 @@ def test_it_retries_when_the_psa_is_down_and_the_sweeper_delivers_later(ticket, 
 
 
 def test_it_survives_a_broker_outage_and_the_sweeper_sends_exactly_once(
-        ticket, cloud_psa, monkeypatch, django_capture_on_commit_callbacks):
+    ticket, cloud_psa, monkeypatch, django_capture_on_commit_callbacks
+):
     def broker_down(entry_id):
         raise ConnectionRefusedError("redis is down")
 
@@ -133,9 +161,16 @@ def test_it_survives_a_broker_outage_and_the_sweeper_sends_exactly_once(
     with django_capture_on_commit_callbacks(execute=True):
         entry = writeback.ticket_note_add(ticket=ticket, text="Called the customer")
     assert ServiceNote.objects.filter(psa_id=-entry.pk, text="Called the customer").exists()  # shown at once
-    cloud_psa.post(f"{BASE}service/tickets/501/notes", json={
-        "id": 8001, "ticketId": 501, "text": "Called the customer", "detailDescriptionFlag": True,
-        "_info": {"lastUpdated": "2026-11-27T08:00:00Z"}})
+    cloud_psa.post(
+        f"{BASE}service/tickets/501/notes",
+        json={
+            "id": 8001,
+            "ticketId": 501,
+            "text": "Called the customer",
+            "detailDescriptionFlag": True,
+            "_info": {"lastUpdated": "2026-11-27T08:00:00Z"},
+        },
+    )
     assert outbox.outbox_sweep() == 0  # not stuck yet (younger than a minute)
     OutboxEntry.objects.filter(pk=entry.pk).update(updated_at=timezone.now() - timedelta(minutes=2))
     assert outbox.outbox_sweep() == 1
@@ -151,9 +186,18 @@ def test_it_does_not_duplicate_a_note_whose_post_timed_out(ticket, cloud_psa, pu
     assert outbox.outbox_push(entry_id=entry.pk, client=_fast_client(ticket.connection)) == "retry"
     assert len(calls(cloud_psa, "POST", "notes")) == 1  # an ambiguous POST is not blindly repeated
     # the PSA did create it; the next attempt finds it instead of posting again
-    cloud_psa.get(f"{BASE}service/tickets/501/notes", json=[
-        {"id": 8002, "ticketId": 501, "text": "Replaced toner", "internalAnalysisFlag": True,
-         "_info": {"lastUpdated": "2026-11-27T08:00:00Z"}}])
+    cloud_psa.get(
+        f"{BASE}service/tickets/501/notes",
+        json=[
+            {
+                "id": 8002,
+                "ticketId": 501,
+                "text": "Replaced toner",
+                "internalAnalysisFlag": True,
+                "_info": {"lastUpdated": "2026-11-27T08:00:00Z"},
+            }
+        ],
+    )
     assert outbox.outbox_push(entry_id=entry.pk) == "done"
     assert len(calls(cloud_psa, "POST", "notes")) == 1
     assert OutboxEntry.objects.get(pk=entry.pk).result_psa_id == 8002
@@ -163,8 +207,9 @@ def test_it_does_not_duplicate_a_note_whose_post_timed_out(ticket, cloud_psa, pu
 def test_it_takes_back_a_dead_workers_claim(ticket, cloud_psa, pushes):
     entry = writeback.ticket_change_status(ticket=ticket, status_psa_id=12)
     outbox.outbox_claim(entry_id=entry.pk)  # the worker died right after claiming
-    OutboxEntry.objects.filter(pk=entry.pk).update(claimed_at=timezone.now() - timedelta(minutes=10),
-                                                   updated_at=timezone.now() - timedelta(minutes=10))
+    OutboxEntry.objects.filter(pk=entry.pk).update(
+        claimed_at=timezone.now() - timedelta(minutes=10), updated_at=timezone.now() - timedelta(minutes=10)
+    )
     cloud_psa.patch(f"{BASE}service/tickets/501", json=ticket_record(status=(12, "Done")))
     assert outbox.outbox_sweep(enqueue=pushes.append) == 1
     assert pushes == [entry.pk]

@@ -16,14 +16,27 @@ NOT_FOUND = {"code": "NotFound", "message": "Ticket not found", "errors": None}
 
 
 def ticket_record(psa_id=501, status=("In Progress", 12), updated="2026-11-27T07:00:00Z", **extra):
-    return {"id": psa_id, "summary": "Printer on fire", "board": {"id": 1, "name": "Help Desk"},
-            "status": {"id": status[1], "name": status[0]}, "closedFlag": False, "resources": "jdoe",
-            "_info": {"lastUpdated": updated, "dateEntered": updated}, **extra}
+    return {
+        "id": psa_id,
+        "summary": "Printer on fire",
+        "board": {"id": 1, "name": "Help Desk"},
+        "status": {"id": status[1], "name": status[0]},
+        "closedFlag": False,
+        "resources": "jdoe",
+        "_info": {"lastUpdated": updated, "dateEntered": updated},
+        **extra,
+    }
 
 
 def assignment_record(psa_id, ticket_id=501, member=("jdoe", 3)):
-    return {"id": psa_id, "objectId": ticket_id, "member": {"id": member[1], "identifier": member[0], "name": "J"},
-            "type": {"identifier": "S"}, "doneFlag": False, "_info": {"lastUpdated": "2026-11-27T07:00:00Z"}}
+    return {
+        "id": psa_id,
+        "objectId": ticket_id,
+        "member": {"id": member[1], "identifier": member[0], "name": "J"},
+        "type": {"identifier": "S"},
+        "doneFlag": False,
+        "_info": {"lastUpdated": "2026-11-27T07:00:00Z"},
+    }
 
 
 def gets(cloud_psa, path_regex):
@@ -38,7 +51,10 @@ def test_it_upserts_the_ticket_and_its_assignments(connection, cloud_psa):
     assert refresh.record_refresh(connection_id=connection.pk, kind="ticket", psa_id=501) == "updated"
     ticket = Ticket.objects.get(connection=connection, psa_id=501)
     assert (ticket.status_name, ticket.kind, ticket.resources) == ("In Progress", "service", "jdoe")
-    assert set(TicketAssignment.objects.filter(ticket_psa_id=501).values_list("psa_id", flat=True)) == {901, -5}
+    assert set(TicketAssignment.objects.filter(ticket_psa_id=501).values_list("psa_id", flat=True)) == {
+        901,
+        -5,
+    }
     conditions = gets(cloud_psa, r"schedule/entries")[0].request.params["conditions"]
     assert 'type/identifier = "S"' in conditions and "objectId in (501)" in conditions
     # only the fields the mirror maps are requested
@@ -77,7 +93,9 @@ def test_it_keeps_the_row_when_the_psa_is_down(connection, cloud_psa, settings):
     from psa.errors import RetryableError
 
     Opportunity.objects.create(connection=connection, psa_id=70, name="Deal")
-    cloud_psa.get(f"{BASE}sales/opportunities/70", status=503, json={"code": "Down", "message": "maintenance"})
+    cloud_psa.get(
+        f"{BASE}sales/opportunities/70", status=503, json={"code": "Down", "message": "maintenance"}
+    )
     client = refresh.realtime_client(connection)
     client.http.sleep = lambda s: None
     with pytest.raises(RetryableError):
@@ -87,14 +105,22 @@ def test_it_keeps_the_row_when_the_psa_is_down(connection, cloud_psa, settings):
 
 
 def test_it_refreshes_an_opportunity(connection, cloud_psa):
-    cloud_psa.get(f"{BASE}sales/opportunities/70", json={
-        "id": 70, "name": "Big deal", "stage": {"id": 2, "name": "Proposal"}, "status": {"id": 1, "name": "Open"},
-        "_info": {"lastUpdated": "2026-11-27T07:00:00Z"}})
+    cloud_psa.get(
+        f"{BASE}sales/opportunities/70",
+        json={
+            "id": 70,
+            "name": "Big deal",
+            "stage": {"id": 2, "name": "Proposal"},
+            "status": {"id": 1, "name": "Open"},
+            "_info": {"lastUpdated": "2026-11-27T07:00:00Z"},
+        },
+    )
     assert refresh.record_refresh(connection_id=connection.pk, kind="opportunity", psa_id=70) == "updated"
     assert Opportunity.objects.get(psa_id=70).stage_name == "Proposal"
 
 
 # --- coalescing --------------------------------------------------------------------------------
+
 
 class Queue:
     def __init__(self):
@@ -106,7 +132,9 @@ class Queue:
 
 def test_it_enqueues_one_drain_for_a_burst():
     queue = Queue()
-    results = [refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue) for _ in range(300)]
+    results = [
+        refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue) for _ in range(300)
+    ]
     refresh.refresh_request(connection_id=1, kind="opportunity", psa_id=6, enqueue=queue)
     assert results.count(True) == 1 and queue.calls == [{"connection_id": 1, "countdown": 0}]
     items = refresh._take_items(1)
@@ -135,18 +163,28 @@ def test_it_fetches_everything_queued_in_one_batch(monkeypatch):
     refresh.refresh_drain(connection_id=1, enqueue=queue)
     assert batches == [[("ticket", 1), ("ticket", 2), ("ticket", 3)]]
     assert len(queue.calls) == 1  # nothing more arrived: no trailing drain
-    assert refresh.refresh_request(connection_id=1, kind="ticket", psa_id=4, enqueue=queue) is True  # released
+    assert (
+        refresh.refresh_request(connection_id=1, kind="ticket", psa_id=4, enqueue=queue) is True
+    )  # released
 
 
 def test_it_runs_one_trailing_drain_for_what_arrives_meanwhile(monkeypatch):
     queue = Queue()
-    batches = fake_batches(monkeypatch, during=lambda: [
-        refresh.refresh_request(connection_id=1, kind="ticket", psa_id=9, enqueue=queue) for _ in range(50)])
+    batches = fake_batches(
+        monkeypatch,
+        during=lambda: [
+            refresh.refresh_request(connection_id=1, kind="ticket", psa_id=9, enqueue=queue)
+            for _ in range(50)
+        ],
+    )
     refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
     refresh.refresh_drain(connection_id=1, enqueue=queue)
     assert len(queue.calls) == 2 and queue.calls[1]["countdown"] == 0  # exactly one trailing drain, at once
-    monkeypatch.setattr(refresh, "records_refresh", lambda **kw: batches.append(sorted(
-        (i[0], i[1]) for i in kw["items"])) or {})
+    monkeypatch.setattr(
+        refresh,
+        "records_refresh",
+        lambda **kw: batches.append(sorted((i[0], i[1]) for i in kw["items"])) or {},
+    )
     refresh.refresh_drain(connection_id=1, enqueue=queue)
     assert batches == [[("ticket", 5)], [("ticket", 9)]]
 
@@ -189,8 +227,11 @@ def test_it_refreshes_a_batch_with_one_listing_per_kind(connection, cloud_psa):
     cloud_psa.get(f"{BASE}project/tickets/503", status=404, json=NOT_FOUND)
     cloud_psa.get(f"{BASE}schedule/entries", json=[assignment_record(901, ticket_id=501)])
     Ticket.objects.create(connection=connection, psa_id=503)
-    counts = refresh.records_refresh(connection_id=connection.pk, started_at=0.0, items=[
-        ["ticket", 501, "", 0, 1], ["ticket", 502, "", 0, 1], ["ticket", 503, "", 0, 1]])
+    counts = refresh.records_refresh(
+        connection_id=connection.pk,
+        started_at=0.0,
+        items=[["ticket", 501, "", 0, 1], ["ticket", 502, "", 0, 1], ["ticket", 503, "", 0, 1]],
+    )
     assert counts == {"updated": 2, "deleted": 1}
     listing = gets(cloud_psa, r"service/tickets\?")
     assert len(listing) == 1 and "id in (501,502,503)" in listing[0].request.params["conditions"]
@@ -199,19 +240,24 @@ def test_it_refreshes_a_batch_with_one_listing_per_kind(connection, cloud_psa):
     assert len(assignments) == 1 and "objectId in (501,502)" in assignments[0].request.params["conditions"]
 
 
-def test_it_rereads_assignments_only_when_the_resources_changed_or_a_schedule_callback_asked(connection, cloud_psa):
+def test_it_rereads_assignments_only_when_the_resources_changed_or_a_schedule_callback_asked(
+    connection, cloud_psa
+):
     Ticket.objects.create(connection=connection, psa_id=501, resources="jdoe")
     cloud_psa.get(f"{BASE}service/tickets/501", json=ticket_record())  # resources still "jdoe"
     cloud_psa.get(f"{BASE}schedule/entries", json=[assignment_record(901)])
     refresh.record_refresh(connection_id=connection.pk, kind="ticket", psa_id=501)
     assert gets(cloud_psa, r"schedule/entries") == []
-    cloud_psa.replace(responses.GET, f"{BASE}service/tickets/501", json=ticket_record(resources="jdoe, asmith"))
+    cloud_psa.replace(
+        responses.GET, f"{BASE}service/tickets/501", json=ticket_record(resources="jdoe, asmith")
+    )
     refresh.record_refresh(connection_id=connection.pk, kind="ticket", psa_id=501)
     assert len(gets(cloud_psa, r"schedule/entries")) == 1
     # a schedule callback forces it
     cloud_psa.get(f"{BASE}service/tickets", json=[ticket_record(resources="jdoe, asmith")])
-    refresh.records_refresh(connection_id=connection.pk, started_at=0.0,
-                            items=[["ticket", 501, refresh.SCHEDULE_HINT, 0, 1]])
+    refresh.records_refresh(
+        connection_id=connection.pk, started_at=0.0, items=[["ticket", 501, refresh.SCHEDULE_HINT, 0, 1]]
+    )
     assert len(gets(cloud_psa, r"schedule/entries")) == 2
 
 

@@ -19,30 +19,58 @@ from sync.tiers import CORE_ENTITIES, REFERENCE_ENTITIES
 from sync.views.chart import runs_chart, tier_executions
 
 
-def make_user(username: str, *, connection: Connection | None = None, role: str = "member", staff: bool = False):
+def make_user(
+    username: str, *, connection: Connection | None = None, role: str = "member", staff: bool = False
+):
     user = get_user_model().objects.create_user(username=username, password="pw", is_staff=staff)
     if connection is not None:
         Membership.objects.create(user=user, connection=connection, role=role)
     return user
 
 
-def add_run(connection, tier, entity, *, started, seconds=2.0, status="succeeded", fetched=10, error="",
-            requests=1) -> SyncRun:
+def add_run(
+    connection, tier, entity, *, started, seconds=2.0, status="succeeded", fetched=10, error="", requests=1
+) -> SyncRun:
     return SyncRun.objects.create(
-        connection=connection, tier=tier, entity=entity, started_at=started,
-        finished_at=started + timedelta(seconds=seconds), status=status, fetched=fetched, created=fetched,
-        requests=requests, error=error,
+        connection=connection,
+        tier=tier,
+        entity=entity,
+        started_at=started,
+        finished_at=started + timedelta(seconds=seconds),
+        status=status,
+        fetched=fetched,
+        created=fetched,
+        requests=requests,
+        error=error,
     )
 
 
-def add_tier_execution(connection, tier, entities, *, started, seconds_each=1.0, failing=None, status="failed",
-                       error="boom", fetched=100) -> None:
+def add_tier_execution(
+    connection,
+    tier,
+    entities,
+    *,
+    started,
+    seconds_each=1.0,
+    failing=None,
+    status="failed",
+    error="boom",
+    fetched=100,
+) -> None:
     """Entity runs back to back, the way sync_tier writes them."""
     moment = started
     for entity in entities:
         bad = entity == failing
-        add_run(connection, tier, entity, started=moment, seconds=seconds_each, fetched=fetched,
-                status=status if bad else "succeeded", error=error if bad else "")
+        add_run(
+            connection,
+            tier,
+            entity,
+            started=moment,
+            seconds=seconds_each,
+            fetched=fetched,
+            status=status if bad else "succeeded",
+            error=error if bad else "",
+        )
         moment += timedelta(seconds=seconds_each, milliseconds=5)
 
 
@@ -58,6 +86,7 @@ def run_url(connection):
 
 # --- access ------------------------------------------------------------------------------------
 
+
 def test_it_sends_anonymous_users_to_the_login_page(client, status_url, run_url):
     for url in (status_url, reverse("sync:status-index")):
         response = client.get(url)
@@ -65,12 +94,17 @@ def test_it_sends_anonymous_users_to_the_login_page(client, status_url, run_url)
     assert client.post(run_url, {"tier": "core"}).status_code == 302
 
 
-def test_it_answers_404_to_users_without_the_admin_role_on_the_connection(client, connection, status_url, run_url):
-    other = Connection.objects.create(name="globex", site_url="https://cw.example", company_id="globex",
-                                      public_key="p", private_key="k")
-    for user in (make_user("member", connection=connection, role="member"),
-                 make_user("admin-elsewhere", connection=other, role="admin"),
-                 make_user("nobody")):
+def test_it_answers_404_to_users_without_the_admin_role_on_the_connection(
+    client, connection, status_url, run_url
+):
+    other = Connection.objects.create(
+        name="globex", site_url="https://cw.example", company_id="globex", public_key="p", private_key="k"
+    )
+    for user in (
+        make_user("member", connection=connection, role="member"),
+        make_user("admin-elsewhere", connection=other, role="admin"),
+        make_user("nobody"),
+    ):
         client.force_login(user)
         assert client.get(status_url).status_code == 404
         with mock.patch.object(tasks.sync_connection_tier, "apply_async") as enqueue:
@@ -85,8 +119,9 @@ def test_it_shows_the_page_to_staff_and_to_connection_admins(client, connection,
 
 
 def test_it_lists_only_the_connections_a_user_may_operate(client, connection):
-    other = Connection.objects.create(name="globex", site_url="https://cw.example", company_id="globex",
-                                      public_key="p", private_key="k")
+    other = Connection.objects.create(
+        name="globex", site_url="https://cw.example", company_id="globex", public_key="p", private_key="k"
+    )
     client.force_login(make_user("boss", connection=connection, role="admin"))
     page = client.get(reverse("sync:status-index")).content.decode()
     assert reverse("sync:connection-status", args=[connection.pk]) in page
@@ -104,13 +139,28 @@ def test_it_links_the_status_page_from_the_connection_admin(client, connection):
 
 # --- content -----------------------------------------------------------------------------------
 
-def test_it_shows_the_last_run_per_tier_and_the_failures_with_their_error_text(client, connection, status_url):
+
+def test_it_shows_the_last_run_per_tier_and_the_failures_with_their_error_text(
+    client, connection, status_url
+):
     now = timezone.now()
-    add_run(connection, "core", "companies", started=now - timedelta(days=3), status="refused",
-            error="refused: would delete 900 of 1000 companies (90% > 50%)")
+    add_run(
+        connection,
+        "core",
+        "companies",
+        started=now - timedelta(days=3),
+        status="refused",
+        error="refused: would delete 900 of 1000 companies (90% > 50%)",
+    )
     add_tier_execution(connection, "core", CORE_ENTITIES, started=now - timedelta(minutes=10), fetched=250)
-    add_tier_execution(connection, "reference", REFERENCE_ENTITIES, started=now - timedelta(hours=5),
-                       failing="time_entries", error="ServerError: 503 from the PSA, gave up after 6 attempts")
+    add_tier_execution(
+        connection,
+        "reference",
+        REFERENCE_ENTITIES,
+        started=now - timedelta(hours=5),
+        failing="time_entries",
+        error="ServerError: 503 from the PSA, gave up after 6 attempts",
+    )
     Ticket.objects.create(connection=connection, psa_id=1, summary="one", kind=Ticket.Kind.SERVICE)
     client.force_login(make_user("staff", staff=True))
     response = client.get(status_url)
@@ -132,9 +182,17 @@ def test_it_sums_every_chunk_of_the_latest_notes_fan_out(client, connection, sta
     now = timezone.now()
     add_run(connection, "notes", "service_notes", started=now - timedelta(days=1, minutes=5), fetched=999)
     for chunk in range(3):  # today's fan-out: three chunks back to back, the last one failed
-        add_run(connection, "notes", "service_notes", started=now - timedelta(minutes=10 - 2 * chunk),
-                seconds=100, fetched=50, requests=100, status="failed" if chunk == 2 else "succeeded",
-                error="1 of 100 parents failed" if chunk == 2 else "")
+        add_run(
+            connection,
+            "notes",
+            "service_notes",
+            started=now - timedelta(minutes=10 - 2 * chunk),
+            seconds=100,
+            fetched=50,
+            requests=100,
+            status="failed" if chunk == 2 else "succeeded",
+            error="1 of 100 parents failed" if chunk == 2 else "",
+        )
     client.force_login(make_user("staff", staff=True))
     rows = {row.tier.name: row for row in client.get(status_url).context["tiers"]}
     last = rows["notes"].last
@@ -153,8 +211,10 @@ def test_it_marks_a_tier_whose_lease_is_held_as_running(client, connection, stat
 
 # --- sync now ----------------------------------------------------------------------------------
 
+
 def test_it_enqueues_exactly_one_tier_task_on_commit_when_sync_now_is_pressed(
-        client, connection, run_url, status_url, django_capture_on_commit_callbacks):
+    client, connection, run_url, status_url, django_capture_on_commit_callbacks
+):
     client.force_login(make_user("boss", connection=connection, role="admin"))
     with mock.patch.object(tasks.sync_connection_tier, "apply_async") as enqueue:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -173,8 +233,10 @@ def test_it_enqueues_exactly_one_tier_task_on_commit_when_sync_now_is_pressed(
 
 def test_it_plans_notes_on_the_notes_queue(client, connection, run_url, django_capture_on_commit_callbacks):
     client.force_login(make_user("staff", staff=True))
-    with mock.patch.object(tasks.plan_notes, "apply_async") as plan, \
-            mock.patch.object(tasks.sync_connection_tier, "apply_async") as tier_task:
+    with (
+        mock.patch.object(tasks.plan_notes, "apply_async") as plan,
+        mock.patch.object(tasks.sync_connection_tier, "apply_async") as tier_task,
+    ):
         with django_capture_on_commit_callbacks(execute=True):
             client.post(run_url, {"tier": "notes"})
     plan.assert_called_once_with((connection.pk,), queue="notes")
@@ -182,7 +244,8 @@ def test_it_plans_notes_on_the_notes_queue(client, connection, run_url, django_c
 
 
 def test_it_does_not_enqueue_when_the_tier_is_running_disabled_unknown_or_not_posted(
-        client, connection, run_url, django_capture_on_commit_callbacks):
+    client, connection, run_url, django_capture_on_commit_callbacks
+):
     client.force_login(make_user("staff", staff=True))
     lock_claim(connection_id=connection.pk, tier="core")
     with mock.patch.object(tasks.sync_connection_tier, "apply_async") as enqueue:
@@ -201,16 +264,33 @@ def test_it_does_not_enqueue_when_the_tier_is_running_disabled_unknown_or_not_po
 
 # --- the last day's chart ----------------------------------------------------------------------
 
+
 def test_it_charts_a_day_of_runs_per_tier_with_failures_marked(client, connection, status_url):
     now = timezone.now()
     for half_hour in range(48):  # core every 30 min; the 10th execution fails on tickets
-        add_tier_execution(connection, "core", CORE_ENTITIES, started=now - timedelta(minutes=30 * half_hour + 1),
-                           failing="service_tickets" if half_hour == 10 else None, error="ServerError: 502")
+        add_tier_execution(
+            connection,
+            "core",
+            CORE_ENTITIES,
+            started=now - timedelta(minutes=30 * half_hour + 1),
+            failing="service_tickets" if half_hour == 10 else None,
+            error="ServerError: 502",
+        )
     for quarter in range(6):  # reference every 4 h, one refused
-        add_tier_execution(connection, "reference", REFERENCE_ENTITIES[:5], started=now - timedelta(hours=4 * quarter,
-                           minutes=7), seconds_each=3.0, failing="boards" if quarter == 2 else None,
-                           status="refused", error="refused: would delete 60 of 100 boards", fetched=40)
-    add_tier_execution(connection, "core", CORE_ENTITIES, started=now - timedelta(hours=30))  # outside the day
+        add_tier_execution(
+            connection,
+            "reference",
+            REFERENCE_ENTITIES[:5],
+            started=now - timedelta(hours=4 * quarter, minutes=7),
+            seconds_each=3.0,
+            failing="boards" if quarter == 2 else None,
+            status="refused",
+            error="refused: would delete 60 of 100 boards",
+            fetched=40,
+        )
+    add_tier_execution(
+        connection, "core", CORE_ENTITIES, started=now - timedelta(hours=30)
+    )  # outside the day
 
     executions = tier_executions(connection=connection, since=now - timedelta(hours=24), until=now)
     core, reference = executions["core"], executions["reference"]

@@ -45,8 +45,14 @@ def test_it_renews_the_lease_while_making_progress(connection):
 
 @pytest.mark.django_db(transaction=True)
 def test_it_runs_two_overlapping_triggers_of_a_tier_once():
-    connection = Connection.objects.create(name="overlap", site_url="https://na.myconnectwise.net",
-                                           company_id="acme", public_key="p", private_key="k", client_id="g")
+    connection = Connection.objects.create(
+        name="overlap",
+        site_url="https://na.myconnectwise.net",
+        company_id="acme",
+        public_key="p",
+        private_key="k",
+        client_id="g",
+    )
     psa = FakePSA({"service/tickets": [ticket(i) for i in range(1, 5)]})
     inside, release = threading.Event(), threading.Event()
 
@@ -95,8 +101,9 @@ def test_it_fans_out_one_task_per_enabled_connectwise_connection(db, monkeypatch
 def test_it_plans_notes_in_chunks_on_the_notes_queue(connection, monkeypatch):
     from sync.engine.services import mirror_upsert_records
 
-    mirror_upsert_records(connection=connection, entity="service_tickets",
-                          records=[ticket(i) for i in range(1, 251)])
+    mirror_upsert_records(
+        connection=connection, entity="service_tickets", records=[ticket(i) for i in range(1, 251)]
+    )
     sent = []
     monkeypatch.setattr(tasks.sync_notes_chunk, "apply_async", lambda args, **kw: sent.append((args, kw)))
     assert tasks.plan_notes(connection.pk, changed_only=True) == 3
@@ -106,12 +113,27 @@ def test_it_plans_notes_in_chunks_on_the_notes_queue(connection, monkeypatch):
 
 def test_it_prunes_old_sync_runs_but_keeps_recent_and_running_ones(connection):
     now = timezone.now()
-    old = SyncRun.objects.create(connection=connection, tier="core", entity="members", status="succeeded",
-                                 started_at=now - timedelta(days=40))
-    stuck = SyncRun.objects.create(connection=connection, tier="core", entity="companies", status="running",
-                                   started_at=now - timedelta(days=40))
-    recent = SyncRun.objects.create(connection=connection, tier="core", entity="members", status="failed",
-                                    started_at=now - timedelta(days=2))
+    old = SyncRun.objects.create(
+        connection=connection,
+        tier="core",
+        entity="members",
+        status="succeeded",
+        started_at=now - timedelta(days=40),
+    )
+    stuck = SyncRun.objects.create(
+        connection=connection,
+        tier="core",
+        entity="companies",
+        status="running",
+        started_at=now - timedelta(days=40),
+    )
+    recent = SyncRun.objects.create(
+        connection=connection,
+        tier="core",
+        entity="members",
+        status="failed",
+        started_at=now - timedelta(days=2),
+    )
     assert tasks.prune_sync_runs() == 1
     assert set(SyncRun.objects.values_list("pk", flat=True)) == {stuck.pk, recent.pk}
     assert not SyncRun.objects.filter(pk=old.pk).exists()

@@ -32,8 +32,11 @@ TICKETS = "service/tickets"
 def _start_worker(log_path: Path, lock_ttl: int) -> subprocess.Popen:
     return subprocess.Popen(
         celery_worker_argv("sync,notes", "-P", "solo", "-l", "info", "-n", f"killme-{os.getpid()}"),
-        cwd=ROOT, env=child_env(SYNC_LOCK_TTL_SECONDS=str(lock_ttl)), stdout=log_path.open("w"),
-        stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=ROOT,
+        env=child_env(SYNC_LOCK_TTL_SECONDS=str(lock_ttl)),
+        stdout=log_path.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 
@@ -41,7 +44,9 @@ def _wait_for(predicate, timeout: float, what: str, log_path: Path) -> None:
     try:
         wait_until(predicate, timeout, interval=0.1)
     except AssertionError:
-        raise AssertionError(f"timed out waiting for {what}; worker log:\n{log_path.read_text()[-3000:]}") from None
+        raise AssertionError(
+            f"timed out waiting for {what}; worker log:\n{log_path.read_text()[-3000:]}"
+        ) from None
 
 
 def _kill(proc: subprocess.Popen) -> None:
@@ -77,9 +82,14 @@ def test_it_converges_after_a_worker_is_killed_mid_run(tmp_path, fast_client):
         try:
             sync_connection_tier.apply_async((connection.pk, "changes"), queue="sync")
             # Kill while the ticket listing is in flight (each answer takes 400 ms).
-            _wait_for(lambda: SyncRun.objects.filter(connection=connection, tier="changes",
-                                                     entity="service_tickets", status="running").exists(),
-                      90, "the worker to reach the ticket listing", log_path)
+            _wait_for(
+                lambda: SyncRun.objects.filter(
+                    connection=connection, tier="changes", entity="service_tickets", status="running"
+                ).exists(),
+                90,
+                "the worker to reach the ticket listing",
+                log_path,
+            )
             time.sleep(0.1)
             _kill(worker)
         finally:
@@ -89,21 +99,27 @@ def test_it_converges_after_a_worker_is_killed_mid_run(tmp_path, fast_client):
         assert list(killed.values_list("entity", flat=True)) == ["service_tickets"]  # died mid-run
         # A killed run never moves the watermark of what it was working on.
         assert watermark_get(connection_id=connection.pk, entity="service_tickets") == watermark_before
-        assert Ticket.objects.filter(connection=connection, summary__startswith="edited").count() < len(edited)
+        assert Ticket.objects.filter(connection=connection, summary__startswith="edited").count() < len(
+            edited
+        )
 
         # The lease of the dead worker frees itself; the next run converges.
         sandbox.faults = None
         time.sleep(3.5)
         runs = sync_tier(connection_id=connection.pk, tier="changes")
         assert runs and all(run.status == "succeeded" for run in runs)
-        killed_run = SyncRun.objects.get(connection=connection, tier="changes", entity="service_tickets",
-                                         started_at__lt=runs[0].started_at)
+        killed_run = SyncRun.objects.get(
+            connection=connection, tier="changes", entity="service_tickets", started_at__lt=runs[0].started_at
+        )
         assert killed_run.status == "failed" and "abandoned" in killed_run.error
-        assert Ticket.objects.filter(connection=connection, summary__startswith="edited").count() == len(edited)
+        assert Ticket.objects.filter(connection=connection, summary__startswith="edited").count() == len(
+            edited
+        )
         assert mirror_diff(sandbox, connection, entities=["service_tickets", "project_tickets"]) == []
         assert watermark_get(connection_id=connection.pk, entity="service_tickets") > watermark_before
-        assert timezone.now() - watermark_get(connection_id=connection.pk, entity="service_tickets") < timedelta(
-            minutes=10)
+        assert timezone.now() - watermark_get(
+            connection_id=connection.pk, entity="service_tickets"
+        ) < timedelta(minutes=10)
 
 
 @pytest.mark.slow
@@ -120,16 +136,33 @@ def test_it_runs_dispatched_tiers_and_notes_chunks_on_a_real_worker(tmp_path):
         worker = _start_worker(log_path, lock_ttl=60)
         try:
             dispatch_tier.delay("core")
-            _wait_for(lambda: SyncRun.objects.filter(connection=connection, tier="core",
-                                                     status="succeeded").count() == 8,
-                      60, "the core tier to finish on the worker", log_path)
+            _wait_for(
+                lambda: (
+                    SyncRun.objects.filter(connection=connection, tier="core", status="succeeded").count()
+                    == 8
+                ),
+                60,
+                "the core tier to finish on the worker",
+                log_path,
+            )
             dispatch_tier.delay("notes")
             notes = SyncRun.objects.filter(connection=connection, tier="notes")
             # 239 service tickets → 3 chunks of 100, project tickets 1, opportunities 2
-            _wait_for(lambda: notes.count() >= 4 and not notes.filter(status="running").exists()
-                      and not Ticket.objects.filter(connection=connection, notes_synced_at__isnull=True).exists()
-                      and not Opportunity.objects.filter(connection=connection, notes_synced_at__isnull=True).exists(),
-                      90, "the notes chunks to finish on the worker", log_path)
+            _wait_for(
+                lambda: (
+                    notes.count() >= 4
+                    and not notes.filter(status="running").exists()
+                    and not Ticket.objects.filter(
+                        connection=connection, notes_synced_at__isnull=True
+                    ).exists()
+                    and not Opportunity.objects.filter(
+                        connection=connection, notes_synced_at__isnull=True
+                    ).exists()
+                ),
+                90,
+                "the notes chunks to finish on the worker",
+                log_path,
+            )
         finally:
             _kill(worker)
         assert set(notes.values_list("status", flat=True)) == {"succeeded"}

@@ -28,7 +28,10 @@ def _model_fields() -> dict[str, set[str]]:
 
 def test_it_schedules_every_tier_at_the_reference_interval():
     assert {name: tier.every_seconds for name, tier in TIERS.items()} == {
-        "changes": 300, "core": 1800, "reference": 4 * 3600, "notes": 24 * 3600,
+        "changes": 300,
+        "core": 1800,
+        "reference": 4 * 3600,
+        "notes": 24 * 3600,
     }
     schedule = build_beat_schedule()
     assert schedule.pop("sync-prune-runs")["task"] == "sync.tasks.prune_sync_runs"
@@ -42,19 +45,46 @@ def test_it_schedules_every_tier_at_the_reference_interval():
 
 def test_it_deletes_in_every_tier_but_changes():
     assert {name: tier.deletes for name, tier in TIERS.items()} == {
-        "changes": False, "core": True, "reference": True, "notes": True,
+        "changes": False,
+        "core": True,
+        "reference": True,
+        "notes": True,
     }
 
 
 def test_it_puts_the_reference_entities_in_the_right_tiers():
     assert set(tier_entities("core")) == {
-        "members", "projects", "opportunities", "territories", "companies", "service_tickets",
-        "project_tickets", "ticket_assignments",
+        "members",
+        "projects",
+        "opportunities",
+        "territories",
+        "companies",
+        "service_tickets",
+        "project_tickets",
+        "ticket_assignments",
     }
-    assert {"boards", "board_statuses", "board_teams", "priorities", "company_statuses", "service_locations",
-            "time_entries", "opportunity_statuses", "opportunity_types", "opportunity_stages",
-            "project_statuses", "slas", "sla_priorities", "calendars", "holidays", "schedule_statuses",
-            "schedule_types", "ticket_types", "ticket_subtypes", "ticket_items"} == set(tier_entities("reference"))
+    assert {
+        "boards",
+        "board_statuses",
+        "board_teams",
+        "priorities",
+        "company_statuses",
+        "service_locations",
+        "time_entries",
+        "opportunity_statuses",
+        "opportunity_types",
+        "opportunity_stages",
+        "project_statuses",
+        "slas",
+        "sla_priorities",
+        "calendars",
+        "holidays",
+        "schedule_statuses",
+        "schedule_types",
+        "ticket_types",
+        "ticket_subtypes",
+        "ticket_items",
+    } == set(tier_entities("reference"))
     assert set(tier_entities("notes")) == {"service_notes", "project_ticket_notes", "opportunity_notes"}
     # changes: every flat listing of the full tiers that can filter on lastUpdated; no quotes ever
     changes = set(tier_entities("changes"))
@@ -83,18 +113,31 @@ def test_it_only_reads_real_connectwise_fields():
         for path in mapping.api_fields:
             assert path.split("/")[0] in fields[model], f"{name}: {model}.{path}"
     # the scope conditions use real fields too
-    assert {"closedFlag", "closedDate"} <= fields["Ticket"] and {"closedFlag", "closedDate"} <= fields["ProjectTicket"]
+    assert {"closedFlag", "closedDate"} <= fields["Ticket"] and {"closedFlag", "closedDate"} <= fields[
+        "ProjectTicket"
+    ]
     assert {"type", "doneFlag", "objectId"} <= fields["ScheduleEntry"]
     assert "timeStart" in fields["TimeEntry"]
 
 
 def test_it_maps_every_typed_column_of_each_model_it_fills():
-    local_only = {"id", "connection", "psa_id", "psa_updated_at", "raw", "synced_at", "status_changed_at",
-                  "notes_synced_at", "writeback_error", "kind",
-                  # ConnectWise has no SLA deadline on a ticket (see catalog.py)
-                  "respond_by", "resolve_by",
-                  # Opportunity.closed is derived from its status (enrich hook)
-                  "closed"}
+    local_only = {
+        "id",
+        "connection",
+        "psa_id",
+        "psa_updated_at",
+        "raw",
+        "synced_at",
+        "status_changed_at",
+        "notes_synced_at",
+        "writeback_error",
+        "kind",
+        # ConnectWise has no SLA deadline on a ticket (see catalog.py)
+        "respond_by",
+        "resolve_by",
+        # Opportunity.closed is derived from its status (enrich hook)
+        "closed",
+    }
     for mapping in MAPPINGS.values():
         columns = {f.name for f in mapping.model._meta.concrete_fields} - local_only
         unmapped = columns - set(mapping.columns)

@@ -31,10 +31,18 @@ def enqueued(monkeypatch):
 
 def payload(**overrides) -> bytes:
     data = {
-        "MessageId": "m-1", "FromUrl": SITE, "CompanyId": "acme", "MemberId": 7, "Action": "updated",
-        "Type": "ticket", "ID": 501, "Entity": json.dumps({"id": 501, "recordType": "ServiceTicket",
-                                                            "_info": {"lastUpdated": "2026-11-27T07:00:00Z"}}),
-        "Metadata": {"key_url": KEY_URL}, "CallbackObjectRecId": 1,
+        "MessageId": "m-1",
+        "FromUrl": SITE,
+        "CompanyId": "acme",
+        "MemberId": 7,
+        "Action": "updated",
+        "Type": "ticket",
+        "ID": 501,
+        "Entity": json.dumps(
+            {"id": 501, "recordType": "ServiceTicket", "_info": {"lastUpdated": "2026-11-27T07:00:00Z"}}
+        ),
+        "Metadata": {"key_url": KEY_URL},
+        "CallbackObjectRecId": 1,
     }
     data.update(overrides)
     return json.dumps(data).encode()
@@ -53,7 +61,8 @@ def post(client, connection, raw: bytes, *, signature: str | None = "sign", reco
 
 
 def test_it_accepts_a_signed_callback_and_enqueues_one_refresh_after_commit(
-        client, connection, psa_key, enqueued, django_capture_on_commit_callbacks):
+    client, connection, psa_key, enqueued, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False) as pending:
         response = post(client, connection, payload(), record_id=501)
         assert enqueued == []  # nothing before the commit
@@ -66,8 +75,9 @@ def test_it_accepts_a_signed_callback_and_enqueues_one_refresh_after_commit(
 
 
 @pytest.mark.parametrize("signature", [None, "", "AAAA", "sign-with-wrong-key"])
-def test_it_rejects_bad_or_missing_signatures(client, connection, psa_key, enqueued, signature,
-                                              django_capture_on_commit_callbacks):
+def test_it_rejects_bad_or_missing_signatures(
+    client, connection, psa_key, enqueued, signature, django_capture_on_commit_callbacks
+):
     raw = payload()
     if signature == "sign-with-wrong-key":
         signature = signature_compute(body=raw, signing_key="another key")
@@ -77,7 +87,9 @@ def test_it_rejects_bad_or_missing_signatures(client, connection, psa_key, enque
     assert enqueued == []
 
 
-def test_it_rejects_a_tampered_body(client, connection, psa_key, enqueued, django_capture_on_commit_callbacks):
+def test_it_rejects_a_tampered_body(
+    client, connection, psa_key, enqueued, django_capture_on_commit_callbacks
+):
     raw = payload()
     signature = signature_compute(body=raw, signing_key=SIGNING_KEY)
     with django_capture_on_commit_callbacks(execute=True):
@@ -86,14 +98,21 @@ def test_it_rejects_a_tampered_body(client, connection, psa_key, enqueued, djang
     assert enqueued == []
 
 
-@pytest.mark.parametrize("key_url", [
-    "https://attacker.example.com/key", "http://na.myconnectwise.net/key", "http://127.0.0.1:9/key",
-])
+@pytest.mark.parametrize(
+    "key_url",
+    [
+        "https://attacker.example.com/key",
+        "http://na.myconnectwise.net/key",
+        "http://127.0.0.1:9/key",
+    ],
+)
 def test_it_rejects_a_key_url_off_the_psa_host_without_calling_it(client, connection, enqueued, key_url):
     raw = payload(Metadata={"key_url": key_url})
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         rsps.get(key_url, json={"signing_key": SIGNING_KEY})
-        response = post(client, connection, raw, signature=signature_compute(body=raw, signing_key=SIGNING_KEY))
+        response = post(
+            client, connection, raw, signature=signature_compute(body=raw, signing_key=SIGNING_KEY)
+        )
         assert len(rsps.calls) == 0
     assert response.status_code == 403
     assert enqueued == []
@@ -146,8 +165,9 @@ def test_it_only_accepts_post(client, connection):
     assert client.get(f"/hooks/connectwise/{connection.webhook_token}/").status_code == 405
 
 
-def test_it_ignores_types_it_does_not_mirror(client, connection, psa_key, enqueued,
-                                             django_capture_on_commit_callbacks):
+def test_it_ignores_types_it_does_not_mirror(
+    client, connection, psa_key, enqueued, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = post(client, connection, payload(Type="contact"))
     assert response.status_code == 202 and response.json()["queued"] is False
@@ -155,24 +175,32 @@ def test_it_ignores_types_it_does_not_mirror(client, connection, psa_key, enqueu
 
 
 def test_it_turns_a_schedule_callback_into_a_refresh_of_its_ticket(
-        client, connection, psa_key, enqueued, django_capture_on_commit_callbacks):
+    client, connection, psa_key, enqueued, django_capture_on_commit_callbacks
+):
     entity = json.dumps({"id": 77, "objectId": 501, "type": {"identifier": "S"}})
     with django_capture_on_commit_callbacks(execute=True):
         assert post(client, connection, payload(Type="schedule", ID=77, Entity=entity)).status_code == 202
         # a deleted entry carries no Entity: the mirror knows its ticket
         TicketAssignment.objects.create(connection=connection, psa_id=78, ticket_psa_id=502)
-        assert post(client, connection, payload(Type="schedule", ID=78, Entity=None,
-                                                Action="deleted")).status_code == 202
+        assert (
+            post(
+                client, connection, payload(Type="schedule", ID=78, Entity=None, Action="deleted")
+            ).status_code
+            == 202
+        )
         # a schedule entry that is not a ticket assignment (type C, a meeting ...) is ignored
         other = json.dumps({"id": 79, "objectId": 5, "type": {"identifier": "C"}})
-        assert post(client, connection, payload(Type="schedule", ID=79, Entity=other)).json()["queued"] is False
+        assert (
+            post(client, connection, payload(Type="schedule", ID=79, Entity=other)).json()["queued"] is False
+        )
     items = refresh._take_items(connection.pk)
     assert sorted(items) == [("ticket", 501), ("ticket", 502)]
     assert {item[2] for item in items.values()} == {refresh.SCHEDULE_HINT}  # assignments are re-read
 
 
-def test_it_coalesces_a_burst_into_one_enqueue(client, connection, psa_key, enqueued,
-                                               django_capture_on_commit_callbacks):
+def test_it_coalesces_a_burst_into_one_enqueue(
+    client, connection, psa_key, enqueued, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         for _ in range(20):
             assert post(client, connection, payload()).status_code == 202
@@ -181,10 +209,15 @@ def test_it_coalesces_a_burst_into_one_enqueue(client, connection, psa_key, enqu
     assert len(psa_key.calls) == 1  # the signing key was fetched once, then cached
 
 
-def test_it_ignores_the_echo_of_its_own_push(client, connection, psa_key, enqueued,
-                                             django_capture_on_commit_callbacks):
-    webhooks.echo_remember(connection_id=connection.pk, kind="ticket", psa_id=501,
-                           record={"id": 501, "_info": {"lastUpdated": "2026-11-27T07:00:00Z"}})
+def test_it_ignores_the_echo_of_its_own_push(
+    client, connection, psa_key, enqueued, django_capture_on_commit_callbacks
+):
+    webhooks.echo_remember(
+        connection_id=connection.pk,
+        kind="ticket",
+        psa_id=501,
+        record={"id": 501, "_info": {"lastUpdated": "2026-11-27T07:00:00Z"}},
+    )
     with django_capture_on_commit_callbacks(execute=True):
         echo = post(client, connection, payload())
         newer = payload(Entity=json.dumps({"id": 501, "_info": {"lastUpdated": "2026-11-27T07:00:05Z"}}))
@@ -201,6 +234,7 @@ def test_it_refetches_a_rotated_key_once(client, connection, enqueued, django_ca
         rsps.get(KEY_URL, json={"signing_key": SIGNING_KEY})
         cache.clear()
         from psa.connectwise.callbacks import signing_key_fetch
+
         signing_key_fetch(connection_id=connection.pk, key_url=KEY_URL, site_url=connection.site_url)
         with django_capture_on_commit_callbacks(execute=True):
             response = post(client, connection, raw)

@@ -44,8 +44,12 @@ def test_it_registers_only_the_missing_callbacks(transactional_db, sandbox, sett
     assert "Added 5, removed 0, kept 0" in out.getvalue()
     entries = sandbox.store.list("system/callbacks")
     assert sorted(e["type"] for e in entries) == sorted(CALLBACK_TYPES)
-    assert all(e["url"] == f"https://topleft.example.com/hooks/connectwise/{connection.webhook_token}/?recordId="
-               and e["level"] == "owner" and e["objectId"] == 1 for e in entries)
+    assert all(
+        e["url"] == f"https://topleft.example.com/hooks/connectwise/{connection.webhook_token}/?recordId="
+        and e["level"] == "owner"
+        and e["objectId"] == 1
+        for e in entries
+    )
     # PUBLIC_URL moved: every registration is replaced, nothing is duplicated
     settings.PUBLIC_URL = "https://new.example.com"
     call_command("callbacks", connection="sandbox", ensure=True, stdout=(out := io.StringIO()))
@@ -77,8 +81,13 @@ def test_it_removes_a_record_only_when_the_psa_confirms_the_delete(registered, s
 
 
 def test_it_refreshes_the_ticket_when_its_assignment_changes(registered, sandbox):
-    entry = next(e for e in sandbox.store.list("schedule/entries") if e["type"]["identifier"] == "S"
-                 and not e.get("doneFlag") and sandbox.store.get("service/tickets", e["objectId"]))
+    entry = next(
+        e
+        for e in sandbox.store.list("schedule/entries")
+        if e["type"]["identifier"] == "S"
+        and not e.get("doneFlag")
+        and sandbox.store.get("service/tickets", e["objectId"])
+    )
     refresh.record_refresh(connection_id=registered.pk, kind="ticket", psa_id=entry["objectId"])
     assert TicketAssignment.objects.filter(psa_id=entry["id"]).exists()
     sandbox.store.delete("schedule/entries", entry["id"])
@@ -94,12 +103,24 @@ def test_it_does_not_trust_a_deleted_action_without_a_404(live_server, registere
 
     record = next(t for t in sandbox.store.list("service/tickets") if not t.get("closedFlag"))
     refresh.record_refresh(connection_id=registered.pk, kind="ticket", psa_id=record["id"])
-    body = json.dumps({"MessageId": "x", "Action": "deleted", "Type": "ticket", "ID": record["id"], "Entity": None,
-                       "Metadata": {"key_url": sandbox.notifier.key_url}}).encode()
-    response = requests.post(f"{live_server.url}/hooks/connectwise/{registered.webhook_token}/?recordId={record['id']}",
-                             data=body, timeout=5,
-                             headers={"x-content-signature": signature_compute(
-                                 body=body, signing_key=sandbox.notifier.signing_key)})
+    body = json.dumps(
+        {
+            "MessageId": "x",
+            "Action": "deleted",
+            "Type": "ticket",
+            "ID": record["id"],
+            "Entity": None,
+            "Metadata": {"key_url": sandbox.notifier.key_url},
+        }
+    ).encode()
+    response = requests.post(
+        f"{live_server.url}/hooks/connectwise/{registered.webhook_token}/?recordId={record['id']}",
+        data=body,
+        timeout=5,
+        headers={
+            "x-content-signature": signature_compute(body=body, signing_key=sandbox.notifier.signing_key)
+        },
+    )
     assert response.status_code == 202
     assert Ticket.objects.filter(psa_id=record["id"]).exists()  # the PSA still has it
 
@@ -107,8 +128,11 @@ def test_it_does_not_trust_a_deleted_action_without_a_404(live_server, registere
 def test_it_registers_callbacks_from_the_admin(transactional_db, sandbox, settings, admin_client):
     settings.PUBLIC_URL = "https://topleft.example.com"
     connection = Connection.objects.create(name="sandbox", **sandbox.credentials)
-    response = admin_client.post("/admin/sync/connection/", {
-        "action": "ensure_callbacks", "_selected_action": [connection.pk]}, follow=True)
+    response = admin_client.post(
+        "/admin/sync/connection/",
+        {"action": "ensure_callbacks", "_selected_action": [connection.pk]},
+        follow=True,
+    )
     assert response.status_code == 200
     assert "callbacks added 5, removed 0, kept 0" in response.content.decode()
     assert len(sandbox.store.list("system/callbacks")) == 5

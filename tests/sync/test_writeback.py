@@ -37,8 +37,10 @@ class InlinePushes(list):
 @pytest.fixture
 def push_inline(monkeypatch, django_capture_on_commit_callbacks):
     pushed = InlinePushes(django_capture_on_commit_callbacks)
-    monkeypatch.setattr("sync.tasks_realtime.enqueue_push",
-                        lambda entry_id: pushed.append((entry_id, outbox.outbox_push(entry_id=entry_id))))
+    monkeypatch.setattr(
+        "sync.tasks_realtime.enqueue_push",
+        lambda entry_id: pushed.append((entry_id, outbox.outbox_push(entry_id=entry_id))),
+    )
     return pushed
 
 
@@ -61,8 +63,11 @@ def psa_ticket(sandbox, ticket):
 def other_status(sandbox, ticket):
     record = psa_ticket(sandbox, ticket)
     statuses = sandbox.store.list("service/boards/{parentId}/statuses", parent_id=record["board"]["id"])
-    return next(s for s in statuses if s["id"] != record["status"]["id"] and not s.get("closedStatus")
-                and not s.get("inactive"))
+    return next(
+        s
+        for s in statuses
+        if s["id"] != record["status"]["id"] and not s.get("closedStatus") and not s.get("inactive")
+    )
 
 
 def test_it_changes_a_ticket_status_without_echo(sandbox, open_ticket, push_inline):
@@ -78,8 +83,11 @@ def test_it_changes_a_ticket_status_without_echo(sandbox, open_ticket, push_inli
 
 
 def test_it_changes_a_ticket_priority(sandbox, open_ticket, push_inline):
-    priority = next(p for p in sandbox.store.list("service/priorities")
-                    if p["id"] != psa_ticket(sandbox, open_ticket)["priority"]["id"])
+    priority = next(
+        p
+        for p in sandbox.store.list("service/priorities")
+        if p["id"] != psa_ticket(sandbox, open_ticket)["priority"]["id"]
+    )
     with push_inline:
         writeback.ticket_change_priority(ticket=open_ticket, priority_psa_id=priority["id"])
     assert psa_ticket(sandbox, open_ticket)["priority"]["id"] == priority["id"]
@@ -87,13 +95,23 @@ def test_it_changes_a_ticket_priority(sandbox, open_ticket, push_inline):
 
 
 def test_it_adds_and_removes_a_resource(sandbox, open_ticket, push_inline):
-    assigned = {e["member"]["id"] for e in sandbox.store.list("schedule/entries") if e["objectId"] == open_ticket.psa_id}
-    member = next(m for m in sandbox.store.list("system/members") if m["id"] not in assigned
-                  and not m.get("inactiveFlag"))
+    assigned = {
+        e["member"]["id"]
+        for e in sandbox.store.list("schedule/entries")
+        if e["objectId"] == open_ticket.psa_id
+    }
+    member = next(
+        m
+        for m in sandbox.store.list("system/members")
+        if m["id"] not in assigned and not m.get("inactiveFlag")
+    )
     with push_inline:
         writeback.ticket_add_resource(ticket=open_ticket, member_psa_id=member["id"])
-    entries = [e for e in sandbox.store.list("schedule/entries")
-               if e["objectId"] == open_ticket.psa_id and e["member"]["id"] == member["id"]]
+    entries = [
+        e
+        for e in sandbox.store.list("schedule/entries")
+        if e["objectId"] == open_ticket.psa_id and e["member"]["id"] == member["id"]
+    ]
     assert len(entries) == 1 and entries[0]["type"]["identifier"] == "S"
     row = TicketAssignment.objects.get(ticket_psa_id=open_ticket.psa_id, member_psa_id=member["id"])
     assert row.psa_id == entries[0]["id"]  # the placeholder became the PSA's record
@@ -101,9 +119,14 @@ def test_it_adds_and_removes_a_resource(sandbox, open_ticket, push_inline):
 
     with push_inline:
         writeback.ticket_remove_resource(ticket=open_ticket, member_psa_id=member["id"])
-    assert not [e for e in sandbox.store.list("schedule/entries")
-                if e["objectId"] == open_ticket.psa_id and e["member"]["id"] == member["id"]]
-    assert not TicketAssignment.objects.filter(ticket_psa_id=open_ticket.psa_id, member_psa_id=member["id"]).exists()
+    assert not [
+        e
+        for e in sandbox.store.list("schedule/entries")
+        if e["objectId"] == open_ticket.psa_id and e["member"]["id"] == member["id"]
+    ]
+    assert not TicketAssignment.objects.filter(
+        ticket_psa_id=open_ticket.psa_id, member_psa_id=member["id"]
+    ).exists()
     assert member["identifier"] not in Ticket.objects.get(pk=open_ticket.pk).resources
 
 
@@ -112,27 +135,43 @@ def test_it_logs_time_and_moves_the_ticket(sandbox, open_ticket, push_inline):
     target = other_status(sandbox, open_ticket)
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
     with push_inline:
-        entry = writeback.time_entry_create(ticket=open_ticket, member_psa_id=member["id"], time_start=start,
-                                            time_end=start + timedelta(minutes=45), notes="Fixed the printer",
-                                            status_psa_id=target["id"])
-    created = [t for t in sandbox.store.list("time/entries") if t.get("chargeToId") == open_ticket.psa_id
-               and t.get("notes") == "Fixed the printer"]
+        entry = writeback.time_entry_create(
+            ticket=open_ticket,
+            member_psa_id=member["id"],
+            time_start=start,
+            time_end=start + timedelta(minutes=45),
+            notes="Fixed the printer",
+            status_psa_id=target["id"],
+        )
+    created = [
+        t
+        for t in sandbox.store.list("time/entries")
+        if t.get("chargeToId") == open_ticket.psa_id and t.get("notes") == "Fixed the printer"
+    ]
     assert len(created) == 1 and created[0]["member"]["id"] == member["id"]
     assert psa_ticket(sandbox, open_ticket)["status"]["id"] == target["id"]
     assert OutboxEntry.objects.get(pk=entry.pk).result_psa_id == created[0]["id"]
-    assert TimeEntry.objects.get(connection=open_ticket.connection, charge_to_psa_id=open_ticket.psa_id,
-                                 notes="Fixed the printer").psa_id == created[0]["id"]
+    assert (
+        TimeEntry.objects.get(
+            connection=open_ticket.connection, charge_to_psa_id=open_ticket.psa_id, notes="Fixed the printer"
+        ).psa_id
+        == created[0]["id"]
+    )
 
 
 def test_it_adds_internal_and_external_notes(sandbox, open_ticket, push_inline):
     with push_inline:
         writeback.ticket_note_add(ticket=open_ticket, text="Customer called back")
         writeback.ticket_note_add(ticket=open_ticket, text="Root cause: toner", internal=True)
-    notes = {n["text"]: n for n in sandbox.store.list("service/tickets/{parentId}/notes",
-                                                      parent_id=open_ticket.psa_id)}
+    notes = {
+        n["text"]: n
+        for n in sandbox.store.list("service/tickets/{parentId}/notes", parent_id=open_ticket.psa_id)
+    }
     assert notes["Customer called back"].get("detailDescriptionFlag") is True
     assert notes["Root cause: toner"].get("internalAnalysisFlag") is True
-    mirrored_ids = set(ServiceNote.objects.filter(ticket_psa_id=open_ticket.psa_id).values_list("psa_id", flat=True))
+    mirrored_ids = set(
+        ServiceNote.objects.filter(ticket_psa_id=open_ticket.psa_id).values_list("psa_id", flat=True)
+    )
     assert {notes["Customer called back"]["id"], notes["Root cause: toner"]["id"]} <= mirrored_ids
     assert all(i > 0 for i in mirrored_ids)
 
@@ -141,7 +180,9 @@ def test_it_moves_an_opportunity_stage_and_status(sandbox, psa_connection, push_
     record = sandbox.store.list("sales/opportunities")[0]
     opportunity = mirrored("opportunity", record["id"], psa_connection)
     stage = next(s for s in sandbox.store.list("sales/stages") if s["id"] != record["stage"]["id"])
-    status = next(s for s in sandbox.store.list("sales/opportunities/statuses") if s["id"] != record["status"]["id"])
+    status = next(
+        s for s in sandbox.store.list("sales/opportunities/statuses") if s["id"] != record["status"]["id"]
+    )
     with push_inline:
         writeback.opportunity_change_stage(opportunity=opportunity, stage_psa_id=stage["id"])
         writeback.opportunity_change_status(opportunity=opportunity, status_psa_id=status["id"])
@@ -152,7 +193,9 @@ def test_it_moves_an_opportunity_stage_and_status(sandbox, psa_connection, push_
     assert [e.state for e in OutboxEntry.objects.filter(target_psa_id=record["id"])] == ["done", "done"]
 
 
-def test_it_reverts_and_shows_the_error_on_a_psa_400_then_a_success_clears_it(sandbox, open_ticket, push_inline):
+def test_it_reverts_and_shows_the_error_on_a_psa_400_then_a_success_clears_it(
+    sandbox, open_ticket, push_inline
+):
     original = psa_ticket(sandbox, open_ticket)["status"]
     target = other_status(sandbox, open_ticket)
     sandbox.force_error("PATCH", r"service/tickets/\d+", 400, "Status is locked by a workflow rule", times=1)
@@ -180,8 +223,9 @@ def test_it_drops_the_placeholder_of_a_rejected_note(sandbox, open_ticket, push_
     assert "Note text is too long" in Ticket.objects.get(pk=open_ticket.pk).writeback_error
 
 
-def test_it_delivers_after_a_broker_outage_exactly_once(sandbox, open_ticket, monkeypatch,
-                                                         django_capture_on_commit_callbacks):
+def test_it_delivers_after_a_broker_outage_exactly_once(
+    sandbox, open_ticket, monkeypatch, django_capture_on_commit_callbacks
+):
     def broker_down(entry_id):
         raise OSError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
@@ -189,8 +233,13 @@ def test_it_delivers_after_a_broker_outage_exactly_once(sandbox, open_ticket, mo
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     monkeypatch.setattr("sync.tasks_realtime.enqueue_push", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
-        entry = writeback.time_entry_create(ticket=open_ticket, member_psa_id=member["id"], time_start=start,
-                                            time_end=start + timedelta(minutes=30), notes="During the outage")
+        entry = writeback.time_entry_create(
+            ticket=open_ticket,
+            member_psa_id=member["id"],
+            time_start=start,
+            time_end=start + timedelta(minutes=30),
+            notes="During the outage",
+        )
     assert OutboxEntry.objects.get(pk=entry.pk).state == "pending"
 
     def ours():
@@ -210,24 +259,42 @@ def test_it_finds_a_time_entry_whose_post_landed_before_the_worker_died(sandbox,
     member = sandbox.store.list("system/members")[0]
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
     monkeypatch.setattr("sync.tasks_realtime.enqueue_push", lambda entry_id: None)
-    entry = writeback.time_entry_create(ticket=open_ticket, member_psa_id=member["id"], time_start=start,
-                                        time_end=start + timedelta(minutes=15), notes="Crash test")
+    entry = writeback.time_entry_create(
+        ticket=open_ticket,
+        member_psa_id=member["id"],
+        time_start=start,
+        time_end=start + timedelta(minutes=15),
+        notes="Crash test",
+    )
     # a worker claimed it, POSTed, and died before recording the result
     outbox.outbox_claim(entry_id=entry.pk)
-    sandbox.store.create("time/entries", {
-        "chargeToId": open_ticket.psa_id, "chargeToType": "ServiceTicket", "member": {"id": member["id"]},
-        "timeStart": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "timeEnd": (start + timedelta(minutes=15)).strftime("%Y-%m-%dT%H:%M:%SZ"), "notes": "Crash test"})
-    OutboxEntry.objects.filter(pk=entry.pk).update(claimed_at=timezone.now() - timedelta(minutes=10),
-                                                   updated_at=timezone.now() - timedelta(minutes=10))
+    sandbox.store.create(
+        "time/entries",
+        {
+            "chargeToId": open_ticket.psa_id,
+            "chargeToType": "ServiceTicket",
+            "member": {"id": member["id"]},
+            "timeStart": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "timeEnd": (start + timedelta(minutes=15)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "notes": "Crash test",
+        },
+    )
+    OutboxEntry.objects.filter(pk=entry.pk).update(
+        claimed_at=timezone.now() - timedelta(minutes=10), updated_at=timezone.now() - timedelta(minutes=10)
+    )
     assert outbox.outbox_sweep() == 1
     assert len([t for t in sandbox.store.list("time/entries") if t.get("notes") == "Crash test"]) == 1
     assert OutboxEntry.objects.get(pk=entry.pk).state == "done"
 
 
 def test_it_does_not_double_book_a_member_already_on_the_ticket(sandbox, psa_connection, push_inline):
-    entry = next(e for e in sandbox.store.list("schedule/entries") if e["type"]["identifier"] == "S"
-                 and not e.get("doneFlag") and sandbox.store.get("service/tickets", e["objectId"]))
+    entry = next(
+        e
+        for e in sandbox.store.list("schedule/entries")
+        if e["type"]["identifier"] == "S"
+        and not e.get("doneFlag")
+        and sandbox.store.get("service/tickets", e["objectId"])
+    )
     ticket = mirrored("ticket", entry["objectId"], psa_connection)
     before = len(sandbox.store.list("schedule/entries"))
     with push_inline:
@@ -248,8 +315,11 @@ def test_it_writes_project_tickets_to_their_own_path(sandbox, psa_connection, pu
     assert sandbox.stats[("POST", "project/tickets/{parentId}/notes")] == 1
     note_id = OutboxEntry.objects.get(pk=note.pk).result_psa_id
     assert ServiceNote.objects.get(psa_id=note_id).text == "Phase 2 kicked off"
-    priority = next(p for p in sandbox.store.list("service/priorities")
-                    if p["id"] != (record.get("priority") or {}).get("id"))
+    priority = next(
+        p
+        for p in sandbox.store.list("service/priorities")
+        if p["id"] != (record.get("priority") or {}).get("id")
+    )
     with push_inline:
         writeback.ticket_change_priority(ticket=ticket, priority_psa_id=priority["id"])
     assert sandbox.store.get("project/tickets", record["id"])["priority"]["id"] == priority["id"]

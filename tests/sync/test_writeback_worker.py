@@ -49,12 +49,16 @@ def test_it_pushes_and_refreshes_through_a_real_worker(sandbox, sandbox_connecti
 
     # write-back: service → on_commit enqueue → worker → PSA
     entry = writeback.ticket_change_status(ticket=ticket, status_psa_id=target["id"])
-    wait_until(lambda: sandbox.store.get("service/tickets", record["id"])["status"]["id"] == target["id"],
-               timeout=20)
+    wait_until(
+        lambda: sandbox.store.get("service/tickets", record["id"])["status"]["id"] == target["id"], timeout=20
+    )
     wait_until(lambda: OutboxEntry.objects.get(pk=entry.pk).state == "done", timeout=20)
 
     # webhook refresh: a change made in the PSA reaches the mirror through the worker
-    sandbox.store.update("service/tickets", record["id"], {"summary": "Changed in the PSA"}, skip_callback=True)
-    refresh.refresh_request(connection_id=sandbox_connection.pk, kind="ticket", psa_id=record["id"],
-                            enqueue=enqueue_refresh)
+    sandbox.store.update(
+        "service/tickets", record["id"], {"summary": "Changed in the PSA"}, skip_callback=True
+    )
+    refresh.refresh_request(
+        connection_id=sandbox_connection.pk, kind="ticket", psa_id=record["id"], enqueue=enqueue_refresh
+    )
     wait_until(lambda: Ticket.objects.get(pk=ticket.pk).summary == "Changed in the PSA", timeout=20)

@@ -18,7 +18,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         try:
-            result = demo_setup(sandbox_url=opts["sandbox_url"], sync=not opts["no_sync"], password=opts["password"])
+            result = demo_setup(
+                sandbox_url=opts["sandbox_url"], sync=not opts["no_sync"], password=opts["password"]
+            )
         except ConfigurationError as exc:  # e.g. a sandbox URL that is neither https nor loopback
             raise CommandError(str(exc)) from None
         self.stdout.write(self.style.SUCCESS("Demo ready."))

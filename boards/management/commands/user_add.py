@@ -19,8 +19,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         try:
-            user, created = user_add(username=opts["username"], password=opts["password"],
-                                     connection_name=opts["connection"], role=opts["role"])
+            user, created = user_add(
+                username=opts["username"],
+                password=opts["password"],
+                connection_name=opts["connection"],
+                role=opts["role"],
+            )
         except (UnknownConnection, InvalidCredentials) as exc:
             raise CommandError(str(exc)) from exc
         verb = "Created" if created else "Updated"

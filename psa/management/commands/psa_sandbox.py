@@ -21,8 +21,9 @@ class Command(BaseCommand):
         parser.add_argument("--scale", choices=sorted(SCALES), default="small")
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--activity", type=float, default=0.0, help="random edits per second")
-        parser.add_argument("--faults", default=None,
-                            help="e.g. 500=0.1,429=0.05,reset=0.02,timeout=0.01,latency_ms=20")
+        parser.add_argument(
+            "--faults", default=None, help="e.g. 500=0.1,429=0.05,reset=0.02,timeout=0.01,latency_ms=20"
+        )
         parser.add_argument("--rate-limit", type=int, default=1000, help="requests per minute (0 = none)")
         parser.add_argument("--tls-cert", default=None)
         parser.add_argument("--tls-key", default=None)
@@ -36,11 +37,20 @@ class Command(BaseCommand):
         started = time.perf_counter()
         try:
             sandbox = SandboxServer(
-                scale=opts["scale"], seed=opts["seed"], host=opts["host"], port=opts["port"],
-                faults=opts["faults"], rate_limit_per_minute=opts["rate_limit"],
-                activity_per_second=opts["activity"], tls_cert=opts["tls_cert"], tls_key=opts["tls_key"],
-                company=opts["company"], public_key=opts["public_key"], private_key=opts["private_key"],
-                client_id=opts["client_id"], codebase=opts["codebase"],
+                scale=opts["scale"],
+                seed=opts["seed"],
+                host=opts["host"],
+                port=opts["port"],
+                faults=opts["faults"],
+                rate_limit_per_minute=opts["rate_limit"],
+                activity_per_second=opts["activity"],
+                tls_cert=opts["tls_cert"],
+                tls_key=opts["tls_key"],
+                company=opts["company"],
+                public_key=opts["public_key"],
+                private_key=opts["private_key"],
+                client_id=opts["client_id"],
+                codebase=opts["codebase"],
             )
         except (ValueError, OSError) as err:
             raise CommandError(str(err)) from err
@@ -50,8 +60,10 @@ class Command(BaseCommand):
             self.wait_for_stop()
         finally:
             sandbox.stop()
-            self.stdout.write(f"PSA sandbox stopped after {sandbox.stats['requests']} requests, "
-                              f"{sandbox.stats['activity_edits']} activity edits.")
+            self.stdout.write(
+                f"PSA sandbox stopped after {sandbox.stats['requests']} requests, "
+                f"{sandbox.stats['activity_edits']} activity edits."
+            )
 
     def wait_for_stop(self) -> None:
         """Block until SIGTERM or Ctrl-C."""

@@ -11,8 +11,10 @@ from sync.models import Connection
 
 
 class Command(BaseCommand):
-    help = ("Register (--ensure), show (--list) or delete (--remove) the system/callbacks entries "
-            "for ticket, opportunity, project, company and schedule pointing at PUBLIC_URL.")
+    help = (
+        "Register (--ensure), show (--list) or delete (--remove) the system/callbacks entries "
+        "for ticket, opportunity, project, company and schedule pointing at PUBLIC_URL."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--connection", required=True, help="connection name")
@@ -41,12 +43,16 @@ class Command(BaseCommand):
 
     def _ensure(self, connection: Connection) -> None:
         changes = callbacks.connection_callbacks_ensure(connection=connection, public_url=settings.PUBLIC_URL)
-        self.stdout.write(f"Added {len(changes.added)}, removed {len(changes.removed)}, "
-                          f"kept {len(changes.kept)} registration(s)")
+        self.stdout.write(
+            f"Added {len(changes.added)}, removed {len(changes.removed)}, "
+            f"kept {len(changes.kept)} registration(s)"
+        )
 
     def _show(self, entries: list[dict]) -> None:
         if not entries:
             self.stdout.write("No registrations for this connection")
         for entry in entries:
             state = "inactive" if entry.get("inactiveFlag") else "active"
-            self.stdout.write(f"{entry.get('id')}\t{entry.get('type')}\t{entry.get('level')}\t{state}\t{entry.get('url')}")
+            self.stdout.write(
+                f"{entry.get('id')}\t{entry.get('type')}\t{entry.get('level')}\t{state}\t{entry.get('url')}"
+            )

@@ -58,18 +58,44 @@ class Command(BaseCommand):
         web_url = f"http://{host}:{port}"
         env = {**os.environ, "PUBLIC_URL": os.environ.get("PUBLIC_URL", web_url)}
         manage = [sys.executable, "manage.py"]
-        self.spawn(manage + ["psa_sandbox", "--host", "127.0.0.1", "--port", str(sandbox_port),
-                             "--scale", "small", "--seed", "1", "--activity", str(opts["activity"])], env)
+        self.spawn(
+            manage
+            + [
+                "psa_sandbox",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(sandbox_port),
+                "--scale",
+                "small",
+                "--seed",
+                "1",
+                "--activity",
+                str(opts["activity"]),
+            ],
+            env,
+        )
         wait_for_port("127.0.0.1", sandbox_port)
         sandbox_url = f"http://127.0.0.1:{sandbox_port}"
         call_command("demo_setup", sandbox_url=sandbox_url)
         self.register_callbacks(web_url)
         self.spawn(manage + ["runserver", "--noreload", f"{host}:{port}"], env)
         celery = [sys.executable, "-m", "celery", "-A", "topleft"]
-        self.spawn(celery + ["worker", "-Q", "realtime,sync,notes", "--concurrency", "2",
-                             "--loglevel", "WARNING"], env)
-        self.spawn(celery + ["beat", "--loglevel", "WARNING",
-                             "--schedule", str(os.path.join("var", "celerybeat-schedule"))], env)
+        self.spawn(
+            celery + ["worker", "-Q", "realtime,sync,notes", "--concurrency", "2", "--loglevel", "WARNING"],
+            env,
+        )
+        self.spawn(
+            celery
+            + [
+                "beat",
+                "--loglevel",
+                "WARNING",
+                "--schedule",
+                str(os.path.join("var", "celerybeat-schedule")),
+            ],
+            env,
+        )
         wait_for_port(host, port)
         self.stdout.write(self.style.SUCCESS(f"\nTopLeft is running at {web_url}/boards/"))
         self.stdout.write(f"Log in as {DEMO_USERNAME} / {DEMO_PASSWORD}   (admin: {web_url}/admin/)")

@@ -17,10 +17,16 @@ class Command(BaseCommand):
         parser.add_argument("--tier", required=True, choices=list(TIERS))
         parser.add_argument("--entity", default=None, help="only this entity of the tier")
         notes_mode = parser.add_mutually_exclusive_group()
-        notes_mode.add_argument("--changed-only", action="store_true",
-                                help="notes tier: only parents updated since their last notes fetch (default)")
-        notes_mode.add_argument("--full-notes", action="store_true",
-                                help="notes tier: visit every parent, not only the changed ones")
+        notes_mode.add_argument(
+            "--changed-only",
+            action="store_true",
+            help="notes tier: only parents updated since their last notes fetch (default)",
+        )
+        notes_mode.add_argument(
+            "--full-notes",
+            action="store_true",
+            help="notes tier: visit every parent, not only the changed ones",
+        )
 
     def handle(self, *args, **opts):
         from sync.engine.services import sync_tier
@@ -32,7 +38,10 @@ class Command(BaseCommand):
         with tqdm(desc=f"{connection.name} {opts['tier']}", unit=f" {unit}", file=self.stderr._out) as bar:
             try:
                 runs = sync_tier(
-                    connection_id=connection.pk, tier=opts["tier"], entity=opts["entity"], progress=bar.update,
+                    connection_id=connection.pk,
+                    tier=opts["tier"],
+                    entity=opts["entity"],
+                    progress=bar.update,
                     changed_only=not opts["full_notes"] if opts["tier"] == "notes" else None,
                 )
             except ValueError as err:  # an entity outside the tier, refused before anything runs
@@ -44,8 +53,10 @@ class Command(BaseCommand):
             raise CommandError("some entities did not succeed (see above)")
 
     def _summary(self, runs) -> None:
-        header = f"{'entity':<22} {'status':<10} {'fetched':>8} {'created':>8} {'updated':>8} " \
-                 f"{'deleted':>8} {'skipped':>8} {'coerced':>8} {'requests':>8} {'seconds':>8}"
+        header = (
+            f"{'entity':<22} {'status':<10} {'fetched':>8} {'created':>8} {'updated':>8} "
+            f"{'deleted':>8} {'skipped':>8} {'coerced':>8} {'requests':>8} {'seconds':>8}"
+        )
         self.stdout.write(header)
         for run in runs:
             self.stdout.write(

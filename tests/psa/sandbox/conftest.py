@@ -22,8 +22,13 @@ class Api:
         c = sandbox.credentials
         token = base64.b64encode(f"{c['company_id']}+{c['public_key']}:{c['private_key']}".encode()).decode()
         self.session = requests.Session()
-        self.session.headers.update({"Authorization": f"Basic {token}", "clientId": c["client_id"],
-                                     "Accept": "application/vnd.connectwise.com+json; version=2025.1"})
+        self.session.headers.update(
+            {
+                "Authorization": f"Basic {token}",
+                "clientId": c["client_id"],
+                "Accept": "application/vnd.connectwise.com+json; version=2025.1",
+            }
+        )
 
     def get(self, path: str, **kw) -> requests.Response:
         return self.session.get(self.base + path, timeout=10, **kw)
@@ -50,8 +55,9 @@ def sandbox():
 
 @pytest.fixture
 def fresh_sandbox():
-    with SandboxServer(scale="small", seed=7, anchor=ANCHOR, rate_limit_per_minute=0,
-                       callback_retry_delays=(0.05, 0.1)) as server:
+    with SandboxServer(
+        scale="small", seed=7, anchor=ANCHOR, rate_limit_per_minute=0, callback_retry_delays=(0.05, 0.1)
+    ) as server:
         yield server
 
 

@@ -26,8 +26,9 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append({"path": self.path, "body": body,
-                                          "signature": self.headers.get("x-content-signature")})
+                receiver.received.append(
+                    {"path": self.path, "body": body, "signature": self.headers.get("x-content-signature")}
+                )
                 self.send_response(receiver.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -38,7 +39,9 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/cw?recordId="
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
 
     def close(self) -> None:
         self.server.shutdown()
@@ -53,8 +56,16 @@ def receiver():
 
 
 def register(api, url: str, kind: str = "ticket", level: str = "owner", object_id: int = 1) -> dict:
-    response = api.post("system/callbacks", json={"url": url, "objectId": object_id, "type": kind, "level": level,
-                                                  "description": "TopLeft mirror"})
+    response = api.post(
+        "system/callbacks",
+        json={
+            "url": url,
+            "objectId": object_id,
+            "type": kind,
+            "level": level,
+            "description": "TopLeft mirror",
+        },
+    )
     assert response.status_code == 201
     return response.json()
 
@@ -83,8 +94,9 @@ def test_it_sends_added_and_deleted_with_a_null_entity_on_delete(fresh_api, fres
     created = fresh_api.post("sales/opportunities", json={"name": "Deal 🤝"}).json()
     fresh_api.delete(f"sales/opportunities/{created['id']}")
     assert fresh_sandbox.wait_for_callbacks(5)
-    actions = sorted((json.loads(c["body"])["Action"], json.loads(c["body"])["Entity"] is None)
-                     for c in receiver.received)
+    actions = sorted(
+        (json.loads(c["body"])["Action"], json.loads(c["body"])["Entity"] is None) for c in receiver.received
+    )
     assert actions == [("added", False), ("deleted", True)]
 
 

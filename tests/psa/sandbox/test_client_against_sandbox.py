@@ -37,19 +37,29 @@ def test_it_lists_every_open_ticket_with_forward_only_pages(client, sandbox):
 def test_it_counts_searches_and_splits_long_in_lists(client, sandbox):
     ids = sandbox.store.ids(TICKETS)[:300]
     assert client.count(TICKETS) == 500
-    found = [r["id"] for page in client.search(TICKETS, conditions=f"id in ({','.join(map(str, ids))})",
-                                               fields="id", page_size=120) for r in page]
+    found = [
+        r["id"]
+        for page in client.search(
+            TICKETS, conditions=f"id in ({','.join(map(str, ids))})", fields="id", page_size=120
+        )
+        for r in page
+    ]
     assert found == ids
     chunks = split_in("id", ids, extra=cond("closedFlag", "=", True))
     assert len(chunks) > 1
-    by_chunks = sorted(r["id"] for chunk in chunks for r in client.list_all(TICKETS, conditions=chunk, fields="id"))
+    by_chunks = sorted(
+        r["id"] for chunk in chunks for r in client.list_all(TICKETS, conditions=chunk, fields="id")
+    )
     assert by_chunks == [i for i in ids if sandbox.store.get(TICKETS, i)["closedFlag"]]
 
 
 def test_it_round_trips_awkward_strings_through_conditions(client, sandbox):
     awkward = next(t for t in sandbox.store.list(TICKETS) if '"' in t["summary"] or "\\" in t["summary"])
-    records = client.list_all(TICKETS, conditions=all_of(cond("summary", "=", awkward["summary"]),
-                                                         cond("id", "=", awkward["id"])), fields="id,summary")
+    records = client.list_all(
+        TICKETS,
+        conditions=all_of(cond("summary", "=", awkward["summary"]), cond("id", "=", awkward["id"])),
+        fields="id,summary",
+    )
     assert records == [{"id": awkward["id"], "summary": awkward["summary"]}]
 
 
@@ -70,8 +80,9 @@ def test_it_patches_and_maps_errors(fresh_sandbox):
 def test_it_sees_429_with_retry_after_through_the_client():
     with SandboxServer(scale="small", seed=2, anchor=ANCHOR, faults="429=1") as sandbox:
         client = client_for(sandbox)
-        client.http.policy = RetryPolicy(name="once", attempts=1, base=0.01, cap=0.01, connect_timeout=2,
-                                         read_timeout=5)
+        client.http.policy = RetryPolicy(
+            name="once", attempts=1, base=0.01, cap=0.01, connect_timeout=2, read_timeout=5
+        )
         with pytest.raises(RateLimited) as caught:
             client.system_info()
         assert caught.value.retry_after == 1

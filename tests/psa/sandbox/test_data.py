@@ -36,7 +36,9 @@ def generate(seed: int) -> SandboxStore:
 
 def snapshot(store: SandboxStore) -> str:
     data = {spec.key: store.list(spec.key) for spec in SPECS if not spec.nested}
-    data["notes"] = [store.list("service/tickets/{parentId}/notes", parent_id=i) for i in store.ids("service/tickets")[:50]]
+    data["notes"] = [
+        store.list("service/tickets/{parentId}/notes", parent_id=i) for i in store.ids("service/tickets")[:50]
+    ]
     return json.dumps(data, sort_keys=True)
 
 
@@ -51,7 +53,9 @@ def test_it_generates_realistic_small_scale_data():
     assert len(tickets) == 500 and store.count("project/tickets") >= 20
     open_tickets = [t for t in tickets if not t["closedFlag"]]
     assert 0.25 < len(open_tickets) / len(tickets) < 0.7
-    assert any(t["_info"]["dateEntered"] < "2024-01-01" for t in tickets if t["closedFlag"])  # years-old closed
+    assert any(
+        t["_info"]["dateEntered"] < "2024-01-01" for t in tickets if t["closedFlag"]
+    )  # years-old closed
     assert any(len(t["summary"]) == 255 for t in tickets) and all(len(t["summary"]) <= 255 for t in tickets)
     assert any('"' in t["summary"] or "\\" in t["summary"] for t in tickets)
     assert any(any(ord(ch) > 0x2000 for ch in t["summary"]) for t in tickets)  # emoji and friends
@@ -67,7 +71,9 @@ def test_it_generates_realistic_small_scale_data():
     statuses = store.list("service/boards/{parentId}/statuses")
     assert any(s["closedStatus"] for s in statuses) and any(s["defaultFlag"] for s in statuses)
     opportunity_statuses = store.list("sales/opportunities/statuses")
-    assert any(s["wonFlag"] for s in opportunity_statuses) and any(s["lostFlag"] for s in opportunity_statuses)
+    assert any(s["wonFlag"] for s in opportunity_statuses) and any(
+        s["lostFlag"] for s in opportunity_statuses
+    )
 
 
 def test_it_only_serves_endpoints_that_exist_in_connectwise():
@@ -83,7 +89,9 @@ def test_it_only_uses_fields_that_exist_in_the_connectwise_models():
     for row in rows:
         model, name = row.split("\t")[:2]
         fields.setdefault(model, set()).add(name)
-    unknown = [(spec.model, name) for spec in SPECS for name in spec.fields if name not in fields.get(spec.model, ())]
+    unknown = [
+        (spec.model, name) for spec in SPECS for name in spec.fields if name not in fields.get(spec.model, ())
+    ]
     assert unknown == []
 
 

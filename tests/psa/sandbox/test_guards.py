@@ -19,9 +19,14 @@ def test_it_answers_401_for_missing_or_wrong_credentials(api):
     missing = requests.get(url, headers={"clientId": "x"}, timeout=5)
     assert missing.status_code == 401 and missing.json()["code"] == "Unauthorized"
     wrong = base64.b64encode(b"sandbox+sandbox-public:nope").decode()
-    assert requests.get(url, headers={"clientId": "x", "Authorization": f"Basic {wrong}"},
-                        timeout=5).status_code == 401
-    assert requests.get(url, headers={"clientId": "x", "Authorization": "Basic !!!"}, timeout=5).status_code == 401
+    assert (
+        requests.get(url, headers={"clientId": "x", "Authorization": f"Basic {wrong}"}, timeout=5).status_code
+        == 401
+    )
+    assert (
+        requests.get(url, headers={"clientId": "x", "Authorization": "Basic !!!"}, timeout=5).status_code
+        == 401
+    )
 
 
 def test_it_requires_a_client_id_header(api):
@@ -43,13 +48,16 @@ def test_it_rate_limits_with_429_and_retry_after():
 
 
 def fault_outcomes(seed: int, count: int = 40) -> list[str]:
-    with SandboxServer(scale="small", seed=seed, anchor=ANCHOR, rate_limit_per_minute=0,
-                       faults="500=0.2,429=0.2,reset=0.1") as sandbox:
+    with SandboxServer(
+        scale="small", seed=seed, anchor=ANCHOR, rate_limit_per_minute=0, faults="500=0.2,429=0.2,reset=0.1"
+    ) as sandbox:
         api = Api(sandbox)
         outcomes = []
         for _ in range(count):
             try:
-                response = requests.get(api.base + "system/info", headers=dict(api.session.headers), timeout=5)
+                response = requests.get(
+                    api.base + "system/info", headers=dict(api.session.headers), timeout=5
+                )
                 outcomes.append(str(response.status_code))
                 if response.status_code == 429:
                     assert response.headers["Retry-After"] == "1"
@@ -79,7 +87,13 @@ def test_it_times_out_requests_and_can_clear_faults_at_runtime():
 
 def test_it_parses_and_rejects_fault_specs():
     spec = FaultSpec.parse("500=0.1,429=0.05,reset=0.02,timeout=0.01,latency_ms=20")
-    assert (spec.error_500, spec.error_429, spec.reset, spec.timeout, spec.latency_ms) == (0.1, 0.05, 0.02, 0.01, 20)
+    assert (spec.error_500, spec.error_429, spec.reset, spec.timeout, spec.latency_ms) == (
+        0.1,
+        0.05,
+        0.02,
+        0.01,
+        20,
+    )
     for bad in ("500=2", "boom=0.1", "500=x", "500=0.6,429=0.6", "500"):
         with pytest.raises(ValueError):
             FaultSpec.parse(bad)
@@ -87,7 +101,9 @@ def test_it_parses_and_rejects_fault_specs():
 
 def test_it_forces_errors_a_number_of_times(fresh_api, fresh_sandbox):
     ticket_id = fresh_sandbox.store.ids(TICKETS)[0]
-    fresh_sandbox.force_error("PATCH", rf"service/tickets/{ticket_id}$", 400, "Blocked by a workflow rule", times=1)
+    fresh_sandbox.force_error(
+        "PATCH", rf"service/tickets/{ticket_id}$", 400, "Blocked by a workflow rule", times=1
+    )
     op = [{"op": "replace", "path": "summary", "value": "x"}]
     first = fresh_api.patch(f"{TICKETS}/{ticket_id}", op)
     assert first.status_code == 400 and first.json()["message"] == "Blocked by a workflow rule"

@@ -29,7 +29,9 @@ def test_it_keeps_the_one_minute_window_by_default():
 
 
 def test_it_answers_429_over_http_until_the_short_window_passes():
-    with SandboxServer(scale="small", seed=4, rate_limit_per_minute=2, rate_limit_window_seconds=0.5) as server:
+    with SandboxServer(
+        scale="small", seed=4, rate_limit_per_minute=2, rate_limit_window_seconds=0.5
+    ) as server:
         url = f"{server.api_base}system/info"
         auth = (f"{server.company}+sandbox-public", "sandbox-private")
         headers = {"clientId": server.credentials["client_id"]}

@@ -71,7 +71,9 @@ def test_it_sends_rfc5988_links_for_navigable_pages(api, sandbox):
 
 
 def test_it_returns_only_the_requested_fields_keeping_nesting(api):
-    record = api.get(TICKETS, params={"fields": "id,summary,status/id,_info/lastUpdated", "pageSize": 1}).json()[0]
+    record = api.get(
+        TICKETS, params={"fields": "id,summary,status/id,_info/lastUpdated", "pageSize": 1}
+    ).json()[0]
     assert set(record) == {"id", "summary", "status", "_info"}
     assert set(record["status"]) == {"id"} and set(record["_info"]) == {"lastUpdated"}
     whole = api.get(TICKETS, params={"fields": "id,status,status/id", "pageSize": 1}).json()[0]
@@ -81,8 +83,9 @@ def test_it_returns_only_the_requested_fields_keeping_nesting(api):
 def test_it_orders_by_one_or_more_fields(api, sandbox):
     records = api.get(TICKETS, params={"orderBy": "id desc", "pageSize": 10, "fields": "id"}).json()
     assert [r["id"] for r in records] == sorted(sandbox.store.ids(TICKETS), reverse=True)[:10]
-    records = api.get(TICKETS, params={"orderBy": "summary asc, id desc", "pageSize": 1000,
-                                       "fields": "id,summary"}).json()
+    records = api.get(
+        TICKETS, params={"orderBy": "summary asc, id desc", "pageSize": 1000, "fields": "id,summary"}
+    ).json()
     keys = [(r["summary"].lower(), -r["id"]) for r in records]
     assert keys == sorted(keys)
     assert api.get(TICKETS, params={"orderBy": "summary sideways"}).status_code == 400
@@ -97,8 +100,9 @@ def test_it_counts_with_conditions(api, sandbox):
 def test_it_searches_with_conditions_in_the_body(api, sandbox):
     some = sandbox.store.ids(TICKETS)[:40]
     condition = f"id in ({','.join(map(str, some))}) and closedFlag = False"
-    response = api.post(f"{TICKETS}/search", params={"pageSize": 1000, "fields": "id"},
-                        json={"conditions": condition})
+    response = api.post(
+        f"{TICKETS}/search", params={"pageSize": 1000, "fields": "id"}, json={"conditions": condition}
+    )
     assert response.status_code == 200
     expected = [i for i in some if not sandbox.store.get(TICKETS, i)["closedFlag"]]
     assert [r["id"] for r in response.json()] == expected
@@ -107,8 +111,9 @@ def test_it_searches_with_conditions_in_the_body(api, sandbox):
 def test_it_keeps_search_conditions_out_of_the_link_header(api, sandbox):
     ids = sandbox.store.ids(TICKETS)
     condition = f"id in ({','.join(map(str, ids * 8))})"  # ~16k characters, as a split-free search sends
-    response = api.post(f"{TICKETS}/search", params={"pageSize": 100, "fields": "id"},
-                        json={"conditions": condition})
+    response = api.post(
+        f"{TICKETS}/search", params={"pageSize": 100, "fields": "id"}, json={"conditions": condition}
+    )
     assert response.status_code == 200
     assert len(response.json()) == 100
     link = response.headers["Link"]
@@ -128,7 +133,10 @@ def test_it_answers_bad_conditions_with_400_and_a_connectwise_body(api):
 def test_it_gets_one_record_and_404s_with_a_connectwise_body(api, sandbox):
     ticket_id = sandbox.store.ids(TICKETS)[0]
     assert api.get(f"{TICKETS}/{ticket_id}").json()["id"] == ticket_id
-    assert set(api.get(f"{TICKETS}/{ticket_id}", params={"fields": "id,board/name"}).json()) == {"id", "board"}
+    assert set(api.get(f"{TICKETS}/{ticket_id}", params={"fields": "id,board/name"}).json()) == {
+        "id",
+        "board",
+    }
     missing = api.get(f"{TICKETS}/1")
     assert missing.status_code == 404 and missing.json()["code"] == "NotFound"
 
@@ -146,12 +154,30 @@ def test_it_serves_nested_collections_per_parent(api, sandbox):
 
 
 def test_it_serves_every_tier_entity(api):
-    paths = ["system/members", "system/locations", "service/locations", "company/companies",
-             "company/companies/statuses", "project/projects", "project/statuses", "project/tickets",
-             "sales/opportunities", "sales/opportunities/statuses", "sales/opportunities/types", "sales/stages",
-             "schedule/entries", "schedule/statuses", "schedule/types", "schedule/calendars",
-             "schedule/holidayLists", "service/boards", "service/priorities", "service/SLAs", "time/entries",
-             "system/callbacks"]
+    paths = [
+        "system/members",
+        "system/locations",
+        "service/locations",
+        "company/companies",
+        "company/companies/statuses",
+        "project/projects",
+        "project/statuses",
+        "project/tickets",
+        "sales/opportunities",
+        "sales/opportunities/statuses",
+        "sales/opportunities/types",
+        "sales/stages",
+        "schedule/entries",
+        "schedule/statuses",
+        "schedule/types",
+        "schedule/calendars",
+        "schedule/holidayLists",
+        "service/boards",
+        "service/priorities",
+        "service/SLAs",
+        "time/entries",
+        "system/callbacks",
+    ]
     for path in paths:
         response = api.get(path, params={"pageSize": 2, "conditions": "lastUpdated < [2030-01-01T00:00:00Z]"})
         assert response.status_code == 200, path
@@ -160,8 +186,9 @@ def test_it_serves_every_tier_entity(api):
     assert api.get("service/SLAs/1/priorities").json()
     assert api.get("schedule/holidayLists/1/holidays").json()
     assert api.get("system/info").json()["version"]
-    assignment = api.get("schedule/entries", params={"conditions": 'type/identifier = "S" and doneFlag = False',
-                                                     "pageSize": 1}).json()[0]
+    assignment = api.get(
+        "schedule/entries", params={"conditions": 'type/identifier = "S" and doneFlag = False', "pageSize": 1}
+    ).json()[0]
     assert assignment["type"]["identifier"] == "S" and assignment["objectId"]
 
 

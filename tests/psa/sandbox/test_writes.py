@@ -13,17 +13,24 @@ def open_ticket(sandbox) -> dict:
 
 
 def board_status(sandbox, board_id: int, *, closed: bool) -> dict:
-    return next(s for s in sandbox.store.list(STATUSES, parent_id=board_id)
-                if s["closedStatus"] == closed and not s["inactive"])
+    return next(
+        s
+        for s in sandbox.store.list(STATUSES, parent_id=board_id)
+        if s["closedStatus"] == closed and not s["inactive"]
+    )
 
 
 def test_it_patches_a_reference_whole_and_bumps_last_updated(fresh_api, fresh_sandbox):
     ticket = open_ticket(fresh_sandbox)
     priority = fresh_sandbox.store.list("service/priorities")[-1]
     before = ticket["_info"]["lastUpdated"]
-    response = fresh_api.patch(f"{TICKETS}/{ticket['id']}", [
-        {"op": "replace", "path": "priority", "value": {"id": priority["id"]}},
-        {"op": "replace", "path": "/summary", "value": "Nouveau résumé ✅"}])
+    response = fresh_api.patch(
+        f"{TICKETS}/{ticket['id']}",
+        [
+            {"op": "replace", "path": "priority", "value": {"id": priority["id"]}},
+            {"op": "replace", "path": "/summary", "value": "Nouveau résumé ✅"},
+        ],
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["priority"]["id"] == priority["id"] and body["priority"]["name"] == priority["name"]
@@ -37,23 +44,29 @@ def test_it_patches_a_reference_whole_and_bumps_last_updated(fresh_api, fresh_sa
 def test_it_closes_and_reopens_a_ticket_through_its_status(fresh_api, fresh_sandbox):
     ticket = open_ticket(fresh_sandbox)
     closed = board_status(fresh_sandbox, ticket["board"]["id"], closed=True)
-    body = fresh_api.patch(f"{TICKETS}/{ticket['id']}", [{"op": "replace", "path": "status",
-                                                          "value": {"id": closed["id"]}}]).json()
+    body = fresh_api.patch(
+        f"{TICKETS}/{ticket['id']}", [{"op": "replace", "path": "status", "value": {"id": closed["id"]}}]
+    ).json()
     assert body["closedFlag"] is True and body["closedDate"] and body["closedBy"]
     reopened = board_status(fresh_sandbox, ticket["board"]["id"], closed=False)
-    body = fresh_api.patch(f"{TICKETS}/{ticket['id']}", [{"op": "replace", "path": "status",
-                                                          "value": {"id": reopened["id"]}}]).json()
+    body = fresh_api.patch(
+        f"{TICKETS}/{ticket['id']}", [{"op": "replace", "path": "status", "value": {"id": reopened["id"]}}]
+    ).json()
     assert body["closedFlag"] is False and "closedDate" not in body
 
 
 def test_it_rejects_bad_patches_with_400(fresh_api, fresh_sandbox):
     ticket = open_ticket(fresh_sandbox)
     path = f"{TICKETS}/{ticket['id']}"
-    other_board = next(b for b in fresh_sandbox.store.list("service/boards") if b["id"] != ticket["board"]["id"])
+    other_board = next(
+        b for b in fresh_sandbox.store.list("service/boards") if b["id"] != ticket["board"]["id"]
+    )
     foreign_status = board_status(fresh_sandbox, other_board["id"], closed=False)
     cases = [
         [{"op": "replace", "path": "status/id", "value": 5}],  # sub-path of a reference
-        [{"op": "replace", "path": "status", "value": {"id": foreign_status["id"]}}],  # not on the ticket's board
+        [
+            {"op": "replace", "path": "status", "value": {"id": foreign_status["id"]}}
+        ],  # not on the ticket's board
         [{"op": "replace", "path": "priority", "value": {"id": 424242}}],
         [{"op": "replace", "path": "summary", "value": "x" * 256}],
         [{"op": "replace", "path": "noSuchField", "value": 1}],
@@ -70,13 +83,22 @@ def test_it_rejects_bad_patches_with_400(fresh_api, fresh_sandbox):
         assert response.status_code == 400, ops
         assert response.json()["code"] == "InvalidObject"
     assert fresh_sandbox.store.get(TICKETS, ticket["id"]) == ticket
-    assert fresh_api.patch(f"{TICKETS}/1", [{"op": "replace", "path": "summary", "value": "x"}]).status_code == 404
+    assert (
+        fresh_api.patch(f"{TICKETS}/1", [{"op": "replace", "path": "summary", "value": "x"}]).status_code
+        == 404
+    )
 
 
 def test_it_creates_records_with_201_and_new_ids(fresh_api, fresh_sandbox):
     company = fresh_sandbox.store.list("company/companies")[0]
-    response = fresh_api.post(TICKETS, json={"summary": "Created via API", "company": {"identifier": company[
-        "identifier"]}, "board": {"id": 1}})
+    response = fresh_api.post(
+        TICKETS,
+        json={
+            "summary": "Created via API",
+            "company": {"identifier": company["identifier"]},
+            "board": {"id": 1},
+        },
+    )
     assert response.status_code == 201
     ticket = response.json()
     assert ticket["id"] > max(fresh_sandbox.store.ids("project/tickets"))
@@ -84,8 +106,9 @@ def test_it_creates_records_with_201_and_new_ids(fresh_api, fresh_sandbox):
     assert ticket["closedFlag"] is False and ticket["_info"]["dateEntered"]
     assert fresh_api.post(TICKETS, json={"company": {"id": company["id"]}}).status_code == 400  # no summary
     assert fresh_api.post(TICKETS, json={"summary": "x", "company": {"id": -1}}).status_code == 400
-    note = fresh_api.post(f"{TICKETS}/{ticket['id']}/notes", json={"text": "Première note 📝",
-                                                                   "internalAnalysisFlag": True})
+    note = fresh_api.post(
+        f"{TICKETS}/{ticket['id']}/notes", json={"text": "Première note 📝", "internalAnalysisFlag": True}
+    )
     assert note.status_code == 201 and note.json()["ticketId"] == ticket["id"]
     assert [n["id"] for n in fresh_api.get(f"{TICKETS}/{ticket['id']}/notes").json()] == [note.json()["id"]]
 
@@ -93,27 +116,42 @@ def test_it_creates_records_with_201_and_new_ids(fresh_api, fresh_sandbox):
 def test_it_keeps_ticket_resources_in_step_with_schedule_entries(fresh_api, fresh_sandbox):
     ticket = open_ticket(fresh_sandbox)
     member = fresh_sandbox.store.list("system/members")[0]
-    entry = fresh_api.post("schedule/entries", json={"objectId": ticket["id"], "member": {"id": member["id"]},
-                                                     "type": {"identifier": "S"}})
+    entry = fresh_api.post(
+        "schedule/entries",
+        json={"objectId": ticket["id"], "member": {"id": member["id"]}, "type": {"identifier": "S"}},
+    )
     assert entry.status_code == 201 and entry.json()["type"]["identifier"] == "S"
     assert fresh_sandbox.store.get(TICKETS, ticket["id"])["resources"] == member["identifier"]
     assert fresh_api.delete(f"schedule/entries/{entry.json()['id']}").status_code == 204
     assert "resources" not in fresh_sandbox.store.get(TICKETS, ticket["id"])
-    assert fresh_api.post("schedule/entries", json={"objectId": 1, "member": {"id": member["id"]}}).status_code == 400
+    assert (
+        fresh_api.post("schedule/entries", json={"objectId": 1, "member": {"id": member["id"]}}).status_code
+        == 400
+    )
 
 
 def test_it_adds_time_entry_hours_to_the_ticket(fresh_api, fresh_sandbox):
     ticket = open_ticket(fresh_sandbox)
     member = fresh_sandbox.store.list("system/members")[0]
-    response = fresh_api.post("time/entries", json={
-        "chargeToId": ticket["id"], "chargeToType": "ServiceTicket", "member": {"id": member["id"]},
-        "timeStart": "2026-10-01T09:00:00+00:00", "timeEnd": "2026-10-01T10:30:00Z", "notes": "Fixed it"})
+    response = fresh_api.post(
+        "time/entries",
+        json={
+            "chargeToId": ticket["id"],
+            "chargeToType": "ServiceTicket",
+            "member": {"id": member["id"]},
+            "timeStart": "2026-10-01T09:00:00+00:00",
+            "timeEnd": "2026-10-01T10:30:00Z",
+            "notes": "Fixed it",
+        },
+    )
     assert response.status_code == 201
     assert response.json()["timeStart"] == "2026-10-01T09:00:00Z" and response.json()["actualHours"] == 1.5
     after = fresh_sandbox.store.get(TICKETS, ticket["id"])["actualHours"]
     assert after == round(float(ticket.get("actualHours") or 0) + 1.5, 2)
-    found = fresh_api.get("time/entries", params={"conditions": f"chargeToId = {ticket['id']} and "
-                                                                f"timeStart = [2026-10-01T09:00:00Z]"}).json()
+    found = fresh_api.get(
+        "time/entries",
+        params={"conditions": f"chargeToId = {ticket['id']} and timeStart = [2026-10-01T09:00:00Z]"},
+    ).json()
     assert [e["id"] for e in found] == [response.json()["id"]]
 
 
@@ -127,7 +165,10 @@ def test_it_deletes_with_204_then_404(fresh_api, fresh_sandbox):
 
 
 def test_it_refuses_writes_where_connectwise_has_none(fresh_api):
-    assert fresh_api.patch("service/boards/1", [{"op": "replace", "path": "name", "value": "x"}]).status_code == 405
+    assert (
+        fresh_api.patch("service/boards/1", [{"op": "replace", "path": "name", "value": "x"}]).status_code
+        == 405
+    )
     assert fresh_api.post("system/members", json={"identifier": "x"}).status_code == 405
 
 
@@ -135,8 +176,10 @@ def test_it_moves_an_opportunity_to_a_closed_status(fresh_api, fresh_sandbox):
     opportunity = next(o for o in fresh_sandbox.store.list("sales/opportunities") if "closedDate" not in o)
     won = next(s for s in fresh_sandbox.store.list("sales/opportunities/statuses") if s["wonFlag"])
     time.sleep(0.01)
-    body = fresh_api.patch(f"sales/opportunities/{opportunity['id']}",
-                           [{"op": "replace", "path": "status", "value": {"id": won["id"]}}]).json()
+    body = fresh_api.patch(
+        f"sales/opportunities/{opportunity['id']}",
+        [{"op": "replace", "path": "status", "value": {"id": won["id"]}}],
+    ).json()
     assert body["status"]["id"] == won["id"] and body["closedDate"]
 
 
