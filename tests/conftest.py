@@ -1,6 +1,9 @@
 """Shared fixtures. Tests touching the database run on PostgreSQL (make test sets DATABASE_URL)."""
 
 import pytest
+import time_machine
+
+from tests.support.clock import FROZEN_NOW
 
 
 @pytest.fixture
@@ -25,3 +28,12 @@ def cloud_psa():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         rsps.get(INFO_URL, json=COMPANY_INFO)
         yield rsps
+
+
+@pytest.fixture
+def frozen_now():
+    """Freeze the wall clock (time.time, datetime.now, timezone.now) at FROZEN_NOW for the test and
+    yield that instant. time.monotonic keeps running, so deadlines and timeouts still work; other
+    processes (a sandbox server, a Celery worker) keep the real clock."""
+    with time_machine.travel(FROZEN_NOW, tick=False):
+        yield FROZEN_NOW

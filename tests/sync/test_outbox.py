@@ -12,9 +12,10 @@ from django.utils import timezone
 from boards.models import BoardStatus, ServiceNote, Ticket
 from sync import outbox, writeback
 from sync.models import OutboxEntry
+from tests.support.clock import FROZEN_NOW, psa_time
 from tests.support.cloud_psa import BASE
 
-pytestmark = pytest.mark.usefixtures("fresh_cache")
+pytestmark = pytest.mark.usefixtures("fresh_cache", "frozen_now")
 
 
 @pytest.fixture
@@ -42,7 +43,11 @@ def ticket(connection):
     )
 
 
-def ticket_record(status=(11, "New"), updated="2026-11-27T07:00:00Z"):
+# The PSA's last change before our push: newer than the mirror's copy (a day old), older than "now".
+PSA_UPDATED = psa_time(FROZEN_NOW, hours=-3)
+
+
+def ticket_record(status=(11, "New"), updated=PSA_UPDATED):
     return {
         "id": 501,
         "summary": "Printer",
@@ -83,7 +88,8 @@ def test_it_pushes_a_status_change_and_clears_an_old_error(ticket, cloud_psa, pu
     Ticket.objects.filter(pk=ticket.pk).update(writeback_error="earlier rejection")
     entry = writeback.ticket_change_status(ticket=ticket, status_psa_id=12)
     cloud_psa.patch(
-        f"{BASE}service/tickets/501", json=ticket_record(status=(12, "Done"), updated="2026-11-27T08:00:00Z")
+        f"{BASE}service/tickets/501",
+        json=ticket_record(status=(12, "Done"), updated=psa_time(FROZEN_NOW, hours=-1)),
     )
     assert outbox.outbox_push(entry_id=entry.pk) == "done"
     assert json.loads(calls(cloud_psa, "PATCH", "service/tickets/501")[0].request.body) == [
@@ -92,7 +98,7 @@ def test_it_pushes_a_status_change_and_clears_an_old_error(ticket, cloud_psa, pu
     ]
     ticket.refresh_from_db()
     assert (ticket.status_name, ticket.writeback_error) == ("Done", "")
-    assert ticket.psa_updated_at.isoformat().startswith("2026-11-27T08:00")
+    assert ticket.psa_updated_at == FROZEN_NOW - timedelta(hours=1)
     assert OutboxEntry.objects.get(pk=entry.pk).state == "done"
 
 
@@ -168,7 +174,7 @@ def test_it_survives_a_broker_outage_and_the_sweeper_sends_exactly_once(
             "ticketId": 501,
             "text": "Called the customer",
             "detailDescriptionFlag": True,
-            "_info": {"lastUpdated": "2026-11-27T08:00:00Z"},
+            "_info": {"lastUpdated": psa_time(FROZEN_NOW, hours=-1)},
         },
     )
     assert outbox.outbox_sweep() == 0  # not stuck yet (younger than a minute)
@@ -194,7 +200,7 @@ def test_it_does_not_duplicate_a_note_whose_post_timed_out(ticket, cloud_psa, pu
                 "ticketId": 501,
                 "text": "Replaced toner",
                 "internalAnalysisFlag": True,
-                "_info": {"lastUpdated": "2026-11-27T08:00:00Z"},
+                "_info": {"lastUpdated": psa_time(FROZEN_NOW, hours=-1)},
             }
         ],
     )

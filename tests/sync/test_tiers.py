@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
-
+from psa.connectwise import spec as spec_catalog
 from psa.connectwise.entities import ENTITIES
 from sync.mapping.catalog import MAPPINGS
 from sync.mapping.spec import PARENT
 from sync.tiers import TIERS, build_beat_schedule, tier_entities
 
-REFERENCE = Path("/work/shared/reference/connectwise")
+
+def _endpoints() -> frozenset[tuple[str, str]]:
+    return spec_catalog.endpoints()
 
 
-def _endpoints() -> set[tuple[str, str]]:
-    with open(REFERENCE / "endpoints.tsv") as f:
-        return {(row["method"], row["path"]) for row in csv.DictReader(f, delimiter="\t")}
-
-
-def _model_fields() -> dict[str, set[str]]:
-    fields: dict[str, set[str]] = {}
-    with open(REFERENCE / "models.tsv") as f:
-        for row in csv.DictReader(f, delimiter="\t"):
-            fields.setdefault(row["model"], set()).add(row["json_field"])
-    return fields
+def _model_fields() -> dict[str, dict[str, str]]:
+    return spec_catalog.model_fields()
 
 
 def test_it_schedules_every_tier_at_the_reference_interval():

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import pytest
-
+from psa.connectwise import spec as spec_catalog
 from psa.sandbox.data import Generator
 from psa.sandbox.refs import RefBuilder
 from psa.sandbox.routes import served_endpoints
@@ -14,16 +12,6 @@ from psa.sandbox.rules import Rules
 from psa.sandbox.schema import SPECS
 from psa.sandbox.store import SandboxStore
 from tests.psa.sandbox.conftest import ANCHOR
-
-REFERENCE = Path(__file__).resolve().parents[3] / ".." / "shared" / "reference" / "connectwise"
-REFERENCE_DIRS = [REFERENCE, Path("/work/shared/reference/connectwise")]
-
-
-def reference_file(name: str) -> Path:
-    for folder in REFERENCE_DIRS:
-        if (folder / name).exists():
-            return folder / name
-    pytest.skip(f"reference file {name} is not available here")
 
 
 def generate(seed: int) -> SandboxStore:
@@ -77,18 +65,12 @@ def test_it_generates_realistic_small_scale_data():
 
 
 def test_it_only_serves_endpoints_that_exist_in_connectwise():
-    rows = reference_file("endpoints.tsv").read_text().splitlines()[1:]
-    real = {tuple(row.split("\t")[:2]) for row in rows if row}
-    missing = [pair for pair in served_endpoints() if pair not in real]
+    missing = [pair for pair in served_endpoints() if pair not in spec_catalog.endpoints()]
     assert missing == []
 
 
 def test_it_only_uses_fields_that_exist_in_the_connectwise_models():
-    rows = reference_file("models.tsv").read_text().splitlines()[1:]
-    fields: dict[str, set[str]] = {}
-    for row in rows:
-        model, name = row.split("\t")[:2]
-        fields.setdefault(model, set()).add(name)
+    fields = spec_catalog.model_fields()
     unknown = [
         (spec.model, name) for spec in SPECS for name in spec.fields if name not in fields.get(spec.model, ())
     ]
