@@ -13,8 +13,8 @@ def _endpoints() -> frozenset[tuple[str, str]]:
     return spec_catalog.endpoints()
 
 
-def _model_fields() -> dict[str, dict[str, str]]:
-    return spec_catalog.model_fields()
+def _model_fields() -> dict[str, set[str]]:
+    return {model: set(fields) for model, fields in spec_catalog.model_fields().items()}
 
 
 def test_it_schedules_every_tier_at_the_reference_interval():
