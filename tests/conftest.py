@@ -1,9 +1,32 @@
-"""Shared fixtures. Tests touching the database run on PostgreSQL (make test sets DATABASE_URL)."""
+"""Shared fixtures. Tests touching the database run on PostgreSQL and tests of Celery or the
+cache's atomicity on Redis (make test sets DATABASE_URL and REDIS_URL); a plain `pytest` without
+them skips those tests with a one-line reason instead of failing them on the SQLite defaults."""
 
 import pytest
 import time_machine
 
 from tests.support.clock import FROZEN_NOW
+
+_DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "live_server"}
+
+
+def _touches_database(item: pytest.Item) -> bool:
+    return item.get_closest_marker("django_db") is not None or bool(
+        _DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from django.conf import settings
+
+    on_postgresql = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    no_postgresql = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (make test does)")
+    no_redis = pytest.mark.skip(reason="needs Redis: set REDIS_URL (make test does)")
+    for item in items:
+        if not on_postgresql and _touches_database(item):
+            item.add_marker(no_postgresql)
+        elif not settings.REDIS_URL and item.get_closest_marker("redis"):
+            item.add_marker(no_redis)
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from tests.boards.browser_support import (
 )
 from tests.support.waiting import wait_until
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.redis]
 TICKETS = "service/tickets"
 
 

@@ -130,6 +130,7 @@ class Queue:
         self.calls.append(kw)
 
 
+@pytest.mark.redis  # the coalescing counters need an atomic cache (the file cache is not)
 def test_it_enqueues_one_drain_for_a_burst():
     queue = Queue()
     results = [

@@ -12,7 +12,7 @@ from django.core.cache import cache
 from tests.support.processes import start_worker
 from tests.support.waiting import wait_until
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.redis]
 
 
 @pytest.fixture
