@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -52,6 +54,7 @@ class Api:
         self.store, self.refs, self.forced = store, refs, forced
         self.public_base = public_base  # e.g. "http://127.0.0.1:8765/v2025_1/apis/3.0/"
         self._json_cache: dict[tuple[str, int], tuple[dict, bytes]] = {}
+        self._answers = AnswerCache()
 
     def handle(
         self, method: str, api_path: str, query: dict[str, str], headers: dict[str, str], body: bytes
@@ -94,7 +97,7 @@ class Api:
         if found.parent_id is not None and not self._parent_exists(found):
             return error(404, "NotFound", f"{route.parent_entity} record {found.parent_id} not found")
         if route.operation == "count":
-            return Reply(200, {"count": sum(1 for _ in self._matching(found, query.get("conditions"), None))})
+            return Reply(200, {"count": len(self._ordered(found, query.get("conditions"), None))})
         if route.operation == "item":
             return self._item(method, found, query, headers, body)
         if method == "POST" and route.operation == "list":
@@ -115,18 +118,22 @@ class Api:
         spec = found.route.spec
         predicate = compile_conditions(conditions, getter_factory(spec))
         records = self.store.iter_records(spec.key, parent_id=found.parent_id, after_id=after_id)
-        empty = self.forced.empty_lists
-        if empty is not None:  # matched against the collection path, e.g. "service/tickets"
-            suffix = {"count": "/count", "search": "/search"}.get(found.route.operation, "")
-            collection = found.path.strip("/")
-            collection = collection[: len(collection) - len(suffix)] if suffix else collection
-            if empty.search(found.route.spec.key) or empty.search(collection):
-                return iter(())
-        if found.parent_id is None and spec.nested:
+        if self._forced_empty(found):
+            return iter(())
+        if not self._reachable(found):
             records = iter(())  # nested collections are only reachable through their parent
         if predicate is None:
             return records
         return (record for record in records if predicate(record))
+
+    def _forced_empty(self, found: Match) -> bool:
+        empty = self.forced.empty_lists
+        if empty is None:  # matched against the collection path, e.g. "service/tickets"
+            return False
+        suffix = {"count": "/count", "search": "/search"}.get(found.route.operation, "")
+        collection = found.path.strip("/")
+        collection = collection[: len(collection) - len(suffix)] if suffix else collection
+        return bool(empty.search(found.route.spec.key) or empty.search(collection))
 
     def _list(
         self,
@@ -151,12 +158,8 @@ class Api:
                 links.append((self._url(api_path, link_query, pageId=records[-1]["id"]), "next"))
         else:
             page = max(_int_param(query, "page", 1) or 1, 1)
-            ordered = list(self._matching(found, query.get("conditions"), None))
-            sort = sorter(spec, query.get("orderby"))
-            if sort is not None:
-                ordered = sort(ordered)
-            last = max(math.ceil(len(ordered) / page_size), 1)
-            records = ordered[(page - 1) * page_size : page * page_size]
+            records, total = self._navigable_page(found, query, page, page_size)
+            last = max(math.ceil(total / page_size), 1)
             links = self._navigable_links(api_path, link_query, page, last)
         if project:
             reply = Reply(200, [project(r) for r in records])
@@ -165,6 +168,43 @@ class Api:
         if links:
             reply.headers.append(("Link", ", ".join(f'<{url}>; rel="{rel}"' for url, rel in links)))
         return reply
+
+    def _navigable_page(
+        self, found: Match, query: dict[str, str], page: int, size: int
+    ) -> tuple[list[dict], int]:
+        """One page and the number of matching records. Without conditions or orderBy the page
+        is a slice of the sorted ids; otherwise the matching records are found (and sorted) once
+        per collection version, so every later page of the same query is a slice too."""
+        spec, start = found.route.spec, (page - 1) * size
+        conditions, order_by = query.get("conditions"), query.get("orderby")
+        plain = not (conditions or "").strip() and not (order_by or "").strip()
+        if plain and self._reachable(found) and not self._forced_empty(found):
+            ids = self.store.id_list(spec.key, parent_id=found.parent_id)
+            chosen = (self.store.get(spec.key, i) for i in ids[start : start + size])
+            return [r for r in chosen if r is not None], len(ids)
+        ordered = self._ordered(found, conditions, order_by)
+        return ordered[start : start + size], len(ordered)
+
+    def _ordered(self, found: Match, conditions: str | None, order_by: str | None) -> list[dict]:
+        """Every matching record in answer order, cached per (query, collection version)."""
+        spec = found.route.spec
+        if found.parent_id is not None:
+            self.store.id_list(spec.key, parent_id=found.parent_id)  # lazy children first
+        key = (found.path.lower(), conditions, order_by, self.store.version(spec.key))
+        if self._forced_empty(found):
+            return []
+        cached = self._answers.get(key)
+        if cached is not None:
+            return cached
+        ordered = list(self._matching(found, conditions, None))
+        sort = sorter(spec, order_by)
+        if sort is not None:
+            ordered = sort(ordered)
+        self._answers.put(key, ordered)
+        return ordered
+
+    def _reachable(self, found: Match) -> bool:
+        return found.parent_id is not None or not found.route.spec.nested
 
     def _encoded(self, entity: str, record: dict) -> bytes:
         # Records are replaced on every write, never mutated, so the cached bytes are valid
@@ -223,6 +263,30 @@ class Api:
             return writes.delete(self, found, query, headers)
         project = projector(spec, query.get("fields"))
         return Reply(200, project(record) if project else record)
+
+
+class AnswerCache:
+    """The last few queries' matching records (list of stored records, never mutated), keyed by
+    path, conditions, orderBy and the collection's version: a write makes its entries unreachable."""
+
+    SIZE = 16
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[tuple, list[dict]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> list[dict] | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: tuple, records: list[dict]) -> None:
+        with self._lock:
+            self._entries[key] = records
+            while len(self._entries) > self.SIZE:
+                self._entries.popitem(last=False)
 
 
 def _search_body(body: bytes) -> dict[str, str]:

@@ -1,7 +1,8 @@
 """The sandbox's HTTP/1.1 front: threaded, keep-alive, optional TLS.
 
-Request pipeline for API paths (`/{codebase}apis/3.0/...`): injected fault → rate limit →
-Basic auth + clientId header → forced test errors → Api. `GET /login/companyinfo/{company}`
+API paths are `/{codebase}apis/3.0/...` under the codebase companyinfo reports and under
+`v4_6_release/`, which cloud sites also answer and many clients use without asking. Pipeline:
+injected fault → rate limit → Basic auth + clientId header → forced test errors → Api. `GET /login/companyinfo/{company}`
 and the callback key URL are unauthenticated and never faulted or limited. Any other path
 answers a plain 404 without a ConnectWise error body (what a client sees after an upgrade
 moved the codebase; psa.connectwise.client then re-discovers it).
@@ -115,13 +116,13 @@ class SandboxHandler(BaseHTTPRequestHandler):
         path = unquote(parts.path)
         query = {k.lower(): v for k, v in parse_qsl(parts.query, keep_blank_values=True)}
         sandbox._count("requests")
-        codebase_prefix = f"/{sandbox.codebase}"
+        codebase, rest = _split_codebase(path, sandbox.codebases)
         if method == "GET" and path.lower().startswith("/login/companyinfo/"):
             self._send(Reply(200, sandbox.company_info(path.split("/", 3)[3])))
-        elif method == "GET" and path == f"{codebase_prefix}system/callbackkey/index.rails":
+        elif method == "GET" and codebase and rest == "system/callbackkey/index.rails":
             self._callback_key(query)
-        elif path.startswith(f"{codebase_prefix}apis/3.0/"):
-            self._api(method, path[len(codebase_prefix) + len("apis/3.0/") :], query, body)
+        elif codebase and rest.startswith("apis/3.0/"):
+            self._api(method, rest[len("apis/3.0/") :], query, body)
         else:
             self._send_plain(404, b"Not Found")
 
@@ -260,6 +261,14 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(text)))
         self.end_headers()
         self.wfile.write(text)
+
+
+def _split_codebase(path: str, codebases: tuple[str, ...]) -> tuple[str | None, str]:
+    """(`v2025_1/`, `apis/3.0/...`) when the path starts with a codebase the site answers."""
+    for codebase in codebases:
+        if path.startswith(f"/{codebase}"):
+            return codebase, path[len(codebase) + 1 :]
+    return None, path
 
 
 def _code_for(status: int) -> str:

@@ -20,6 +20,7 @@ from psa.sandbox.rules import Rules
 from psa.sandbox.store import SandboxStore
 
 DEFAULT_CLIENT_ID = "8a0c6f3e-0000-4000-8000-000000000001"
+LEGACY_CODEBASE = "v4_6_release/"
 
 
 def start_of_today() -> datetime:
@@ -53,6 +54,8 @@ class SandboxServer:
     ) -> None:
         self.scale, self.seed, self.company = scale, seed, company
         self.codebase = codebase if codebase.endswith("/") else codebase + "/"
+        # A real cloud site answers its current codebase and the long-lived `v4_6_release/` alias.
+        self.codebases = tuple(dict.fromkeys((self.codebase, LEGACY_CODEBASE)))
         self.anchor = anchor or start_of_today()
         self.expected_basic = f"{company}+{public_key}:{private_key}"
         self.stopping = threading.Event()

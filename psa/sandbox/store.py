@@ -47,6 +47,7 @@ class _Collection:
     # thousands of small inserts must not each copy one big list).
     ids: list[int] | None = field(default_factory=list)
     by_parent: dict[int, list[int]] = field(default_factory=dict)  # nested entities only
+    version: int = 0  # bumped by every change: cached query answers are valid while it stands
 
 
 class Hooks:
@@ -87,6 +88,7 @@ class SandboxStore:
             for record in records:
                 collection.records[record["id"]] = record
             collection.ids = None if entity in NOTE_ENTITIES else sorted(collection.records)
+            collection.version += 1
             if spec.nested:
                 index: dict[int, list[int]] = {}
                 for record_id in sorted(collection.records):
@@ -136,6 +138,19 @@ class SandboxStore:
             with self._lock:
                 ids = collection.ids = sorted(collection.records)
         return ids
+
+    def id_list(self, entity: str, *, parent_id: int | None = None) -> list[int]:
+        """The sorted ids of `entity` (of one parent's children when parent_id is given); a
+        snapshot, do not modify. Paging slices it without touching the records before the page."""
+        collection = self._collections[spec_for(entity).key]
+        if parent_id is None:
+            return self._sorted_ids(collection)
+        self._materialize(entity, parent_id)
+        return collection.by_parent.get(parent_id, [])
+
+    def version(self, entity: str) -> int:
+        """Changes with every write to `entity` (and lazily generated children appearing)."""
+        return self._collections[spec_for(entity).key].version
 
     def ids(self, entity: str) -> list[int]:
         """The ids of `entity`, sorted (a snapshot: do not modify)."""
@@ -210,6 +225,7 @@ class SandboxStore:
                 collection.by_parent[old_parent] = _without(collection.by_parent.get(old_parent, []), id)
                 if new_parent is not None:
                     collection.by_parent[new_parent] = _with(collection.by_parent.get(new_parent, []), id)
+            collection.version += 1  # last: a reader seeing the new version sees the whole change
             follow_ups = self.hooks.after_write(self, spec, old, new)
         self._notify("updated", entity, new, skip_callback)
         self._run(follow_ups, skip_callback)
@@ -228,6 +244,7 @@ class SandboxStore:
             if parent is not None and parent in collection.by_parent:
                 collection.by_parent[parent] = _without(collection.by_parent[parent], id)
             del collection.records[id]
+            collection.version += 1
             follow_ups = self.hooks.after_write(self, spec, old, None)
         self._notify("deleted", entity, old, skip_callback)
         self._run(follow_ups, skip_callback)
@@ -266,6 +283,7 @@ class SandboxStore:
         parent = parent_id_of(spec, record)
         if spec.nested and parent is not None:
             collection.by_parent[parent] = _with(collection.by_parent.get(parent, []), record_id)
+        collection.version += 1
 
     def _materialize(self, entity: str, parent_id: int) -> None:
         generate = self._lazy.get(entity)

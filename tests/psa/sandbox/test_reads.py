@@ -198,5 +198,12 @@ def test_it_answers_companyinfo_without_auth_and_null_for_unknown_companies(sand
     info = requests.get(f"{sandbox.url}/login/companyinfo/sandbox", timeout=5).json()
     assert info["Codebase"] == "v2025_1/" and info["CompanyID"] == "sandbox" and info["IsCloud"] is False
     assert requests.get(f"{sandbox.url}/login/companyinfo/other", timeout=5).text == "null"
-    plain = requests.get(f"{sandbox.url}/v4_6_release/apis/3.0/service/tickets", timeout=5)
+    plain = requests.get(f"{sandbox.url}/v2019_3/apis/3.0/service/tickets", timeout=5)
     assert plain.status_code == 404 and "code" not in plain.text  # unknown codebase: no CW error body
+
+
+def test_it_answers_under_the_reported_codebase_and_v4_6_release(api):
+    for codebase in ("v2025_1/", "v4_6_release/"):
+        base = api.base.replace("/v2025_1/", f"/{codebase}")
+        response = api.session.get(f"{base}service/boards", timeout=10)
+        assert response.status_code == 200 and response.json(), codebase
