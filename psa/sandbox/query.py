@@ -9,8 +9,10 @@ when the model has no such top-level field (`lastUpdated > [..]` works on every 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
+from psa.connectwise.spec import model_fields
 from psa.sandbox.conditions import ConditionError, Getter
 from psa.sandbox.schema import EntitySpec
 
@@ -29,12 +31,21 @@ def _segments(spec: EntitySpec, path: str) -> list[str]:
     if not parts or any(not p for p in parts):
         raise ConditionError(f"{path!r} is not a field path")
     head = parts[0].lower()
-    for name in spec.fields:
-        if name.lower() == head:
-            return [name, *parts[1:]]
+    name = _field_names(spec.model, spec.fields).get(head)
+    if name is not None:
+        return [name, *parts[1:]]
     if head in INFO_ALIASES and len(parts) == 1:
         return ["_info", INFO_ALIASES[head]]
     raise ConditionError(f"{parts[0]!r} is not a field of {spec.model}")
+
+
+@cache
+def _field_names(model: str, fields: tuple[str, ...]) -> dict[str, str]:
+    """lower-case → spelled name of every field of the model (a record omits its null fields,
+    yet conditions, orderBy and fields may name any of them, as on ConnectWise)."""
+    names = {name.lower(): name for name in model_fields().get(model, ())}
+    names.update({name.lower(): name for name in fields})
+    return names
 
 
 def _lookup(value: Any, part: str) -> Any:

@@ -14,6 +14,10 @@ from typing import Any
 from psa.sandbox.schema import EntitySpec, parent_id_of, spec_for
 from psa.sandbox.store import SandboxStore
 
+# Targets whose reference model (models.tsv) carries `identifier`; ScheduleTypeReference has no `name`.
+IDENTIFIED = frozenset({"system/members", "company/companies", "schedule/types", "system/departments"})
+NAMELESS = frozenset({"schedule/types"})
+
 
 class ReferenceError_(ValueError):
     """A reference names no existing record (answered with 400 InvalidObject)."""
@@ -46,9 +50,9 @@ class RefBuilder:
             return cached
         spec = spec_for(entity)
         ref: dict[str, Any] = {"id": record["id"]}
-        if "identifier" in record:
+        if "identifier" in record and entity in IDENTIFIED:
             ref["identifier"] = record["identifier"]
-        if name is not None:
+        if name is not None and entity not in NAMELESS:
             ref["name"] = name
         ref["_info"] = {f"{field}_href": self.href(spec, record)}
         with self._lock:
