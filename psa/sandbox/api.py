@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 from psa.sandbox import writes
 from psa.sandbox.conditions import ConditionError, compile_conditions
-from psa.sandbox.faults import ForcedErrors
+from psa.sandbox.faults import ForcedErrors, ListingFaults
 from psa.sandbox.query import getter_factory, projector, sorter
 from psa.sandbox.refs import RefBuilder
 from psa.sandbox.replies import BadRequest, Reply, error
@@ -57,9 +57,16 @@ class Api:
         self._answers = AnswerCache()
 
     def handle(
-        self, method: str, api_path: str, query: dict[str, str], headers: dict[str, str], body: bytes
+        self,
+        method: str,
+        api_path: str,
+        query: dict[str, str],
+        headers: dict[str, str],
+        body: bytes,
+        listings: ListingFaults | None = None,
     ) -> tuple[Reply, str]:
-        """The reply and the route template (for stats)."""
+        """The reply and the route template (for stats); `listings`: the faults to apply to
+        forward-only listings (faults.py)."""
         if api_path.strip("/").lower() == "system/info" and method == "GET":
             return Reply(200, SYSTEM_INFO), "system/info"
         found = match(api_path)
@@ -73,7 +80,8 @@ class Api:
                 405, "MethodNotAllowed", f"{method} is not allowed on /{route.template}"
             ), route.template
         try:
-            return self._dispatch(method, found, api_path, query, headers, body), route.template
+            reply = self._dispatch(method, found, api_path, query, headers, body, listings or ListingFaults())
+            return reply, route.template
         except BadRequest as err:
             return error(400, err.code, err.message, err.errors), route.template
         except ConditionError as err:
@@ -92,6 +100,7 @@ class Api:
         query: dict[str, str],
         headers: dict[str, str],
         body: bytes,
+        listings: ListingFaults,
     ) -> Reply:
         route = found.route
         if found.parent_id is not None and not self._parent_exists(found):
@@ -105,8 +114,10 @@ class Api:
         if route.operation == "search":
             # Links carry only the URL's own parameters: the client re-POSTs the body, and
             # copying long conditions into a header would overflow it.
-            return self._list(found, api_path, {**query, **_search_body(body)}, headers, link_query=query)
-        return self._list(found, api_path, query, headers)
+            return self._list(
+                found, api_path, {**query, **_search_body(body)}, headers, link_query=query, listings=listings
+            )
+        return self._list(found, api_path, query, headers, listings=listings)
 
     def _parent_exists(self, found: Match) -> bool:
         parent = found.route.parent_entity
@@ -142,8 +153,10 @@ class Api:
         query: dict[str, str],
         headers: dict[str, str],
         link_query: dict[str, str] | None = None,
+        listings: ListingFaults | None = None,
     ) -> Reply:
         spec = found.route.spec
+        faults_for = (spec.key, _collection_path(found))
         link_query = query if link_query is None else link_query
         page_size = _int_param(query, "pageSize", DEFAULT_PAGE_SIZE)
         page_size = max(1, min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE))
@@ -152,7 +165,9 @@ class Api:
             if query.get("orderby"):
                 raise BadRequest("orderBy cannot be used with forward-only pagination (always ordered by id)")
             page_id = _int_param(query, "pageId", None)
-            records, more = self._forward_page(found, query.get("conditions"), page_id, page_size)
+            records, more = self._forward_page(
+                found, query.get("conditions"), page_id, page_size, listings, faults_for
+            )
             links = []
             if more and records:
                 links.append((self._url(api_path, link_query, pageId=records[-1]["id"]), "next"))
@@ -161,7 +176,14 @@ class Api:
             records, total = self._navigable_page(found, query, page, page_size)
             last = max(math.ceil(total / page_size), 1)
             links = self._navigable_links(api_path, link_query, page, last)
-        if project:
+        faulty = (
+            listings.page_bytes(faults_for, [project(r) if project else r for r in records])
+            if listings
+            else None
+        )
+        if faulty is not None:
+            reply = Reply(200, raw=faulty)
+        elif project:
             reply = Reply(200, [project(r) for r in records])
         else:  # whole records: reuse each one's encoding (pages of 1000 full tickets stay cheap)
             reply = Reply(200, raw=b"[" + b",".join(self._encoded(spec.key, r) for r in records) + b"]")
@@ -218,10 +240,19 @@ class Api:
         return encoded
 
     def _forward_page(
-        self, found: Match, conditions: str | None, page_id: int | None, size: int
+        self,
+        found: Match,
+        conditions: str | None,
+        page_id: int | None,
+        size: int,
+        listings: ListingFaults | None = None,
+        faults_for: tuple[str, ...] = (),
     ) -> tuple[list[dict], bool]:
         page: list[dict] = []
-        for record in self._matching(found, conditions, page_id):
+        records = self._matching(found, conditions, page_id)
+        if listings is not None and listings.items:
+            records = listings.visible(faults_for, records, lambda: self._matching(found, conditions, None))
+        for record in records:
             if len(page) == size:
                 return page, True  # one more record matches: there is a next page
             page.append(record)
@@ -287,6 +318,12 @@ class AnswerCache:
             self._entries[key] = records
             while len(self._entries) > self.SIZE:
                 self._entries.popitem(last=False)
+
+
+def _collection_path(found: Match) -> str:
+    """The requested collection, e.g. "service/boards/3/statuses" (without /search)."""
+    path = found.path.strip("/")
+    return path.removesuffix("/search") if found.route.operation == "search" else path
 
 
 def _search_body(body: bytes) -> dict[str, str]:

@@ -7,18 +7,34 @@ plus added latency on every API request. Decisions come from one seeded RNG per 
 given seed and request sequence always fails the same requests. Never applied to companyinfo
 or the callback key URL.
 
+Listing faults (`KIND@COLLECTION=VALUE`, e.g. `truncate@service/tickets=0.6`) change what the
+forward-only listing of one collection answers, never its `/count` (the PSA's count stays true,
+which is how a client can notice). COLLECTION is the path as requested (`service/boards/3/
+statuses`) or its template (`service/boards/{parentId}/statuses`), case-insensitive:
+  empty=1         the listing answers [] (no Link header)
+  truncate=0.6    only ~60 % of the records are listed (a fixed, id-hashed subset): pages stay
+                  full and linked as usual, nothing tells the records are missing
+  end_early=0.55  paging stops after the first 55 % of the records (a short last page, no next)
+  mangle=ID       record ID is sent as invalid JSON (the rest of the page is fine)
+  deep=ID         record ID carries 3,000 nested arrays (what exhausts a recursive parser)
+  far_date=ID     record ID has _info.dateEntered 9999-12-31T23:59:59-05:00 (year 10000 in UTC)
+  year0=ID        record ID has _info.dateEntered 0001-01-01T00:00:00+05:00 (year 0 in UTC)
+  fractional_id=ID  record ID is sent with the id 1.5
+
 Rate limit: ConnectWise throttles around 1000 requests/minute per site (psa-api-facts.md);
 a sliding window of the last 60 s, answering 429 with Retry-After in whole seconds.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import re
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 KINDS = ("500", "429", "reset", "timeout")
@@ -34,6 +50,94 @@ SPEC_FIELDS = {
 }
 
 
+# listing fault kind → what its value is: a share of the records, a record id, or a flag
+LISTING_SHARES = ("truncate", "end_early")
+LISTING_RECORDS = ("mangle", "deep", "far_date", "year0", "fractional_id")
+LISTING_KINDS = ("empty", *LISTING_SHARES, *LISTING_RECORDS)
+FAR_DATE = "9999-12-31T23:59:59-05:00"
+YEAR_ZERO_DATE = "0001-01-01T00:00:00+05:00"
+NESTING_DEPTH = 3000
+
+
+def _listing_item(kind: str, collection: str, value: float) -> tuple[tuple[str, str], float]:
+    if kind not in LISTING_KINDS:
+        raise ValueError(f"unknown listing fault {kind!r}; use {', '.join(LISTING_KINDS)}")
+    if not collection.strip("/"):
+        raise ValueError(f"listing fault {kind!r} needs a collection: {kind}@service/tickets=...")
+    if kind in LISTING_SHARES and not 0 <= value <= 1:
+        raise ValueError(f"listing fault {kind!r} is a share of the records (0..1), not {value}")
+    if kind in LISTING_RECORDS and (value < 1 or not value.is_integer()):
+        raise ValueError(f"listing fault {kind!r} needs a record id, not {value}")
+    return (kind, collection.strip("/").lower()), value
+
+
+def _hidden_by_truncation(psa_id: int, kept_share: float) -> bool:
+    # Knuth's multiplicative hash spreads consecutive ids evenly: a fixed subset, every page.
+    return ((psa_id * 2654435761) % 2**32) / 2**32 >= kept_share
+
+
+@dataclass
+class ListingFaults:
+    """Per-collection listing faults: (kind, collection) → value. Applied by psa.sandbox.api
+    to forward-only listings (never to /count)."""
+
+    items: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def for_collection(self, names: Iterable[str]) -> dict[str, float]:
+        wanted = {name.strip("/").lower() for name in names}
+        return {kind: value for (kind, collection), value in self.items.items() if collection in wanted}
+
+    def visible(
+        self, names: Iterable[str], records: Iterator[dict], everything: Callable[[], Iterable[dict]]
+    ) -> Iterator[dict]:
+        """The records a faulty listing shows out of `records` (one page's worth, in id order);
+        `everything` gives the whole matching listing (to place an early end)."""
+        kinds = self.for_collection(names)
+        if "empty" in kinds:
+            return iter(())
+        if "end_early" in kinds:
+            ids = [record["id"] for record in everything()]
+            kept = int(len(ids) * kinds["end_early"])
+            if kept < len(ids):
+                end_id = ids[kept]
+                records = (record for record in records if record["id"] < end_id)
+        if "truncate" in kinds:
+            share = kinds["truncate"]
+            records = (record for record in records if not _hidden_by_truncation(record["id"], share))
+        return records
+
+    def page_bytes(self, names: Iterable[str], records: list[dict]) -> bytes | None:
+        """The encoded page when a record fault hits one of `records`, else None."""
+        targets = {
+            int(value): kind for kind, value in self.for_collection(names).items() if kind in LISTING_RECORDS
+        }
+        if not any(record.get("id") in targets for record in records):
+            return None
+        return (
+            b"["
+            + b",".join(_faulty_record(record, targets.get(record.get("id"))) for record in records)
+            + b"]"
+        )
+
+
+def _faulty_record(record: dict, kind: str | None) -> bytes:
+    def encode(value: dict) -> bytes:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    psa_id = record.get("id")
+    if kind == "mangle":  # balanced brackets, but `tru` is no JSON value
+        return b'{"id":%d,"summary":"mangled record","board":{"id":tru}}' % psa_id
+    if kind == "deep":
+        nested = b"[" * NESTING_DEPTH + b"]" * NESTING_DEPTH
+        return encode(record)[:-1] + b',"customFields":' + nested + b"}"
+    if kind in ("far_date", "year0"):
+        date = FAR_DATE if kind == "far_date" else YEAR_ZERO_DATE
+        return encode({**record, "_info": {**(record.get("_info") or {}), "dateEntered": date}})
+    if kind == "fractional_id":
+        return encode({**record, "id": 1.5})
+    return encode(record)
+
+
 @dataclass
 class FaultSpec:
     error_500: float = 0.0
@@ -42,6 +146,7 @@ class FaultSpec:
     timeout: float = 0.0
     latency_ms: float = 0.0
     timeout_s: float = 60.0
+    listings: ListingFaults = field(default_factory=ListingFaults)
 
     @classmethod
     def parse(cls, text: str | None) -> FaultSpec:
@@ -52,12 +157,19 @@ class FaultSpec:
                 continue
             key, sep, raw = item.partition("=")
             key = key.strip().lower()
-            if not sep or key not in SPEC_FIELDS:
-                raise ValueError(f"unknown fault {item.strip()!r}; use {', '.join(SPEC_FIELDS)}")
+            kind, at, collection = key.partition("@")
+            if not sep or (key not in SPEC_FIELDS and not at):
+                raise ValueError(
+                    f"unknown fault {item.strip()!r}; use {', '.join(SPEC_FIELDS)} or KIND@COLLECTION"
+                )
             try:
                 value = float(raw)
             except ValueError:
                 raise ValueError(f"fault {key!r} needs a number, not {raw.strip()!r}") from None
+            if at:
+                listing_key, listing_value = _listing_item(kind, collection, value)
+                spec.listings.items[listing_key] = listing_value
+                continue
             if value < 0 or (key in KINDS and value > 1):
                 raise ValueError(f"fault {key!r} is out of range: {value}")
             setattr(spec, SPEC_FIELDS[key], value)
@@ -67,11 +179,15 @@ class FaultSpec:
 
     def clear(self) -> None:
         self.error_500 = self.error_429 = self.reset = self.timeout = self.latency_ms = 0.0
+        self.listings.items.clear()
 
     def describe(self) -> str:
+        listings = "".join(
+            f",{kind}@{collection}={value:g}" for (kind, collection), value in self.listings.items.items()
+        )
         return (
             f"500={self.error_500},429={self.error_429},reset={self.reset},timeout={self.timeout},"
-            f"latency_ms={self.latency_ms}"
+            f"latency_ms={self.latency_ms}{listings}"
         )
 
 

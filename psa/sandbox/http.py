@@ -158,7 +158,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
             return
         headers = {k.lower(): v for k, v in self.headers.items()}
         try:
-            reply, template = sandbox.api.handle(method, api_path, query, headers, body)
+            reply, template = sandbox.api.handle(
+                method, api_path, query, headers, body, listings=sandbox.faults.listings
+            )
         except Exception:  # a sandbox bug must still answer, like ConnectWise's own 500s
             logger.exception("sandbox failed on %s /%s", method, api_path)
             sandbox._count("internal_errors")
