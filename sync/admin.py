@@ -31,7 +31,7 @@ class ConnectionForm(forms.ModelForm):
         ]
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         site_url = cleaned.get("site_url")
         if site_url and cleaned.get("provider") == Connection.Provider.CONNECTWISE:
             try:

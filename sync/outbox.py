@@ -384,11 +384,12 @@ PUSHERS: dict[str, Callable[[ConnectWiseClient, OutboxEntry], None]] = {
 
 
 def _placeholder_models(entry: OutboxEntry) -> list[str]:
-    return {
+    models: dict[str, list[str]] = {
         Action.TICKET_ADD_RESOURCE: ["TicketAssignment"],
         Action.TIME_ENTRY_CREATE: ["TimeEntry"],
         Action.TICKET_NOTE_ADD: ["ServiceNote"],
-    }.get(entry.action, [])
+    }
+    return models.get(entry.action, [])
 
 
 def _drop_placeholders(entry: OutboxEntry) -> None:

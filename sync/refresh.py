@@ -150,12 +150,14 @@ def _split_due(connection_id: int, merged: dict, now: float) -> tuple[list[list]
     callbacks for them are still arriving (a burst: fetched again once it is quiet)."""
     keys = {key: _record_key(connection_id, *key) for key in merged}
     fetched = cache.get_many(list(keys.values()))
-    due, later = [], []
+    due: list[list] = []
+    later: list[list] = []
     for key, item in merged.items():
         last_fetch = fetched.get(keys[key])
-        recent = last_fetch is not None and now - last_fetch < MAX_DEFER_SECONDS
+        since_fetch = None if last_fetch is None else now - last_fetch
+        recent = since_fetch is not None and since_fetch < MAX_DEFER_SECONDS
         bursting = item[4] > 1 and now - item[3] < QUIET_SECONDS
-        if recent and (now - last_fetch < coalesce_seconds() or bursting):
+        if recent and since_fetch is not None and (since_fetch < coalesce_seconds() or bursting):
             later.append(item)
         else:
             due.append(item)
@@ -166,7 +168,10 @@ def _split_due(connection_id: int, merged: dict, now: float) -> tuple[list[list]
 def refresh_drain(*, connection_id: int, enqueue: Callable[..., None]) -> dict[str, int]:
     """The task body: refresh everything queued for the connection in batches, then release the
     pending flag and enqueue the next drain if more arrived (or some records were held back)."""
-    due, later, counts, wait = [], [], {}, 0.0
+    due: list[list] = []
+    later: list[list] = []
+    counts: dict[str, int] = {}
+    wait = 0.0
     try:
         merged = _take_items(connection_id)
         taken_at = time.time()  # every callback taken arrived before this: the fetch below covers it
@@ -397,7 +402,8 @@ def ticket_assignments_refresh(
 ) -> int:
     """Re-read the tickets' open type-S schedule entries; drop mirrored ones the PSA no longer has."""
     entity = "ticket_assignments"
-    ticket_ids = [int(i) for i in (ticket_psa_ids or [ticket_psa_id])]
+    wanted: list[int | None] = [*ticket_psa_ids] if ticket_psa_ids else [ticket_psa_id]
+    ticket_ids = [int(i) for i in wanted if i is not None]
     # Same scope as the core tier (open entries only), narrowed to these tickets.
     scope = all_of(cond("type/identifier", "=", "S"), cond("doneFlag", "=", False))
     records = []

@@ -10,7 +10,7 @@ PUSH_RETRIES = 3
 
 
 def enqueue_refresh(*, connection_id: int, countdown: float = 0) -> None:
-    refresh_connection.apply_async((connection_id,), queue=QUEUE, countdown=countdown or None)
+    refresh_connection.apply_async((connection_id,), queue=QUEUE, countdown=countdown)
 
 
 def enqueue_push(entry_id: int) -> None:

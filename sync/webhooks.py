@@ -141,8 +141,8 @@ def _request_refresh(connection_id: int, kind: str, psa_id: int, hint: str) -> N
 
 def _ticket_of_schedule_entry(connection: Connection, payload: callbacks.CallbackPayload) -> int | None:
     """Ticket id of a type-S schedule entry (ticket assignment), from the callback or the mirror."""
-    entity = payload.entity or {}
-    kind = entity.get("type") if isinstance(entity.get("type"), dict) else {}
+    entity: dict = payload.entity or {}
+    kind: dict = entity["type"] if isinstance(entity.get("type"), dict) else {}
     if entity and kind.get("identifier") not in (None, "S"):
         return None
     object_id = entity.get("objectId")

@@ -18,9 +18,7 @@ QUEUE_NAMES = ("realtime", "sync", "notes")
 app.conf.task_queues = tuple(
     Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUE_NAMES
 )
-app.conf.task_default_queue = "sync"
-app.conf.task_default_exchange = "sync"
-app.conf.task_default_routing_key = "sync"
+app.conf.update(task_default_queue="sync", task_default_exchange="sync", task_default_routing_key="sync")
 # At-least-once delivery: a task is acknowledged only after it ran, and re-queued if the
 # worker dies; tasks are written to be idempotent.
 app.conf.task_acks_late = True

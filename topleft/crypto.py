@@ -6,12 +6,16 @@ from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
 
 @lru_cache(maxsize=1)
 def _fernet() -> Fernet:
-    return Fernet(settings.FIELD_ENCRYPTION_KEY)
+    key = settings.FIELD_ENCRYPTION_KEY
+    if not key:  # settings always derive one; an empty key is a broken configuration
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY is empty")
+    return Fernet(key)
 
 
 def encrypt(plaintext: str) -> str:

@@ -100,7 +100,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "topleft.sqlite3",
+            "NAME": str(VAR_DIR / "topleft.sqlite3"),
             # Several processes (web, worker, beat) share the file: WAL mode, wait for locks, and
             # take the write lock when a transaction starts (IMMEDIATE) so a reader never has to
             # upgrade mid-transaction, which SQLite answers with an instant "database is locked".
@@ -136,6 +136,8 @@ else:
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
+        # Broadcast (control) messages too, or kombu writes them to ./control in the working dir.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 

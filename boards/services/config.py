@@ -29,10 +29,10 @@ def status_columns_for(
     one board span several PSA boards.
     """
     if record_kind == RecordKind.OPPORTUNITY:
-        model = opportunity_column_model(column_source)
-        rows = model.objects.filter(connection_id=connection_id, inactive=False)
-        if model is OpportunityStage:
-            rows = rows.order_by("sort_order", "name")
+        if opportunity_column_model(column_source) is OpportunityStage:  # the PSA's own order
+            stages = OpportunityStage.objects.filter(connection_id=connection_id, inactive=False)
+            return [(s.name, [s.psa_id]) for s in stages.order_by("sort_order", "name")]
+        rows = OpportunityStatus.objects.filter(connection_id=connection_id, inactive=False)
         return [(r.name, [r.psa_id]) for r in rows]
     if not psa_board_ids:
         psa_board_ids = list(

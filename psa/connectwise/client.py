@@ -18,6 +18,7 @@ import requests
 from django.conf import settings
 
 from psa.connectwise import discovery
+from psa.connectwise.lenient import UnparsableRecord, decode_records
 from psa.errors import ConfigurationError, NotFound, PSAError, is_psa_error_body, parse_body
 from psa.http import BACKGROUND, INTERACTIVE, RateBudget, RetryingHttp, RetryPolicy, budget_for_connection
 
@@ -65,13 +66,18 @@ def _next_page_id(response: requests.Response, records: list[dict]) -> int | Non
     if not next_url:
         return None
     query = {k.lower(): v for k, v in parse_qs(urlsplit(next_url).query).items()}
-    raw = (query.get("pageid") or [None])[0]
+    raw: Any = query["pageid"][0] if query.get("pageid") else None
     if raw is None:  # a next link without pageId: continue after the last record we got
-        raw = records[-1].get("id")
+        last = records[-1]
+        raw = last.psa_id if isinstance(last, UnparsableRecord) else last.get("id")
     try:
         return int(raw)
     except (TypeError, ValueError):
         raise PSAError(f"unusable pageId {raw!r} in the Link header", url=response.url) from None
+
+
+class _UnparsablePage(ValueError):
+    """A listing answer that looks like a JSON array but does not decode as a whole."""
 
 
 class ConnectWiseClient:
@@ -197,9 +203,16 @@ class ConnectWiseClient:
         return self.http.send(method, self.url(path), headers=all_headers, **kw)
 
     def _json_list(self, response: requests.Response) -> list[dict]:
-        body = parse_body(response)
-        if body is None:
+        if not response.content:
             return []
+        try:
+            body = response.json()
+        except RecursionError as err:  # e.g. thousands of nested arrays in one record
+            raise _UnparsablePage(str(err)) from None
+        except ValueError:
+            body = parse_body(response)
+            if response.text.lstrip().startswith("["):
+                raise _UnparsablePage("invalid JSON in a list answer") from None
         if not isinstance(body, list):
             raise PSAError(
                 f"expected a JSON list, got {type(body).__name__}",
@@ -208,6 +221,24 @@ class ConnectWiseClient:
                 body=body,
             )
         return body
+
+    def _page_records(self, response: requests.Response, again: Callable[[], requests.Response]) -> list:
+        """The records of a listing page. A page that does not decode is asked for once more
+        (a cut-off answer may be transient), then decoded record by record: the bad records
+        come back as UnparsableRecord for the caller to skip and count, the rest as usual."""
+        try:
+            return self._json_list(response)
+        except _UnparsablePage as err:
+            logger.warning("%s: the page did not decode (%s); asking again", response.url, err)
+        response = again()
+        try:
+            return self._json_list(response)
+        except _UnparsablePage:
+            pass
+        try:
+            return decode_records(response.text)
+        except ValueError as err:
+            raise PSAError(f"the listing page is not JSON: {err}", url=response.url) from None
 
     def system_info(self) -> dict:
         # Reference: endpoints.tsv GET /system/info (model Info: version, isCloud, serverTimeZone)
@@ -270,8 +301,12 @@ class ConnectWiseClient:
         page_id: int | None = None
         while True:
             query = dict(params) if page_id is None else {**params, "pageId": page_id}
-            response = self._request("GET", path, params=query, headers=headers)
-            records = self._json_list(response)
+
+            def fetch(query: dict = query) -> requests.Response:
+                return self._request("GET", path, params=query, headers=headers)
+
+            response = fetch()
+            records = self._page_records(response, fetch)
             if not records:
                 return
             yield records
@@ -293,8 +328,12 @@ class ConnectWiseClient:
         while True:
             query = {**params, "page": page}
             json_body = {**body, "page": page, "pageSize": page_size} if body is not None else None
-            response = self._request(method, path, params=query, json=json_body, repeatable=True)
-            records = self._json_list(response)
+
+            def fetch(query: dict = query, json_body: dict | None = json_body) -> requests.Response:
+                return self._request(method, path, params=query, json=json_body, repeatable=True)
+
+            response = fetch()
+            records = self._page_records(response, fetch)
             if records:
                 yield records
             if len(records) < page_size:

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from psa.connectwise.lenient import UnparsableRecord
 from sync.engine.upsert import upsert_rows
 from sync.mapping.spec import Mapping, UnmappableRecord, map_record, parse_psa_id
 
@@ -17,10 +18,30 @@ MAX_ERRORS_KEPT = 5
 
 
 def _record_id(record: object) -> int | None:
+    """The record's PSA id when it has a usable one (to protect its row), else None."""
+    if isinstance(record, UnparsableRecord):
+        return record.psa_id
+    if _fractional_id(record):
+        return None
     try:
         return parse_psa_id(record.get("id")) if isinstance(record, dict) else None
     except UnmappableRecord:
         return None
+
+
+def _fractional_id(record: object) -> bool:
+    # int(1.5) is 1: a fractional id would land on (or create) the row of another record, a
+    # phantom card. Only whole numbers are ids.
+    value = record.get("id") if isinstance(record, dict) else None
+    return isinstance(value, float) and not value.is_integer()
+
+
+def _map(mapping: Mapping, record: object, *, connection_id: int, parent_id: int | None) -> tuple[dict, bool]:
+    if isinstance(record, UnparsableRecord):
+        raise UnmappableRecord(f"unparsable record in the PSA's answer ({record.error})")
+    if _fractional_id(record):
+        raise UnmappableRecord(f"id {record['id']!r} is not a whole number")
+    return map_record(mapping, record, connection_id=connection_id, parent_id=parent_id)
 
 
 class PageIngest:
@@ -52,7 +73,7 @@ class PageIngest:
         self.run.fetched += len(records)
         for record in records:
             try:
-                row, coerced = map_record(
+                row, coerced = _map(
                     self.mapping, record, connection_id=self.connection_id, parent_id=parent_id
                 )
             except UnmappableRecord as err:
@@ -83,6 +104,6 @@ class PageIngest:
         # A record the listing returned but we could not store is still in the PSA: stamp the
         # existing row as seen so the prune step never deletes it for our own failure.
         if psa_ids:
-            self.mapping.model.objects.filter(connection_id=self.connection_id, psa_id__in=psa_ids).update(
-                synced_at=timezone.now()
-            )
+            self.mapping.model._default_manager.filter(
+                connection_id=self.connection_id, psa_id__in=psa_ids
+            ).update(synced_at=timezone.now())

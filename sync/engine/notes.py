@@ -38,7 +38,7 @@ logger = logging.getLogger("sync.notes")
 FULL_SWEEP_WEEKDAY = 6  # Sunday: the daily run visits every parent once a week
 CLOCK_SLACK = timedelta(minutes=2)  # parent lastUpdated is server time, notes_synced_at ours
 
-_PARENTS = {
+_PARENTS: dict[str, tuple[type[Ticket] | type[Opportunity], dict[str, str]]] = {
     "service_notes": (Ticket, {"kind": Ticket.Kind.SERVICE}),
     "project_ticket_notes": (Ticket, {"kind": Ticket.Kind.PROJECT}),
     "opportunity_notes": (Opportunity, {}),
@@ -52,7 +52,7 @@ def notes_full_sweep_due(now=None) -> bool:
 def notes_parent_ids(*, connection_id: int, entity: str, changed_only: bool = True) -> list[int]:
     """PSA ids of the mirrored parents whose notes should be fetched now."""
     model, scope = _PARENTS[entity]
-    parents = model.objects.filter(connection_id=connection_id, **scope)
+    parents = model._default_manager.filter(connection_id=connection_id, **scope)
     if changed_only:
         parents = parents.filter(
             Q(notes_synced_at__isnull=True) | Q(psa_updated_at__gt=F("notes_synced_at") - CLOCK_SLACK)
@@ -111,7 +111,7 @@ def _sync_one_parent(
     )
     ingest.run.deleted += pruned.deleted
     model, scope = _PARENTS[entity]
-    model.objects.filter(connection_id=connection_id, psa_id=parent_id, **scope).update(
+    model._default_manager.filter(connection_id=connection_id, psa_id=parent_id, **scope).update(
         notes_synced_at=timezone.now()
     )
     return pruned.refused
@@ -138,6 +138,7 @@ def sync_notes_parents(
     requests_before = client.requests_made if client else 0
     ingest = PageIngest(run=run, mapping=mapping_get(entity), connection_id=connection.pk)
     for parent_id in parent_ids:
+        assert client is not None  # parent_ids is emptied when no client could be made
         try:
             if refused := _sync_one_parent(client, entity, parent_id, ingest, connection.pk):
                 refusals.append(f"parent {parent_id}: {refused}")

@@ -48,7 +48,7 @@ def prune_unseen(
     *, mapping: Mapping, connection_id: int, started_at: datetime, scope: dict[str, Any] | None = None
 ) -> PruneResult:
     """Delete rows of the scope not stamped by the run that started at `started_at`."""
-    in_scope = mapping.model.objects.filter(
+    in_scope = mapping.model._default_manager.filter(
         connection_id=connection_id, **mapping.scope_filter, **(scope or {})
     )
     unseen = in_scope.filter(synced_at__lt=started_at)

@@ -111,7 +111,7 @@ def mirror_upsert_records(
 def mirror_delete_record(*, connection: Connection, entity: str, psa_id: int) -> int:
     """Delete one mirrored record (the PSA confirmed the delete); returns rows deleted (0 or 1)."""
     mapping = mapping_get(entity)
-    deleted, _ = mapping.model.objects.filter(
+    deleted, _ = mapping.model._default_manager.filter(
         connection_id=connection.pk, psa_id=int(psa_id), **mapping.scope_filter
     ).delete()
     return deleted

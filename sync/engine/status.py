@@ -21,7 +21,9 @@ def mirror_counts(*, connection: Connection) -> dict[str, int]:
         if key in seen:
             continue
         seen.add(key)
-        counts[entity] = mapping.model.objects.filter(connection=connection, **mapping.scope_filter).count()
+        counts[entity] = mapping.model._default_manager.filter(
+            connection=connection, **mapping.scope_filter
+        ).count()
     return counts
 
 

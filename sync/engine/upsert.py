@@ -134,7 +134,9 @@ def _execute(mapping: Mapping, fields: list, rows: list[dict]) -> tuple[int, int
         return created, changed
     # Elsewhere (SQLite, local runs): count existing ids first; every existing row counts as changed.
     ids = [row["psa_id"] for row in rows]
-    existing = mapping.model.objects.filter(connection_id=rows[0]["connection_id"], psa_id__in=ids).count()
+    existing = mapping.model._default_manager.filter(
+        connection_id=rows[0]["connection_id"], psa_id__in=ids
+    ).count()
     sql, params = _portable_statement(mapping, fields, rows, now)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -24,6 +24,14 @@ class UnmappableRecord(ValueError):
     """The record cannot become a mirror row at all (e.g. no usable id): skip and count it."""
 
 
+def _concrete(meta: Any, column: str) -> models.Field:
+    """The model field behind a mapped column (a reverse relation is never a mapped column)."""
+    found = meta.get_field(column)
+    if not isinstance(found, models.Field):
+        raise TypeError(f"{column} is not a concrete field of {meta.label}")
+    return found
+
+
 @dataclass(frozen=True)
 class Mapping:
     entity: str
@@ -51,7 +59,7 @@ class Mapping:
         meta = self.model._meta
         sources = {"psa_updated_at": "_info/lastUpdated", **self.columns}
         return [
-            (column, None if path == PARENT else tuple(path.split("/")), coercer_for(meta.get_field(column)))
+            (column, None if path == PARENT else tuple(path.split("/")), coercer_for(_concrete(meta, column)))
             for column, path in sources.items()
         ]
 
@@ -82,6 +90,7 @@ def map_record(
     row: dict[str, Any] = {"connection_id": connection_id, "psa_id": parse_psa_id(record.get("id"))}
     any_coerced = False
     for column, parts, coerce in mapping.plan:
+        raw_value: Any
         if parts is None:
             raw_value = parent_id
         else:

@@ -28,7 +28,7 @@ def connection_upsert(
         parse_site(site_url)
     if closed_ticket_retention_days is not None and closed_ticket_retention_days < 0:
         raise ValueError("closed-ticket retention days cannot be negative")
-    values = {
+    values: dict[str, object] = {
         "provider": provider,
         "site_url": site_url.rstrip("/"),
         "company_id": company_id,

@@ -21,7 +21,7 @@ from sync.tiers import TIERS
 BURST_GAP = timedelta(seconds=30)
 WINDOW = timedelta(hours=24)
 TIER_COLOURS = {"changes": "#4e79a7", "core": "#f28e2b", "reference": "#59a14f", "notes": "#b07aa1"}
-_SEVERITY = {
+_SEVERITY: dict[str, int] = {
     SyncRun.Status.SUCCEEDED: 0,
     SyncRun.Status.RUNNING: 1,
     SyncRun.Status.REFUSED: 2,
