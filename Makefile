@@ -37,5 +37,9 @@ bench: install services
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(PY) -m pytest tests/bench -s -p no:cacheprovider -o addopts="" $(PYTEST_ARGS)
 
+# ruff (lint + format), migrations in step with the models, mypy on psa/ and sync/.
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DEBUG=1 TOPLEFT_VAR_DIR=var/lint $(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/mypy
