@@ -54,9 +54,17 @@ def cloud_psa():
 
 
 @pytest.fixture
-def frozen_now():
+def frozen_now(frozen_clock):
     """Freeze the wall clock (time.time, datetime.now, timezone.now) at FROZEN_NOW for the test and
-    yield that instant. time.monotonic keeps running, so deadlines and timeouts still work; other
+    return that instant. time.monotonic keeps running, so deadlines and timeouts still work; other
     processes (a sandbox server, a Celery worker) keep the real clock."""
-    with time_machine.travel(FROZEN_NOW, tick=False):
-        yield FROZEN_NOW
+    return FROZEN_NOW
+
+
+@pytest.fixture
+def frozen_clock():
+    """The time-machine coordinates behind `frozen_now`, for a test that needs time to pass:
+    `frozen_clock.shift(60)` moves it a minute on, `frozen_clock.move_to(FROZEN_NOW, tick=True)`
+    lets it run from FROZEN_NOW."""
+    with time_machine.travel(FROZEN_NOW, tick=False) as clock:
+        yield clock

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 
 from psa.errors import ServerError
 from sync.models import Connection
+from tests.support.clock import FROZEN_NOW, psa_time
 
 
 @pytest.fixture
@@ -63,12 +65,25 @@ class FakePSA:
             yield page
 
 
+    def count(self, path, *, conditions=None):
+        """The PSA's own count of a listing (like `GET {path}/count`; conditions are ignored,
+        as the listing above ignores them)."""
+        with self._lock:
+            self.requests_made += 1
+        return len(self.data.get(path, []))
+
+
 @pytest.fixture
 def fake_psa() -> FakePSA:
     return FakePSA()
 
 
-def ticket(psa_id: int, *, updated: str = "2026-11-01T10:00:00Z", closed: bool = False, **extra) -> dict:
+# When `ticket()` records were last changed in the PSA: two weeks before the frozen "now", so a
+# test under `frozen_now` sees them in the past on any real date.
+TICKET_UPDATED_AT = FROZEN_NOW - timedelta(days=14)
+
+
+def ticket(psa_id: int, *, updated: str = psa_time(TICKET_UPDATED_AT), closed: bool = False, **extra) -> dict:
     record = {
         "id": psa_id,
         "summary": f"Ticket {psa_id}",
