@@ -54,6 +54,7 @@ class PageIngest:
         self.newest_seen: datetime | None = None
         self.errors: list[str] = []
         self.error_count = 0
+        self.unidentified = 0  # skipped records without a usable id (their rows cannot be protected)
 
     def _note_error(self, text: str) -> None:
         self.error_count += 1
@@ -82,6 +83,8 @@ class PageIngest:
                 self._note_error(f"{self.mapping.entity} {psa_id or '?'}: {err}")
                 if psa_id is not None:
                     keep_ids.append(psa_id)
+                else:
+                    self.unidentified += 1
                 continue
             rows.append(row)
             self.run.coerced += int(coerced)

@@ -1,10 +1,15 @@
-"""Delete mirror rows the PSA no longer returned — after a complete listing, never more than a
-configurable share of a scope at once (mass-delete protection).
+"""Delete mirror rows the PSA no longer returned — after a complete listing (verify.py), never
+more than a configurable share of a scope at once (mass-delete protection).
 
 Every row a listing returned got `synced_at` stamped by the upsert, so "not returned by this
 run" is a set difference done in SQL (`synced_at < run start` within the scope): memory stays
 flat whatever the size of the scope, and rows written meanwhile by a webhook refresh or the
 `changes` tier (which exist in the PSA) are never removed.
+
+The guard holds for every scope, whatever its size: deleting more than SYNC_MASS_DELETE_SHARE
+of a scope is refused unless an operator approved it (approvals.py); a single row is never a
+mass delete (the only holiday list removed). SYNC_MASS_DELETE_MIN_ROWS no longer exempts
+small scopes: 6 boards and their 48 statuses went exactly that way.
 """
 
 from __future__ import annotations
@@ -18,36 +23,42 @@ from django.db import transaction
 
 from sync.mapping.spec import Mapping
 
+# Deleting one row is never a "mass" delete, even when it is the whole scope.
+SINGLE_ROW = 1
+
 
 @dataclass
 class PruneResult:
     deleted: int = 0
     refused: str = ""  # why nothing was deleted, when the protection kicked in
-
-
-def _limits() -> tuple[float, int]:
-    return (
-        settings.SYNC_MASS_DELETE_SHARE,
-        settings.SYNC_MASS_DELETE_MIN_ROWS,
-    )
+    approval_used: bool = False  # the delete went through only because an operator approved it
 
 
 def mass_delete_refusal(*, to_delete: int, in_scope: int, what: str) -> str:
     """Why deleting `to_delete` of `in_scope` rows is refused ('' when it is allowed)."""
-    share, min_rows = _limits()
-    if in_scope and to_delete > share * in_scope and to_delete >= min_rows:
+    share = settings.SYNC_MASS_DELETE_SHARE
+    if in_scope and to_delete > share * in_scope and to_delete > SINGLE_ROW:
         return (
-            f"refused to delete {to_delete} of {in_scope} {what} rows "
-            f"(> {share:.0%} of the scope and at least {min_rows}); "
-            "check the PSA answered complete listings, or delete with a lower threshold"
+            f"refused to delete {to_delete} of {in_scope} {what} rows (> {share:.0%} of the scope); "
+            "if the PSA really lost them, approve the delete once (admin: 'Approve the refused mass "
+            "deletes', or manage.py sync --allow-mass-delete) and the next full run deletes them"
         )
     return ""
 
 
 def prune_unseen(
-    *, mapping: Mapping, connection_id: int, started_at: datetime, scope: dict[str, Any] | None = None
+    *,
+    mapping: Mapping,
+    connection_id: int,
+    started_at: datetime,
+    scope: dict[str, Any] | None = None,
+    approved: bool = False,
+    unidentified: int = 0,
 ) -> PruneResult:
-    """Delete rows of the scope not stamped by the run that started at `started_at`."""
+    """Delete rows of the scope not stamped by the run that started at `started_at`.
+
+    `approved`: an operator allowed one mass delete. `unidentified`: records the listing
+    returned without a usable id; any unseen row may be one of them, so nothing is deleted."""
     in_scope = mapping.model._default_manager.filter(
         connection_id=connection_id, **mapping.scope_filter, **(scope or {})
     )
@@ -56,8 +67,13 @@ def prune_unseen(
         to_delete = unseen.count()
         if not to_delete:
             return PruneResult()
+        if unidentified:
+            return PruneResult(
+                refused=f"refused to delete {to_delete} {mapping.entity} rows: the listing returned "
+                f"{unidentified} record(s) without a usable id, and any of those rows may be one of them"
+            )
         reason = mass_delete_refusal(to_delete=to_delete, in_scope=in_scope.count(), what=mapping.entity)
-        if reason:
+        if reason and not approved:
             return PruneResult(refused=reason)
         deleted, _ = unseen.delete()
-    return PruneResult(deleted=deleted)
+    return PruneResult(deleted=deleted, approval_used=bool(reason))

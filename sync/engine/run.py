@@ -21,12 +21,15 @@ from psa.connectwise.conditions import all_of, cond
 from psa.connectwise.entities import Entity, ScopeContext, entity_get
 from psa.errors import PSAError
 from sync.engine import clients
+from sync.engine.approvals import mass_delete_approval_pending, mass_delete_approval_use
 from sync.engine.ingest import PageIngest
 from sync.engine.prefetch import prefetched
 from sync.engine.prune import prune_unseen
+from sync.engine.verify import Listing, ListingTally, listings_verify
 from sync.engine.watermarks import watermark_advance, watermark_get
 from sync.locks import Lease, LockLost
 from sync.mapping.catalog import mapping_get
+from sync.mapping.spec import PARENT, Mapping
 from sync.models import Connection, SyncRun
 from sync.tiers import CHANGES, tier_get
 
@@ -44,29 +47,43 @@ def scope_context(connection: Connection, now: datetime | None = None) -> ScopeC
     )
 
 
-def _parent_ids(client: ConnectWiseClient, parent: Entity) -> Iterator[int]:
+def _parent_ids(client: ConnectWiseClient, parent: Entity, tally: ListingTally) -> Iterator[int]:
     # Reference: endpoints.tsv GET /service/boards, /service/SLAs, /schedule/holidayLists (ids only)
+    listing = tally.start(parent.path, None, parents=True)
     for page in client.iter_pages(parent.path, fields=["id"], page_size=PAGE_SIZE):
+        listing.received += len(page)
         for record in page:
             if isinstance(record, dict) and isinstance(record.get("id"), int):
                 yield record["id"]
 
 
-def _pages(
-    client: ConnectWiseClient, spec: Entity, *, conditions: str | None, fields: list[str]
+def _listing(
+    client: ConnectWiseClient, listing: Listing, fields: list[str]
 ) -> Iterator[tuple[int | None, list]]:
-    """(parent id, page) for a flat listing, or for every parent of a nested one."""
+    for page in client.iter_pages(
+        listing.path, conditions=listing.conditions, fields=fields, page_size=PAGE_SIZE
+    ):
+        listing.received += len(page)
+        yield listing.parent_id, page
+
+
+def _pages(
+    client: ConnectWiseClient,
+    spec: Entity,
+    *,
+    conditions: str | None,
+    fields: list[str],
+    tally: ListingTally,
+) -> Iterator[tuple[int | None, list]]:
+    """(parent id, page) for a flat listing, or for every parent of a nested one; every listing
+    is recorded in `tally` with what it returned (for verify.py)."""
     if spec.parent is None:
         # Reference: endpoints.tsv GET /{spec.path} (forward-only paging, developer guide)
-        for page in client.iter_pages(spec.path, conditions=conditions, fields=fields, page_size=PAGE_SIZE):
-            yield None, page
+        yield from _listing(client, tally.start(spec.path, conditions), fields)
         return
-    for parent_id in list(_parent_ids(client, entity_get(spec.parent))):
+    for parent_id in list(_parent_ids(client, entity_get(spec.parent), tally)):
         # Reference: endpoints.tsv GET /{parent path}/{parentId}/{children}
-        for page in client.iter_pages(
-            spec.path_for(parent_id), conditions=conditions, fields=fields, page_size=PAGE_SIZE
-        ):
-            yield parent_id, page
+        yield from _listing(client, tally.start(spec.path_for(parent_id), conditions, parent_id), fields)
 
 
 def _finish(run: SyncRun, status: str, error: str = "") -> SyncRun:
@@ -83,6 +100,47 @@ def announce_changes(run: SyncRun) -> None:
     """Tell open boards the mirror changed (they poll a per-connection counter)."""
     if run.created or run.updated or run.deleted:
         mirror_changed_on_commit(connection_id=run.connection_id)
+
+
+def _mirror_holds_rows(mapping: Mapping, connection_id: int) -> Callable[[Listing], bool]:
+    """Whether the mirror holds rows in the scope a listing covers (an empty answer for such a
+    scope needs a confirming read)."""
+    rows = mapping.model._default_manager.filter(connection_id=connection_id, **mapping.scope_filter)
+    parent_column = next((column for column, source in mapping.columns.items() if source == PARENT), None)
+
+    def holds(listing: Listing) -> bool:
+        if listing.parent_id is not None and parent_column:
+            return rows.filter(**{parent_column: listing.parent_id}).exists()
+        return rows.exists()
+
+    return holds
+
+
+def _verified_prune(
+    run: SyncRun, *, client: ConnectWiseClient, tally: ListingTally, ingest: PageIngest
+) -> tuple[str, list[str]]:
+    """Prune after the listings proved complete; (why nothing was deleted or '', notes)."""
+    mapping = ingest.mapping
+    verdict = listings_verify(
+        client=client, tally=tally, mirror_holds_rows=_mirror_holds_rows(mapping, run.connection_id)
+    )
+    if verdict.problems:
+        refusal = "incomplete listing, nothing deleted:\n" + "\n".join(verdict.problems)
+        return refusal, verdict.notes
+    approval = mass_delete_approval_pending(connection_id=run.connection_id, entity=run.entity)
+    pruned = prune_unseen(
+        mapping=mapping,
+        connection_id=run.connection_id,
+        started_at=run.started_at,
+        approved=approval is not None,
+        unidentified=ingest.unidentified,
+    )
+    run.deleted = pruned.deleted
+    notes = list(verdict.notes)
+    if approval is not None and mass_delete_approval_use(approval=approval, run=run):
+        used = "used" if pruned.approval_used else "not needed (nothing over the limit), used up all the same"
+        notes.append(f"mass delete approved by {approval.approved_by}: {used}; deleted {pruned.deleted}")
+    return pruned.refused, notes
 
 
 def sync_entity(
@@ -111,8 +169,9 @@ def sync_entity(
         return _finish(run, SyncRun.Status.FAILED, str(err))
     requests_before = client.requests_made
     ingest = PageIngest(run=run, mapping=mapping, connection_id=connection.pk)
+    tally = ListingTally()
     try:
-        pages = _pages(client, spec, conditions=conditions, fields=mapping.api_fields)
+        pages = _pages(client, spec, conditions=conditions, fields=mapping.api_fields, tally=tally)
         for parent_id, page in prefetched(pages):  # page n+1 is fetched while page n is written
             ingest.ingest(page, parent_id=parent_id)
             run.requests = client.requests_made - requests_before
@@ -123,10 +182,10 @@ def sync_entity(
                 progress(len(page))
         status, message = SyncRun.Status.SUCCEEDED, ingest.error_summary()
         if tier_def.deletes:
-            pruned = prune_unseen(mapping=mapping, connection_id=connection.pk, started_at=started_at)
-            run.deleted = pruned.deleted
-            if pruned.refused:
-                status, message = SyncRun.Status.REFUSED, "\n".join(filter(None, [pruned.refused, message]))
+            refusal, notes = _verified_prune(run, client=client, tally=tally, ingest=ingest)
+            if refusal:
+                status = SyncRun.Status.REFUSED
+            message = "\n".join(filter(None, [refusal, *notes, message]))
         if status == SyncRun.Status.SUCCEEDED and spec.has_last_updated:
             watermark_advance(
                 connection_id=connection.pk,

@@ -2,15 +2,16 @@
 
 Messy PSA data never aborts a sync: strings longer than the column are cut, NUL characters
 (PostgreSQL rejects them in text and jsonb) are dropped, numbers out of the column's range and
-unparsable dates become NULL (or the column default). Every such change is reported so the
-engine can count it; the untouched value always survives in the row's `raw` JSON.
+unparsable dates become NULL (or the column default), and so do dates outside the years every
+reader can hold (see EARLIEST / LATEST). Every such change is reported so the engine can count
+it; the untouched value always survives in the row's `raw` JSON.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import models
@@ -21,6 +22,13 @@ INT_RANGES = {
     models.IntegerField: (-(2**31), 2**31 - 1),
     models.BigIntegerField: (-(2**63), 2**63 - 1),
 }
+
+# PostgreSQL stores timestamps far beyond year 9999 (and BC ones), but Python's datetime only
+# holds years 1..9999: a stored `9999-12-31T23:59:59-05:00` (year 10000 in UTC) made every query
+# reading the row fail, and pages show times in local time (up to ±14 h away). So a value must
+# stay inside years 1..9999 after any timezone shift: a day of margin at both ends, in UTC.
+EARLIEST = datetime(1, 1, 1, tzinfo=UTC) + timedelta(days=1)
+LATEST = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC) - timedelta(days=1)
 
 
 class Coerced:
@@ -155,14 +163,24 @@ def _coerce_datetime(field: models.Field, value: Any) -> Any:
         return Coerced(None)
     if parsed.tzinfo is None:  # ConnectWise sends UTC with a Z; a bare value is UTC too
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed
+    return parsed if _within_years(parsed) else Coerced(None)
+
+
+def _within_years(moment: datetime) -> bool:
+    try:
+        in_utc = moment.astimezone(UTC)
+    except (OverflowError, ValueError):  # e.g. 0001-01-01T00:00:00+05:00 is year 0 in UTC
+        return False
+    return EARLIEST <= in_utc <= LATEST
 
 
 def _coerce_date(field: models.Field, value: Any) -> Any:
     if value is None or value == "":
         return None
     parsed = _parse_date(value)
-    return parsed if parsed is not None else Coerced(None)
+    if parsed is None or not EARLIEST.date() <= parsed <= LATEST.date():
+        return Coerced(None)
+    return parsed
 
 
 def strip_nul(value: Any) -> tuple[Any, bool]:

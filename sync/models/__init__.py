@@ -1,5 +1,6 @@
+from sync.models.approvals import MassDeleteApproval
 from sync.models.connection import Connection
 from sync.models.outbox import OutboxEntry
 from sync.models.runs import SyncRun, TierLock, Watermark
 
-__all__ = ["Connection", "OutboxEntry", "SyncRun", "TierLock", "Watermark"]
+__all__ = ["Connection", "MassDeleteApproval", "OutboxEntry", "SyncRun", "TierLock", "Watermark"]

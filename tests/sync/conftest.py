@@ -64,7 +64,6 @@ class FakePSA:
                 return
             yield page
 
-
     def count(self, path, *, conditions=None):
         """The PSA's own count of a listing (like `GET {path}/count`; conditions are ignored,
         as the listing above ignores them)."""

@@ -26,7 +26,7 @@ def test_it_mirrors_a_listing_with_one_upsert_per_page(connection, fake_psa, dja
     fake_psa.data[TICKETS] = [ticket(i) for i in range(1, 2501)]
     run = _run(connection, fake_psa)
     assert (run.status, run.fetched, run.created, run.updated, run.deleted) == ("succeeded", 2500, 2500, 0, 0)
-    assert run.requests == 3  # pages of 1000
+    assert run.requests == 4  # pages of 1000 + the count that verifies the listing
     row = Ticket.objects.get(connection=connection, psa_id=7)
     assert (row.summary, row.board_psa_id, row.board_name, row.status_name, row.kind) == (
         "Ticket 7",
@@ -88,11 +88,12 @@ def test_it_refuses_a_mass_delete(connection, fake_psa):
     assert watermark_get(connection_id=connection.pk, entity="service_tickets") == watermark
 
 
-def test_it_deletes_a_small_scope_entirely_below_the_minimum(connection, fake_psa):
+def test_it_refuses_to_empty_a_small_scope_too(connection, fake_psa):
     fake_psa.data[TICKETS] = [ticket(i) for i in range(1, 6)]
     _run(connection, fake_psa)
     fake_psa.data[TICKETS] = []
-    assert _run(connection, fake_psa).deleted == 5
+    run = _run(connection, fake_psa)
+    assert (run.status, run.deleted) == ("refused", 0) and "refused to delete 5 of 5" in run.error
 
 
 @override_settings(SYNC_MASS_DELETE_SHARE=0.1, SYNC_MASS_DELETE_MIN_ROWS=2)
