@@ -44,6 +44,10 @@ def push_outbox_entry(self, entry_id: int) -> str:
 
 @shared_task(name="sync.realtime.sweep_outbox", ignore_result=True, time_limit=120)
 def sweep_outbox() -> int:
+    """Re-send stuck write-backs, and hand webhook refreshes stored while Redis was down back to
+    the coalescing queue (both are "realtime work that missed the broker")."""
     from sync.outbox import outbox_sweep
+    from sync.refresh_fallback import pending_refresh_replay
 
+    pending_refresh_replay(enqueue=enqueue_refresh)
     return outbox_sweep(enqueue=enqueue_push)

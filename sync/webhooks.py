@@ -5,6 +5,10 @@ the work to a coalesced `realtime` refresh (sync/refresh.py). It makes no PSA ca
 the cached signing-key fetch. Bad input is answered with a 4xx and never enqueues anything:
 unknown token 404, body over 1 MB 413, not JSON / missing fields 400, signature missing or
 wrong 401, key_url not on the connection's PSA host 403.
+
+A valid callback is answered 2xx only once its refresh is queued durably: in Redis, or in
+PostgreSQL while Redis is down (sync/refresh_fallback.py); with both down it answers a retryable
+503. Logs name the connection, never the URL token (it is the receiver's credential).
 """
 
 from __future__ import annotations
@@ -16,14 +20,14 @@ import time
 
 from django.apps import apps
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from psa.connectwise import callbacks
 from sync import refresh
 from sync.models import Connection
+from sync.refresh_fallback import refresh_request_durably
 from sync.tasks_realtime import enqueue_refresh
 
 logger = logging.getLogger("sync.webhooks")
@@ -33,7 +37,11 @@ _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what sync.models.connection
 
 
 def _answer(status: int, message: str, **extra) -> JsonResponse:
-    return JsonResponse({"detail": message, **extra}, status=status)
+    response = JsonResponse({"detail": message, **extra}, status=status)
+    # Django's request logger would log every 4xx with the path, and the path carries the token,
+    # the receiver's only credential: our own log lines name the connection instead.
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
 
 
 def _read_body(request: HttpRequest) -> bytes | None:
@@ -49,18 +57,27 @@ def _read_body(request: HttpRequest) -> bytes | None:
 
 
 @csrf_exempt
-@require_POST
 def connectwise_callback(request: HttpRequest, token: str) -> JsonResponse:
     received_at = time.time()
-    if not _TOKEN_SHAPE.fullmatch(token):  # e.g. a NUL byte, which PostgreSQL would refuse with a 500
-        return _answer(404, "unknown callback URL")
-    connection = Connection.objects.filter(
-        webhook_token=token, provider=Connection.Provider.CONNECTWISE, enabled=True
-    ).first()
+    if request.method != "POST":  # not require_POST: it would log the path, token included
+        response = _answer(405, "only POST")
+        response["Allow"] = "POST"
+        return response
+    connection = None
+    if _TOKEN_SHAPE.fullmatch(token):  # e.g. a NUL byte, which PostgreSQL would refuse with a 500
+        connection = Connection.objects.filter(
+            webhook_token=token, provider=Connection.Provider.CONNECTWISE, enabled=True
+        ).first()
     if connection is None:
+        logger.warning(
+            "callback to an unknown URL token rejected (404) from %s", request.META.get("REMOTE_ADDR")
+        )
         return _answer(404, "unknown callback URL")
     body = _read_body(request)
     if body is None:
+        logger.warning(
+            "callback for connection %s rejected (413): body over %s bytes", connection.pk, MAX_BODY_BYTES
+        )
         return _answer(413, "body too large")
     try:
         payload = callbacks.callback_parse(body)
@@ -85,13 +102,20 @@ def _authenticate(
     except callbacks.SignatureMismatch:
         # The PSA may have rotated its key: drop the cached one and try once with a fresh copy,
         # at most once a minute per connection so forged requests cannot make us hammer the PSA.
-        if not cache.add(f"sync:callbackkey-refetch:{connection.pk}", 1, 60):
+        if not _refetch_allowed(connection.pk):
             raise
         callbacks.signing_key_forget(connection_id=connection.pk, key_url=payload.key_url)
         signing_key = callbacks.signing_key_fetch(
             connection_id=connection.pk, key_url=payload.key_url, site_url=connection.site_url
         )
         callbacks.signature_verify(body=body, signing_key=signing_key, signature=signature)
+
+
+def _refetch_allowed(connection_id: int) -> bool:
+    try:
+        return bool(cache.add(f"sync:callbackkey-refetch:{connection_id}", 1, 60))
+    except Exception:  # cache down: no refetch (the signature fails now; the PSA retries later)
+        return False
 
 
 def _check_record_id(request: HttpRequest, payload: callbacks.CallbackPayload) -> None:
@@ -114,29 +138,25 @@ def _dispatch(connection: Connection, payload: callbacks.CallbackPayload, receiv
         return _answer(202, f"ignored: type {payload.type!r} is not mirrored", queued=False)
     if is_echo(connection_id=connection.pk, kind=kind, psa_id=psa_id, entity=payload.entity):
         return _answer(202, "ignored: echo of our own write-back", queued=False)
-    transaction.on_commit(lambda: _request_refresh(connection.pk, kind, psa_id, hint))
+    try:
+        where = refresh_request_durably(
+            connection_id=connection.pk, kind=kind, psa_id=psa_id, hint=hint, enqueue=enqueue_refresh
+        )
+    except DatabaseError:
+        logger.error("connection=%s callback not queued: Redis and PostgreSQL both failed", connection.pk)
+        return _answer(503, "cannot queue the refresh right now; retry later", queued=False)
     logger.info(
-        "callback accepted connection=%s type=%s id=%s action=%s kind=%s refresh_id=%s received_at=%.3f",
+        "callback accepted connection=%s type=%s id=%s action=%s kind=%s refresh_id=%s queue=%s received_at=%.3f",
         connection.pk,
         payload.type,
         payload.record_id,
         payload.action,
         kind,
         psa_id,
+        where,
         received_at,
     )
     return _answer(202, "queued", queued=True)
-
-
-def _request_refresh(connection_id: int, kind: str, psa_id: int, hint: str) -> None:
-    try:
-        refresh.refresh_request(
-            connection_id=connection_id, kind=kind, psa_id=psa_id, hint=hint, enqueue=enqueue_refresh
-        )
-    except Exception:  # broker or cache down: the tiered sync will still pick the change up
-        logger.exception(
-            "could not enqueue the refresh of %s %s (connection %s)", kind, psa_id, connection_id
-        )
 
 
 def _ticket_of_schedule_entry(connection: Connection, payload: callbacks.CallbackPayload) -> int | None:
@@ -174,7 +194,12 @@ def echo_remember(*, connection_id: int, kind: str, psa_id: int, record: dict) -
 
 def is_echo(*, connection_id: int, kind: str, psa_id: int, entity: dict | None) -> bool:
     version = _version(entity or {})
-    return bool(version) and cache.get(_echo_key(connection_id, kind, psa_id)) == version
+    if not version:
+        return False
+    try:
+        return cache.get(_echo_key(connection_id, kind, psa_id)) == version
+    except Exception:  # cache down: refresh anyway (an echo costs one PSA read, a miss costs data)
+        return False
 
 
 def _version(record: dict) -> str:

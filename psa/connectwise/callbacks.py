@@ -10,8 +10,12 @@ Reference: developer guide "Callbacks (Webhooks)" and psa-api-facts.md:
 
 The key_url comes from the (not yet authenticated) request body, so fetching it is an SSRF
 risk: it is fetched only over https from the connection's own PSA host (plain http only when
-the connection's site is itself a loopback sandbox), never following redirects, with a short
-timeout, and the answer is cached per connection + key_url.
+the connection's site is itself a loopback sandbox) and only at the signing-key path, never
+following redirects, with a short timeout, at most KEY_FETCHES_PER_MINUTE times a minute per
+connection, and the answer is cached per connection + key_url.
+
+The body is not authenticated when it is parsed either: any malformed body (not JSON, nested
+too deeply, an ID that is not an integer such as 1e400) is an InvalidCallback (400), never a 500.
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ import hashlib
 import hmac
 import json
 import logging
+import re
+import threading
+import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,6 +45,9 @@ SIGNATURE_HEADER = "x-content-signature"
 KEY_FETCH_TIMEOUT = (2.0, 2.0)  # connect, read: the receiver must answer well inside 5 s
 KEY_CACHE_SECONDS = 3600
 ACTIONS = frozenset({"added", "updated", "deleted"})
+# Reference: psa-api-facts.md "Callbacks": key_url is https://{site}/{codebase}/system/callbackkey/index.rails?...
+KEY_PATH = re.compile(r"/[A-Za-z0-9_.]{1,40}/system/callbackkey/index\.rails", re.IGNORECASE)
+KEY_FETCHES_PER_MINUTE = 6  # a key rotation needs one or two; forged key_urls get no more
 
 # What TopLeft registers: owner level, objectId 1 (developer guide "Configuring the Callbacks").
 # schedule: ticket resources are schedule entries of type S, they change without a ticket callback.
@@ -92,6 +103,16 @@ class CallbackPayload:
         return str((self.entity or {}).get("recordType") or "")
 
 
+def _json(raw: bytes | str, what: str) -> Any:
+    """json.loads that turns every way a hostile document fails into InvalidCallback."""
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidCallback(f"{what} is not JSON") from None
+    except RecursionError:  # e.g. 50,000 "[": the decoder recurses once per level
+        raise InvalidCallback(f"{what} is nested too deeply") from None
+
+
 def _decode_entity(raw: Any) -> dict | None:
     # Entity is a JSON string inside the JSON body (a second decode); accept an object too.
     if isinstance(raw, dict):
@@ -99,31 +120,29 @@ def _decode_entity(raw: Any) -> dict | None:
     if not isinstance(raw, str) or not raw.strip():
         return None
     try:
-        decoded = json.loads(raw)
-    except ValueError:
+        decoded = _json(raw, "Entity")
+    except InvalidCallback as err:
+        if "nested" in str(err):
+            raise
         logger.info("callback Entity is not JSON; ignoring it (the refresh re-reads the record)")
         return None
     return decoded if isinstance(decoded, dict) else None
 
 
 def _record_id(value: Any) -> int:
-    if isinstance(value, bool):
-        raise InvalidCallback("ID is not a number")
-    try:
-        record_id = int(value)
-    except (TypeError, ValueError):
-        raise InvalidCallback("ID is missing or not a number") from None
-    if not 0 < record_id < 2**63:
+    # An integer, or a string of digits; never a float (1.5 would become record 1, 1e400 is inf).
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidCallback("ID is missing or not an integer")
+    if not 0 < value < 2**63:
         raise InvalidCallback("ID is out of range")
-    return record_id
+    return value
 
 
 def callback_parse(body: bytes) -> CallbackPayload:
     """The payload of a callback body. Raises InvalidCallback for anything unusable."""
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidCallback("body is not JSON") from None
+    data = _json(body, "body")
     if not isinstance(data, dict):
         raise InvalidCallback("body is not a JSON object")
     kind = data.get("Type")
@@ -187,6 +206,8 @@ def key_url_check(*, key_url: str, site_url: str) -> str:
         raise UntrustedKeyUrl(f"key_url must use {site.scheme}")
     if port != site.port:
         raise UntrustedKeyUrl("key_url port differs from the connection's site")
+    if not KEY_PATH.fullmatch(parts.path):
+        raise UntrustedKeyUrl("key_url is not the PSA's signing-key path")
     return key_url
 
 
@@ -205,9 +226,11 @@ def signing_key_fetch(
     """The signing key behind `key_url` (cached). Raises UntrustedKeyUrl / KeyUnavailable."""
     key_url_check(key_url=key_url, site_url=site_url)
     cache_key = _key_cache_key(connection_id, key_url)
-    cached = cache.get(cache_key)
+    cached = _cache_call(cache.get, cache_key)
     if cached:
         return cached
+    if not _key_fetch_allowed(connection_id):
+        raise KeyUnavailable("too many signing-key fetches for this connection; retry later")
     http = session or requests
     try:
         # Reference: psa-api-facts.md "Callbacks": GET key_url → {"signing_key": "..."}
@@ -224,12 +247,46 @@ def signing_key_fetch(
         signing_key = None
     if not isinstance(signing_key, str) or not signing_key:
         raise KeyUnavailable("signing key answer has no signing_key")
-    cache.set(cache_key, signing_key, KEY_CACHE_SECONDS)
+    _cache_call(cache.set, cache_key, signing_key, KEY_CACHE_SECONDS)
     return signing_key
 
 
 def signing_key_forget(*, connection_id: int, key_url: str) -> None:
-    cache.delete(_key_cache_key(connection_id, key_url))
+    _cache_call(cache.delete, _key_cache_key(connection_id, key_url))
+
+
+def _cache_call(operation: Any, *args: Any) -> Any:
+    """A cache operation that degrades to "no cache" while the cache (Redis) is unreachable: the
+    key is then fetched per callback, still under the per-connection fetch limit."""
+    try:
+        return operation(*args)
+    except Exception as exc:  # the Redis backend raises redis-py's errors, others their own
+        logger.warning("signing-key cache unavailable (%s); fetching without it", exc.__class__.__name__)
+        return None
+
+
+_local_fetches: dict[int, deque[float]] = {}
+_local_lock = threading.Lock()
+
+
+def _key_fetch_allowed(connection_id: int) -> bool:
+    """At most KEY_FETCHES_PER_MINUTE outbound key fetches per connection: counted in the cache
+    (shared by every web process), or in this process while the cache is down."""
+    minute = int(time.time() // 60)
+    try:
+        key = f"psa:cw:callbackkey-fetches:{connection_id}:{minute}"
+        cache.add(key, 0, 120)
+        return cache.incr(key) <= KEY_FETCHES_PER_MINUTE
+    except Exception:
+        with _local_lock:
+            recent = _local_fetches.setdefault(connection_id, deque())
+            now = time.monotonic()
+            while recent and now - recent[0] > 60:
+                recent.popleft()
+            if len(recent) >= KEY_FETCHES_PER_MINUTE:
+                return False
+            recent.append(now)
+            return True
 
 
 # --- registrations -----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import responses
 
 from psa.connectwise import callbacks
 from psa.connectwise.callbacks import (
+    KEY_FETCHES_PER_MINUTE,
     InvalidCallback,
     KeyUnavailable,
     SignatureMismatch,
@@ -89,6 +90,14 @@ def test_it_parses_the_payload_and_decodes_entity_twice():
         body(Action="exploded"),
         body(Metadata={}),
         body(Metadata="x"),
+        body(ID=1.5),  # became record 1, a phantom
+        body(ID="1.5"),
+        body(ID=2**63),
+        body(Entity="[" * 50_000),  # a hostile Entity: nested beyond the decoder's recursion
+        body(Entity='{"id": 1, "x": ' + "[" * 3000 + "]" * 3000 + "}"),
+        b'{"Type": "ticket", "Action": "updated", "ID": 1e400, "Metadata": {"key_url": "k"}}',
+        b"[" * 50_000,
+        b'{"a": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",
     ],
 )
 def test_it_rejects_malformed_bodies(raw):
@@ -118,11 +127,45 @@ def test_it_refuses_key_urls_off_the_connections_host(key_url):
 
 
 def test_it_allows_the_site_and_api_host_and_loopback_http_for_a_sandbox():
+    key_path = "system/callbackkey/index.rails?companyName=acme&keyId=3"
     key_url_check(key_url=KEY_URL, site_url=SITE)
-    key_url_check(key_url="https://api-na.myconnectwise.net/v2025_1/key", site_url=SITE)
-    key_url_check(key_url="http://127.0.0.1:5555/key", site_url="http://127.0.0.1:5555")
+    key_url_check(key_url=f"https://api-na.myconnectwise.net/v2025_1/{key_path}", site_url=SITE)
+    key_url_check(key_url=f"http://127.0.0.1:5555/v2025_1/{key_path}", site_url="http://127.0.0.1:5555")
     with pytest.raises(UntrustedKeyUrl):
-        key_url_check(key_url="http://127.0.0.1:6666/key", site_url="http://127.0.0.1:5555")
+        key_url_check(key_url=f"http://127.0.0.1:6666/v2025_1/{key_path}", site_url="http://127.0.0.1:5555")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v4_6_release/apis/3.0/system/members",
+        "/v4_6_release/apis/3.0/company/companies?pageSize=1000",
+        "/v4_6_release/system/callbackkey/index.rails/../../apis/3.0/system/info",
+        "/system/callbackkey/index.rails",
+        "/v4_6_release/login/login.aspx",
+        "/",
+    ],
+)
+def test_it_refuses_other_paths_of_the_psa_host(path):
+    with pytest.raises(UntrustedKeyUrl, match="signing-key path"):
+        key_url_check(key_url=f"https://na.myconnectwise.net{path}", site_url=SITE)
+
+
+@responses.activate
+def test_it_limits_key_fetches_per_connection(fresh_cache):
+    forged = [f"{KEY_URL}&n={n}" for n in range(50)]  # the real path, a new cache key each time
+    for url in forged:
+        responses.get(url, json={"signing_key": "k"})
+    outcomes = []
+    for url in forged:
+        try:
+            outcomes.append(signing_key_fetch(connection_id=1, key_url=url, site_url=SITE))
+        except KeyUnavailable:
+            outcomes.append("refused")
+    assert len(responses.calls) == KEY_FETCHES_PER_MINUTE
+    assert outcomes.count("refused") == 50 - KEY_FETCHES_PER_MINUTE
+    responses.get(f"{KEY_URL}&other", json={"signing_key": "k"})
+    assert signing_key_fetch(connection_id=2, key_url=f"{KEY_URL}&other", site_url=SITE) == "k"
 
 
 @responses.activate

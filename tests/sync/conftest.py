@@ -8,9 +8,11 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+import responses
 
 from psa.errors import ServerError
 from sync.models import Connection
+from tests.support import callbacks
 from tests.support.clock import FROZEN_NOW, psa_time
 
 
@@ -235,3 +237,20 @@ def mirror_diff(sandbox, connection, entities=None) -> list[str]:
                         f"≠ mirror {actual[psa_id][column]!r}"
                     )
     return problems
+
+
+# --- the ConnectWise callback receiver: the PSA's signing key and the enqueued drains ---------
+
+
+@pytest.fixture
+def psa_key():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.get(callbacks.KEY_URL, json={"signing_key": callbacks.SIGNING_KEY})
+        yield rsps
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    calls = []
+    monkeypatch.setattr("sync.webhooks.enqueue_refresh", lambda **kw: calls.append(kw))
+    return calls
