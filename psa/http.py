@@ -31,6 +31,7 @@ from limits import RateLimitItemPerSecond
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from psa import metrics
 from psa.errors import (
     ConfigurationError,
     PSAError,
@@ -182,12 +183,15 @@ class RetryingHttp:
         if self.budget is not None:
             self.budget.acquire()
         self.requests_made += 1
+        metrics.psa_request_sent(self.budget)
         try:
             response = self.session.request(
                 method, url, timeout=self.policy.timeout(self.read_timeout), allow_redirects=False, **kw
             )
         except requests.RequestException as exc:
             raise _transport_error(exc, method=method, url=url) from exc
+        if response.status_code == 429:
+            metrics.psa_throttled(self.budget)
         if response.status_code >= 400 or response.status_code < 200:
             raise error_from_response(response, method=method, url=url)
         if 300 <= response.status_code < 400:
@@ -279,6 +283,7 @@ class RateBudget:
             self.sleep(step)
             waited += step
         self.waited_seconds += waited
+        metrics.psa_budget_waited(self, waited)
         return waited
 
     def remaining(self) -> int:

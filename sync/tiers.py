@@ -113,7 +113,7 @@ def tier_entities(name: str) -> tuple[str, ...]:
 
 def build_beat_schedule() -> dict:
     """The whole beat schedule: one dispatcher per tier (it fans out per enabled connection), the
-    outbox sweeper and the daily pruning of old SyncRun rows."""
+    outbox sweeper, beat's heartbeat and the daily pruning of old SyncRun rows."""
     schedule_entries = {
         f"sync-{tier.name}": {
             "task": "sync.tasks.dispatch_tier",
@@ -127,6 +127,12 @@ def build_beat_schedule() -> dict:
     # Write-back outbox sweeper (sync/outbox.py): re-sends edits stuck for more than a minute.
     schedule_entries["outbox-sweep"] = {
         "task": "sync.realtime.sweep_outbox",
+        "schedule": schedule(run_every=30),
+        "options": {"queue": "realtime", "expires": 30},
+    }
+    # Beat's heartbeat (topleft/health.py): /readyz and /metrics report how long ago it ran.
+    schedule_entries["beat-heartbeat"] = {
+        "task": "topleft.beat_heartbeat",
         "schedule": schedule(run_every=30),
         "options": {"queue": "realtime", "expires": 30},
     }

@@ -16,6 +16,7 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from topleft.env import env_bool, env_float, env_int, env_list, env_str, env_url
+from topleft.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("TOPLEFT_VAR_DIR") or BASE_DIR / "var")
@@ -200,10 +201,14 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-}
+# --- Operations: logs, health, metrics (topleft/logs.py, topleft/health.py, topleft/metrics.py) -----
+# LOG_FORMAT=json: one JSON object per line for a log shipper; plain: readable on a terminal.
+LOGGING = logging_config(
+    log_format=env_str("LOG_FORMAT", "plain") or "plain", level=env_str("LOG_LEVEL", "INFO") or "INFO"
+)
+# Bearer token a Prometheus scrape of /metrics must send; unset: /metrics answers 404.
+METRICS_TOKEN = env_str("METRICS_TOKEN") or ""
+# /readyz fails when the beat heartbeat (stamped every 30 s through the realtime queue) is older
+# than this, or when an outbox entry has been waiting for the PSA longer than the other.
+READYZ_BEAT_MAX_AGE_SECONDS = env_int("READYZ_BEAT_MAX_AGE_SECONDS", 180, minimum=30)
+READYZ_OUTBOX_MAX_AGE_SECONDS = env_int("READYZ_OUTBOX_MAX_AGE_SECONDS", 900, minimum=60)
