@@ -2,7 +2,9 @@
 
 About 45% of tickets are open (entered within the last 120 days); closed ones go back up to
 four years. Many open tickets have one or two "S" schedule entries, and `resources` lists
-their members' identifiers, as ConnectWise keeps them in step.
+their members' identifiers, as ConnectWise keeps them in step. Tickets carry their model's other
+fields as a real site fills them (data_ticket_fields) and service tickets their SLA state
+(data_ticket_sla).
 """
 
 from __future__ import annotations
@@ -12,12 +14,16 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from psa.sandbox import texts
+from psa.sandbox.data_ticket_fields import SetupRefs, common_fields, link_children, service_fields
+from psa.sandbox.data_ticket_sla import seeded_sla
+from psa.sandbox.schema_tickets import PROJECT_TICKETS, SERVICE_TICKETS
+from psa.sandbox.sla import SlaBook
 from psa.sandbox.store import record_time
 
 if TYPE_CHECKING:
     from psa.sandbox.data import Generator
 
-SLA_TEXTS = ("Respond", "Plan", "Resolve", "Resolved", "Waiting")
+SERVICE_FIELDS, PROJECT_FIELDS = frozenset(SERVICE_TICKETS.fields), frozenset(PROJECT_TICKETS.fields)
 
 
 class _BoardRefs:
@@ -34,6 +40,7 @@ class _BoardRefs:
 
         statuses = store.list("service/boards/{parentId}/statuses", parent_id=board_id)
         self.board = refs.ref("service/boards", board, "board")
+        self.location = board.get("location")
         self.open = [
             refs.ref("service/boards/{parentId}/statuses", s, "status")
             for s in statuses
@@ -67,6 +74,9 @@ class TicketMaker:
         self.company_refs = [refs.ref("company/companies", c, "company") for c in gen.companies]
         self.owner_refs = [refs.ref("system/members", m, "owner") for m in gen.members]
         self.project_refs = [refs.ref("project/projects", p, "project") for p in gen.projects]
+        self.companies = {c["id"]: c for c in gen.companies}
+        self.setup = SetupRefs(store, refs)
+        self.sla_book = SlaBook(store)
         types = {t["identifier"]: t for t in store.list("schedule/types")}
         self.schedule_type = refs.ref("schedule/types", types["S"], "type")
         self.schedule_status = refs.ref("schedule/statuses", store.list("schedule/statuses")[0], "status")
@@ -82,7 +92,18 @@ class TicketMaker:
             ticket = self._ticket(next_id, project=is_project)
             (project if is_project else service).append(ticket)
             next_id += 1 if self.rng.random() < 0.8 else self.rng.randint(2, 9)  # deleted ids leave gaps
+        link_children(service, self.gen._rng("ticket-children"))
+        for ticket in service:
+            ticket.update(self._sla(ticket))
         return service, project
+
+    def _sla(self, ticket: dict) -> dict:
+        rng = self.gen._rng(f"sla:{ticket['id']}")
+        member = (ticket.get("owner") or {}).get("identifier") or rng.choice(self.gen.members)["identifier"]
+        fields, resumed = seeded_sla(self.sla_book, ticket, self.gen.anchor, rng, member)
+        if resumed is not None and record_time(resumed) > ticket["_info"]["lastUpdated"]:
+            fields["_info"] = {**ticket["_info"], "lastUpdated": record_time(resumed)}
+        return {k: v for k, v in fields.items() if v is not None}
 
     def _ticket(self, ticket_id: int, *, project: bool) -> dict:
         rng, anchor = self.rng, self.gen.anchor
@@ -125,12 +146,21 @@ class TicketMaker:
                 "enteredBy": "template1",
             },
         }
+        extra = self.gen._rng(f"ticket-fields:{ticket_id}")
+        model = PROJECT_FIELDS if project else SERVICE_FIELDS
+        common = common_fields(extra, ticket, self.setup, self.companies[ticket["company"]["id"]])
+        ticket.update({k: v for k, v in common.items() if k in model})
+        ticket["location"] = board.location
         if project:
+            project_ref = rng.choice(self.project_refs) if self.project_refs else None
+            phases = self.setup.phases((project_ref or {}).get("id"))
             ticket.update(
-                project=rng.choice(self.project_refs) if self.project_refs else None,
-                phase={"id": 1 + ticket_id % 7, "name": f"Phase {1 + ticket_id % 7}"},
+                project=project_ref,
+                phase=extra.choice(phases)
+                if phases
+                else {"id": 1 + ticket_id % 7, "name": f"Phase {1 + ticket_id % 7}"},
                 wbsCode=f"{1 + ticket_id % 7}.{ticket_id % 13}",
-                isIssueFlag=False,
+                isIssueFlag=extra.random() < 0.05,
             )
         else:
             ticket.update(
@@ -138,9 +168,9 @@ class TicketMaker:
                 serviceLocation=rng.choice(self.locations),
                 team=rng.choice(board.teams) if board.teams and rng.random() < 0.75 else None,
                 sla=rng.choice(self.slas),
-                slaStatus=rng.choice(SLA_TEXTS),
                 severity=rng.choice(("Low", "Medium", "High")),
                 impact=rng.choice(("Low", "Medium", "High")),
+                **service_fields(extra, self.setup),
             )
         return {k: v for k, v in ticket.items() if v is not None}
 

@@ -9,6 +9,7 @@
 - A time entry charged to a ticket adds its hours to the ticket's `actualHours`.
 - Deleting a ticket deletes its schedule entries.
 - An opportunity whose status has closedFlag gets a closedDate.
+- A service ticket keeps its SLA state (psa.sandbox.sla): statuses and flagged notes move it on.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from psa.sandbox import sla
 from psa.sandbox.refs import RefBuilder, find_target
 from psa.sandbox.schema import TICKET_ENTITIES, EntitySpec, parent_id_of, spec_for
 from psa.sandbox.store import Hooks
@@ -26,6 +28,16 @@ if TYPE_CHECKING:
 
 STATUSES = "service/boards/{parentId}/statuses"
 SCHEDULE = "schedule/entries"
+NOTES = "service/tickets/{parentId}/notes"
+# Ticket fields ConnectWise accepts on a write but never returns.
+TICKET_WRITE_ONLY = (
+    "initialDescription",
+    "initialInternalAnalysis",
+    "initialResolution",
+    "contactEmailLookup",
+    "processNotifications",
+    "skipCallback",
+)
 FollowUp = Callable[[bool], None]
 
 
@@ -79,6 +91,8 @@ class Rules(Hooks):
             self._ticket_defaults(store, spec, record)
             if record.get("status") is not None:
                 self._apply_status(store, record, record, now, by)
+            if sla.has_sla(spec.key):
+                record.update(sla.ticket_fields(store, record, now, by, status_changed=True))
         elif spec.key == SCHEDULE:
             record.setdefault("doneFlag", False)
         elif spec.key == "time/entries":
@@ -103,8 +117,14 @@ class Rules(Hooks):
         return record
 
     def _ticket_defaults(self, store: SandboxStore, spec: EntitySpec, record: dict) -> None:
+        for name in TICKET_WRITE_ONLY:
+            record.pop(name, None)
         if spec.key == "service/tickets":
             record.setdefault("recordType", "ServiceTicket")
+            if record.get("sla") is None:
+                default_sla = sla.SlaBook(store).default_sla()
+                if default_sla is not None:
+                    record["sla"] = self.refs.ref("service/SLAs", default_sla, "sla")
         record.setdefault("closedFlag", False)
         record.setdefault("customerUpdatedFlag", False)
         record.setdefault("actualHours", 0)
@@ -136,9 +156,18 @@ class Rules(Hooks):
                 changes.setdefault("closedBy", by)
             elif changes.get("closedFlag") is False:
                 changes.update(closedDate=None, closedBy=None)
+            for name in TICKET_WRITE_ONLY:
+                changes.pop(name, None)
+            if sla.has_sla(spec.key):
+                changes.update(self._sla_after_update(store, old, changes, now, by))
         elif spec.key == "sales/opportunities" and "status" in changes:
             self._opportunity_status(store, changes, old, now, by)
         return changes
+
+    def _sla_after_update(self, store: SandboxStore, old: dict, changes: dict, now: str, by: str) -> dict:
+        merged = {k: v for k, v in {**old, **changes}.items() if v is not None}
+        status_changed = "status" in changes and _ref_id(changes["status"]) != _ref_id(old.get("status"))
+        return sla.ticket_fields(store, merged, now, by, status_changed=status_changed)
 
     def _apply_status(self, store: SandboxStore, target: dict, old: dict, now: str, by: str) -> None:
         """Closed flags from the status. `target is old` on create (fill in), else the changes."""
@@ -181,7 +210,24 @@ class Rules(Hooks):
             return [self._cascade_schedule_delete(store, old["id"])]
         if spec.key == "time/entries" and old is None and new is not None:
             return [self._add_hours(store, new)]
+        if spec.key == NOTES and old is None and new is not None and sla.note_stage(new):
+            return [self._sla_note(store, new)]
         return []
+
+    def _sla_note(self, store: SandboxStore, note: dict) -> FollowUp:
+        """A note flagged as discussion / internal analysis / resolution is the ticket's first
+        response / plan / resolution (if that stage is not met yet)."""
+
+        def follow_up(skip_callback: bool) -> None:
+            entity, ticket = find_ticket(store, note.get("ticketId"))
+            stage = sla.note_stage(note)
+            if ticket is None or stage is None or not sla.has_sla(entity) or sla.already_met(ticket, stage):
+                return
+            by = (note.get("member") or {}).get("identifier") or note.get("createdBy") or "sandbox-api"
+            fields = sla.ticket_fields(store, ticket, store.clock(), by, status_changed=False, met=stage)
+            store.update(entity, ticket["id"], fields, skip_callback=skip_callback, updated_by=by)
+
+        return follow_up
 
     def _resources_follow_up(self, store: SandboxStore, ticket_id: int) -> FollowUp:
         def follow_up(skip_callback: bool) -> None:

@@ -22,6 +22,7 @@ from psa.sandbox.replies import BadRequest, Reply, error
 from psa.sandbox.routes import Match
 from psa.sandbox.rules import board_id_of, find_ticket
 from psa.sandbox.schema import TICKET_ENTITIES, EntitySpec
+from psa.sandbox.schema_tickets import READ_ONLY
 from psa.sandbox.store import NotFoundError
 
 if TYPE_CHECKING:
@@ -129,7 +130,11 @@ def create(api: Api, found: Match, query: dict[str, str], headers: dict[str, str
     data = _json_body(body, spec)
     if not isinstance(data, dict):
         raise _bad("The body must be a JSON object", spec, code="InvalidJson")
-    values = {k: v for k, v in data.items() if k in spec.fields and k not in ("id", "_info")}
+    # Fields the PSA computes (a ticket's SLA state) are ignored on create, as ConnectWise does.
+    computed = READ_ONLY.get(spec.key, frozenset())
+    values = {
+        k: v for k, v in data.items() if k in spec.fields and k not in ("id", "_info") and k not in computed
+    }
     if spec.nested:
         values[spec.parent_field.split("/")[0]] = found.parent_id
     for name in spec.required:
@@ -230,7 +235,7 @@ def _operation(spec: EntitySpec, operation: Any) -> tuple[str, Any]:
     name = next((f for f in spec.fields if f.lower() == path.lower()), None)
     if name is None:
         raise _bad(f"{path!r} is not a field of {spec.model}", spec, path or None)
-    if name in ("id", "_info"):
+    if name in ("id", "_info") or name in READ_ONLY.get(spec.key, ()):
         raise _bad(f"{name} is read-only", spec, name)
     return name, None if op == "remove" else operation.get("value")
 
