@@ -44,11 +44,16 @@ def mirror_changed_on_commit(*, connection_id: int) -> None:
     transaction.on_commit(lambda: mirror_changed(connection_id=connection_id))
 
 
-def mirror_version(*, connection_id: int) -> int:
-    """The current counter value (created on first use)."""
+def mirror_version(*, connection_id: int) -> int | None:
+    """The current counter value (created on first use); None while the cache (Redis) is
+    unreachable: boards then keep serving from PostgreSQL without live updates."""
     key = _cache_key(connection_id)
-    value = cache.get(key)
-    if value is None:
-        cache.add(key, _fresh_start(), timeout=None)
+    try:
         value = cache.get(key)
+        if value is None:
+            cache.add(key, _fresh_start(), timeout=None)
+            value = cache.get(key)
+    except Exception:  # redis-py raises its own ConnectionError/TimeoutError types
+        logger.warning("live counter of connection %s unavailable: the cache is down", connection_id)
+        return None
     return int(value or 0)

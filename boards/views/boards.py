@@ -99,8 +99,13 @@ def _board_context(board: Board, filters: UserFilters, etag: str) -> dict:
 
 
 def board_etag(request: HttpRequest, board: Board) -> str:
-    """Changes when the mirror of the board's connection, the board, or the user's filters change."""
+    """Changes when the mirror of the board's connection, the board, or the user's filters change.
+
+    With the cache down the version is "offline": polls then get 304 (nothing to compare with),
+    and the first poll after the cache returns sees a new ETag and redraws the board."""
     version = mirror_version(connection_id=board.connection_id)
+    if version is None:
+        version = "offline"
     filters = hashlib.sha1(request.GET.urlencode().encode()).hexdigest()[:10]
     return f'"{version}-{int(board.updated_at.timestamp() * 1000)}-{filters}"'
 

@@ -4,24 +4,14 @@ realtime sweeper hands stored refreshes to the queue once Redis is back."""
 
 import pytest
 from django.db import DatabaseError
-from django.test import override_settings
 
 from sync import refresh
 from sync.models import PendingRefresh
 from sync.refresh_fallback import pending_refresh_replay
 from tests.support.callbacks import payload, post
+from tests.support.outages import REDIS_DOWN
 
 pytestmark = pytest.mark.usefixtures("fresh_cache")
-
-# A Redis cache on a port nothing listens on: every cache call fails the way a Redis outage does.
-REDIS_DOWN = override_settings(
-    CACHES={
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-        }
-    }
-)
 
 
 def test_it_keeps_the_refresh_in_postgresql_and_answers_202_while_redis_is_down(
