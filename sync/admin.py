@@ -5,7 +5,8 @@ from django.utils.html import format_html
 
 from psa.connectwise.discovery import parse_site
 from psa.errors import ConfigurationError
-from sync.models import Connection, OutboxEntry, SyncRun
+from sync.engine.approvals import APPROVABLE, mass_delete_approve, refused_entities
+from sync.models import Connection, MassDeleteApproval, OutboxEntry, SyncRun
 from sync.services.connections import connection_test
 
 
@@ -61,7 +62,7 @@ class ConnectionAdmin(admin.ModelAdmin):
     ]
     list_filter = ["provider", "enabled"]
     search_fields = ["name", "company_id", "site_url"]
-    actions = ["test_connection", "ensure_callbacks"]
+    actions = ["test_connection", "ensure_callbacks", "approve_refused_mass_deletes"]
 
     def view_on_site(self, connection: Connection) -> str:
         # "View on site" opens the operators' sync status page of the connection.
@@ -105,6 +106,30 @@ class ConnectionAdmin(admin.ModelAdmin):
                 messages.SUCCESS,
             )
 
+    @admin.action(description="Approve the refused mass deletes (once, for the next full run)")
+    def approve_refused_mass_deletes(self, request, queryset):
+        for connection in queryset:
+            entities = refused_entities(connection_id=connection.pk)
+            if not entities:
+                self.message_user(
+                    request, f"{connection.name}: no refused full run to approve", messages.INFO
+                )
+                continue
+            for entity in entities:
+                mass_delete_approve(
+                    connection_id=connection.pk, entity=entity, approved_by=_operator(request)
+                )
+            self.message_user(
+                request,
+                f"{connection.name}: the next full run of {', '.join(entities)} may delete beyond the "
+                "mass-delete limit, once",
+                messages.WARNING,
+            )
+
+
+def _operator(request) -> str:
+    return f"{request.user.get_username()} (admin)"
+
 
 @admin.register(SyncRun)
 class SyncRunAdmin(admin.ModelAdmin):
@@ -129,11 +154,48 @@ class SyncRunAdmin(admin.ModelAdmin):
     search_fields = ["entity", "error"]
     date_hierarchy = "started_at"
     list_select_related = ["connection"]
+    actions = ["approve_mass_delete"]
+
+    @admin.action(description="Approve this mass delete (once, for the next full run of the entity)")
+    def approve_mass_delete(self, request, queryset):
+        approved = set()
+        for run in queryset.filter(status=SyncRun.Status.REFUSED).select_related("connection"):
+            if run.entity not in APPROVABLE or (run.connection_id, run.entity) in approved:
+                continue
+            mass_delete_approve(
+                connection_id=run.connection_id, entity=run.entity, approved_by=_operator(request)
+            )
+            approved.add((run.connection_id, run.entity))
+            self.message_user(
+                request,
+                f"{run.connection.name}: the next full run of {run.entity} may delete beyond the "
+                "mass-delete limit, once",
+                messages.WARNING,
+            )
+        if not approved:
+            self.message_user(
+                request, "No refused run of a full tier selected: nothing approved.", messages.INFO
+            )
 
     @admin.display(description="seconds")
     def duration(self, run: SyncRun):
         seconds = run.duration_seconds
         return "-" if seconds is None else f"{seconds:.1f}"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MassDeleteApproval)
+class MassDeleteApprovalAdmin(admin.ModelAdmin):
+    """Operators' one-shot approvals of refused mass deletes (made by the actions above)."""
+
+    list_display = ["created_at", "connection", "entity", "approved_by", "used_at", "used_by_run"]
+    list_filter = ["connection", "entity"]
+    readonly_fields = [f.name for f in MassDeleteApproval._meta.fields]
 
     def has_add_permission(self, request):
         return False

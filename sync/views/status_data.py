@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from sync.engine.approvals import refused_entities
 from sync.engine.status import last_tier_run, mirror_counts, runs_summary
-from sync.models import Connection, SyncRun, TierLock
+from sync.models import Connection, MassDeleteApproval, SyncRun, TierLock
 from sync.tiers import NOTES, TIERS, Tier
 from sync.views.chart import BURST_GAP
 
@@ -126,6 +127,10 @@ def status_page_context(*, connection: Connection, now: datetime | None = None) 
         "connection": connection,
         "tiers": tier_rows(connection=connection, now=now),
         "failures": recent_failures(connection=connection),
+        "refused_entities": refused_entities(connection_id=connection.pk),
+        "approvals_pending": list(
+            MassDeleteApproval.objects.filter(connection=connection, used_at__isnull=True).order_by("entity")
+        ),
         "counts": sorted(counts.items()),
         "total_rows": sum(counts.values()),
         "now": now,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import getpass
+
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from sync.models import Connection
+from sync.models import Connection, MassDeleteApproval
 from sync.tiers import TIERS
 
 
@@ -16,6 +18,12 @@ class Command(BaseCommand):
         parser.add_argument("--connection", required=True, help="connection name")
         parser.add_argument("--tier", required=True, choices=list(TIERS))
         parser.add_argument("--entity", default=None, help="only this entity of the tier")
+        parser.add_argument(
+            "--allow-mass-delete",
+            action="store_true",
+            help="this run may delete more than the mass-delete limit (once, for the entities it runs; "
+            "never after an incomplete listing)",
+        )
         notes_mode = parser.add_mutually_exclusive_group()
         notes_mode.add_argument(
             "--changed-only",
@@ -29,12 +37,40 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **opts):
-        from sync.engine.services import sync_tier
-
         connection = Connection.objects.filter(name=opts["connection"]).first()
         if connection is None:
             raise CommandError(f"no connection named {opts['connection']!r}")
         unit = "parents" if opts["tier"] == "notes" else "records"
+        approvals = self._approve(connection, opts) if opts["allow_mass_delete"] else []
+        try:
+            runs = self._run(connection, opts, unit)
+        finally:  # an approval this run did not use must not linger for a later, unattended run
+            MassDeleteApproval.objects.filter(pk__in=[a.pk for a in approvals], used_at__isnull=True).delete()
+        if not runs:
+            raise CommandError(f"the {opts['tier']} tier is already running for {connection.name}")
+        self._summary(runs)
+        if any(run.status != "succeeded" for run in runs):
+            raise CommandError("some entities did not succeed (see above)")
+
+    def _approve(self, connection, opts) -> list:
+        """Approve one mass delete per entity of this run; returns the approvals it created
+        (an operator's pending approval from the admin is used, never removed, by this run)."""
+        from sync.engine.approvals import APPROVABLE, mass_delete_approval_pending, mass_delete_approve
+        from sync.tiers import tier_entities
+
+        entities = [opts["entity"]] if opts["entity"] else list(tier_entities(opts["tier"]))
+        wanted = [entity for entity in entities if entity in APPROVABLE]
+        if not wanted:
+            raise CommandError(
+                f"--allow-mass-delete: the {opts['tier']} tier never deletes by mass-delete rules"
+            )
+        who = f"manage.py sync ({getpass.getuser()})"
+        fresh = [e for e in wanted if not mass_delete_approval_pending(connection_id=connection.pk, entity=e)]
+        return [mass_delete_approve(connection_id=connection.pk, entity=e, approved_by=who) for e in fresh]
+
+    def _run(self, connection, opts, unit) -> list:
+        from sync.engine.services import sync_tier
+
         with tqdm(desc=f"{connection.name} {opts['tier']}", unit=f" {unit}", file=self.stderr._out) as bar:
             try:
                 runs = sync_tier(
@@ -46,11 +82,7 @@ class Command(BaseCommand):
                 )
             except ValueError as err:  # an entity outside the tier, refused before anything runs
                 raise CommandError(str(err)) from None
-        if not runs:
-            raise CommandError(f"the {opts['tier']} tier is already running for {connection.name}")
-        self._summary(runs)
-        if any(run.status != "succeeded" for run in runs):
-            raise CommandError("some entities did not succeed (see above)")
+        return runs
 
     def _summary(self, runs) -> None:
         header = (
