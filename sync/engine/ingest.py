@@ -41,7 +41,10 @@ def _map(mapping: Mapping, record: object, *, connection_id: int, parent_id: int
         raise UnmappableRecord(f"unparsable record in the PSA's answer ({record.error})")
     if _fractional_id(record):
         raise UnmappableRecord(f"id {record['id']!r} is not a whole number")
-    return map_record(mapping, record, connection_id=connection_id, parent_id=parent_id)
+    try:
+        return map_record(mapping, record, connection_id=connection_id, parent_id=parent_id)
+    except RecursionError:  # nested too deep to clean for jsonb, though the parser still read it
+        raise UnmappableRecord("nested too deeply to store") from None
 
 
 class PageIngest:

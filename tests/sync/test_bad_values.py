@@ -90,3 +90,13 @@ def test_it_keeps_the_board_pages_up_with_a_date_out_of_range(db, date_entered):
         f"/boards/{board_id}/cards/100/",
     ):
         assert client.get(url).status_code == 200, url
+
+
+def test_it_skips_a_record_nested_too_deeply_to_store_and_keeps_the_rest(connection):
+    nested: list = []
+    for _ in range(600):  # the JSON parser reads this; cleaning it for jsonb recursed too deep
+        nested = [nested]
+    records = [ticket(7), ticket(8, customFields=nested)]
+    counts = mirror_upsert_records(connection=connection, entity="service_tickets", records=records)
+    assert (counts["created"], counts["skipped"]) == (1, 1)
+    assert list(Ticket.objects.values_list("psa_id", flat=True)) == [7]
