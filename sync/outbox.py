@@ -27,9 +27,10 @@ from boards.live import mirror_changed_on_commit
 from psa.connectwise.client import ConnectWiseClient, replace_ops
 from psa.connectwise.conditions import all_of, cond
 from psa.errors import NotFound, PermanentError, PSAError, RetryableError
-from sync import refresh
+from sync import metrics, refresh
 from sync.engine.services import mirror_upsert_records
 from sync.models import OutboxEntry
+from topleft.logs import log_context
 
 logger = logging.getLogger("sync.outbox")
 
@@ -81,6 +82,14 @@ def outbox_push(*, entry_id: int, client: ConnectWiseClient | None = None) -> st
     entry = outbox_claim(entry_id=entry_id)
     if entry is None:
         return "skipped"
+    # Every line logged while pushing (PSA retries and the re-read included) names the entry.
+    with log_context(connection_id=entry.connection_id, outbox_entry_id=entry.pk):
+        outcome = _push(entry, client)
+    metrics.outbox_pushed(entry, outcome)
+    return outcome
+
+
+def _push(entry: OutboxEntry, client: ConnectWiseClient | None) -> str:
     try:
         client = client or ConnectWiseClient.from_connection(entry.connection, interactive=True)
         PUSHERS[entry.action](client, entry)

@@ -25,7 +25,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from psa.connectwise import callbacks
-from sync import refresh
+from sync import metrics, refresh
 from sync.models import Connection
 from sync.refresh_fallback import refresh_request_durably
 from sync.tasks_realtime import enqueue_refresh
@@ -72,12 +72,14 @@ def connectwise_callback(request: HttpRequest, token: str) -> JsonResponse:
         logger.warning(
             "callback to an unknown URL token rejected (404) from %s", request.META.get("REMOTE_ADDR")
         )
+        metrics.webhook_rejected(None, "unknown_url")
         return _answer(404, "unknown callback URL")
     body = _read_body(request)
     if body is None:
         logger.warning(
             "callback for connection %s rejected (413): body over %s bytes", connection.pk, MAX_BODY_BYTES
         )
+        metrics.webhook_rejected(connection.pk, "body_too_large")
         return _answer(413, "body too large")
     try:
         payload = callbacks.callback_parse(body)
@@ -85,8 +87,9 @@ def connectwise_callback(request: HttpRequest, token: str) -> JsonResponse:
         _check_record_id(request, payload)
     except callbacks.CallbackError as err:
         logger.warning("callback for connection %s rejected (%s): %s", connection.pk, err.status, err)
+        metrics.webhook_rejected(connection.pk, err)
         return _answer(err.status, str(err))
-    return _dispatch(connection, payload, received_at)
+    return metrics.webhook_answered(connection.pk, _dispatch(connection, payload, received_at))
 
 
 def _authenticate(

@@ -41,6 +41,11 @@ def log_ids(**ids: Any) -> dict[str, Any]:
     return {name: value for name, value in ids.items() if value is not None}
 
 
+def run_log_ids(run: Any) -> dict[str, Any]:
+    """The ids of a SyncRun, for `extra=` at a sync run's log sites."""
+    return log_ids(connection_id=run.connection_id, run_id=run.pk)
+
+
 def log_context_bind(**ids: Any) -> Token:
     """Add ids to the current context until `log_context_reset(token)` (for paired signals)."""
     return _context.set({**_bound(), **log_ids(**ids)})

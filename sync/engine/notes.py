@@ -23,6 +23,7 @@ from boards.models import Opportunity, OpportunityNote, ServiceNote, Ticket
 from psa.connectwise.client import ConnectWiseClient
 from psa.connectwise.entities import entity_get
 from psa.errors import NotFound, PSAError
+from sync import metrics
 from sync.engine import clients
 from sync.engine.ingest import PageIngest
 from sync.engine.prune import prune_unseen
@@ -32,6 +33,7 @@ from sync.mapping.catalog import mapping_get
 from sync.mapping.spec import PARENT
 from sync.models import Connection, SyncRun
 from sync.tiers import NOTES
+from topleft.logs import run_log_ids
 
 logger = logging.getLogger("sync.notes")
 
@@ -154,10 +156,10 @@ def sync_notes_parents(
             break
         except PSAError as err:
             failures.append(f"parent {parent_id}: {err}")
-            logger.warning("notes of %s %s failed: %s", entity, parent_id, err)
+            logger.warning("notes of %s %s failed: %s", entity, parent_id, err, extra=run_log_ids(run))
         except Exception as err:  # a bug or an unexpected answer: record it, the other parents carry on
             failures.append(f"parent {parent_id}: {type(err).__name__}: {err}")
-            logger.exception("notes of %s %s crashed", entity, parent_id)
+            logger.exception("notes of %s %s crashed", entity, parent_id, extra=run_log_ids(run))
         if progress:
             progress(1)
     run.requests = (client.requests_made - requests_before) if client else 0
@@ -170,5 +172,6 @@ def sync_notes_parents(
     run.error = "\n".join(summary + refusals[:5] + [ingest.error_summary()]).strip()[:4000]
     run.finished_at = timezone.now()
     run.save()
+    metrics.sync_run_finished(run)
     announce_changes(run)
     return run

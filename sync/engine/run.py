@@ -20,6 +20,7 @@ from psa.connectwise.client import ConnectWiseClient
 from psa.connectwise.conditions import all_of, cond
 from psa.connectwise.entities import Entity, ScopeContext, entity_get
 from psa.errors import PSAError
+from sync import metrics
 from sync.engine import clients
 from sync.engine.approvals import mass_delete_approval_pending, mass_delete_approval_use
 from sync.engine.ingest import PageIngest
@@ -32,6 +33,7 @@ from sync.mapping.catalog import mapping_get
 from sync.mapping.spec import PARENT, Mapping
 from sync.models import Connection, SyncRun
 from sync.tiers import CHANGES, tier_get
+from topleft.logs import run_log_ids
 
 logger = logging.getLogger("sync.engine")
 
@@ -92,6 +94,7 @@ def _finish(run: SyncRun, status: str, error: str = "") -> SyncRun:
         run.error = (run.error + "\n" + error).strip()[:4000]
     run.finished_at = timezone.now()
     run.save()
+    metrics.sync_run_finished(run)
     announce_changes(run)
     return run
 
@@ -195,13 +198,13 @@ def sync_entity(
             )
     except (PSAError, LockLost) as err:
         status, message = SyncRun.Status.FAILED, "\n".join(filter(None, [str(err), ingest.error_summary()]))
-        logger.warning("sync %s/%s/%s failed: %s", connection.name, tier, entity, err)
+        logger.warning("sync %s/%s/%s failed: %s", connection.name, tier, entity, err, extra=run_log_ids(run))
     except SoftTimeLimitExceeded:
         run.requests = client.requests_made - requests_before
         _finish(run, SyncRun.Status.FAILED, "time limit exceeded")
         raise
     except Exception as err:  # a bug or an unexpected answer: record it, the tier carries on
-        logger.exception("sync %s/%s/%s crashed", connection.name, tier, entity)
+        logger.exception("sync %s/%s/%s crashed", connection.name, tier, entity, extra=run_log_ids(run))
         status, message = SyncRun.Status.FAILED, f"{type(err).__name__}: {err}"
     run.requests = client.requests_made - requests_before
     return _finish(run, status, message)
