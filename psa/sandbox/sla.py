@@ -220,10 +220,10 @@ class Clock:
             self.pause(now)
             return
         self.resume(now)
+        if escalation != "Resolved" and self.done("resolve"):
+            self.reopen()
         if escalation in ESCALATION_STAGE:
             self.meet(ESCALATION_STAGE[escalation], now, by)
-        elif self.done("resolve"):
-            self.reopen()
 
     # --- rendering -------------------------------------------------------------------------
 
