@@ -26,8 +26,9 @@ from psa.errors import NotFound, PSAError
 from sync import metrics
 from sync.engine import clients
 from sync.engine.ingest import PageIngest
-from sync.engine.prune import prune_unseen
+from sync.engine.prune import prune_unseen, unseen_count
 from sync.engine.run import announce_changes
+from sync.engine.verify import ListingTally, listings_verify
 from sync.locks import Lease, LockLost
 from sync.mapping.catalog import mapping_get
 from sync.mapping.spec import PARENT
@@ -102,14 +103,26 @@ def _sync_one_parent(
     """Fetch, upsert and prune the notes of one parent; returns a refusal reason or ''."""
     spec, mapping = entity_get(entity), mapping_get(entity)
     started_at = timezone.now()
+    unidentified_before = ingest.unidentified
+    tally = ListingTally()
+    listing = tally.start(spec.path_for(parent_id), None, parent_id)
     # Reference: endpoints.tsv GET /service/tickets/{parentId}/notes (and project/opportunity notes)
-    for page in client.iter_pages(spec.path_for(parent_id), fields=mapping.api_fields):
+    for page in client.iter_pages(listing.path, fields=mapping.api_fields):
+        listing.received += len(page)
         ingest.ingest(page, parent_id=parent_id)
+    scope = {_parent_column(entity): parent_id}
+    if unseen_count(mapping=mapping, connection_id=connection_id, started_at=started_at, scope=scope):
+        # Something would be deleted: only after the PSA's count (GET .../notes/count) agrees. Asked
+        # only then, so the daily sweep does not pay a second request per parent.
+        verdict = listings_verify(client=client, tally=tally, mirror_holds_rows=lambda _listing: True)
+        if verdict.problems:
+            return "incomplete listing, nothing deleted: " + "; ".join(verdict.problems)
     pruned = prune_unseen(
         mapping=mapping,
         connection_id=connection_id,
         started_at=started_at,
-        scope={_parent_column(entity): parent_id},
+        scope=scope,
+        unidentified=ingest.unidentified - unidentified_before,
     )
     ingest.run.deleted += pruned.deleted
     model, scope = _PARENTS[entity]

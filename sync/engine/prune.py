@@ -46,6 +46,22 @@ def mass_delete_refusal(*, to_delete: int, in_scope: int, what: str) -> str:
     return ""
 
 
+def _unseen(*, mapping: Mapping, connection_id: int, started_at: datetime, scope: dict[str, Any] | None):
+    in_scope = mapping.model._default_manager.filter(
+        connection_id=connection_id, **mapping.scope_filter, **(scope or {})
+    )
+    return in_scope, in_scope.filter(synced_at__lt=started_at)
+
+
+def unseen_count(
+    *, mapping: Mapping, connection_id: int, started_at: datetime, scope: dict[str, Any] | None = None
+) -> int:
+    """How many rows of the scope the run that started at `started_at` did not see."""
+    return _unseen(mapping=mapping, connection_id=connection_id, started_at=started_at, scope=scope)[
+        1
+    ].count()
+
+
 def prune_unseen(
     *,
     mapping: Mapping,
@@ -59,10 +75,9 @@ def prune_unseen(
 
     `approved`: an operator allowed one mass delete. `unidentified`: records the listing
     returned without a usable id; any unseen row may be one of them, so nothing is deleted."""
-    in_scope = mapping.model._default_manager.filter(
-        connection_id=connection_id, **mapping.scope_filter, **(scope or {})
+    in_scope, unseen = _unseen(
+        mapping=mapping, connection_id=connection_id, started_at=started_at, scope=scope
     )
-    unseen = in_scope.filter(synced_at__lt=started_at)
     with transaction.atomic():
         to_delete = unseen.count()
         if not to_delete:

@@ -201,3 +201,23 @@ def test_it_shows_a_refused_delete_as_a_failure_with_its_reason(staff_client, re
     assert 'id="mass-deletes"' in page and "service_tickets" in page
     mass_delete_approve(connection_id=refused_run.connection_id, entity="service_tickets", approved_by="ops")
     assert "Approved, waiting for the next full run" in staff_client.get(url).content.decode()
+
+
+def test_it_keeps_a_tickets_notes_when_their_listing_comes_back_empty(sandbox, mirrored):
+    from boards.models import ServiceNote
+
+    notes_path = "service/tickets/{parentId}/notes"
+    parent = Ticket.objects.filter(connection=mirrored, kind="service").order_by("psa_id").first().psa_id
+    for extra in sandbox.store.list(notes_path, parent_id=parent)[1:]:  # one note: no mass delete
+        sandbox.store.delete(notes_path, extra["id"])
+    sync_tier(connection_id=mirrored.pk, tier="notes", entity="service_notes", changed_only=False)
+    notes = ServiceNote.objects.filter(connection=mirrored)
+    before, kept = notes.count(), notes.filter(ticket_psa_id=parent).count()
+    assert kept == 1
+    sandbox.faults = f"empty@{notes_path}=1"
+
+    [run] = sync_tier(connection_id=mirrored.pk, tier="notes", entity="service_notes", changed_only=False)
+
+    assert (run.status, run.deleted) == ("refused", 0)
+    assert f"parent {parent}: incomplete listing, nothing deleted" in run.error
+    assert notes.count() == before
