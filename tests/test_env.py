@@ -17,6 +17,11 @@ def test_it_reads_typed_values(monkeypatch):
     assert env_int("X_MISSING", 3) == 3
 
 
+def test_it_takes_an_empty_value_as_unset(monkeypatch):
+    monkeypatch.setenv("X_EMPTY", " ")
+    assert env_bool("X_EMPTY", True) is True and env_int("X_EMPTY", 4) == 4
+
+
 @pytest.mark.parametrize(
     "reader, raw",
     [
