@@ -11,9 +11,13 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from psa.sandbox import texts
-from psa.sandbox.data_reference import generate_reference
+from psa.sandbox.data_links import Links
+from psa.sandbox.data_profiles import Profiles
+from psa.sandbox.data_reference import complete, generate_reference
+from psa.sandbox.data_setup import generate_setup
 from psa.sandbox.data_tickets import TicketMaker
 from psa.sandbox.refs import RefBuilder
 from psa.sandbox.store import NOTE_ID_STRIDE, SandboxStore, record_time
@@ -56,20 +60,30 @@ class Generator:
         self.scale = SCALES[scale]
 
     def generate(self) -> None:
+        generate_setup(self.store, self.refs, seed=self.seed, anchor=self.anchor)
         generate_reference(
             self.store, self.refs, board_count=self.scale.boards, seed=self.seed, anchor=self.anchor
         )
+        links, self.profiles = Links(self), Profiles(self)
         self._members()
         self._companies()
+        links.company_children()  # sets contacts_by_company, sites_by_company
+        links.company_teams()
+        links.agreements()
         self._projects()
+        links.project_children()  # sets phases_by_project
         self._tickets()
         self._opportunities()
+        links.activities(self.store.list("sales/opportunities"))
+        links.board_associations()
+        links.my_company(urlsplit(self.refs.href_base).netloc)
         # Only generated parents get generated notes; records created later start without any.
         self.last_generated = {
             key: self.store.max_id(key)
             for key in ("service/tickets", "project/tickets", "sales/opportunities")
         }
         self.store.set_lazy_children("service/tickets/{parentId}/notes", self.ticket_notes)
+        self.note_type = self.refs.ref("company/noteTypes", self.store.list("company/noteTypes")[0], "type")
         self.store.set_lazy_children("sales/opportunities/{parentId}/notes", self.opportunity_notes)
 
     def _rng(self, part: str) -> random.Random:
@@ -107,20 +121,24 @@ class Generator:
                     "primaryEmail": f"{identifier}@example.com",
                     "title": rng.choice(texts.TITLES),
                     "inactiveFlag": rng.random() < 0.05,
-                    "timeZone": {"id": 1, "name": "Eastern"},
                     "defaultLocation": self._ref(
                         "system/locations", rng.choice(territories), "defaultLocation"
                     ),
-                    "dailyCapacity": 8,
+                    "dailyCapacity": 8.0,
                     "_info": self._info(entered, entered + timedelta(days=rng.randint(0, 150)), "admin1"),
                 }
             )
+        self.member_refs = {m["id"]: self.refs.ref("system/members", m, "member") for m in records}
+        profile_rng = self._rng("members:profile")
+        records = [
+            complete("system/members", self.profiles.member(m, i, profile_rng)) for i, m in enumerate(records)
+        ]
         self.store.load("system/members", records)
         self.members = [m for m in records if not m["inactiveFlag"]] or records
-        self.member_refs = {m["id"]: self.refs.ref("system/members", m, "member") for m in records}
 
     def _companies(self) -> None:
-        rng, records = self._rng("companies"), []
+        rng, records, profile_rng = self._rng("companies"), [], self._rng("companies:profile")
+        company_types = self.store.list("company/companies/types")
         statuses = self.store.list("company/companies/statuses")
         territories = self.store.list("system/locations")
         for index in range(self.scale.companies):
@@ -136,21 +154,21 @@ class Generator:
                     "status",
                 ),
                 "city": rng.choice(texts.CITIES),
-                "country": {"id": 1, "name": "United States"},
                 "phoneNumber": f"555{rng.randint(1000000, 9999999)}",
                 "territory": None
                 if rng.random() < 0.1
                 else self._ref("system/locations", rng.choice(territories), "territory"),
                 "deletedFlag": rng.random() < 0.01,
-                "types": [{"id": 1, "name": "Client"}],
                 "_info": self._info(entered, entered + timedelta(days=rng.randint(0, 30)), "admin1"),
             }
-            records.append({k: v for k, v in record.items() if v is not None})
+            records.append(
+                complete("company/companies", self.profiles.company(record, profile_rng, company_types))
+            )
         self.store.load("company/companies", records)
         self.companies = records
 
     def _projects(self) -> None:
-        rng, records = self._rng("projects"), []
+        rng, records, profile_rng = self._rng("projects"), [], self._rng("projects:profile")
         statuses = self.store.list("project/statuses")
         boards = [b for b in self.store.list("service/boards") if b.get("projectFlag")] or self.store.list(
             "service/boards"
@@ -174,7 +192,7 @@ class Generator:
                 "description": rng.choice(texts.NOTE_SNIPPETS),
                 "_info": self._info(start, start + timedelta(days=rng.randint(0, 100)), "admin1"),
             }
-            records.append(record)
+            records.append(complete("project/projects", self.profiles.project(record, profile_rng)))
         self.store.load("project/projects", records)
         self.projects = records
 
@@ -190,7 +208,7 @@ class Generator:
         self.store.load("time/entries", time_entries)
 
     def _opportunities(self) -> None:
-        rng, records = self._rng("opportunities"), []
+        rng, records, profile_rng = self._rng("opportunities"), [], self._rng("opportunities:profile")
         statuses = self.store.list("sales/opportunities/statuses")
         types = self.store.list("sales/opportunities/types")
         stages = self.store.list("sales/stages")
@@ -219,7 +237,8 @@ class Generator:
                 "closedDate": record_time(updated) if status["closedFlag"] else None,
                 "_info": self._info(entered, updated, rng.choice(self.members)["identifier"]),
             }
-            records.append({k: v for k, v in record.items() if v is not None})
+            record = self.profiles.opportunity(record, stage, profile_rng)
+            records.append(complete("sales/opportunities", record))
         self.store.load("sales/opportunities", records)
 
     # --- lazy notes ------------------------------------------------------------------------
@@ -271,7 +290,7 @@ class Generator:
                     "id": opportunity_id * NOTE_ID_STRIDE + n,
                     "opportunityId": opportunity_id,
                     "text": texts.note_text(rng),
-                    "type": {"id": 1, "name": "General"},
+                    "type": self.note_type,
                     "flagged": rng.random() < 0.1,
                     "enteredBy": author,
                     "_info": self._info(created, created, author),

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from functools import cache
 
+from psa.connectwise.spec import model_fields
 from psa.sandbox.refs import RefBuilder
+from psa.sandbox.schema import spec_for
 from psa.sandbox.store import SandboxStore, record_time
 
 BOARD_NAMES = (
@@ -44,7 +47,7 @@ PRIORITIES = (
     ("Do Not Respond", "Blue", 5),
 )
 TERRITORIES = ("Tampa Office", "Chicago", "São Paulo", "Zürich", "London", "Remote")
-SERVICE_LOCATIONS = ("On-Site", "Remote", "In-house")
+SERVICE_LOCATIONS = (("On-Site", "OnSite"), ("Remote", "Remote"), ("In-house", "InHouse"))  # (name, where)
 COMPANY_STATUSES = (
     ("Active", True, False),
     ("Inactive", False, True),
@@ -89,7 +92,23 @@ def _info(anchor: datetime, rng: random.Random) -> dict:
     }
 
 
-def _simple(
+def complete(entity: str, record: dict) -> dict:
+    """The record as ConnectWise sends it: null fields omitted, every boolean flag of the model
+    present (ConnectWise answers false for a flag nobody set)."""
+    out = {k: v for k, v in record.items() if v is not None}
+    for name in _flags(spec_for(entity).model):
+        out.setdefault(name, False)
+    return out
+
+
+@cache
+def _flags(model: str) -> tuple[str, ...]:
+    return tuple(
+        name for name, kind in model_fields()[model].items() if kind.lstrip("*") in ("bool", "NullableBool")
+    )
+
+
+def load_rows(
     store: SandboxStore,
     entity: str,
     rows: list[dict],
@@ -97,17 +116,16 @@ def _simple(
     rng: random.Random,
     first_id: int = 1,
 ) -> list[dict]:
-    records = []
-    for offset, row in enumerate(rows):
-        records.append(
-            {
-                "id": first_id + offset,
-                **{k: v for k, v in row.items() if v is not None},
-                "_info": _info(anchor, rng),
-            }
-        )
+    """Records made from `rows` (ids from first_id, `_info`, flags completed), loaded into the store."""
+    records = [
+        complete(entity, {"id": first_id + offset, **row, "_info": _info(anchor, rng)})
+        for offset, row in enumerate(rows)
+    ]
     store.load(entity, records)
     return records
+
+
+_simple = load_rows
 
 
 def generate_reference(
@@ -124,7 +142,7 @@ def generate_reference(
     _simple(
         store,
         "service/locations",
-        [{"name": n, "where": n, "defaultFlag": i == 0} for i, n in enumerate(SERVICE_LOCATIONS)],
+        [{"name": n, "where": w, "defaultFlag": i == 0} for i, (n, w) in enumerate(SERVICE_LOCATIONS)],
         anchor,
         rng,
     )
@@ -195,7 +213,9 @@ def generate_reference(
             {
                 "name": n,
                 "sequenceNumber": i + 1,
-                "probability": {"id": i + 1, "name": f"{(i + 1) * 20}%"},
+                "probability": refs.ref(
+                    "sales/probabilities", store.get("sales/probabilities", (i + 1) * 2), "probability"
+                ),
                 "color": "#1f77b4",
             }
             for i, n in enumerate(STAGES)

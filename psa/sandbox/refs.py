@@ -26,6 +26,8 @@ class ReferenceError_(ValueError):
 def display_name(record: dict) -> str | None:
     if "firstName" in record or "lastName" in record:
         return " ".join(p for p in (record.get("firstName"), record.get("lastName")) if p) or None
+    if isinstance(record.get("probability"), int) and "name" not in record:  # a sales probability
+        return f"{record['probability']}%"
     return record.get("name") or record.get("description")
 
 

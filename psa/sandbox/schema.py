@@ -8,7 +8,10 @@ ConnectWise responses do; `fields` also decides which names conditions, orderBy 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import replace
+
+from psa.sandbox.entity import EntitySpec, whole_model
+from psa.sandbox.schema_setup import SETUP_SPECS
 
 TICKET_REFS = {
     "board": "service/boards",
@@ -25,28 +28,8 @@ TICKET_REFS = {
 }
 
 
-@dataclass(frozen=True)
-class EntitySpec:
-    key: str  # the ConnectWise path, e.g. "service/boards/{parentId}/statuses"
-    model: str  # models.tsv model name
-    fields: tuple[str, ...]
-    parent: str | None = None  # key of the parent collection for nested paths
-    parent_field: str | None = None  # path in the record holding the parent id ("board/id")
-    writes: frozenset[str] = frozenset()  # POST / PATCH / DELETE allowed on this collection
-    searchable: bool = False  # POST {path}/search
-    callback_type: str | None = None  # system/callbacks type notified of changes
-    references: dict[str, str | None] = field(default_factory=dict)  # field → entity it points to
-    board_scoped: frozenset[str] = frozenset()  # references resolved within the record's board
-    required: tuple[str, ...] = ()  # fields a POST must carry
-    datetimes: tuple[str, ...] = ()  # normalised to 2026-01-02T03:04:05Z on write
-    max_lengths: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def nested(self) -> bool:
-        return self.parent is not None
-
-
 _RW = frozenset({"POST", "PATCH", "DELETE"})
+_TICKET_SPECS = ("service/tickets", "project/tickets")
 _BOARD_SCOPED = frozenset({"status", "type", "subType", "item", "team"})
 
 
@@ -462,6 +445,13 @@ SPECS: tuple[EntitySpec, ...] = (
         required=("url", "type", "level"),
     ),
 )
+
+# Records of every collection but tickets (whose field set is declared above) may carry any field
+# of their model, filled like a real site fills it; conditions, orderBy, fields and PATCH take them.
+SPECS = tuple(
+    spec if spec.key in _TICKET_SPECS else replace(spec, fields=whole_model(spec.model)) for spec in SPECS
+)
+SPECS += SETUP_SPECS
 
 SPEC_BY_KEY: dict[str, EntitySpec] = {spec.key: spec for spec in SPECS}
 
