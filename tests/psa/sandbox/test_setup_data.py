@@ -1,0 +1,97 @@
+"""Set-up records and the references between records: every href resolves to a stored record,
+and the values a client relies on are consistent (contacts of the company, phases of the project)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from psa.sandbox.routes import match
+from psa.sandbox.schema import SPECS
+
+BASE = "http://127.0.0.1:1/v2025_1/apis/3.0/"
+
+
+@pytest.fixture(scope="module")
+def store():
+    from tests.psa.sandbox.test_contract import generated
+
+    return generated("small")
+
+
+def hrefs(value: object) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key.endswith("_href") and isinstance(item, str):
+                yield item
+            else:
+                yield from hrefs(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from hrefs(item)
+
+
+def test_it_points_every_reference_href_at_a_stored_record(store):
+    dangling, checked = [], 0
+    for spec in SPECS:
+        parents = store.ids(spec.parent)[:40] if spec.nested else [None]
+        for parent_id in parents:
+            for record in store.iter_records(spec.key, parent_id=parent_id):
+                for href in hrefs(record):
+                    checked += 1
+                    found = match(href.removeprefix(BASE))
+                    target = found and store.get(found.route.spec.key, found.record_id)
+                    if not href.startswith(BASE) or target is None:
+                        dangling.append((spec.key, record["id"], href))
+    assert dangling[:10] == [] and checked > 10_000
+
+
+def test_it_fills_members_with_the_spec_enums(store):
+    members = store.list("system/members")
+    assert {m["licenseClass"] for m in members} <= {"F", "A", "C", "X"}
+    assert {m["defaultEmail"] for m in members} | {m["defaultPhone"] for m in members} <= {
+        "Office",
+        "Home",
+        "Mobile",
+    }
+    for member in members:
+        assert member["invoicingDisplayOptions"] in ("RemainOnInvoicingScreen", "ShowRecentInvoices")
+        assert member["invoiceScreenDefaultTabFormat"] in ("ShowInvoicingTab", "ShowAgreementInvoicingTab")
+        assert member["securityRole"]["id"] in store.ids("system/securityroles")
+    projects = store.list("project/projects")
+    assert {p["billingMethod"] for p in projects} <= {
+        "ActualRates",
+        "FixedFee",
+        "NotToExceed",
+        "OverrideRate",
+    }
+    assert {s["where"] for s in store.list("service/locations")} == {"OnSite", "Remote", "InHouse"}
+
+
+def test_it_links_contacts_sites_and_phases_to_their_own_parents(store):
+    contact_company = {c["id"]: c["company"]["id"] for c in store.list("company/contacts")}
+    for opportunity in store.list("sales/opportunities"):
+        assert "locationId" in opportunity and "businessUnitId" in opportunity
+        if "contact" in opportunity:
+            assert contact_company[opportunity["contact"]["id"]] == opportunity["company"]["id"]
+    for company in store.list("company/companies"):
+        assert contact_company[company["defaultContact"]["id"]] == company["id"]
+        sites = store.list("company/companies/{parentId}/sites", parent_id=company["id"])
+        assert company["site"]["id"] in [s["id"] for s in sites]
+    for project in store.list("project/projects"):
+        phases = store.list("project/projects/{parentId}/phases", parent_id=project["id"])
+        assert phases and all(p["projectId"] == project["id"] for p in phases)
+        assert contact_company[project["contact"]["id"]] == project["company"]["id"]
+    assert all("notifyFlag" in s for s in store.list("company/companies/statuses"))
+
+
+def test_it_answers_conditions_on_fields_the_mirror_never_reads(api):
+    statuses = api.get("company/companies/statuses", params={"conditions": "notifyFlag = False"})
+    assert statuses.status_code == 200 and statuses.json()
+    wanted = api.get(
+        "sales/opportunities", params={"conditions": "locationId > 0", "orderBy": "businessUnitId desc"}
+    )
+    assert wanted.status_code == 200 and all(o["locationId"] > 0 for o in wanted.json())
+    picked = api.get("company/contacts", params={"fields": "id,company/id", "pageSize": 3}).json()
+    assert picked and all(set(c) == {"id", "company"} and set(c["company"]) == {"id"} for c in picked)
