@@ -43,7 +43,6 @@ from psa.errors import (
 
 logger = logging.getLogger("psa.http")
 
-SITE_REQUESTS_PER_MINUTE = 1000  # where ConnectWise starts throttling (developer guide)
 MIN_INTERACTIVE_PER_MINUTE = 60  # an interactive edit never waits behind a tiny budget
 
 
@@ -296,9 +295,11 @@ class RateBudget:
 
 def budget_for_connection(connection: Any, interactive: bool = False) -> RateBudget:
     """The connection's background budget (its own setting or the default), or the interactive
-    budget: what is left of the PSA's ~1000/minute after background work."""
+    budget: what is left of the site's requests per minute (PSA_SITE_REQUESTS_PER_MINUTE) after
+    background work. The one place these are sized: every client of the connection, whatever its
+    retry policy, shares the same two windows (one key, one limit each)."""
     background = connection.background_budget_per_minute or settings.PSA_BACKGROUND_BUDGET_PER_MINUTE
     if interactive:
-        per_minute = max(SITE_REQUESTS_PER_MINUTE - background, MIN_INTERACTIVE_PER_MINUTE)
+        per_minute = max(settings.PSA_SITE_REQUESTS_PER_MINUTE - background, MIN_INTERACTIVE_PER_MINUTE)
         return RateBudget(f"connection:{connection.pk}:interactive", per_minute)
     return RateBudget(f"connection:{connection.pk}:background", background)

@@ -33,7 +33,7 @@ from boards.live import mirror_changed_on_commit
 from psa.connectwise.client import ConnectWiseClient
 from psa.connectwise.conditions import all_of, cond, split_in
 from psa.errors import NotFound, PermanentError, RetryableError
-from psa.http import BACKGROUND, MIN_INTERACTIVE_PER_MINUTE, RateBudget
+from psa.http import BACKGROUND
 from sync.engine.services import mirror_delete_record, mirror_upsert_records
 from sync.mapping.catalog import mapping_get
 from sync.models import Connection
@@ -219,27 +219,10 @@ def _failures(connection_id: int) -> int:
 # --- the refresh itself -------------------------------------------------------------------------
 
 
-def realtime_budget(connection: Connection) -> RateBudget:
-    """What background work leaves of the site's requests per minute (as the interactive budget)."""
-    background = connection.background_budget_per_minute or settings.PSA_BACKGROUND_BUDGET_PER_MINUTE
-    per_minute = max(settings.PSA_SITE_REQUESTS_PER_MINUTE - background, MIN_INTERACTIVE_PER_MINUTE)
-    return RateBudget(f"connection:{connection.pk}:interactive", per_minute)
-
-
 def realtime_client(connection: Connection) -> ConnectWiseClient:
     """Background retry policy (nobody waits on a refresh) but the interactive rate budget, so
     a long sync never delays webhook refreshes."""
-    return ConnectWiseClient(
-        site_url=connection.site_url,
-        company_id=connection.company_id,
-        public_key=connection.public_key,
-        private_key=connection.private_key,
-        client_id=connection.client_id,
-        api_version=connection.api_version,
-        policy=BACKGROUND,
-        budget=realtime_budget(connection),
-        timeout=settings.PSA_TIMEOUT_SECONDS,
-    )
+    return ConnectWiseClient.from_connection(connection, interactive=True, policy=BACKGROUND)
 
 
 def _stored_ticket(connection_id: int, psa_id: int) -> tuple[str, str] | None:

@@ -120,8 +120,12 @@ class ConnectWiseClient:
         self._api_base: str | None = None
 
     @classmethod
-    def from_connection(cls, connection: Any, *, interactive: bool = False) -> ConnectWiseClient:
-        """A client for a Connection: interactive → short retries + the interactive budget."""
+    def from_connection(
+        cls, connection: Any, *, interactive: bool = False, policy: RetryPolicy | None = None
+    ) -> ConnectWiseClient:
+        """A client for a Connection: interactive → the interactive budget with short retries,
+        unless `policy` says otherwise (a webhook refresh: nobody waits, so background retries)."""
+        policy = policy or (INTERACTIVE if interactive else BACKGROUND)
         if getattr(connection, "provider", "connectwise") != "connectwise":
             raise ConfigurationError(f"connection {connection.name!r} is not a ConnectWise connection")
         return cls(
@@ -131,9 +135,9 @@ class ConnectWiseClient:
             private_key=connection.private_key,
             client_id=connection.client_id,
             api_version=connection.api_version,
-            policy=INTERACTIVE if interactive else BACKGROUND,
+            policy=policy,
             budget=budget_for_connection(connection, interactive=interactive),
-            timeout=None if interactive else settings.PSA_TIMEOUT_SECONDS,
+            timeout=None if policy is INTERACTIVE else settings.PSA_TIMEOUT_SECONDS,
         )
 
     def __repr__(self) -> str:  # never the keys

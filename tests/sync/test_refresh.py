@@ -297,3 +297,14 @@ def test_it_picks_up_an_item_written_just_after_the_drain_read_the_sequence(monk
     cache.set(refresh._qkey(1, f"item:{slot}"), ["ticket", 7, "", 0.0, 1], 60)
     refresh.refresh_drain(connection_id=1, enqueue=queue)
     assert batches[-1] == [("ticket", 7)]
+
+
+def test_it_draws_webhook_refreshes_from_the_same_interactive_window_as_edits(connection, settings):
+    # One limit per key: two limits on one key let the connection exceed the site's allowance.
+    settings.PSA_SITE_REQUESTS_PER_MINUTE = 5000
+    from psa.connectwise.client import ConnectWiseClient
+
+    refresh_budget = refresh.realtime_client(connection).http.budget
+    edit_budget = ConnectWiseClient.from_connection(connection, interactive=True).http.budget
+    assert (refresh_budget.key, refresh_budget.per_minute) == (edit_budget.key, edit_budget.per_minute)
+    assert refresh_budget.per_minute == 5000 - settings.PSA_BACKGROUND_BUDGET_PER_MINUTE
