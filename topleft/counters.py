@@ -48,7 +48,7 @@ class CounterFamily:
 
 _lock = threading.Lock()
 _clients: dict[str, redis.Redis] = {}
-_paused_until = 0.0
+_paused_until: dict[str, float] = {}  # Redis URL → monotonic time counting resumes
 
 
 def redis_client(url: str | None = None) -> redis.Redis | None:
@@ -81,12 +81,12 @@ def counter_add(family: CounterFamily, labels: Mapping[str, object], amount: flo
 
 def counters_add(increments: Sequence[tuple[CounterFamily, float, Mapping[str, object]]]) -> None:
     """Several additions in one round trip (zero amounts are skipped)."""
-    global _paused_until
     # A wrong label set is a bug: it raises even when Redis is off.
     fields = [(family.key, _field(family, labels), amount) for family, amount, labels in increments]
     fields = [(key, field, amount) for key, field, amount in fields if amount]
-    client = redis_client()
-    if not fields or client is None or time.monotonic() < _paused_until:
+    url = settings.REDIS_URL
+    client = redis_client(url)
+    if not fields or client is None or time.monotonic() < _paused_until.get(url, 0.0):
         return
     try:
         pipe = client.pipeline(transaction=False)
@@ -94,7 +94,7 @@ def counters_add(increments: Sequence[tuple[CounterFamily, float, Mapping[str, o
             pipe.hincrbyfloat(key, field, amount)
         pipe.execute()
     except redis.RedisError as exc:
-        _paused_until = time.monotonic() + PAUSE_AFTER_FAILURE_SECONDS
+        _paused_until[url] = time.monotonic() + PAUSE_AFTER_FAILURE_SECONDS
         logger.warning("metrics counters paused for %.0fs: %s", PAUSE_AFTER_FAILURE_SECONDS, exc)
 
 
