@@ -16,8 +16,14 @@ Decisions worth knowing:
   created / changed rows. `updated` on a SyncRun = rows whose PSA lastUpdated changed.
 - Deletes (prune.py): every row a listing returned gets `synced_at` stamped; after a complete
   listing the rows of the scope with an older stamp are the ones the PSA no longer returned.
-  More than SYNC_MASS_DELETE_SHARE (50%) of a scope and at least SYNC_MASS_DELETE_MIN_ROWS
-  (100) → nothing deleted, the run is `refused`.
+  "Complete" is checked (verify.py): every listing of a full run is compared with the PSA's
+  `/count` for the same path and conditions, and an empty answer for a non-empty scope needs a
+  confirming second read; otherwise nothing is deleted and the run is `refused`. More than
+  SYNC_MASS_DELETE_SHARE (50%) of any scope (one row excepted) → `refused` too, until an operator
+  approves one mass delete (approvals.py: admin actions, `manage.py sync --allow-mass-delete`).
+- Bad values (sync/mapping/coerce.py, ingest.py): out-of-range values are coerced and counted
+  (`coerced`); records without a usable id, unparsable or too deeply nested are skipped and
+  counted (`skipped`), and the rest of the page is mirrored.
 - Watermarks (watermarks.py): min(newest lastUpdated seen, run start) - 2 min, only after a
   successful run, never backwards. The `changes` tier does nothing for an entity without a
   watermark (the full tier seeds it).

@@ -100,3 +100,18 @@ def test_it_skips_a_record_nested_too_deeply_to_store_and_keeps_the_rest(connect
     counts = mirror_upsert_records(connection=connection, entity="service_tickets", records=records)
     assert (counts["created"], counts["skipped"]) == (1, 1)
     assert list(Ticket.objects.values_list("psa_id", flat=True)) == [7]
+
+
+def test_it_heals_a_row_stored_with_a_date_no_reader_can_hold(db):
+    from django.db import connection as database
+
+    tenant = make_tenant("acme", board_name="Service", username="ann")
+    with database.cursor() as cursor:  # what a sync stored before dates were bounded
+        cursor.execute(
+            f"UPDATE {Ticket._meta.db_table} SET date_entered = %s::timestamptz WHERE psa_id = 100",
+            [FAR_DATE],
+        )
+    record = ticket(100, board={"id": 1, "name": "Board 1"}, status={"id": 10, "name": "New"})
+    record["_info"] = {"lastUpdated": "2030-05-15T09:00:00Z", "dateEntered": FAR_DATE}
+    mirror_upsert_records(connection=tenant["connection"], entity="service_tickets", records=[record])
+    assert logged_in(tenant["user"]).get(f"/boards/{tenant['board'].id}/").status_code == 200
