@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass
 
 _DECODER = json.JSONDecoder()
-_WHITESPACE = re.compile(r"[ \t\n\r]*")
 _LEADING_ID = re.compile(r'\{\s*"id"\s*:\s*(\d{1,18})\s*[,}]')
 _OPENERS, _CLOSERS = "[{", "]}"
 
@@ -28,7 +27,9 @@ class UnparsableRecord:
 
 
 def _skip_whitespace(text: str, pos: int) -> int:
-    return _WHITESPACE.match(text, pos).end()
+    while pos < len(text) and text[pos] in " \t\n\r":
+        pos += 1
+    return pos
 
 
 def _element_end(text: str, pos: int) -> int:

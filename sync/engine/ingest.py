@@ -39,7 +39,7 @@ def _fractional_id(record: object) -> bool:
 def _map(mapping: Mapping, record: object, *, connection_id: int, parent_id: int | None) -> tuple[dict, bool]:
     if isinstance(record, UnparsableRecord):
         raise UnmappableRecord(f"unparsable record in the PSA's answer ({record.error})")
-    if _fractional_id(record):
+    if isinstance(record, dict) and _fractional_id(record):
         raise UnmappableRecord(f"id {record['id']!r} is not a whole number")
     try:
         return map_record(mapping, record, connection_id=connection_id, parent_id=parent_id)

@@ -110,8 +110,8 @@ def _sync_one_parent(
     for page in client.iter_pages(listing.path, fields=mapping.api_fields):
         listing.received += len(page)
         ingest.ingest(page, parent_id=parent_id)
-    scope = {_parent_column(entity): parent_id}
-    if unseen_count(mapping=mapping, connection_id=connection_id, started_at=started_at, scope=scope):
+    parent_scope = {_parent_column(entity): parent_id}
+    if unseen_count(mapping=mapping, connection_id=connection_id, started_at=started_at, scope=parent_scope):
         # Something would be deleted: only after the PSA's count (GET .../notes/count) agrees. Asked
         # only then, so the daily sweep does not pay a second request per parent.
         verdict = listings_verify(client=client, tally=tally, mirror_holds_rows=lambda _listing: True)
@@ -121,7 +121,7 @@ def _sync_one_parent(
         mapping=mapping,
         connection_id=connection_id,
         started_at=started_at,
-        scope=scope,
+        scope=parent_scope,
         unidentified=ingest.unidentified - unidentified_before,
     )
     ingest.run.deleted += pruned.deleted
