@@ -6,6 +6,7 @@ Sources are ConnectWise field paths (models.tsv); PARENT is the parent id of a n
 from __future__ import annotations
 
 from boards import models as mirror
+from sync.mapping.sla_status import STAGE_COLUMNS, deadline_columns
 from sync.mapping.spec import PARENT, Mapping
 
 
@@ -52,23 +53,46 @@ def _ticket_columns(*, service: bool) -> dict[str, str]:
         "required_date": "requiredDate",
     }
     if service:  # Ticket has team and SLA; ProjectTicket has project and phase instead
-        columns |= {
-            "team_psa_id": "team/id",
-            "team_name": "team/name",
-            "sla_psa_id": "sla/id",
-            "sla_name": "sla/name",
-            "sla_status": "slaStatus",
-        }
+        columns |= {"team_psa_id": "team/id", "team_name": "team/name", **SLA_COLUMNS}
     else:
         columns |= {
             "project_psa_id": "project/id",
             "project_name": "project/name",
             "phase_name": "phase/name",
         }
-    # respond_by / resolve_by: ConnectWise exposes no SLA deadline on the ticket (only the
-    # dates it was met: dateResponded, dateResolved), so they stay empty for ConnectWise; boards
-    # estimate the deadline from the SLA's priority hours (boards/services/cards.py).
     return columns
+
+
+# The PSA's own SLA state of a service ticket (ConnectWise's ProjectTicket has none of it).
+SLA_COLUMNS = {
+    "sla_psa_id": "sla/id",
+    "sla_name": "sla/name",
+    "sla_status": "slaStatus",
+    "is_in_sla": "isInSla",
+    "sla_started_at": "escalationStartDateUTC",
+    "respond_hours": "respondedHours",
+    "resplan_hours": "resplanHours",
+    "resolution_hours": "resolutionHours",
+    "date_responded": "dateResponded",
+    "date_resplan": "dateResplan",
+    "date_resolved": "dateResolved",
+    "responded_by": "respondedBy",
+    "resplan_by": "resplanBy",
+    "resolved_by": "resolvedBy",
+    "respond_minutes": "respondMinutes",
+    "resplan_minutes": "resPlanMinutes",
+    "resolve_minutes": "resolveMinutes",
+    "minutes_waiting": "minutesWaiting",
+    "minutes_before_waiting": "minutesBeforeWaiting",
+}
+SLA_DEADLINES = tuple(STAGE_COLUMNS.values())  # respond_by, plan_by, resolve_by
+
+
+def _sla_deadlines(connection_id: int, rows: list[dict]) -> None:
+    # ConnectWise has no due-date field: the current stage's deadline is stated in slaStatus
+    # ("Respond by Mon 07/04 1:00 PM UTC-04"); the other stages' deadlines are unknown (None).
+    for row in rows:
+        row.update(deadline_columns(row.get("sla_status"), row.get("psa_updated_at")))
 
 
 _NAMED = {"name": "name"}
@@ -151,6 +175,8 @@ _MAPPINGS = [
         mirror.Ticket,
         _ticket_columns(service=True),
         fixed={"kind": mirror.Ticket.Kind.SERVICE},
+        enrich=_sla_deadlines,
+        derived=SLA_DEADLINES,
     ),
     Mapping(
         "project_tickets",

@@ -42,6 +42,8 @@ class Mapping:
     extra_fields: tuple[str, ...] = ()
     # Fills derived columns of a page of rows, e.g. Opportunity.closed from its status.
     enrich: Callable[[int, list[dict]], None] | None = None
+    # Columns `enrich` fills that an upsert overwrites like mapped ones (a newer PSA copy wins).
+    derived: tuple[str, ...] = ()
 
     @property
     def api_fields(self) -> list[str]:
@@ -51,7 +53,7 @@ class Mapping:
     @property
     def update_columns(self) -> list[str]:
         """Columns an upsert overwrites (never connection/psa_id, never local bookkeeping)."""
-        return ["psa_updated_at", "raw", "synced_at", *self.columns, *self.fixed]
+        return ["psa_updated_at", "raw", "synced_at", *self.columns, *self.derived, *self.fixed]
 
     @cached_property
     def plan(self) -> list[tuple[str, tuple[str, ...] | None, Callable]]:

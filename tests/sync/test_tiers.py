@@ -124,20 +124,18 @@ def test_it_maps_every_typed_column_of_each_model_it_fills():
         "notes_synced_at",
         "writeback_error",
         "kind",
-        # ConnectWise has no SLA deadline on a ticket (see catalog.py)
-        "respond_by",
-        "resolve_by",
         # Opportunity.closed is derived from its status (enrich hook)
         "closed",
     }
     for mapping in MAPPINGS.values():
         columns = {f.name for f in mapping.model._meta.concrete_fields} - local_only
-        unmapped = columns - set(mapping.columns)
-        # Ticket: service tickets have no project/phase, project tickets no team/SLA
+        unmapped = columns - set(mapping.columns) - set(mapping.derived)
+        # Ticket: service tickets have no project/phase, project tickets no team/SLA (their
+        # ConnectWise models have none of these fields)
         if mapping.entity == "service_tickets":
-            unmapped -= {"project_psa_id", "project_name", "phase_name"}
+            unmapped -= set(MAPPINGS["project_tickets"].columns)
         if mapping.entity == "project_tickets":
-            unmapped -= {"team_psa_id", "team_name", "sla_psa_id", "sla_name", "sla_status"}
+            unmapped -= set(MAPPINGS["service_tickets"].columns) | set(MAPPINGS["service_tickets"].derived)
         # reference rows without an inactive flag in ConnectWise keep the default; an
         # OpportunityNote has no internal flag
         unmapped -= {"inactive"} | ({"internal"} if mapping.entity == "opportunity_notes" else set())
