@@ -17,6 +17,7 @@ from psa.sandbox import texts
 from psa.sandbox.data_links import Links
 from psa.sandbox.data_profiles import Profiles
 from psa.sandbox.data_reference import complete, generate_reference
+from psa.sandbox.data_reference_fill import fill_reference, fill_work
 from psa.sandbox.data_setup import generate_setup
 from psa.sandbox.data_tickets import TicketMaker
 from psa.sandbox.refs import RefBuilder
@@ -66,6 +67,7 @@ class Generator:
         )
         links, self.profiles = Links(self), Profiles(self)
         self._members()
+        fill_reference(self)
         self._companies()
         links.company_children()  # sets contacts_by_company, sites_by_company
         links.company_teams()
@@ -73,6 +75,7 @@ class Generator:
         self._projects()
         links.project_children()  # sets phases_by_project
         self._tickets()
+        fill_work(self)
         self._opportunities()
         links.activities(self.store.list("sales/opportunities"))
         links.board_associations()

@@ -95,9 +95,10 @@ def _info(anchor: datetime, rng: random.Random) -> dict:
 def complete(entity: str, record: dict) -> dict:
     """The record as ConnectWise sends it: null fields omitted, every boolean flag of the model
     present (ConnectWise answers false for a flag nobody set)."""
-    out = {k: v for k, v in record.items() if v is not None}
+    out = {k: v for k, v in record.items() if v is not None} if None in record.values() else dict(record)
     for name in _flags(spec_for(entity).model):
-        out.setdefault(name, False)
+        if name not in out:
+            out[name] = False
     return out
 
 

@@ -95,3 +95,15 @@ def test_it_answers_conditions_on_fields_the_mirror_never_reads(api):
     assert wanted.status_code == 200 and all(o["locationId"] > 0 for o in wanted.json())
     picked = api.get("company/contacts", params={"fields": "id,company/id", "pageSize": 3}).json()
     assert picked and all(set(c) == {"id", "company"} and set(c["company"]) == {"id"} for c in picked)
+
+
+def test_it_resolves_written_references_to_set_up_records(fresh_api, fresh_sandbox):
+    store = fresh_sandbox.store
+    opportunity = store.list("sales/opportunities")[0]
+    contact = store.list("company/contacts")[-1]
+    path = f"sales/opportunities/{opportunity['id']}"
+    changed = fresh_api.patch(path, [{"op": "replace", "path": "contact", "value": {"id": contact["id"]}}])
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["contact"]["_info"]["contact_href"].endswith(f"company/contacts/{contact['id']}")
+    refused = fresh_api.patch(path, [{"op": "replace", "path": "probability", "value": {"id": 999}}])
+    assert refused.status_code == 400 and refused.json()["code"] == "InvalidObject"
