@@ -44,7 +44,7 @@ class WorkCalendar:
             return None
         return window
 
-    def holidays_between(self, first: date, last: date) -> list[date]:
+    def holidays_between(self, first: date, last: date) -> tuple[date, ...]:
         """Holidays in [first, last)."""
         return self.holidays[
             bisect.bisect_left(self.holidays, first) : bisect.bisect_left(self.holidays, last)

@@ -94,8 +94,9 @@ def common_fields(rng: random.Random, ticket: dict, setup: SetupRefs, company: d
         "billProducts": "Billable",
         "mobileGuid": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
     }
-    if fields["agreement"] is not None:
-        fields["agreementType"] = (fields["agreement"].get("type") or {}).get("name")
+    agreement = fields["agreement"]
+    if isinstance(agreement, dict):
+        fields["agreementType"] = (agreement.get("type") or {}).get("name")
     return fields
 
 

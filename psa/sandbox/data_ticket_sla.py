@@ -39,6 +39,7 @@ def seeded_sla(
     closed = bool(ticket.get("closedFlag")) or escalation == "Resolved"
     end = parse_time(ticket.get("closedDate")) or parse_time(ticket["_info"]["lastUpdated"]) or anchor
     available = hours.business_minutes(clock.calendar, clock.start, end)
+    met: tuple[str, ...]
     if closed:
         met = STAGES
     elif escalation == WAITING_ESCALATION:

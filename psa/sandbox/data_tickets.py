@@ -99,7 +99,9 @@ class TicketMaker:
 
     def _sla(self, ticket: dict) -> dict:
         rng = self.gen._rng(f"sla:{ticket['id']}")
-        member = (ticket.get("owner") or {}).get("identifier") or rng.choice(self.gen.members)["identifier"]
+        member = str(
+            (ticket.get("owner") or {}).get("identifier") or rng.choice(self.gen.members)["identifier"]
+        )
         fields, resumed = seeded_sla(self.sla_book, ticket, self.gen.anchor, rng, member)
         if resumed is not None and record_time(resumed) > ticket["_info"]["lastUpdated"]:
             fields["_info"] = {**ticket["_info"], "lastUpdated": record_time(resumed)}
