@@ -1,4 +1,4 @@
-"""Admin for the mirror: read-mostly lists with the columns, search and filters that matter."""
+"""Admin for the mirror: read-only lists with the columns, search and filters that matter."""
 
 from __future__ import annotations
 
@@ -43,6 +43,20 @@ def _filters_for(names: set[str]) -> list[str]:
     return filters
 
 
+class MirrorAdmin(admin.ModelAdmin):
+    """Mirrored PSA records are read-only here: they change only through the PSA (a local edit
+    would be overwritten by the next sync and never reach the PSA)."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 def mirror_admin_for(model) -> type[admin.ModelAdmin]:
     names = _field_names(model)
     columns = [c for c in _INTERESTING if c in names][:8]
@@ -54,7 +68,7 @@ def mirror_admin_for(model) -> type[admin.ModelAdmin]:
         "list_select_related": ["connection"],
         "show_full_result_count": False,  # counting 100k rows on every page is slow
     }
-    return type(f"{model.__name__}Admin", (admin.ModelAdmin,), attrs)
+    return type(f"{model.__name__}Admin", (MirrorAdmin,), attrs)
 
 
 for _model in MIRROR_MODELS:

@@ -9,6 +9,7 @@ app_name = "boards"
 urlpatterns = [
     path("", boards.board_list, name="list"),
     path("new/", boards.board_new, name="new"),
+    path("switcher/", boards.board_switcher, name="switcher"),
     path("<int:board_id>/", boards.board_page, name="board"),
     path("<int:board_id>/edit/", boards.board_edit, name="edit"),
     path("<int:board_id>/columns/", boards.board_columns, name="columns"),

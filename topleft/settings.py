@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI / ReDoc assets (no CDN)
     "psa",
     "sync",
     "boards",
@@ -239,6 +240,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     # Login required everywhere, the schema included (drf-spectacular serves it to anyone by default).
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # The docs pages load Swagger UI / ReDoc from our own static files, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Operations: logs, health, metrics (topleft/logs.py, topleft/health.py, topleft/metrics.py) -----

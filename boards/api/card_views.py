@@ -1,4 +1,4 @@
-"""Card actions in the API: notes, time entries, resources, priority and close."""
+"""Card actions in the API: notes, time entries, resources, priority, close, and retry."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from boards.api import serializers as s
 from boards.services import actions
 from boards.services.access import board_get_for_user
 from boards.services.moves import board_card_get
+from boards.services.retry import card_write_retry
 
 
 class CardActionView(APIView):
@@ -94,4 +95,12 @@ class CardCloseView(CardActionView):
         actions.card_close(
             board=self.board(board_id), psa_id=psa_id, status_psa_id=data.get("status"), user=request.user
         )
+        return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
+
+
+class CardRetryView(CardActionView):
+    @extend_schema(request=None, responses={202: None})
+    def post(self, request, board_id: int, psa_id: int):
+        """Send the change the PSA refused (the card's `writeback_error`) again, unchanged."""
+        card_write_retry(board=self.board(board_id), psa_id=psa_id, user=request.user)
         return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)

@@ -6,6 +6,7 @@ Boards are local configuration; nothing here is ever sent to the PSA.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 
@@ -55,6 +56,12 @@ def id_list() -> models.JSONField:
     return models.JSONField(default=list, blank=True)
 
 
+# Only opportunities have stages: a ticket board laid out by stage would never show a card.
+STAGE_ONLY_ON_OPPORTUNITIES = (
+    "Only opportunity boards can have stage columns; ticket boards are laid out by status."
+)
+
+
 class Board(models.Model):
     class ColumnSource(models.TextChoices):
         STATUS = "status", "Status"
@@ -85,6 +92,11 @@ class Board(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.column_source == self.ColumnSource.STAGE and not self.is_opportunity:
+            raise ValidationError({"column_source": STAGE_ONLY_ON_OPPORTUNITIES})
 
     @property
     def is_opportunity(self) -> bool:

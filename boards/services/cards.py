@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from boards.models import AutoRank, Board, BoardColumn, Indicator, Opportunity, Priority, SLAPriority, Ticket
 from boards.ranking import rank_keys, rank_sort_key
+from boards.services.write_state import card_write_states, outbox_target
 
 TICKET_FIELDS = [
     "psa_id",
@@ -94,6 +95,10 @@ class Card(NamedTuple):
     customer_updated: bool = False
     writeback_error: str = ""
     indicators: tuple[tuple[str, str, str], ...] = ()  # (kind, text, css class)
+    # Its edits on their way to the PSA (boards/services/write_state.py): "" or
+    # pending | delayed | saved, and the seconds since the edit was made or saved.
+    write_kind: str = ""
+    write_age: int = 0
 
 
 @dataclass
@@ -103,6 +108,11 @@ class Column:
     psa_ids: list[int]
     cards: list[Card] = field(default_factory=list)
     cards_html: str = ""  # filled by the view layer
+    wip_limit: int | None = None
+
+    @property
+    def over_limit(self) -> bool:
+        return self.wip_limit is not None and len(self.cards) > self.wip_limit
 
 
 def _query_text(value) -> str:
@@ -247,11 +257,20 @@ def board_layout(
             by_psa_id.setdefault(psa_id, column)  # a status mapped twice shows in its first column
     column_field = board.column_field
     indicators = set(board.indicators or [])
+    writes = card_write_states(
+        connection_id=board.connection_id,
+        target=outbox_target(is_opportunity=board.is_opportunity),
+        now=now,
+    )
     for row in rows:
         value = getattr(row, column_field)
         column = by_psa_id.get(value)
         if column is not None:
-            column.cards.append(_card(board, row, value, indicators, now))
+            card = _card(board, row, value, indicators, now)
+            write = writes.get(row.psa_id)
+            if write is not None:
+                card = card._replace(write_kind=write.kind, write_age=write.age_seconds)
+            column.cards.append(card)
     return layout
 
 

@@ -14,8 +14,9 @@ from django.views.decorators.http import require_http_methods
 from boards.live import mirror_version
 from boards.models import Board, Company, Member, Priority
 from boards.services.access import board_get_for_user, boards_for_user, user_connection_ids
-from boards.services.cards import UserFilters, board_layout
+from boards.services.cards import UserFilters, board_layout, int_or_none
 from boards.services.config import board_columns_set, board_create
+from boards.services.write_state import DELAYED_AFTER, SAVED_SHOWN_FOR
 from boards.views.forms import BoardCreateForm, BoardSettingsForm, ColumnFormSet, column_status_choices
 from boards.views.rendering import columns_with_html, cycle_collector_paused
 
@@ -29,6 +30,21 @@ def board_list(request: HttpRequest) -> HttpResponse:
         request,
         "boards/board_list.html",
         {"boards": boards, "has_connections": bool(user_connection_ids(request.user))},
+    )
+
+
+@login_required
+def board_switcher(request: HttpRequest) -> HttpResponse:
+    """The header's board menu (loaded when it is first opened, on every page)."""
+    boards = (
+        boards_for_user(request.user)
+        .order_by("connection__name", "name")
+        .only("id", "name", "record_kind", "connection__name")
+    )
+    return render(
+        request,
+        "boards/_switcher.html",
+        {"boards": boards, "current": int_or_none(request.GET.get("current"))},
     )
 
 
@@ -89,6 +105,8 @@ def _board_context(board: Board, filters: UserFilters, etag: str) -> dict:
         "filters": filters,
         "etag": etag,
         "poll_ms": POLL_INTERVAL_MS,
+        "delayed_after": int(DELAYED_AFTER.total_seconds()),
+        "saved_for": int(SAVED_SHOWN_FOR.total_seconds()),
         "layout": columns_with_html(board_layout(board=board, filters=filters)),
         "members": Member.objects.filter(connection_id=board.connection_id, inactive=False).only(
             "identifier", "first_name", "last_name"

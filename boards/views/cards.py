@@ -16,6 +16,8 @@ from boards.services import actions
 from boards.services.access import board_get_for_user
 from boards.services.cards import int_or_none
 from boards.services.moves import board_card_get
+from boards.services.retry import card_write_retry
+from boards.services.write_state import card_failed_entry, outbox_target
 
 
 @login_required
@@ -40,6 +42,13 @@ def _render_dialog(request, board, psa_id: int, *, message: str = "", error: str
         "priorities": Priority.objects.filter(connection_id=board.connection_id),
         "columns": board.columns.all(),
         "closing": actions.closing_statuses(board=board, card=card),
+        "failed": card_failed_entry(
+            connection_id=board.connection_id,
+            target=outbox_target(is_opportunity=board.is_opportunity),
+            psa_id=card.psa_id,
+        )
+        if card.writeback_error
+        else None,
         "statuses": BoardStatus.objects.filter(
             connection_id=board.connection_id, board_psa_id=card.board_psa_id, inactive=False
         )
@@ -117,6 +126,9 @@ ACTIONS = {
             board=board, psa_id=psa_id, status_psa_id=int_or_none(post.get("status")), user=user
         )
         and "Card closed."
+    ),
+    "retry": lambda board, psa_id, post, user: (
+        card_write_retry(board=board, psa_id=psa_id, user=user) and "Sent to the PSA again."
     ),
 }
 

@@ -13,6 +13,7 @@ from html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from boards.services.cards import Card, Column
+from boards.services.write_state import WRITE_LABELS
 
 _ACTIONS = (
     '<div class="card-actions"><button type="button" data-action="open" title="Details and actions">Open</button>'
@@ -27,6 +28,8 @@ def card_html(card: Card) -> str:
         classes += " customer-updated"
     if card.writeback_error:
         classes += " has-error"
+    if card.write_kind:
+        classes += f" write-{card.write_kind}"
     summary = escape(card.summary)
     meta = escape(card.company)
     if card.people:
@@ -44,11 +47,27 @@ def card_html(card: Card) -> str:
             f'<span class="ind {kind} {level}">{escape(text)}</span>' for kind, text, level in card.indicators
         )
         parts.append(f'<div class="indicators">{spans}</div>')
+    if card.write_kind:
+        parts.append(write_badge_html(card.write_kind, card.write_age))
     if card.writeback_error:
-        parts.append(f'<p class="card-error" role="alert">{escape(card.writeback_error)}</p>')
+        parts.append(
+            f'<div class="card-error" role="alert"><p>{escape(card.writeback_error)}</p>'
+            '<button type="button" data-action="retry" title="Send the same change to the PSA again">'
+            "Retry</button></div>"
+        )
     parts.append(_ACTIONS)
     parts.append("</li>")
     return "".join(parts)
+
+
+def write_badge_html(kind: str, age_seconds: int) -> str:
+    """The card's write state; board.js turns "pending" into "delayed" and hides "saved" as
+    time passes (the age is in seconds at render time, so the browser's clock does not matter)."""
+    delayed = escape(WRITE_LABELS["delayed"])
+    return (
+        f'<p class="card-write {kind}" data-write="{kind}" data-age="{age_seconds}"'
+        f' data-delayed-label="{delayed}" role="status">{escape(WRITE_LABELS[kind])}</p>'
+    )
 
 
 def columns_with_html(layout: list[Column]) -> list[Column]:

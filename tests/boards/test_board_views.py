@@ -99,7 +99,7 @@ def test_it_counts_changes_per_connection(tenant, other_tenant):
 
 def test_it_opens_the_card_dialog(tenant, client):
     html = client.get(f"/boards/{tenant['board'].id}/cards/100/").content.decode()
-    assert "#100 Ticket 100" in html and "Add note" in html and "Close card" in html
+    assert "#100 Ticket 100" in html and "Add note" in html and "Close ticket…" in html
 
 
 def test_it_creates_and_configures_a_board_in_the_ui(tenant, client):

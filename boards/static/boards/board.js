@@ -15,6 +15,13 @@
   let busy = false; // a move is in flight: its refresh will follow
   let pendingRefresh = false;
   let sortables = [];
+  let renderedAt = performance.now(); // when the cards' write ages (data-age) were measured
+  const DELAYED_AFTER_MS = (parseInt(cfg.delayedAfter, 10) || 30) * 1000;
+  const SAVED_SHOWN_MS = (parseInt(cfg.savedFor, 10) || 6) * 1000;
+  const UNDO_MS = 10000; // a close waits this long in the browser before it is sent
+  const undoStack = document.getElementById("undo-stack");
+  const pendingCloses = new Map(); // psa id -> {statusId, statusName, timer, item}
+  const collapsedKey = "topleft:collapsed-columns:" + cfg.boardId;
 
   function csrfHeaders() {
     return { "Content-Type": "application/json", "X-CSRFToken": cfg.csrf, "Accept": "application/json" };
@@ -51,7 +58,35 @@
       const again = root.querySelector(`.card[data-psa-id="${focusedId}"]`);
       if (again) again.focus({ preventScroll: true });
     }
+    renderedAt = performance.now();
+    decorate();
     initSortables();
+  }
+
+  // Everything the server's markup does not know: time-based write states, cards waiting for
+  // their close to be sent, and the columns this user collapsed.
+  function decorate() {
+    tickWriteStates();
+    markClosing();
+    applyCollapsed();
+  }
+
+  // ---- write states (pending -> delayed, saved -> gone) -------------------------------------
+  function tickWriteStates() {
+    const elapsed = performance.now() - renderedAt;
+    root.querySelectorAll("[data-write]").forEach((badge) => {
+      const age = (parseInt(badge.dataset.age, 10) || 0) * 1000 + elapsed;
+      const card = badge.closest(".card");
+      if (badge.dataset.write === "pending" && age >= DELAYED_AFTER_MS) {
+        badge.dataset.write = "delayed";
+        badge.className = "card-write delayed";
+        badge.textContent = badge.dataset.delayedLabel;
+        if (card) { card.classList.remove("write-pending"); card.classList.add("write-delayed"); }
+      } else if (badge.dataset.write === "saved" && age >= SAVED_SHOWN_MS) {
+        badge.remove();
+        if (card) card.classList.remove("write-saved");
+      }
+    });
   }
 
   async function refresh(force) {
@@ -192,12 +227,146 @@
 
   root.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-action]");
+    if (!button) return;
+    if (button.dataset.action === "collapse") { toggleCollapsed(button.closest(".column")); return; }
     const card = event.target.closest(".card");
-    if (!button || !card) return;
+    if (!card) return;
     const psaId = parseInt(card.dataset.psaId, 10);
     if (button.dataset.action === "open") openCard(psaId);
+    else if (button.dataset.action === "retry") retry(psaId, button);
     else if (button.dataset.action === "top" || button.dataset.action === "bottom") sendTo(psaId, button.dataset.action);
   });
+
+  async function retry(psaId, button) {
+    button.disabled = true;
+    button.textContent = "Sending…";
+    busy = true;
+    try {
+      const { status, data } = await postJson(cardApiUrl(psaId, "retry"), {});
+      if (status !== 202) toast(data.detail || data.message || "Could not send it again.", true);
+    } catch (err) {
+      toast("Could not reach TopLeft; try again in a moment.", true);
+    } finally {
+      busy = false;
+    }
+    await refresh(true);
+  }
+
+  function cardApiUrl(psaId, action) { return cfg.cardApiUrl + psaId + "/" + action + "/"; }
+
+  // ---- closing: confirm, then 10 s to undo before anything is queued for the PSA ------------
+  function askToClose(form) {
+    const section = form.closest(".close-section");
+    const confirmBox = section.querySelector(".confirm-close");
+    const select = form.elements.status;
+    confirmBox.querySelector("[data-status-name]").textContent = select.options[select.selectedIndex].text;
+    form.hidden = true;
+    confirmBox.hidden = false;
+    confirmBox.querySelector("[data-action=confirm-close]").focus();
+  }
+
+  function scheduleClose(psaId, statusId, statusName) {
+    if (pendingCloses.has(psaId)) return;
+    const item = document.createElement("div");
+    item.className = "undo-item";
+    item.setAttribute("role", "status");
+    const text = document.createElement("span");
+    const undo = document.createElement("button");
+    undo.type = "button";
+    undo.className = "undo";
+    undo.textContent = "Undo";
+    item.append(text, undo);
+    undoStack.appendChild(item);
+    const pending = { statusId, statusName, item, secondsLeft: UNDO_MS / 1000 };
+    const label = () => { text.textContent = `Closing #${psaId} as “${statusName}” in ${pending.secondsLeft} s`; };
+    label();
+    pending.countdown = setInterval(() => { pending.secondsLeft = Math.max(0, pending.secondsLeft - 1); label(); }, 1000);
+    pending.timer = setTimeout(() => sendClose(psaId), UNDO_MS);
+    undo.addEventListener("click", () => undoClose(psaId));
+    pendingCloses.set(psaId, pending);
+    markClosing();
+    undo.focus();
+  }
+
+  function forget(psaId) {
+    const pending = pendingCloses.get(psaId);
+    if (!pending) return null;
+    clearTimeout(pending.timer);
+    clearInterval(pending.countdown);
+    pending.item.remove();
+    pendingCloses.delete(psaId);
+    markClosing();
+    return pending;
+  }
+
+  function undoClose(psaId) {
+    if (forget(psaId)) toast(`Close of #${psaId} undone: nothing was sent to the PSA.`);
+  }
+
+  async function sendClose(psaId) {
+    const pending = forget(psaId);
+    if (!pending) return;
+    busy = true;
+    try {
+      const { status, data } = await postJson(cardApiUrl(psaId, "close"), { status: pending.statusId });
+      if (status !== 202) toast(data.detail || data.message || "The close was refused.", true);
+    } catch (err) {
+      toast(`#${psaId} could not be closed: TopLeft did not answer. Try again.`, true);
+    } finally {
+      busy = false;
+    }
+    await refresh(true);
+  }
+
+  function markClosing() {
+    root.querySelectorAll(".card").forEach((card) => {
+      const pending = pendingCloses.get(parseInt(card.dataset.psaId, 10));
+      card.classList.toggle("closing", !!pending);
+      let badge = card.querySelector(".closing-badge");
+      if (pending && !badge) {
+        badge = document.createElement("p");
+        badge.className = "closing-badge";
+        badge.textContent = `Closing as “${pending.statusName}” — undo below`;
+        card.insertBefore(badge, card.querySelector(".card-actions"));
+      } else if (!pending && badge) {
+        badge.remove();
+      }
+    });
+  }
+
+  // Leaving the page ends the chance to undo: send what is waiting instead of dropping it.
+  window.addEventListener("pagehide", () => {
+    pendingCloses.forEach((pending, psaId) => {
+      fetch(cardApiUrl(psaId, "close"), {
+        method: "POST", headers: csrfHeaders(), body: JSON.stringify({ status: pending.statusId }),
+        credentials: "same-origin", keepalive: true,
+      });
+    });
+    pendingCloses.clear();
+  });
+
+  // ---- collapsible columns (remembered in this browser) -------------------------------------
+  function collapsedIds() {
+    try { return new Set(JSON.parse(localStorage.getItem(collapsedKey) || "[]")); } catch (err) { return new Set(); }
+  }
+
+  function toggleCollapsed(column) {
+    const ids = collapsedIds();
+    const id = column.dataset.columnId;
+    if (ids.has(id)) ids.delete(id); else ids.add(id);
+    try { localStorage.setItem(collapsedKey, JSON.stringify(Array.from(ids))); } catch (err) { /* private mode */ }
+    applyCollapsed();
+  }
+
+  function applyCollapsed() {
+    const ids = collapsedIds();
+    root.querySelectorAll(".column[data-column-id]").forEach((column) => {
+      const collapsed = ids.has(column.dataset.columnId);
+      column.classList.toggle("collapsed", collapsed);
+      const toggle = column.querySelector("[data-action=collapse]");
+      if (toggle) toggle.setAttribute("aria-expanded", collapsed ? "false" : "true");
+    });
+  }
 
   root.addEventListener("keydown", (event) => {
     const card = event.target.closest && event.target.closest(".card");
@@ -208,10 +377,23 @@
   });
 
   dialog.addEventListener("click", (event) => {
-    if (event.target.closest("[data-action=close-dialog]") || event.target === dialog) dialog.close();
+    if (event.target.closest("[data-action=close-dialog]") || event.target === dialog) { dialog.close(); return; }
+    const section = event.target.closest(".close-section");
+    if (!section) return;
+    const form = section.querySelector("form.close-form");
+    if (event.target.closest("[data-action=cancel-close]")) {
+      section.querySelector(".confirm-close").hidden = true;
+      form.hidden = false;
+    } else if (event.target.closest("[data-action=confirm-close]")) {
+      const select = form.elements.status;
+      dialog.close();
+      scheduleClose(parseInt(form.dataset.psaId, 10), parseInt(select.value, 10), select.options[select.selectedIndex].text);
+    }
   });
 
   dialog.addEventListener("submit", (event) => {
+    const closeForm = event.target.closest("form.close-form");
+    if (closeForm) { event.preventDefault(); askToClose(closeForm); return; }
     const form = event.target.closest("form.move-form");
     if (!form) return;
     event.preventDefault();
@@ -219,6 +401,8 @@
     sendMove({ card: parseInt(form.dataset.psaId, 10), column: parseInt(form.elements.column.value, 10) });
   });
 
+  decorate();
+  setInterval(tickWriteStates, 1000);
   initSortables();
   poll();
   root.dataset.ready = "1"; // lets tests (and curious users) know drag and live updates are on
