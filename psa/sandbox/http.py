@@ -122,7 +122,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         elif method == "GET" and codebase and rest == "system/callbackkey/index.rails":
             self._callback_key(query)
         elif codebase and rest.startswith("apis/3.0/"):
-            self._api(method, rest[len("apis/3.0/") :], query, body)
+            self._api(method, rest[len("apis/3.0/") :], query, body, codebase)
         else:
             self._send_plain(404, b"Not Found")
 
@@ -133,7 +133,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         else:
             self._send(Reply(200, {"signing_key": notifier.signing_key}))
 
-    def _api(self, method: str, api_path: str, query: dict[str, str], body: bytes) -> None:
+    def _api(self, method: str, api_path: str, query: dict[str, str], body: bytes, codebase: str) -> None:
         sandbox = self.server.sandbox
         if sandbox.faults.latency_ms:
             time.sleep(sandbox.faults.latency_ms / 1000)
@@ -166,6 +166,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
             sandbox._count("internal_errors")
             reply, template = error(500, "InternalServerError", "the sandbox failed on this request"), "error"
         sandbox._count((method, template))
+        if codebase != sandbox.codebase:  # paging links stay under the codebase the client called
+            old, new = f"/{sandbox.codebase}apis/3.0/", f"/{codebase}apis/3.0/"
+            reply.headers = [(n, v.replace(old, new) if n == "Link" else v) for n, v in reply.headers]
         self._send(reply)
 
     def _too_many(self, wait: float) -> Reply:

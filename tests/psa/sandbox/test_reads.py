@@ -207,3 +207,5 @@ def test_it_answers_under_the_reported_codebase_and_v4_6_release(api):
         base = api.base.replace("/v2025_1/", f"/{codebase}")
         response = api.session.get(f"{base}service/boards", timeout=10)
         assert response.status_code == 200 and response.json(), codebase
+        paged = api.session.get(f"{base}company/contacts", params={"pageSize": 2}, timeout=10)
+        assert paged.links["next"]["url"].startswith(f"{base}company/contacts?"), codebase
