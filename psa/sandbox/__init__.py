@@ -23,6 +23,17 @@ collections keep the `{parentId}` placeholder and carry their parent in a field:
                                          service/boards/{parentId}/teams (boardId)
     service/priorities                   service/SLAs    service/SLAs/{parentId}/priorities (sla/id)
     time/entries                         system/callbacks
+    set-up collections (schema_setup.py, read-only, data_setup.py / data_links.py): company/contacts
+    (+ /types), company/companies/types, company/companies/{parentId}/sites|teams (company/id),
+    company/teamRoles, company/communicationTypes, company/noteTypes, company/countries,
+    company/configurations/statuses, finance/agreements (+ /types), sales/probabilities,
+    sales/opportunities/ratings, sales/activities (+ /statuses, /types), service/sources,
+    time/workTypes, time/workRoles, project/phaseStatuses, project/projectTypes,
+    project/projects/{parentId}/phases|teamMembers (projectId), system/securityroles,
+    system/departments, system/standardNotes, system/timeZoneSetups, system/myCompany/other,
+    service/boards/{parentId}/typeSubTypeItemAssociations (board/id)
+
+API paths answer under the codebase companyinfo reports and under `v4_6_release/`.
 
 Notes are generated lazily per ticket / opportunity: `store.list(notes_entity)` without a
 parent_id shows only the notes some request (or `list(..., parent_id=N)`) has already touched.
