@@ -17,10 +17,19 @@ TICKETS, NOTES = "service/tickets", "service/tickets/{parentId}/notes"
 DATES = {"sla_started_at", "date_responded", "date_resplan", "date_resolved"}
 
 
+ANCHOR = datetime(2026, 11, 1, tzinfo=UTC)
+WRITES_AT = "2026-11-02T15:00:00Z"  # the Monday after the anchor, in working hours
+
+
 @pytest.fixture
 def sandbox_options() -> dict:
     """A fixed anchor: the seeded SLA mix never depends on today's date."""
-    return {"anchor": datetime(2026, 11, 1, tzinfo=UTC)}
+    return {"anchor": ANCHOR}
+
+
+def _freeze_psa_clock(sandbox) -> None:
+    """The sandbox stamps its writes (and runs SLA clocks) at WRITES_AT, not the wall clock."""
+    sandbox.store.clock = lambda: WRITES_AT
 
 
 def _sync_tickets(connection) -> None:
@@ -78,6 +87,7 @@ def test_it_mirrors_the_sla_state_the_sandbox_computes(sandbox, fast_client):
 def test_it_follows_a_response_and_a_wait_made_in_the_psa(sandbox, fast_client):
     connection = sandbox_connection(sandbox)
     store = sandbox.store
+    _freeze_psa_clock(sandbox)
     ticket = next(
         t for t in store.list(TICKETS) if not t["closedFlag"] and t["slaStatus"].startswith("Respond by ")
     )
@@ -94,7 +104,10 @@ def test_it_follows_a_response_and_a_wait_made_in_the_psa(sandbox, fast_client):
     )
     _sync_tickets(connection)
     row = Ticket.objects.get(connection=connection, psa_id=ticket["id"])
-    assert row.date_responded is not None and row.responded_by == member["identifier"]
+    assert (
+        row.date_responded == datetime(2026, 11, 2, 15, tzinfo=UTC)
+        and row.responded_by == member["identifier"]
+    )
     assert row.respond_by is None and row.plan_by is not None and row.sla_status.startswith("Plan by ")
     waiting = next(
         s
@@ -126,3 +139,28 @@ def test_it_needs_no_wall_clock_for_the_deadline_year():
         "respond",
         datetime(2022, 7, 4, 17, 0, tzinfo=UTC),
     )
+
+
+def test_it_refreshes_one_ticket_with_its_sla_state(sandbox, fast_client):
+    from sync import refresh
+
+    connection = sandbox_connection(sandbox)
+    _sync_tickets(connection)
+    store = sandbox.store
+    _freeze_psa_clock(sandbox)
+    ticket = next(t for t in store.list(TICKETS) if not t["closedFlag"] and t["slaStatus"] == "Waiting")
+    status = next(
+        s
+        for s in store.list("service/boards/{parentId}/statuses", parent_id=ticket["board"]["id"])
+        if s["escalationStatus"] == "Responded"
+    )
+    store.update(TICKETS, ticket["id"], {"status": {"id": status["id"]}}, skip_callback=True)
+    result = refresh.record_refresh(
+        connection_id=connection.pk, kind="ticket", psa_id=ticket["id"], client=fast_client(connection)
+    )
+    assert result == "updated"
+    row = Ticket.objects.get(connection=connection, psa_id=ticket["id"])
+    record = store.get(TICKETS, ticket["id"])
+    assert row.sla_status == record["slaStatus"] != "Waiting"
+    assert row.minutes_waiting == record["minutesWaiting"] > 0 and row.date_responded is not None
+    assert _sandbox_deadline(store, record) in (("plan_by", row.plan_by), ("resolve_by", row.resolve_by))
