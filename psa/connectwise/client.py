@@ -18,7 +18,7 @@ import requests
 from django.conf import settings
 
 from psa.connectwise import discovery
-from psa.connectwise.lenient import UnparsableRecord, decode_records
+from psa.connectwise.lenient import UnparsableRecord, decode_records, refuse_unparsable
 from psa.errors import ConfigurationError, NotFound, PSAError, is_psa_error_body, parse_body
 from psa.http import BACKGROUND, INTERACTIVE, RateBudget, RetryingHttp, RetryPolicy, budget_for_connection
 
@@ -280,9 +280,28 @@ class ConnectWiseClient:
         page_size: int = MAX_PAGE_SIZE,
         forward_only: bool = True,
         order_by: str | None = None,
+        keep_unparsable: bool = False,
     ) -> Iterator[list[dict]]:
         """Every page of a listing, in order. Forward-only paging (ordered by id, no orderBy) by
-        default; `forward_only=False` pages by number for endpoints without forward-only."""
+        default; `forward_only=False` pages by number for endpoints without forward-only.
+
+        A record that does not decode fails the listing (PSAError), unless `keep_unparsable`:
+        then it comes back as an UnparsableRecord among the good ones (the sync engine skips and
+        counts it); callers that index records never see one unless they ask."""
+        for page in self._pages(path, conditions, fields, page_size, forward_only, order_by):
+            if not keep_unparsable:
+                refuse_unparsable(page, path)
+            yield page
+
+    def _pages(
+        self,
+        path: str,
+        conditions: str | None,
+        fields: Iterable[str] | str | None,
+        page_size: int,
+        forward_only: bool,
+        order_by: str | None,
+    ) -> Iterator[list[dict]]:
         page_size = max(1, min(page_size, MAX_PAGE_SIZE))
         params: dict[str, Any] = {"pageSize": page_size}
         if conditions:

@@ -13,6 +13,8 @@ import json
 import re
 from dataclasses import dataclass
 
+from psa.errors import PSAError
+
 _DECODER = json.JSONDecoder()
 _LEADING_ID = re.compile(r'\{\s*"id"\s*:\s*(\d{1,18})\s*[,}]')
 _OPENERS, _CLOSERS = "[{", "]}"
@@ -90,3 +92,13 @@ def decode_records(text: str) -> list:
         else:
             break
     raise ValueError("the JSON array is cut off")
+
+
+def refuse_unparsable(page: list, path: str) -> None:
+    """PSAError when the page holds an UnparsableRecord (for callers that index every record)."""
+    bad = [record for record in page if isinstance(record, UnparsableRecord)]
+    if bad:
+        raise PSAError(
+            f"{len(bad)} record(s) of the page do not decode (first: id {bad[0].psa_id}, {bad[0].error})",
+            url=path,
+        )

@@ -107,7 +107,7 @@ def _sync_one_parent(
     tally = ListingTally()
     listing = tally.start(spec.path_for(parent_id), None, parent_id)
     # Reference: endpoints.tsv GET /service/tickets/{parentId}/notes (and project/opportunity notes)
-    for page in client.iter_pages(listing.path, fields=mapping.api_fields):
+    for page in client.iter_pages(listing.path, fields=mapping.api_fields, keep_unparsable=True):
         listing.received += len(page)
         ingest.ingest(page, parent_id=parent_id)
     parent_scope = {_parent_column(entity): parent_id}

@@ -19,6 +19,7 @@ from boards.live import mirror_changed_on_commit
 from psa.connectwise.client import ConnectWiseClient
 from psa.connectwise.conditions import all_of, cond
 from psa.connectwise.entities import Entity, ScopeContext, entity_get
+from psa.connectwise.lenient import UnparsableRecord
 from psa.errors import PSAError
 from sync import metrics
 from sync.engine import clients
@@ -52,18 +53,26 @@ def scope_context(connection: Connection, now: datetime | None = None) -> ScopeC
 def _parent_ids(client: ConnectWiseClient, parent: Entity, tally: ListingTally) -> Iterator[int]:
     # Reference: endpoints.tsv GET /service/boards, /service/SLAs, /schedule/holidayLists (ids only)
     listing = tally.start(parent.path, None, parents=True)
-    for page in client.iter_pages(parent.path, fields=["id"], page_size=PAGE_SIZE):
+    for page in client.iter_pages(parent.path, fields=["id"], page_size=PAGE_SIZE, keep_unparsable=True):
         listing.received += len(page)
         for record in page:
-            if isinstance(record, dict) and isinstance(record.get("id"), int):
-                yield record["id"]
+            psa_id = record.psa_id if isinstance(record, UnparsableRecord) else _whole_id(record)
+            if psa_id is None:  # its children cannot be listed: verify.py refuses the deletes
+                listing.unusable += 1
+            else:
+                yield psa_id
+
+
+def _whole_id(record: object) -> int | None:
+    value = record.get("id") if isinstance(record, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def _listing(
     client: ConnectWiseClient, listing: Listing, fields: list[str]
 ) -> Iterator[tuple[int | None, list]]:
     for page in client.iter_pages(
-        listing.path, conditions=listing.conditions, fields=fields, page_size=PAGE_SIZE
+        listing.path, conditions=listing.conditions, fields=fields, page_size=PAGE_SIZE, keep_unparsable=True
     ):
         listing.received += len(page)
         yield listing.parent_id, page

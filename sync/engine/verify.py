@@ -36,6 +36,7 @@ class Listing:
     parent_id: int | None  # the parent of a nested listing (None: flat, or the parent ids)
     received: int = 0
     parents_of_nested: bool = False  # the ids listing that drives a nested entity
+    unusable: int = 0  # parent records without a usable id: their children were not listed
 
 
 @dataclass
@@ -65,7 +66,11 @@ def _read_again(client: ConnectWiseClient, listing: Listing) -> tuple[int, int]:
     listed = sum(
         len(page)
         for page in client.iter_pages(
-            listing.path, conditions=listing.conditions, fields=["id"], page_size=CONFIRM_PAGE_SIZE
+            listing.path,
+            conditions=listing.conditions,
+            fields=["id"],
+            page_size=CONFIRM_PAGE_SIZE,
+            keep_unparsable=True,
         )
     )
     return listed, client.count(listing.path, conditions=listing.conditions)
@@ -76,6 +81,11 @@ def _check_one(
 ) -> None:
     # Reference: endpoints.tsv GET /{path}/count (same conditions), e.g. /service/tickets/count,
     # /service/boards/{parentId}/statuses/count.
+    if listing.unusable:
+        verdict.problems.append(
+            f"{listing.path}: {listing.unusable} parent record(s) without a usable id, "
+            "so their children could not be listed"
+        )
     expected = client.count(listing.path, conditions=listing.conditions)
     if listing.received < expected:
         verdict.problems.append(

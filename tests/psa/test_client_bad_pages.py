@@ -49,10 +49,16 @@ def test_it_asks_again_for_a_page_that_did_not_decode(cloud_psa):
 @pytest.mark.parametrize(("body", "error"), [(MANGLED, "JSONDecodeError"), (DEEP, "RecursionError")])
 def test_it_reads_a_page_record_by_record_when_it_fails_twice(cloud_psa, body, error):
     _serve(cloud_psa, body, body)
-    first, bad, last = _client().list_all("company/companies")
+    first, bad, last = _client().list_all("company/companies", keep_unparsable=True)
     assert first["id"] == 1 and last["id"] == 3
     assert isinstance(bad, UnparsableRecord) and bad.psa_id == 2 and bad.error.startswith(error)
     assert _api_calls(cloud_psa) == 2
+
+
+def test_it_fails_the_listing_of_a_caller_that_did_not_ask_for_unparsable_records(cloud_psa):
+    _serve(cloud_psa, MANGLED, MANGLED)
+    with pytest.raises(PSAError, match="1 record"):
+        _client().list_all("company/companies")
 
 
 def test_it_fails_the_listing_when_the_answer_is_no_array_at_all(cloud_psa):

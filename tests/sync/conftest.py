@@ -46,7 +46,15 @@ class FakePSA:
         self._lock = threading.Lock()
 
     def iter_pages(
-        self, path, *, conditions=None, fields=None, page_size=1000, forward_only=True, order_by=None
+        self,
+        path,
+        *,
+        conditions=None,
+        fields=None,
+        page_size=1000,
+        forward_only=True,
+        order_by=None,
+        keep_unparsable=False,
     ):
         self.calls.append({"path": path, "conditions": conditions, "fields": fields})
         records = sorted(

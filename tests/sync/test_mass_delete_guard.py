@@ -89,6 +89,20 @@ def test_it_keeps_a_boards_statuses_when_their_own_listing_comes_back_empty(db, 
     assert statuses.count() == before
 
 
+def test_it_keeps_the_children_of_a_parent_record_without_a_usable_id(db, sandbox, fast_client):
+    connection = sandbox_connection(sandbox)
+    sync_tier(connection_id=connection.pk, tier="reference", entity="board_statuses")
+    statuses = BoardStatus.objects.filter(connection=connection)
+    before = statuses.count()
+    sandbox.faults = f"fractional_id@service/boards={statuses.first().board_psa_id}"
+
+    run = _reference(connection, "board_statuses")
+
+    assert (run.status, run.deleted) == ("refused", 0)
+    assert "1 parent record(s) without a usable id" in run.error
+    assert statuses.count() == before
+
+
 def test_it_deletes_a_scope_the_psa_really_emptied_only_once_an_operator_approves(db, sandbox, fast_client):
     connection = sandbox_connection(sandbox)
     _reference(connection, "priorities")
