@@ -25,10 +25,10 @@ INT_RANGES = {
 
 # PostgreSQL stores timestamps far beyond year 9999 (and BC ones), but Python's datetime only
 # holds years 1..9999: a stored `9999-12-31T23:59:59-05:00` (year 10000 in UTC) made every query
-# reading the row fail, and pages show times in local time (up to ±14 h away). So a value must
-# stay inside years 1..9999 after any timezone shift: a day of margin at both ends, in UTC.
+# reading the row fail. Pages show times in local time (up to ±14 h away) and boards add hours to
+# dates (SLA deadlines), so a value must lie in years 1..9998 in UTC, a day off year 0.
 EARLIEST = datetime(1, 1, 1, tzinfo=UTC) + timedelta(days=1)
-LATEST = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC) - timedelta(days=1)
+LATEST = datetime(9998, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 
 
 class Coerced:
