@@ -13,6 +13,11 @@ listing the run made is compared with the PSA's `/count` for the same path and c
   count again); any record found then means the first answer was wrong: nothing is deleted.
 
 Counted records include those that could not be mapped or parsed: they are in the PSA.
+
+A record that enters the scope after the listing passed its id (a ticket reopened mid-listing)
+makes the count one higher than the listing: that run deletes nothing and says so, the next run
+normally matches. Deletes wait one run; nothing is lost. Counts are asked after the listing, so
+records created meanwhile (new, higher ids) are normally listed as well.
 """
 
 from __future__ import annotations
