@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from psa.connectwise.discovery import parse_site
 from psa.errors import ConfigurationError
 from sync.engine.approvals import APPROVABLE, mass_delete_approve, refused_entities
+from sync.engine.prune import OVER_THE_LIMIT
 from sync.models import Connection, MassDeleteApproval, OutboxEntry, SyncRun
 from sync.services.connections import connection_test
 
@@ -159,7 +160,8 @@ class SyncRunAdmin(admin.ModelAdmin):
     @admin.action(description="Approve this mass delete (once, for the next full run of the entity)")
     def approve_mass_delete(self, request, queryset):
         approved = set()
-        for run in queryset.filter(status=SyncRun.Status.REFUSED).select_related("connection"):
+        refused = queryset.filter(status=SyncRun.Status.REFUSED, error__contains=OVER_THE_LIMIT)
+        for run in refused.select_related("connection"):
             if run.entity not in APPROVABLE or (run.connection_id, run.entity) in approved:
                 continue
             mass_delete_approve(
@@ -174,7 +176,10 @@ class SyncRunAdmin(admin.ModelAdmin):
             )
         if not approved:
             self.message_user(
-                request, "No refused run of a full tier selected: nothing approved.", messages.INFO
+                request,
+                "No run refused over the mass-delete limit selected: nothing approved "
+                "(an incomplete listing is never approved; the next complete one deletes).",
+                messages.INFO,
             )
 
     @admin.display(description="seconds")

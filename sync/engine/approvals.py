@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
+from sync.engine.prune import OVER_THE_LIMIT
 from sync.models import MassDeleteApproval, SyncRun
 from sync.tiers import CORE, REFERENCE, tier_entities
 
@@ -49,10 +50,12 @@ def mass_delete_approval_use(*, approval: MassDeleteApproval, run: SyncRun) -> b
 
 
 def refused_entities(*, connection_id: int) -> list[str]:
-    """Entities whose latest full run was refused (what an operator may want to approve)."""
+    """Entities whose latest full run the mass-delete guard refused (what an approval lifts)."""
     full_runs = SyncRun.objects.filter(
         connection_id=connection_id, entity__in=APPROVABLE, tier__in=[CORE, REFERENCE]
     )
     latest = full_runs.values("entity").annotate(last=Max("id")).values_list("last", flat=True)
-    refused = SyncRun.objects.filter(id__in=list(latest), status=SyncRun.Status.REFUSED)
+    refused = SyncRun.objects.filter(
+        id__in=list(latest), status=SyncRun.Status.REFUSED, error__contains=OVER_THE_LIMIT
+    )
     return sorted(refused.values_list("entity", flat=True))

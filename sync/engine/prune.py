@@ -25,6 +25,9 @@ from sync.mapping.spec import Mapping
 
 # Deleting one row is never a "mass" delete, even when it is the whole scope.
 SINGLE_ROW = 1
+# In the error text of a run the guard refused: what an operator's approval can lift (approvals.py
+# looks for it; an incomplete listing or unidentified records are refused for other reasons).
+OVER_THE_LIMIT = "over the mass-delete limit"
 
 
 @dataclass
@@ -39,7 +42,8 @@ def mass_delete_refusal(*, to_delete: int, in_scope: int, what: str) -> str:
     share = settings.SYNC_MASS_DELETE_SHARE
     if in_scope and to_delete > share * in_scope and to_delete > SINGLE_ROW:
         return (
-            f"refused to delete {to_delete} of {in_scope} {what} rows (> {share:.0%} of the scope); "
+            f"refused to delete {to_delete} of {in_scope} {what} rows (> {share:.0%} of the scope: "
+            f"{OVER_THE_LIMIT}); "
             "if the PSA really lost them, approve the delete once (admin: 'Approve the refused mass "
             "deletes', or manage.py sync --allow-mass-delete) and the next full run deletes them"
         )

@@ -235,3 +235,28 @@ def test_it_keeps_a_tickets_notes_when_their_listing_comes_back_empty(sandbox, m
     assert (run.status, run.deleted) == ("refused", 0)
     assert f"parent {parent}: incomplete listing, nothing deleted" in run.error
     assert notes.count() == before
+
+
+class OvercountingFakePSA(FakePSA):
+    """A PSA whose count says there is more than its listing returned."""
+
+    def count(self, path, *, conditions=None):
+        return super().count(path, conditions=conditions) + 5
+
+
+def test_it_offers_no_approval_for_a_run_refused_over_an_incomplete_listing(staff_client, connection):
+    fake = FakePSA({TICKETS: [ticket(i) for i in range(1, 6)]})
+    sync_entity(connection=connection, entity="service_tickets", tier="core", client=fake)
+    fake.data[TICKETS] = [ticket(1)]
+    run = sync_entity(
+        connection=connection, entity="service_tickets", tier="core", client=OvercountingFakePSA(fake.data)
+    )
+    assert run.status == "refused" and "returned 1 of the 6 records" in run.error
+    for changelist, action, selected in (
+        ("admin:sync_connection_changelist", "approve_refused_mass_deletes", connection.pk),
+        ("admin:sync_syncrun_changelist", "approve_mass_delete", run.pk),
+    ):
+        staff_client.post(reverse(changelist), {"action": action, "_selected_action": [selected]})
+    assert not MassDeleteApproval.objects.exists()
+    page = staff_client.get(reverse("sync:connection-status", args=[connection.pk])).content.decode()
+    assert "failed: deletes refused" in page and 'id="mass-deletes"' not in page
