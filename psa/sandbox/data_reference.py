@@ -24,16 +24,17 @@ BOARD_NAMES = (
     "Managed Services",
     "Procurement",
 )
-# (name, closedStatus, defaultFlag, inactive)
+# (name, closedStatus, defaultFlag, inactive, escalationStatus: the SLA stage a ticket moved there
+# has met; NoEscalation = waiting, the SLA clock pauses — see psa.sandbox.sla)
 STATUS_ROWS = (
-    ("New", False, True, False),
-    ("In Progress", False, False, False),
-    ("Waiting on Client", False, False, False),
-    ("Scheduled", False, False, False),
-    ("Escalated ⚠", False, False, False),
-    ("Completed", True, False, False),
-    ("Closed", True, False, False),
-    ("Cancelled (old)", True, False, True),
+    ("New", False, True, False, "NotResponded"),
+    ("In Progress", False, False, False, "Responded"),
+    ("Waiting on Client", False, False, False, "NoEscalation"),
+    ("Scheduled", False, False, False, "ResolutionPlan"),
+    ("Escalated ⚠", False, False, False, "Responded"),
+    ("Completed", True, False, False, "Resolved"),
+    ("Closed", True, False, False, "Resolved"),
+    ("Cancelled (old)", True, False, True, "Resolved"),
 )
 TEAM_NAMES = ("Tier 1", "Tier 2", "Network Ops", "Dispatch")
 TYPE_NAMES = ("Incident", "Request", "Problem", "Change")
@@ -71,6 +72,7 @@ PROJECT_STATUSES = (
     ("Cancelled", True, False),
 )
 SCHEDULE_TYPES = (("S", "Service"), ("P", "Project"), ("C", "Activity"), ("O", "Out of Office"))
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 HOLIDAYS = (
     ("New Year's Day", 1, 1),
     ("Independence Day", 7, 4),
@@ -304,16 +306,18 @@ def _calendars(store: SandboxStore, refs: RefBuilder, anchor: datetime, rng: ran
             {
                 "name": "Standard Hours",
                 "holidayList": refs.ref("schedule/holidayLists", lists[0], "holidayList"),
-                "mondayStartTime": "08:00:00",
-                "mondayEndTime": "17:00:00",
-                "fridayStartTime": "08:00:00",
-                "fridayEndTime": "16:00:00",
+                **_week_hours(("monday", "tuesday", "wednesday", "thursday"), "08:00:00", "17:00:00"),
+                **_week_hours(("friday",), "08:00:00", "16:00:00"),
             },
-            {"name": "24×7", "mondayStartTime": "00:00:00", "mondayEndTime": "23:59:00"},
+            {"name": "24×7", **_week_hours(WEEKDAYS, "00:00:00", "23:59:00")},
         ],
         anchor,
         rng,
     )
+
+
+def _week_hours(days: tuple[str, ...], start: str, end: str) -> dict[str, str]:
+    return {**{f"{day}StartTime": start for day in days}, **{f"{day}EndTime": end for day in days}}
 
 
 def _boards(
@@ -342,7 +346,7 @@ def _boards(
     statuses, teams, types, subtypes, items = [], [], [], [], []
     for board in boards:
         board_ref = refs.ref("service/boards", board, "board")
-        for order, (name, closed, default, inactive) in enumerate(STATUS_ROWS):
+        for order, (name, closed, default, inactive, escalation) in enumerate(STATUS_ROWS):
             statuses.append(
                 {
                     "name": name,
@@ -353,7 +357,7 @@ def _boards(
                     "closedStatus": closed,
                     "defaultFlag": default,
                     "timeEntryNotAllowed": closed,
-                    "escalationStatus": "NotResponded",
+                    "escalationStatus": escalation,
                 }
             )
         for name in TEAM_NAMES[: rng.randint(2, len(TEAM_NAMES))]:

@@ -12,25 +12,10 @@ from dataclasses import replace
 
 from psa.sandbox.entity import EntitySpec, whole_model
 from psa.sandbox.schema_setup import SETUP_SPECS
-
-TICKET_REFS = {
-    "board": "service/boards",
-    "status": "service/boards/{parentId}/statuses",
-    "priority": "service/priorities",
-    "company": "company/companies",
-    "owner": "system/members",
-    "type": "service/boards/{parentId}/types",
-    "subType": "service/boards/{parentId}/subtypes",
-    "item": "service/boards/{parentId}/items",
-    "serviceLocation": "service/locations",
-    "closedBy": None,
-    "location": "system/locations",
-}
-
+from psa.sandbox.schema_tickets import PROJECT_TICKETS, SERVICE_TICKETS
 
 _RW = frozenset({"POST", "PATCH", "DELETE"})
 _TICKET_SPECS = ("service/tickets", "project/tickets")
-_BOARD_SCOPED = frozenset({"status", "type", "subType", "item", "team"})
 
 
 def _board_child(name: str, model: str, fields: tuple[str, ...], parent_field: str) -> EntitySpec:
@@ -44,92 +29,8 @@ def _board_child(name: str, model: str, fields: tuple[str, ...], parent_field: s
 
 
 SPECS: tuple[EntitySpec, ...] = (
-    EntitySpec(
-        "service/tickets",
-        "Ticket",
-        (
-            "id",
-            "summary",
-            "recordType",
-            "board",
-            "status",
-            "company",
-            "contact",
-            "contactName",
-            "contactEmailAddress",
-            "type",
-            "subType",
-            "item",
-            "team",
-            "owner",
-            "priority",
-            "serviceLocation",
-            "source",
-            "severity",
-            "impact",
-            "requiredDate",
-            "budgetHours",
-            "actualHours",
-            "customerUpdatedFlag",
-            "closedDate",
-            "closedBy",
-            "closedFlag",
-            "resources",
-            "sla",
-            "slaStatus",
-            "dateResponded",
-            "dateResolved",
-            "isInSla",
-            "location",
-            "_info",
-        ),
-        writes=_RW,
-        searchable=True,
-        callback_type="ticket",
-        references={**TICKET_REFS, "team": "service/boards/{parentId}/teams", "sla": "service/SLAs"},
-        board_scoped=_BOARD_SCOPED,
-        required=("summary",),
-        datetimes=("requiredDate", "closedDate", "dateResponded", "dateResolved"),
-        max_lengths={"summary": 255, "contactName": 62},
-    ),
-    EntitySpec(
-        "project/tickets",
-        "ProjectTicket",
-        (
-            "id",
-            "summary",
-            "isIssueFlag",
-            "board",
-            "status",
-            "project",
-            "phase",
-            "wbsCode",
-            "company",
-            "contactName",
-            "type",
-            "subType",
-            "item",
-            "owner",
-            "priority",
-            "requiredDate",
-            "budgetHours",
-            "actualHours",
-            "customerUpdatedFlag",
-            "closedDate",
-            "closedBy",
-            "closedFlag",
-            "resources",
-            "_info",
-        ),
-        writes=_RW,
-        searchable=True,
-        callback_type="ticket",
-        references={**TICKET_REFS, "project": "project/projects", "phase": None},
-        board_scoped=_BOARD_SCOPED,
-        required=("summary",),
-        datetimes=("requiredDate", "closedDate"),
-        max_lengths={"summary": 255},
-    ),
+    SERVICE_TICKETS,
+    PROJECT_TICKETS,
     EntitySpec(
         "sales/opportunities",
         "Opportunity",
@@ -451,7 +352,7 @@ SPECS: tuple[EntitySpec, ...] = (
     ),
 )
 
-# Records of every collection but tickets (whose field set is declared above) may carry any field
+# Records of every collection (tickets: psa.sandbox.schema_tickets, declared whole) may carry any field
 # of their model, filled like a real site fills it; conditions, orderBy, fields and PATCH take them.
 SPECS = tuple(
     spec if spec.key in _TICKET_SPECS else replace(spec, fields=whole_model(spec.model)) for spec in SPECS
