@@ -197,6 +197,14 @@ def sync_entity(
             refusal, notes = _verified_prune(run, client=client, tally=tally, ingest=ingest)
             if refusal:
                 status = SyncRun.Status.REFUSED
+                logger.warning(
+                    "sync %s/%s/%s deleted nothing: %s",
+                    connection.name,
+                    tier,
+                    entity,
+                    refusal,
+                    extra=run_log_ids(run),
+                )
             message = "\n".join(filter(None, [refusal, *notes, message]))
         if status == SyncRun.Status.SUCCEEDED and spec.has_last_updated:
             watermark_advance(
