@@ -158,7 +158,7 @@ class EmptyOnceFakePSA(FakePSA):
         return 0 if self.counts == 1 else super().count(path, conditions=conditions)
 
 
-def test_it_deletes_nothing_when_a_second_read_contradicts_an_empty_answer(connection):
+def test_it_deletes_nothing_when_a_second_read_contradicts_an_empty_answer(connection, caplog):
     fake = FakePSA({TICKETS: [ticket(i) for i in range(1, 4)]})
     sync_entity(connection=connection, entity="service_tickets", tier="core", client=fake)
 
@@ -168,6 +168,7 @@ def test_it_deletes_nothing_when_a_second_read_contradicts_an_empty_answer(conne
 
     assert (run.status, run.deleted) == ("refused", 0)
     assert "answered empty, but a second read found 3 records" in run.error
+    assert "acme/core/service_tickets deleted nothing" in caplog.text  # the worker log says it too
     assert Ticket.objects.filter(connection=connection).count() == 3
 
 
