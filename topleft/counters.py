@@ -84,7 +84,7 @@ def counters_add(increments: Sequence[tuple[CounterFamily, float, Mapping[str, o
     # A wrong label set is a bug: it raises even when Redis is off.
     fields = [(family.key, _field(family, labels), amount) for family, amount, labels in increments]
     fields = [(key, field, amount) for key, field, amount in fields if amount]
-    url = settings.REDIS_URL
+    url = settings.REDIS_URL or ""
     client = redis_client(url)
     if not fields or client is None or time.monotonic() < _paused_until.get(url, 0.0):
         return
