@@ -149,7 +149,8 @@ def _verified_prune(
     )
     run.deleted = pruned.deleted
     notes = list(verdict.notes)
-    if approval is not None and mass_delete_approval_use(approval=approval, run=run):
+    # An approval is used up by a run that got to delete, never by one refused for other reasons.
+    if approval is not None and not pruned.refused and mass_delete_approval_use(approval=approval, run=run):
         used = "used" if pruned.approval_used else "not needed (nothing over the limit), used up all the same"
         notes.append(f"mass delete approved by {approval.approved_by}: {used}; deleted {pruned.deleted}")
     return pruned.refused, notes

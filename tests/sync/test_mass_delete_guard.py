@@ -261,3 +261,15 @@ def test_it_offers_no_approval_for_a_run_refused_over_an_incomplete_listing(staf
     assert not MassDeleteApproval.objects.exists()
     page = staff_client.get(reverse("sync:connection-status", args=[connection.pk])).content.decode()
     assert "failed: deletes refused" in page and 'id="mass-deletes"' not in page
+
+
+def test_it_keeps_an_approval_that_a_refused_run_could_not_use(connection):
+    fake = FakePSA({TICKETS: [ticket(i) for i in range(1, 6)]})
+    sync_entity(connection=connection, entity="service_tickets", tier="core", client=fake)
+    mass_delete_approve(connection_id=connection.pk, entity="service_tickets", approved_by="ops")
+    fake.data[TICKETS] = [{**ticket(1), "id": 1.5}]  # a record without a usable id: no deletes
+
+    run = sync_entity(connection=connection, entity="service_tickets", tier="core", client=fake)
+
+    assert (run.status, run.deleted) == ("refused", 0)
+    assert mass_delete_approval_pending(connection_id=connection.pk, entity="service_tickets") is not None
