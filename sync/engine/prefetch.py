@@ -10,6 +10,7 @@ pages fetched before them, exactly where the plain loop would have raised them.
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 from collections.abc import Iterator
@@ -55,7 +56,10 @@ def prefetched(items: Iterator[T], *, ahead: int = 1, join_timeout: float = 5.0)
             if close is not None:
                 close()  # a generator must be closed by the thread that runs it
 
-    helper = threading.Thread(target=produce, name="sync-prefetch", daemon=True)
+    # In the caller's context, so its log ids (topleft/logs.py) stay on the PSA client's lines.
+    helper = threading.Thread(
+        target=contextvars.copy_context().run, args=(produce,), name="sync-prefetch", daemon=True
+    )
     helper.start()
     try:
         while True:

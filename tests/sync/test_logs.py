@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from psa.connectwise.client import ConnectWiseClient
 from sync import outbox
+from sync.engine.prefetch import prefetched
 from sync.engine.run import sync_entity
 from sync.models import OutboxEntry
 from tests.support.cloud_psa import BASE
 from tests.support.logs import captured_lines
 from tests.sync.conftest import FakePSA
+from topleft.logs import log_context
 
 pytestmark = pytest.mark.usefixtures("fresh_cache", "frozen_now")
 
@@ -24,6 +28,20 @@ def test_it_names_the_connection_and_run_of_a_failed_sync_run(connection):
     [failure] = [r for r in lines.records() if r["logger"] == "sync.engine"]
     assert "failed" in failure["message"]
     assert (failure["connection_id"], failure["run_id"]) == (connection.pk, run.pk)
+
+
+def test_it_keeps_the_log_ids_on_the_prefetch_threads_lines():
+    def pages():
+        for number in (1, 2):
+            logging.getLogger("psa.http").warning("fetching page %s", number)
+            yield number
+
+    with captured_lines() as lines, log_context(connection_id=5):
+        assert list(prefetched(pages())) == [1, 2]
+    assert [(r["message"], r["connection_id"]) for r in lines.records()] == [
+        ("fetching page 1", 5),
+        ("fetching page 2", 5),
+    ]
 
 
 def test_it_names_the_connection_and_entry_on_every_line_of_a_push(connection, cloud_psa):
