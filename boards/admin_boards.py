@@ -9,7 +9,7 @@ from boards.models import Board, BoardColumn, CardRank, Membership
 
 class BoardColumnInline(admin.TabularInline):
     model = BoardColumn
-    fields = ["position", "name", "psa_ids"]
+    fields = ["position", "name", "psa_ids", "wip_limit"]
     extra = 1
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from boards.models import Board, BoardColumn, Indicator
+from boards.models import Board, BoardColumn, Indicator, RecordKind
+from boards.models.board import STAGE_ONLY_ON_OPPORTUNITIES
 from boards.services.access import user_connection_ids
+from boards.services.config import board_column_problems
 
 
 def validated(serializer_class, request) -> dict:
@@ -17,10 +19,11 @@ def validated(serializer_class, request) -> dict:
 
 class ColumnSerializer(serializers.ModelSerializer):
     psa_ids = serializers.ListField(child=serializers.IntegerField(), allow_empty=True)
+    wip_limit = serializers.IntegerField(min_value=1, required=False, allow_null=True)
 
     class Meta:
         model = BoardColumn
-        fields = ["id", "name", "position", "psa_ids"]
+        fields = ["id", "name", "position", "psa_ids", "wip_limit"]
         read_only_fields = ["id", "position"]
 
 
@@ -73,7 +76,32 @@ class BoardSerializer(serializers.ModelSerializer):
             and attrs["connection"] != self.instance.connection
         ):
             raise serializers.ValidationError({"connection": "A board cannot move to another connection."})
-        return attrs
+        return _checked_layout(self.instance, attrs)
+
+
+def _checked_layout(instance: Board | None, attrs: dict) -> dict:
+    """Refuse what the column mapper refuses: stage columns on ticket boards, statuses of PSA boards
+    the board does not show, a status in two columns, unnamed or empty columns."""
+
+    def current(name: str, default):
+        return attrs.get(name, getattr(instance, name, default) if instance is not None else default)
+
+    record_kind, column_source = current("record_kind", "service"), current("column_source", "status")
+    if column_source == Board.ColumnSource.STAGE and record_kind != RecordKind.OPPORTUNITY:
+        raise serializers.ValidationError({"column_source": STAGE_ONLY_ON_OPPORTUNITIES})
+    if attrs.get("columns") is None:
+        return attrs  # the columns are not changing (or are generated from the PSA on create)
+    connection = current("connection", None)
+    problems = board_column_problems(
+        connection_id=connection.id,
+        record_kind=record_kind,
+        column_source=column_source,
+        psa_board_ids=current("psa_board_ids", []),
+        columns=[(c["name"], c.get("psa_ids") or [], c.get("wip_limit")) for c in attrs["columns"]],
+    )
+    if problems:
+        raise serializers.ValidationError({"columns": problems})
+    return attrs
 
 
 class CardSerializer(serializers.Serializer):
@@ -86,6 +114,7 @@ class CardSerializer(serializers.Serializer):
     psa_board_name = serializers.CharField()
     customer_updated = serializers.BooleanField()
     writeback_error = serializers.CharField()
+    write_kind = serializers.CharField(help_text="pending | delayed | saved, or empty")
     indicators = serializers.SerializerMethodField()
 
     def get_indicators(self, card) -> list[dict]:
@@ -96,6 +125,8 @@ class LayoutColumnSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     psa_ids = serializers.ListField(child=serializers.IntegerField())
+    wip_limit = serializers.IntegerField(allow_null=True)
+    over_limit = serializers.BooleanField()
     cards = CardSerializer(many=True)
 
 

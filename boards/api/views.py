@@ -18,13 +18,13 @@ from boards.models import CardRank
 from boards.ranking import RankError
 from boards.services.access import boards_for_user, user_is_admin
 from boards.services.cards import UserFilters, board_layout
-from boards.services.config import board_columns_set, board_create
+from boards.services.config import ColumnSpec, board_columns_set, board_create
 from boards.services.moves import MoveOutcome, card_move, card_send_to
 from boards.views.rendering import cycle_collector_paused
 
 
-def _column_pairs(columns: list[dict]) -> list[tuple[str, list[int]]]:
-    return [(c["name"], c.get("psa_ids") or []) for c in columns]
+def _column_pairs(columns: list[dict]) -> list[ColumnSpec]:
+    return [(c["name"], c.get("psa_ids") or [], c.get("wip_limit")) for c in columns]
 
 
 class BoardViewSet(viewsets.ModelViewSet):

@@ -122,6 +122,8 @@ class BoardColumn(models.Model):
     name = models.CharField(max_length=100)
     position = models.PositiveIntegerField(default=0)
     psa_ids = models.JSONField(default=list, blank=True, help_text="PSA status (or stage) ids")
+    # Work-in-progress limit: the column header warns when it holds more cards (never refuses).
+    wip_limit = models.PositiveIntegerField(null=True, blank=True, help_text="Warn above this many cards")
 
     class Meta:
         ordering = ["board", "position", "id"]

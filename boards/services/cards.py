@@ -251,7 +251,9 @@ def board_layout(
     by_psa_id: dict[int, Column] = {}
     layout = []
     for col in columns:
-        column = Column(id=col.id, name=col.name, psa_ids=[int(i) for i in col.psa_ids])
+        column = Column(
+            id=col.id, name=col.name, psa_ids=[int(i) for i in col.psa_ids], wip_limit=col.wip_limit
+        )
         layout.append(column)
         for psa_id in column.psa_ids:
             by_psa_id.setdefault(psa_id, column)  # a status mapped twice shows in its first column

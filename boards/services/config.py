@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from boards.models import Board, BoardColumn, BoardStatus, OpportunityStage, OpportunityStatus, ServiceBoard
-from boards.models.board import Indicator, RecordKind
+from boards.models.board import STAGE_ONLY_ON_OPPORTUNITIES, Indicator, RecordKind
+
+# A column as configured: name, PSA status (or stage) ids, and optionally its WIP limit.
+ColumnSpec = tuple[str, list[int]] | tuple[str, list[int], int | None]
 
 DEFAULT_INDICATORS = [Indicator.AGE, Indicator.TIME_IN_STATUS, Indicator.SLA, Indicator.CUSTOMER_UPDATED]
 
@@ -14,6 +18,94 @@ DEFAULT_INDICATORS = [Indicator.AGE, Indicator.TIME_IN_STATUS, Indicator.SLA, In
 def opportunity_column_model(column_source: str) -> type[OpportunityStage] | type[OpportunityStatus]:
     """The PSA list an opportunity board's columns are built from: stages or statuses."""
     return OpportunityStage if column_source == Board.ColumnSource.STAGE else OpportunityStatus
+
+
+def board_statuses_offered(
+    *, connection_id: int, record_kind: str, column_source: str, psa_board_ids: list[int]
+) -> dict[int, tuple[str, int | None]]:
+    """The statuses (or stages) a board's columns may use: {psa id: (label, PSA board id)}.
+
+    Ticket boards: the statuses of the chosen PSA boards, or of every PSA board of the board's
+    kind (service or project) when none is chosen. Opportunity boards: the connection's
+    opportunity statuses, or its stages for a stage-laid board."""
+    if record_kind == RecordKind.OPPORTUNITY:
+        model = opportunity_column_model(column_source)
+        rows = model.objects.filter(connection_id=connection_id).values_list("psa_id", "name")
+        return {psa_id: (name, None) for psa_id, name in rows}
+    boards = ServiceBoard.objects.filter(connection_id=connection_id)
+    if psa_board_ids:
+        boards = boards.filter(psa_id__in=psa_board_ids)
+    else:
+        boards = boards.filter(project_flag=record_kind == RecordKind.PROJECT)
+    names = dict(boards.values_list("psa_id", "name"))
+    statuses = BoardStatus.objects.filter(connection_id=connection_id, board_psa_id__in=names).order_by(
+        "board_psa_id", "sort_order", "name"
+    )
+    return {
+        s.psa_id: (f"{names[s.board_psa_id]}: {s.name}", s.board_psa_id)
+        for s in statuses.only("psa_id", "name", "board_psa_id")
+    }
+
+
+def board_column_problems(
+    *,
+    connection_id: int,
+    record_kind: str,
+    column_source: str,
+    psa_board_ids: list[int],
+    columns: list[ColumnSpec],
+) -> list[str]:
+    """What is wrong with a column layout, in words a dispatcher understands (empty: fine)."""
+    if column_source == Board.ColumnSource.STAGE and record_kind != RecordKind.OPPORTUNITY:
+        return [STAGE_ONLY_ON_OPPORTUNITIES]
+    if not columns:
+        return ["Add at least one column: a board without columns shows no cards."]
+    offered = board_statuses_offered(
+        connection_id=connection_id,
+        record_kind=record_kind,
+        column_source=column_source,
+        psa_board_ids=psa_board_ids,
+    )
+    what = "stage" if column_source == Board.ColumnSource.STAGE else "status"
+    problems: list[str] = []
+    seen_names: set[str] = set()
+    first_column_of: dict[int, str] = {}
+    for spec in columns:
+        name, ids = spec[0], [int(i) for i in spec[1]]
+        if name.casefold() in seen_names:
+            problems.append(f"Two columns are called “{name}”; give each column its own name.")
+        seen_names.add(name.casefold())
+        if not ids:
+            problems.append(f"Column “{name}” has no {what}: pick at least one, or remove the column.")
+        foreign = [i for i in ids if i not in offered]
+        if foreign:
+            problems.append(
+                _foreign_statuses_problem(connection_id, name, foreign, what, bool(psa_board_ids))
+            )
+        for psa_id in ids:
+            if psa_id in first_column_of and first_column_of[psa_id] != name:
+                label = offered.get(psa_id, (str(psa_id), None))[0]
+                problems.append(
+                    f"“{label}” is in both “{first_column_of[psa_id]}” and “{name}”; "
+                    f"a {what} can be in one column only."
+                )
+            first_column_of.setdefault(psa_id, name)
+    return problems
+
+
+def _foreign_statuses_problem(
+    connection_id: int, column: str, ids: list[int], what: str, boards_chosen: bool
+) -> str:
+    labels = dict(
+        BoardStatus.objects.filter(connection_id=connection_id, psa_id__in=ids).values_list("psa_id", "name")
+    )
+    shown = ", ".join(f"“{labels.get(i, i)}”" for i in ids)
+    if boards_chosen and what == "status":
+        return (
+            f"Column “{column}” uses {shown}, which belong to PSA boards this board does not show. "
+            "Add those PSA boards above, or take the statuses out of the column."
+        )
+    return f"Column “{column}” uses {shown}, which this board cannot show; take it out of the column."
 
 
 def status_columns_for(
@@ -62,6 +154,8 @@ def board_create(
     **options,
 ) -> Board:
     """A board with the given columns, or one column per PSA status when none are given."""
+    if column_source == Board.ColumnSource.STAGE and record_kind != RecordKind.OPPORTUNITY:
+        raise ValidationError(STAGE_ONLY_ON_OPPORTUNITIES)
     board = Board.objects.create(
         connection_id=connection_id,
         name=name,
@@ -84,13 +178,19 @@ def board_create(
 
 
 @transaction.atomic
-def board_columns_set(*, board: Board, columns: list[tuple[str, list[int]]]) -> list[BoardColumn]:
+def board_columns_set(*, board: Board, columns: list[ColumnSpec]) -> list[BoardColumn]:
     """Replace the board's columns, in order."""
     board.columns.all().delete()
     created = BoardColumn.objects.bulk_create(
         [
-            BoardColumn(board=board, name=name, position=i, psa_ids=[int(x) for x in ids])
-            for i, (name, ids) in enumerate(columns)
+            BoardColumn(
+                board=board,
+                name=spec[0],
+                position=i,
+                psa_ids=[int(x) for x in spec[1]],
+                wip_limit=spec[2] if len(spec) > 2 else None,
+            )
+            for i, spec in enumerate(columns)
         ]
     )
     # Open boards key their live ETag on updated_at: a new layout must reach them.

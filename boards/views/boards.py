@@ -15,9 +15,9 @@ from boards.live import mirror_version
 from boards.models import Board, Company, Member, Priority
 from boards.services.access import board_get_for_user, boards_for_user, user_connection_ids
 from boards.services.cards import UserFilters, board_layout, int_or_none
-from boards.services.config import board_columns_set, board_create
+from boards.services.config import board_column_problems, board_columns_set, board_create
 from boards.services.write_state import DELAYED_AFTER, SAVED_SHOWN_FOR
-from boards.views.forms import BoardCreateForm, BoardSettingsForm, ColumnFormSet, column_status_choices
+from boards.views.forms import BoardCreateForm, BoardSettingsForm, ColumnFormSet, column_status_offer
 from boards.views.rendering import columns_with_html, cycle_collector_paused
 
 POLL_INTERVAL_MS = 1000  # well inside the 2 s budget; a 304 costs one cache read
@@ -69,25 +69,59 @@ def board_new(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def board_edit(request: HttpRequest, board_id: int) -> HttpResponse:
+    """The column mapper: settings and filters, then columns dragged into order, each with its
+    statuses and an optional WIP limit. Nothing is saved while any part is wrong."""
     board = board_get_for_user(user=request.user, board_id=board_id)
-    status_choices = column_status_choices(board)
-    initial = [{"name": c.name, "psa_ids": c.psa_ids, "ORDER": c.position + 1} for c in board.columns.all()]
     settings_form = BoardSettingsForm(request.POST or None, instance=board)
     columns = ColumnFormSet(
-        request.POST or None, initial=initial, prefix="col", form_kwargs={"status_choices": status_choices}
+        request.POST or None,
+        initial=[
+            {"name": c.name, "psa_ids": c.psa_ids, "wip_limit": c.wip_limit, "ORDER": c.position + 1}
+            for c in board.columns.all()
+        ],
+        prefix="col",
+        form_kwargs={"offer": column_status_offer(board), "stages": board.column_field == "stage_psa_id"},
     )
+    problems: list[str] = []
     if request.method == "POST" and settings_form.is_valid() and columns.is_valid():
-        with transaction.atomic():
-            settings_form.save()
-            kept = [f for f in columns.ordered_forms if f.cleaned_data.get("name")]
-            board_columns_set(
-                board=board, columns=[(f.cleaned_data["name"], f.cleaned_data["psa_ids"]) for f in kept]
-            )
-        messages.success(request, "Board saved.")
-        return redirect("boards:board", board_id=board.id)
+        specs = [
+            (f.cleaned_data["name"], f.cleaned_data["psa_ids"], f.cleaned_data.get("wip_limit"))
+            for f in columns.ordered_forms
+        ]
+        problems = board_column_problems(
+            connection_id=board.connection_id,
+            record_kind=board.record_kind,
+            column_source=board.column_source,
+            psa_board_ids=settings_form.cleaned_data.get("psa_board_ids") or [],
+            columns=specs,
+        )
+        if not problems:
+            with transaction.atomic():
+                settings_form.save()
+                board_columns_set(board=board, columns=specs)
+            messages.success(request, "Board saved.")
+            return redirect("boards:board", board_id=board.id)
     return render(
-        request, "boards/board_edit.html", {"board": board, "form": settings_form, "columns": columns}
+        request,
+        "boards/board_edit.html",
+        {
+            "board": board,
+            "form": settings_form,
+            "columns": columns,
+            "problems": problems + _form_problems(settings_form, columns),
+        },
     )
+
+
+def _form_problems(settings_form, columns) -> list[str]:
+    """Every error of the page in one list, shown at the top (each is also shown at its field)."""
+    if not settings_form.is_bound:
+        return []
+    found = [str(e) for errors in settings_form.errors.values() for e in errors]
+    found += [str(e) for e in columns.non_form_errors()]
+    for form in columns.forms:
+        found += [str(e) for errors in form.errors.values() for e in errors]
+    return list(dict.fromkeys(found))
 
 
 @login_required
