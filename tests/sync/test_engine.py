@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.test import override_settings
 from django.utils import timezone
 
 from boards.models import BoardStatus, ServiceNote, Ticket
+from sync.engine.notes import notes_full_sweep_due, notes_plan
 from sync.engine.run import sync_entity
 from sync.engine.services import mirror_delete_record, mirror_upsert_records, sync_tier
 from sync.engine.watermarks import OVERLAP, watermark_get
 from sync.models import SyncRun
-from tests.sync.conftest import ticket
+from tests.support.clock import FROZEN_NOW, psa_time
+from tests.sync.conftest import TICKET_UPDATED_AT, ticket
 
 TICKETS = "service/tickets"
+
+
+@pytest.fixture(autouse=True)
+def clock_running_from_frozen_now(frozen_clock):
+    """Watermarks are capped at the run start and notes parents compare their lastUpdated with
+    the last notes fetch: the PSA times below must lie before "now" on any real date. The clock
+    runs on from FROZEN_NOW, as pruning tells a run's rows from older ones by the time."""
+    frozen_clock.move_to(FROZEN_NOW, tick=True)
 
 
 def _run(connection, fake_psa, entity="service_tickets", tier="core"):
@@ -35,7 +46,7 @@ def test_it_mirrors_a_listing_with_one_upsert_per_page(connection, fake_psa, dja
         "New",
         "service",
     )
-    assert row.raw["summary"] == "Ticket 7" and row.psa_updated_at == datetime(2026, 11, 1, 10, tzinfo=UTC)
+    assert row.raw["summary"] == "Ticket 7" and row.psa_updated_at == TICKET_UPDATED_AT
     # asked only for the mapped fields, in the retention scope
     call = fake_psa.calls[0]
     assert "summary" in call["fields"] and "initialDescription" not in call["fields"]
@@ -46,7 +57,7 @@ def test_it_mirrors_a_listing_with_one_upsert_per_page(connection, fake_psa, dja
         again = _run(connection, fake_psa)
     assert (again.created, again.updated) == (0, 0)  # re-fetched, nothing changed in the PSA
     for record in fake_psa.data[TICKETS][:3]:
-        record["_info"] = {"lastUpdated": "2026-11-02T10:00:00Z"}
+        record["_info"] = {"lastUpdated": psa_time(TICKET_UPDATED_AT, days=1)}
     changed = _run(connection, fake_psa)
     assert (changed.created, changed.updated, changed.fetched) == (0, 3, 2500)
 
@@ -63,11 +74,12 @@ def test_it_deletes_what_the_psa_no_longer_returns(connection, fake_psa):
 def test_it_never_deletes_in_the_changes_tier(connection, fake_psa):
     fake_psa.data[TICKETS] = [ticket(i) for i in range(1, 11)]
     _run(connection, fake_psa)
-    fake_psa.data[TICKETS] = [ticket(2, updated="2026-11-02T10:00:00Z", summary="changed")]
+    fake_psa.data[TICKETS] = [ticket(2, updated=psa_time(TICKET_UPDATED_AT, days=1), summary="changed")]
     run = _run(connection, fake_psa, tier="changes")
     assert run.status == "succeeded" and run.deleted == 0
     assert Ticket.objects.count() == 10 and Ticket.objects.get(psa_id=2).summary == "changed"
-    assert "lastUpdated > [2026-11-01T09:58:00Z]" in fake_psa.calls[-1]["conditions"]
+    watermark = psa_time(TICKET_UPDATED_AT - OVERLAP)  # the newest record seen by the full run
+    assert f"lastUpdated > [{watermark}]" in fake_psa.calls[-1]["conditions"]
 
 
 def test_it_waits_for_a_full_tier_before_the_first_changes_run(connection, fake_psa):
@@ -108,7 +120,7 @@ def test_it_deletes_nothing_and_keeps_the_watermark_when_the_listing_fails(conne
     fake_psa.data[TICKETS] = [ticket(i) for i in range(1, 2001)]
     _run(connection, fake_psa)
     watermark = watermark_get(connection_id=connection.pk, entity="service_tickets")
-    fake_psa.data[TICKETS] = [ticket(i, updated="2026-11-05T00:00:00Z") for i in range(1, 1500)]
+    fake_psa.data[TICKETS] = [ticket(i, updated=psa_time(TICKET_UPDATED_AT, days=4)) for i in range(1, 1500)]
     fake_psa.fail_after_pages = fake_psa._served + 1  # the second page fails
     run = _run(connection, fake_psa)
     assert run.status == "failed" and "500 from the fake PSA" in run.error
@@ -118,17 +130,17 @@ def test_it_deletes_nothing_and_keeps_the_watermark_when_the_listing_fails(conne
 
 def test_it_sets_the_watermark_to_the_newest_seen_minus_the_overlap(connection, fake_psa):
     fake_psa.data[TICKETS] = [
-        ticket(1, updated="2026-11-01T10:00:00Z"),
-        ticket(2, updated="2026-11-03T08:00:00Z"),
+        ticket(1, updated=psa_time(TICKET_UPDATED_AT)),
+        ticket(2, updated=psa_time(TICKET_UPDATED_AT, days=2)),
     ]
     _run(connection, fake_psa)
     assert watermark_get(connection_id=connection.pk, entity="service_tickets") == (
-        datetime(2026, 11, 3, 8, tzinfo=UTC) - OVERLAP
+        TICKET_UPDATED_AT + timedelta(days=2) - OVERLAP
     )
 
 
 def test_it_caps_the_watermark_at_the_run_start(connection, fake_psa):
-    future = (timezone.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    future = psa_time(timezone.now(), days=2)
     fake_psa.data[TICKETS] = [ticket(1, updated=future)]
     run = _run(connection, fake_psa)
     assert watermark_get(connection_id=connection.pk, entity="service_tickets") == run.started_at - OVERLAP
@@ -138,9 +150,9 @@ def test_it_never_overwrites_a_newer_mirror_row_with_an_older_page(connection, f
     mirror_upsert_records(
         connection=connection,
         entity="service_tickets",
-        records=[ticket(1, updated="2026-11-09T00:00:00Z", summary="from webhook")],
+        records=[ticket(1, updated=psa_time(TICKET_UPDATED_AT, days=8), summary="from webhook")],
     )
-    fake_psa.data[TICKETS] = [ticket(1, updated="2026-11-01T00:00:00Z", summary="stale page")]
+    fake_psa.data[TICKETS] = [ticket(1, updated=psa_time(TICKET_UPDATED_AT, hours=-10), summary="stale page")]
     run = _run(connection, fake_psa)
     assert run.status == "succeeded" and run.deleted == 0
     assert Ticket.objects.get(psa_id=1).summary == "from webhook"
@@ -235,9 +247,12 @@ def test_it_syncs_notes_per_parent_and_prunes_per_parent(connection, fake_psa):
     )
     assert Ticket.objects.filter(notes_synced_at__isnull=False).count() == 2
     fake_psa.data["service/tickets/1/notes"] = [{"id": 100, "text": "hello"}]
-    # changed_only: nothing changed since the last fetch → no request at all
+    # changed_only: nothing changed since the last fetch → no request at all (said explicitly:
+    # left to the weekday, Sunday's full sweep would fetch every parent)
     calls = len(fake_psa.calls)
-    sync_tier(connection_id=connection.pk, tier="notes", entity="service_notes", client=fake_psa)
+    sync_tier(
+        connection_id=connection.pk, tier="notes", entity="service_notes", client=fake_psa, changed_only=True
+    )
     assert len(fake_psa.calls) == calls
     runs = sync_tier(
         connection_id=connection.pk, tier="notes", entity="service_notes", client=fake_psa, changed_only=False
@@ -246,8 +261,28 @@ def test_it_syncs_notes_per_parent_and_prunes_per_parent(connection, fake_psa):
     # the ticket leaves the mirror: its notes go with the next notes run
     fake_psa.data[TICKETS] = [ticket(1)]
     assert _run(connection, fake_psa).deleted == 1
-    sync_tier(connection_id=connection.pk, tier="notes", entity="service_notes", client=fake_psa)
+    sync_tier(
+        connection_id=connection.pk, tier="notes", entity="service_notes", client=fake_psa, changed_only=True
+    )
     assert set(ServiceNote.objects.values_list("psa_id", flat=True)) == {100}
+
+
+def test_it_sweeps_every_notes_parent_on_sundays_only(frozen_now):
+    wednesday = frozen_now
+    assert wednesday.weekday() == 2
+    assert not notes_full_sweep_due(wednesday)
+    assert notes_full_sweep_due(wednesday + timedelta(days=4))
+    assert not notes_full_sweep_due(wednesday + timedelta(days=5))
+
+
+def test_it_lets_the_weekday_choose_the_notes_sweep_when_not_told(connection, fake_psa, frozen_now):
+    fake_psa.data[TICKETS] = [ticket(1), ticket(2)]
+    _run(connection, fake_psa)
+    Ticket.objects.filter(psa_id=1).update(notes_synced_at=frozen_now)  # fetched, unchanged since
+    plan = {"connection_id": connection.pk, "entities": ("service_notes",)}
+    assert notes_plan(**plan) == {"service_notes": [2]}  # a Wednesday: changed parents only
+    with time_machine.travel(frozen_now + timedelta(days=4), tick=False):  # the next Sunday
+        assert notes_plan(**plan) == {"service_notes": [1, 2]}
 
 
 def test_it_exposes_single_record_helpers_for_the_webhook_refresh(connection):
@@ -287,7 +322,7 @@ def test_it_tells_open_boards_only_when_the_mirror_changed(
     with django_capture_on_commit_callbacks(execute=True):
         _run(connection, fake_psa)  # same data again: no change
     assert mirror_version(connection_id=connection.pk) == first
-    fake_psa.data[TICKETS][0]["_info"] = {"lastUpdated": "2026-11-03T00:00:00Z"}
+    fake_psa.data[TICKETS][0]["_info"] = {"lastUpdated": psa_time(TICKET_UPDATED_AT, days=2)}
     with django_capture_on_commit_callbacks(execute=True):
         _run(connection, fake_psa)
     assert mirror_version(connection_id=connection.pk) > first
