@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 
 from psa.sandbox import SandboxServer
 
-ANCHOR = datetime(2026, 11, 1, tzinfo=UTC)
+WEDNESDAY = 2
+
+
+def last_wednesday_before(now: datetime) -> datetime:
+    """Midnight UTC of the last Wednesday at least a day before `now`."""
+    day = (now - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return day - timedelta(days=(day.weekday() - WEDNESDAY) % 7)
+
+
+# The sandbox's data are generated before ANCHOR, while its writes and background edits stamp the
+# real time of the test run: ANCHOR must lie before the real clock (not on a fixed date that the
+# clock may not have reached), and on the same weekday on any date (the SLA clocks count
+# business days). Read once at import, so every server of the run serves the same data.
+ANCHOR = last_wednesday_before(datetime.now(UTC))
 
 
 class Api:

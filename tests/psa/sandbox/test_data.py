@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from psa.connectwise import spec as spec_catalog
 from psa.sandbox.data import Generator
@@ -41,9 +42,8 @@ def test_it_generates_realistic_small_scale_data():
     assert len(tickets) == 500 and store.count("project/tickets") >= 20
     open_tickets = [t for t in tickets if not t["closedFlag"]]
     assert 0.25 < len(open_tickets) / len(tickets) < 0.7
-    assert any(
-        t["_info"]["dateEntered"] < "2024-01-01" for t in tickets if t["closedFlag"]
-    )  # years-old closed
+    years_ago = (ANCHOR - timedelta(days=1000)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert any(t["_info"]["dateEntered"] < years_ago for t in tickets if t["closedFlag"])  # years-old closed
     assert any(len(t["summary"]) == 255 for t in tickets) and all(len(t["summary"]) <= 255 for t in tickets)
     assert any('"' in t["summary"] or "\\" in t["summary"] for t in tickets)
     assert any(any(ord(ch) > 0x2000 for ch in t["summary"]) for t in tickets)  # emoji and friends

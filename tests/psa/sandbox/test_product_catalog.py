@@ -3,12 +3,12 @@ sandbox understands: a 200 with records, never a 400 for an unknown field."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
+from django.conf import settings
 
 from psa.connectwise.entities import ENTITIES, ScopeContext
 from sync.mapping.catalog import MAPPINGS
+from tests.psa.sandbox.conftest import ANCHOR
 
 PARENT_IDS = {"boards": 1, "slas": 1, "holiday_lists": 1}
 
@@ -16,7 +16,10 @@ PARENT_IDS = {"boards": 1, "slas": 1, "holiday_lists": 1}
 @pytest.mark.parametrize("name", sorted(MAPPINGS))
 def test_it_answers_the_mirror_request_for(name, api, sandbox):
     entity, mapping = ENTITIES[name], MAPPINGS[name]
-    context = ScopeContext(now=datetime.now(UTC), closed_ticket_retention_days=30, time_entry_days=3650)
+    # The mirror's own scope, as of the moment the sandbox's data were generated.
+    context = ScopeContext(
+        now=ANCHOR, closed_ticket_retention_days=30, time_entry_days=settings.SYNC_TIME_ENTRY_DAYS
+    )
     if entity.parent:
         parent_entity = ENTITIES[entity.parent]
         parent_id = PARENT_IDS.get(entity.parent) or sandbox.store.ids(parent_entity.path)[0]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
+
+from tests.psa.sandbox.conftest import ANCHOR
 
 TICKETS = "service/tickets"
 
@@ -178,8 +181,9 @@ def test_it_serves_every_tier_entity(api):
         "time/entries",
         "system/callbacks",
     ]
+    after_the_data = (ANCHOR + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     for path in paths:
-        response = api.get(path, params={"pageSize": 2, "conditions": "lastUpdated < [2030-01-01T00:00:00Z]"})
+        response = api.get(path, params={"pageSize": 2, "conditions": f"lastUpdated < [{after_the_data}]"})
         assert response.status_code == 200, path
         if path != "system/callbacks":
             assert len(response.json()) >= 1, path

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-import time
+from datetime import timedelta
+
+from tests.psa.sandbox.conftest import ANCHOR
+from tests.support.clock import psa_time
 
 TICKETS = "service/tickets"
 STATUSES = "service/boards/{parentId}/statuses"
@@ -133,24 +136,25 @@ def test_it_keeps_ticket_resources_in_step_with_schedule_entries(fresh_api, fres
 def test_it_adds_time_entry_hours_to_the_ticket(fresh_api, fresh_sandbox):
     ticket = open_ticket(fresh_sandbox)
     member = fresh_sandbox.store.list("system/members")[0]
+    start = ANCHOR - timedelta(hours=15)  # 09:00 the day before the data's anchor
     response = fresh_api.post(
         "time/entries",
         json={
             "chargeToId": ticket["id"],
             "chargeToType": "ServiceTicket",
             "member": {"id": member["id"]},
-            "timeStart": "2026-10-01T09:00:00+00:00",
-            "timeEnd": "2026-10-01T10:30:00Z",
+            "timeStart": start.isoformat(),  # +00:00: answered as Z
+            "timeEnd": psa_time(start, minutes=90),
             "notes": "Fixed it",
         },
     )
     assert response.status_code == 201
-    assert response.json()["timeStart"] == "2026-10-01T09:00:00Z" and response.json()["actualHours"] == 1.5
+    assert response.json()["timeStart"] == psa_time(start) and response.json()["actualHours"] == 1.5
     after = fresh_sandbox.store.get(TICKETS, ticket["id"])["actualHours"]
     assert after == round(float(ticket.get("actualHours") or 0) + 1.5, 2)
     found = fresh_api.get(
         "time/entries",
-        params={"conditions": f"chargeToId = {ticket['id']} and timeStart = [2026-10-01T09:00:00Z]"},
+        params={"conditions": f"chargeToId = {ticket['id']} and timeStart = [{psa_time(start)}]"},
     ).json()
     assert [e["id"] for e in found] == [response.json()["id"]]
 
@@ -175,7 +179,6 @@ def test_it_refuses_writes_where_connectwise_has_none(fresh_api):
 def test_it_moves_an_opportunity_to_a_closed_status(fresh_api, fresh_sandbox):
     opportunity = next(o for o in fresh_sandbox.store.list("sales/opportunities") if "closedDate" not in o)
     won = next(s for s in fresh_sandbox.store.list("sales/opportunities/statuses") if s["wonFlag"])
-    time.sleep(0.01)
     body = fresh_api.patch(
         f"sales/opportunities/{opportunity['id']}",
         [{"op": "replace", "path": "status", "value": {"id": won["id"]}}],
