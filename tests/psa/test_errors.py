@@ -80,7 +80,7 @@ def test_it_keeps_the_psa_message_code_and_body():
     assert "summary may not be empty" in text
 
 
-def test_it_reads_retry_after_seconds_or_http_dates():
+def test_it_reads_retry_after_seconds_or_http_dates(frozen_now):
     error = error_from_response(
         _response(
             429,
@@ -92,8 +92,9 @@ def test_it_reads_retry_after_seconds_or_http_dates():
     )
     assert error.retry_after == 30
     assert "Too many requests." in str(error)
-    later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=120)
-    assert 100 < parse_retry_after(format_datetime(later, usegmt=True)) <= 120
+    later = frozen_now + dt.timedelta(seconds=120)
+    assert parse_retry_after(format_datetime(later, usegmt=True)) == 120
+    assert parse_retry_after(format_datetime(frozen_now - dt.timedelta(seconds=5), usegmt=True)) == 0
     assert parse_retry_after(None) is None
     assert parse_retry_after("soon") is None
 

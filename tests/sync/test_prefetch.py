@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
 from psa.errors import ServerError
+from sync.engine import prefetch
 from sync.engine.prefetch import prefetched
+from tests.support.waiting import wait_until
 
 
 def test_it_yields_every_item_in_order():
@@ -29,9 +30,10 @@ def test_it_raises_the_producers_error_after_the_items_before_it():
     assert seen == [1, 2]
 
 
-def test_it_fetches_at_most_one_page_ahead_and_stops_when_the_consumer_does():
+def test_it_fetches_at_most_one_page_ahead_and_stops_when_the_consumer_does(monkeypatch):
     fetched = []
     closed = threading.Event()
+    blocked_handing_over = []  # pages the helper holds while the slot is still full
 
     def pages():
         try:
@@ -41,22 +43,34 @@ def test_it_fetches_at_most_one_page_ahead_and_stops_when_the_consumer_does():
         finally:
             closed.set()
 
+    def watching_put(slots, entry, stop):
+        if slots.full():
+            blocked_handing_over.append(entry[1])
+        return real_put(slots, entry, stop)
+
+    real_put = prefetch._put
+    monkeypatch.setattr(prefetch, "_put", watching_put)
     consumer = prefetched(pages())
     assert next(consumer) == 0
-    time.sleep(0.3)  # give the helper every chance to run ahead
-    assert fetched == [0, 1, 2]  # page 1 waits in the slot, page 2 waits to be handed over
+    # Page 1 waits in the slot; the helper fetched page 2 and now waits to hand it over. Until the
+    # consumer takes page 1 it cannot leave that wait, so it cannot fetch page 3: no sleep needed.
+    wait_until(lambda: 2 in blocked_handing_over)
+    assert fetched == [0, 1, 2]
     consumer.close()
-    assert closed.wait(2)  # the source generator was closed by its own thread
-    assert len(fetched) <= 3
+    assert closed.wait(10)  # the source generator was closed by its own thread
+    assert fetched == [0, 1, 2]
 
 
-def test_it_overlaps_fetching_with_the_consumers_work():
-    def slow_pages():
+def test_it_fetches_the_next_page_while_the_consumer_works_on_this_one():
+    fetching = [threading.Event() for _ in range(5)]
+
+    def pages():
         for number in range(5):
-            time.sleep(0.1)  # fetching
+            fetching[number].set()
             yield number
 
-    started = time.perf_counter()
-    for _ in prefetched(slow_pages()):
-        time.sleep(0.1)  # writing
-    assert time.perf_counter() - started < 0.9  # 1.0 s one after the other
+    # The plain loop would fetch page n + 1 only once the consumer asks for it, after its work on
+    # page n: waiting for it here would time out.
+    for page in prefetched(pages()):
+        if page + 1 < len(fetching):
+            assert fetching[page + 1].wait(10), f"page {page + 1} not fetched while page {page} was written"
