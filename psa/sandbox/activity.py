@@ -20,6 +20,7 @@ from psa.sandbox.rules import board_statuses
 from psa.sandbox.store import SandboxStore
 
 logger = logging.getLogger("psa.sandbox.activity")
+NOTE_FLAGS = ("detailDescriptionFlag", "internalAnalysisFlag", "resolutionFlag")
 
 
 class Activity:
@@ -194,12 +195,16 @@ class Activity:
         ticket = self._open_ticket()
         if ticket:
             member = self._member()
+            # Mostly discussion; some internal analysis (the plan) or a resolution: each moves
+            # the ticket's SLA on (psa.sandbox.sla) the first time, as in ConnectWise.
+            flag = self.rng.choices(NOTE_FLAGS, weights=(75, 18, 7))[0]
             self.store.create(
                 "service/tickets/{parentId}/notes",
                 {
                     "ticketId": ticket["id"],
                     "text": texts.note_text(self.rng),
-                    "detailDescriptionFlag": True,
+                    flag: True,
+                    "internalFlag": flag == "internalAnalysisFlag",
                     "member": self.refs.ref("system/members", member, "member"),
                 },
                 updated_by=member["identifier"],

@@ -221,3 +221,24 @@ def test_it_seeds_deadlines_that_follow_from_goal_waits_and_calendar(seeded):
         expected = hours.add_minutes(calendar, start, round(goal * 60) + ticket["minutesWaiting"])
         assert expected is not None and _deadline(ticket["slaStatus"], expected) == expected, ticket["id"]
         assert ticket["_info"]["lastUpdated"] <= record_time(ANCHOR)
+
+
+def test_it_moves_the_sla_on_from_the_notes_of_simulated_activity(store, clock):
+    import threading
+    from collections import Counter
+
+    from psa.sandbox.activity import Activity
+
+    activity = Activity(
+        store, store.hooks.refs, per_second=0, seed=3, stats=Counter(), stats_lock=threading.Lock()
+    )
+    for _ in range(80):
+        activity.ticket_note()
+    now = record_time(clock.now)
+    met = Counter(
+        name
+        for t in store.list(TICKETS)
+        for name in ("dateResponded", "dateResplan", "dateResolved")
+        if t.get(name) == now
+    )
+    assert met["dateResponded"] > 0 and met["dateResplan"] > 0 and met["dateResolved"] > 0
