@@ -38,6 +38,10 @@ API paths answer under the codebase companyinfo reports and under `v4_6_release/
 Notes are generated lazily per ticket / opportunity: `store.list(notes_entity)` without a
 parent_id shows only the notes some request (or `list(..., parent_id=N)`) has already touched.
 
+Service tickets keep ConnectWise's own SLA state (sla.py: goals per SLA priority counted in the
+SLA calendar's working hours, paused in waiting statuses, moved on by statuses and flagged notes);
+tickets carry their model's whole field set (schema_tickets.py).
+
 Data are deterministic for a seed and an `anchor` (default: the start of the current UTC day;
 generated dates lie before it). Writes bump `_info.lastUpdated` to the real current time.
 See schema.py (fields), api.py/writes.py (semantics), faults.py, notify.py (callbacks).
