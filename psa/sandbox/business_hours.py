@@ -161,3 +161,21 @@ def add_minutes(calendar: WorkCalendar, start: datetime, minutes: int) -> dateti
 def clock_start(calendar: WorkCalendar, entered: datetime) -> datetime | None:
     """When the SLA clock of a ticket entered at `entered` starts: the next working minute."""
     return add_minutes(calendar, entered, 0)
+
+
+# --- an SLA clock that pauses: waits are counted in working minutes, then skipped -----------
+
+
+def paused_minutes(calendar: WorkCalendar, pauses: Iterable[tuple[datetime, datetime]]) -> int:
+    """Working minutes spent in the pauses (waiting statuses), each [begin, end)."""
+    return sum(business_minutes(calendar, begin, end) for begin, end in pauses)
+
+
+def clock_minutes(calendar: WorkCalendar, start: datetime, now: datetime, paused: int) -> int:
+    """Working minutes an SLA clock started at `start` has run by `now`, `paused` of them waited."""
+    return max(business_minutes(calendar, start, now) - paused, 0)
+
+
+def deadline(calendar: WorkCalendar, start: datetime, goal_minutes: int, paused: int) -> datetime | None:
+    """When a clock started at `start` reaches `goal_minutes`, pushed back by the `paused` minutes."""
+    return add_minutes(calendar, start, goal_minutes + paused)

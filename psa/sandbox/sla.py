@@ -169,14 +169,14 @@ class Clock:
         """Working minutes the clock has run by `now` (waits excluded)."""
         if self.waiting:
             return int(self.fields.get("minutesBeforeWaiting") or 0)
-        return max(hours.business_minutes(self.calendar, self.start, now) - self.waited, 0)
+        return hours.clock_minutes(self.calendar, self.start, now, self.waited)
 
     def current_stage(self) -> str | None:
         return next((stage for stage in STAGES if not self.done(stage)), None)
 
     def deadline(self, stage: str) -> datetime | None:
         goal = self.goals.minutes(stage)
-        return None if goal is None else hours.add_minutes(self.calendar, self.start, goal + self.waited)
+        return None if goal is None else hours.deadline(self.calendar, self.start, goal, self.waited)
 
     # --- events ----------------------------------------------------------------------------
 
@@ -210,7 +210,7 @@ class Clock:
             return
         before = int(self.fields.get("minutesBeforeWaiting") or 0)
         began = hours.add_minutes(self.calendar, self.start, before + self.waited) or now
-        self.waited += hours.business_minutes(self.calendar, began, now)
+        self.waited += hours.paused_minutes(self.calendar, [(began, now)])
         self.waiting = False
         self.fields["minutesBeforeWaiting"] = 0
 

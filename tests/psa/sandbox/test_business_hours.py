@@ -12,8 +12,11 @@ from psa.sandbox.business_hours import (
     add_minutes,
     business_minutes,
     calendar_from_records,
+    clock_minutes,
     clock_start,
+    deadline,
     parse_clock,
+    paused_minutes,
 )
 
 # 2030-05-13 is a Monday.
@@ -105,3 +108,20 @@ def test_it_has_no_deadline_on_a_calendar_without_hours():
 def test_it_refuses_naive_datetimes():
     with pytest.raises(ValueError):
         business_minutes(OFFICE, datetime(2030, 5, 13), datetime(2030, 5, 14))
+
+
+def test_it_pauses_the_clock_for_the_working_minutes_of_a_wait():
+    # Waiting Friday 15:00 → Monday 10:00 pauses one hour Friday and two Monday, not the weekend.
+    paused = paused_minutes(OFFICE, [(at(4, 15), at(7, 10))])
+    assert paused == 180
+    # Started Friday 14:00: by Monday 11:00 the clock ran 1 h Friday + 1 h Monday.
+    assert clock_minutes(OFFICE, at(4, 14), at(7, 11), paused) == 120
+
+
+def test_it_pushes_a_deadline_back_by_the_time_waited():
+    # A 4-hour goal from Monday 14:00: 3 h Monday, 1 h Tuesday → Tuesday 09:00; 30 minutes
+    # waited push it to 09:30.
+    assert deadline(OFFICE, at(0, 14), 240, 0) == at(1, 9)
+    assert deadline(OFFICE, at(0, 14), 240, 30) == at(1, 9, 30)
+    # From Tuesday 14:00 with 2 h waited: 3 h Tuesday, Wednesday is a holiday, 3 h Thursday.
+    assert deadline(OFFICE, at(1, 14), 240, 120) == at(3, 11)
