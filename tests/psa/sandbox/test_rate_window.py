@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import requests
 
 from psa.sandbox import SandboxServer
@@ -29,16 +27,22 @@ def test_it_keeps_the_one_minute_window_by_default():
 
 
 def test_it_answers_429_over_http_until_the_short_window_passes():
-    # A window wide enough for three local requests on a loaded machine; Retry-After (whole
-    # seconds, rounded up) then says when the first of them has left it.
-    with SandboxServer(scale="small", seed=4, rate_limit_per_minute=2, rate_limit_window_seconds=2) as server:
+    with SandboxServer(
+        scale="small", seed=4, rate_limit_per_minute=2, rate_limit_window_seconds=0.5
+    ) as server:
+        assert (server.limiter.per_minute, server.limiter.window_seconds) == (2, 0.5)
+        # The same limit on a clock the test moves: a loaded machine neither stretches the three
+        # requests over the window nor needs a sleep to let it pass.
+        now = [100.0]
+        server.limiter = SlidingWindowLimit(2, clock=lambda: now[0], window_seconds=0.5)
         url = f"{server.api_base}system/info"
         auth = (f"{server.company}+sandbox-public", "sandbox-private")
         headers = {"clientId": server.credentials["client_id"]}
         answers = [requests.get(url, auth=auth, headers=headers, timeout=5) for _ in range(3)]
         assert [answer.status_code for answer in answers] == [200, 200, 429]
-        retry_after = int(answers[-1].headers["Retry-After"])
-        assert 1 <= retry_after <= 2
-        time.sleep(retry_after)  # what a client is told to wait, not a guess at the server's pace
+        assert answers[-1].headers["Retry-After"] == "1"  # whole seconds, rounded up
+        now[0] += 0.4
+        assert requests.get(url, auth=auth, headers=headers, timeout=5).status_code == 429
+        now[0] += 0.1  # the first two hits leave the 0.5 s window
         assert requests.get(url, auth=auth, headers=headers, timeout=5).status_code == 200
-        assert server.stats["rate_limited"] == 1
+        assert server.stats["rate_limited"] == 2
