@@ -52,7 +52,10 @@ def seeded_sla(
     resumed = None
     for stage, on_clock in zip(met, minutes, strict=True):
         date_field, minutes_field, member_field, _ = STAGE_FIELDS[stage]
-        when = end if stage == "resolve" else hours.add_minutes(clock.calendar, clock.start, on_clock) or end
+        # Never after the ticket's last update (or its closing): a ticket entered and closed on a
+        # weekend met its stages before its clock could start.
+        reached = hours.add_minutes(clock.calendar, clock.start, on_clock) or end
+        when = end if stage == "resolve" else min(reached, end)
         fields.update({date_field: record_time(when), minutes_field: on_clock, member_field: member})
     last = minutes[-1] if minutes else 0
     if closed:

@@ -208,6 +208,13 @@ def test_it_seeds_a_realistic_mix_relative_to_the_anchor(seeded):
     assert any(t["slaStatus"] == "Waiting" for t in open_tickets)
     closed = [t for t in seeded.list(TICKETS) if t["closedFlag"]]
     assert all(t["slaStatus"] == "Resolved" and t["dateResolved"] == t["closedDate"] for t in closed)
+    for ticket in seeded.list(TICKETS):
+        met = [
+            ticket.get(name) for name in ("dateResponded", "dateResplan", "dateResolved") if ticket.get(name)
+        ]
+        assert met == sorted(met) and all(when <= ticket["_info"]["lastUpdated"] for when in met), ticket[
+            "id"
+        ]
     assert sum(t["isInSla"] for t in closed) > 0.6 * len(closed)
 
 
