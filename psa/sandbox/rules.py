@@ -223,6 +223,8 @@ class Rules(Hooks):
             stage = sla.note_stage(note)
             if ticket is None or stage is None or not sla.has_sla(entity) or sla.already_met(ticket, stage):
                 return
+            if note.get("dateCreated") == ticket["_info"].get("dateEntered"):
+                return  # an initial description / analysis / resolution: part of the ticket's entry
             by = (note.get("member") or {}).get("identifier") or note.get("createdBy") or "sandbox-api"
             fields = sla.ticket_fields(store, ticket, store.clock(), by, status_changed=False, met=stage)
             store.update(entity, ticket["id"], fields, skip_callback=skip_callback, updated_by=by)

@@ -30,6 +30,12 @@ if TYPE_CHECKING:
 
 API_MEMBER = "sandbox-api"
 PATCH_OPS = ("replace", "add", "remove")
+NOTES = "service/tickets/{parentId}/notes"
+INITIAL_NOTES = {
+    "initialDescription": "detailDescriptionFlag",
+    "initialInternalAnalysis": "internalAnalysisFlag",
+    "initialResolution": "resolutionFlag",
+}
 NUMBERS = frozenset({"budgetHours", "actualHours", "hours", "objectId", "chargeToId", "percentComplete"})
 TEXTS = frozenset({"summary", "name", "text", "notes", "resources", "contactName", "url", "description"})
 CALLBACK_TYPES = frozenset(
@@ -141,13 +147,31 @@ def create(api: Api, found: Match, query: dict[str, str], headers: dict[str, str
         if values.get(name) in (None, ""):
             raise _bad(f"{name} is required", spec, name, code="NullValue")
     _entity_checks(api, spec, values)
+    skip = _skip_callback(query, headers, data)
     record = api.store.create(
-        spec.key,
-        _prepare(api, spec, values, None),
-        skip_callback=_skip_callback(query, headers, data),
-        updated_by=API_MEMBER,
+        spec.key, _prepare(api, spec, values, None), skip_callback=skip, updated_by=API_MEMBER
     )
+    if spec.key in TICKET_ENTITIES:
+        _initial_notes(api, record, data, skip)
     return Reply(201, record)
+
+
+def _initial_notes(api: Api, ticket: dict, data: dict, skip_callback: bool) -> None:
+    """`initialDescription` / `initialInternalAnalysis` / `initialResolution` of a new ticket
+    become its first notes (ConnectWise never returns these fields on the ticket). Dated at the
+    ticket's entry, they are part of it, not a response (psa.sandbox.rules)."""
+    for field, flag in INITIAL_NOTES.items():
+        text = data.get(field)
+        if not isinstance(text, str) or not text.strip():
+            continue
+        note = {
+            "ticketId": ticket["id"],
+            "text": text,
+            flag: True,
+            "internalFlag": flag == "internalAnalysisFlag",
+            "dateCreated": ticket["_info"]["dateEntered"],
+        }
+        api.store.create(NOTES, note, skip_callback=skip_callback, updated_by=API_MEMBER)
 
 
 def _entity_checks(api: Api, spec: EntitySpec, values: dict) -> None:

@@ -54,3 +54,25 @@ def test_it_ignores_computed_sla_fields_and_write_only_fields_on_create(fresh_ap
     created = response.json()
     assert "dateResponded" not in created and created["isInSla"] is True
     assert "initialDescription" not in created and created["slaStatus"].startswith("Respond by ")
+
+
+def test_it_turns_the_initial_description_into_the_first_note_without_responding(fresh_api):
+    response = fresh_api.post(
+        "service/tickets",
+        json={
+            "summary": "Mailbox full",
+            "board": {"id": 1},
+            "company": {"id": fresh_api.get("company/companies").json()[0]["id"]},
+            "initialDescription": "Cannot send since Monday",
+            "initialInternalAnalysis": "Quota is 2 GB",
+        },
+    )
+    ticket = response.json()
+    notes = fresh_api.get(f"service/tickets/{ticket['id']}/notes").json()
+    assert [(n["text"], n["detailDescriptionFlag"], n["internalAnalysisFlag"]) for n in notes] == [
+        ("Cannot send since Monday", True, False),
+        ("Quota is 2 GB", False, True),
+    ]
+    assert all(n["dateCreated"] == ticket["_info"]["dateEntered"] for n in notes)
+    again = fresh_api.get(f"service/tickets/{ticket['id']}").json()
+    assert "dateResponded" not in again and again["slaStatus"].startswith("Respond by ")
