@@ -56,7 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
-    "drf_spectacular_sidecar",  # Swagger UI / ReDoc assets (no CDN)
+    "drf_spectacular_sidecar",  # Swagger UI's files for /api/docs/ (no CDN)
     "psa",
     "sync",
     "boards",
@@ -101,7 +101,7 @@ AXES_IPWARE_PROXY_COUNT = 1 if BEHIND_PROXY else None
 # Production serves https only; a local `make run` (DEBUG=1) stays on plain http. Behind a TLS
 # proxy set BEHIND_PROXY=1 so X-Forwarded-Proto tells Django the request was https.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$"]  # probes inside the cluster speak http
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$", r"^metrics/?$"]  # in-cluster probes and scrapes speak http
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
@@ -240,10 +240,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     # Login required everywhere, the schema included (drf-spectacular serves it to anyone by default).
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
-    # The docs pages load Swagger UI / ReDoc from our own static files, never from a CDN.
+    # /api/docs/ loads Swagger UI from our own static files (drf-spectacular-sidecar), never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Operations: logs, health, metrics (topleft/logs.py, topleft/health.py, topleft/metrics.py) -----
