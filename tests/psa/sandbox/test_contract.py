@@ -3,8 +3,8 @@ ConnectWise 2025.1 spec accepts (tests/psa/sandbox/contract.py), at every scale.
 
 Checked: every record of every collection and child collection at small and medium scale.
 At large scale, every record of the set-up and reference collections; of the four big ones
-(tickets, project tickets, schedule and time entries: ~100k each) a deterministic sample, every
-SAMPLE_STEP-th record plus every record whose field set (shape) was not seen before; notes for
+(tickets, project tickets, schedule and time entries: 40k-100k each) a deterministic sample, every
+SAMPLE_STEP-th record plus every record bringing a field not seen before; notes for
 every LARGE_NOTE_PARENT_STEP-th parent plus the first and last (the walk would otherwise
 materialise half a million lazily made notes).
 """
@@ -59,11 +59,12 @@ def records_of(store: SandboxStore, spec: EntitySpec, scale: str) -> Iterator[di
 
 
 def sampled(records: Iterator[dict]) -> Iterator[dict]:
-    shapes: set[frozenset[str]] = set()
+    """Every SAMPLE_STEP-th record, and every record carrying a field no earlier one had (so each
+    field of the collection is checked at least once, whatever its frequency)."""
+    seen: set[str] = set()
     for index, record in enumerate(records):
-        shape = frozenset(record)
-        if index % SAMPLE_STEP == 0 or shape not in shapes:
-            shapes.add(shape)
+        if index % SAMPLE_STEP == 0 or not seen.issuperset(record):
+            seen.update(record)
             yield record
 
 
@@ -99,12 +100,9 @@ def _kind(problem: str) -> str:
     return re.sub(r"'[^']*'$|\d{4}-[^ ]+|\{.*\}|\[.*\]", "…", detail)[:90]
 
 
-def test_it_lets_conditions_order_by_and_fields_name_every_field_of_the_model(scale_store):
-    scale, store = scale_store
-    if scale != "small":
-        pytest.skip("field names do not depend on the scale")
+def test_it_lets_conditions_order_by_and_fields_name_every_field_of_the_model(sandbox):
     for spec in SPECS:
-        record = next(records_of(store, spec, scale), None)
+        record = next(records_of(sandbox.store, spec, "small"), None)
         for name in model_fields()[spec.model]:
             getter_factory(spec)(name)  # raises ConditionError for a name the sandbox refuses
             assert sorter(spec, f"{name} desc") is not None
