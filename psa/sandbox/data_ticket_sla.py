@@ -48,7 +48,7 @@ def seeded_sla(
         stage = ESCALATION_STAGE.get(escalation or "")
         met = STAGES[: STAGES.index(stage) + 1] if stage else ()
     minutes = _met_minutes(clock, met, available, rng)
-    fields: dict = {}
+    fields: dict = {"escalationStartDateUTC": record_time(clock.start)}  # the clock is not started twice
     resumed = None
     for stage, on_clock in zip(met, minutes, strict=True):
         date_field, minutes_field, member_field, _ = STAGE_FIELDS[stage]
