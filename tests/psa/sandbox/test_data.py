@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, time, timedelta
+
+import pytest
 
 from psa.connectwise import spec as spec_catalog
 from psa.sandbox.data import Generator
@@ -12,7 +14,8 @@ from psa.sandbox.routes import served_endpoints
 from psa.sandbox.rules import Rules
 from psa.sandbox.schema import SPECS
 from psa.sandbox.store import SandboxStore
-from tests.psa.sandbox.conftest import ANCHOR
+from tests.psa.sandbox.conftest import ANCHOR, last_wednesday_before
+from tests.support.clock import FROZEN_NOW
 
 
 def generate(seed: int) -> SandboxStore:
@@ -99,3 +102,11 @@ def test_it_never_generates_a_last_updated_after_the_anchor():
             records = store.list(spec.key)
         late = [r["id"] for r in records if r["_info"]["lastUpdated"] > anchor]
         assert late == [], spec.key
+
+
+@pytest.mark.parametrize("days_after", range(8))
+def test_it_anchors_the_test_data_on_a_wednesday_at_least_a_day_before_the_clock(days_after):
+    now = FROZEN_NOW + timedelta(days=days_after, hours=days_after)
+    anchor = last_wednesday_before(now)
+    assert anchor.weekday() == 2 and anchor.time() == time(0, 0) and anchor.tzinfo == UTC
+    assert timedelta(days=1) <= now - anchor < timedelta(days=8)
