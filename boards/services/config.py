@@ -96,9 +96,9 @@ def board_column_problems(
 def _foreign_statuses_problem(
     connection_id: int, column: str, ids: list[int], what: str, boards_chosen: bool
 ) -> str:
-    labels = dict(
-        BoardStatus.objects.filter(connection_id=connection_id, psa_id__in=ids).values_list("psa_id", "name")
-    )
+    statuses = BoardStatus.objects.filter(connection_id=connection_id, psa_id__in=ids)
+    boards = dict(ServiceBoard.objects.filter(connection_id=connection_id).values_list("psa_id", "name"))
+    labels = {s.psa_id: f"{boards.get(s.board_psa_id, '?')}: {s.name}" for s in statuses}
     shown = ", ".join(f"“{labels.get(i, i)}”" for i in ids)
     if boards_chosen and what == "status":
         return (

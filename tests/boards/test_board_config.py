@@ -62,7 +62,7 @@ def test_it_refuses_statuses_of_psa_boards_the_board_does_not_show(tenant, clien
     assert response.status_code == 200
     html = response.content.decode()
     assert "The board was not saved" in html
-    assert "Column “Open” uses “New”, which belong to PSA boards this board does not show" in html
+    assert "Column “Open” uses “Board 2: New”, which belong to PSA boards this board does not show" in html
     assert [c.name for c in board.columns.all()] == ["New", "Doing", "Waiting", "Closed"]  # unchanged
 
 

@@ -134,7 +134,10 @@
       boardPicker.tomselect.on("change", () => masters.forEach((_, select) => narrowToBoards(select)));
     }
     if (typeof Sortable !== "undefined") {
-      Sortable.create(list, { handle: ".drag-handle", animation: 150, ghostClass: "row-ghost", onEnd: renumber });
+      Sortable.create(list, {
+        handle: ".drag-handle", animation: 150, ghostClass: "row-ghost", onEnd: renumber,
+        forceFallback: true, fallbackTolerance: 3, // the same pointer dragging as the board's cards
+      });
     }
     renumber();
     form.dataset.ready = "1"; // lets tests know the pickers and dragging are on

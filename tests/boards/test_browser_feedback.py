@@ -1,0 +1,167 @@
+"""Browser checks of what a dispatcher sees around an edit, with no worker running (edits stay
+queued): the card says it is being sent, then that delivery is delayed; closing asks first and
+can be undone for 10 seconds with nothing queued; columns collapse and stay collapsed; the header
+switches boards; the API docs render with no request leaving the site.
+
+The browser's clock is Playwright's (page.clock): the tests jump it forward instead of waiting.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from boards.models import Ticket
+from sync.models import OutboxEntry
+from tests.boards.browser_support import (
+    browser_page,
+    chromium_browser,
+    column_of,
+    drag,
+    live_server,
+    log_in,
+    wait_ready,
+)
+from tests.boards.conftest import make_connection, make_user, seed_tickets
+from tests.support.waiting import wait_until
+
+pytestmark = [pytest.mark.browser]
+
+
+@pytest.fixture(scope="module")
+def ui_servers(django_db_setup, django_db_blocker):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # see tests/boards/test_browser.py
+        with live_server() as url, chromium_browser() as browser:
+            yield {"url": url, "browser": browser}
+
+
+@pytest.fixture
+def ui(ui_servers, transactional_db):
+    from boards.services.config import board_create
+
+    connection = make_connection("acme")
+    seed_tickets(connection, count=5)
+    board = board_create(connection_id=connection.id, name="Service desk", psa_board_ids=[1])
+    other = board_create(connection_id=connection.id, name="Escalations", psa_board_ids=[1])
+    make_user("ann", connection)
+    url = ui_servers["url"]
+    with browser_page(ui_servers["browser"]) as page:
+        page.clock.install()  # runs at normal speed until a test jumps it forward
+        log_in(page, url, "ann", "pw-ann")
+        page.goto(f"{url}/boards/{board.id}/")
+        wait_ready(page)
+        yield {"page": page, "url": url, "board": board, "other": other}
+
+
+def card(psa_id: int) -> str:
+    return f'.card[data-psa-id="{psa_id}"]'
+
+
+def test_it_shows_sending_then_delivery_delayed_on_a_moved_card(ui):
+    page = ui["page"]
+    with page.expect_response(lambda r: "/moves/" in r.url):
+        drag(page, card(100), ".column:nth-of-type(2) .cards")
+    wait_until(lambda: "Sending to the PSA" in (page.text_content(card(100)) or ""))
+    assert column_of(page, 100) == "Doing"
+    page.locator(".column:nth-of-type(2)").screenshot(path="/tmp/ux-card-sending.png")
+    page.clock.fast_forward(31_000)
+    wait_until(lambda: "Delivery delayed" in (page.text_content(card(100)) or ""))
+    assert page.get_attribute(f"{card(100)} .card-write", "data-write") == "delayed"
+    page.locator(".column:nth-of-type(2)").screenshot(path="/tmp/ux-card-delayed.png")
+
+
+def _ask_to_close(page, psa_id: int) -> None:
+    page.click(f"{card(psa_id)} button[data-action=open]")
+    page.wait_for_selector("#card-dialog[open] .close-section")
+    page.click("#card-dialog summary:has-text('Close')")
+    page.click("#card-dialog button:has-text('Close ticket…')")
+    page.wait_for_selector("#card-dialog .confirm-close:not([hidden])")
+
+
+def test_it_asks_before_closing_and_undo_sends_nothing(ui):
+    page = ui["page"]
+    close_requests: list[str] = []
+    page.on("request", lambda r: close_requests.append(r.url) if "/close/" in r.url else None)
+    _ask_to_close(page, 100)
+    assert "Close #100 as “Closed”?" in page.text_content("#card-dialog .confirm-close")
+    page.screenshot(path="/tmp/ux-close-confirm.png")
+    page.click("#card-dialog button:has-text('Keep it open')")  # changing one's mind costs nothing
+    assert page.is_visible("#card-dialog form.close-form")
+    page.click("#card-dialog button:has-text('Close ticket…')")
+    page.click("#card-dialog button:has-text('Yes, close it')")
+    page.wait_for_selector(".undo-item:has-text('Closing #100 as “Closed” in 10 s')")
+    assert "closing" in (page.get_attribute(card(100), "class") or "")
+    page.screenshot(path="/tmp/ux-close-undo.png")
+    assert not OutboxEntry.objects.exists()  # nothing queued during the undo window
+    page.click(".undo-item button:has-text('Undo')")
+    page.wait_for_selector("#toast:has-text('nothing was sent to the PSA')")
+    page.clock.fast_forward(15_000)
+    page.evaluate("() => new Promise((done) => setTimeout(done, 0))")  # let due timers run
+    assert close_requests == [] and not OutboxEntry.objects.exists()
+    assert Ticket.objects.get(psa_id=100).status_psa_id == 10
+    assert "closing" not in (page.get_attribute(card(100), "class") or "")
+
+
+def test_it_sends_the_close_once_the_undo_window_has_passed(ui):
+    page = ui["page"]
+    _ask_to_close(page, 101)
+    page.click("#card-dialog button:has-text('Yes, close it')")
+    page.wait_for_selector(".undo-item")
+    assert not OutboxEntry.objects.exists()
+    with page.expect_response(lambda r: "/close/" in r.url) as closed:
+        page.clock.fast_forward(10_500)
+    assert closed.value.status == 202
+    entry = OutboxEntry.objects.get(target_psa_id=101)
+    assert (entry.action, entry.payload["status_id"]) == (OutboxEntry.Action.TICKET_STATUS, 13)
+    wait_until(lambda: column_of(page, 101) == "Closed")
+    assert page.locator(".undo-item").count() == 0
+
+
+def test_it_remembers_collapsed_columns_after_a_reload(ui):
+    page = ui["page"]
+    page.click(".column:nth-of-type(1) [data-action=collapse]")
+    assert "collapsed" in (page.get_attribute(".column:nth-of-type(1)", "class") or "")
+    assert not page.is_visible(f"{card(100)}")
+    page.reload()
+    wait_ready(page)
+    assert "collapsed" in (page.get_attribute(".column:nth-of-type(1)", "class") or "")
+    assert page.get_attribute(".column:nth-of-type(1) [data-action=collapse]", "aria-expanded") == "false"
+    page.screenshot(path="/tmp/ux-collapsed.png")
+    page.click(".column:nth-of-type(1) [data-action=collapse]")
+    assert page.is_visible(f"{card(100)}")
+
+
+def test_it_switches_boards_from_the_header_and_has_a_favicon(ui):
+    page, url = ui["page"], ui["url"]
+    page.click("details.switcher summary")
+    page.wait_for_selector(".switcher-menu a:has-text('Escalations')")
+    page.fill(".switcher-filter", "escal")
+    assert not page.is_visible(".switcher-menu li:has-text('Service desk')")
+    page.screenshot(path="/tmp/ux-switcher.png")
+    page.click(".switcher-menu a:has-text('Escalations')")
+    page.wait_for_url(f"{url}/boards/{ui['other'].id}/")
+    assert page.text_content("details.switcher summary").strip().startswith("Escalations")
+    icon = page.get_attribute("link[rel=icon]", "href")
+    response = page.request.get(url + icon)
+    assert response.status == 200 and "svg" in response.headers["content-type"]
+
+
+def test_it_renders_the_api_docs_with_no_request_leaving_the_site(ui):
+    page, url = ui["page"], ui["url"]
+    outside: list[str] = []
+
+    def local_only(route):
+        if route.request.url.startswith(url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", local_only)
+    page.goto(f"{url}/api/docs/")
+    page.wait_for_selector(".opblock-summary-path")
+    paths = page.locator(".opblock-summary-path").all_text_contents()
+    assert any("/api/boards/{id}/moves/" in p for p in paths)
+    assert any("/retry/" in p for p in paths)
+    page.screenshot(path="/tmp/ux-api-docs.png")
+    assert outside == []
