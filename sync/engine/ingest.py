@@ -21,26 +21,15 @@ def _record_id(record: object) -> int | None:
     """The record's PSA id when it has a usable one (to protect its row), else None."""
     if isinstance(record, UnparsableRecord):
         return record.psa_id
-    if _fractional_id(record):
-        return None
     try:
         return parse_psa_id(record.get("id")) if isinstance(record, dict) else None
     except UnmappableRecord:
         return None
 
 
-def _fractional_id(record: object) -> bool:
-    # int(1.5) is 1: a fractional id would land on (or create) the row of another record, a
-    # phantom card. Only whole numbers are ids.
-    value = record.get("id") if isinstance(record, dict) else None
-    return isinstance(value, float) and not value.is_integer()
-
-
 def _map(mapping: Mapping, record: object, *, connection_id: int, parent_id: int | None) -> tuple[dict, bool]:
     if isinstance(record, UnparsableRecord):
         raise UnmappableRecord(f"unparsable record in the PSA's answer ({record.error})")
-    if isinstance(record, dict) and _fractional_id(record):
-        raise UnmappableRecord(f"id {record['id']!r} is not a whole number")
     try:
         return map_record(mapping, record, connection_id=connection_id, parent_id=parent_id)
     except RecursionError:  # nested too deep to clean for jsonb, though the parser still read it

@@ -7,8 +7,10 @@ PARENT for the id of the parent record of a nested collection.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
@@ -71,12 +73,22 @@ class Mapping:
         return dict(self.fixed)
 
 
+def _is_whole(value: float | Decimal) -> bool:
+    if isinstance(value, Decimal):
+        return value.is_finite() and value == value.to_integral_value()
+    return math.isfinite(value) and value.is_integer()
+
+
 def parse_psa_id(value: Any) -> int:
+    """A PSA id: a whole number in range. int(1.5) is 1, so a fractional id would land on (or
+    create) another record's row, a phantom card: anything but a whole number is refused."""
     if isinstance(value, bool):
         raise UnmappableRecord(f"id {value!r} is not a number")
+    if isinstance(value, float | Decimal) and not _is_whole(value):
+        raise UnmappableRecord(f"id {value!r} is not a whole number")
     try:
         psa_id = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError):  # None, "abc", and "1.5" too
         raise UnmappableRecord(f"id {value!r} is not a number") from None
     if not 0 < psa_id < 2**63:
         raise UnmappableRecord(f"id {psa_id} is out of range")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 
 from boards.models import Holiday, Ticket
 from sync.mapping.catalog import MAPPINGS
 from sync.mapping.coerce import coerce_for_field, strip_nul
-from sync.mapping.spec import UnmappableRecord, map_record
+from sync.mapping.spec import UnmappableRecord, map_record, parse_psa_id
 
 
 def _field(model, name):
@@ -98,11 +99,24 @@ def test_it_strips_nul_from_raw_json_deeply():
 
 
 @pytest.mark.parametrize(
-    "record", [{"summary": "no id"}, {"id": "abc"}, {"id": -1}, {"id": True}, [1, 2], None]
+    "record",
+    [{"summary": "no id"}, {"id": "abc"}, {"id": -1}, {"id": True}, [1, 2], None, {"id": 1.5}, {"id": "1.5"}],
 )
 def test_it_refuses_records_without_a_usable_id(record):
     with pytest.raises(UnmappableRecord):
         map_record(MAPPINGS["service_tickets"], record, connection_id=1)
+
+
+@pytest.mark.parametrize("value", [1.5, 0.999, 7.25, float("nan"), float("inf"), "2.5", Decimal("3.5")])
+def test_it_refuses_a_psa_id_that_is_not_a_whole_number(value):
+    # int(1.5) is 1: a fractional id would land on another record's row.
+    with pytest.raises(UnmappableRecord):
+        parse_psa_id(value)
+
+
+@pytest.mark.parametrize("value, expected", [(7, 7), ("7", 7), (7.0, 7), (Decimal("8"), 8)])
+def test_it_reads_whole_number_psa_ids(value, expected):
+    assert parse_psa_id(value) == expected
 
 
 def test_it_maps_nested_references_and_the_parent_id():
