@@ -49,6 +49,24 @@ def test_it_documents_every_environment_variable_the_code_reads():
     documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (root / ".env.example").read_text(), re.M))
     assert len(names) > 15
     assert names - documented == set()
+    # ... and vice versa: a documented variable nothing reads misleads whoever sets it.
+    assert documented - names == set()
+
+
+def test_it_uses_every_setting_of_its_own_it_reads_from_the_environment():
+    # A setting read into topleft/settings.py but used nowhere looks like a knob and does nothing.
+    root = Path(__file__).resolve().parent.parent
+    settings_text = (root / "topleft" / "settings.py").read_text()
+    own = re.findall(r"^((?:SYNC|PSA|REALTIME|READYZ|LOGIN)_[A-Z0-9_]+) = env_", settings_text, re.M)
+    code = "\n".join(
+        source.read_text()
+        for package in ("topleft", "sync", "psa", "boards")
+        for source in (root / package).rglob("*.py")
+        if source.name != "settings.py"
+    )
+    assert len(own) >= 8
+    used = [name for name in own if f"settings.{name}" in code or f'settings, "{name}"' in code]
+    assert sorted(set(own) - set(used)) == []
 
 
 def _load_settings_module():

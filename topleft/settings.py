@@ -198,9 +198,9 @@ PSA_SITE_REQUESTS_PER_MINUTE = env_int("PSA_SITE_REQUESTS_PER_MINUTE", 1000, min
 # A tier's lease on a connection is renewed after every page; a killed worker's lease frees
 # itself after this many seconds (long enough for one page fetched through all its retries).
 SYNC_LOCK_TTL_SECONDS = env_int("SYNC_LOCK_TTL_SECONDS", 600, minimum=1)
-# A deleting run refuses to delete more than this share of a scope (and at least MIN rows).
+# A deleting run refuses to delete more than this share of any scope, whatever its size (one
+# row excepted), unless an operator approved that one mass delete (sync/engine/approvals.py).
 SYNC_MASS_DELETE_SHARE = env_float("SYNC_MASS_DELETE_SHARE", 0.5, minimum=0.0, maximum=1.0)
-SYNC_MASS_DELETE_MIN_ROWS = env_int("SYNC_MASS_DELETE_MIN_ROWS", 100, minimum=0)
 # Time entries are mirrored for this many days back (older ones never show on a card).
 SYNC_TIME_ENTRY_DAYS = env_int("SYNC_TIME_ENTRY_DAYS", 90, minimum=1)
 # SyncRun history kept for the status page and the admin.

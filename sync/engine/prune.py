@@ -8,8 +8,8 @@ flat whatever the size of the scope, and rows written meanwhile by a webhook ref
 
 The guard holds for every scope, whatever its size: deleting more than SYNC_MASS_DELETE_SHARE
 of a scope is refused unless an operator approved it (approvals.py); a single row is never a
-mass delete (the only holiday list removed). SYNC_MASS_DELETE_MIN_ROWS no longer exempts
-small scopes: 6 boards and their 48 statuses went exactly that way.
+mass delete (the only holiday list removed). Small scopes are not exempt: 6 boards and their
+48 statuses once went exactly that way.
 """
 
 from __future__ import annotations

@@ -108,7 +108,7 @@ def test_it_refuses_to_empty_a_small_scope_too(connection, fake_psa):
     assert (run.status, run.deleted) == ("refused", 0) and "refused to delete 5 of 5" in run.error
 
 
-@override_settings(SYNC_MASS_DELETE_SHARE=0.1, SYNC_MASS_DELETE_MIN_ROWS=2)
+@override_settings(SYNC_MASS_DELETE_SHARE=0.1)
 def test_it_reads_the_protection_thresholds_from_settings(connection, fake_psa):
     fake_psa.data[TICKETS] = [ticket(i) for i in range(1, 11)]
     _run(connection, fake_psa)
