@@ -1,0 +1,77 @@
+"""End to end against the PSA sandbox with a real worker: an edit the PSA refuses shows the PSA's
+message with Retry on the card; Retry sends the same change again and the card says it was saved."""
+
+from __future__ import annotations
+
+import pytest
+
+from boards.models import Board
+from boards.services.demo import DEMO_BOARD, demo_setup
+from sync.models import OutboxEntry
+from tests.boards.browser_support import (
+    browser_page,
+    celery_worker,
+    chromium_browser,
+    column_ids,
+    column_of,
+    drag,
+    live_server,
+    log_in,
+    wait_ready,
+)
+from tests.support.waiting import wait_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.redis]
+
+
+@pytest.fixture(scope="module")
+def servers(django_db_setup, django_db_blocker):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # see tests/boards/test_browser.py
+        with live_server() as base_url, celery_worker(public_url=base_url), chromium_browser() as browser:
+            yield {"url": base_url, "browser": browser}
+
+
+@pytest.fixture
+def stack(servers, transactional_db):
+    from psa.sandbox.server import SandboxServer
+
+    sandbox = SandboxServer(scale="small", seed=1).start()
+    try:
+        demo = demo_setup(sandbox_url=sandbox.url)
+        with browser_page(servers["browser"]) as page:
+            log_in(page, servers["url"], demo.username, demo.password)
+            board = Board.objects.get(name=DEMO_BOARD)
+            page.goto(f"{servers['url']}/boards/{board.id}/")
+            wait_ready(page)
+            yield {"sandbox": sandbox, "page": page, "board": board}
+    finally:
+        sandbox.stop()
+
+
+def test_it_retries_a_refused_move_and_shows_it_saved(stack):
+    page, sandbox, board = stack["page"], stack["sandbox"], stack["board"]
+    home, target = list(board.columns.all()[:2])
+    psa_id = column_ids(page, 0)[0]
+    card = f'.card[data-psa-id="{psa_id}"]'
+    sandbox.force_error("PATCH", rf"service/tickets/{psa_id}$", 400, "Blocked by a workflow rule", times=1)
+    drag(page, card, ".column:nth-of-type(2) .cards")
+    page.wait_for_selector(
+        f"{card} .card-error:has-text('Blocked by a workflow rule') button:has-text('Retry')"
+    )
+    assert column_of(page, psa_id) == home.name
+    page.locator(card).screenshot(path="/tmp/ux-card-refused.png")
+    with page.expect_response(lambda r: r.url.endswith(f"/cards/{psa_id}/retry/")) as retried:
+        page.click(f"{card} button:has-text('Retry')")
+    assert retried.value.status == 202
+    page.wait_for_selector(f"{card} .card-write.saved:has-text('Saved to the PSA')")
+    assert column_of(page, psa_id) == target.name
+    assert page.locator(f"{card} .card-error").count() == 0
+    page.locator(card).screenshot(path="/tmp/ux-card-saved.png")
+    ticket = sandbox.store.get("service/tickets", psa_id)
+    assert (ticket["status"] or {}).get("id") == target.psa_ids[0]
+    states = list(
+        OutboxEntry.objects.filter(target_psa_id=psa_id).order_by("id").values_list("state", flat=True)
+    )
+    assert states == [OutboxEntry.State.FAILED, OutboxEntry.State.DONE]
+    wait_until(lambda: page.locator(f"{card} .card-write").count() == 0, timeout=15)  # "saved" is brief
