@@ -22,6 +22,7 @@ from psa.sandbox.data_setup import generate_setup
 from psa.sandbox.data_tickets import TicketMaker
 from psa.sandbox.refs import RefBuilder
 from psa.sandbox.store import NOTE_ID_STRIDE, SandboxStore, record_time
+from psa.sandbox.writes import API_MEMBER
 
 
 @dataclass(frozen=True)
@@ -131,13 +132,30 @@ class Generator:
                     "_info": self._info(entered, entered + timedelta(days=rng.randint(0, 150)), "admin1"),
                 }
             )
+        records.append(self._api_member(records[0], 100 + len(records)))
         self.member_refs = {m["id"]: self.refs.ref("system/members", m, "member") for m in records}
         profile_rng = self._rng("members:profile")
         records = [
             complete("system/members", self.profiles.member(m, i, profile_rng)) for i, m in enumerate(records)
         ]
+        records[-1]["licenseClass"] = "A"
         self.store.load("system/members", records)
-        self.members = [m for m in records if not m["inactiveFlag"]] or records
+        people = records[:-1]  # the API member owns, schedules and bills nothing
+        self.members = [m for m in people if not m["inactiveFlag"]] or people
+
+    def _api_member(self, admin: dict, member_id: int) -> dict:
+        """The API member the sandbox's keys belong to (licence class A): writes through the API
+        are made by it, so a `closedBy` or `updatedBy` of `sandbox-api` names a real member."""
+        return {
+            **admin,
+            "id": member_id,
+            "identifier": API_MEMBER,
+            "firstName": "Sandbox",
+            "lastName": "API",
+            "primaryEmail": f"{API_MEMBER}@example.com",
+            "title": "Integration",
+            "inactiveFlag": False,
+        }
 
     def _companies(self) -> None:
         rng, records, profile_rng = self._rng("companies"), [], self._rng("companies:profile")

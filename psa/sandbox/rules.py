@@ -186,13 +186,17 @@ class Rules(Hooks):
         status = store.get("sales/opportunities/statuses", _ref_id(target.get("status")) or 0)
         if status is None:
             return
+        # Opportunity.closedBy is a MemberReference (a ticket's is the identifier): the member who
+        # closed it, here the seeded API member writes come from; omitted if no member has `by`.
+        closer = find_target(store, "system/members", {"identifier": by})
+        closed_by = self.refs.ref("system/members", closer, "closedBy") if closer else None
         if not status.get("closedFlag"):
             target.update(closedDate=None, closedBy=None)
         elif target is old:
             target.setdefault("closedDate", now)
-            target.setdefault("closedBy", by)
+            target.setdefault("closedBy", closed_by)
         elif not old.get("closedDate"):
-            target.update(closedDate=now, closedBy=by)
+            target.update(closedDate=now, closedBy=closed_by)
 
     # --- follow-ups ------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import pytest
 
 from psa.sandbox.routes import match
 from psa.sandbox.schema import SPECS
+from tests.psa.sandbox.contract import problems
 
 BASE = "http://127.0.0.1:1/v2025_1/apis/3.0/"
 
@@ -107,3 +108,16 @@ def test_it_resolves_written_references_to_set_up_records(fresh_api, fresh_sandb
     assert changed.json()["contact"]["_info"]["contact_href"].endswith(f"company/contacts/{contact['id']}")
     refused = fresh_api.patch(path, [{"op": "replace", "path": "probability", "value": {"id": 999}}])
     assert refused.status_code == 400 and refused.json()["code"] == "InvalidObject"
+
+
+def test_it_closes_an_opportunity_with_a_member_reference_to_the_api_member(fresh_api, fresh_sandbox):
+    store = fresh_sandbox.store
+    opportunity = next(o for o in store.list("sales/opportunities") if not o.get("closedDate"))
+    won = next(s for s in store.list("sales/opportunities/statuses") if s["wonFlag"])
+    api_member = next(m for m in store.list("system/members") if m["identifier"] == "sandbox-api")
+    assert api_member["licenseClass"] == "A"
+    path = f"sales/opportunities/{opportunity['id']}"
+    closed = fresh_api.patch(path, [{"op": "replace", "path": "status", "value": {"id": won["id"]}}])
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["closedBy"]["id"] == api_member["id"]
+    assert problems("Opportunity", closed.json()) == []
