@@ -121,3 +121,14 @@ def test_it_closes_an_opportunity_with_a_member_reference_to_the_api_member(fres
     assert closed.status_code == 200, closed.text
     assert closed.json()["closedBy"]["id"] == api_member["id"]
     assert problems("Opportunity", closed.json()) == []
+
+
+def test_it_keeps_records_the_activity_simulator_writes_within_the_contract(fresh_sandbox):
+    store, changed = fresh_sandbox.store, []
+    store.add_listener(lambda action, entity, record, skip: changed.append((entity, record)))
+    for _ in range(400):  # deterministic for the seed: every kind of edit comes up
+        fresh_sandbox.activity.step()
+    assert {entity for entity, _ in changed} >= {"service/tickets", "sales/opportunities"}
+    models = {spec.key: spec.model for spec in SPECS}
+    found = [p for entity, record in changed for p in problems(models[entity], record, entity)]
+    assert found[:5] == []
