@@ -132,3 +132,17 @@ def test_it_keeps_records_the_activity_simulator_writes_within_the_contract(fres
     models = {spec.key: spec.model for spec in SPECS}
     found = [p for entity, record in changed for p in problems(models[entity], record, entity)]
     assert found[:5] == []
+
+
+def test_it_generates_the_same_child_records_for_the_same_seed(store):
+    from tests.psa.sandbox.test_contract import generated
+
+    def children(source) -> list:
+        return [
+            source.list(spec.key, parent_id=parent)
+            for spec in SPECS
+            if spec.nested and not spec.key.endswith("/notes")
+            for parent in source.ids(spec.parent)
+        ]
+
+    assert children(generated("small")) == children(store)
