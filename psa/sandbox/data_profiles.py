@@ -43,7 +43,7 @@ class Profiles:
         return ref(self.gen, "system/departments", record, field)
 
     def member(self, member: dict, index: int, rng: random.Random) -> dict:
-        gen, boards = self.gen, gen_boards(self.gen)
+        gen, boards = self.gen, service_boards(self.gen)
         entered = _when(member["_info"]["dateEntered"])
         phone = f"555{rng.randint(1000000, 9999999)}"
         department = self.departments[index % len(self.departments)]
@@ -194,7 +194,7 @@ class Profiles:
         }
 
 
-def gen_boards(gen: Generator) -> list[dict]:
+def service_boards(gen: Generator) -> list[dict]:
     return [b for b in gen.store.list("service/boards") if not b.get("projectFlag")] or gen.store.list(
         "service/boards"
     )
