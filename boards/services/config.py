@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -53,7 +55,7 @@ def board_column_problems(
     record_kind: str,
     column_source: str,
     psa_board_ids: list[int],
-    columns: list[ColumnSpec],
+    columns: Sequence[ColumnSpec],
 ) -> list[str]:
     """What is wrong with a column layout, in words a dispatcher understands (empty: fine)."""
     if column_source == Board.ColumnSource.STAGE and record_kind != RecordKind.OPPORTUNITY:
@@ -150,7 +152,7 @@ def board_create(
     user=None,
     column_source: str = Board.ColumnSource.STATUS,
     psa_board_ids: list[int] | None = None,
-    columns: list[tuple[str, list[int]]] | None = None,
+    columns: Sequence[ColumnSpec] | None = None,
     **options,
 ) -> Board:
     """A board with the given columns, or one column per PSA status when none are given."""
@@ -178,7 +180,7 @@ def board_create(
 
 
 @transaction.atomic
-def board_columns_set(*, board: Board, columns: list[ColumnSpec]) -> list[BoardColumn]:
+def board_columns_set(*, board: Board, columns: Sequence[ColumnSpec]) -> list[BoardColumn]:
     """Replace the board's columns, in order."""
     board.columns.all().delete()
     created = BoardColumn.objects.bulk_create(
