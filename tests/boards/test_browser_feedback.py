@@ -117,6 +117,17 @@ def test_it_sends_the_close_once_the_undo_window_has_passed(ui):
     assert page.locator(".undo-item").count() == 0
 
 
+def test_it_sends_a_waiting_close_when_the_user_leaves_the_page(ui):
+    page, url = ui["page"], ui["url"]
+    _ask_to_close(page, 102)
+    page.click("#card-dialog button:has-text('Yes, close it')")
+    page.wait_for_selector(".undo-item")
+    assert not OutboxEntry.objects.exists()
+    page.goto(f"{url}/boards/")  # leaving ends the undo window: the close goes out, not lost
+    entry = wait_until(lambda: OutboxEntry.objects.filter(target_psa_id=102).first())
+    assert entry.payload["status_id"] == 13
+
+
 def test_it_remembers_collapsed_columns_after_a_reload(ui):
     page = ui["page"]
     page.click(".column:nth-of-type(1) [data-action=collapse]")
