@@ -60,6 +60,11 @@ class Generator:
             raise ValueError(f"unknown scale {scale!r}; choose from {', '.join(SCALES)}")
         self.store, self.refs, self.seed, self.anchor = store, refs, seed, anchor
         self.scale = SCALES[scale]
+        # Filled during generate() for the generators that follow (tickets pick their contact,
+        # site and phase from these): company id → contacts / sites, project id → phases.
+        self.contacts_by_company: dict[int, list[dict]] = {}
+        self.sites_by_company: dict[int, list[dict]] = {}
+        self.phases_by_project: dict[int, list[dict]] = {}
 
     def generate(self) -> None:
         generate_setup(self.store, self.refs, seed=self.seed, anchor=self.anchor)

@@ -50,8 +50,8 @@ class Links:
         country = ref(gen, "company/countries", first(gen, "company/countries"), "country")
         types = gen.store.list("company/contacts/types")
         email_type, phone_type = gen.store.list("company/communicationTypes")[:2]
-        sites, contacts = [], []
-        gen.sites_by_company, gen.contacts_by_company = {}, {}
+        sites: list[dict] = []
+        contacts: list[dict] = []
         for company in gen.companies:
             entered = datetime.fromisoformat(company["_info"]["dateEntered"].replace("Z", "+00:00"))
             for n in range(1 + (rng.random() < 0.1)):
@@ -138,7 +138,8 @@ class Links:
         ]
 
     def company_teams(self) -> None:
-        gen, rng, teams = self.gen, self._rng("company-teams"), []
+        gen, rng = self.gen, self._rng("company-teams")
+        teams: list[dict] = []
         role = first(gen, "company/teamRoles")
         department = first(gen, "system/departments")
         for company in gen.companies:
@@ -162,7 +163,8 @@ class Links:
         gen.store.load("company/companies/{parentId}/teams", teams)
 
     def agreements(self) -> None:
-        gen, rng, records = self.gen, self._rng("agreements"), []
+        gen, rng = self.gen, self._rng("agreements")
+        records: list[dict] = []
         types = gen.store.list("finance/agreements/types")
         sla = ref(gen, "service/SLAs", first(gen, "service/SLAs"), "sla")
         department = ref(gen, "system/departments", first(gen, "system/departments"), "department")
@@ -207,10 +209,11 @@ class Links:
 
     def project_children(self) -> None:
         """Phases and team members of every project (`phases_by_project` for project tickets)."""
-        gen, rng, phases, members = self.gen, self._rng("phases"), [], []
+        gen, rng = self.gen, self._rng("phases")
+        phases: list[dict] = []
+        members: list[dict] = []
         statuses = gen.store.list("project/phaseStatuses")
         work_role = ref(gen, "time/workRoles", gen.store.list("time/workRoles")[-1], "workRole")
-        gen.phases_by_project = {}
         for project in gen.projects:
             start = datetime.fromisoformat(project["estimatedStart"].replace("Z", "+00:00"))
             for n in range(rng.randint(2, 5)):
@@ -265,7 +268,8 @@ class Links:
     # --- sales, boards, my company ---------------------------------------------------------
 
     def activities(self, opportunities: list[dict]) -> None:
-        gen, rng, records = self.gen, self._rng("activities"), []
+        gen, rng = self.gen, self._rng("activities")
+        records: list[dict] = []
         statuses, types = (
             gen.store.list("sales/activities/statuses"),
             gen.store.list("sales/activities/types"),
@@ -297,7 +301,8 @@ class Links:
         gen.store.load("sales/activities", records)
 
     def board_associations(self) -> None:
-        gen, rng, records = self.gen, self._rng("associations"), []
+        gen, rng = self.gen, self._rng("associations")
+        records: list[dict] = []
         for board in gen.store.list("service/boards"):
             board_ref = ref(gen, "service/boards", board, "board")
             subtypes = gen.store.list("service/boards/{parentId}/subtypes", parent_id=board["id"])

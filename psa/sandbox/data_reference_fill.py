@@ -79,13 +79,13 @@ def fill_reference(gen: Generator) -> None:
         }
 
     def team(record: dict) -> dict:
-        board_record = store.get("service/boards", record["boardId"])
+        board_record = store.get("service/boards", record["boardId"]) or {}
         crew = members[record["id"] % len(members) :][:3] or members[:3]
         return {
             **record,
             "teamLeader": gen.member_refs[crew[0]["id"]],
             "members": [m["id"] for m in crew],
-            "locationId": board_record["location"]["id"],
+            "locationId": board_record.get("location", {}).get("id"),
             "businessUnitId": department["id"],
             "roundRobinFlag": False,
         }

@@ -25,6 +25,9 @@ NOTE_CREATED_IDS = 1_000_000_000
 
 ChangeListener = Callable[[str, str, dict, bool], None]  # action, entity, record, skip_callback
 LazyChildren = Callable[[int], list[dict]]
+# Aliases for annotations inside SandboxStore, where `list` names its method, not the builtin.
+Ids = list[int]
+FollowUps = list[Callable[[bool], None]]
 
 
 def record_time(value: datetime) -> str:
@@ -132,14 +135,14 @@ class SandboxStore:
             self._materialize(entity, id // NOTE_ID_STRIDE)
         return self._collections[spec.key].records.get(id)
 
-    def _sorted_ids(self, collection: _Collection) -> list[int]:
+    def _sorted_ids(self, collection: _Collection) -> Ids:
         ids = collection.ids
         if ids is None:
             with self._lock:
                 ids = collection.ids = sorted(collection.records)
         return ids
 
-    def id_list(self, entity: str, *, parent_id: int | None = None) -> list[int]:
+    def id_list(self, entity: str, *, parent_id: int | None = None) -> Ids:
         """The sorted ids of `entity` (of one parent's children when parent_id is given); a
         snapshot, do not modify. Paging slices it without touching the records before the page."""
         collection = self._collections[spec_for(entity).key]
@@ -152,7 +155,7 @@ class SandboxStore:
         """Changes with every write to `entity` (and lazily generated children appearing)."""
         return self._collections[spec_for(entity).key].version
 
-    def ids(self, entity: str) -> list[int]:
+    def ids(self, entity: str) -> Ids:
         """The ids of `entity`, sorted (a snapshot: do not modify)."""
         return self._sorted_ids(self._collections[spec_for(entity).key])
 
@@ -222,7 +225,8 @@ class SandboxStore:
             collection.records[id] = new  # one item swap: atomic for readers
             old_parent, new_parent = parent_id_of(spec, old), parent_id_of(spec, new)
             if spec.nested and old_parent != new_parent:  # e.g. a note moved to another ticket
-                collection.by_parent[old_parent] = _without(collection.by_parent.get(old_parent, []), id)
+                if old_parent is not None:
+                    collection.by_parent[old_parent] = _without(collection.by_parent.get(old_parent, []), id)
                 if new_parent is not None:
                     collection.by_parent[new_parent] = _with(collection.by_parent.get(new_parent, []), id)
             collection.version += 1  # last: a reader seeing the new version sees the whole change
@@ -303,7 +307,7 @@ class SandboxStore:
         for listener in self._listeners:
             listener(action, entity, record, skip_callback)
 
-    def _run(self, follow_ups: list[Callable[[bool], None]], skip_callback: bool) -> None:
+    def _run(self, follow_ups: FollowUps, skip_callback: bool) -> None:
         for follow_up in follow_ups:
             follow_up(skip_callback)
 
