@@ -26,8 +26,15 @@ class BoardCreateForm(forms.ModelForm):
     class Meta:
         model = Board
         fields = ["name", "connection", "record_kind", "column_source"]
+        labels = {
+            "name": "Board name",
+            "connection": "PSA connection",
+            "record_kind": "Shows",
+            "column_source": "Columns from",
+        }
 
     def __init__(self, *args, connection_ids: list[int], **kwargs):
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["connection"].queryset = Connection.objects.filter(id__in=connection_ids)
         if len(connection_ids) == 1:
