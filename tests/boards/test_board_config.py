@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from boards.models import Board, BoardStatus, ServiceBoard, Ticket
+from boards.models import Board, BoardStatus, OpportunityStage, ServiceBoard, Ticket
 from boards.services.cards import board_layout
 from boards.services.config import board_column_problems, board_columns_set, board_create
 from tests.boards.conftest import seed_tickets
@@ -156,6 +156,26 @@ def test_it_keeps_mirrored_psa_records_read_only_in_the_admin(tenant, admin_clie
     assert admin_client.post(f"/admin/boards/ticket/{ticket.pk}/delete/", {"post": "yes"}).status_code == 403
     assert Ticket.objects.get(pk=ticket.pk).summary == "Ticket 100"
     assert admin_client.get(f"/admin/boards/board/{tenant['board'].pk}/change/").status_code == 200  # local
+
+
+def test_it_puts_the_favicon_on_the_admin_too(db, admin_client):
+    html = admin_client.get("/admin/").content.decode()
+    assert "boards/favicon.svg" in html and "TopLeft administration" in html
+
+
+def test_it_maps_an_opportunity_board_by_stage(tenant, client):
+    connection = tenant["connection"]
+    OpportunityStage.objects.create(connection=connection, psa_id=1, name="Qualify", sort_order=1)
+    OpportunityStage.objects.create(connection=connection, psa_id=2, name="Propose", sort_order=2)
+    board = board_create(
+        connection_id=connection.id, name="Pipeline", record_kind="opportunity", column_source="stage"
+    )
+    assert [(c.name, c.psa_ids) for c in board.columns.all()] == [("Qualify", [1]), ("Propose", [2])]
+    html = client.get(f"/boards/{board.id}/edit/").content.decode()
+    assert "Stages" in html and "PSA boards" not in html
+    form = _edit_form(board, [{"name": "Early", "psa_ids": [1, 2]}])
+    assert client.post(f"/boards/{board.id}/edit/", form).status_code == 302
+    assert [(c.name, c.psa_ids) for c in board.columns.all()] == [("Early", [1, 2])]
 
 
 def test_it_serves_the_api_docs_from_local_static_files(tenant, client):

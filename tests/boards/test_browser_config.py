@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from boards.models import Team
 from boards.services.config import board_columns_set
 from tests.boards.browser_support import browser_page, chromium_browser, live_server, log_in, wait_ready
 from tests.boards.conftest import make_connection, make_user, seed_tickets
@@ -29,6 +30,8 @@ def ui(ui_servers, transactional_db):
     seed_tickets(connection, count=5)
     seed_tickets(connection, count=1, board_psa_id=2, first_id=200)
     board = board_create(connection_id=connection.id, name="Service desk", psa_board_ids=[1])
+    Team.objects.create(connection=connection, psa_id=1, name="Tier 1", board_psa_id=1)
+    Team.objects.create(connection=connection, psa_id=2, name="Tier 2", board_psa_id=2)
     make_user("ann", connection)
     url = ui_servers["url"]
     with browser_page(ui_servers["browser"]) as page:
@@ -46,11 +49,12 @@ def row(n: int) -> str:
     return f"#column-list .column-row:nth-child({n})"
 
 
-def offered(page, n: int) -> list[str]:
-    """The options the n-th column's status picker offers (opening its dropdown)."""
-    page.click(f"{row(n)} .ts-control")
-    page.wait_for_selector(f"{row(n)} .ts-dropdown .option")
-    options = page.locator(f"{row(n)} .ts-dropdown .option").all_text_contents()
+def offered(page, n: int | str) -> list[str]:
+    """The options a picker offers (opening its dropdown): the n-th column's, or `scope`'s."""
+    scope = row(n) if isinstance(n, int) else n
+    page.click(f"{scope} .ts-control")
+    page.wait_for_selector(f"{scope} .ts-dropdown .option")
+    options = page.locator(f"{scope} .ts-dropdown .option").all_text_contents()
     page.keyboard.press("Escape")
     return options
 
@@ -78,8 +82,10 @@ def test_it_maps_columns_with_pickers_drag_add_and_remove(ui):
     page, board = ui["page"], ui["board"]
     open_mapper(ui)
     assert all(o.startswith("Board 1: ") for o in offered(page, 1))  # only the chosen PSA board
+    assert offered(page, "label:has-text('Teams')") == ["Board 1: Tier 1"]
     pick(page, "label:has-text('PSA boards')", "Board 2")
     assert "Board 2: New" in offered(page, 1)  # offered as soon as its board is chosen
+    assert offered(page, "label:has-text('Teams')") == ["Board 1: Tier 1", "Board 2: Tier 2"]
     drag_row(page, row(4), row(1))  # "Closed" to the front
     assert page.input_value(f"{row(1)} input[name$='-name']") == "Closed"
     page.click("#add-column")
