@@ -12,14 +12,15 @@ from psa.sandbox.refs import RefBuilder
 from psa.sandbox.rules import Rules
 from psa.sandbox.sla import SlaBook, parse_time
 from psa.sandbox.store import SandboxStore, record_time
-from tests.psa.sandbox.conftest import ANCHOR
 
 TICKETS, NOTES, STATUSES = (
     "service/tickets",
     "service/tickets/{parentId}/notes",
     "service/boards/{parentId}/statuses",
 )
-# Monday after the anchor, 16:00 UTC: one working hour left on the Standard Hours calendar.
+# A fixed Wednesday: the seeded mix and the holidays around it never depend on today's date.
+ANCHOR = datetime(2026, 10, 28, tzinfo=UTC)
+# The Monday after it, 16:00 UTC: one working hour left on the Standard Hours calendar.
 MONDAY_4PM = datetime(2026, 11, 2, 16, 0, tzinfo=UTC)
 
 
