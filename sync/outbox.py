@@ -232,7 +232,11 @@ def _apply_record(entry: OutboxEntry, entity: str, record: dict, *, parent_id: i
         _drop_placeholders(entry)
         if isinstance(record, dict) and record.get("id"):
             mirror_upsert_records(
-                connection=entry.connection, entity=entity, records=[record], parent_id=parent_id
+                connection=entry.connection,
+                entity=entity,
+                records=[record],
+                parent_id=parent_id,
+                confirming_entry_id=entry.pk,
             )
             if _placeholder_models(entry):
                 entry.result_psa_id = int(record["id"])

@@ -11,6 +11,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from psa.connectwise.lenient import UnparsableRecord
+from sync.engine.pending_edits import held_columns, without_pending_removals
 from sync.engine.upsert import upsert_rows
 from sync.mapping.spec import Mapping, UnmappableRecord, map_record, parse_psa_id
 
@@ -39,10 +40,12 @@ def _map(mapping: Mapping, record: object, *, connection_id: int, parent_id: int
 class PageIngest:
     """Accumulates counts on a SyncRun-like object (fetched/created/updated/skipped/coerced)."""
 
-    def __init__(self, *, run, mapping: Mapping, connection_id: int):
+    def __init__(self, *, run, mapping: Mapping, connection_id: int, confirming_entry_id: int | None = None):
         self.run = run
         self.mapping = mapping
         self.connection_id = connection_id
+        # The outbox entry whose PSA answer this is: its own pending edit does not hold the row.
+        self.confirming_entry_id = confirming_entry_id
         self.newest_seen: datetime | None = None
         self.errors: list[str] = []
         self.error_count = 0
@@ -85,7 +88,7 @@ class PageIngest:
                 self.newest_seen = seen
         if rows and self.mapping.enrich:
             self.mapping.enrich(self.connection_id, rows)
-        counts = upsert_rows(self.mapping, rows)
+        counts = self._upsert(rows)
         self.run.created += counts.created
         self.run.updated += counts.updated
         self.run.skipped += counts.failed
@@ -94,6 +97,22 @@ class PageIngest:
         keep_ids.extend(counts.failed_ids)
         self._protect(keep_ids)
         return [row["psa_id"] for row in rows] + keep_ids
+
+    def _upsert(self, rows: list[dict]):
+        # Users' edits not delivered yet keep their values (pending_edits.py).
+        rows = without_pending_removals(
+            mapping=self.mapping,
+            connection_id=self.connection_id,
+            rows=rows,
+            confirming_entry_id=self.confirming_entry_id,
+        )
+        held = held_columns(
+            mapping=self.mapping,
+            connection_id=self.connection_id,
+            psa_ids=[row["psa_id"] for row in rows],
+            confirming_entry_id=self.confirming_entry_id,
+        )
+        return upsert_rows(self.mapping, rows, held=held)
 
     def _protect(self, psa_ids: list[int]) -> None:
         # A record the listing returned but we could not store is still in the PSA: stamp the

@@ -51,8 +51,10 @@ def mass_delete_refusal(*, to_delete: int, in_scope: int, what: str) -> str:
 
 
 def _unseen(*, mapping: Mapping, connection_id: int, started_at: datetime, scope: dict[str, Any] | None):
+    # psa_id > 0: a negative id is the placeholder of a user's record the PSA has not created
+    # yet (sync/writeback.py); no listing can return it, and the outbox replaces or drops it.
     in_scope = mapping.model._default_manager.filter(
-        connection_id=connection_id, **mapping.scope_filter, **(scope or {})
+        connection_id=connection_id, psa_id__gt=0, **mapping.scope_filter, **(scope or {})
     )
     return in_scope, in_scope.filter(synced_at__lt=started_at)
 

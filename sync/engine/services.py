@@ -97,14 +97,21 @@ class MirrorCounts:
 
 
 def mirror_upsert_records(
-    *, connection: Connection, entity: str, records: list[dict], parent_id: int | None = None
+    *,
+    connection: Connection,
+    entity: str,
+    records: list[dict],
+    parent_id: int | None = None,
+    confirming_entry_id: int | None = None,
 ) -> dict:
     """Upsert full PSA records of `entity` (e.g. from a webhook refresh) through the same mapping,
-    coercion and staleness rule as the tiered sync. Returns the counts."""
+    coercion and staleness rule as the tiered sync, keeping users' undelivered edits (but not
+    the one of `confirming_entry_id`, whose PSA answer these records are). Returns the counts."""
     counts = MirrorCounts()
-    PageIngest(run=counts, mapping=mapping_get(entity), connection_id=connection.pk).ingest(
-        list(records), parent_id=parent_id
-    )
+    mapping = mapping_get(entity)
+    PageIngest(
+        run=counts, mapping=mapping, connection_id=connection.pk, confirming_entry_id=confirming_entry_id
+    ).ingest(list(records), parent_id=parent_id)
     return asdict(counts)
 
 

@@ -4,7 +4,8 @@ Why not `bulk_create(update_conflicts=True)`: a full-tier page fetched a minute 
 overwrite a newer copy that a webhook refresh or the `changes` tier wrote meanwhile. The
 conflict update therefore keeps the stored typed columns when the stored `psa_updated_at` is
 newer (a per-column CASE), while always stamping `synced_at` (the row was seen in this listing,
-which is what the prune step keys on). On PostgreSQL the same statement tells created rows
+which is what the prune step keys on). Columns a user's undelivered edit changed (`held`, from
+pending_edits.py) keep their stored value on those rows too. On PostgreSQL the same statement tells created rows
 (`xmax = 0`) from changed ones (a different server lastUpdated) and unchanged re-fetches;
 elsewhere (SQLite, local runs) existing ids are counted first.
 """
@@ -44,20 +45,29 @@ def _batch_size(column_count: int) -> int:
     return max(1, limit // column_count)
 
 
-def _on_conflict(mapping: Mapping, fields: list) -> str:
+Held = dict[str, list[int]]  # column → psa ids whose stored value it keeps (pending_edits.py)
+
+
+def _on_conflict(mapping: Mapping, fields: list, held: Held) -> tuple[str, list]:
+    """The conflict clause and its parameters (the psa ids of held columns)."""
     quote = connection.ops.quote_name
     table = quote(mapping.model._meta.db_table)
     stored, incoming = f"{table}.{quote('psa_updated_at')}", f"EXCLUDED.{quote('psa_updated_at')}"
     fresh = f"({stored} IS NULL OR {incoming} IS NULL OR {incoming} >= {stored})"
     by_name = {f.name: f for f in fields}
-    assignments = [f"{quote('synced_at')} = EXCLUDED.{quote('synced_at')}"]
+    assignments, params = [f"{quote('synced_at')} = EXCLUDED.{quote('synced_at')}"], []
     for name in mapping.update_columns:
         if name == "synced_at":
             continue
         column = quote(by_name[name].column)
-        assignments.append(f"{column} = CASE WHEN {fresh} THEN EXCLUDED.{column} ELSE {table}.{column} END")
+        write = fresh
+        if held.get(name):
+            ids = held[name]
+            write = f"({fresh} AND {table}.{quote('psa_id')} NOT IN ({', '.join(['%s'] * len(ids))}))"
+            params.extend(ids)
+        assignments.append(f"{column} = CASE WHEN {write} THEN EXCLUDED.{column} ELSE {table}.{column} END")
     conflict = f"{quote('connection_id')}, {quote('psa_id')}"
-    return f" ON CONFLICT ({conflict}) DO UPDATE SET " + ", ".join(assignments)
+    return f" ON CONFLICT ({conflict}) DO UPDATE SET " + ", ".join(assignments), params
 
 
 def _column_values(fields: list, rows: list[dict], now) -> list[list]:
@@ -79,7 +89,9 @@ def _json_default(value):
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def _postgres_statement(mapping: Mapping, fields: list, rows: list[dict], now) -> tuple[str, list]:
+def _postgres_statement(
+    mapping: Mapping, fields: list, rows: list[dict], now, held: Held
+) -> tuple[str, list]:
     # The whole page travels as ONE jsonb document unpacked by jsonb_to_recordset(): a short
     # statement whatever the page size, encoded by the C json encoder (no 50,000-placeholder
     # string for the driver to split, no per-element escaping of array literals). The `old`
@@ -90,12 +102,13 @@ def _postgres_statement(mapping: Mapping, fields: list, rows: list[dict], now) -
     psa_id, updated_at, connection_id = quote("psa_id"), quote("psa_updated_at"), quote("connection_id")
     columns = ", ".join(quote(f.column) for f in fields)
     record_type = ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in fields)
+    conflict, conflict_params = _on_conflict(mapping, fields, held)
     sql = (
         f"WITH old AS (SELECT {psa_id}, {updated_at} FROM {table} "
         f"WHERE {connection_id} = %s AND {psa_id} = ANY(%s::bigint[])), "
         f"ins AS (INSERT INTO {table} ({columns}) SELECT {columns} "
         f"FROM jsonb_to_recordset(%s::jsonb) AS page({record_type})"
-        f"{_on_conflict(mapping, fields)} RETURNING {psa_id}, {updated_at}, (xmax = 0) AS created) "
+        f"{conflict} RETURNING {psa_id}, {updated_at}, (xmax = 0) AS created) "
         f"SELECT ins.created, (old.{updated_at} IS NULL OR ins.{updated_at} IS DISTINCT FROM old.{updated_at}) "
         f"FROM ins LEFT JOIN old ON old.{psa_id} = ins.{psa_id}"
     )
@@ -103,10 +116,12 @@ def _postgres_statement(mapping: Mapping, fields: list, rows: list[dict], now) -
     by_row = zip(*_column_values(fields, rows, now), strict=True)
     document = [dict(zip(names, values, strict=True)) for values in by_row]
     page = json.dumps(document, default=_json_default, ensure_ascii=False, allow_nan=False)
-    return sql, [rows[0]["connection_id"], [row["psa_id"] for row in rows], page]
+    return sql, [rows[0]["connection_id"], [row["psa_id"] for row in rows], page, *conflict_params]
 
 
-def _portable_statement(mapping: Mapping, fields: list, rows: list[dict], now) -> tuple[str, list]:
+def _portable_statement(
+    mapping: Mapping, fields: list, rows: list[dict], now, held: Held
+) -> tuple[str, list]:
     quote = connection.ops.quote_name
     table = quote(mapping.model._meta.db_table)
     columns = ", ".join(quote(f.column) for f in fields)
@@ -118,14 +133,15 @@ def _portable_statement(mapping: Mapping, fields: list, rows: list[dict], now) -
         for r in range(len(rows))
         for i, model_field in enumerate(fields)
     ]
-    return sql + _on_conflict(mapping, fields), params
+    conflict, conflict_params = _on_conflict(mapping, fields, held)
+    return sql + conflict, params + conflict_params
 
 
-def _execute(mapping: Mapping, fields: list, rows: list[dict]) -> tuple[int, int]:
+def _execute(mapping: Mapping, fields: list, rows: list[dict], held: Held) -> tuple[int, int]:
     """(created, changed) for one statement."""
     now = timezone.now()
     if connection.vendor == "postgresql":
-        sql, params = _postgres_statement(mapping, fields, rows, now)
+        sql, params = _postgres_statement(mapping, fields, rows, now, held)
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, params)
             results = cursor.fetchall()
@@ -137,14 +153,16 @@ def _execute(mapping: Mapping, fields: list, rows: list[dict]) -> tuple[int, int
     existing = mapping.model._default_manager.filter(
         connection_id=rows[0]["connection_id"], psa_id__in=ids
     ).count()
-    sql, params = _portable_statement(mapping, fields, rows, now)
+    sql, params = _portable_statement(mapping, fields, rows, now, held)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, params)
     return len(rows) - existing, existing
 
 
-def upsert_rows(mapping: Mapping, rows: list[dict]) -> UpsertCounts:
-    """Upsert mapped rows of one connection (duplicates within the batch: the last one wins)."""
+def upsert_rows(mapping: Mapping, rows: list[dict], held: Held | None = None) -> UpsertCounts:
+    """Upsert mapped rows of one connection (duplicates within the batch: the last one wins);
+    `held` columns keep their stored value on the listed rows."""
+    held = held or {}
     counts = UpsertCounts()
     unique = list({row["psa_id"]: row for row in rows}.values())
     if not unique:
@@ -154,23 +172,23 @@ def upsert_rows(mapping: Mapping, rows: list[dict]) -> UpsertCounts:
     for start in range(0, len(unique), size):
         batch = unique[start : start + size]
         try:
-            created, updated = _execute(mapping, fields, batch)
+            created, updated = _execute(mapping, fields, batch, held)
         except (DatabaseError, ValueError):  # ValueError: e.g. a lone surrogate the driver cannot encode
             # Coercion should make this impossible; if the database still refuses the batch,
             # isolate the offending rows instead of losing the page.
-            created, updated = _execute_one_by_one(mapping, fields, batch, counts)
+            created, updated = _execute_one_by_one(mapping, fields, batch, counts, held)
         counts.created += created
         counts.updated += updated
     return counts
 
 
 def _execute_one_by_one(
-    mapping: Mapping, fields: list, rows: list[dict], counts: UpsertCounts
+    mapping: Mapping, fields: list, rows: list[dict], counts: UpsertCounts, held: Held
 ) -> tuple[int, int]:
     created = updated = 0
     for row in rows:
         try:
-            one_created, one_updated = _execute(mapping, fields, [row])
+            one_created, one_updated = _execute(mapping, fields, [row], held)
         except (DatabaseError, ValueError) as err:
             counts.failed += 1
             counts.failed_ids.append(row["psa_id"])
