@@ -81,7 +81,9 @@ def drag_row(page, source: str, target: str) -> None:
 def test_it_maps_columns_with_pickers_drag_add_and_remove(ui):
     page, board = ui["page"], ui["board"]
     open_mapper(ui)
-    assert all(o.startswith("Board 1: ") for o in offered(page, 1))  # only the chosen PSA board
+    options = offered(page, 1)
+    assert all(o.startswith("Board 1: ") for o in options)  # only the chosen PSA board
+    assert "Board 1: Doing in “Doing”" in options  # already another column's: the list says so
     assert offered(page, "label:has-text('Teams')") == ["Board 1: Tier 1"]
     pick(page, "label:has-text('PSA boards')", "Board 2")
     assert "Board 2: New" in offered(page, 1)  # offered as soon as its board is chosen

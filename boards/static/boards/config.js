@@ -37,11 +37,33 @@
     });
   }
 
+  // Which other column already holds each status, so the list says so before the server refuses.
+  function statusesUsedElsewhere(select) {
+    const used = new Map();
+    rows().filter((row) => !row.hidden).forEach((row) => {
+      const other = row.querySelector("select.status-picker");
+      if (!other || other === select) return;
+      const name = row.querySelector("input[name$='-name']").value || "another column";
+      Array.from(other.selectedOptions).forEach((o) => used.set(o.value, name));
+    });
+    return used;
+  }
+
   function picker(select) {
     if (select.tomselect || typeof TomSelect === "undefined") return;
     const tagged = Array.from(select.options).some((o) => o.dataset.board);
     if (tagged) {
       masters.set(select, Array.from(select.options).map((o) => ({ value: o.value, text: o.text, board: o.dataset.board })));
+    }
+    const isStatus = select.classList.contains("status-picker");
+    let used = new Map();
+    const render = { no_results: () => '<div class="no-results">Nothing matches</div>' };
+    if (isStatus) {
+      render.option = (data, escape) => {
+        const where = used.get(String(data.value));
+        const note = where ? ` <span class="used-in">in “${escape(where)}”</span>` : "";
+        return `<div>${escape(data.text)}${note}</div>`;
+      };
     }
     new TomSelect(select, {
       plugins: ["remove_button"],
@@ -49,7 +71,13 @@
       hidePlaceholder: true,
       placeholder: select.dataset.placeholder || "",
       closeAfterSelect: false,
-      render: { no_results: () => '<div class="no-results">Nothing matches</div>' },
+      render,
+      onDropdownOpen() {
+        if (!isStatus) return;
+        used = statusesUsedElsewhere(select);
+        this.clearCache("option");
+        this.refreshOptions(false);
+      },
     });
     if (tagged) narrowToBoards(select);
   }
