@@ -10,7 +10,18 @@ from typing import NamedTuple
 from django.db.models import Q
 from django.utils import timezone
 
-from boards.models import AutoRank, Board, BoardColumn, Indicator, Opportunity, Priority, SLAPriority, Ticket
+from boards.models import (
+    AutoRank,
+    Board,
+    BoardColumn,
+    BoardStatus,
+    Indicator,
+    Opportunity,
+    OpportunityStatus,
+    Priority,
+    SLAPriority,
+    Ticket,
+)
 from boards.ranking import rank_keys, rank_sort_key
 from boards.services.write_state import card_write_states, outbox_target
 
@@ -109,6 +120,7 @@ class Column:
     cards: list[Card] = field(default_factory=list)
     cards_html: str = ""  # filled by the view layer
     wip_limit: int | None = None
+    closes: bool = False  # every status of the column closes a card: a drop there asks first
 
     @property
     def over_limit(self) -> bool:
@@ -250,10 +262,12 @@ def board_layout(
     rows = _ordered(board, rows)
     by_psa_id: dict[int, Column] = {}
     layout = []
+    closing = closing_status_ids(board)
     for col in columns:
         column = Column(
             id=col.id, name=col.name, psa_ids=[int(i) for i in col.psa_ids], wip_limit=col.wip_limit
         )
+        column.closes = bool(column.psa_ids) and all(i in closing for i in column.psa_ids)
         layout.append(column)
         for psa_id in column.psa_ids:
             by_psa_id.setdefault(psa_id, column)  # a status mapped twice shows in its first column
@@ -274,6 +288,17 @@ def board_layout(
                 card = card._replace(write_kind=write.kind, write_age=write.age_seconds)
             column.cards.append(card)
     return layout
+
+
+def closing_status_ids(board: Board) -> set[int]:
+    """The PSA statuses that close a card of this board (none for a stage-laid board)."""
+    if board.column_field != "status_psa_id":
+        return set()
+    if board.is_opportunity:
+        rows = OpportunityStatus.objects.filter(connection_id=board.connection_id, closed_flag=True)
+    else:
+        rows = BoardStatus.objects.filter(connection_id=board.connection_id, closed_status=True)
+    return set(rows.values_list("psa_id", flat=True))
 
 
 _FAR = datetime.max.replace(tzinfo=UTC)

@@ -145,6 +145,18 @@ def test_it_warns_in_the_column_header_when_the_wip_limit_is_exceeded(tenant, cl
     assert html.count("wip-warning") == 1
 
 
+def test_it_marks_the_columns_whose_statuses_all_close_a_card(tenant, client):
+    board = tenant["board"]
+    board_columns_set(board=board, columns=[("Open", [10, 11]), ("Done", [13]), ("Mixed", [12, 23])])
+    seed_tickets(tenant["connection"], count=1, board_psa_id=2, first_id=200)  # 23: Board 2's Closed
+    assert [(c.name, c.closes) for c in board_layout(board=board)] == [
+        ("Open", False),
+        ("Done", True),
+        ("Mixed", False),
+    ]
+    assert client.get(f"/boards/{board.id}/").content.decode().count('data-closes="1"') == 1
+
+
 def test_it_keeps_mirrored_psa_records_read_only_in_the_admin(tenant, admin_client):
     ticket = Ticket.objects.get(connection=tenant["connection"], psa_id=100)
     page = admin_client.get(f"/admin/boards/ticket/{ticket.pk}/change/")

@@ -117,6 +117,28 @@ def test_it_sends_the_close_once_the_undo_window_has_passed(ui):
     assert page.locator(".undo-item").count() == 0
 
 
+def test_it_asks_before_a_drop_into_the_closed_column_and_waits_for_undo(ui):
+    page = ui["page"]
+    closed = ".column[data-closes='1'] .cards"
+    assert page.get_attribute(".column[data-closes='1']", "aria-label") == "Closed"  # only that one
+    drag(page, card(103), closed)
+    page.wait_for_selector("#card-dialog[open] h2:has-text('Close #103 as “Closed”?')")
+    page.screenshot(path="/tmp/ux-drop-close-confirm.png")
+    page.click("#card-dialog button:has-text('Keep it open')")
+    wait_until(lambda: column_of(page, 103) == "New")  # back where it was, nothing sent
+    assert not OutboxEntry.objects.exists()
+    drag(page, card(103), closed)
+    page.click("#card-dialog button:has-text('Yes, close it')")
+    page.wait_for_selector(".undo-item:has-text('Closing #103 as “Closed” in 10 s')")
+    assert not OutboxEntry.objects.exists()
+    with page.expect_response(lambda r: "/moves/" in r.url) as moved:
+        page.clock.fast_forward(10_500)
+    assert moved.value.status == 200
+    entry = OutboxEntry.objects.get(target_psa_id=103)
+    assert entry.payload["status_id"] == 13
+    wait_until(lambda: column_of(page, 103) == "Closed")
+
+
 def test_it_sends_a_waiting_close_when_the_user_leaves_the_page(ui):
     page, url = ui["page"], ui["url"]
     _ask_to_close(page, 102)

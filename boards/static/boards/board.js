@@ -20,7 +20,7 @@
   const SAVED_SHOWN_MS = (parseInt(cfg.savedFor, 10) || 6) * 1000;
   const UNDO_MS = 10000; // a close waits this long in the browser before it is sent
   const undoStack = document.getElementById("undo-stack");
-  const pendingCloses = new Map(); // psa id -> {statusId, statusName, timer, item}
+  const pendingCloses = new Map(); // psa id -> {label, url, body, timer, countdown, item}
   const collapsedKey = "topleft:collapsed-columns:" + cfg.boardId;
 
   function csrfHeaders() {
@@ -158,7 +158,41 @@
     pendingRefresh = false;
     const body = { card: parseInt(evt.item.dataset.psaId, 10), column: parseInt(evt.to.dataset.columnId, 10) };
     if (manual) Object.assign(body, neighbours(evt.item));
-    sendMove(body);
+    const column = evt.to.closest(".column");
+    if (evt.from !== evt.to && column && column.dataset.closes === "1") confirmDropClose(body, column.ariaLabel);
+    else sendMove(body);
+  }
+
+  // A drop into a column of closed statuses closes the card: ask first, then allow an undo.
+  function confirmDropClose(body, columnName) {
+    dialogBody.innerHTML = "";
+    const title = document.createElement("h2");
+    title.id = "dialog-title";
+    title.textContent = `Close #${body.card} as “${columnName}”?`;
+    const hint = document.createElement("p");
+    hint.className = "muted";
+    hint.textContent = "You can undo for 10 seconds; nothing is sent to the PSA before then.";
+    const buttons = document.createElement("div");
+    buttons.className = "choices confirm-drop";
+    const yes = document.createElement("button");
+    yes.type = "button";
+    yes.className = "danger solid";
+    yes.textContent = "Yes, close it";
+    const no = document.createElement("button");
+    no.type = "button";
+    no.textContent = "Keep it open";
+    buttons.append(yes, no);
+    dialogBody.append(title, hint, buttons);
+    let decided = false;
+    yes.addEventListener("click", () => {
+      decided = true;
+      dialog.close();
+      scheduleClose(body.card, columnName, cfg.movesUrl, body);
+    });
+    no.addEventListener("click", () => dialog.close());
+    dialog.addEventListener("close", () => { if (!decided) refresh(true); }, { once: true });
+    openDialog();
+    yes.focus();
   }
 
   function initSortables() {
@@ -265,7 +299,9 @@
     confirmBox.querySelector("[data-action=confirm-close]").focus();
   }
 
-  function scheduleClose(psaId, statusId, statusName) {
+  // `label` names where the card goes ("Closed"); `url` and `body` are the request sent once the
+  // undo window has passed: the card's close, or the drop into a closing column.
+  function scheduleClose(psaId, label, url, body) {
     if (pendingCloses.has(psaId)) return;
     const item = document.createElement("div");
     item.className = "undo-item";
@@ -277,10 +313,10 @@
     undo.textContent = "Undo";
     item.append(text, undo);
     undoStack.appendChild(item);
-    const pending = { statusId, statusName, item, secondsLeft: UNDO_MS / 1000 };
-    const label = () => { text.textContent = `Closing #${psaId} as “${statusName}” in ${pending.secondsLeft} s`; };
-    label();
-    pending.countdown = setInterval(() => { pending.secondsLeft = Math.max(0, pending.secondsLeft - 1); label(); }, 1000);
+    const pending = { label, url, body, item, secondsLeft: UNDO_MS / 1000 };
+    const say = () => { text.textContent = `Closing #${psaId} as “${label}” in ${pending.secondsLeft} s`; };
+    say();
+    pending.countdown = setInterval(() => { pending.secondsLeft = Math.max(0, pending.secondsLeft - 1); say(); }, 1000);
     pending.timer = setTimeout(() => sendClose(psaId), UNDO_MS);
     undo.addEventListener("click", () => undoClose(psaId));
     pendingCloses.set(psaId, pending);
@@ -300,7 +336,9 @@
   }
 
   function undoClose(psaId) {
-    if (forget(psaId)) toast(`Close of #${psaId} undone: nothing was sent to the PSA.`);
+    if (!forget(psaId)) return;
+    toast(`Close of #${psaId} undone: nothing was sent to the PSA.`);
+    refresh(true); // a dropped card goes back where it was
   }
 
   async function sendClose(psaId) {
@@ -308,8 +346,9 @@
     if (!pending) return;
     busy = true;
     try {
-      const { status, data } = await postJson(cardApiUrl(psaId, "close"), { status: pending.statusId });
-      if (status !== 202) toast(data.detail || data.message || "The close was refused.", true);
+      const { status, data } = await postJson(pending.url, pending.body);
+      if (status === 409 && data.choices && data.choices.length) { chooseStatus(pending.body, data); return; }
+      if (status !== 202 && status !== 200) toast(data.detail || data.message || "The close was refused.", true);
     } catch (err) {
       toast(`#${psaId} could not be closed: TopLeft did not answer. Try again.`, true);
     } finally {
@@ -326,7 +365,7 @@
       if (pending && !badge) {
         badge = document.createElement("p");
         badge.className = "closing-badge";
-        badge.textContent = `Closing as “${pending.statusName}” — undo below`;
+        badge.textContent = `Closing as “${pending.label}” — undo below`;
         card.insertBefore(badge, card.querySelector(".card-actions"));
       } else if (!pending && badge) {
         badge.remove();
@@ -337,8 +376,8 @@
   // Leaving the page ends the chance to undo: send what is waiting instead of dropping it.
   window.addEventListener("pagehide", () => {
     pendingCloses.forEach((pending, psaId) => {
-      fetch(cardApiUrl(psaId, "close"), {
-        method: "POST", headers: csrfHeaders(), body: JSON.stringify({ status: pending.statusId }),
+      fetch(pending.url, {
+        method: "POST", headers: csrfHeaders(), body: JSON.stringify(pending.body),
         credentials: "same-origin", keepalive: true,
       });
     });
@@ -387,7 +426,9 @@
     } else if (event.target.closest("[data-action=confirm-close]")) {
       const select = form.elements.status;
       dialog.close();
-      scheduleClose(parseInt(form.dataset.psaId, 10), parseInt(select.value, 10), select.options[select.selectedIndex].text);
+      const psaId = parseInt(form.dataset.psaId, 10);
+      const statusName = select.options[select.selectedIndex].text;
+      scheduleClose(psaId, statusName, cardApiUrl(psaId, "close"), { status: parseInt(select.value, 10) });
     }
   });
 
