@@ -116,12 +116,24 @@ def _wait_for_worker(timeout: float = 30.0) -> None:
     raise RuntimeError("the Celery worker did not start")
 
 
+def _real_clock_env() -> dict[str, str]:
+    """This environment without libfaketime (tests/support/faketime/run.sh): Chromium under it
+    never finishes loading a page, and a user's browser runs on its own clock anyway."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name != "LD_PRELOAD" and not name.startswith("FAKETIME")
+    }
+
+
 @contextmanager
 def chromium_browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, env=_real_clock_env()
+        )
         try:
             yield browser
         finally:
@@ -133,7 +145,7 @@ def browser_page(browser):
     """A fresh page (own cookies) per test."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(30_000)  # bounds a failing step only: generous for a loaded machine
     try:
         yield page
     finally:

@@ -5,8 +5,8 @@
 #       .venv/bin/pytest -q -m "not browser and not slow"
 # The first argument is a faketime spec ('@2028-03-12 10:00:00' starts there and ticks, '+400d'
 # shifts). Monotonic time stays real (deadlines and timeouts keep working); monotonic_sleep.c
-# fixes time.sleep under that mode. Child processes (Celery worker, sandbox subprocess) inherit
-# the shifted clock; PostgreSQL and Redis are separate servers and keep the real one.
+# fixes time.sleep under that mode. Child processes (Celery worker, gunicorn) inherit the shifted
+# clock, the browser does not; PostgreSQL and Redis are separate servers and keep the real one.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
