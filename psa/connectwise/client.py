@@ -281,14 +281,16 @@ class ConnectWiseClient:
         forward_only: bool = True,
         order_by: str | None = None,
         keep_unparsable: bool = False,
+        after_id: int | None = None,
     ) -> Iterator[list[dict]]:
         """Every page of a listing, in order. Forward-only paging (ordered by id, no orderBy) by
         default; `forward_only=False` pages by number for endpoints without forward-only.
+        `after_id` (forward-only): start after that record id, as a resumed listing does.
 
         A record that does not decode fails the listing (PSAError), unless `keep_unparsable`:
         then it comes back as an UnparsableRecord among the good ones (the sync engine skips and
         counts it); callers that index records never see one unless they ask."""
-        for page in self._pages(path, conditions, fields, page_size, forward_only, order_by):
+        for page in self._pages(path, conditions, fields, page_size, forward_only, order_by, after_id):
             if not keep_unparsable:
                 refuse_unparsable(page, path)
             yield page
@@ -301,6 +303,7 @@ class ConnectWiseClient:
         page_size: int,
         forward_only: bool,
         order_by: str | None,
+        after_id: int | None = None,
     ) -> Iterator[list[dict]]:
         page_size = max(1, min(page_size, MAX_PAGE_SIZE))
         params: dict[str, Any] = {"pageSize": page_size}
@@ -311,17 +314,21 @@ class ConnectWiseClient:
         if forward_only:
             if order_by:
                 raise ValueError("forward-only paging is always ordered by id; orderBy is not allowed")
-            yield from self._forward_only_pages(path, params, page_size)
+            yield from self._forward_only_pages(path, params, page_size, after_id)
         else:
+            if after_id is not None:
+                raise ValueError("after_id needs forward-only paging (ordered by id)")
             if order_by:
                 params["orderBy"] = order_by
             yield from self._numbered_pages("GET", path, params, page_size)
 
-    def _forward_only_pages(self, path: str, params: dict, page_size: int) -> Iterator[list[dict]]:
+    def _forward_only_pages(
+        self, path: str, params: dict, page_size: int, after_id: int | None = None
+    ) -> Iterator[list[dict]]:
         # Reference: developer guide "Forward-Only": header pagination-type, query pageId (id > pageId),
         # the Link header's next URL carries the following pageId.
         headers = {"pagination-type": "forward-only"}
-        page_id: int | None = None
+        page_id: int | None = after_id
         while True:
             query = dict(params) if page_id is None else {**params, "pageId": page_id}
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -24,6 +26,7 @@ from psa.errors import PSAError
 from sync import metrics
 from sync.engine import clients
 from sync.engine.approvals import mass_delete_approval_pending, mass_delete_approval_use
+from sync.engine.checkpoint import Checkpointer, Resume, checkpoint_claim, checkpoint_clear
 from sync.engine.ingest import PageIngest
 from sync.engine.prefetch import prefetched
 from sync.engine.prune import prune_unseen
@@ -69,13 +72,26 @@ def _whole_id(record: object) -> int | None:
 
 
 def _listing(
-    client: ConnectWiseClient, listing: Listing, fields: list[str]
-) -> Iterator[tuple[int | None, list]]:
+    client: ConnectWiseClient,
+    tally: ListingTally,
+    resume: Resume | None,
+    request: tuple[str, str | None, int | None],
+    fields: list[str],
+) -> Iterator[tuple[Listing, list]]:
+    """(listing, page) of one listing; a resumed one continues after its checkpoint, one the
+    interrupted run finished is not listed again (its tally came with the checkpoint)."""
+    path, conditions, parent_id = request
+    key = (path, parent_id, False)
+    if resume and key in resume.done:
+        return
+    listing, after_id = resume.partial[key] if resume and key in resume.partial else (None, None)
+    listing = listing or tally.start(path, conditions, parent_id)
+    resumed: dict[str, Any] = {"after_id": after_id} if after_id else {}  # test doubles lack it
     for page in client.iter_pages(
-        listing.path, conditions=listing.conditions, fields=fields, page_size=PAGE_SIZE, keep_unparsable=True
+        path, conditions=conditions, fields=fields, page_size=PAGE_SIZE, keep_unparsable=True, **resumed
     ):
         listing.received += len(page)
-        yield listing.parent_id, page
+        yield listing, page
 
 
 def _pages(
@@ -85,16 +101,17 @@ def _pages(
     conditions: str | None,
     fields: list[str],
     tally: ListingTally,
-) -> Iterator[tuple[int | None, list]]:
-    """(parent id, page) for a flat listing, or for every parent of a nested one; every listing
+    resume: Resume | None = None,
+) -> Iterator[tuple[Listing, list]]:
+    """(listing, page) for a flat listing, or for every parent of a nested one; every listing
     is recorded in `tally` with what it returned (for verify.py)."""
     if spec.parent is None:
         # Reference: endpoints.tsv GET /{spec.path} (forward-only paging, developer guide)
-        yield from _listing(client, tally.start(spec.path, conditions), fields)
+        yield from _listing(client, tally, resume, (spec.path, conditions, None), fields)
         return
     for parent_id in list(_parent_ids(client, entity_get(spec.parent), tally)):
         # Reference: endpoints.tsv GET /{parent path}/{parentId}/{children}
-        yield from _listing(client, tally.start(spec.path_for(parent_id), conditions, parent_id), fields)
+        yield from _listing(client, tally, resume, (spec.path_for(parent_id), conditions, parent_id), fields)
 
 
 def _finish(run: SyncRun, status: str, error: str = "") -> SyncRun:
@@ -129,7 +146,7 @@ def _mirror_holds_rows(mapping: Mapping, connection_id: int) -> Callable[[Listin
 
 
 def _verified_prune(
-    run: SyncRun, *, client: ConnectWiseClient, tally: ListingTally, ingest: PageIngest
+    run: SyncRun, *, client: ConnectWiseClient, tally: ListingTally, ingest: PageIngest, since: datetime
 ) -> tuple[str, list[str]]:
     """Prune after the listings proved complete; (why nothing was deleted or '', notes)."""
     mapping = ingest.mapping
@@ -143,7 +160,7 @@ def _verified_prune(
     pruned = prune_unseen(
         mapping=mapping,
         connection_id=run.connection_id,
-        started_at=run.started_at,
+        started_at=since,  # a resumed run: what the interrupted one saw since its start counts
         approved=approval is not None,
         unidentified=ingest.unidentified,
     )
@@ -154,6 +171,43 @@ def _verified_prune(
         used = "used" if pruned.approval_used else "not needed (nothing over the limit), used up all the same"
         notes.append(f"mass delete approved by {approval.approved_by}: {used}; deleted {pruned.deleted}")
     return pruned.refused, notes
+
+
+@dataclass
+class _Listed:
+    """A run's listing state: its scope's start and conditions (the interrupted run's when it
+    resumes one), what each listing returned, and the checkpoint it saves page by page."""
+
+    since: datetime
+    conditions: str | None
+    tally: ListingTally
+    resume: Resume | None = None
+    checkpointer: Checkpointer | None = None
+
+
+def _listed(run: SyncRun, *, connection: Connection, spec: Entity, deletes: bool) -> _Listed:
+    def conditions_at(start: datetime) -> str | None:
+        return spec.conditions(scope_context(connection, start))
+
+    tally = ListingTally()
+    if not deletes:  # only full (deleting) runs are long enough to be worth resuming
+        return _Listed(run.started_at, conditions_at(run.started_at), tally)
+    resume = checkpoint_claim(run=run, conditions_at=conditions_at)
+    since = resume.started_at if resume else run.started_at
+    listed = _Listed(since, conditions_at(since), tally, resume)
+    listed.checkpointer = Checkpointer(run=run, started_at=since, conditions=listed.conditions, tally=tally)
+    if resume:
+        listed.checkpointer.restore(resume)
+    return listed
+
+
+def _resumed_note(listed: _Listed) -> str:
+    if listed.resume is None:
+        return ""
+    return (
+        f"resumed the listing of run #{listed.resume.from_run_id} (started {listed.since:%Y-%m-%d %H:%M:%S}), "
+        f"which had committed {listed.resume.records_before()} records"
+    )
 
 
 def sync_entity(
@@ -169,33 +223,51 @@ def sync_entity(
     tier_def, spec, mapping = tier_get(tier), entity_get(entity), mapping_get(entity)
     started_at = timezone.now()
     run = SyncRun.objects.create(connection=connection, tier=tier, entity=entity, started_at=started_at)
-    conditions = spec.conditions(scope_context(connection, started_at))
     if tier == CHANGES:
         watermark = watermark_get(connection_id=connection.pk, entity=entity)
         if watermark is None:
             # Documented choice: the `changes` tier never does a full fetch; the full tier seeds it.
             return _finish(run, SyncRun.Status.SUCCEEDED, "no watermark yet: waiting for the full tier")
-        conditions = all_of(conditions, cond("lastUpdated", ">", watermark))
     try:
         client = client or clients.client_for(connection)
     except PSAError as err:  # e.g. a connection without keys: nothing to list with
         return _finish(run, SyncRun.Status.FAILED, str(err))
+    listed = _listed(run, connection=connection, spec=spec, deletes=tier_def.deletes)
+    if tier == CHANGES:
+        listed.conditions = all_of(listed.conditions, cond("lastUpdated", ">", watermark))
     requests_before = client.requests_made
     ingest = PageIngest(run=run, mapping=mapping, connection_id=connection.pk)
-    tally = ListingTally()
+    if listed.resume:
+        ingest.newest_seen, ingest.unidentified = listed.resume.newest_seen, listed.resume.unidentified
+    drop_checkpoint = True  # kept only for a run the next one should resume (see checkpoint.py)
     try:
-        pages = _pages(client, spec, conditions=conditions, fields=mapping.api_fields, tally=tally)
-        for parent_id, page in prefetched(pages):  # page n+1 is fetched while page n is written
-            ingest.ingest(page, parent_id=parent_id)
+        pages = _pages(
+            client,
+            spec,
+            conditions=listed.conditions,
+            fields=mapping.api_fields,
+            tally=listed.tally,
+            resume=listed.resume,
+        )
+        for listing, page in prefetched(pages):  # page n+1 is fetched while page n is written
+            ingest.ingest(page, parent_id=listing.parent_id)
             run.requests = client.requests_made - requests_before
             run.save(update_fields=["fetched", "created", "updated", "skipped", "coerced", "requests"])
             if lease:
                 lease.renew()
+            if listed.checkpointer:
+                listed.checkpointer.page_committed(
+                    listing, page, newest_seen=ingest.newest_seen, unidentified=ingest.unidentified
+                )
             if progress:
                 progress(len(page))
         status, message = SyncRun.Status.SUCCEEDED, ingest.error_summary()
         if tier_def.deletes:
-            refusal, notes = _verified_prune(run, client=client, tally=tally, ingest=ingest)
+            if lease:
+                lease.renew()  # a run that lost its lease must not delete
+            refusal, notes = _verified_prune(
+                run, client=client, tally=listed.tally, ingest=ingest, since=listed.since
+            )
             if refusal:
                 status = SyncRun.Status.REFUSED
                 logger.warning(
@@ -206,23 +278,26 @@ def sync_entity(
                     refusal,
                     extra=run_log_ids(run),
                 )
-            message = "\n".join(filter(None, [refusal, *notes, message]))
+            message = "\n".join(filter(None, [_resumed_note(listed), refusal, *notes, message]))
         if status == SyncRun.Status.SUCCEEDED and spec.has_last_updated:
             watermark_advance(
                 connection_id=connection.pk,
                 entity=entity,
                 newest_seen=ingest.newest_seen,
-                started_at=started_at,
+                started_at=listed.since,
             )
-    except (PSAError, LockLost) as err:
+    except (PSAError, LockLost) as err:  # the checkpoint stays: the next run resumes
         status, message = SyncRun.Status.FAILED, "\n".join(filter(None, [str(err), ingest.error_summary()]))
         logger.warning("sync %s/%s/%s failed: %s", connection.name, tier, entity, err, extra=run_log_ids(run))
-    except SoftTimeLimitExceeded:
+        drop_checkpoint = False
+    except SoftTimeLimitExceeded:  # the checkpoint stays: the next run resumes
         run.requests = client.requests_made - requests_before
         _finish(run, SyncRun.Status.FAILED, "time limit exceeded")
         raise
     except Exception as err:  # a bug or an unexpected answer: record it, the tier carries on
         logger.exception("sync %s/%s/%s crashed", connection.name, tier, entity, extra=run_log_ids(run))
         status, message = SyncRun.Status.FAILED, f"{type(err).__name__}: {err}"
+    if drop_checkpoint and listed.checkpointer:
+        checkpoint_clear(run=run)
     run.requests = client.requests_made - requests_before
     return _finish(run, status, message)

@@ -1,4 +1,5 @@
 from sync.models.approvals import MassDeleteApproval
+from sync.models.checkpoint import SyncCheckpoint
 from sync.models.connection import Connection
 from sync.models.outbox import OutboxEntry
 from sync.models.pending import PendingRefresh
@@ -9,6 +10,7 @@ __all__ = [
     "MassDeleteApproval",
     "OutboxEntry",
     "PendingRefresh",
+    "SyncCheckpoint",
     "SyncRun",
     "TierLock",
     "Watermark",
