@@ -24,6 +24,13 @@ from tests.boards.browser_support import (
 from tests.boards.conftest import make_connection, make_user, seed_tickets
 from tests.support.waiting import wait_until
 
+
+def snap(page, selector: str, path: str) -> None:
+    """A screenshot of one element by its box (live polling may swap the element meanwhile)."""
+    box = wait_until(lambda: page.locator(selector).bounding_box())
+    page.screenshot(path=path, clip=box)
+
+
 pytestmark = [pytest.mark.browser]
 
 
@@ -63,11 +70,11 @@ def test_it_shows_sending_then_delivery_delayed_on_a_moved_card(ui):
         drag(page, card(100), ".column:nth-of-type(2) .cards")
     wait_until(lambda: "Sending to the PSA" in (page.text_content(card(100)) or ""))
     assert column_of(page, 100) == "Doing"
-    page.locator(".column:nth-of-type(2)").screenshot(path="/tmp/ux-card-sending.png")
+    snap(page, ".column:nth-of-type(2)", "/tmp/ux-card-sending.png")
     page.clock.fast_forward(31_000)
     wait_until(lambda: "Delivery delayed" in (page.text_content(card(100)) or ""))
     assert page.get_attribute(f"{card(100)} .card-write", "data-write") == "delayed"
-    page.locator(".column:nth-of-type(2)").screenshot(path="/tmp/ux-card-delayed.png")
+    snap(page, ".column:nth-of-type(2)", "/tmp/ux-card-delayed.png")
 
 
 def _ask_to_close(page, psa_id: int) -> None:

@@ -21,6 +21,13 @@ from tests.boards.browser_support import (
 )
 from tests.support.waiting import wait_until
 
+
+def snap(page, selector: str, path: str) -> None:
+    """A screenshot of one element by its box (live polling may swap the element meanwhile)."""
+    box = wait_until(lambda: page.locator(selector).bounding_box())
+    page.screenshot(path=path, clip=box)
+
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.redis]
 
 
@@ -60,14 +67,14 @@ def test_it_retries_a_refused_move_and_shows_it_saved(stack):
         f"{card} .card-error:has-text('Blocked by a workflow rule') button:has-text('Retry')"
     )
     assert column_of(page, psa_id) == home.name
-    page.locator(card).screenshot(path="/tmp/ux-card-refused.png")
+    snap(page, card, "/tmp/ux-card-refused.png")
     with page.expect_response(lambda r: r.url.endswith(f"/cards/{psa_id}/retry/")) as retried:
         page.click(f"{card} button:has-text('Retry')")
     assert retried.value.status == 202
     page.wait_for_selector(f"{card} .card-write.saved:has-text('Saved to the PSA')")
     assert column_of(page, psa_id) == target.name
     assert page.locator(f"{card} .card-error").count() == 0
-    page.locator(card).screenshot(path="/tmp/ux-card-saved.png")
+    snap(page, card, "/tmp/ux-card-saved.png")
     ticket = sandbox.store.get("service/tickets", psa_id)
     assert (ticket["status"] or {}).get("id") == target.psa_ids[0]
     states = list(
