@@ -293,13 +293,15 @@ class RateBudget:
         self.limiter.clear(self.item, "psa-budget", self.key)
 
 
-def budget_for_connection(connection: Any, interactive: bool = False) -> RateBudget:
+def budget_for_connection(connection: Any, *, interactive: bool = False, site_per_minute: int) -> RateBudget:
     """The connection's background budget (its own setting or the default), or the interactive
-    budget: what is left of the site's requests per minute (PSA_SITE_REQUESTS_PER_MINUTE) after
-    background work. The one place these are sized: every client of the connection, whatever its
-    retry policy, shares the same two windows (one key, one limit each)."""
+    budget: what is left of the site's requests per minute after background work. The site's
+    limit is the provider's own (`site_per_minute`) unless PSA_SITE_REQUESTS_PER_MINUTE overrides
+    it. The one place these are sized: every client of the connection, whatever its retry policy,
+    shares the same two windows (one key, one limit each)."""
     background = connection.background_budget_per_minute or settings.PSA_BACKGROUND_BUDGET_PER_MINUTE
     if interactive:
-        per_minute = max(settings.PSA_SITE_REQUESTS_PER_MINUTE - background, MIN_INTERACTIVE_PER_MINUTE)
+        site = settings.PSA_SITE_REQUESTS_PER_MINUTE or site_per_minute
+        per_minute = max(site - background, MIN_INTERACTIVE_PER_MINUTE)
         return RateBudget(f"connection:{connection.pk}:interactive", per_minute)
     return RateBudget(f"connection:{connection.pk}:background", background)

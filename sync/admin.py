@@ -3,100 +3,146 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
-from psa.connectwise.discovery import parse_site
-from psa.errors import ConfigurationError
+from psa.providers import (
+    CredentialField,
+    CredentialsInvalid,
+    provider_choices,
+    provider_for,
+    provider_get,
+    provider_names,
+)
 from sync.engine.approvals import APPROVABLE, mass_delete_approve, refused_entities
 from sync.engine.prune import OVER_THE_LIMIT
 from sync.models import Connection, MassDeleteApproval, OutboxEntry, SyncRun
 from sync.services.connections import connection_test
 
 
-class ConnectionForm(forms.ModelForm):
-    # Keys are write-only: the form never renders the stored value back.
-    public_key = forms.CharField(widget=forms.PasswordInput(render_value=False), required=False)
-    private_key = forms.CharField(widget=forms.PasswordInput(render_value=False), required=False)
+def _credential_form_field(provider: str, spec: CredentialField) -> str:
+    return f"{provider}__{spec.name}"
+
+
+def _credential_form_fields() -> dict[str, forms.Field]:
+    """One optional form field per credential of every registered provider."""
+    fields: dict[str, forms.Field] = {}
+    for name in provider_names():
+        for spec in provider_get(name).credential_fields:
+            fields[_credential_form_field(name, spec)] = forms.CharField(
+                label=spec.label,
+                required=False,
+                initial=spec.default,
+                help_text=spec.help,
+                widget=forms.PasswordInput(render_value=False) if spec.secret else forms.TextInput,
+            )
+    return fields
+
+
+class ConnectionFormBase(forms.ModelForm):
+    """The connection with one group of credential fields per provider; only the chosen
+    provider's group is validated (by the provider) and stored. Secrets are write-only: never
+    rendered back, and left empty they keep the stored value."""
+
+    provider = forms.ChoiceField(choices=provider_choices)
 
     class Meta:
         model = Connection
         fields = [
             "name",
             "provider",
-            "site_url",
-            "company_id",
-            "public_key",
-            "private_key",
-            "client_id",
-            "api_version",
             "enabled",
             "closed_ticket_retention_days",
             "background_budget_per_minute",
         ]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:  # show the stored values of the connection's provider, never secrets
+            for spec in provider_get(self.instance.provider).credential_fields:
+                if not spec.secret and spec.name in self.instance.credentials:
+                    key = _credential_form_field(self.instance.provider, spec)
+                    self.initial[key] = self.instance.credentials[spec.name]
+
     def clean(self):
         cleaned = super().clean() or {}
-        site_url = cleaned.get("site_url")
-        if site_url and cleaned.get("provider") == Connection.Provider.CONNECTWISE:
-            try:
-                parse_site(site_url)  # https required; plain http only for a loopback sandbox
-            except ConfigurationError as exc:
-                self.add_error("site_url", str(exc))
-        for key in ("public_key", "private_key"):
-            if not cleaned.get(key):
-                if self.instance.pk:
-                    cleaned[key] = getattr(self.instance, key)  # keep the stored secret
-                else:
-                    self.add_error(key, "Required for a new connection.")
+        name = cleaned.get("provider")
+        if not name:
+            return cleaned
+        provider = provider_get(name)
+        keep = self.instance.credentials if self.instance.pk and self.instance.provider == name else {}
+        document = {}
+        for spec in provider.credential_fields:
+            value = cleaned.get(_credential_form_field(name, spec)) or ""
+            if not value and spec.secret and keep.get(spec.name):
+                value = keep[spec.name]  # left empty: keep the stored secret
+            document[spec.name] = value
+        try:
+            self.instance.credentials = provider.credentials_clean(document)
+        except CredentialsInvalid as exc:
+            for field_name, message in exc.errors.items():
+                form_field = _credential_form_field(name, CredentialField(field_name, field_name))
+                self.add_error(form_field if form_field in self.fields else None, message)
         return cleaned
+
+
+# The form class declares every provider's credential fields, so the admin's fieldsets can name them.
+ConnectionForm = type("ConnectionForm", (ConnectionFormBase,), _credential_form_fields())
 
 
 @admin.register(Connection)
 class ConnectionAdmin(admin.ModelAdmin):
     form = ConnectionForm
-    list_display = [
-        "name",
-        "provider",
-        "site_url",
-        "company_id",
-        "api_version",
-        "enabled",
-        "sync_status_link",
-    ]
+    list_display = ["name", "provider", "site", "enabled", "sync_status_link"]
     list_filter = ["provider", "enabled"]
-    search_fields = ["name", "company_id", "site_url"]
+    search_fields = ["name"]
     actions = ["test_connection", "ensure_callbacks", "approve_refused_mass_deletes"]
 
     def view_on_site(self, connection: Connection) -> str:
         # "View on site" opens the operators' sync status page of the connection.
         return reverse("sync:connection-status", args=[connection.pk])
 
+    def get_fieldsets(self, request, obj=None):
+        # One group per provider; only the chosen provider's group is read (ConnectionForm.clean).
+        common = [
+            "name",
+            "provider",
+            "enabled",
+            "closed_ticket_retention_days",
+            "background_budget_per_minute",
+        ]
+        groups: list[tuple[str | None, dict[str, list[str]]]] = [(None, {"fields": common})]
+        for name in provider_names():
+            provider = provider_get(name)
+            fields = [_credential_form_field(name, spec) for spec in provider.credential_fields]
+            groups.append((f"{provider.label} credentials", {"fields": fields}))
+        return groups
+
+    @admin.display(description="site")
+    def site(self, connection: Connection) -> str:
+        return provider_for(connection).describe(connection)
+
     @admin.display(description="sync status")
     def sync_status_link(self, connection: Connection) -> str:
         return format_html('<a href="{}">sync status</a>', self.view_on_site(connection))
 
-    @admin.action(description="Test connection (companyinfo + system/info)")
+    @admin.action(description="Test connection (the PSA answers with these credentials)")
     def test_connection(self, request, queryset):
         for connection in queryset:
             result = connection_test(connection=connection)
             if result["ok"]:
-                self.message_user(
-                    request,
-                    f"{connection.name}: OK — {result['company_name']}, PSA {result['version']} "
-                    f"(codebase {result['codebase']}, API {result['api_url']})",
-                    messages.SUCCESS,
-                )
+                self.message_user(request, f"{connection.name}: OK — {result['summary']}", messages.SUCCESS)
             else:
                 self.message_user(request, f"{connection.name}: FAILED — {result['error']}", messages.ERROR)
 
-    @admin.action(description="Register ConnectWise callbacks (add missing, remove stale)")
+    @admin.action(description="Register the PSA's callbacks (add missing, remove stale)")
     def ensure_callbacks(self, request, queryset):
         from django.conf import settings
 
-        from psa.connectwise.callbacks import connection_callbacks_ensure
         from psa.errors import PSAError
 
-        for connection in queryset.filter(provider=Connection.Provider.CONNECTWISE):
+        for connection in queryset:
             try:
-                changes = connection_callbacks_ensure(connection=connection, public_url=settings.PUBLIC_URL)
+                changes = provider_for(connection).callbacks.ensure(
+                    connection=connection, public_url=settings.PUBLIC_URL
+                )
             except PSAError as err:
                 self.message_user(request, f"{connection.name}: callbacks FAILED — {err}", messages.ERROR)
                 continue

@@ -26,8 +26,10 @@ from django.utils import timezone
 from boards.live import mirror_changed_on_commit
 from psa.connectwise.client import ConnectWiseClient, replace_ops
 from psa.connectwise.conditions import all_of, cond
+from psa.connectwise.webhook import record_version
 from psa.errors import NotFound, PermanentError, PSAError, RetryableError
 from sync import metrics, refresh
+from sync.echo import echo_remember
 from sync.engine.services import mirror_upsert_records
 from sync.models import OutboxEntry
 from topleft.logs import log_context
@@ -257,10 +259,11 @@ def _patch_opportunity(client: ConnectWiseClient, entry: OutboxEntry, changes: d
 
 
 def _remember_echo(entry: OutboxEntry, record: dict) -> None:
-    from sync.webhooks import echo_remember
-
     echo_remember(
-        connection_id=entry.connection_id, kind=entry.target, psa_id=entry.target_psa_id, record=record
+        connection_id=entry.connection_id,
+        kind=entry.target,
+        psa_id=entry.target_psa_id,
+        version=record_version(record),
     )
 
 

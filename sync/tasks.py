@@ -19,6 +19,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from psa.providers import provider_names
 from sync.models import Connection, SyncRun
 from sync.tiers import NOTES, tier_entities, tier_get
 
@@ -29,7 +30,7 @@ NOTES_CHUNK = 100  # parents per notes task: ~100 requests, a couple of minutes 
 
 def _enabled_connection_ids() -> list[int]:
     return list(
-        Connection.objects.filter(enabled=True, provider=Connection.Provider.CONNECTWISE)
+        Connection.objects.filter(enabled=True, provider__in=provider_names())
         .order_by("pk")
         .values_list("pk", flat=True)
     )

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from tests.support.connections import make_connection
 from tests.support.processes import start_worker
 from tests.support.waiting import wait_until
 from topleft.health import HEARTBEAT_EVERY_SECONDS, beat_heartbeat_age, beat_heartbeat_stamp
@@ -19,9 +20,9 @@ UNREACHABLE_REDIS = "redis://:hunter2@127.0.0.1:1/0"  # nothing listens on port 
 
 
 def _outbox_entry(age: timedelta) -> None:
-    from sync.models import Connection, OutboxEntry
+    from sync.models import OutboxEntry
 
-    connection = Connection.objects.create(name="acme", site_url="https://na.myconnectwise.net")
+    connection = make_connection("acme")
     entry = OutboxEntry.objects.create(
         connection=connection, action="ticket_status", target="ticket", target_psa_id=1
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -27,6 +28,29 @@ def decrypt(token: str) -> str:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken:
         raise ValueError("stored secret cannot be decrypted with FIELD_ENCRYPTION_KEY") from None
+
+
+class EncryptedJSONField(models.TextField):
+    """A JSON object stored as Fernet ciphertext (a connection's credentials document): the
+    database only ever holds the ciphertext, Python code the decoded dict."""
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or value == "":
+            return {}
+        return json.loads(decrypt(value))
+
+    def to_python(self, value):
+        if isinstance(value, dict):
+            return value
+        if value is None or value == "":
+            return {}
+        return json.loads(value)
+
+    def get_prep_value(self, value):
+        return encrypt(json.dumps(value or {}, sort_keys=True))
+
+    def value_to_string(self, obj) -> str:  # serialisers (dumpdata) get the ciphertext, never keys
+        return self.get_prep_value(self.value_from_object(obj))
 
 
 class EncryptedTextField(models.TextField):

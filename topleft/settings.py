@@ -192,7 +192,8 @@ PSA_BACKGROUND_BUDGET_PER_MINUTE = env_int("PSA_BACKGROUND_BUDGET_PER_MINUTE", 6
 PSA_TIMEOUT_SECONDS = env_int("PSA_TIMEOUT_SECONDS", 30, minimum=1)
 # Requests/minute a PSA site accepts before it throttles (ConnectWise: ~1000). Webhook refreshes
 # spend what background work leaves of it; raise only for a PSA (or sandbox) that allows more.
-PSA_SITE_REQUESTS_PER_MINUTE = env_int("PSA_SITE_REQUESTS_PER_MINUTE", 1000, minimum=1)
+# 0: each provider's own limit (ConnectWise about 1000/minute); a number overrides it (benchmarks).
+PSA_SITE_REQUESTS_PER_MINUTE = env_int("PSA_SITE_REQUESTS_PER_MINUTE", 0, minimum=0)
 
 # --- Tiered sync (sync/tiers.py, sync/locks.py) --------------------------------------------
 # A tier's lease on a connection is renewed after every page; a killed worker's lease frees

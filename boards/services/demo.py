@@ -39,11 +39,7 @@ def demo_setup(*, sandbox_url: str, sync: bool = True, password: str = DEMO_PASS
     connection, _ = connection_upsert(
         name=DEMO_CONNECTION,
         provider="connectwise",
-        site_url=sandbox_url,
-        company_id=SANDBOX_CREDENTIALS["company_id"],
-        public_key=SANDBOX_CREDENTIALS["public_key"],
-        private_key=SANDBOX_CREDENTIALS["private_key"],
-        client_id=SANDBOX_CREDENTIALS["client_id"],
+        credentials={"site_url": sandbox_url, **SANDBOX_CREDENTIALS},
     )
     if sync:
         for tier in ("reference", "core"):

@@ -38,6 +38,7 @@ from django.core.cache import cache
 
 from psa.connectwise.discovery import Site, parse_site
 from psa.errors import NotFound
+from psa.providers import CallbackRejected
 
 logger = logging.getLogger("psa.connectwise.callbacks")
 
@@ -55,7 +56,7 @@ CALLBACK_TYPES = ("ticket", "opportunity", "project", "company", "schedule")
 DESCRIPTION = "TopLeft mirror"
 
 
-class CallbackError(Exception):
+class CallbackError(CallbackRejected):
     """Base: the callback cannot be accepted. `status` is the HTTP answer the receiver gives."""
 
     status = 400

@@ -80,6 +80,10 @@ class _UnparsablePage(ValueError):
     """A listing answer that looks like a JSON array but does not decode as a whole."""
 
 
+# Reference: developer guide "Rate limiting": a site starts answering 429 at about 1000/minute.
+SITE_REQUESTS_PER_MINUTE = 1000
+
+
 class ConnectWiseClient:
     """One ConnectWise site + API member. Not thread-safe (one per task / thread)."""
 
@@ -125,18 +129,23 @@ class ConnectWiseClient:
     ) -> ConnectWiseClient:
         """A client for a Connection: interactive → the interactive budget with short retries,
         unless `policy` says otherwise (a webhook refresh: nobody waits, so background retries)."""
+        from psa.connectwise.credentials import credentials_of
+
         policy = policy or (INTERACTIVE if interactive else BACKGROUND)
         if getattr(connection, "provider", "connectwise") != "connectwise":
             raise ConfigurationError(f"connection {connection.name!r} is not a ConnectWise connection")
+        keys = credentials_of(connection)
         return cls(
-            site_url=connection.site_url,
-            company_id=connection.company_id,
-            public_key=connection.public_key,
-            private_key=connection.private_key,
-            client_id=connection.client_id,
-            api_version=connection.api_version,
+            site_url=keys.site_url,
+            company_id=keys.company_id,
+            public_key=keys.public_key,
+            private_key=keys.private_key,
+            client_id=keys.client_id,
+            api_version=keys.api_version,
             policy=policy,
-            budget=budget_for_connection(connection, interactive=interactive),
+            budget=budget_for_connection(
+                connection, interactive=interactive, site_per_minute=SITE_REQUESTS_PER_MINUTE
+            ),
             timeout=None if policy is INTERACTIVE else settings.PSA_TIMEOUT_SECONDS,
         )
 

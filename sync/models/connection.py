@@ -6,7 +6,7 @@ import secrets
 
 from django.db import models
 
-from topleft.crypto import EncryptedTextField
+from topleft.crypto import EncryptedJSONField
 
 
 def new_webhook_token() -> str:
@@ -14,18 +14,12 @@ def new_webhook_token() -> str:
 
 
 class Connection(models.Model):
-    class Provider(models.TextChoices):
-        CONNECTWISE = "connectwise", "ConnectWise PSA"
-        AUTOTASK = "autotask", "Datto Autotask PSA"
-
     name = models.CharField(max_length=100, unique=True)
-    provider = models.CharField(max_length=20, choices=Provider.choices, default=Provider.CONNECTWISE)
-    site_url = models.CharField(max_length=255, help_text="PSA site, e.g. https://na.myconnectwise.net")
-    company_id = models.CharField(max_length=100)
-    public_key = EncryptedTextField()
-    private_key = EncryptedTextField()
-    client_id = models.CharField(max_length=100, blank=True)
-    api_version = models.CharField(max_length=20, default="2025.1")
+    # A name in psa.providers.REGISTRY (no model choices: a new provider needs no migration here).
+    provider = models.CharField(max_length=20, default="connectwise")
+    # The provider's credentials document (psa/<provider>/credentials.py), one encrypted JSON
+    # object: keys and secrets never sit in plain columns and are never shown back.
+    credentials = EncryptedJSONField(default=dict, blank=True)
     enabled = models.BooleanField(default=True)
     closed_ticket_retention_days = models.PositiveIntegerField(default=7)
     background_budget_per_minute = models.PositiveIntegerField(

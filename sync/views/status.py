@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from boards.models import Membership
+from psa.providers import provider_names
 from sync.models import Connection
 from sync.tiers import TIERS, tier_get
 from sync.views.chart import runs_chart
@@ -64,8 +65,8 @@ def _refusal(connection: Connection, tier: str) -> str:
     """Why a manual run cannot be queued now, or ''."""
     if not connection.enabled:
         return f"{connection.name} is disabled: enable it before syncing."
-    if connection.provider != Connection.Provider.CONNECTWISE:
-        return f"The tiered sync supports ConnectWise connections only ({connection.name} is {connection.provider})."
+    if connection.provider not in provider_names():
+        return f"{connection.name} uses {connection.provider!r}, a PSA this installation does not know."
     running_until = tier_running_until(connection_id=connection.pk, tier=tier)
     if running_until:
         return f"The {tier} tier is already running for {connection.name}; not queued again."

@@ -18,6 +18,7 @@ from boards.models import Board, BoardStatus, Membership, ServiceBoard, Ticket
 from boards.ranking import card_rank_place
 from boards.services.config import board_create
 from sync.models import Connection
+from tests.support.connections import cw_credentials
 
 CARDS = 1000
 STATUSES = ["New", "In progress", "Waiting on customer", "Scheduled", "Resolved"]
@@ -30,7 +31,7 @@ def p95(samples: list[float]) -> float:
 @pytest.fixture
 def big_board(django_user_model):
     conn = Connection.objects.create(
-        name="bench", site_url="https://cw", company_id="c", public_key="p", private_key="k"
+        name="bench", provider="connectwise", credentials=cw_credentials(site_url="https://cw.example")
     )
     ServiceBoard.objects.create(connection=conn, psa_id=1, name="Help desk")
     for i, name in enumerate(STATUSES):

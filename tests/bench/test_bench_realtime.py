@@ -83,7 +83,7 @@ def stack(transactional_db):
     sandbox = SandboxServer(
         scale="small", seed=1, activity_per_second=0, rate_limit_per_minute=SITE_PER_MINUTE
     ).start()
-    connection = Connection.objects.create(name="bench", **sandbox.credentials)
+    connection = Connection.objects.create(name="bench", credentials=dict(sandbox.credentials))
     web, web_url = start_web(workers=2, threads=8)
     worker = start_worker(concurrency=4, PSA_SITE_REQUESTS_PER_MINUTE=str(SITE_PER_MINUTE))
     connection_callbacks_ensure(connection=connection, public_url=web_url)

@@ -39,14 +39,10 @@ CHANGED_TICKETS = 100
 
 
 def bench_connection(sandbox, name: str) -> Connection:
-    creds = sandbox.credentials
     return Connection.objects.create(
         name=name,
-        site_url=creds["site_url"],
-        company_id=creds["company_id"],
-        public_key=creds["public_key"],
-        private_key=creds["private_key"],
-        client_id=creds["client_id"],
+        provider="connectwise",
+        credentials=dict(sandbox.credentials),
         closed_ticket_retention_days=30,
     )
 

@@ -12,11 +12,14 @@ from django.utils import timezone
 from boards.models import BoardStatus, Membership, Priority, ServiceBoard, Ticket
 from boards.services.config import board_create
 from sync.models import Connection
+from tests.support.connections import cw_credentials
 
 
 def make_connection(name: str) -> Connection:
     return Connection.objects.create(
-        name=name, site_url="https://cw.example", company_id=name, public_key="pub", private_key="priv"
+        name=name,
+        provider="connectwise",
+        credentials=cw_credentials(site_url="https://cw.example", company_id=name),
     )
 
 

@@ -27,7 +27,7 @@ def test_it_sets_up_the_demo_idempotently(sandbox, capsys):
     out = capsys.readouterr().out
     assert "username: demo" in out and "password: topleft-demo" in out
     connection = Connection.objects.get()
-    assert connection.site_url == sandbox.url.rstrip("/")
+    assert connection.credentials["site_url"] == sandbox.url.rstrip("/")
     assert Board.objects.filter(connection=connection).count() == 2
     assert Membership.objects.get(connection=connection).role == "admin"
     assert Ticket.objects.filter(connection=connection).exists()

@@ -3,23 +3,16 @@ import responses
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from sync.models import Connection
 from sync.services.connections import connection_test
 from tests.support.cloud_psa import BASE, INFO_URL, SITE
+from tests.support.connections import make_connection
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 
 @pytest.fixture
 def connection():
-    return Connection.objects.create(
-        name="Acme",
-        site_url=SITE,
-        company_id="acme",
-        public_key="pub",
-        private_key="priv",
-        client_id="11111111-2222-3333-4444-555555555555",
-    )
+    return make_connection("Acme", site_url=SITE, client_id="11111111-2222-3333-4444-555555555555")
 
 
 @responses.activate
@@ -58,21 +51,14 @@ def test_it_reports_an_unknown_company(connection):
 
 
 def test_it_reports_plain_http_on_a_public_host(connection):
-    connection.site_url = "http://eu.myconnectwise.net"
+    connection.credentials = {**connection.credentials, "site_url": "http://eu.myconnectwise.net"}
     result = connection_test(connection=connection)
     assert result["ok"] is False and "https is required" in result["error"]
 
 
 @responses.activate
 def test_it_shows_the_result_from_the_admin_action(admin_client, connection):
-    failing = Connection.objects.create(
-        name="Broken",
-        site_url="https://psa.example.com",
-        company_id="nobody",
-        public_key="p",
-        private_key="q",
-        client_id="g",
-    )
+    failing = make_connection("Broken", site_url="https://psa.example.com", company_id="nobody")
     responses.get(INFO_URL, json={"CompanyName": "Acme MSP", "Codebase": "v2025_1/"})
     responses.get(BASE + "system/info", json={"version": "v2025.1.99"})
     responses.get(

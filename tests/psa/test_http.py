@@ -260,10 +260,13 @@ def test_it_uses_redis_for_budgets_when_configured():
 def test_it_sizes_the_connection_budgets(settings):
     settings.PSA_BACKGROUND_BUDGET_PER_MINUTE = 600
     default = Connection(pk=7, background_budget_per_minute=None)
-    assert budget_for_connection(default).per_minute == 600
-    assert budget_for_connection(default).key == "connection:7:background"
-    interactive = budget_for_connection(default, interactive=True)
+    site = {"site_per_minute": 1000}  # the provider's own limit
+    assert budget_for_connection(default, **site).per_minute == 600
+    assert budget_for_connection(default, **site).key == "connection:7:background"
+    interactive = budget_for_connection(default, interactive=True, **site)
     assert interactive.per_minute == 400 and interactive.key == "connection:7:interactive"
     custom = Connection(pk=8, background_budget_per_minute=900)
-    assert budget_for_connection(custom).per_minute == 900
-    assert budget_for_connection(custom, interactive=True).per_minute == 100
+    assert budget_for_connection(custom, **site).per_minute == 900
+    assert budget_for_connection(custom, interactive=True, **site).per_minute == 100
+    settings.PSA_SITE_REQUESTS_PER_MINUTE = 5000  # an override wins over the provider's limit
+    assert budget_for_connection(custom, interactive=True, **site).per_minute == 4100

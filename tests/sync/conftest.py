@@ -14,19 +14,12 @@ from psa.errors import ServerError
 from sync.models import Connection
 from tests.support import callbacks
 from tests.support.clock import FROZEN_NOW, psa_time
+from tests.support.connections import make_connection
 
 
 @pytest.fixture
 def connection(db) -> Connection:
-    return Connection.objects.create(
-        name="acme",
-        site_url="https://na.myconnectwise.net",
-        company_id="acme",
-        public_key="pub",
-        private_key="priv",
-        client_id="guid",
-        closed_ticket_retention_days=7,
-    )
+    return make_connection("acme", fields={"closed_ticket_retention_days": 7})
 
 
 class FakePSA:
@@ -119,18 +112,20 @@ FAST_POLICY_KW = dict(
 def fast_client(monkeypatch):
     """The real ConnectWise client with short retry sleeps (the sandbox's faults stay real)."""
     from psa.connectwise.client import ConnectWiseClient
+    from psa.connectwise.credentials import credentials_of
     from psa.http import RetryPolicy
     from sync.engine import clients
 
     policy = RetryPolicy("test", **FAST_POLICY_KW)
 
     def build(connection):
+        keys = credentials_of(connection)
         return ConnectWiseClient(
-            site_url=connection.site_url,
-            company_id=connection.company_id,
-            public_key=connection.public_key,
-            private_key=connection.private_key,
-            client_id=connection.client_id,
+            site_url=keys.site_url,
+            company_id=keys.company_id,
+            public_key=keys.public_key,
+            private_key=keys.private_key,
+            client_id=keys.client_id,
             policy=policy,
         )
 
@@ -154,14 +149,10 @@ def sandbox(sandbox_options):
 
 
 def sandbox_connection(sandbox, name: str = "sandbox") -> Connection:
-    creds = sandbox.credentials
     return Connection.objects.create(
         name=name,
-        site_url=creds["site_url"],
-        company_id=creds["company_id"],
-        public_key=creds["public_key"],
-        private_key=creds["private_key"],
-        client_id=creds["client_id"],
+        provider="connectwise",
+        credentials=dict(sandbox.credentials),
         closed_ticket_retention_days=7,
     )
 

@@ -16,6 +16,7 @@ from sync.engine.services import mirror_delete_record, mirror_upsert_records, sy
 from sync.engine.watermarks import OVERLAP, watermark_get
 from sync.models import SyncRun
 from tests.support.clock import FROZEN_NOW, psa_time
+from tests.support.connections import cw_credentials
 from tests.sync.conftest import TICKET_UPDATED_AT, ticket
 
 TICKETS = "service/tickets"
@@ -352,13 +353,8 @@ def test_it_records_a_failed_run_per_entity_when_the_connection_cannot_talk(db):
     from sync.models import Connection
 
     keyless = Connection.objects.create(
-        name="keyless",
-        site_url="https://na.myconnectwise.net",
-        company_id="acme",
-        public_key="",
-        private_key="",
-        client_id="guid",
+        name="keyless", provider="connectwise", credentials=cw_credentials(public_key="", private_key="")
     )
     runs = sync_tier(connection_id=keyless.pk, tier="reference")
     assert len(runs) == 20 and {run.status for run in runs} == {"failed"}
-    assert "no API keys" in runs[0].error
+    assert "unusable credentials" in runs[0].error and "public_key: required" in runs[0].error

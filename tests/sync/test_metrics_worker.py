@@ -25,7 +25,7 @@ def test_it_reports_the_pushes_and_psa_requests_a_worker_made(client, transactio
 
     settings.METRICS_TOKEN = TOKEN
     cache.clear()  # also empties this Redis db's broker queues and counters left by earlier runs
-    connection = Connection.objects.create(name="sandbox", **sandbox.credentials)
+    connection = Connection.objects.create(name="sandbox", credentials=dict(sandbox.credentials))
     record = next(t for t in sandbox.store.list("service/tickets") if not t.get("closedFlag"))
     refresh.record_refresh(connection_id=connection.pk, kind="ticket", psa_id=record["id"])
     ticket = Ticket.objects.get(connection=connection, psa_id=record["id"])

@@ -17,6 +17,7 @@ from sync.locks import lock_claim
 from sync.models import Connection, SyncRun
 from sync.tiers import CORE_ENTITIES, REFERENCE_ENTITIES
 from sync.views.chart import runs_chart, tier_executions
+from tests.support.connections import make_connection
 
 
 def make_user(
@@ -97,9 +98,7 @@ def test_it_sends_anonymous_users_to_the_login_page(client, status_url, run_url)
 def test_it_answers_404_to_users_without_the_admin_role_on_the_connection(
     client, connection, status_url, run_url
 ):
-    other = Connection.objects.create(
-        name="globex", site_url="https://cw.example", company_id="globex", public_key="p", private_key="k"
-    )
+    other = make_connection("globex", site_url="https://cw.example", company_id="globex")
     for user in (
         make_user("member", connection=connection, role="member"),
         make_user("admin-elsewhere", connection=other, role="admin"),
@@ -119,9 +118,7 @@ def test_it_shows_the_page_to_staff_and_to_connection_admins(client, connection,
 
 
 def test_it_lists_only_the_connections_a_user_may_operate(client, connection):
-    other = Connection.objects.create(
-        name="globex", site_url="https://cw.example", company_id="globex", public_key="p", private_key="k"
-    )
+    other = make_connection("globex", site_url="https://cw.example", company_id="globex")
     client.force_login(make_user("boss", connection=connection, role="admin"))
     page = client.get(reverse("sync:status-index")).content.decode()
     assert reverse("sync:connection-status", args=[connection.pk]) in page

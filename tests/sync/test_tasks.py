@@ -14,6 +14,7 @@ from sync import tasks
 from sync.engine.services import sync_tier
 from sync.locks import LockLost, lock_claim, lock_release, lock_renew
 from sync.models import Connection, SyncRun, TierLock
+from tests.support.connections import make_connection
 from tests.sync.conftest import FakePSA, ticket
 
 
@@ -45,14 +46,7 @@ def test_it_renews_the_lease_while_making_progress(connection):
 
 @pytest.mark.django_db(transaction=True)
 def test_it_runs_two_overlapping_triggers_of_a_tier_once():
-    connection = Connection.objects.create(
-        name="overlap",
-        site_url="https://na.myconnectwise.net",
-        company_id="acme",
-        public_key="p",
-        private_key="k",
-        client_id="g",
-    )
+    connection = make_connection("overlap")
     psa = FakePSA({"service/tickets": [ticket(i) for i in range(1, 5)]})
     inside, release = threading.Event(), threading.Event()
 
@@ -84,11 +78,10 @@ def test_it_runs_two_overlapping_triggers_of_a_tier_once():
     assert TierLock.objects.get(connection=connection, tier="core").holder == ""  # released
 
 
-def test_it_fans_out_one_task_per_enabled_connectwise_connection(db, monkeypatch):
-    make = dict(site_url="https://na.myconnectwise.net", company_id="c", public_key="p", private_key="k")
-    on = Connection.objects.create(name="on", **make)
-    Connection.objects.create(name="off", enabled=False, **make)
-    Connection.objects.create(name="autotask", provider="autotask", **make)
+def test_it_fans_out_one_task_per_enabled_connection_of_a_known_provider(db, monkeypatch):
+    on = make_connection("on")
+    make_connection("off", fields={"enabled": False})
+    Connection.objects.create(name="unknown", provider="not-a-psa-we-know", credentials={})
     sent = []
     monkeypatch.setattr(tasks.sync_connection_tier, "apply_async", lambda args, **kw: sent.append((args, kw)))
     monkeypatch.setattr(tasks.plan_notes, "apply_async", lambda args, **kw: sent.append((args, kw)))

@@ -6,7 +6,9 @@ from django.core.cache import cache
 
 from boards.models import TicketAssignment
 from psa.connectwise.callbacks import signature_compute
-from sync import refresh, webhooks
+from psa.connectwise.webhook import record_version
+from sync import refresh
+from sync.echo import echo_remember
 from tests.support.callbacks import KEY_URL, SIGNING_KEY, payload, post
 
 pytestmark = pytest.mark.usefixtures("fresh_cache")
@@ -162,11 +164,11 @@ def test_it_coalesces_a_burst_into_one_enqueue(
 def test_it_ignores_the_echo_of_its_own_push(
     client, connection, psa_key, enqueued, django_capture_on_commit_callbacks
 ):
-    webhooks.echo_remember(
+    echo_remember(
         connection_id=connection.pk,
         kind="ticket",
         psa_id=501,
-        record={"id": 501, "_info": {"lastUpdated": "2026-11-27T07:00:00Z"}},
+        version=record_version({"id": 501, "_info": {"lastUpdated": "2026-11-27T07:00:00Z"}}),
     )
     with django_capture_on_commit_callbacks(execute=True):
         echo = post(client, connection, payload())
@@ -185,7 +187,9 @@ def test_it_refetches_a_rotated_key_once(client, connection, enqueued, django_ca
         cache.clear()
         from psa.connectwise.callbacks import signing_key_fetch
 
-        signing_key_fetch(connection_id=connection.pk, key_url=KEY_URL, site_url=connection.site_url)
+        signing_key_fetch(
+            connection_id=connection.pk, key_url=KEY_URL, site_url=connection.credentials["site_url"]
+        )
         with django_capture_on_commit_callbacks(execute=True):
             response = post(client, connection, raw)
     assert response.status_code == 202

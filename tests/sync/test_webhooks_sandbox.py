@@ -25,7 +25,7 @@ def sandbox_options():
 def registered(live_server, sandbox, settings, monkeypatch):
     """A connection to the sandbox whose callbacks point at the live server; refreshes inline."""
     settings.PUBLIC_URL = live_server.url
-    connection = Connection.objects.create(name="sandbox", **sandbox.credentials)
+    connection = Connection.objects.create(name="sandbox", credentials=dict(sandbox.credentials))
     call_command("callbacks", connection="sandbox", ensure=True, stdout=io.StringIO())
 
     def inline(*, connection_id, countdown=0):
@@ -38,7 +38,7 @@ def registered(live_server, sandbox, settings, monkeypatch):
 
 def test_it_registers_only_the_missing_callbacks(transactional_db, sandbox, settings):
     settings.PUBLIC_URL = "https://topleft.example.com"
-    connection = Connection.objects.create(name="sandbox", **sandbox.credentials)
+    connection = Connection.objects.create(name="sandbox", credentials=dict(sandbox.credentials))
     out = io.StringIO()
     call_command("callbacks", connection="sandbox", ensure=True, stdout=out)
     assert "Added 5, removed 0, kept 0" in out.getvalue()
@@ -127,7 +127,7 @@ def test_it_does_not_trust_a_deleted_action_without_a_404(live_server, registere
 
 def test_it_registers_callbacks_from_the_admin(transactional_db, sandbox, settings, admin_client):
     settings.PUBLIC_URL = "https://topleft.example.com"
-    connection = Connection.objects.create(name="sandbox", **sandbox.credentials)
+    connection = Connection.objects.create(name="sandbox", credentials=dict(sandbox.credentials))
     response = admin_client.post(
         "/admin/sync/connection/",
         {"action": "ensure_callbacks", "_selected_action": [connection.pk]},

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 @pytest.fixture
 def psa_connection(db, sandbox):
-    return Connection.objects.create(name="sandbox", **sandbox.credentials)
+    return Connection.objects.create(name="sandbox", credentials=dict(sandbox.credentials))
 
 
 class InlinePushes(list):

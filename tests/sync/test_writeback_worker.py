@@ -25,7 +25,7 @@ def sandbox_connection(transactional_db, sandbox):
     from sync.models import Connection
 
     cache.clear()  # also empties this Redis db's broker queues left by earlier runs
-    return Connection.objects.create(name="sandbox", **sandbox.credentials)
+    return Connection.objects.create(name="sandbox", credentials=dict(sandbox.credentials))
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ class Command(BaseCommand):
             result = demo_setup(
                 sandbox_url=opts["sandbox_url"], sync=not opts["no_sync"], password=opts["password"]
             )
-        except ConfigurationError as exc:  # e.g. a sandbox URL that is neither https nor loopback
+        except (ConfigurationError, ValueError) as exc:  # e.g. a sandbox URL neither https nor loopback
             raise CommandError(str(exc)) from None
         self.stdout.write(self.style.SUCCESS("Demo ready."))
         self.stdout.write(f"  boards:   {', '.join(f'/boards/{i}/' for i in result.board_ids)}")

@@ -1,19 +1,19 @@
-"""Keep a connection's ConnectWise callback registrations pointing at this service."""
+"""Keep a connection's PSA callback (webhook) registrations pointing at this service."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from psa.connectwise import callbacks
 from psa.errors import PSAError
+from psa.providers import CallbackHandler, UnknownProvider, provider_for
 from sync.models import Connection
 
 
 class Command(BaseCommand):
     help = (
-        "Register (--ensure), show (--list) or delete (--remove) the system/callbacks entries "
-        "for ticket, opportunity, project, company and schedule pointing at PUBLIC_URL."
+        "Register (--ensure), show (--list) or delete (--remove) the PSA's callback registrations "
+        "pointing at PUBLIC_URL (the records each PSA sends are its provider's choice)."
     )
 
     def add_arguments(self, parser):
@@ -28,21 +28,23 @@ class Command(BaseCommand):
             connection = Connection.objects.get(name=opts["connection"])
         except Connection.DoesNotExist:
             raise CommandError(f"no connection named {opts['connection']!r}") from None
-        if connection.provider != Connection.Provider.CONNECTWISE:
-            raise CommandError(f"{connection.name} is not a ConnectWise connection")
+        try:
+            handler = provider_for(connection).callbacks
+        except UnknownProvider as err:
+            raise CommandError(str(err)) from None
         try:
             if opts["ensure"]:
-                self._ensure(connection)
+                self._ensure(handler, connection)
             elif opts["list"]:
-                self._show(callbacks.connection_callbacks_list(connection=connection))
+                self._show(handler.listed(connection=connection))
             else:
-                removed = callbacks.connection_callbacks_remove(connection=connection)
+                removed = handler.remove(connection=connection)
                 self.stdout.write(f"Removed {len(removed)} registration(s)")
         except PSAError as err:
             raise CommandError(f"the PSA refused: {err}") from err
 
-    def _ensure(self, connection: Connection) -> None:
-        changes = callbacks.connection_callbacks_ensure(connection=connection, public_url=settings.PUBLIC_URL)
+    def _ensure(self, handler: CallbackHandler, connection: Connection) -> None:
+        changes = handler.ensure(connection=connection, public_url=settings.PUBLIC_URL)
         self.stdout.write(
             f"Added {len(changes.added)}, removed {len(changes.removed)}, "
             f"kept {len(changes.kept)} registration(s)"
@@ -51,8 +53,5 @@ class Command(BaseCommand):
     def _show(self, entries: list[dict]) -> None:
         if not entries:
             self.stdout.write("No registrations for this connection")
-        for entry in entries:
-            state = "inactive" if entry.get("inactiveFlag") else "active"
-            self.stdout.write(
-                f"{entry.get('id')}\t{entry.get('type')}\t{entry.get('level')}\t{state}\t{entry.get('url')}"
-            )
+        for entry in entries:  # providers list {"id", "what", "state", "url"}
+            self.stdout.write(f"{entry['id']}\t{entry['what']}\t{entry['state']}\t{entry['url']}")

@@ -4,42 +4,54 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from psa.errors import ConfigurationError
-from sync.models import Connection
+from psa.providers import provider_get, provider_names
 from sync.services.connections import connection_upsert
 
 
+def _flag(field_name: str) -> str:
+    return "--" + field_name.replace("_", "-")
+
+
 class Command(BaseCommand):
-    help = "Add a PSA connection, or update the one with the same name."
+    help = (
+        "Add a PSA connection, or update the one with the same name. Credential options are the "
+        "chosen provider's (each provider lists its own below); secrets can come from the "
+        "environment instead: TOPLEFT_<FIELD>, e.g. TOPLEFT_PRIVATE_KEY, so they stay out of ps."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--name", required=True)
-        parser.add_argument("--provider", choices=Connection.Provider.values, default="connectwise")
-        parser.add_argument("--site", required=True, help="PSA site URL")
-        parser.add_argument("--company", required=True)
-        parser.add_argument("--public-key", required=True)
-        parser.add_argument("--private-key", required=True)
-        parser.add_argument("--client-id", default="")
-        parser.add_argument("--api-version", default="2025.1")
+        parser.add_argument("--provider", choices=provider_names(), default="connectwise")
         parser.add_argument("--retention-days", type=int, default=None)
+        seen: set[str] = set()
+        for name in provider_names():
+            provider = provider_get(name)
+            group = parser.add_argument_group(f"{provider.label} credentials ({name})")
+            for spec in provider.credential_fields:
+                if spec.name in seen:  # the same field of another provider: one option serves both
+                    continue
+                seen.add(spec.name)
+                group.add_argument(
+                    _flag(spec.name), dest=f"credential_{spec.name}", help=spec.help or spec.label
+                )
 
     def handle(self, *args, **opts):
+        import os
+
+        provider = provider_get(opts["provider"])
+        credentials = {}
+        for spec in provider.credential_fields:
+            value = opts.get(f"credential_{spec.name}") or os.environ.get(f"TOPLEFT_{spec.name.upper()}", "")
+            if value:
+                credentials[spec.name] = value
         try:
-            connection, created = self._upsert(opts)
-        except (ConfigurationError, ValueError) as exc:
+            connection, created = connection_upsert(
+                name=opts["name"],
+                provider=opts["provider"],
+                credentials=credentials,
+                closed_ticket_retention_days=opts["retention_days"],
+            )
+        except ValueError as exc:  # CredentialsInvalid names each field in plain words
             raise CommandError(str(exc)) from None
         verb = "Created" if created else "Updated"
         self.stdout.write(f"{verb} connection {connection.name!r} (id {connection.pk})")
-
-    def _upsert(self, opts):
-        return connection_upsert(
-            name=opts["name"],
-            provider=opts["provider"],
-            site_url=opts["site"],
-            company_id=opts["company"],
-            public_key=opts["public_key"],
-            private_key=opts["private_key"],
-            client_id=opts["client_id"],
-            api_version=opts["api_version"],
-            closed_ticket_retention_days=opts["retention_days"],
-        )

@@ -6,6 +6,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from psa.providers import provider_for
 from sync.models import Connection
 
 
@@ -26,7 +27,8 @@ class Command(BaseCommand):
         if opts["json"]:
             self.stdout.write(json.dumps(status, indent=2, default=str))
             return
-        self.stdout.write(f"Connection {connection.name} ({connection.provider}, {connection.site_url})")
+        site = provider_for(connection).describe(connection)
+        self.stdout.write(f"Connection {connection.name} ({connection.provider}, {site})")
         self.stdout.write("\nMirrored rows:")
         for entity, count in status["counts"].items():
             self.stdout.write(f"  {entity:<22} {count:>9}")

@@ -1,0 +1,131 @@
+"""The provider seam: one registry entry per PSA.
+
+Like healthchecks' integrations, each PSA is a folder (`psa/<name>/`) whose `provider` module
+declares one `Provider`: how to build its client, the credentials it needs, its rate limit, its
+callback receiver and registrar, and (as the seam grows) its entity catalog, refresh, write-back
+pushers and board rules. The provider-neutral code (sync/, boards/, the commands) never imports a
+provider folder: it asks this registry, which imports the folder on first use.
+
+Adding a PSA = its folder, its sandbox folder, its tests and one line in REGISTRY.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import import_module
+from typing import Any
+
+# provider name (stored on every Connection) → the module that defines its PROVIDER
+REGISTRY: dict[str, str] = {
+    "connectwise": "psa.connectwise.provider",
+}
+
+
+class CredentialsInvalid(ValueError):
+    """A credentials document the provider refuses: `errors` maps each field to a plain message."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{name}: {message}" for name, message in self.errors.items()))
+
+
+@dataclass(frozen=True)
+class CredentialField:
+    """One entry of a provider's credentials document (as the admin form and the command show it)."""
+
+    name: str
+    label: str
+    secret: bool = False  # stored encrypted like the rest, and never shown back
+    required: bool = True
+    default: str = ""
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Provider:
+    name: str
+    label: str
+    # Requests per minute the PSA site accepts before it throttles (one budget per connection is
+    # sized from it: background work gets its share, edits and webhook refreshes the rest).
+    site_requests_per_minute: int
+    credential_fields: tuple[CredentialField, ...]
+    # Checks a credentials document; returns the cleaned one or raises CredentialsInvalid.
+    credentials_clean: Callable[[Mapping[str, Any]], dict[str, str]]
+    # (connection, *, interactive=False, policy=None) → the PSA client for that connection.
+    client_for: Callable[..., Any]
+    # (connection) → {"ok": True, details...} or {"ok": False, "error": ...}; never raises.
+    connection_test: Callable[[Any], dict]
+    # (connection) → a short, secret-free description: "https://na.myconnectwise.net (acme)".
+    describe: Callable[[Any], str]
+    callbacks: CallbackHandler
+    notes: dict[str, str] = field(default_factory=dict)  # anything the status page should say
+
+    def credentials_defaults(self) -> dict[str, str]:
+        return {f.name: f.default for f in self.credential_fields if f.default}
+
+
+class CallbackRejected(Exception):
+    """A callback the receiver refuses; `status` is the HTTP answer (400 malformed, 401 bad or
+    missing signature, 403 untrusted key location, 503 the PSA's key is unavailable: retry)."""
+
+    status = 400
+
+
+@dataclass(frozen=True)
+class RefreshRequest:
+    """What an accepted callback asks for: re-read one record of `kind` (a refresh kind of the
+    provider) from the PSA. `version` is the record version the callback carries ('' unknown),
+    compared with our own last write to drop its echo."""
+
+    kind: str
+    psa_id: int
+    hint: str = ""
+    version: str = ""
+
+
+@dataclass(frozen=True)
+class CallbackResult:
+    refreshes: list[RefreshRequest]
+    ignored: str = ""  # why nothing is refreshed, when refreshes is empty
+    summary: str = ""  # one log-friendly line: type, action, id
+
+
+@dataclass(frozen=True)
+class CallbackHandler:
+    """A provider's webhooks: the receiver (`POST /hooks/<provider>/<token>/`) and the registrar
+    (`manage.py callbacks`, the admin action)."""
+
+    # (*, connection, body: bytes, headers, query) → CallbackResult; raises CallbackRejected.
+    # Authenticates the body (the vendor's signature) before trusting anything in it.
+    receive: Callable[..., CallbackResult]
+    ensure: Callable[..., Any]  # (*, connection, public_url) → changes with added/removed/kept
+    listed: Callable[..., list[dict]]  # (*, connection) → {"id", "what", "state", "url"} per registration
+    remove: Callable[..., list[dict]]  # (*, connection) → the registrations removed
+
+
+class UnknownProvider(LookupError):
+    pass
+
+
+@cache
+def provider_get(name: str) -> Provider:
+    try:
+        module = REGISTRY[name]
+    except KeyError:
+        raise UnknownProvider(f"unknown PSA provider {name!r}; choose from {', '.join(REGISTRY)}") from None
+    return import_module(module).PROVIDER
+
+
+def provider_for(connection: Any) -> Provider:
+    return provider_get(connection.provider)
+
+
+def provider_names() -> list[str]:
+    return list(REGISTRY)
+
+
+def provider_choices() -> list[tuple[str, str]]:
+    """(name, label) per registered provider, for model and form choices."""
+    return [(name, provider_get(name).label) for name in REGISTRY]
