@@ -20,7 +20,7 @@ TICKETS = "service/tickets"
 
 @pytest.fixture
 def psa_connection(db, sandbox):
-    return Connection.objects.create(name="sandbox", **sandbox.credentials)
+    return Connection.objects.create(name="sandbox", credentials=dict(sandbox.credentials))
 
 
 @pytest.fixture
