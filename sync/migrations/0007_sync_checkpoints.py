@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sync', '0005_pending_refreshes'),
+        ('sync', '0006_credentials_document'),
     ]
 
     operations = [
