@@ -1,25 +1,36 @@
 """Tier leases: a tier never overlaps itself for the same connection.
 
 A lease is a `TierLock` row claimed by a conditional UPDATE (free or expired → mine) and the
-row count tells who won; this works on PostgreSQL and SQLite alike and needs no Redis. The
-holder renews the lease as it makes progress (after every page), so the lease can be short and
-a SIGKILLed worker's lease frees itself within `SYNC_LOCK_TTL_SECONDS`.
+row count tells who won; this works on PostgreSQL and SQLite alike and needs no Redis.
+
+The holder's heartbeat (a helper thread) renews the lease every third of
+`SYNC_LOCK_TTL_SECONDS` (45 s by default) whatever the run is doing (a long page, a count, a
+Retry-After wait), so the lease can be short: a SIGKILLed worker stops beating and its lease is
+taken over within the TTL, not after the longest thing a live run might do. The engine also
+renews after every page, which is where a holder learns that it lost the lease (LockLost).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import DatabaseError
+from django.db import connection as db_connection
 from django.db.models import Q
 from django.utils import timezone
 
 from sync.models import TierLock
+
+logger = logging.getLogger("sync.locks")
+BEATS_PER_TTL = 3
 
 
 class LockLost(Exception):
@@ -46,12 +57,16 @@ def lock_claim(*, connection_id: int, tier: str) -> str | None:
     return holder if claimed == 1 else None
 
 
-def lock_renew(*, connection_id: int, tier: str, holder: str) -> None:
-    """Extend the lease; raise LockLost when it is no longer ours."""
+def _extend(*, connection_id: int, tier: str, holder: str) -> bool:
     renewed = TierLock.objects.filter(connection_id=connection_id, tier=tier, holder=holder).update(
         expires_at=timezone.now() + lock_ttl()
     )
-    if renewed != 1:
+    return renewed == 1
+
+
+def lock_renew(*, connection_id: int, tier: str, holder: str) -> None:
+    """Extend the lease; raise LockLost when it is no longer ours."""
+    if not _extend(connection_id=connection_id, tier=tier, holder=holder):
         raise LockLost(f"lease on {tier} for connection {connection_id} was lost")
 
 
@@ -62,15 +77,44 @@ def lock_release(*, connection_id: int, tier: str, holder: str) -> None:
 
 
 class Lease:
-    """A held lease; `renew()` is called by the engine as it makes progress."""
+    """A held lease; `renew()` is called by the engine as it makes progress, the heartbeat
+    keeps it alive in between."""
 
     def __init__(self, connection_id: int, tier: str, holder: str):
         self.connection_id = connection_id
         self.tier = tier
         self.holder = holder
+        self._stop = threading.Event()
+        self._heartbeat: threading.Thread | None = None
 
     def renew(self) -> None:
         lock_renew(connection_id=self.connection_id, tier=self.tier, holder=self.holder)
+
+    def start_heartbeat(self) -> None:
+        self._heartbeat = threading.Thread(target=self._beat, name=f"lease-{self.tier}", daemon=True)
+        self._heartbeat.start()
+
+    def stop_heartbeat(self) -> None:
+        self._stop.set()
+        if self._heartbeat is not None:
+            self._heartbeat.join(timeout=10)
+
+    def _beat(self) -> None:
+        # Its own database connection (Django's are per thread), closed when the beating stops.
+        # A lost lease only stops the beating: the run learns it at its next renew().
+        interval = lock_ttl().total_seconds() / BEATS_PER_TTL
+        try:
+            while not self._stop.wait(interval):
+                try:
+                    if not _extend(connection_id=self.connection_id, tier=self.tier, holder=self.holder):
+                        return
+                except DatabaseError as err:  # the next beat tries again on a fresh connection
+                    logger.warning(
+                        "lease heartbeat of %s for connection %s: %s", self.tier, self.connection_id, err
+                    )
+                    db_connection.close()
+        finally:
+            db_connection.close()
 
 
 @contextmanager
@@ -80,7 +124,10 @@ def tier_lease(*, connection_id: int, tier: str) -> Iterator[Lease | None]:
     if holder is None:
         yield None
         return
+    lease = Lease(connection_id, tier, holder)
+    lease.start_heartbeat()
     try:
-        yield Lease(connection_id, tier, holder)
+        yield lease
     finally:
+        lease.stop_heartbeat()
         lock_release(connection_id=connection_id, tier=tier, holder=holder)

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from psa.providers import provider_names
 from sync.models import Connection, SyncRun
-from sync.tiers import NOTES, tier_entities, tier_get
+from sync.tiers import NOTES, TASK_TIME_LIMIT_SECONDS, tier_entities, tier_get
 
 logger = logging.getLogger("sync.tasks")
 
@@ -65,8 +65,8 @@ def connection_tier_enqueue(*, connection_id: int, tier: str) -> None:
     name="sync.tasks.sync_connection_tier",
     ignore_result=True,
     # fallback limits for a manual enqueue; the dispatcher passes the tier's own
-    time_limit=3 * 3600,
-    soft_time_limit=3 * 3600 - 60,
+    time_limit=TASK_TIME_LIMIT_SECONDS,
+    soft_time_limit=TASK_TIME_LIMIT_SECONDS - 60,
 )
 def sync_connection_tier(connection_id: int, tier: str, entity: str | None = None) -> None:
     from sync.engine.services import sync_tier
@@ -79,7 +79,12 @@ def sync_connection_tier(connection_id: int, tier: str, entity: str | None = Non
         logger.warning("%s tier for connection %s: not succeeded: %s", tier, connection_id, failed)
 
 
-@shared_task(name="sync.tasks.plan_notes", ignore_result=True)
+@shared_task(
+    name="sync.tasks.plan_notes",
+    ignore_result=True,
+    time_limit=TASK_TIME_LIMIT_SECONDS,
+    soft_time_limit=TASK_TIME_LIMIT_SECONDS - 60,
+)
 def plan_notes(connection_id: int, changed_only: bool | None = None) -> int:
     """Cut the parents whose notes are due into chunk tasks; returns how many were enqueued."""
     from sync.engine.notes import notes_plan
@@ -102,7 +107,10 @@ def plan_notes(connection_id: int, changed_only: bool | None = None) -> int:
 
 
 @shared_task(
-    name="sync.tasks.sync_notes_chunk", ignore_result=True, time_limit=30 * 60, soft_time_limit=29 * 60
+    name="sync.tasks.sync_notes_chunk",
+    ignore_result=True,
+    time_limit=TASK_TIME_LIMIT_SECONDS,
+    soft_time_limit=TASK_TIME_LIMIT_SECONDS - 60,
 )
 def sync_notes_chunk(connection_id: int, entity: str, parent_ids: list[int]) -> None:
     from sync.engine.notes import sync_notes_parents

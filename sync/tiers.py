@@ -27,8 +27,10 @@ class Tier:
     entities: tuple[str, ...]
     deletes: bool
     queue: str
-    # Celery hard time limit of one connection's run of this tier; the lock lease is renewed
-    # page by page, so this only bounds a run that stopped making progress.
+    # Celery hard time limit of one task of this tier (a connection's run; for notes, one chunk).
+    # Full runs resume from their last committed page (sync/engine/checkpoint.py), so a run cut
+    # short by it loses nothing; it also sizes the broker's visibility timeout (settings.py),
+    # i.e. how soon a killed worker's task is delivered again.
     time_limit_seconds: int
 
 
@@ -83,19 +85,43 @@ def _changes_entities() -> tuple[str, ...]:
     )
 
 
+# Every sync task's hard time limit: a tier's run for one connection, a notes chunk, the
+# fallback of a manual enqueue. Short enough that a killed task is delivered again soon.
+TASK_TIME_LIMIT_SECONDS = 20 * 60
+
 CHANGES = "changes"
 CORE = "core"
 REFERENCE = "reference"
 NOTES = "notes"
 
 TIERS: dict[str, Tier] = {
-    CHANGES: Tier(CHANGES, 5 * 60, (), deletes=False, queue="sync", time_limit_seconds=20 * 60),
-    CORE: Tier(CORE, 30 * 60, CORE_ENTITIES, deletes=True, queue="sync", time_limit_seconds=2 * 3600),
-    REFERENCE: Tier(
-        REFERENCE, 4 * 3600, REFERENCE_ENTITIES, deletes=True, queue="sync", time_limit_seconds=2 * 3600
+    CHANGES: Tier(
+        CHANGES, 5 * 60, (), deletes=False, queue="sync", time_limit_seconds=TASK_TIME_LIMIT_SECONDS
     ),
-    NOTES: Tier(NOTES, 24 * 3600, NOTES_ENTITIES, deletes=True, queue="notes", time_limit_seconds=6 * 3600),
+    CORE: Tier(
+        CORE, 30 * 60, CORE_ENTITIES, deletes=True, queue="sync", time_limit_seconds=TASK_TIME_LIMIT_SECONDS
+    ),
+    REFERENCE: Tier(
+        REFERENCE,
+        4 * 3600,
+        REFERENCE_ENTITIES,
+        deletes=True,
+        queue="sync",
+        time_limit_seconds=TASK_TIME_LIMIT_SECONDS,
+    ),
+    NOTES: Tier(
+        NOTES,
+        24 * 3600,
+        NOTES_ENTITIES,
+        deletes=True,
+        queue="notes",
+        time_limit_seconds=TASK_TIME_LIMIT_SECONDS,
+    ),
 }
+# The broker re-delivers a task whose worker died (acks late) after its visibility timeout; it
+# must outlast the longest task, or a live one is delivered twice (the lease would turn the
+# second away, but not for free). Read by topleft/settings.py.
+BROKER_VISIBILITY_TIMEOUT_SECONDS = max(tier.time_limit_seconds for tier in TIERS.values()) + 5 * 60
 
 
 def tier_get(name: str) -> Tier:

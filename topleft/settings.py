@@ -16,6 +16,7 @@ import dj_database_url
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
+from sync.tiers import BROKER_VISIBILITY_TIMEOUT_SECONDS
 from topleft.env import env_bool, env_float, env_int, env_list, env_str, env_url
 from topleft.logs import logging_config
 
@@ -160,7 +161,9 @@ REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss", "unix"))
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
+    # A task of a killed worker (acks late) is delivered again after this: the longest task's
+    # time limit and a margin (sync/tiers.py), not an hour.
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": BROKER_VISIBILITY_TIMEOUT_SECONDS}
 else:
     CACHES = {
         "default": {
@@ -196,9 +199,9 @@ PSA_TIMEOUT_SECONDS = env_int("PSA_TIMEOUT_SECONDS", 30, minimum=1)
 PSA_SITE_REQUESTS_PER_MINUTE = env_int("PSA_SITE_REQUESTS_PER_MINUTE", 0, minimum=0)
 
 # --- Tiered sync (sync/tiers.py, sync/locks.py) --------------------------------------------
-# A tier's lease on a connection is renewed after every page; a killed worker's lease frees
-# itself after this many seconds (long enough for one page fetched through all its retries).
-SYNC_LOCK_TTL_SECONDS = env_int("SYNC_LOCK_TTL_SECONDS", 600, minimum=1)
+# A tier's lease on a connection is renewed by its holder's heartbeat every third of this; a
+# killed worker's lease is taken over after at most this many seconds (sync/locks.py).
+SYNC_LOCK_TTL_SECONDS = env_int("SYNC_LOCK_TTL_SECONDS", 45, minimum=1)
 # A deleting run refuses to delete more than this share of any scope, whatever its size (one
 # row excepted), unless an operator approved that one mass delete (sync/engine/approvals.py).
 SYNC_MASS_DELETE_SHARE = env_float("SYNC_MASS_DELETE_SHARE", 0.5, minimum=0.0, maximum=1.0)
