@@ -1,6 +1,6 @@
 """Durable hand-off of webhook refreshes when Redis is down.
 
-The coalescing queue (sync/refresh.py) lives in Redis. A signed callback that arrives while Redis
+The coalescing queue (sync/refresh_queue.py) lives in Redis. A signed callback that arrives while Redis
 is unreachable must not be lost, and must not be answered with a 500 either: the receiver stores
 the request in PostgreSQL (PendingRefresh) and answers 2xx; only when PostgreSQL fails as well does
 it answer a retryable 503, which the PSA retries. The realtime sweeper replays stored rows into the
@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from django.db import transaction
 
-from sync import refresh
+from sync import refresh_queue
 from sync.models import PendingRefresh
 
 logger = logging.getLogger("sync.refresh")
@@ -30,7 +30,7 @@ def refresh_request_durably(
     """Queue the refresh in Redis, or store it in PostgreSQL when Redis fails. Returns QUEUED or
     STORED; a database error (PostgreSQL down too) propagates, so the caller can answer 503."""
     try:
-        refresh.refresh_request(
+        refresh_queue.refresh_request(
             connection_id=connection_id, kind=kind, psa_id=psa_id, hint=hint, enqueue=enqueue
         )
         return QUEUED
@@ -56,7 +56,7 @@ def pending_refresh_replay(*, enqueue: Callable[..., None], batch: int = REPLAY_
         rows = list(PendingRefresh.objects.select_for_update(skip_locked=True).order_by("id")[:batch])
         for row in rows:
             try:
-                refresh.refresh_request(
+                refresh_queue.refresh_request(
                     connection_id=row.connection_id,
                     kind=row.kind,
                     psa_id=row.psa_id,

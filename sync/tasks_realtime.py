@@ -17,16 +17,18 @@ def enqueue_push(entry_id: int) -> None:
     push_outbox_entry.apply_async((entry_id,), queue=QUEUE)
 
 
-@shared_task(name="sync.realtime.refresh_connection", ignore_result=True, time_limit=300, soft_time_limit=240)
+@shared_task(
+    name="sync.tasks_realtime.refresh_connection", ignore_result=True, time_limit=300, soft_time_limit=240
+)
 def refresh_connection(connection_id: int) -> dict:
     """Drain the connection's coalesced refresh queue (retries are handled by the drain)."""
-    from sync.refresh import refresh_drain
+    from sync.refresh_queue import refresh_drain
 
     return refresh_drain(connection_id=connection_id, enqueue=enqueue_refresh)
 
 
 @shared_task(
-    name="sync.realtime.push_outbox_entry",
+    name="sync.tasks_realtime.push_outbox_entry",
     bind=True,
     ignore_result=True,
     max_retries=PUSH_RETRIES,
@@ -42,7 +44,7 @@ def push_outbox_entry(self, entry_id: int) -> str:
     return outcome
 
 
-@shared_task(name="sync.realtime.sweep_outbox", ignore_result=True, time_limit=120)
+@shared_task(name="sync.tasks_realtime.sweep_outbox", ignore_result=True, time_limit=120)
 def sweep_outbox() -> int:
     """Re-send stuck write-backs, and hand webhook refreshes stored while Redis was down back to
     the coalescing queue (both are "realtime work that missed the broker")."""

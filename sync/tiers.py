@@ -152,13 +152,13 @@ def build_beat_schedule() -> dict:
     }
     # Write-back outbox sweeper (sync/outbox.py): re-sends edits stuck for more than a minute.
     schedule_entries["outbox-sweep"] = {
-        "task": "sync.realtime.sweep_outbox",
+        "task": "sync.tasks_realtime.sweep_outbox",
         "schedule": schedule(run_every=30),
         "options": {"queue": "realtime", "expires": 30},
     }
     # Beat's heartbeat (topleft/health.py): /readyz and /metrics report how long ago it ran.
     schedule_entries["beat-heartbeat"] = {
-        "task": "topleft.beat_heartbeat",
+        "task": "topleft.celery.beat_heartbeat",
         "schedule": schedule(run_every=30),
         "options": {"queue": "realtime", "expires": 30},
     }

@@ -34,7 +34,7 @@ def test_it_sends_the_events_of_a_task_from_the_caller_and_the_worker():
             worker.stop()
             listening.join(5)
     sent = next(e for e in events if e.get("uuid") == task_id and e["type"] == "task-sent")
-    assert sent["name"] == "topleft.beat_heartbeat" and sent["queue"] == "realtime"
+    assert sent["name"] == "topleft.celery.beat_heartbeat" and sent["queue"] == "realtime"
 
 
 def _probe_seen(events: list[dict]) -> bool:

@@ -11,6 +11,6 @@ def test_it_routes_each_queue_to_itself_only():
 
 
 def test_it_sends_a_task_for_the_realtime_queue_with_its_own_routing_key():
-    route = app.amqp.router.route({"queue": "realtime"}, "sync.realtime.sweep_outbox")
+    route = app.amqp.router.route({"queue": "realtime"}, "sync.tasks_realtime.sweep_outbox")
     assert route["queue"].name == "realtime"
     assert route["queue"].routing_key == "realtime"

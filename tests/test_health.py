@@ -107,7 +107,7 @@ def test_it_schedules_the_heartbeat_on_the_realtime_queue():
     from topleft.celery import app
 
     entry = app.conf.beat_schedule["beat-heartbeat"]
-    assert entry["task"] == "topleft.beat_heartbeat"
+    assert entry["task"] == "topleft.celery.beat_heartbeat"
     assert entry["schedule"].run_every.total_seconds() == HEARTBEAT_EVERY_SECONDS
     assert entry["options"]["queue"] == "realtime"
 
@@ -129,7 +129,7 @@ def test_it_sees_the_heartbeat_a_real_worker_stamped_and_the_worker_logs_json(cl
         worker.stop()
     ready = _json_lines_mentioning(worker.lines, " ready.")
     assert ready and ready[0]["level"] == "INFO" and ready[0]["logger"].startswith("celery")
-    assert done[0]["task_id"] == result.id and done[0]["task_name"] == "topleft.beat_heartbeat"
+    assert done[0]["task_id"] == result.id and done[0]["task_name"] == "topleft.celery.beat_heartbeat"
 
 
 def _json_lines_mentioning(lines: list[str], text: str) -> list[dict]:

@@ -42,7 +42,7 @@ from sync.tiers import build_beat_schedule  # noqa: E402
 app.conf.beat_schedule = build_beat_schedule()
 
 
-@app.task(name="topleft.beat_heartbeat", ignore_result=True, time_limit=30)
+@app.task(name="topleft.celery.beat_heartbeat", ignore_result=True, time_limit=30)
 def beat_heartbeat() -> None:
     """Scheduled every 30 s on the realtime queue; /readyz and /metrics report its age."""
     from topleft.health import beat_heartbeat_stamp

@@ -7,7 +7,9 @@ import responses
 from django.core.cache import cache
 
 from boards.models import CardRank, Opportunity, Ticket, TicketAssignment
-from sync import refresh
+from psa.connectwise.webhook import SCHEDULE_HINT
+from sync import refresh, refresh_queue
+from sync.refresh_queue import RefreshItem
 from tests.support.cloud_psa import BASE
 
 pytestmark = pytest.mark.usefixtures("fresh_cache")
@@ -134,20 +136,21 @@ class Queue:
 def test_it_enqueues_one_drain_for_a_burst():
     queue = Queue()
     results = [
-        refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue) for _ in range(300)
+        refresh_queue.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
+        for _ in range(300)
     ]
-    refresh.refresh_request(connection_id=1, kind="opportunity", psa_id=6, enqueue=queue)
+    refresh_queue.refresh_request(connection_id=1, kind="opportunity", psa_id=6, enqueue=queue)
     assert results.count(True) == 1 and queue.calls == [{"connection_id": 1, "countdown": 0}]
-    items = refresh._take_items(1)
-    assert items[("ticket", 5)][4] == 300 and items[("opportunity", 6)][4] == 1
-    assert refresh._take_items(1) == {}  # taken once
+    items = refresh_queue.take_items(1)
+    assert items[("ticket", 5)].count == 300 and items[("opportunity", 6)].count == 1
+    assert refresh_queue.take_items(1) == {}  # taken once
 
 
 def fake_batches(monkeypatch, during=None):
     batches = []
 
     def fake(*, connection_id, items, started_at, client=None):
-        batches.append(sorted((i[0], i[1]) for i in items))
+        batches.append(sorted(i.key for i in items))
         if during:
             during()
         return {"updated": len(items), "deleted": 0}
@@ -160,12 +163,12 @@ def test_it_fetches_everything_queued_in_one_batch(monkeypatch):
     queue = Queue()
     batches = fake_batches(monkeypatch)
     for psa_id in (1, 2, 3, 2, 1):
-        refresh.refresh_request(connection_id=1, kind="ticket", psa_id=psa_id, enqueue=queue)
-    refresh.refresh_drain(connection_id=1, enqueue=queue)
+        refresh_queue.refresh_request(connection_id=1, kind="ticket", psa_id=psa_id, enqueue=queue)
+    refresh_queue.refresh_drain(connection_id=1, enqueue=queue)
     assert batches == [[("ticket", 1), ("ticket", 2), ("ticket", 3)]]
     assert len(queue.calls) == 1  # nothing more arrived: no trailing drain
     assert (
-        refresh.refresh_request(connection_id=1, kind="ticket", psa_id=4, enqueue=queue) is True
+        refresh_queue.refresh_request(connection_id=1, kind="ticket", psa_id=4, enqueue=queue) is True
     )  # released
 
 
@@ -174,36 +177,38 @@ def test_it_runs_one_trailing_drain_for_what_arrives_meanwhile(monkeypatch):
     batches = fake_batches(
         monkeypatch,
         during=lambda: [
-            refresh.refresh_request(connection_id=1, kind="ticket", psa_id=9, enqueue=queue)
+            refresh_queue.refresh_request(connection_id=1, kind="ticket", psa_id=9, enqueue=queue)
             for _ in range(50)
         ],
     )
-    refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
-    refresh.refresh_drain(connection_id=1, enqueue=queue)
+    refresh_queue.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
+    refresh_queue.refresh_drain(connection_id=1, enqueue=queue)
     assert len(queue.calls) == 2 and queue.calls[1]["countdown"] == 0  # exactly one trailing drain, at once
     monkeypatch.setattr(
         refresh,
         "records_refresh",
-        lambda **kw: batches.append(sorted((i[0], i[1]) for i in kw["items"])) or {},
+        lambda **kw: batches.append(sorted(i.key for i in kw["items"])) or {},
     )
-    refresh.refresh_drain(connection_id=1, enqueue=queue)
+    refresh_queue.refresh_drain(connection_id=1, enqueue=queue)
     assert batches == [[("ticket", 5)], [("ticket", 9)]]
 
 
 def test_it_holds_a_bursting_record_back_until_it_is_quiet(monkeypatch):
     queue = Queue()
     batches = fake_batches(monkeypatch)
-    refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
-    refresh.refresh_drain(connection_id=1, enqueue=queue)  # first fetch
+    refresh_queue.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
+    refresh_queue.refresh_drain(connection_id=1, enqueue=queue)  # first fetch
     for _ in range(100):  # the burst goes on
-        refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
-    refresh.refresh_request(connection_id=1, kind="ticket", psa_id=6, enqueue=queue)  # an unrelated record
-    refresh.refresh_drain(connection_id=1, enqueue=queue)
+        refresh_queue.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
+    refresh_queue.refresh_request(
+        connection_id=1, kind="ticket", psa_id=6, enqueue=queue
+    )  # an unrelated record
+    refresh_queue.refresh_drain(connection_id=1, enqueue=queue)
     assert batches == [[("ticket", 5)], [("ticket", 6)]]  # 5 is held back, 6 is not delayed
     assert queue.calls[-1]["countdown"] > 0  # a held-back record is looked at again shortly
-    monkeypatch.setattr(refresh, "QUIET_SECONDS", 0.0)
-    monkeypatch.setattr(refresh, "coalesce_seconds", lambda: 0.0)
-    refresh.refresh_drain(connection_id=1, enqueue=queue)  # quiet now: the trailing fetch
+    monkeypatch.setattr(refresh_queue, "QUIET_SECONDS", 0.0)
+    monkeypatch.setattr(refresh_queue, "coalesce_seconds", lambda: 0.0)
+    refresh_queue.refresh_drain(connection_id=1, enqueue=queue)  # quiet now: the trailing fetch
     assert batches[-1] == [("ticket", 5)] and len(batches) == 3
 
 
@@ -216,10 +221,10 @@ def test_it_keeps_the_records_when_the_psa_is_down(monkeypatch):
         raise ServerError("maintenance", status=503)
 
     monkeypatch.setattr(refresh, "records_refresh", down)
-    refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
-    refresh.refresh_drain(connection_id=1, enqueue=queue)
+    refresh_queue.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
+    refresh_queue.refresh_drain(connection_id=1, enqueue=queue)
     assert queue.calls[-1]["countdown"] >= 5  # backs off
-    assert ("ticket", 5) in refresh._take_items(1)  # nothing lost
+    assert ("ticket", 5) in refresh_queue.take_items(1)  # nothing lost
 
 
 def test_it_refreshes_a_batch_with_one_listing_per_kind(connection, cloud_psa):
@@ -231,7 +236,7 @@ def test_it_refreshes_a_batch_with_one_listing_per_kind(connection, cloud_psa):
     counts = refresh.records_refresh(
         connection_id=connection.pk,
         started_at=0.0,
-        items=[["ticket", 501, "", 0, 1], ["ticket", 502, "", 0, 1], ["ticket", 503, "", 0, 1]],
+        items=[RefreshItem("ticket", 501), RefreshItem("ticket", 502), RefreshItem("ticket", 503)],
     )
     assert counts == {"updated": 2, "deleted": 1}
     listing = gets(cloud_psa, r"service/tickets\?")
@@ -257,7 +262,7 @@ def test_it_rereads_assignments_only_when_the_resources_changed_or_a_schedule_ca
     # a schedule callback forces it
     cloud_psa.get(f"{BASE}service/tickets", json=[ticket_record(resources="jdoe, asmith")])
     refresh.records_refresh(
-        connection_id=connection.pk, started_at=0.0, items=[["ticket", 501, refresh.SCHEDULE_HINT, 0, 1]]
+        connection_id=connection.pk, started_at=0.0, items=[RefreshItem("ticket", 501, (SCHEDULE_HINT,))]
     )
     assert len(gets(cloud_psa, r"schedule/entries")) == 2
 
@@ -271,31 +276,31 @@ def test_it_drops_a_batch_the_psa_refuses_and_carries_on(monkeypatch):
         raise AuthError("authentication failed", status=401)
 
     monkeypatch.setattr(refresh, "records_refresh", refused)
-    refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
-    refresh.refresh_drain(connection_id=1, enqueue=queue)
-    assert len(queue.calls) == 1 and refresh._take_items(1) == {}
-    assert refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue) is True
+    refresh_queue.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
+    refresh_queue.refresh_drain(connection_id=1, enqueue=queue)
+    assert len(queue.calls) == 1 and refresh_queue.take_items(1) == {}
+    assert refresh_queue.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue) is True
 
 
 def test_it_recovers_when_the_queue_sequence_was_lost():
     queue = Queue()
-    refresh.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
-    refresh._take_items(1)
-    cache.delete(refresh._qkey(1, "seq"))  # evicted; "drained" still says 1
-    refresh.refresh_request(connection_id=1, kind="ticket", psa_id=6, enqueue=queue)
-    assert list(refresh._take_items(1)) == [("ticket", 6)]
+    refresh_queue.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
+    refresh_queue.take_items(1)
+    cache.delete(refresh_queue._qkey(1, "seq"))  # evicted; "drained" still says 1
+    refresh_queue.refresh_request(connection_id=1, kind="ticket", psa_id=6, enqueue=queue)
+    assert list(refresh_queue.take_items(1)) == [("ticket", 6)]
 
 
 def test_it_picks_up_an_item_written_just_after_the_drain_read_the_sequence(monkeypatch):
     queue = Queue()
     batches = fake_batches(monkeypatch)
-    seq = refresh._qkey(1, "seq")
+    seq = refresh_queue._qkey(1, "seq")
     cache.add(seq, 0, None)
     slot = cache.incr(seq)  # a callback got its slot ...
-    refresh.refresh_drain(connection_id=1, enqueue=queue)  # ... the drain runs before it wrote the item
+    refresh_queue.refresh_drain(connection_id=1, enqueue=queue)  # ... the drain runs before it wrote the item
     assert batches == [[]] and queue.calls[-1]["countdown"] > 0  # the hole is looked at again shortly
-    cache.set(refresh._qkey(1, f"item:{slot}"), ["ticket", 7, "", 0.0, 1], 60)
-    refresh.refresh_drain(connection_id=1, enqueue=queue)
+    cache.set(refresh_queue._qkey(1, f"item:{slot}"), RefreshItem("ticket", 7), 60)
+    refresh_queue.refresh_drain(connection_id=1, enqueue=queue)
     assert batches[-1] == [("ticket", 7)]
 
 

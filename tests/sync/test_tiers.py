@@ -26,8 +26,8 @@ def test_it_schedules_every_tier_at_the_reference_interval():
     }
     schedule = build_beat_schedule()
     assert schedule.pop("sync-prune-runs")["task"] == "sync.tasks.prune_sync_runs"
-    assert schedule.pop("outbox-sweep")["task"] == "sync.realtime.sweep_outbox"
-    assert schedule.pop("beat-heartbeat")["task"] == "topleft.beat_heartbeat"
+    assert schedule.pop("outbox-sweep")["task"] == "sync.tasks_realtime.sweep_outbox"
+    assert schedule.pop("beat-heartbeat")["task"] == "topleft.celery.beat_heartbeat"
     assert sorted(entry["args"][0] for entry in schedule.values()) == sorted(TIERS)
     for entry in schedule.values():
         assert entry["task"] == "sync.tasks.dispatch_tier"

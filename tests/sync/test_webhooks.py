@@ -6,8 +6,8 @@ from django.core.cache import cache
 
 from boards.models import TicketAssignment
 from psa.connectwise.callbacks import signature_compute
-from psa.connectwise.webhook import record_version
-from sync import refresh
+from psa.connectwise.webhook import SCHEDULE_HINT, record_version
+from sync import refresh_queue
 from sync.echo import echo_remember
 from tests.support.callbacks import KEY_URL, SIGNING_KEY, payload, post
 
@@ -22,8 +22,8 @@ def test_it_accepts_a_signed_callback_and_enqueues_one_refresh_before_answering(
     response = post(client, connection, payload(), record_id=501)
     assert response.status_code == 202 and response.json()["queued"] is True
     assert enqueued == [{"connection_id": connection.pk, "countdown": 0}]
-    [item] = refresh._take_items(connection.pk).values()
-    assert item[:3] == ["ticket", 501, "ServiceTicket"]
+    [item] = refresh_queue.take_items(connection.pk).values()
+    assert (item.kind, item.psa_id, item.hints) == ("ticket", 501, ("ServiceTicket",))
 
 
 @pytest.mark.parametrize("signature", [None, "", "AAAA", "sign-with-wrong-key"])
@@ -145,9 +145,9 @@ def test_it_turns_a_schedule_callback_into_a_refresh_of_its_ticket(
         assert (
             post(client, connection, payload(Type="schedule", ID=79, Entity=other)).json()["queued"] is False
         )
-    items = refresh._take_items(connection.pk)
+    items = refresh_queue.take_items(connection.pk)
     assert sorted(items) == [("ticket", 501), ("ticket", 502)]
-    assert {item[2] for item in items.values()} == {refresh.SCHEDULE_HINT}  # assignments are re-read
+    assert {item.hints for item in items.values()} == {(SCHEDULE_HINT,)}  # assignments are re-read
 
 
 def test_it_coalesces_a_burst_into_one_enqueue(
@@ -157,7 +157,7 @@ def test_it_coalesces_a_burst_into_one_enqueue(
         for _ in range(20):
             assert post(client, connection, payload()).status_code == 202
     assert len(enqueued) == 1
-    assert refresh._take_items(connection.pk)[("ticket", 501)][4] == 20  # merged into one record
+    assert refresh_queue.take_items(connection.pk)[("ticket", 501)].count == 20  # merged into one record
     assert len(psa_key.calls) == 1  # the signing key was fetched once, then cached
 
 
@@ -176,7 +176,7 @@ def test_it_ignores_the_echo_of_its_own_push(
         someone_else = post(client, connection, newer)
     assert echo.json()["queued"] is False
     assert someone_else.json()["queued"] is True
-    assert refresh._take_items(connection.pk)[("ticket", 501)][4] == 1
+    assert refresh_queue.take_items(connection.pk)[("ticket", 501)].count == 1
 
 
 def test_it_refetches_a_rotated_key_once(client, connection, enqueued, django_capture_on_commit_callbacks):

@@ -5,7 +5,7 @@ realtime sweeper hands stored refreshes to the queue once Redis is back."""
 import pytest
 from django.db import DatabaseError
 
-from sync import refresh
+from sync import refresh_queue
 from sync.models import PendingRefresh
 from sync.refresh_fallback import pending_refresh_replay
 from tests.support.callbacks import payload, post
@@ -57,5 +57,5 @@ def test_it_replays_stored_refreshes_once_redis_is_back(client, connection, psa_
     assert pending_refresh_replay(enqueue=lambda **kw: drains.append(kw)) == 3
     assert not PendingRefresh.objects.exists()
     assert drains == [{"connection_id": connection.pk, "countdown": 0}]  # coalesced into one drain
-    items = refresh._take_items(connection.pk)
+    items = refresh_queue.take_items(connection.pk)
     assert sorted(items) == [("ticket", 501), ("ticket", 502)]

@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from boards.models import CardRank, Ticket, TicketAssignment
 from psa.connectwise.callbacks import CALLBACK_TYPES
-from sync import refresh
+from sync import refresh, refresh_queue
 from sync.models import Connection
 from tests.support.waiting import wait_until
 
@@ -30,7 +30,7 @@ def registered(live_server, sandbox, settings, monkeypatch):
 
     def inline(*, connection_id, countdown=0):
         time.sleep(countdown)
-        refresh.refresh_drain(connection_id=connection_id, enqueue=inline)
+        refresh_queue.refresh_drain(connection_id=connection_id, enqueue=inline)
 
     monkeypatch.setattr("sync.webhooks.enqueue_refresh", inline)
     return connection

@@ -330,5 +330,8 @@ def test_it_schedules_the_outbox_sweeper():
     from topleft.celery import app
 
     entry = app.conf.beat_schedule["outbox-sweep"]
-    assert entry["task"] == "sync.realtime.sweep_outbox" and entry["schedule"].run_every.total_seconds() <= 60
+    assert (
+        entry["task"] == "sync.tasks_realtime.sweep_outbox"
+        and entry["schedule"].run_every.total_seconds() <= 60
+    )
     assert entry["options"]["queue"] == "realtime"

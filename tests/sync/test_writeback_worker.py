@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
+from sync import refresh_queue
 from tests.support.processes import start_worker
 from tests.support.waiting import wait_until
 
@@ -58,7 +59,7 @@ def test_it_pushes_and_refreshes_through_a_real_worker(sandbox, sandbox_connecti
     sandbox.store.update(
         "service/tickets", record["id"], {"summary": "Changed in the PSA"}, skip_callback=True
     )
-    refresh.refresh_request(
+    refresh_queue.refresh_request(
         connection_id=sandbox_connection.pk, kind="ticket", psa_id=record["id"], enqueue=enqueue_refresh
     )
     wait_until(lambda: Ticket.objects.get(pk=ticket.pk).summary == "Changed in the PSA", timeout=20)
