@@ -27,9 +27,15 @@ Decisions worth knowing:
 - Watermarks (watermarks.py): min(newest lastUpdated seen, run start) - 2 min, only after a
   successful run, never backwards. The `changes` tier does nothing for an entity without a
   watermark (the full tier seeds it).
-- Leases (sync/locks.py): conditional UPDATE + row count, renewed after every page, expire
-  after SYNC_LOCK_TTL_SECONDS so a killed worker frees them; the next run of the tier marks
-  the dead worker's SyncRun rows `failed` ("abandoned").
+- Leases (sync/locks.py): conditional UPDATE + row count, kept alive by the holder's heartbeat
+  thread and renewed after every page, expire after SYNC_LOCK_TTL_SECONDS (45 s) once a killed
+  worker stops beating; the next run of the tier marks the dead worker's SyncRun rows `failed`
+  ("abandoned").
+- Resumable full runs (checkpoint.py): a core / reference run saves a checkpoint after every
+  committed page; the next run of the entity resumes after its last committed id with the
+  interrupted run's start and conditions, so deletes and the count cross-check stay exact.
+- Pending edits (pending_edits.py): columns a user's undelivered write-back changed keep the
+  user's value through every upsert until the PSA confirms or rejects the edit.
 - One Celery task per connection runs the tier's entities one after another (sync/tasks.py);
   notes are planned per connection and fetched by chunk tasks on the `notes` queue.
 """
