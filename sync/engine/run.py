@@ -286,10 +286,12 @@ def sync_entity(
                 newest_seen=ingest.newest_seen,
                 started_at=listed.since,
             )
-    except (PSAError, LockLost) as err:  # the checkpoint stays: the next run resumes
+    except (PSAError, LockLost) as err:  # the checkpoint stays: the next run resumes ...
         status, message = SyncRun.Status.FAILED, "\n".join(filter(None, [str(err), ingest.error_summary()]))
         logger.warning("sync %s/%s/%s failed: %s", connection.name, tier, entity, err, extra=run_log_ids(run))
-        drop_checkpoint = False
+        # ... unless the PSA failed a resumed run: what the checkpoint lists may be the cause
+        # (a parent deleted meanwhile), so the next run starts over rather than fail the same way.
+        drop_checkpoint = isinstance(err, PSAError) and listed.resume is not None
     except SoftTimeLimitExceeded:  # the checkpoint stays: the next run resumes
         run.requests = client.requests_made - requests_before
         _finish(run, SyncRun.Status.FAILED, "time limit exceeded")

@@ -133,3 +133,47 @@ def test_it_stops_a_run_whose_checkpoint_another_run_took_over(connection):
     # The stalled worker wakes up: it can no longer save, so it stops before deleting anything.
     with pytest.raises(LockLost):
         saving.page_committed(listing, [{"id": 6}], newest_seen=None, unidentified=0)
+
+
+def _outage_after(sandbox, pages: int):
+    done = []
+
+    def progress(_records: int) -> None:
+        done.append(1)
+        if len(done) == pages:  # the PSA goes down for good: every retry of the next page fails
+            sandbox.force_error("GET", r"^service/tickets$", 503, "Service Unavailable")
+
+    return progress
+
+
+def test_it_resumes_a_run_a_psa_outage_cut_short(db, sandbox, fast_client, small_pages):
+    connection = sandbox_connection(sandbox)
+    full = _one(sync_tier(connection_id=connection.pk, tier="core", entity="service_tickets"))
+    cut = _one(
+        sync_tier(
+            connection_id=connection.pk,
+            tier="core",
+            entity="service_tickets",
+            progress=_outage_after(sandbox, 2),
+        )
+    )
+    assert cut.status == "failed" and cut.deleted == 0
+    sandbox.clear_forced_errors()
+    resumed = _one(sync_tier(connection_id=connection.pk, tier="core", entity="service_tickets"))
+    assert resumed.status == "succeeded" and "resumed the listing of run" in resumed.error
+    assert resumed.fetched == full.fetched - cut.fetched and resumed.requests < full.requests
+    assert mirror_diff(sandbox, connection, entities=["service_tickets"]) == []
+
+
+def test_it_starts_over_when_the_psa_fails_a_resumed_run(db, sandbox, fast_client, small_pages):
+    connection = sandbox_connection(sandbox)
+    full = _one(sync_tier(connection_id=connection.pk, tier="core", entity="service_tickets"))
+    with pytest.raises(WorkerDied):
+        sync_tier(connection_id=connection.pk, tier="core", entity="service_tickets", progress=_die_after(2))
+    sandbox.force_error("GET", r"^service/tickets/count$", 500, "Internal Server Error")
+    failed = _one(sync_tier(connection_id=connection.pk, tier="core", entity="service_tickets"))
+    assert failed.status == "failed" and "resumed" not in failed.error
+    assert not SyncCheckpoint.objects.filter(connection=connection).exists()
+    sandbox.clear_forced_errors()
+    again = _one(sync_tier(connection_id=connection.pk, tier="core", entity="service_tickets"))
+    assert again.status == "succeeded" and again.fetched == full.fetched and "resumed" not in again.error
