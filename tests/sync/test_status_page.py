@@ -15,7 +15,7 @@ from boards.models import Membership, Ticket
 from sync import tasks
 from sync.locks import lock_claim
 from sync.models import Connection, SyncRun
-from sync.tiers import CORE_ENTITIES, REFERENCE_ENTITIES
+from sync.tiers import CORE_ENTITIES, REFERENCE_ENTITIES, TIERS
 from sync.views.chart import runs_chart, tier_executions
 from tests.support.connections import make_connection
 
@@ -223,7 +223,7 @@ def test_it_enqueues_exactly_one_tier_task_on_commit_when_sync_now_is_pressed(
     enqueue.assert_called_once()
     args, kwargs = enqueue.call_args
     assert args == ((connection.pk, "core"),)
-    assert kwargs["queue"] == "sync" and kwargs["time_limit"] == 2 * 3600
+    assert kwargs["queue"] == "sync" and kwargs["time_limit"] == TIERS["core"].time_limit_seconds
     followed = client.get(status_url).content.decode()
     assert "Queued the core tier for acme" in followed
 
