@@ -17,6 +17,10 @@ A checkpoint is dropped when its run succeeds or is refused, or when it crashed 
 unexpected; a failed run (PSA outage, lost lease, time limit) keeps it for the next run.
 Checkpoints older than RESUME_WITHIN, or listed under other conditions (the retention setting
 changed), are dropped and the run starts over.
+
+A tier run (one Celery task: the tier's entities one after another) that died is resumed the
+same way: the rerun skips the entities the interrupted tier run had finished (succeeded or
+refused since its start) and resumes the one it was listing (`tier_resume_plan`).
 """
 
 from __future__ import annotations
@@ -116,8 +120,17 @@ class Checkpointer:
     The tally is filled ahead by the prefetching producer: only listings up to the one of the
     page just committed are saved, the earlier ones as done, that one with its committed count."""
 
-    def __init__(self, *, run: SyncRun, started_at: datetime, conditions: str | None, tally: ListingTally):
+    def __init__(
+        self,
+        *,
+        run: SyncRun,
+        started_at: datetime,
+        conditions: str | None,
+        tally: ListingTally,
+        tier_started_at: datetime | None = None,
+    ):
         self.run, self.started_at, self.conditions, self.tally = run, started_at, conditions or "", tally
+        self.tier_started_at = tier_started_at or started_at
         self.committed: dict[int, int] = {}  # id(listing) → records committed so far
         self.after_id: int | None = None
         self.created = False
@@ -180,9 +193,41 @@ class Checkpointer:
                     **key,
                     run_id=self.run.pk,
                     started_at=self.started_at,
+                    tier_started_at=self.tier_started_at,
                     conditions=self.conditions,
                     **values,
                 )
         except IntegrityError:
             raise LockLost(f"another run saved a checkpoint of {self.run.entity}") from None
         self.created = True
+
+
+def tier_resume_plan(
+    *, connection_id: int, tier: str, entities: tuple[str, ...]
+) -> tuple[datetime | None, tuple[str, ...]]:
+    """(start of the interrupted tier run or None, the entities still to run) for a rerun of a
+    whole tier: the entities before the checkpointed one that the interrupted tier run finished
+    are skipped (the tier's next scheduled run covers them again)."""
+    stored = (
+        SyncCheckpoint.objects.filter(
+            connection_id=connection_id,
+            tier=tier,
+            entity__in=entities,
+            tier_started_at__isnull=False,
+            started_at__gte=timezone.now() - RESUME_WITHIN,
+        )
+        .order_by("-updated_at")
+        .first()
+    )
+    if stored is None or stored.tier_started_at is None:
+        return None, entities
+    before = entities[: entities.index(stored.entity)]
+    finished = SyncRun.objects.filter(
+        connection_id=connection_id,
+        tier=tier,
+        entity__in=before,
+        status__in=[SyncRun.Status.SUCCEEDED, SyncRun.Status.REFUSED],
+        started_at__gte=stored.tier_started_at,
+    ).values_list("entity", flat=True)
+    done = set(finished)
+    return stored.tier_started_at, tuple(entity for entity in entities if entity not in done)

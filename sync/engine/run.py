@@ -185,7 +185,9 @@ class _Listed:
     checkpointer: Checkpointer | None = None
 
 
-def _listed(run: SyncRun, *, connection: Connection, spec: Entity, deletes: bool) -> _Listed:
+def _listed(
+    run: SyncRun, *, connection: Connection, spec: Entity, deletes: bool, tier_started_at: datetime | None
+) -> _Listed:
     def conditions_at(start: datetime) -> str | None:
         return spec.conditions(scope_context(connection, start))
 
@@ -195,7 +197,9 @@ def _listed(run: SyncRun, *, connection: Connection, spec: Entity, deletes: bool
     resume = checkpoint_claim(run=run, conditions_at=conditions_at)
     since = resume.started_at if resume else run.started_at
     listed = _Listed(since, conditions_at(since), tally, resume)
-    listed.checkpointer = Checkpointer(run=run, started_at=since, conditions=listed.conditions, tally=tally)
+    listed.checkpointer = Checkpointer(
+        run=run, started_at=since, conditions=listed.conditions, tally=tally, tier_started_at=tier_started_at
+    )
     if resume:
         listed.checkpointer.restore(resume)
     return listed
@@ -218,8 +222,11 @@ def sync_entity(
     client: ConnectWiseClient | None = None,
     lease: Lease | None = None,
     progress: Progress | None = None,
+    tier_started_at: datetime | None = None,
 ) -> SyncRun:
-    """Run one entity of one tier for one connection; always returns its SyncRun."""
+    """Run one entity of one tier for one connection; always returns its SyncRun.
+
+    `tier_started_at`: start of the tier run this belongs to (kept with its checkpoint)."""
     tier_def, spec, mapping = tier_get(tier), entity_get(entity), mapping_get(entity)
     started_at = timezone.now()
     run = SyncRun.objects.create(connection=connection, tier=tier, entity=entity, started_at=started_at)
@@ -232,7 +239,9 @@ def sync_entity(
         client = client or clients.client_for(connection)
     except PSAError as err:  # e.g. a connection without keys: nothing to list with
         return _finish(run, SyncRun.Status.FAILED, str(err))
-    listed = _listed(run, connection=connection, spec=spec, deletes=tier_def.deletes)
+    listed = _listed(
+        run, connection=connection, spec=spec, deletes=tier_def.deletes, tier_started_at=tier_started_at
+    )
     if tier == CHANGES:
         listed.conditions = all_of(listed.conditions, cond("lastUpdated", ">", watermark))
     requests_before = client.requests_made

@@ -10,6 +10,7 @@ from django.utils import timezone
 from psa.connectwise.client import ConnectWiseClient
 from psa.errors import PSAError
 from sync.engine import clients
+from sync.engine.checkpoint import tier_resume_plan
 from sync.engine.ingest import PageIngest
 from sync.engine.notes import notes_plan, sync_notes_parents
 from sync.engine.run import Progress, sync_entity
@@ -79,11 +80,21 @@ def sync_tier(
                 )
                 for name, parent_ids in plan.items()
             ]
+        tier_started_at, names = timezone.now(), entities
+        if entity is None:  # a rerun of a tier run that died goes on where it stopped
+            resumed_from, names = tier_resume_plan(connection_id=connection_id, tier=tier, entities=entities)
+            tier_started_at = resumed_from or tier_started_at
         return [
             sync_entity(
-                connection=connection, entity=name, tier=tier, client=client, lease=lease, progress=progress
+                connection=connection,
+                entity=name,
+                tier=tier,
+                client=client,
+                lease=lease,
+                progress=progress,
+                tier_started_at=tier_started_at,
             )
-            for name in entities
+            for name in names
         ]
 
 

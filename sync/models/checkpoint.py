@@ -18,6 +18,9 @@ class SyncCheckpoint(models.Model):
     entity = models.CharField(max_length=60)
     run_id = models.BigIntegerField(help_text="the SyncRun that owns the checkpoint")
     started_at = models.DateTimeField(help_text="start of the run that began the listing")
+    # Start of the tier run (all of the tier's entities) it belongs to: a rerun of the tier skips
+    # the entities that run already finished (sync/engine/checkpoint.py: tier_resume_plan).
+    tier_started_at = models.DateTimeField(null=True, blank=True)
     conditions = models.TextField(blank=True, default="")
     # Per listing: path, conditions, parent_id, parents, received, unusable, after_id (None: done).
     listings = models.JSONField(default=list)

@@ -177,3 +177,32 @@ def test_it_starts_over_when_the_psa_fails_a_resumed_run(db, sandbox, fast_clien
     sandbox.clear_forced_errors()
     again = _one(sync_tier(connection_id=connection.pk, tier="core", entity="service_tickets"))
     assert again.status == "succeeded" and again.fetched == full.fetched and "resumed" not in again.error
+
+
+def _die_in(entity: str, pages: int):
+    seen = []
+
+    def progress(_records: int) -> None:
+        if SyncRun.objects.filter(status="running", entity=entity).exists():
+            seen.append(1)
+            if len(seen) == pages:
+                raise WorkerDied(f"killed after {pages} pages of {entity}")
+
+    return progress
+
+
+def test_it_resumes_a_killed_tier_run_where_it_stopped(db, sandbox, fast_client, small_pages):
+    from sync.tiers import CORE_ENTITIES
+
+    connection = sandbox_connection(sandbox)
+    with pytest.raises(WorkerDied):
+        sync_tier(connection_id=connection.pk, tier="core", progress=_die_in("service_tickets", 2))
+    runs = sync_tier(connection_id=connection.pk, tier="core")
+    # The entities the killed tier run had finished are not run again; tickets resume.
+    left = CORE_ENTITIES[CORE_ENTITIES.index("service_tickets") :]
+    assert [run.entity for run in runs] == list(left)
+    assert all(run.status == "succeeded" for run in runs), [run.error for run in runs]
+    assert "resumed the listing of run" in runs[0].error
+    assert mirror_diff(sandbox, connection, entities=list(CORE_ENTITIES)) == []
+    # Nothing left to resume: the next tier run runs every entity.
+    assert [run.entity for run in sync_tier(connection_id=connection.pk, tier="core")] == list(CORE_ENTITIES)
