@@ -262,7 +262,7 @@ def board_layout(
     rows = _ordered(board, rows)
     by_psa_id: dict[int, Column] = {}
     layout = []
-    closing = closing_status_ids(board)
+    closing = closing_status_ids(board, {int(i) for col in columns for i in col.psa_ids})
     for col in columns:
         column = Column(
             id=col.id, name=col.name, psa_ids=[int(i) for i in col.psa_ids], wip_limit=col.wip_limit
@@ -290,15 +290,15 @@ def board_layout(
     return layout
 
 
-def closing_status_ids(board: Board) -> set[int]:
-    """The PSA statuses that close a card of this board (none for a stage-laid board)."""
-    if board.column_field != "status_psa_id":
+def closing_status_ids(board: Board, psa_ids: set[int]) -> set[int]:
+    """Which of these PSA statuses close a card of this board (none for a stage-laid board)."""
+    if board.column_field != "status_psa_id" or not psa_ids:
         return set()
     if board.is_opportunity:
         rows = OpportunityStatus.objects.filter(connection_id=board.connection_id, closed_flag=True)
     else:
         rows = BoardStatus.objects.filter(connection_id=board.connection_id, closed_status=True)
-    return set(rows.values_list("psa_id", flat=True))
+    return set(rows.filter(psa_id__in=psa_ids).values_list("psa_id", flat=True))
 
 
 _FAR = datetime.max.replace(tzinfo=UTC)

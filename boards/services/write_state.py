@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Max, Min
+from django.db.models import Q
 
 from sync.models import OutboxEntry
 
@@ -53,29 +53,27 @@ def outbox_target(*, is_opportunity: bool) -> str:
 def card_write_states(*, connection_id: int, target: str, now: datetime) -> dict[int, WriteState]:
     """The in-flight or just-saved state of every card of the connection that has one.
 
-    Two small indexed queries whatever the board's size: unfinished entries are few, and only
-    today's entries are looked at for "saved"."""
-    entries = OutboxEntry.objects.filter(connection_id=connection_id, target=target)
-    states: dict[int, WriteState] = {}
-    recently_saved = (
-        entries.filter(
-            state=State.DONE, created_at__gte=now - _SAVED_LOOKBACK, done_at__gte=now - SAVED_SHOWN_FOR
+    One indexed query whatever the board's size (it runs on every board render): unfinished
+    entries are few, and only today's entries are looked at for "saved"."""
+    rows = (
+        OutboxEntry.objects.filter(connection_id=connection_id, target=target)
+        .filter(
+            Q(state__in=[State.PENDING, State.SENDING])
+            | Q(state=State.DONE, created_at__gte=now - _SAVED_LOOKBACK, done_at__gte=now - SAVED_SHOWN_FOR)
         )
-        .values("target_psa_id")
-        .annotate(last_done=Max("done_at"))
+        .values_list("target_psa_id", "state", "created_at", "done_at")
     )
-    for row in recently_saved:
-        states[row["target_psa_id"]] = WriteState("saved", _seconds(now - row["last_done"]))
-    unfinished = (
-        entries.filter(state__in=[State.PENDING, State.SENDING])
-        .values("target_psa_id")
-        .annotate(oldest=Min("created_at"))
-    )
-    for row in unfinished:  # an edit still on its way wins over an earlier one that was saved
-        age = now - row["oldest"]
-        states[row["target_psa_id"]] = WriteState(
-            "delayed" if age >= DELAYED_AFTER else "pending", _seconds(age)
-        )
+    oldest_unfinished: dict[int, datetime] = {}
+    last_saved: dict[int, datetime] = {}
+    for psa_id, state, created_at, done_at in rows:
+        if state == State.DONE:
+            last_saved[psa_id] = max(done_at, last_saved.get(psa_id, done_at))
+        else:
+            oldest_unfinished[psa_id] = min(created_at, oldest_unfinished.get(psa_id, created_at))
+    states = {psa_id: WriteState("saved", _seconds(now - done)) for psa_id, done in last_saved.items()}
+    for psa_id, oldest in oldest_unfinished.items():  # an edit on its way wins over a saved one
+        age = now - oldest
+        states[psa_id] = WriteState("delayed" if age >= DELAYED_AFTER else "pending", _seconds(age))
     return states
 
 
