@@ -3,9 +3,9 @@
 # Sunday more than a year ahead:
 #   tests/support/faketime/run.sh "@$(date -u -d 'next sunday 371 days' '+%Y-%m-%d 10:00:00')" \
 #       .venv/bin/pytest -q -m "not browser and not slow"
-# The first argument is a faketime spec ('@2028-03-12 10:00:00' starts there and ticks, '+400d'
-# shifts). Monotonic time stays real (deadlines and timeouts keep working); monotonic_sleep.c
-# fixes time.sleep under that mode. Child processes (Celery worker, gunicorn) inherit the shifted
+# The first argument is '@2028-03-12 10:00:00' (now is that instant, in every process) or a
+# faketime offset ('+400d', '-30d'). Monotonic time stays real (deadlines and timeouts keep
+# working); monotonic_sleep.c fixes time.sleep under that mode. Child processes (Celery worker, gunicorn) inherit the shifted
 # clock, the browser does not; PostgreSQL and Redis are separate servers and keep the real one.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,6 +27,12 @@ if [ ! "$lib" -nt "$here/monotonic_sleep.c" ]; then
 fi
 spec=$1
 shift
+if [[ $spec == @* ]]; then
+    # '@DATE' would restart at DATE in every child process (a Celery worker started minutes
+    # later would lag the tests by those minutes): the same instant as one offset from the real
+    # clock, which every process shares.
+    spec="+$(($(date -u -d "${spec#@}" +%s) - $(date -u +%s)))"
+fi
 export LD_PRELOAD="$lib${LD_PRELOAD:+:$LD_PRELOAD}"
 export FAKETIME_DONT_FAKE_MONOTONIC=1
 exec faketime -f "$spec" "$@"
