@@ -5,8 +5,9 @@
 #       .venv/bin/pytest -q -m "not browser and not slow"
 # The first argument is '@2028-03-12 10:00:00' (now is that instant, in every process) or a
 # faketime offset ('+400d', '-30d'). Monotonic time stays real (deadlines and timeouts keep
-# working); monotonic_sleep.c fixes time.sleep under that mode. Child processes (Celery worker, gunicorn) inherit the shifted
-# clock, the browser does not; PostgreSQL and Redis are separate servers and keep the real one.
+# working); monotonic_sleep.c fixes time.sleep under that mode. Child processes (Celery worker,
+# gunicorn) inherit the shifted clock, the browser does not; PostgreSQL and Redis are separate
+# servers and keep the real one.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
