@@ -7,6 +7,14 @@ keeps its site in UTC, so the datetimes given here must be timezone-aware and ar
 
 Everything is in whole minutes, like ConnectWise's `respondMinutes` & co. An end time of 23:59
 means "until midnight": ConnectWise's time pickers cannot say 24:00.
+
+Speed: seeding 100k tickets asks for a few hundred thousand spans and deadlines, many years
+long. A calendar read from records is regular (each day's hours within the day, holidays sorted
+and distinct), so its working minutes before any moment have a closed form (whole weeks, the
+weekday's share of a week, minus the holidays before it: `_Schedule`): a span is a difference
+of two such counts and a deadline is found by inverting the count. Irregular calendars (hours
+built by hand, not from records) keep the plain day-by-day walk, which is also the reference
+the closed form is tested against.
 """
 
 from __future__ import annotations
@@ -15,6 +23,8 @@ import bisect
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
+from itertools import accumulate
 
 MINUTES_PER_DAY = 24 * 60
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -49,6 +59,77 @@ class WorkCalendar:
         return self.holidays[
             bisect.bisect_left(self.holidays, first) : bisect.bisect_left(self.holidays, last)
         ]
+
+    @cached_property
+    def schedule(self) -> _Schedule | None:
+        """The closed form of this calendar's working time; None for an irregular calendar.
+        (Cached on the instance: the calendar is immutable, and an SLA book keeps one per SLA.)"""
+        return _Schedule(self) if _regular(self) else None
+
+
+def _regular(calendar: WorkCalendar) -> bool:
+    """Hours within the day on known weekdays and distinct sorted holidays, as
+    calendar_from_records makes them: what the closed form assumes."""
+    windows_ok = all(
+        weekday in range(7) and 0 <= start < end <= MINUTES_PER_DAY
+        for weekday, (start, end) in calendar.hours.items()
+    )
+    holidays = calendar.holidays
+    return windows_ok and all(earlier < later for earlier, later in zip(holidays, holidays[1:], strict=False))
+
+
+class _Schedule:
+    """A regular calendar's working minutes counted from day 1 (date.toordinal(): 0001-01-01,
+    a Monday, so a day's weekday is (day - 1) % 7): whole weeks, plus the weekdays before the
+    day in its week, minus the holidays before it. Counting a span or finding a deadline is then
+    a few divisions and bisections whatever its length, instead of a walk over its days."""
+
+    def __init__(self, calendar: WorkCalendar) -> None:
+        self.windows = tuple(calendar.hours.get(weekday) for weekday in range(7))
+        self.openings = tuple(window[0] if window else 0 for window in self.windows)
+        day_minutes = [window[1] - window[0] if window else 0 for window in self.windows]
+        self.week = sum(day_minutes)
+        # working minutes of a week before each weekday (and the whole week last)
+        self.week_before = (0, *accumulate(day_minutes))
+        # only holidays on working weekdays cost minutes; lost[i]: the minutes of holidays[:i]
+        costly = [(day.toordinal(), day_minutes[day.weekday()]) for day in calendar.holidays]
+        costly = [(day, minutes) for day, minutes in costly if minutes]
+        self.holidays = [day for day, _ in costly]
+        self.holiday_set = frozenset(self.holidays)
+        self.lost = [0, *accumulate(minutes for _, minutes in costly)]
+
+    def minutes_before_day(self, day: int) -> int:
+        weeks, weekday = divmod(day - 1, 7)
+        holidays_before = bisect.bisect_left(self.holidays, day)
+        return weeks * self.week + self.week_before[weekday] - self.lost[holidays_before]
+
+    def minutes_before(self, day: int, minute: int) -> int:
+        """Working minutes before minute `minute` of `day`."""
+        total = self.minutes_before_day(day)
+        window = self.windows[(day - 1) % 7]
+        if window is None or day in self.holiday_set:
+            return total
+        start, end = window
+        return total + min(max(minute, start), end) - start
+
+    def day_of(self, position: int, first_day: int) -> tuple[int, int]:
+        """The day holding the `position`-th working minute (1-based, on or after `first_day`)
+        and the working minutes before that day.
+
+        Found on the week without holidays, pushed on by the holiday minutes before the day
+        found until they no longer move it: `skipped` never exceeds the holiday minutes before
+        the answer, so each round lands on or before it, and a round that moves lands later."""
+        week_before, holidays, lost = self.week_before, self.holidays, self.lost
+        skipped = lost[bisect.bisect_left(holidays, first_day)]
+        while True:
+            weeks, rest = divmod(position + skipped - 1, self.week)
+            weekday = bisect.bisect_right(week_before, rest) - 1
+            day = weeks * 7 + weekday + 1
+            index = bisect.bisect_left(holidays, day)
+            through = index + 1 if index < len(holidays) and holidays[index] == day else index
+            if lost[through] == skipped:  # no holiday on or before the day left uncounted
+                return day, weeks * self.week + week_before[weekday] - skipped
+            skipped = lost[through]
 
 
 ALL_HOURS = WorkCalendar(hours={day: (0, MINUTES_PER_DAY) for day in range(7)})
@@ -101,6 +182,15 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(second=0, microsecond=0)
 
 
+def _day_and_minute(moment: datetime) -> tuple[int, int]:
+    """(date ordinal, minute of the day) of an aware datetime in UTC; seconds are dropped."""
+    if moment.tzinfo is not UTC:
+        if moment.tzinfo is None:
+            raise ValueError("business-time arithmetic needs timezone-aware datetimes")
+        moment = moment.astimezone(UTC)
+    return moment.toordinal(), moment.hour * 60 + moment.minute
+
+
 def _overlap(window: tuple[int, int] | None, start: int, end: int) -> int:
     if window is None:
         return 0
@@ -109,6 +199,16 @@ def _overlap(window: tuple[int, int] | None, start: int, end: int) -> int:
 
 def business_minutes(calendar: WorkCalendar, start: datetime, end: datetime) -> int:
     """Working minutes in [start, end) (0 if end is not after start)."""
+    schedule = calendar.schedule
+    if schedule is None:
+        return _walk_business_minutes(calendar, start, end)
+    (first, begin), (last, until) = _day_and_minute(start), _day_and_minute(end)
+    if (last, until) <= (first, begin):
+        return 0
+    return schedule.minutes_before(last, until) - schedule.minutes_before(first, begin)
+
+
+def _walk_business_minutes(calendar: WorkCalendar, start: datetime, end: datetime) -> int:
     start, end = _utc(start), _utc(end)
     if end <= start:
         return 0
@@ -138,6 +238,26 @@ def _whole_days(calendar: WorkCalendar, first: date, last: date) -> int:
 def add_minutes(calendar: WorkCalendar, start: datetime, minutes: int) -> datetime | None:
     """The moment `minutes` working minutes after `start` have passed; with 0 minutes, the first
     working moment at or after `start` (when an SLA clock starts). None if never."""
+    schedule = calendar.schedule
+    if schedule is None:
+        return _walk_add_minutes(calendar, start, minutes)
+    if not schedule.week:
+        return None  # no working minute in any week
+    remaining = max(int(minutes), 0)
+    first, minute = _day_and_minute(start)
+    reached = schedule.minutes_before(first, minute) + remaining
+    # The earliest moment the count reaches `reached`: on the day of that minute (a deadline may
+    # fall on closing time); with 0 minutes, where the next working minute begins.
+    day, before = schedule.day_of(reached + (remaining == 0), first)
+    if day - first >= SEARCH_DAYS:  # as far off as the walk gives up: let it decide
+        return _walk_add_minutes(calendar, start, minutes)
+    opening = schedule.openings[(day - 1) % 7]
+    return datetime.fromordinal(day).replace(tzinfo=UTC) + timedelta(minutes=opening + reached - before)
+
+
+def _walk_add_minutes(calendar: WorkCalendar, start: datetime, minutes: int) -> datetime | None:
+    """add_minutes day by day (whole holiday-free weeks at once): for irregular calendars, and
+    the reference the closed form is tested against."""
     moment = _utc(start)
     remaining = max(int(minutes), 0)
     day, offset = moment.date(), _minute_of_day(moment)
