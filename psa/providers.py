@@ -11,16 +11,39 @@ Adding a PSA = its folder, its sandbox folder, its tests and one line in REGISTR
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import import_module
-from typing import Any
+from typing import Any, Protocol
+
+from psa.catalog import Catalog
 
 # provider name (stored on every Connection) → the module that defines its PROVIDER
 REGISTRY: dict[str, str] = {
     "connectwise": "psa.connectwise.provider",
 }
+
+
+class PSAClient(Protocol):
+    """What the neutral engine asks of a provider's client: paged listings and counts of a
+    catalog path narrowed by the catalog's own query, and how many requests it has sent."""
+
+    @property
+    def requests_made(self) -> int: ...
+
+    def iter_pages(
+        self,
+        path: str,
+        *,
+        conditions: str | None = None,
+        fields: Iterable[str] | str | None = None,
+        page_size: int = ...,
+        keep_unparsable: bool = False,
+        after_id: int | None = None,
+    ) -> Iterator[list]: ...
+
+    def count(self, path: str, *, conditions: str | None = None) -> int: ...
 
 
 class CredentialsInvalid(ValueError):
@@ -60,6 +83,7 @@ class Provider:
     # (connection) → a short, secret-free description: "https://na.myconnectwise.net (acme)".
     describe: Callable[[Any], str]
     callbacks: CallbackHandler
+    catalog: Catalog  # the mirrored entities (psa/<provider>/catalog.py)
     notes: dict[str, str] = field(default_factory=dict)  # anything the status page should say
 
     def credentials_defaults(self) -> dict[str, str]:
@@ -120,6 +144,11 @@ def provider_get(name: str) -> Provider:
 
 def provider_for(connection: Any) -> Provider:
     return provider_get(connection.provider)
+
+
+def catalog_for(connection: Any) -> Catalog:
+    """The entity catalog of the connection's PSA."""
+    return provider_get(connection.provider).catalog
 
 
 def provider_names() -> list[str]:

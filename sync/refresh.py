@@ -22,8 +22,8 @@ from psa.connectwise.conditions import all_of, cond, split_in
 from psa.connectwise.webhook import SCHEDULE_HINT
 from psa.errors import NotFound
 from psa.http import BACKGROUND
+from psa.providers import catalog_for
 from sync.engine.services import mirror_delete_record, mirror_upsert_records
-from sync.mapping.catalog import mapping_get
 from sync.models import Connection
 from sync.refresh_queue import RefreshItem
 
@@ -113,7 +113,9 @@ def record_refresh(
     stored = _stored_ticket(connection_id, psa_id) if kind == "ticket" else None
     for template, entity in _ordered_paths(spec, stored=stored, hint=hint):
         try:
-            record = client.get(template.format(id=int(psa_id)), fields=mapping_get(entity).api_fields)
+            record = client.get(
+                template.format(id=int(psa_id)), fields=catalog_for(connection).mapping(entity).api_fields
+            )
         except NotFound:
             continue
         with transaction.atomic():
@@ -198,7 +200,9 @@ def _batch_fetch(
             # Reference: endpoints.tsv GET /service/tickets, /project/tickets, /sales/opportunities,
             # /project/projects, /company/companies (conditions id in (...))
             records += client.list_all(
-                template.removesuffix("/{id}"), conditions=conditions, fields=mapping_get(entity).api_fields
+                template.removesuffix("/{id}"),
+                conditions=conditions,
+                fields=catalog_for(connection).mapping(entity).api_fields,
             )
         records = [r for r in records if isinstance(r, dict) and r.get("id") in hints]
         if not records:
@@ -238,7 +242,9 @@ def ticket_assignments_refresh(
     for conditions in split_in("objectId", ticket_ids, extra=scope):
         # Reference: endpoints.tsv GET /schedule/entries (ScheduleEntry)
         records += client.list_all(
-            "schedule/entries", conditions=conditions, fields=mapping_get(entity).api_fields
+            "schedule/entries",
+            conditions=conditions,
+            fields=catalog_for(connection).mapping(entity).api_fields,
         )
     if records:
         mirror_upsert_records(connection=connection, entity=entity, records=records)

@@ -1,7 +1,7 @@
 """Celery tasks of the tiered sync: thin, take ids, call the engine services.
 
 Beat fires `dispatch_tier(tier)` per tier (schedule in sync/tiers.py). The dispatcher fans out
-one task per enabled ConnectWise connection, so one slow or broken connection never delays the
+one task per enabled connection, so one slow or broken connection never delays the
 others; that task runs the tier's entities one after another under the (connection, tier)
 lease, which is what keeps a tier from overlapping itself. Notes are planned by one task per
 connection and fetched by chunk tasks on the `notes` queue.
@@ -19,7 +19,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from psa.providers import provider_names
+from psa.providers import catalog_for, provider_names
 from sync.models import Connection, SyncRun
 from sync.tiers import NOTES, TASK_TIME_LIMIT_SECONDS, tier_entities, tier_get
 
@@ -94,9 +94,9 @@ def plan_notes(connection_id: int, changed_only: bool | None = None) -> int:
     with tier_lease(connection_id=connection_id, tier=NOTES) as lease:
         if lease is None:
             return 0
-        plan = notes_plan(
-            connection_id=connection_id, entities=tier_entities(NOTES), changed_only=changed_only
-        )
+        connection = Connection.objects.get(pk=connection_id)
+        entities = tier_entities(NOTES, catalog_for(connection))
+        plan = notes_plan(connection_id=connection_id, entities=entities, changed_only=changed_only)
         for entity, parent_ids in plan.items():
             for start in range(0, len(parent_ids), NOTES_CHUNK):
                 sync_notes_chunk.apply_async(

@@ -10,7 +10,9 @@ Matches the reference (topleft-data-sync-*.txt):
                           ticket types/subtypes/items; deletes
   notes      every 24 h   service notes of mirrored tickets, notes of mirrored opportunities
                           (ConnectWise only); deletes per parent
-Entity names are the keys of psa/connectwise/entities.py.
+Which entities a tier syncs is each provider's own fact: every entry of its catalog
+(psa/<provider>/catalog.py) names its tier, and the changes tier takes the core and reference
+entities that can be listed "changed since" (psa/catalog.py Catalog.tier_entities).
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from dataclasses import dataclass
 
 from celery.schedules import schedule
 
+from psa.catalog import CHANGES, CORE, NOTES, REFERENCE, Catalog
+
 
 @dataclass(frozen=True)
 class Tier:
     name: str
     every_seconds: int
-    entities: tuple[str, ...]
     deletes: bool
     queue: str
     # Celery hard time limit of one task of this tier (a connection's run; for notes, one chunk).
@@ -34,77 +37,16 @@ class Tier:
     time_limit_seconds: int
 
 
-CORE_ENTITIES = (
-    "members",
-    "territories",
-    "companies",
-    "projects",
-    "opportunities",
-    "service_tickets",
-    "project_tickets",
-    "ticket_assignments",
-)
-
-# Parents before children only for readability: rows refer to each other by PSA id, so the
-# order never matters for correctness.
-REFERENCE_ENTITIES = (
-    "boards",
-    "board_statuses",
-    "board_teams",
-    "ticket_types",
-    "ticket_subtypes",
-    "ticket_items",
-    "priorities",
-    "company_statuses",
-    "service_locations",
-    "time_entries",
-    "opportunity_statuses",
-    "opportunity_types",
-    "opportunity_stages",
-    "project_statuses",
-    "slas",
-    "sla_priorities",
-    "calendars",
-    "holidays",
-    "schedule_statuses",
-    "schedule_types",
-)
-
-NOTES_ENTITIES = ("service_notes", "project_ticket_notes", "opportunity_notes")
-
-
-def _changes_entities() -> tuple[str, ...]:
-    # Every mirrored type that can be filtered on lastUpdated with one listing (nested
-    # collections such as board statuses need one request per parent; their full tier is cheap).
-    from psa.connectwise.entities import ENTITIES
-
-    return tuple(
-        name
-        for name in CORE_ENTITIES + REFERENCE_ENTITIES
-        if ENTITIES[name].has_last_updated and ENTITIES[name].parent is None
-    )
-
-
 # Every sync task's hard time limit: a tier's run for one connection, a notes chunk, the
 # fallback of a manual enqueue. Short enough that a killed task is delivered again soon.
 TASK_TIME_LIMIT_SECONDS = 20 * 60
 
-CHANGES = "changes"
-CORE = "core"
-REFERENCE = "reference"
-NOTES = "notes"
-
 TIERS: dict[str, Tier] = {
-    CHANGES: Tier(
-        CHANGES, 5 * 60, (), deletes=False, queue="sync", time_limit_seconds=TASK_TIME_LIMIT_SECONDS
-    ),
-    CORE: Tier(
-        CORE, 30 * 60, CORE_ENTITIES, deletes=True, queue="sync", time_limit_seconds=TASK_TIME_LIMIT_SECONDS
-    ),
+    CHANGES: Tier(CHANGES, 5 * 60, deletes=False, queue="sync", time_limit_seconds=TASK_TIME_LIMIT_SECONDS),
+    CORE: Tier(CORE, 30 * 60, deletes=True, queue="sync", time_limit_seconds=TASK_TIME_LIMIT_SECONDS),
     REFERENCE: Tier(
         REFERENCE,
         4 * 3600,
-        REFERENCE_ENTITIES,
         deletes=True,
         queue="sync",
         time_limit_seconds=TASK_TIME_LIMIT_SECONDS,
@@ -112,7 +54,6 @@ TIERS: dict[str, Tier] = {
     NOTES: Tier(
         NOTES,
         24 * 3600,
-        NOTES_ENTITIES,
         deletes=True,
         queue="notes",
         time_limit_seconds=TASK_TIME_LIMIT_SECONDS,
@@ -131,10 +72,10 @@ def tier_get(name: str) -> Tier:
         raise ValueError(f"unknown tier {name!r}; choose from {', '.join(TIERS)}") from None
 
 
-def tier_entities(name: str) -> tuple[str, ...]:
-    if name == CHANGES:
-        return _changes_entities()
-    return tier_get(name).entities
+def tier_entities(name: str, catalog: Catalog) -> tuple[str, ...]:
+    """The entities of a provider's catalog the tier syncs."""
+    tier_get(name)  # an unknown tier fails here
+    return catalog.tier_entities(name)
 
 
 def build_beat_schedule() -> dict:

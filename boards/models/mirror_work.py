@@ -67,7 +67,7 @@ class Ticket(MirrorRecord):
     customer_updated = models.BooleanField(default=False)
     date_entered = models.DateTimeField(null=True, blank=True)
     required_date = models.DateTimeField(null=True, blank=True)
-    # Deadlines: ConnectWise states only the current stage's, in sla_status (sync/mapping/sla_status.py).
+    # Deadlines: ConnectWise states only the current stage's, in sla_status (psa/connectwise/sla_status.py).
     respond_by = models.DateTimeField(null=True, blank=True)
     plan_by = models.DateTimeField(null=True, blank=True)
     resolve_by = models.DateTimeField(null=True, blank=True)

@@ -18,9 +18,9 @@ import requests
 from django.conf import settings
 
 from psa.connectwise import discovery
-from psa.connectwise.lenient import UnparsableRecord, decode_records, refuse_unparsable
 from psa.errors import ConfigurationError, NotFound, PSAError, is_psa_error_body, parse_body
 from psa.http import BACKGROUND, INTERACTIVE, RateBudget, RetryingHttp, RetryPolicy, budget_for_connection
+from psa.lenient import UnparsableRecord, decode_records, refuse_unparsable
 
 logger = logging.getLogger("psa.connectwise")
 

@@ -49,6 +49,12 @@ def callbacks_listed(*, connection: Any) -> list[dict]:
     ]
 
 
+def _catalog():
+    from psa.connectwise.catalog import CATALOG  # the mirror models: loaded once apps are ready
+
+    return CATALOG
+
+
 PROVIDER = Provider(
     name="connectwise",
     label="ConnectWise PSA",
@@ -58,6 +64,7 @@ PROVIDER = Provider(
     client_for=ConnectWiseClient.from_connection,
     connection_test=connection_test,
     describe=credentials.describe,
+    catalog=_catalog(),
     callbacks=CallbackHandler(
         receive=callback_receive,
         ensure=callbacks.connection_callbacks_ensure,

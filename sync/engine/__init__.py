@@ -1,5 +1,5 @@
 """The tiered sync engine (tier table: sync/tiers.py; mapping: sync/mapping/; catalog:
-psa/connectwise/entities.py; Celery side: sync/tasks.py).
+psa/<provider>/catalog.py; Celery side: sync/tasks.py).
 
 Public services (import from the modules, so this package imports before Django is ready):
 - `sync.engine.services.sync_tier(*, connection_id, tier, entity=None, progress=None) -> list[SyncRun]`

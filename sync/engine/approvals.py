@@ -11,12 +11,16 @@ from __future__ import annotations
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
+from psa.providers import catalog_for
 from sync.engine.prune import OVER_THE_LIMIT
-from sync.models import MassDeleteApproval, SyncRun
+from sync.models import Connection, MassDeleteApproval, SyncRun
 from sync.tiers import CORE, REFERENCE, tier_entities
 
-# Entities whose full runs prune (the notes tier prunes per parent and never asks for approval).
-APPROVABLE = frozenset(tier_entities(CORE) + tier_entities(REFERENCE))
+
+def approvable_entities(*, connection_id: int) -> frozenset[str]:
+    """Entities whose full runs prune (the notes tier prunes per parent and never asks)."""
+    catalog = catalog_for(Connection.objects.get(pk=connection_id))
+    return frozenset(tier_entities(CORE, catalog) + tier_entities(REFERENCE, catalog))
 
 
 def _pending(*, connection_id: int, entity: str) -> QuerySet[MassDeleteApproval]:
@@ -25,9 +29,10 @@ def _pending(*, connection_id: int, entity: str) -> QuerySet[MassDeleteApproval]
 
 def mass_delete_approve(*, connection_id: int, entity: str, approved_by: str) -> MassDeleteApproval:
     """Approve one mass delete of `entity` for the connection (an existing pending one is kept)."""
-    if entity not in APPROVABLE:
+    approvable = approvable_entities(connection_id=connection_id)
+    if entity not in approvable:
         raise ValueError(
-            f"{entity!r} is not pruned by a full tier; choose from {', '.join(sorted(APPROVABLE))}"
+            f"{entity!r} is not pruned by a full tier; choose from {', '.join(sorted(approvable))}"
         )
     pending = _pending(connection_id=connection_id, entity=entity).first()
     if pending is not None:
@@ -52,7 +57,9 @@ def mass_delete_approval_use(*, approval: MassDeleteApproval, run: SyncRun) -> b
 def refused_entities(*, connection_id: int) -> list[str]:
     """Entities whose latest full run the mass-delete guard refused (what an approval lifts)."""
     full_runs = SyncRun.objects.filter(
-        connection_id=connection_id, entity__in=APPROVABLE, tier__in=[CORE, REFERENCE]
+        connection_id=connection_id,
+        entity__in=approvable_entities(connection_id=connection_id),
+        tier__in=[CORE, REFERENCE],
     )
     latest = full_runs.values("entity").annotate(last=Max("id")).values_list("last", flat=True)
     refused = SyncRun.objects.filter(

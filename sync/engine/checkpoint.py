@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from psa.connectwise.lenient import UnparsableRecord
+from psa.lenient import UnparsableRecord
 from sync.engine.verify import Listing, ListingTally
 from sync.locks import LockLost
 from sync.models import SyncCheckpoint, SyncRun

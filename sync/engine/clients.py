@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from psa.connectwise.client import ConnectWiseClient
+from psa.providers import PSAClient, provider_for
 from sync.models import Connection
 
 
-def client_for(connection: Connection) -> ConnectWiseClient:
+def client_for(connection: Connection) -> PSAClient:
     """The background client of a connection: background retry policy and rate budget."""
-    return ConnectWiseClient.from_connection(connection)
+    return provider_for(connection).client_for(connection)

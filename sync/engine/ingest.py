@@ -10,7 +10,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from psa.connectwise.lenient import UnparsableRecord
+from psa.lenient import UnparsableRecord
 from sync.engine.pending_edits import held_columns, without_pending_removals
 from sync.engine.upsert import upsert_rows
 from sync.mapping.spec import Mapping, UnmappableRecord, map_record, parse_psa_id

@@ -16,13 +16,14 @@ import logging
 from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
+from django.apps import apps
 from django.db.models import F, Q
 from django.utils import timezone
 
 from boards.models import Opportunity, OpportunityNote, ServiceNote, Ticket
-from psa.connectwise.client import ConnectWiseClient
-from psa.connectwise.entities import entity_get
+from psa.catalog import Catalog
 from psa.errors import NotFound, PSAError
+from psa.providers import PSAClient, catalog_for
 from sync import metrics
 from sync.engine import clients
 from sync.engine.ingest import PageIngest
@@ -30,7 +31,6 @@ from sync.engine.prune import prune_unseen, unseen_count
 from sync.engine.run import announce_changes
 from sync.engine.verify import ListingTally, listings_verify
 from sync.locks import Lease, LockLost
-from sync.mapping.catalog import mapping_get
 from sync.mapping.spec import PARENT
 from sync.models import Connection, SyncRun
 from sync.tiers import NOTES
@@ -41,11 +41,14 @@ logger = logging.getLogger("sync.notes")
 FULL_SWEEP_WEEKDAY = 6  # Sunday: the daily run visits every parent once a week
 CLOCK_SLACK = timedelta(minutes=2)  # parent lastUpdated is server time, notes_synced_at ours
 
-_PARENTS: dict[str, tuple[type[Ticket] | type[Opportunity], dict[str, str]]] = {
-    "service_notes": (Ticket, {"kind": Ticket.Kind.SERVICE}),
-    "project_ticket_notes": (Ticket, {"kind": Ticket.Kind.PROJECT}),
-    "opportunity_notes": (Opportunity, {}),
-}
+
+def _parents(catalog: Catalog, entity: str, connection_id: int):
+    """The mirrored rows whose notes `entity` holds (the catalog names the model and filter)."""
+    parent = catalog.entity(entity).notes_parent
+    if parent is None:
+        raise ValueError(f"{entity!r} is not a notes entity")
+    model = apps.get_model(parent.model)
+    return model._default_manager.filter(connection_id=connection_id, **parent.filter)
 
 
 def notes_full_sweep_due(now=None) -> bool:
@@ -54,8 +57,8 @@ def notes_full_sweep_due(now=None) -> bool:
 
 def notes_parent_ids(*, connection_id: int, entity: str, changed_only: bool = True) -> list[int]:
     """PSA ids of the mirrored parents whose notes should be fetched now."""
-    model, scope = _PARENTS[entity]
-    parents = model._default_manager.filter(connection_id=connection_id, **scope)
+    catalog = catalog_for(_connection(connection_id))
+    parents = _parents(catalog, entity, connection_id)
     if changed_only:
         parents = parents.filter(
             Q(notes_synced_at__isnull=True) | Q(psa_updated_at__gt=F("notes_synced_at") - CLOCK_SLACK)
@@ -93,24 +96,27 @@ def notes_plan(
     }
 
 
-def _parent_column(entity: str) -> str:
-    return next(column for column, source in mapping_get(entity).columns.items() if source == PARENT)
+def _connection(connection_id: int) -> Connection:
+    return Connection.objects.get(pk=connection_id)
+
+
+def _parent_column(catalog: Catalog, entity: str) -> str:
+    return next(column for column, source in catalog.mapping(entity).columns.items() if source == PARENT)
 
 
 def _sync_one_parent(
-    client: ConnectWiseClient, entity: str, parent_id: int, ingest: PageIngest, connection_id: int
+    client: PSAClient, catalog: Catalog, entity: str, parent_id: int, ingest: PageIngest, connection_id: int
 ) -> str:
     """Fetch, upsert and prune the notes of one parent; returns a refusal reason or ''."""
-    spec, mapping = entity_get(entity), mapping_get(entity)
+    spec, mapping = catalog.entity(entity), catalog.mapping(entity)
     started_at = timezone.now()
     unidentified_before = ingest.unidentified
     tally = ListingTally()
     listing = tally.start(spec.path_for(parent_id), None, parent_id)
-    # Reference: endpoints.tsv GET /service/tickets/{parentId}/notes (and project/opportunity notes)
     for page in client.iter_pages(listing.path, fields=mapping.api_fields, keep_unparsable=True):
         listing.received += len(page)
         ingest.ingest(page, parent_id=parent_id)
-    parent_scope = {_parent_column(entity): parent_id}
+    parent_scope = {_parent_column(catalog, entity): parent_id}
     if unseen_count(mapping=mapping, connection_id=connection_id, started_at=started_at, scope=parent_scope):
         # Something would be deleted: only after the PSA's count (GET .../notes/count) agrees. Asked
         # only then, so the daily sweep does not pay a second request per parent.
@@ -125,10 +131,7 @@ def _sync_one_parent(
         unidentified=ingest.unidentified - unidentified_before,
     )
     ingest.run.deleted += pruned.deleted
-    model, scope = _PARENTS[entity]
-    model._default_manager.filter(connection_id=connection_id, psa_id=parent_id, **scope).update(
-        notes_synced_at=timezone.now()
-    )
+    _parents(catalog, entity, connection_id).filter(psa_id=parent_id).update(notes_synced_at=timezone.now())
     return pruned.refused
 
 
@@ -137,7 +140,7 @@ def sync_notes_parents(
     connection: Connection,
     entity: str,
     parent_ids: list[int],
-    client: ConnectWiseClient | None = None,
+    client: PSAClient | None = None,
     lease: Lease | None = None,
     progress=None,
 ) -> SyncRun:
@@ -151,11 +154,12 @@ def sync_notes_parents(
         client, parent_ids = None, []
         failures.append(str(err))
     requests_before = client.requests_made if client else 0
-    ingest = PageIngest(run=run, mapping=mapping_get(entity), connection_id=connection.pk)
+    catalog = catalog_for(connection)
+    ingest = PageIngest(run=run, mapping=catalog.mapping(entity), connection_id=connection.pk)
     for parent_id in parent_ids:
         assert client is not None  # parent_ids is emptied when no client could be made
         try:
-            if refused := _sync_one_parent(client, entity, parent_id, ingest, connection.pk):
+            if refused := _sync_one_parent(client, catalog, entity, parent_id, ingest, connection.pk):
                 refusals.append(f"parent {parent_id}: {refused}")
             if lease:
                 lease.renew()

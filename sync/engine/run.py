@@ -18,11 +18,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from boards.live import mirror_changed_on_commit
-from psa.connectwise.client import ConnectWiseClient
-from psa.connectwise.conditions import all_of, cond
-from psa.connectwise.entities import Entity, ScopeContext, entity_get
-from psa.connectwise.lenient import UnparsableRecord
+from psa.catalog import Catalog, MirrorEntity, ScopeContext
 from psa.errors import PSAError
+from psa.lenient import UnparsableRecord
+from psa.providers import PSAClient, catalog_for
 from sync import metrics
 from sync.engine import clients
 from sync.engine.approvals import mass_delete_approval_pending, mass_delete_approval_use
@@ -33,7 +32,6 @@ from sync.engine.prune import prune_unseen
 from sync.engine.verify import Listing, ListingTally, listings_verify
 from sync.engine.watermarks import watermark_advance, watermark_get
 from sync.locks import Lease, LockLost
-from sync.mapping.catalog import mapping_get
 from sync.mapping.spec import PARENT, Mapping
 from sync.models import Connection, SyncRun
 from sync.tiers import CHANGES, tier_get
@@ -53,8 +51,8 @@ def scope_context(connection: Connection, now: datetime | None = None) -> ScopeC
     )
 
 
-def _parent_ids(client: ConnectWiseClient, parent: Entity, tally: ListingTally) -> Iterator[int]:
-    # Reference: endpoints.tsv GET /service/boards, /service/SLAs, /schedule/holidayLists (ids only)
+def _parent_ids(client: PSAClient, parent: MirrorEntity, tally: ListingTally) -> Iterator[int]:
+    # The parent collection's ids only (e.g. ConnectWise service/boards for board statuses).
     listing = tally.start(parent.path, None, parents=True)
     for page in client.iter_pages(parent.path, fields=["id"], page_size=PAGE_SIZE, keep_unparsable=True):
         listing.received += len(page)
@@ -72,7 +70,7 @@ def _whole_id(record: object) -> int | None:
 
 
 def _listing(
-    client: ConnectWiseClient,
+    client: PSAClient,
     tally: ListingTally,
     resume: Resume | None,
     request: tuple[str, str | None, int | None],
@@ -95,8 +93,9 @@ def _listing(
 
 
 def _pages(
-    client: ConnectWiseClient,
-    spec: Entity,
+    client: PSAClient,
+    spec: MirrorEntity,
+    catalog: Catalog,
     *,
     conditions: str | None,
     fields: list[str],
@@ -106,11 +105,9 @@ def _pages(
     """(listing, page) for a flat listing, or for every parent of a nested one; every listing
     is recorded in `tally` with what it returned (for verify.py)."""
     if spec.parent is None:
-        # Reference: endpoints.tsv GET /{spec.path} (forward-only paging, developer guide)
         yield from _listing(client, tally, resume, (spec.path, conditions, None), fields)
         return
-    for parent_id in list(_parent_ids(client, entity_get(spec.parent), tally)):
-        # Reference: endpoints.tsv GET /{parent path}/{parentId}/{children}
+    for parent_id in list(_parent_ids(client, catalog.entity(spec.parent), tally)):
         yield from _listing(client, tally, resume, (spec.path_for(parent_id), conditions, parent_id), fields)
 
 
@@ -146,7 +143,7 @@ def _mirror_holds_rows(mapping: Mapping, connection_id: int) -> Callable[[Listin
 
 
 def _verified_prune(
-    run: SyncRun, *, client: ConnectWiseClient, tally: ListingTally, ingest: PageIngest, since: datetime
+    run: SyncRun, *, client: PSAClient, tally: ListingTally, ingest: PageIngest, since: datetime
 ) -> tuple[str, list[str]]:
     """Prune after the listings proved complete; (why nothing was deleted or '', notes)."""
     mapping = ingest.mapping
@@ -186,7 +183,12 @@ class _Listed:
 
 
 def _listed(
-    run: SyncRun, *, connection: Connection, spec: Entity, deletes: bool, tier_started_at: datetime | None
+    run: SyncRun,
+    *,
+    connection: Connection,
+    spec: MirrorEntity,
+    deletes: bool,
+    tier_started_at: datetime | None,
 ) -> _Listed:
     def conditions_at(start: datetime) -> str | None:
         return spec.conditions(scope_context(connection, start))
@@ -219,7 +221,7 @@ def sync_entity(
     connection: Connection,
     entity: str,
     tier: str,
-    client: ConnectWiseClient | None = None,
+    client: PSAClient | None = None,
     lease: Lease | None = None,
     progress: Progress | None = None,
     tier_started_at: datetime | None = None,
@@ -227,9 +229,11 @@ def sync_entity(
     """Run one entity of one tier for one connection; always returns its SyncRun.
 
     `tier_started_at`: start of the tier run this belongs to (kept with its checkpoint)."""
-    tier_def, spec, mapping = tier_get(tier), entity_get(entity), mapping_get(entity)
+    catalog = catalog_for(connection)
+    tier_def, spec, mapping = tier_get(tier), catalog.entity(entity), catalog.mapping(entity)
     started_at = timezone.now()
     run = SyncRun.objects.create(connection=connection, tier=tier, entity=entity, started_at=started_at)
+    watermark = None
     if tier == CHANGES:
         watermark = watermark_get(connection_id=connection.pk, entity=entity)
         if watermark is None:
@@ -242,8 +246,8 @@ def sync_entity(
     listed = _listed(
         run, connection=connection, spec=spec, deletes=tier_def.deletes, tier_started_at=tier_started_at
     )
-    if tier == CHANGES:
-        listed.conditions = all_of(listed.conditions, cond("lastUpdated", ">", watermark))
+    if watermark is not None:  # the changes tier: only what changed since the last run's newest
+        listed.conditions = catalog.changed_since(listed.conditions, watermark)
     requests_before = client.requests_made
     ingest = PageIngest(run=run, mapping=mapping, connection_id=connection.pk)
     if listed.resume:
@@ -253,6 +257,7 @@ def sync_entity(
         pages = _pages(
             client,
             spec,
+            catalog,
             conditions=listed.conditions,
             fields=mapping.api_fields,
             tally=listed.tally,

@@ -7,23 +7,22 @@ from dataclasses import asdict, dataclass
 
 from django.utils import timezone
 
-from psa.connectwise.client import ConnectWiseClient
 from psa.errors import PSAError
+from psa.providers import PSAClient, catalog_for
 from sync.engine import clients
 from sync.engine.checkpoint import tier_resume_plan
 from sync.engine.ingest import PageIngest
 from sync.engine.notes import notes_plan, sync_notes_parents
 from sync.engine.run import Progress, sync_entity
 from sync.locks import tier_lease
-from sync.mapping.catalog import mapping_get
 from sync.models import Connection, SyncRun
 from sync.tiers import NOTES, tier_entities
 
 logger = logging.getLogger("sync.engine")
 
 
-def _entities_for(tier: str, entity: str | None) -> tuple[str, ...]:
-    entities = tier_entities(tier)
+def _entities_for(connection: Connection, tier: str, entity: str | None) -> tuple[str, ...]:
+    entities = tier_entities(tier, catalog_for(connection))
     if entity is None:
         return entities
     if entity not in entities:
@@ -48,15 +47,15 @@ def sync_tier(
     tier: str,
     entity: str | None = None,
     progress: Progress | None = None,
-    client: ConnectWiseClient | None = None,
+    client: PSAClient | None = None,
     changed_only: bool | None = None,
 ) -> list[SyncRun]:
     """Run a tier (or one entity of it) for a connection under the tier's lease.
 
     Returns [] without doing anything when the same tier is already running for the connection.
     """
-    entities = _entities_for(tier, entity)
     connection = Connection.objects.get(pk=connection_id)
+    entities = _entities_for(connection, tier, entity)
     with tier_lease(connection_id=connection_id, tier=tier) as lease:
         if lease is None:
             logger.info("%s tier already running for %s: skipped", tier, connection.name)
@@ -119,7 +118,7 @@ def mirror_upsert_records(
     coercion and staleness rule as the tiered sync, keeping users' undelivered edits (but not
     the one of `confirming_entry_id`, whose PSA answer these records are). Returns the counts."""
     counts = MirrorCounts()
-    mapping = mapping_get(entity)
+    mapping = catalog_for(connection).mapping(entity)
     PageIngest(
         run=counts, mapping=mapping, connection_id=connection.pk, confirming_entry_id=confirming_entry_id
     ).ingest(list(records), parent_id=parent_id)
@@ -128,7 +127,7 @@ def mirror_upsert_records(
 
 def mirror_delete_record(*, connection: Connection, entity: str, psa_id: int) -> int:
     """Delete one mirrored record (the PSA confirmed the delete); returns rows deleted (0 or 1)."""
-    mapping = mapping_get(entity)
+    mapping = catalog_for(connection).mapping(entity)
     deleted, _ = mapping.model._default_manager.filter(
         connection_id=connection.pk, psa_id=int(psa_id), **mapping.scope_filter
     ).delete()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Max
 
-from sync.mapping.catalog import MAPPINGS
+from psa.providers import catalog_for
 from sync.models import Connection, SyncRun
 from sync.tiers import TIERS, tier_entities
 
@@ -16,7 +16,8 @@ _COUNTS = ("fetched", "created", "updated", "deleted", "skipped", "coerced", "re
 def mirror_counts(*, connection: Connection) -> dict[str, int]:
     """Rows per mirrored entity (entities sharing a model and scope are counted once)."""
     counts, seen = {}, set()
-    for entity, mapping in MAPPINGS.items():
+    for entity, spec in catalog_for(connection).mirrored().items():
+        mapping = spec.mapping
         key = (mapping.model, tuple(sorted(mapping.scope_filter.items())))
         if key in seen:
             continue
@@ -49,7 +50,9 @@ def runs_summary(runs: list[SyncRun]) -> dict:
 def last_tier_run(*, connection: Connection, tier: str) -> dict | None:
     """The latest run of every entity of the tier, summed up; None when it never ran."""
     latest_ids = (
-        SyncRun.objects.filter(connection=connection, tier=tier, entity__in=tier_entities(tier))
+        SyncRun.objects.filter(
+            connection=connection, tier=tier, entity__in=tier_entities(tier, catalog_for(connection))
+        )
         .values("entity")
         .annotate(last=Max("id"))
         .values_list("last", flat=True)

@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from psa.connectwise.client import ConnectWiseClient
+from psa.providers import PSAClient
 
 logger = logging.getLogger("sync.engine")
 
@@ -66,7 +66,7 @@ class Verdict:
     notes: list[str] = field(default_factory=list)  # worth telling the operator all the same
 
 
-def _read_again(client: ConnectWiseClient, listing: Listing) -> tuple[int, int]:
+def _read_again(client: PSAClient, listing: Listing) -> tuple[int, int]:
     """(records listed, PSA count) of a second read of the listing."""
     listed = sum(
         len(page)
@@ -81,9 +81,7 @@ def _read_again(client: ConnectWiseClient, listing: Listing) -> tuple[int, int]:
     return listed, client.count(listing.path, conditions=listing.conditions)
 
 
-def _check_one(
-    client: ConnectWiseClient, listing: Listing, mirror_holds_rows: bool, verdict: Verdict
-) -> None:
+def _check_one(client: PSAClient, listing: Listing, mirror_holds_rows: bool, verdict: Verdict) -> None:
     # Reference: endpoints.tsv GET /{path}/count (same conditions), e.g. /service/tickets/count,
     # /service/boards/{parentId}/statuses/count.
     if listing.unusable:
@@ -111,7 +109,7 @@ def _check_one(
 
 
 def listings_verify(
-    *, client: ConnectWiseClient, tally: ListingTally, mirror_holds_rows: Callable[[Listing], bool]
+    *, client: PSAClient, tally: ListingTally, mirror_holds_rows: Callable[[Listing], bool]
 ) -> Verdict:
     """Compare every listing of a run with the PSA's counts; see the module docstring."""
     verdict = Verdict()

@@ -83,8 +83,9 @@ class ServerCounts:
 def request_floor(sandbox, runs: list[SyncRun]) -> int:
     """Fewest requests that can list what the runs fetched: ceil(N/1000) per listing (at least
     one: an empty listing still costs a request); a nested listing also lists its parents' ids."""
-    from psa.connectwise.entities import ENTITIES
+    from psa.connectwise.catalog import CATALOG
 
+    ENTITIES = CATALOG.entities
     floor = 0
     for run in runs:
         spec = ENTITIES[run.entity]
@@ -134,14 +135,13 @@ def bench_full_sync(sandbox, connection: Connection) -> dict[str, SyncRun]:
 def per_record_load(*, connection_id: int, entity: str, limit: int) -> None:
     """Worker side: the same listing, mapping and coercion as the engine, then one
     `update_or_create` per record (how django-connectwise stores records). Prints JSON."""
-    from psa.connectwise.entities import entity_get
+    from psa.connectwise.catalog import CATALOG
     from sync.engine.clients import client_for
     from sync.engine.run import PAGE_SIZE, scope_context
-    from sync.mapping.catalog import mapping_get
     from sync.mapping.spec import map_record
 
     connection = Connection.objects.get(pk=connection_id)
-    spec, mapping, client = entity_get(entity), mapping_get(entity), client_for(connection)
+    spec, mapping, client = CATALOG.entity(entity), CATALOG.mapping(entity), client_for(connection)
     started, loaded = time.perf_counter(), 0
     # Reference: endpoints.tsv GET /service/tickets (forward-only paging, developer guide)
     for page in client.iter_pages(

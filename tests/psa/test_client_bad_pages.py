@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from psa.connectwise.client import ConnectWiseClient
-from psa.connectwise.lenient import UnparsableRecord
 from psa.errors import PSAError
+from psa.lenient import UnparsableRecord
 from tests.support.cloud_psa import BASE, SITE
 
 URL = BASE + "company/companies"

@@ -165,7 +165,7 @@ def _parse(text):
 
 
 def in_scope(entity: str, record: dict, connection: Connection, now) -> bool:
-    """The scope rules of psa/connectwise/entities.py, restated in Python for the diff."""
+    """The scope rules of psa/connectwise/catalog.py, restated in Python for the diff."""
     from datetime import timedelta
 
     if entity in ("service_tickets", "project_tickets"):
@@ -182,10 +182,10 @@ def in_scope(entity: str, record: dict, connection: Connection, now) -> bool:
 
 
 def _expected(sandbox, connection, entity, now) -> dict[int, dict]:
-    from psa.connectwise.entities import ENTITIES
-    from sync.mapping.catalog import MAPPINGS
+    from psa.connectwise.catalog import CATALOG
     from sync.mapping.spec import map_record
 
+    ENTITIES, MAPPINGS = CATALOG.entities, {n: e.mapping for n, e in CATALOG.mirrored().items()}
     spec, mapping = ENTITIES[entity], MAPPINGS[entity]
     if spec.parent is None:
         pairs = [(None, r) for r in sandbox.store.list(spec.path) if in_scope(entity, r, connection, now)]
@@ -208,11 +208,12 @@ def mirror_diff(sandbox, connection, entities=None) -> list[str]:
     """Every difference between the mirror and the sandbox (missing, extra, field values)."""
     from django.utils import timezone
 
-    from sync.mapping.catalog import MAPPINGS
+    from psa.connectwise.catalog import CATALOG
     from sync.tiers import tier_entities
 
+    MAPPINGS = {n: e.mapping for n, e in CATALOG.mirrored().items()}
     now = timezone.now()
-    names = entities or [*tier_entities("reference"), *tier_entities("core")]
+    names = entities or [*tier_entities("reference", CATALOG), *tier_entities("core", CATALOG)]
     problems: list[str] = []
     for entity in names:
         mapping = MAPPINGS[entity]

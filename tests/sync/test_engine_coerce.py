@@ -8,9 +8,11 @@ from decimal import Decimal
 import pytest
 
 from boards.models import Holiday, Ticket
-from sync.mapping.catalog import MAPPINGS
+from psa.connectwise.catalog import CATALOG
 from sync.mapping.coerce import coerce_for_field, strip_nul
 from sync.mapping.spec import UnmappableRecord, map_record, parse_psa_id
+
+MAPPINGS = {name: entity.mapping for name, entity in CATALOG.mirrored().items()}
 
 
 def _field(model, name):

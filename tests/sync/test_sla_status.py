@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sync.mapping.sla_status import deadline_columns, sla_deadline
+from psa.connectwise.sla_status import deadline_columns, sla_deadline
 
 NEAR = datetime(2030, 5, 15, 10, 30, tzinfo=UTC)  # a Wednesday
 

@@ -12,12 +12,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from boards.models import Membership, Ticket
+from psa.connectwise.catalog import CATALOG
 from sync import tasks
 from sync.locks import lock_claim
 from sync.models import Connection, SyncRun
-from sync.tiers import CORE_ENTITIES, REFERENCE_ENTITIES, TIERS
+from sync.tiers import TIERS
 from sync.views.chart import runs_chart, tier_executions
 from tests.support.connections import make_connection
+
+CORE_ENTITIES = CATALOG.tier_entities("core")
+REFERENCE_ENTITIES = CATALOG.tier_entities("reference")
 
 
 def make_user(

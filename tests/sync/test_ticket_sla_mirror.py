@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from boards.models import Ticket
+from psa.connectwise.columns import SLA_COLUMNS
 from psa.sandbox.sla import Clock, SlaBook, parse_time
 from sync.engine.services import sync_tier
-from sync.mapping.catalog import SLA_COLUMNS
 from tests.sync.conftest import sandbox_connection
 
 pytestmark = pytest.mark.django_db
@@ -122,17 +122,17 @@ def test_it_follows_a_response_and_a_wait_made_in_the_psa(sandbox, fast_client):
 
 
 def test_it_requests_the_sla_fields_it_mirrors():
-    from sync.mapping.catalog import MAPPINGS
+    from psa.connectwise.catalog import CATALOG
 
-    fields = MAPPINGS["service_tickets"].api_fields
+    fields = CATALOG.mapping("service_tickets").api_fields
     assert {"slaStatus", "isInSla", "dateResponded", "minutesWaiting", "escalationStartDateUTC"} <= set(
         fields
     )
-    assert "slaStatus" not in MAPPINGS["project_tickets"].api_fields  # ProjectTicket has no SLA fields
+    assert "slaStatus" not in CATALOG.mapping("project_tickets").api_fields  # ProjectTicket has no SLA fields
 
 
 def test_it_needs_no_wall_clock_for_the_deadline_year():
-    from sync.mapping.sla_status import sla_deadline
+    from psa.connectwise.sla_status import sla_deadline
 
     near = datetime(2022, 7, 2, 4, 20, tzinfo=UTC)
     assert sla_deadline("Respond by Mon 07/04 1:00 PM UTC-04", near) == (

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from psa.connectwise import spec as spec_catalog
-from psa.connectwise.entities import ENTITIES
-from sync.mapping.catalog import MAPPINGS
+from psa.connectwise.catalog import CATALOG
 from sync.mapping.spec import PARENT
 from sync.tiers import TIERS, build_beat_schedule, tier_entities
+
+MAPPINGS = {name: entity.mapping for name, entity in CATALOG.mirrored().items()}
 
 
 def _endpoints() -> frozenset[tuple[str, str]]:
@@ -45,7 +46,7 @@ def test_it_deletes_in_every_tier_but_changes():
 
 
 def test_it_puts_the_reference_entities_in_the_right_tiers():
-    assert set(tier_entities("core")) == {
+    assert set(tier_entities("core", CATALOG)) == {
         "members",
         "projects",
         "opportunities",
@@ -76,23 +77,27 @@ def test_it_puts_the_reference_entities_in_the_right_tiers():
         "ticket_types",
         "ticket_subtypes",
         "ticket_items",
-    } == set(tier_entities("reference"))
-    assert set(tier_entities("notes")) == {"service_notes", "project_ticket_notes", "opportunity_notes"}
+    } == set(tier_entities("reference", CATALOG))
+    assert set(tier_entities("notes", CATALOG)) == {
+        "service_notes",
+        "project_ticket_notes",
+        "opportunity_notes",
+    }
     # changes: every flat listing of the full tiers that can filter on lastUpdated; no quotes ever
-    changes = set(tier_entities("changes"))
+    changes = set(tier_entities("changes", CATALOG))
     assert "service_tickets" in changes and "opportunities" in changes and "board_statuses" not in changes
-    assert not any("quote" in name for tier in TIERS for name in tier_entities(tier))
+    assert not any("quote" in name for tier in TIERS for name in tier_entities(tier, CATALOG))
 
 
 def test_it_maps_every_entity_of_every_tier():
     for tier in TIERS:
-        for name in tier_entities(tier):
-            assert name in ENTITIES and name in MAPPINGS, name
+        for name in tier_entities(tier, CATALOG):
+            assert name in CATALOG.entities and name in MAPPINGS, name
 
 
 def test_it_only_calls_real_connectwise_paths():
     endpoints = _endpoints()
-    for entity in ENTITIES.values():
+    for entity in CATALOG.entities.values():
         assert ("GET", "/" + entity.path) in endpoints, entity.path
     assert ("GET", "/schedule/holidayLists") in endpoints
 
@@ -100,7 +105,7 @@ def test_it_only_calls_real_connectwise_paths():
 def test_it_only_reads_real_connectwise_fields():
     fields = _model_fields()
     for name, mapping in MAPPINGS.items():
-        model = ENTITIES[name].model
+        model = CATALOG.entities[name].psa_model
         assert model in fields, model
         for path in mapping.api_fields:
             assert path.split("/")[0] in fields[model], f"{name}: {model}.{path}"
@@ -141,4 +146,4 @@ def test_it_maps_every_typed_column_of_each_model_it_fills():
         unmapped -= {"inactive"} | ({"internal"} if mapping.entity == "opportunity_notes" else set())
         assert not unmapped, f"{mapping.entity}: {sorted(unmapped)}"
         if any(source == PARENT for source in mapping.columns.values()):
-            assert ENTITIES[mapping.entity].parent is not None
+            assert CATALOG.entities[mapping.entity].parent is not None

@@ -17,7 +17,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from boards.services.demo import DEMO_CONNECTION, DEMO_PASSWORD, DEMO_USERNAME
-from psa.connectwise.callbacks import connection_callbacks_ensure
+from psa.providers import provider_for
 from sync.models import Connection
 from topleft.env import env_int
 
@@ -107,7 +107,7 @@ class Command(BaseCommand):
     def register_callbacks(self, web_url: str) -> None:
         """Point the sandbox's callbacks at this web server so edits made in the PSA show live."""
         connection = Connection.objects.get(name=DEMO_CONNECTION)
-        changes = connection_callbacks_ensure(connection=connection, public_url=web_url)
+        changes = provider_for(connection).callbacks.ensure(connection=connection, public_url=web_url)
         self.stdout.write(
             f"Sandbox callbacks: {len(changes.added)} added, {len(changes.kept)} kept, {len(changes.removed)} removed"
         )

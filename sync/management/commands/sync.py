@@ -55,11 +55,19 @@ class Command(BaseCommand):
     def _approve(self, connection, opts) -> list:
         """Approve one mass delete per entity of this run; returns the approvals it created
         (an operator's pending approval from the admin is used, never removed, by this run)."""
-        from sync.engine.approvals import APPROVABLE, mass_delete_approval_pending, mass_delete_approve
+        from psa.providers import catalog_for
+        from sync.engine.approvals import (
+            approvable_entities,
+            mass_delete_approval_pending,
+            mass_delete_approve,
+        )
         from sync.tiers import tier_entities
 
-        entities = [opts["entity"]] if opts["entity"] else list(tier_entities(opts["tier"]))
-        wanted = [entity for entity in entities if entity in APPROVABLE]
+        entities = (
+            [opts["entity"]] if opts["entity"] else list(tier_entities(opts["tier"], catalog_for(connection)))
+        )
+        approvable = approvable_entities(connection_id=connection.pk)
+        wanted = [entity for entity in entities if entity in approvable]
         if not wanted:
             raise CommandError(
                 f"--allow-mass-delete: the {opts['tier']} tier never deletes by mass-delete rules"

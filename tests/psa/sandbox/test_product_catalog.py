@@ -6,22 +6,24 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from psa.connectwise.entities import ENTITIES, ScopeContext
-from sync.mapping.catalog import MAPPINGS
+from psa.catalog import ScopeContext
+from psa.connectwise.catalog import CATALOG
 from tests.psa.sandbox.conftest import ANCHOR
+
+MAPPINGS = {name: entity.mapping for name, entity in CATALOG.mirrored().items()}
 
 PARENT_IDS = {"boards": 1, "slas": 1, "holiday_lists": 1}
 
 
 @pytest.mark.parametrize("name", sorted(MAPPINGS))
 def test_it_answers_the_mirror_request_for(name, api, sandbox):
-    entity, mapping = ENTITIES[name], MAPPINGS[name]
+    entity, mapping = CATALOG.entities[name], MAPPINGS[name]
     # The mirror's own scope, as of the moment the sandbox's data were generated.
     context = ScopeContext(
         now=ANCHOR, closed_ticket_retention_days=30, time_entry_days=settings.SYNC_TIME_ENTRY_DAYS
     )
     if entity.parent:
-        parent_entity = ENTITIES[entity.parent]
+        parent_entity = CATALOG.entities[entity.parent]
         parent_id = PARENT_IDS.get(entity.parent) or sandbox.store.ids(parent_entity.path)[0]
         path = entity.path_for(parent_id)
     else:
