@@ -102,7 +102,8 @@ AXES_IPWARE_PROXY_COUNT = 1 if BEHIND_PROXY else None
 # Production serves https only; a local `make run` (DEBUG=1) stays on plain http. Behind a TLS
 # proxy set BEHIND_PROXY=1 so X-Forwarded-Proto tells Django the request was https.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$", r"^metrics/?$"]  # in-cluster probes and scrapes speak http
+# In-cluster probes and scrapes speak plain http.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$", r"^metrics/?$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
