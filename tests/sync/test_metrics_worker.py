@@ -39,10 +39,13 @@ def test_it_reports_the_pushes_and_psa_requests_a_worker_made(client, transactio
     try:
         entry = writeback.ticket_change_status(ticket=ticket, status_psa_id=target["id"])
         wait_until(lambda: OutboxEntry.objects.get(pk=entry.pk).state == "done", timeout=30)
+        # The worker counts the push just after it commits the entry's new state: wait for it.
+        pushes = {"connection": connection.pk, "outcome": "done"}
+        wait_until(lambda: sample(scrape(client), "topleft_outbox_pushes_total", **pushes), timeout=30)
     finally:
         worker.stop()
 
     after = scrape(client)
-    assert sample(after, "topleft_outbox_pushes_total", connection=connection.pk, outcome="done") == 1
+    assert sample(after, "topleft_outbox_pushes_total", **pushes) == 1
     assert sample(after, "topleft_psa_requests_total", **interactive) > requests_before
     assert sample(after, "topleft_outbox_entries", connection=connection.pk, state="pending") is None

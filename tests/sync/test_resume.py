@@ -192,7 +192,9 @@ def _die_in(entity: str, pages: int):
 
 
 def test_it_resumes_a_killed_tier_run_where_it_stopped(db, sandbox, fast_client, small_pages):
-    from sync.tiers import CORE_ENTITIES
+    from psa.connectwise.catalog import CATALOG
+
+    CORE_ENTITIES = CATALOG.tier_entities("core")
 
     connection = sandbox_connection(sandbox)
     with pytest.raises(WorkerDied):
