@@ -67,6 +67,17 @@ class CredentialField:
 
 
 @dataclass(frozen=True)
+class BoardRules:
+    """Which statuses a PSA lets a ticket take. Each rule narrows a queryset of the connection's
+    mirrored statuses (boards.BoardStatus), so boards stay provider-neutral."""
+
+    # (statuses, ticket) → those the ticket may move to (ConnectWise: its service board's own).
+    ticket_statuses: Callable[[Any, Any], Any]
+    # (statuses, PSA board ids) → those a board over these PSA boards / queues offers as columns.
+    board_statuses: Callable[[Any, list[int]], Any]
+
+
+@dataclass(frozen=True)
 class Provider:
     name: str
     label: str
@@ -84,6 +95,7 @@ class Provider:
     describe: Callable[[Any], str]
     callbacks: CallbackHandler
     catalog: Catalog  # the mirrored entities (psa/<provider>/catalog.py)
+    board_rules: BoardRules
     notes: dict[str, str] = field(default_factory=dict)  # anything the status page should say
 
     def credentials_defaults(self) -> dict[str, str]:

@@ -7,7 +7,6 @@ from datetime import datetime
 from boards.live import mirror_changed_on_commit
 from boards.models import (
     Board,
-    BoardStatus,
     Member,
     Opportunity,
     OpportunityNote,
@@ -18,6 +17,7 @@ from boards.models import (
 )
 from boards.services import psa_writes
 from boards.services.moves import board_card_get
+from boards.services.status_rules import ticket_statuses
 
 
 class CardActionError(ValueError):
@@ -120,14 +120,13 @@ def card_priority_change(*, board: Board, psa_id: int, priority_psa_id: int, use
 
 
 def closing_statuses(*, board: Board, card: Ticket | Opportunity) -> list[dict]:
-    """Statuses that close this card: the closed statuses of the ticket's PSA board."""
+    """Statuses that close this card: the closed statuses the ticket may take."""
     if isinstance(card, Ticket):
-        rows = BoardStatus.objects.filter(
-            connection_id=board.connection_id,
-            board_psa_id=card.board_psa_id,
-            closed_status=True,
-            inactive=False,
-        ).order_by("sort_order", "name")
+        rows = (
+            ticket_statuses(connection_id=board.connection_id, ticket=card)
+            .filter(closed_status=True)
+            .order_by("sort_order", "name")
+        )
     else:
         rows = OpportunityStatus.objects.filter(
             connection_id=board.connection_id, closed_flag=True, inactive=False
@@ -156,10 +155,9 @@ def card_close(*, board: Board, psa_id: int, status_psa_id: int | None = None, u
 
 
 def _status_on_ticket_board(board: Board, ticket: Ticket, status_psa_id: int) -> None:
-    if not BoardStatus.objects.filter(
-        connection_id=board.connection_id,
-        board_psa_id=ticket.board_psa_id,
-        psa_id=status_psa_id,
-        inactive=False,
-    ).exists():
+    if (
+        not ticket_statuses(connection_id=board.connection_id, ticket=ticket)
+        .filter(psa_id=status_psa_id)
+        .exists()
+    ):
         raise CardActionError("That status does not exist on the ticket's board.")

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from boards.models import Board, BoardColumn, BoardStatus, OpportunityStage, OpportunityStatus, ServiceBoard
 from boards.models.board import STAGE_ONLY_ON_OPPORTUNITIES, Indicator, RecordKind
+from boards.services.status_rules import board_statuses
 
 # A column as configured: name, PSA status (or stage) ids, and optionally its WIP limit.
 ColumnSpec = tuple[str, list[int]] | tuple[str, list[int], int | None]
@@ -40,7 +41,7 @@ def board_statuses_offered(
     else:
         boards = boards.filter(project_flag=record_kind == RecordKind.PROJECT)
     names = dict(boards.values_list("psa_id", "name"))
-    statuses = BoardStatus.objects.filter(connection_id=connection_id, board_psa_id__in=names).order_by(
+    statuses = board_statuses(connection_id=connection_id, psa_board_ids=list(names)).order_by(
         "board_psa_id", "sort_order", "name"
     )
     return {
@@ -134,9 +135,8 @@ def status_columns_for(
                 connection_id=connection_id, inactive=False, project_flag=(record_kind == RecordKind.PROJECT)
             ).values_list("psa_id", flat=True)
         )
-    statuses = BoardStatus.objects.filter(
-        connection_id=connection_id, board_psa_id__in=psa_board_ids, inactive=False
-    ).order_by("sort_order", "name")
+    statuses = board_statuses(connection_id=connection_id, psa_board_ids=psa_board_ids).filter(inactive=False)
+    statuses = statuses.order_by("sort_order", "name")
     columns: dict[str, list[int]] = {}
     for status in statuses:
         columns.setdefault(status.name, []).append(status.psa_id)

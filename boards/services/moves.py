@@ -12,13 +12,13 @@ from boards.models import (
     AutoRank,
     Board,
     BoardColumn,
-    BoardStatus,
     Opportunity,
     Ticket,
 )
 from boards.ranking import card_rank_place
 from boards.services import psa_writes
 from boards.services.config import opportunity_column_model
+from boards.services.status_rules import ticket_statuses
 
 
 @dataclass
@@ -54,14 +54,12 @@ def board_column_get(*, board: Board, column_id: int) -> BoardColumn:
 def column_statuses_for_card(*, board: Board, column: BoardColumn, card) -> list[dict]:
     """The statuses (or stages) of `column` the card may take, as [{id, name}].
 
-    A ConnectWise status belongs to one service board: only the column's statuses on the
-    ticket's own board are candidates.
+    Only the column's statuses the PSA lets this ticket take are candidates (ConnectWise: those
+    of the ticket's own service board; the provider's board rule says).
     """
     ids = [int(i) for i in column.psa_ids]
     if not board.is_opportunity:
-        rows = BoardStatus.objects.filter(
-            connection_id=board.connection_id, psa_id__in=ids, board_psa_id=card.board_psa_id, inactive=False
-        )
+        rows = ticket_statuses(connection_id=board.connection_id, ticket=card).filter(psa_id__in=ids)
     else:
         rows = opportunity_column_model(board.column_source).objects.filter(
             connection_id=board.connection_id, psa_id__in=ids, inactive=False

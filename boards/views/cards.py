@@ -11,12 +11,13 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
-from boards.models import BoardStatus, Member, Priority, Ticket
+from boards.models import Member, Priority, Ticket
 from boards.services import actions
 from boards.services.access import board_get_for_user
 from boards.services.cards import int_or_none
 from boards.services.moves import board_card_get
 from boards.services.retry import card_write_retry
+from boards.services.status_rules import ticket_statuses
 from boards.services.write_state import card_failed_entry, outbox_target
 
 
@@ -49,11 +50,7 @@ def _render_dialog(request, board, psa_id: int, *, message: str = "", error: str
         )
         if card.writeback_error
         else None,
-        "statuses": BoardStatus.objects.filter(
-            connection_id=board.connection_id, board_psa_id=card.board_psa_id, inactive=False
-        )
-        if is_ticket
-        else [],
+        "statuses": ticket_statuses(connection_id=board.connection_id, ticket=card) if is_ticket else [],
         "now": timezone.localtime().replace(second=0, microsecond=0),
     }
     return render(request, "boards/_card_dialog.html", context)

@@ -8,7 +8,7 @@ from psa.connectwise import callbacks, credentials
 from psa.connectwise.client import SITE_REQUESTS_PER_MINUTE, ConnectWiseClient
 from psa.connectwise.webhook import callback_receive
 from psa.errors import PSAError
-from psa.providers import CallbackHandler, Provider
+from psa.providers import BoardRules, CallbackHandler, Provider
 
 
 def connection_test(connection: Any) -> dict:
@@ -49,6 +49,14 @@ def callbacks_listed(*, connection: Any) -> list[dict]:
     ]
 
 
+# Reference: developer guide "Service boards": a status belongs to one service board, and a
+# ticket may only take the statuses of its own board.
+BOARD_RULES = BoardRules(
+    ticket_statuses=lambda statuses, ticket: statuses.filter(board_psa_id=ticket.board_psa_id),
+    board_statuses=lambda statuses, psa_board_ids: statuses.filter(board_psa_id__in=psa_board_ids),
+)
+
+
 def _catalog():
     from psa.connectwise.catalog import CATALOG  # the mirror models: loaded once apps are ready
 
@@ -65,6 +73,7 @@ PROVIDER = Provider(
     connection_test=connection_test,
     describe=credentials.describe,
     catalog=_catalog(),
+    board_rules=BOARD_RULES,
     callbacks=CallbackHandler(
         receive=callback_receive,
         ensure=callbacks.connection_callbacks_ensure,
