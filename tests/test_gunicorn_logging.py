@@ -5,7 +5,8 @@ from types import SimpleNamespace
 
 from gunicorn.config import Config
 
-from topleft.gunicorn_logging import RedactingLogger, redact_hook_tokens
+from topleft.gunicorn_logging import RedactingLogger
+from topleft.redaction import redact_hook_tokens
 
 
 def test_it_redacts_the_token_of_every_receiver_path():

@@ -92,3 +92,21 @@ def test_it_switches_the_console_formatter_with_log_format():
     assert logging_config(log_format="plain", level="INFO")["handlers"]["console"]["formatter"] == "plain"
     with pytest.raises(ImproperlyConfigured, match="LOG_FORMAT"):
         logging_config(log_format="xml", level="INFO")
+
+
+def test_it_takes_webhook_tokens_out_of_every_log_line():
+    import logging
+
+    from topleft.logs import RedactHookTokens
+
+    record = logging.LogRecord(
+        "django.server",
+        logging.INFO,
+        __file__,
+        1,
+        '"%s" %s %s',
+        ("POST /hooks/connectwise/s3cr3t/?recordId=5 HTTP/1.1", 202, 36),
+        None,
+    )
+    assert RedactHookTokens().filter(record) is True
+    assert record.getMessage() == '"POST /hooks/connectwise/<token>/?recordId=5 HTTP/1.1" 202 36'

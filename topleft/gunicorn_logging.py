@@ -6,18 +6,13 @@ log line must not hand it to whoever reads the logs. Used by topleft/gunicorn_co
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from gunicorn.glogging import Logger
 
-_HOOK_TOKEN = re.compile(r"(/hooks/[A-Za-z0-9_-]+/)[^/?\s]+")
+from topleft.redaction import redact_hook_tokens
+
 _PATH_ATOMS = ("r", "U")  # the request line and the path
-
-
-def redact_hook_tokens(text: str) -> str:
-    """`/hooks/connectwise/abc123/?recordId=5` → `/hooks/connectwise/<token>/?recordId=5`."""
-    return _HOOK_TOKEN.sub(r"\1<token>", text)
 
 
 class RedactingLogger(Logger):

@@ -22,6 +22,8 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from pythonjsonlogger.json import JsonFormatter as _LibraryJsonFormatter
 
+from topleft.redaction import redact_hook_tokens
+
 # The ids a record may carry, in the order the plain formatter prints them.
 CONTEXT_FIELDS = ("connection_id", "run_id", "outbox_entry_id", "task_name", "task_id")
 LOG_FORMATS = ("plain", "json")
@@ -81,6 +83,18 @@ class ContextFilter(logging.Filter):
         return True
 
 
+class RedactHookTokens(logging.Filter):
+    """Takes webhook URL tokens out of every line (the development server's and Django's request
+    logs print the path, and a receiver's path carries its connection's secret token)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_hook_tokens(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
 def _known_ids(record: logging.LogRecord) -> list[tuple[str, Any]]:
     return [(name, value) for name in CONTEXT_FIELDS if (value := getattr(record, name, None)) is not None]
 
@@ -114,7 +128,10 @@ def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"context": {"()": "topleft.logs.ContextFilter"}},
+        "filters": {
+            "context": {"()": "topleft.logs.ContextFilter"},
+            "hook_tokens": {"()": "topleft.logs.RedactHookTokens"},
+        },
         "formatters": {
             "plain": {
                 "()": "topleft.logs.PlainFormatter",
@@ -123,7 +140,11 @@ def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
             "json": {"()": "topleft.logs.JsonFormatter"},
         },
         "handlers": {
-            "console": {"class": "logging.StreamHandler", "formatter": log_format, "filters": ["context"]}
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": log_format,
+                "filters": ["context", "hook_tokens"],
+            }
         },
         "root": {"handlers": ["console"], "level": level},
     }
