@@ -38,9 +38,11 @@ def generated(scale: str, seed: int, anchor: datetime) -> SandboxStore:
     return store
 
 
-def collection_digests(store: SandboxStore, *, notes: bool = True) -> dict[str, str]:
+def collection_digests(store: SandboxStore, *, notes: bool = True, ordered: bool = False) -> dict[str, str]:
     """sha256 of each collection's records (in id order, as JSON with sorted keys); with
-    `notes`, every parent's lazily generated notes are made first so they are covered too."""
+    `notes`, every parent's lazily generated notes are made first so they are covered too.
+    `ordered` keeps each record's own key order (compare such digests only between runs with
+    the same PYTHONHASHSEED: some fields are added in the order of a set of names)."""
     if notes:
         for key in NOTE_ENTITIES:
             parent = spec_for(key).parent
@@ -50,15 +52,17 @@ def collection_digests(store: SandboxStore, *, notes: bool = True) -> dict[str, 
                     store.id_list(key, parent_id=parent_id)  # materialises the parent's notes
     return {
         spec.key: hashlib.sha256(
-            json.dumps(store.list(spec.key), sort_keys=True, ensure_ascii=False).encode()
+            json.dumps(store.list(spec.key), sort_keys=not ordered, ensure_ascii=False).encode()
         ).hexdigest()
         for spec in SPECS
     }
 
 
-def store_digest(scale: str, seed: int, anchor: datetime, *, notes: bool = True) -> str:
+def store_digest(
+    scale: str, seed: int, anchor: datetime, *, notes: bool = True, ordered: bool = False
+) -> str:
     """One sha256 over every collection's digest."""
-    digests = collection_digests(generated(scale, seed, anchor), notes=notes)
+    digests = collection_digests(generated(scale, seed, anchor), notes=notes, ordered=ordered)
     return hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest()
 
 
@@ -68,15 +72,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5, 6, 7])
     parser.add_argument("--no-notes", action="store_true", help="skip the lazily made notes")
     parser.add_argument("--per-collection", action="store_true", help="one digest per collection")
+    parser.add_argument("--ordered", action="store_true", help="keep key order (fix PYTHONHASHSEED)")
     args = parser.parse_args(argv)
     out: dict[str, object] = {}
     for seed in args.seeds:
         for anchor in ANCHORS:
             key = f"{args.scale}:{seed}:{anchor.isoformat()}"
             if args.per_collection:
-                out[key] = collection_digests(generated(args.scale, seed, anchor), notes=not args.no_notes)
+                store = generated(args.scale, seed, anchor)
+                out[key] = collection_digests(store, notes=not args.no_notes, ordered=args.ordered)
             else:
-                out[key] = store_digest(args.scale, seed, anchor, notes=not args.no_notes)
+                out[key] = store_digest(
+                    args.scale, seed, anchor, notes=not args.no_notes, ordered=args.ordered
+                )
             print(key, file=sys.stderr)
     json.dump(out, sys.stdout, indent=1, sort_keys=True)
     print()
