@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from django.db.models import Q
@@ -19,10 +19,10 @@ from boards.models import (
     Opportunity,
     OpportunityStatus,
     Priority,
-    SLAPriority,
     Ticket,
 )
 from boards.ranking import rank_keys, rank_sort_key
+from boards.services.sla import SLA_FIELDS, next_deadline, sla_state
 from boards.services.write_state import card_write_states, outbox_target
 
 TICKET_FIELDS = [
@@ -45,8 +45,7 @@ TICKET_FIELDS = [
     "customer_updated",
     "date_entered",
     "status_changed_at",
-    "resolve_by",
-    "sla_psa_id",
+    *SLA_FIELDS,
     "writeback_error",
 ]
 OPPORTUNITY_FIELDS = [
@@ -218,37 +217,7 @@ def board_card_rows(*, board: Board, columns: list[BoardColumn], filters: UserFi
         qs = _opportunity_queryset(board, ids, filters)
     else:
         qs = _ticket_queryset(board, ids, filters)
-    rows = list(_apply_common_filters(qs, filters))
-    if not board.is_opportunity and (
-        Indicator.SLA in (board.indicators or []) or board.auto_rank == AutoRank.SLA
-    ):
-        rows = with_sla_deadlines(connection_id=board.connection_id, rows=rows)
-    return rows
-
-
-def with_sla_deadlines(*, connection_id: int, rows: list[tuple]) -> list[tuple]:
-    """Fill in a resolve-by deadline where the PSA gave none.
-
-    ConnectWise puts no SLA deadline on a ticket, only the SLA and its per-priority resolution
-    hours; the deadline is estimated as entered + those hours on the wall clock. The PSA counts
-    business hours of the SLA's calendar (and may pause while waiting), so the estimate errs early:
-    a card warns too soon rather than too late.
-    """
-    hours = {
-        (sla, priority): resolution
-        for sla, priority, resolution in SLAPriority.objects.filter(
-            connection_id=connection_id, resolution_hours__isnull=False
-        ).values_list("sla_psa_id", "priority_psa_id", "resolution_hours")
-    }
-    if not hours:
-        return rows
-    filled = []
-    for row in rows:
-        resolution = hours.get((row.sla_psa_id, row.priority_psa_id))
-        if row.resolve_by is None and resolution is not None and row.date_entered is not None:
-            row = row._replace(resolve_by=row.date_entered + timedelta(hours=resolution))
-        filled.append(row)
-    return filled
+    return list(_apply_common_filters(qs, filters))
 
 
 def board_layout(
@@ -318,7 +287,7 @@ def _ordered(board: Board, rows: list[tuple]) -> list[tuple]:
     if board.auto_rank == AutoRank.AGE:
         return sorted(rows, key=lambda r: (r.date_entered or _FAR, r.psa_id))
     if board.auto_rank == AutoRank.SLA:
-        return sorted(rows, key=lambda r: (getattr(r, "resolve_by", None) or _FAR, r.psa_id))
+        return sorted(rows, key=lambda r: ((next_deadline(r) or ("", _FAR))[1], r.psa_id))
     keys = rank_keys(
         connection_id=board.connection_id, family=board.rank_family, psa_ids=[r.psa_id for r in rows]
     )
@@ -374,14 +343,8 @@ def card_indicators(row, indicators: set[str], now: datetime) -> tuple[tuple[str
     if Indicator.TIME_IN_STATUS in indicators and value("status_changed_at"):
         seconds = (now - value("status_changed_at")).total_seconds()
         shown.append(("time_in_status", f"In status {humanize_duration(seconds)}", ""))
-    if Indicator.SLA in indicators and value("resolve_by"):
-        seconds = (value("resolve_by") - now).total_seconds()
-        if seconds >= 0:
-            shown.append(
-                ("sla", f"SLA {humanize_duration(seconds)} left", "warn" if seconds < 4 * 3600 else "")
-            )
-        else:
-            shown.append(("sla", f"SLA overdue {humanize_duration(-seconds)}", "bad"))
+    if Indicator.SLA in indicators and (sla := sla_state(row, now, humanize_duration)):
+        shown.append(("sla", sla.label, sla.tone))
     if Indicator.HOURS in indicators and (value("budget_hours") or value("actual_hours")):
         actual, budget = value("actual_hours") or 0.0, value("budget_hours")
         over = "bad" if budget and actual > budget else ""

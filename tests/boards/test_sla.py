@@ -1,75 +1,78 @@
-"""SLA remaining: estimated from the ticket's SLA + priority resolution hours (ConnectWise gives no deadline)."""
+"""The SLA indicator shows the PSA's own SLA state (mirrored from the ticket), coloured only when
+the next deadline is near (amber) or past (red); an SLA board orders cards by that deadline."""
 
 from datetime import timedelta
 
-from django.utils import timezone
+import pytest
 
-from boards.models import AutoRank, Indicator, SLAPriority, Ticket
-from boards.services.cards import board_layout, humanize_duration
+from boards.models import AutoRank, Indicator, Ticket
+from boards.services.cards import board_layout
+
+pytestmark = pytest.mark.usefixtures("frozen_now")
 
 
 def _cards(board, now):
     return {card.psa_id: card for column in board_layout(board=board, now=now) for card in column.cards}
 
 
-def _sla_labels(card) -> list[str]:
-    return [label for kind, label, _ in card.indicators if kind == "sla"]
+def _sla(card) -> list[tuple[str, str]]:
+    return [(label, tone) for kind, label, tone in card.indicators if kind == "sla"]
 
 
-def test_it_estimates_the_deadline_from_the_sla_priority(tenant):
-    board, first, second = tenant["board"], tenant["tickets"][0], tenant["tickets"][1]
-    now = timezone.now()
-    SLAPriority.objects.create(
-        connection=tenant["connection"], psa_id=1, sla_psa_id=5, priority_psa_id=1, resolution_hours=8
-    )
-    Ticket.objects.filter(pk=first.pk).update(sla_psa_id=5, date_entered=now - timedelta(hours=2))
-    Ticket.objects.filter(pk=second.pk).update(sla_psa_id=5, date_entered=now - timedelta(hours=30))
+@pytest.fixture
+def sla_board(tenant):
+    board = tenant["board"]
     board.indicators = [Indicator.SLA]
     board.save()
-
-    cards = _cards(board, now)
-
-    assert _sla_labels(cards[first.psa_id]) == [f"SLA {humanize_duration(6 * 3600)} left"]
-    # The second ticket has priority 2, which this SLA does not cover: no estimate, no indicator.
-    assert _sla_labels(cards[second.psa_id]) == []
+    return board
 
 
-def test_it_shows_overdue_and_orders_an_sla_board_by_deadline(tenant):
-    board, tickets = tenant["board"], tenant["tickets"]
-    now = timezone.now()
-    SLAPriority.objects.create(
-        connection=tenant["connection"], psa_id=1, sla_psa_id=5, priority_psa_id=1, resolution_hours=4
-    )
-    SLAPriority.objects.create(
-        connection=tenant["connection"], psa_id=2, sla_psa_id=5, priority_psa_id=2, resolution_hours=48
-    )
-    Ticket.objects.filter(connection=tenant["connection"]).update(sla_psa_id=5)
-    board.indicators = [Indicator.SLA]
-    board.auto_rank = AutoRank.SLA
-    board.save()
-
-    columns = board_layout(board=board, now=now)
-    ordered = [card.psa_id for column in columns for card in column.cards]
-    deadlines = {
-        t.psa_id: t.date_entered + timedelta(hours=4 if t.priority_psa_id == 1 else 48)
-        for t in tickets
-        if t.psa_id in ordered
-    }
-    assert ordered == sorted(ordered, key=lambda psa_id: (deadlines[psa_id], psa_id))
-    oldest_p1 = max(
-        (t for t in tickets if t.priority_psa_id == 1 and t.psa_id in ordered),
-        key=lambda t: now - t.date_entered,
-    )
-    assert _sla_labels(_cards(board, now)[oldest_p1.psa_id])[0].startswith("SLA overdue")
+def _set(ticket, **values):
+    Ticket.objects.filter(pk=ticket.pk).update(**values)
 
 
-def test_it_leaves_boards_without_the_sla_indicator_alone(tenant):
+def test_it_shows_the_stage_and_deadline_the_psa_states(tenant, sla_board, frozen_now):
+    far, near, past = tenant["tickets"][:3]
+    _set(far, sla_status="Respond by ...", respond_by=frozen_now + timedelta(hours=5), is_in_sla=True)
+    _set(near, sla_status="Resolve by ...", resolve_by=frozen_now + timedelta(minutes=90), is_in_sla=True)
+    _set(past, sla_status="Plan by ...", plan_by=frozen_now - timedelta(hours=3), is_in_sla=False)
+    cards = _cards(sla_board, frozen_now)
+    assert _sla(cards[far.psa_id]) == [("Respond in 5h", "")]  # nothing to act on: no colour
+    assert _sla(cards[near.psa_id]) == [("Resolve in 1h", "warn")]
+    assert _sla(cards[past.psa_id]) == [("Plan overdue 3h", "bad")]
+
+
+def test_it_shows_a_paused_clock_while_the_ticket_waits(tenant, sla_board, frozen_now):
+    waiting = tenant["tickets"][0]
+    _set(waiting, sla_status="Waiting", resolve_by=None, is_in_sla=True)
+    assert _sla(_cards(sla_board, frozen_now)[waiting.psa_id]) == [("SLA paused: waiting", "")]
+
+
+def test_it_says_out_of_sla_when_the_psa_does_and_nothing_without_sla_state(tenant, sla_board, frozen_now):
+    missed, plain = tenant["tickets"][:2]
+    _set(missed, sla_status="", is_in_sla=False)
+    _set(plain, sla_status="", is_in_sla=None)
+    cards = _cards(sla_board, frozen_now)
+    assert _sla(cards[missed.psa_id]) == [("Out of SLA", "bad")]
+    assert _sla(cards[plain.psa_id]) == []  # no wall-clock estimate: the PSA's state or nothing
+
+
+def test_it_orders_an_sla_board_by_the_next_deadline(tenant, sla_board, frozen_now):
+    tickets = tenant["tickets"]
+    for offset, ticket in enumerate(tickets):
+        _set(ticket, resolve_by=frozen_now + timedelta(hours=len(tickets) - offset))
+    sla_board.auto_rank = AutoRank.SLA
+    sla_board.save()
+    ordered = [
+        card.psa_id for column in board_layout(board=sla_board, now=frozen_now) for card in column.cards
+    ]
+    deadlines = {t.psa_id: len(tickets) - i for i, t in enumerate(tickets)}
+    assert ordered == sorted(ordered, key=lambda psa_id: deadlines[psa_id])
+
+
+def test_it_leaves_boards_without_the_sla_indicator_alone(tenant, frozen_now):
     board = tenant["board"]
     board.indicators = [Indicator.AGE]
     board.save()
-    SLAPriority.objects.create(
-        connection=tenant["connection"], psa_id=1, sla_psa_id=5, priority_psa_id=1, resolution_hours=4
-    )
-    Ticket.objects.filter(connection=tenant["connection"]).update(sla_psa_id=5)
-    cards = _cards(board, timezone.now())
-    assert all(_sla_labels(card) == [] for card in cards.values())
+    Ticket.objects.filter(connection=tenant["connection"]).update(resolve_by=frozen_now - timedelta(hours=1))
+    assert all(_sla(card) == [] for card in _cards(board, frozen_now).values())
