@@ -182,6 +182,9 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(second=0, microsecond=0)
 
 
+_DAY_ONE = datetime(1, 1, 1, tzinfo=UTC)  # midnight of day 1 (date.toordinal() == 1)
+
+
 def _day_and_minute(moment: datetime) -> tuple[int, int]:
     """(date ordinal, minute of the day) of an aware datetime in UTC; seconds are dropped."""
     if moment.tzinfo is not UTC:
@@ -197,15 +200,50 @@ def _overlap(window: tuple[int, int] | None, start: int, end: int) -> int:
     return max(0, min(window[1], end) - max(window[0], start))
 
 
+class Origin:
+    """Working time counted from one moment (an SLA clock's start) on one calendar: what
+    business_minutes and add_minutes answer from `start`, with the start's place in the calendar
+    worked out once (a clock asks both several times from its start)."""
+
+    def __init__(self, calendar: WorkCalendar, start: datetime) -> None:
+        self.calendar, self.start = calendar, start
+        self._schedule = calendar.schedule
+        if self._schedule is not None:
+            self._day, self._minute = _day_and_minute(start)
+            self._position = self._schedule.minutes_before(self._day, self._minute)
+
+    def minutes_until(self, end: datetime) -> int:
+        """Working minutes in [start, end) (0 if end is not after start)."""
+        schedule = self._schedule
+        if schedule is None:
+            return _walk_business_minutes(self.calendar, self.start, end)
+        day, minute = _day_and_minute(end)
+        if (day, minute) <= (self._day, self._minute):
+            return 0
+        return schedule.minutes_before(day, minute) - self._position
+
+    def after(self, minutes: int) -> datetime | None:
+        """The moment `minutes` working minutes after start have passed; with 0 minutes, the
+        first working moment at or after start (when an SLA clock starts). None if never."""
+        schedule = self._schedule
+        if schedule is None:
+            return _walk_add_minutes(self.calendar, self.start, minutes)
+        if not schedule.week:
+            return None  # no working minute in any week
+        remaining = max(int(minutes), 0)
+        reached = self._position + remaining
+        # The earliest moment the count reaches `reached`: on the day of that minute (a deadline
+        # may fall on closing time); with 0 minutes, where the next working minute begins.
+        day, before = schedule.day_of(reached + (remaining == 0), self._day)
+        if day - self._day >= SEARCH_DAYS:  # as far off as the walk gives up: let it decide
+            return _walk_add_minutes(self.calendar, self.start, minutes)
+        opening = schedule.openings[(day - 1) % 7]
+        return _DAY_ONE + timedelta(days=day - 1, minutes=opening + reached - before)
+
+
 def business_minutes(calendar: WorkCalendar, start: datetime, end: datetime) -> int:
     """Working minutes in [start, end) (0 if end is not after start)."""
-    schedule = calendar.schedule
-    if schedule is None:
-        return _walk_business_minutes(calendar, start, end)
-    (first, begin), (last, until) = _day_and_minute(start), _day_and_minute(end)
-    if (last, until) <= (first, begin):
-        return 0
-    return schedule.minutes_before(last, until) - schedule.minutes_before(first, begin)
+    return Origin(calendar, start).minutes_until(end)
 
 
 def _walk_business_minutes(calendar: WorkCalendar, start: datetime, end: datetime) -> int:
@@ -238,21 +276,7 @@ def _whole_days(calendar: WorkCalendar, first: date, last: date) -> int:
 def add_minutes(calendar: WorkCalendar, start: datetime, minutes: int) -> datetime | None:
     """The moment `minutes` working minutes after `start` have passed; with 0 minutes, the first
     working moment at or after `start` (when an SLA clock starts). None if never."""
-    schedule = calendar.schedule
-    if schedule is None:
-        return _walk_add_minutes(calendar, start, minutes)
-    if not schedule.week:
-        return None  # no working minute in any week
-    remaining = max(int(minutes), 0)
-    first, minute = _day_and_minute(start)
-    reached = schedule.minutes_before(first, minute) + remaining
-    # The earliest moment the count reaches `reached`: on the day of that minute (a deadline may
-    # fall on closing time); with 0 minutes, where the next working minute begins.
-    day, before = schedule.day_of(reached + (remaining == 0), first)
-    if day - first >= SEARCH_DAYS:  # as far off as the walk gives up: let it decide
-        return _walk_add_minutes(calendar, start, minutes)
-    opening = schedule.openings[(day - 1) % 7]
-    return datetime.fromordinal(day).replace(tzinfo=UTC) + timedelta(minutes=opening + reached - before)
+    return Origin(calendar, start).after(minutes)
 
 
 def _walk_add_minutes(calendar: WorkCalendar, start: datetime, minutes: int) -> datetime | None:

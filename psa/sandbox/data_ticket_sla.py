@@ -12,7 +12,6 @@ from __future__ import annotations
 import random
 from datetime import datetime
 
-from psa.sandbox import business_hours as hours
 from psa.sandbox.sla import (
     ESCALATION_STAGE,
     STAGE_FIELDS,
@@ -38,7 +37,7 @@ def seeded_sla(
     escalation = book.escalation((ticket.get("status") or {}).get("id"))
     closed = bool(ticket.get("closedFlag")) or escalation == "Resolved"
     end = parse_time(ticket.get("closedDate")) or parse_time(ticket["_info"]["lastUpdated"]) or anchor
-    available = hours.business_minutes(clock.calendar, clock.start, end)
+    available = clock.origin.minutes_until(end)
     met: tuple[str, ...]
     if closed:
         met = STAGES
@@ -48,13 +47,13 @@ def seeded_sla(
         stage = ESCALATION_STAGE.get(escalation or "")
         met = STAGES[: STAGES.index(stage) + 1] if stage else ()
     minutes = _met_minutes(clock, met, available, rng)
-    fields: dict = {"escalationStartDateUTC": record_time(clock.start)}  # the clock is not started twice
+    fields: dict = {}
     resumed = None
     for stage, on_clock in zip(met, minutes, strict=True):
         date_field, minutes_field, member_field, _ = STAGE_FIELDS[stage]
         # Never after the ticket's last update (or its closing): a ticket entered and closed on a
         # weekend met its stages before its clock could start.
-        reached = hours.add_minutes(clock.calendar, clock.start, on_clock) or end
+        reached = clock.origin.after(on_clock) or end
         when = end if stage == "resolve" else min(reached, end)
         fields.update({date_field: record_time(when), minutes_field: on_clock, member_field: member})
     last = minutes[-1] if minutes else 0
@@ -63,11 +62,14 @@ def seeded_sla(
     elif escalation == WAITING_ESCALATION:
         fields.update(slaStatus=WAITING, minutesBeforeWaiting=_wait_began(clock, met, last, available, rng))
     else:
-        until_now = hours.business_minutes(clock.calendar, clock.start, anchor)
+        until_now = clock.origin.minutes_until(anchor)
         waited = _waited(clock, STAGES[len(met)], last, until_now, rng)
         fields["minutesWaiting"] = waited
-        resumed = hours.add_minutes(clock.calendar, clock.start, last + waited) if waited else None
-    return Clock(book, {**ticket, **fields}).render(anchor), resumed
+        resumed = clock.origin.after(last + waited) if waited else None
+    # Rendered as a later write would read the fields back; the clock keeps the start worked
+    # out here (escalationStartDateUTC: the clock is not started twice).
+    clock.restore({**ticket, **fields})
+    return clock.render(anchor), resumed
 
 
 def _share(rng: random.Random) -> float:

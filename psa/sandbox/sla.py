@@ -88,12 +88,18 @@ class SlaBook:
         self.store = store
         self._calendars: dict[int | None, WorkCalendar] = {}
         self._goals: dict[tuple[int | None, int | None], Goals] = {}
+        self._escalations: dict[int | None, str | None] = {}
 
     def default_sla(self) -> dict | None:
         slas = self.store.list("service/SLAs")
         return next((s for s in slas if s.get("defaultFlag")), slas[0] if slas else None)
 
     def escalation(self, status_id: int | None) -> str | None:
+        if status_id not in self._escalations:
+            self._escalations[status_id] = self._read_escalation(status_id)
+        return self._escalations[status_id]
+
+    def _read_escalation(self, status_id: int | None) -> str | None:
         status = self.store.get("service/boards/{parentId}/statuses", status_id or 0)
         if status is None:
             return None
@@ -150,15 +156,20 @@ class Clock:
         self.sla_id = _ref_id(ticket.get("sla"))
         self.calendar = book.calendar(self.sla_id)
         self.goals = book.goals(self.sla_id, _ref_id(ticket.get("priority")))
+        self.start = parse_time(ticket.get("escalationStartDateUTC")) or self._first_start(ticket)
+        self.origin = hours.Origin(self.calendar, self.start)  # spans and deadlines count from here
+        self.restore(ticket)
+
+    def restore(self, stored: dict) -> None:
+        """Take the stage, wait and goal state stored in `stored` (the clock's start stays)."""
+        self.fields = {name: stored.get(name) for name in COMPUTED_FIELDS}
+        self.waited = int(stored.get("minutesWaiting") or 0)
+        self.waiting = stored.get("slaStatus") == WAITING
+
+    def _first_start(self, ticket: dict) -> datetime:
+        """A clock not started yet starts at the first working minute after the ticket's entry."""
         entered = parse_time((ticket.get("_info") or {}).get("dateEntered")) or datetime.now(UTC)
-        self.start = (
-            parse_time(ticket.get("escalationStartDateUTC"))
-            or hours.clock_start(self.calendar, entered)
-            or entered
-        )
-        self.fields = {name: ticket.get(name) for name in COMPUTED_FIELDS}
-        self.waited = int(ticket.get("minutesWaiting") or 0)
-        self.waiting = ticket.get("slaStatus") == WAITING
+        return hours.clock_start(self.calendar, entered) or entered
 
     # --- reading the clock -----------------------------------------------------------------
 
@@ -169,14 +180,14 @@ class Clock:
         """Working minutes the clock has run by `now` (waits excluded)."""
         if self.waiting:
             return int(self.fields.get("minutesBeforeWaiting") or 0)
-        return hours.clock_minutes(self.calendar, self.start, now, self.waited)
+        return max(self.origin.minutes_until(now) - self.waited, 0)
 
     def current_stage(self) -> str | None:
         return next((stage for stage in STAGES if not self.done(stage)), None)
 
     def deadline(self, stage: str) -> datetime | None:
         goal = self.goals.minutes(stage)
-        return None if goal is None else hours.deadline(self.calendar, self.start, goal, self.waited)
+        return None if goal is None else self.origin.after(goal + self.waited)
 
     # --- events ----------------------------------------------------------------------------
 
@@ -209,7 +220,7 @@ class Clock:
         if not self.waiting:
             return
         before = int(self.fields.get("minutesBeforeWaiting") or 0)
-        began = hours.add_minutes(self.calendar, self.start, before + self.waited) or now
+        began = self.origin.after(before + self.waited) or now
         self.waited += hours.paused_minutes(self.calendar, [(began, now)])
         self.waiting = False
         self.fields["minutesBeforeWaiting"] = 0
