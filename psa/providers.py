@@ -67,6 +67,16 @@ class CredentialField:
 
 
 @dataclass(frozen=True)
+class RefreshHandler:
+    """Re-reading records a callback (or a rejected write-back) named."""
+
+    # (*, connection_id, items: list[RefreshItem], started_at, client=None) → {"updated", "deleted"}
+    records: Callable[..., dict[str, int]]
+    # (*, connection_id, kind, psa_id, hint="", client=None, assignments=None) → "updated" | "deleted"
+    record: Callable[..., str]
+
+
+@dataclass(frozen=True)
 class BoardRules:
     """Which statuses a PSA lets a ticket take. Each rule narrows a queryset of the connection's
     mirrored statuses (boards.BoardStatus), so boards stay provider-neutral."""
@@ -96,6 +106,9 @@ class Provider:
     callbacks: CallbackHandler
     catalog: Catalog  # the mirrored entities (psa/<provider>/catalog.py)
     board_rules: BoardRules
+    refresh: RefreshHandler
+    # outbox action → (client, entry) that sends the change and stores the PSA's answer
+    pushers: Mapping[str, Callable[[Any, Any], None]]
     notes: dict[str, str] = field(default_factory=dict)  # anything the status page should say
 
     def credentials_defaults(self) -> dict[str, str]:

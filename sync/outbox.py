@@ -1,4 +1,5 @@
-"""Pushing outbox entries to the PSA, and the sweeper that re-sends stuck ones.
+"""Pushing outbox entries to the PSA, and the sweeper that re-sends stuck ones (provider-neutral:
+each action's PSA call is the provider's pusher, e.g. psa/connectwise/pushers.py).
 
 - Claim: a conditional UPDATE pending → sending; only the worker whose UPDATE changed one row
   pushes. An older unfinished entry for the same card blocks the claim, so edits of one card
@@ -16,7 +17,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
+from typing import Any
 
 from django.apps import apps
 from django.db import transaction
@@ -24,12 +26,9 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from boards.live import mirror_changed_on_commit
-from psa.connectwise.client import ConnectWiseClient, replace_ops
-from psa.connectwise.conditions import all_of, cond
-from psa.connectwise.webhook import record_version
-from psa.errors import NotFound, PermanentError, PSAError, RetryableError
-from sync import metrics, refresh
-from sync.echo import echo_remember
+from psa.errors import PermanentError, PSAError, RetryableError
+from psa.providers import provider_for
+from sync import metrics
 from sync.engine.services import mirror_upsert_records
 from sync.models import OutboxEntry
 from topleft.logs import log_context
@@ -79,7 +78,7 @@ def outbox_claim(*, entry_id: int) -> OutboxEntry | None:
 # --- push -----------------------------------------------------------------------------------------
 
 
-def outbox_push(*, entry_id: int, client: ConnectWiseClient | None = None) -> str:
+def outbox_push(*, entry_id: int, client: Any | None = None) -> str:
     """Push one entry. Returns done | failed | retry | skipped (not claimable now)."""
     entry = outbox_claim(entry_id=entry_id)
     if entry is None:
@@ -91,10 +90,11 @@ def outbox_push(*, entry_id: int, client: ConnectWiseClient | None = None) -> st
     return outcome
 
 
-def _push(entry: OutboxEntry, client: ConnectWiseClient | None) -> str:
+def _push(entry: OutboxEntry, client: Any | None) -> str:
     try:
-        client = client or ConnectWiseClient.from_connection(entry.connection, interactive=True)
-        PUSHERS[entry.action](client, entry)
+        provider = provider_for(entry.connection)
+        client = client or provider.client_for(entry.connection, interactive=True)
+        provider.pushers[entry.action](client, entry)
     except RetryableError as err:
         if entry.attempts >= MAX_ATTEMPTS:
             _reject(entry, err, client)
@@ -128,7 +128,7 @@ def _finish(entry: OutboxEntry) -> None:
     _after_commit(entry)
 
 
-def _reject(entry: OutboxEntry, err: PSAError, client: ConnectWiseClient | None) -> None:
+def _reject(entry: OutboxEntry, err: PSAError, client: Any | None) -> None:
     message = err.psa_message or err.message or str(err)
     logger.warning("outbox %s: %s rejected by the PSA: %s", entry.pk, entry.action, err)
     OutboxEntry.objects.filter(pk=entry.pk).update(
@@ -138,7 +138,7 @@ def _reject(entry: OutboxEntry, err: PSAError, client: ConnectWiseClient | None)
     try:  # put the card back to what the PSA holds (short retries: a task is waiting)
         if client is not None:
             resources = entry.action in (Action.TICKET_ADD_RESOURCE, Action.TICKET_REMOVE_RESOURCE)
-            refresh.record_refresh(
+            provider_for(entry.connection).refresh.record(
                 connection_id=entry.connection_id,
                 kind=entry.target,
                 psa_id=entry.target_psa_id,
@@ -181,6 +181,27 @@ def _target_model(entry: OutboxEntry):
     )
 
 
+# --- the PSA's answer -----------------------------------------------------------------------------
+
+
+def outbox_apply_record(
+    entry: OutboxEntry, entity: str, record: dict, *, parent_id: int | None = None
+) -> None:
+    """Store the PSA's answer in the mirror (replacing the placeholder row of a created record)."""
+    with transaction.atomic():
+        _drop_placeholders(entry)
+        if isinstance(record, dict) and record.get("id"):
+            mirror_upsert_records(
+                connection=entry.connection,
+                entity=entity,
+                records=[record],
+                parent_id=parent_id,
+                confirming_entry_id=entry.pk,
+            )
+            if _placeholder_models(entry):
+                entry.result_psa_id = int(record["id"])
+
+
 # --- sweeper --------------------------------------------------------------------------------------
 
 
@@ -209,194 +230,6 @@ def outbox_sweep(*, enqueue: Callable[[int], None] | None = None) -> int:
     if stuck:
         logger.info("outbox sweeper re-sent %d stuck entries", len(stuck))
     return len(stuck)
-
-
-# --- one pusher per action ------------------------------------------------------------------------
-
-
-def _is_project(entry: OutboxEntry) -> bool:
-    """The card is a project ticket (the write-back service records the ticket's kind)."""
-    return entry.payload.get("ticket_kind") == "project"
-
-
-def _ticket_path(entry: OutboxEntry) -> str:
-    # Reference: endpoints.tsv PATCH /service/tickets/{id}, PATCH /project/tickets/{id}
-    return f"{'project' if _is_project(entry) else 'service'}/tickets/{int(entry.target_psa_id)}"
-
-
-def _ticket_entity(entry: OutboxEntry) -> str:
-    return "project_tickets" if _is_project(entry) else "service_tickets"
-
-
-def _apply_record(entry: OutboxEntry, entity: str, record: dict, *, parent_id: int | None = None) -> None:
-    """Store the PSA's answer in the mirror (replacing the placeholder row of a created record)."""
-    with transaction.atomic():
-        _drop_placeholders(entry)
-        if isinstance(record, dict) and record.get("id"):
-            mirror_upsert_records(
-                connection=entry.connection,
-                entity=entity,
-                records=[record],
-                parent_id=parent_id,
-                confirming_entry_id=entry.pk,
-            )
-            if _placeholder_models(entry):
-                entry.result_psa_id = int(record["id"])
-
-
-def _patch_ticket(client: ConnectWiseClient, entry: OutboxEntry, changes: dict) -> None:
-    # Reference: models.tsv Ticket.skipCallback — our own change is not announced back to us.
-    record = client.patch(_ticket_path(entry), replace_ops({**changes, "skipCallback": True}))
-    _apply_record(entry, _ticket_entity(entry), record)
-    _remember_echo(entry, record)
-
-
-def _patch_opportunity(client: ConnectWiseClient, entry: OutboxEntry, changes: dict) -> None:
-    # Reference: endpoints.tsv PATCH /sales/opportunities/{id}
-    record = client.patch(f"sales/opportunities/{int(entry.target_psa_id)}", replace_ops(changes))
-    _apply_record(entry, "opportunities", record)
-    _remember_echo(entry, record)
-
-
-def _remember_echo(entry: OutboxEntry, record: dict) -> None:
-    echo_remember(
-        connection_id=entry.connection_id,
-        kind=entry.target,
-        psa_id=entry.target_psa_id,
-        version=record_version(record),
-    )
-
-
-def _assignment_conditions(entry: OutboxEntry) -> str:
-    return all_of(
-        cond("type/identifier", "=", "S"),
-        cond("objectId", "=", int(entry.target_psa_id)),
-        cond("member/id", "=", int(entry.payload["member_id"])),
-        cond("doneFlag", "=", False),
-    )
-
-
-def _push_add_resource(client: ConnectWiseClient, entry: OutboxEntry) -> None:
-    # Look first, every time: an earlier attempt may have landed, or the member was already on
-    # the ticket (assigned in the PSA since the card was drawn); adding twice would double-book.
-    # Reference: endpoints.tsv GET /schedule/entries
-    existing = client.list_all("schedule/entries", conditions=_assignment_conditions(entry))
-    # Reference: endpoints.tsv POST /schedule/entries (ScheduleEntry: objectId, member, type)
-    record = (
-        existing[0]
-        if existing
-        else client.post(
-            "schedule/entries",
-            {
-                "objectId": int(entry.target_psa_id),
-                "member": {"id": int(entry.payload["member_id"])},
-                "type": {"identifier": "S"},
-            },
-        )
-    )
-    _apply_record(entry, "ticket_assignments", record)
-
-
-def _push_remove_resource(client: ConnectWiseClient, entry: OutboxEntry) -> None:
-    ids = [int(i) for i in entry.payload.get("schedule_entry_ids") or []]
-    if not ids:  # the mirror never knew the entry's id (e.g. added moments ago): ask the PSA
-        ids = [
-            int(r["id"])
-            for r in client.list_all("schedule/entries", conditions=_assignment_conditions(entry))
-        ]
-    for schedule_id in ids:
-        try:
-            # Reference: endpoints.tsv DELETE /schedule/entries/{id}
-            client.delete(f"schedule/entries/{schedule_id}")
-        except NotFound:
-            pass  # already gone: the goal is reached
-
-
-def _push_time_entry(client: ConnectWiseClient, entry: OutboxEntry) -> None:
-    p = entry.payload
-    charge_type = "ProjectTicket" if _is_project(entry) else "ServiceTicket"
-    existing = []
-    if entry.attempts > 1:
-        # Reference: endpoints.tsv GET /time/entries — same ticket, member and start: ours.
-        existing = client.list_all(
-            "time/entries",
-            conditions=all_of(
-                cond("chargeToId", "=", int(entry.target_psa_id)),
-                cond("member/id", "=", int(p["member_id"])),
-                cond("timeStart", "=", _parse(p["time_start"])),
-            ),
-        )
-    # Reference: endpoints.tsv POST /time/entries (TimeEntry: chargeToId, chargeToType, member, timeStart, ...)
-    record = (
-        existing[0]
-        if existing
-        else client.post(
-            "time/entries",
-            {
-                "chargeToId": int(entry.target_psa_id),
-                "chargeToType": charge_type,
-                "member": {"id": int(p["member_id"])},
-                "timeStart": p["time_start"],
-                "timeEnd": p["time_end"],
-                "notes": p.get("notes") or "",
-            },
-        )
-    )
-    _apply_record(entry, "time_entries", record)
-
-
-def _push_note(client: ConnectWiseClient, entry: OutboxEntry) -> None:
-    project = _is_project(entry)
-    # Reference: endpoints.tsv POST/GET /service/tickets/{parentId}/notes, /project/tickets/{parentId}/notes
-    path = f"{'project' if project else 'service'}/tickets/{int(entry.target_psa_id)}/notes"
-    text, internal = entry.payload["text"], bool(entry.payload.get("internal"))
-    record = _find_note(client, entry, path, text) if entry.attempts > 1 else None
-    if record is None:
-        record = client.post(
-            path, {"text": text, "detailDescriptionFlag": not internal, "internalAnalysisFlag": internal}
-        )
-    _apply_record(
-        entry,
-        "project_ticket_notes" if project else "service_notes",
-        record,
-        parent_id=int(entry.target_psa_id),
-    )
-
-
-def _find_note(client: ConnectWiseClient, entry: OutboxEntry, path: str, text: str) -> dict | None:
-    """A note with our text that no other outbox entry created: an earlier attempt of ours."""
-    claimed = set(
-        OutboxEntry.objects.filter(
-            connection_id=entry.connection_id,
-            action=Action.TICKET_NOTE_ADD,
-            target_psa_id=entry.target_psa_id,
-            result_psa_id__isnull=False,
-        )
-        .exclude(pk=entry.pk)
-        .values_list("result_psa_id", flat=True)
-    )
-    for note in client.list_all(path, forward_only=False):
-        if (note.get("text") or "").strip() == text.strip() and note.get("id") not in claimed:
-            return note
-    return None
-
-
-def _parse(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-PUSHERS: dict[str, Callable[[ConnectWiseClient, OutboxEntry], None]] = {
-    Action.TICKET_STATUS: lambda c, e: _patch_ticket(c, e, {"status/id": int(e.payload["status_id"])}),
-    Action.TICKET_PRIORITY: lambda c, e: _patch_ticket(c, e, {"priority/id": int(e.payload["priority_id"])}),
-    Action.TICKET_ADD_RESOURCE: _push_add_resource,
-    Action.TICKET_REMOVE_RESOURCE: _push_remove_resource,
-    Action.OPPORTUNITY_STAGE: lambda c, e: _patch_opportunity(c, e, {"stage/id": int(e.payload["stage_id"])}),
-    Action.OPPORTUNITY_STATUS: lambda c, e: _patch_opportunity(
-        c, e, {"status/id": int(e.payload["status_id"])}
-    ),
-    Action.TIME_ENTRY_CREATE: _push_time_entry,
-    Action.TICKET_NOTE_ADD: _push_note,
-}
 
 
 def _placeholder_models(entry: OutboxEntry) -> list[str]:

@@ -2,8 +2,8 @@
 
 - a callback appends a RefreshItem to the connection's queue (an incr'ed sequence of slots) and
   enqueues a drain only if it wins `cache.add(pending)`: one drain in flight per connection;
-- the drain takes everything queued, merges it per record and hands the records to the record
-  fetch (sync/refresh.py) in one batch;
+- the drain takes everything queued, merges it per record and hands the records to the
+  provider's record fetch (e.g. psa/connectwise/refresh.py) in one batch;
 - it then releases `pending` and enqueues one trailing drain if more arrived meanwhile;
 - a record fetched less than REALTIME_COALESCE_SECONDS ago, or whose callbacks are still arriving
   (a burst), is held back and fetched once it has been quiet for QUIET_SECONDS.
@@ -144,8 +144,15 @@ def _split_due(
 def refresh_drain(*, connection_id: int, enqueue: Callable[..., None]) -> dict[str, int]:
     """The task body: refresh everything queued for the connection in batches, then release the
     pending flag and enqueue the next drain if more arrived (or some records were held back)."""
-    from sync.refresh import records_refresh  # the record fetch needs the PSA client stack
+    from psa.providers import provider_get  # the record fetch needs the PSA client stack
+    from sync.models import Connection
 
+    provider = Connection.objects.filter(pk=connection_id).values_list("provider", flat=True).first()
+    if provider is None:  # the connection was deleted: nothing to refresh, nothing to keep
+        take_items(connection_id)
+        cache.delete(_qkey(connection_id, "pending"))
+        return {}
+    records_refresh = provider_get(provider).refresh.records
     due: list[RefreshItem] = []
     later: list[RefreshItem] = []
     counts: dict[str, int] = {}

@@ -8,7 +8,7 @@ from psa.connectwise import callbacks, credentials
 from psa.connectwise.client import SITE_REQUESTS_PER_MINUTE, ConnectWiseClient
 from psa.connectwise.webhook import callback_receive
 from psa.errors import PSAError
-from psa.providers import BoardRules, CallbackHandler, Provider
+from psa.providers import BoardRules, CallbackHandler, Provider, RefreshHandler
 
 
 def connection_test(connection: Any) -> dict:
@@ -57,6 +57,24 @@ BOARD_RULES = BoardRules(
 )
 
 
+def _records_refresh(**kw: Any) -> dict[str, int]:
+    from psa.connectwise import refresh  # looked up per call: tests may swap the function
+
+    return refresh.records_refresh(**kw)
+
+
+def _record_refresh(**kw: Any) -> str:
+    from psa.connectwise import refresh
+
+    return refresh.record_refresh(**kw)
+
+
+def _pushers():
+    from psa.connectwise.pushers import PUSHERS  # the outbox model: loaded once apps are ready
+
+    return PUSHERS
+
+
 def _catalog():
     from psa.connectwise.catalog import CATALOG  # the mirror models: loaded once apps are ready
 
@@ -74,6 +92,8 @@ PROVIDER = Provider(
     describe=credentials.describe,
     catalog=_catalog(),
     board_rules=BOARD_RULES,
+    refresh=RefreshHandler(records=_records_refresh, record=_record_refresh),
+    pushers=_pushers(),
     callbacks=CallbackHandler(
         receive=callback_receive,
         ensure=callbacks.connection_callbacks_ensure,

@@ -169,8 +169,9 @@ def drain(sandbox, worker, quiet_seconds: float = 1.5, timeout: float = 60) -> N
 
 def test_bench_realtime(stack):
     from boards.models import Ticket
+    from psa.connectwise import refresh
     from psa.sandbox.activity import Activity
-    from sync import refresh, writeback
+    from sync import writeback
 
     sandbox, connection, web, worker, web_url = stack
 

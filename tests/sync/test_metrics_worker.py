@@ -20,7 +20,8 @@ def sandbox_options():
 
 def test_it_reports_the_pushes_and_psa_requests_a_worker_made(client, transactional_db, sandbox, settings):
     from boards.models import Ticket
-    from sync import refresh, writeback
+    from psa.connectwise import refresh
+    from sync import writeback
     from sync.models import Connection, OutboxEntry
 
     settings.METRICS_TOKEN = TOKEN

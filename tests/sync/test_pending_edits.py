@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from boards.models import Opportunity, Ticket, TicketAssignment
-from sync import outbox, refresh, writeback
+from psa.connectwise import refresh
+from sync import outbox, writeback
 from sync.engine.services import sync_tier
 from sync.models import Connection, OutboxEntry
 

@@ -7,8 +7,9 @@ import responses
 from django.core.cache import cache
 
 from boards.models import CardRank, Opportunity, Ticket, TicketAssignment
+from psa.connectwise import refresh
 from psa.connectwise.webhook import SCHEDULE_HINT
-from sync import refresh, refresh_queue
+from sync import refresh_queue
 from sync.refresh_queue import RefreshItem
 from tests.support.cloud_psa import BASE
 
@@ -133,17 +134,17 @@ class Queue:
 
 
 @pytest.mark.redis  # the coalescing counters need an atomic cache (the file cache is not)
-def test_it_enqueues_one_drain_for_a_burst():
+def test_it_enqueues_one_drain_for_a_burst(connection):
     queue = Queue()
     results = [
-        refresh_queue.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
+        refresh_queue.refresh_request(connection_id=connection.pk, kind="ticket", psa_id=5, enqueue=queue)
         for _ in range(300)
     ]
-    refresh_queue.refresh_request(connection_id=1, kind="opportunity", psa_id=6, enqueue=queue)
-    assert results.count(True) == 1 and queue.calls == [{"connection_id": 1, "countdown": 0}]
-    items = refresh_queue.take_items(1)
+    refresh_queue.refresh_request(connection_id=connection.pk, kind="opportunity", psa_id=6, enqueue=queue)
+    assert results.count(True) == 1 and queue.calls == [{"connection_id": connection.pk, "countdown": 0}]
+    items = refresh_queue.take_items(connection.pk)
     assert items[("ticket", 5)].count == 300 and items[("opportunity", 6)].count == 1
-    assert refresh_queue.take_items(1) == {}  # taken once
+    assert refresh_queue.take_items(connection.pk) == {}  # taken once
 
 
 def fake_batches(monkeypatch, during=None):
@@ -159,60 +160,60 @@ def fake_batches(monkeypatch, during=None):
     return batches
 
 
-def test_it_fetches_everything_queued_in_one_batch(monkeypatch):
+def test_it_fetches_everything_queued_in_one_batch(monkeypatch, connection):
     queue = Queue()
     batches = fake_batches(monkeypatch)
     for psa_id in (1, 2, 3, 2, 1):
-        refresh_queue.refresh_request(connection_id=1, kind="ticket", psa_id=psa_id, enqueue=queue)
-    refresh_queue.refresh_drain(connection_id=1, enqueue=queue)
+        refresh_queue.refresh_request(connection_id=connection.pk, kind="ticket", psa_id=psa_id, enqueue=queue)
+    refresh_queue.refresh_drain(connection_id=connection.pk, enqueue=queue)
     assert batches == [[("ticket", 1), ("ticket", 2), ("ticket", 3)]]
     assert len(queue.calls) == 1  # nothing more arrived: no trailing drain
     assert (
-        refresh_queue.refresh_request(connection_id=1, kind="ticket", psa_id=4, enqueue=queue) is True
+        refresh_queue.refresh_request(connection_id=connection.pk, kind="ticket", psa_id=4, enqueue=queue) is True
     )  # released
 
 
-def test_it_runs_one_trailing_drain_for_what_arrives_meanwhile(monkeypatch):
+def test_it_runs_one_trailing_drain_for_what_arrives_meanwhile(monkeypatch, connection):
     queue = Queue()
     batches = fake_batches(
         monkeypatch,
         during=lambda: [
-            refresh_queue.refresh_request(connection_id=1, kind="ticket", psa_id=9, enqueue=queue)
+            refresh_queue.refresh_request(connection_id=connection.pk, kind="ticket", psa_id=9, enqueue=queue)
             for _ in range(50)
         ],
     )
-    refresh_queue.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
-    refresh_queue.refresh_drain(connection_id=1, enqueue=queue)
+    refresh_queue.refresh_request(connection_id=connection.pk, kind="ticket", psa_id=5, enqueue=queue)
+    refresh_queue.refresh_drain(connection_id=connection.pk, enqueue=queue)
     assert len(queue.calls) == 2 and queue.calls[1]["countdown"] == 0  # exactly one trailing drain, at once
     monkeypatch.setattr(
         refresh,
         "records_refresh",
         lambda **kw: batches.append(sorted(i.key for i in kw["items"])) or {},
     )
-    refresh_queue.refresh_drain(connection_id=1, enqueue=queue)
+    refresh_queue.refresh_drain(connection_id=connection.pk, enqueue=queue)
     assert batches == [[("ticket", 5)], [("ticket", 9)]]
 
 
-def test_it_holds_a_bursting_record_back_until_it_is_quiet(monkeypatch):
+def test_it_holds_a_bursting_record_back_until_it_is_quiet(monkeypatch, connection):
     queue = Queue()
     batches = fake_batches(monkeypatch)
-    refresh_queue.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
-    refresh_queue.refresh_drain(connection_id=1, enqueue=queue)  # first fetch
+    refresh_queue.refresh_request(connection_id=connection.pk, kind="ticket", psa_id=5, enqueue=queue)
+    refresh_queue.refresh_drain(connection_id=connection.pk, enqueue=queue)  # first fetch
     for _ in range(100):  # the burst goes on
-        refresh_queue.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
+        refresh_queue.refresh_request(connection_id=connection.pk, kind="ticket", psa_id=5, enqueue=queue)
     refresh_queue.refresh_request(
-        connection_id=1, kind="ticket", psa_id=6, enqueue=queue
+        connection_id=connection.pk, kind="ticket", psa_id=6, enqueue=queue
     )  # an unrelated record
-    refresh_queue.refresh_drain(connection_id=1, enqueue=queue)
+    refresh_queue.refresh_drain(connection_id=connection.pk, enqueue=queue)
     assert batches == [[("ticket", 5)], [("ticket", 6)]]  # 5 is held back, 6 is not delayed
     assert queue.calls[-1]["countdown"] > 0  # a held-back record is looked at again shortly
     monkeypatch.setattr(refresh_queue, "QUIET_SECONDS", 0.0)
     monkeypatch.setattr(refresh_queue, "coalesce_seconds", lambda: 0.0)
-    refresh_queue.refresh_drain(connection_id=1, enqueue=queue)  # quiet now: the trailing fetch
+    refresh_queue.refresh_drain(connection_id=connection.pk, enqueue=queue)  # quiet now: the trailing fetch
     assert batches[-1] == [("ticket", 5)] and len(batches) == 3
 
 
-def test_it_keeps_the_records_when_the_psa_is_down(monkeypatch):
+def test_it_keeps_the_records_when_the_psa_is_down(monkeypatch, connection):
     from psa.errors import ServerError
 
     queue = Queue()
@@ -221,10 +222,10 @@ def test_it_keeps_the_records_when_the_psa_is_down(monkeypatch):
         raise ServerError("maintenance", status=503)
 
     monkeypatch.setattr(refresh, "records_refresh", down)
-    refresh_queue.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
-    refresh_queue.refresh_drain(connection_id=1, enqueue=queue)
+    refresh_queue.refresh_request(connection_id=connection.pk, kind="ticket", psa_id=5, enqueue=queue)
+    refresh_queue.refresh_drain(connection_id=connection.pk, enqueue=queue)
     assert queue.calls[-1]["countdown"] >= 5  # backs off
-    assert ("ticket", 5) in refresh_queue.take_items(1)  # nothing lost
+    assert ("ticket", 5) in refresh_queue.take_items(connection.pk)  # nothing lost
 
 
 def test_it_refreshes_a_batch_with_one_listing_per_kind(connection, cloud_psa):
@@ -267,7 +268,7 @@ def test_it_rereads_assignments_only_when_the_resources_changed_or_a_schedule_ca
     assert len(gets(cloud_psa, r"schedule/entries")) == 2
 
 
-def test_it_drops_a_batch_the_psa_refuses_and_carries_on(monkeypatch):
+def test_it_drops_a_batch_the_psa_refuses_and_carries_on(monkeypatch, connection):
     from psa.errors import AuthError
 
     queue = Queue()
@@ -276,31 +277,31 @@ def test_it_drops_a_batch_the_psa_refuses_and_carries_on(monkeypatch):
         raise AuthError("authentication failed", status=401)
 
     monkeypatch.setattr(refresh, "records_refresh", refused)
-    refresh_queue.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
-    refresh_queue.refresh_drain(connection_id=1, enqueue=queue)
-    assert len(queue.calls) == 1 and refresh_queue.take_items(1) == {}
-    assert refresh_queue.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue) is True
+    refresh_queue.refresh_request(connection_id=connection.pk, kind="ticket", psa_id=5, enqueue=queue)
+    refresh_queue.refresh_drain(connection_id=connection.pk, enqueue=queue)
+    assert len(queue.calls) == 1 and refresh_queue.take_items(connection.pk) == {}
+    assert refresh_queue.refresh_request(connection_id=connection.pk, kind="ticket", psa_id=5, enqueue=queue) is True
 
 
-def test_it_recovers_when_the_queue_sequence_was_lost():
+def test_it_recovers_when_the_queue_sequence_was_lost(connection):
     queue = Queue()
-    refresh_queue.refresh_request(connection_id=1, kind="ticket", psa_id=5, enqueue=queue)
-    refresh_queue.take_items(1)
-    cache.delete(refresh_queue._qkey(1, "seq"))  # evicted; "drained" still says 1
-    refresh_queue.refresh_request(connection_id=1, kind="ticket", psa_id=6, enqueue=queue)
-    assert list(refresh_queue.take_items(1)) == [("ticket", 6)]
+    refresh_queue.refresh_request(connection_id=connection.pk, kind="ticket", psa_id=5, enqueue=queue)
+    refresh_queue.take_items(connection.pk)
+    cache.delete(refresh_queue._qkey(connection.pk, "seq"))  # evicted; "drained" still says 1
+    refresh_queue.refresh_request(connection_id=connection.pk, kind="ticket", psa_id=6, enqueue=queue)
+    assert list(refresh_queue.take_items(connection.pk)) == [("ticket", 6)]
 
 
-def test_it_picks_up_an_item_written_just_after_the_drain_read_the_sequence(monkeypatch):
+def test_it_picks_up_an_item_written_just_after_the_drain_read_the_sequence(monkeypatch, connection):
     queue = Queue()
     batches = fake_batches(monkeypatch)
-    seq = refresh_queue._qkey(1, "seq")
+    seq = refresh_queue._qkey(connection.pk, "seq")
     cache.add(seq, 0, None)
     slot = cache.incr(seq)  # a callback got its slot ...
-    refresh_queue.refresh_drain(connection_id=1, enqueue=queue)  # ... the drain runs before it wrote the item
+    refresh_queue.refresh_drain(connection_id=connection.pk, enqueue=queue)  # ... the drain runs before it wrote the item
     assert batches == [[]] and queue.calls[-1]["countdown"] > 0  # the hole is looked at again shortly
-    cache.set(refresh_queue._qkey(1, f"item:{slot}"), RefreshItem("ticket", 7), 60)
-    refresh_queue.refresh_drain(connection_id=1, enqueue=queue)
+    cache.set(refresh_queue._qkey(connection.pk, f"item:{slot}"), RefreshItem("ticket", 7), 60)
+    refresh_queue.refresh_drain(connection_id=connection.pk, enqueue=queue)
     assert batches[-1] == [("ticket", 7)]
 
 

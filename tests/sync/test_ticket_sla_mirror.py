@@ -142,7 +142,7 @@ def test_it_needs_no_wall_clock_for_the_deadline_year():
 
 
 def test_it_refreshes_one_ticket_with_its_sla_state(sandbox, fast_client):
-    from sync import refresh
+    from psa.connectwise import refresh
 
     connection = sandbox_connection(sandbox)
     _sync_tickets(connection)

@@ -8,8 +8,9 @@ import pytest
 from django.core.management import call_command
 
 from boards.models import CardRank, Ticket, TicketAssignment
+from psa.connectwise import refresh
 from psa.connectwise.callbacks import CALLBACK_TYPES
-from sync import refresh, refresh_queue
+from sync import refresh_queue
 from sync.models import Connection
 from tests.support.waiting import wait_until
 

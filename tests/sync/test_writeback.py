@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 
 from boards.models import Opportunity, ServiceNote, Ticket, TicketAssignment, TimeEntry
-from sync import outbox, refresh, writeback
+from psa.connectwise import refresh
+from sync import outbox, writeback
 from sync.models import Connection, OutboxEntry
 
 pytestmark = pytest.mark.usefixtures("fresh_cache")

@@ -38,7 +38,8 @@ def worker(sandbox_connection):
 
 def test_it_pushes_and_refreshes_through_a_real_worker(sandbox, sandbox_connection, worker):
     from boards.models import Ticket
-    from sync import refresh, writeback
+    from psa.connectwise import refresh
+    from sync import writeback
     from sync.models import OutboxEntry
     from sync.tasks_realtime import enqueue_refresh
 
