@@ -121,7 +121,7 @@ class Api:
 
     def _parent_exists(self, found: Match) -> bool:
         parent = found.route.parent_entity
-        return parent is not None and self.store.get(parent, found.parent_id) is not None
+        return parent is not None and self.store.get(parent, int(found.parent_id or 0)) is not None
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -279,7 +279,7 @@ class Api:
         self, method: str, found: Match, query: dict[str, str], headers: dict[str, str], body: bytes
     ) -> Reply:
         spec = found.route.spec
-        record = self.store.get(spec.key, found.record_id)
+        record = self.store.get(spec.key, int(found.record_id or 0))
         if (
             record is not None
             and found.parent_id is not None

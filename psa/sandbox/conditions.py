@@ -105,8 +105,8 @@ class _Parser:
         if not self.tokens:
             raise ConditionError("the condition is empty")
         predicate = self.expr()
-        if self.peek() is not None:
-            raise ConditionError(f"unexpected {self.peek()[1]!r} after a complete condition")
+        if (extra := self.peek()) is not None:
+            raise ConditionError(f"unexpected {extra[1]!r} after a complete condition")
         return predicate
 
     def expr(self) -> Predicate:

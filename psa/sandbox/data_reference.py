@@ -217,7 +217,7 @@ def generate_reference(
                 "name": n,
                 "sequenceNumber": i + 1,
                 "probability": refs.ref(
-                    "sales/probabilities", store.get("sales/probabilities", (i + 1) * 2), "probability"
+                    "sales/probabilities", store.get("sales/probabilities", (i + 1) * 2) or {}, "probability"
                 ),
                 "color": "#1f77b4",
             }

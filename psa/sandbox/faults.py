@@ -115,7 +115,7 @@ class ListingFaults:
             return None
         return (
             b"["
-            + b",".join(_faulty_record(record, targets.get(record.get("id"))) for record in records)
+            + b",".join(_faulty_record(record, targets.get(int(record.get("id") or 0))) for record in records)
             + b"]"
         )
 
@@ -124,7 +124,7 @@ def _faulty_record(record: dict, kind: str | None) -> bytes:
     def encode(value: dict) -> bytes:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
-    psa_id = record.get("id")
+    psa_id = int(record.get("id") or 0)
     if kind == "mangle":  # balanced brackets, but `tru` is no JSON value
         return b'{"id":%d,"summary":"mangled record","board":{"id":tru}}' % psa_id
     if kind == "deep":

@@ -53,7 +53,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
             self.open_sockets.add(connection)
         return connection, address
 
-    def shutdown_request(self, request: socket.socket) -> None:
+    def shutdown_request(self, request) -> None:  # a socket here (the base class also allows a tuple)
         with self.sockets_lock:
             self.open_sockets.discard(request)
         super().shutdown_request(request)

@@ -122,10 +122,14 @@ def sorter(spec: EntitySpec, order_by: str | None) -> Callable[[list[dict]], lis
     def sort(records: list[dict]) -> list[dict]:
         ordered = list(records)
         for getter, descending in reversed(keys):  # stable sorts, least significant key first
-            ordered.sort(key=lambda r, g=getter: _sort_key(g(r)), reverse=descending)
+            ordered.sort(key=_sort_key_of(getter), reverse=descending)
         return ordered
 
     return sort
+
+
+def _sort_key_of(getter: Callable[[dict], object]) -> Callable[[dict], tuple]:
+    return lambda record: _sort_key(getter(record))
 
 
 def _sort_key(value: Any) -> tuple:

@@ -375,7 +375,7 @@ def parent_id_of(spec: EntitySpec, record: dict) -> int | None:
     """The parent id a nested record carries (`board/id`, `ticketId`, ...); None for top level."""
     if spec.parent_field is None:
         return None
-    value = record
+    value: object = record
     for part in spec.parent_field.split("/"):
         value = value.get(part) if isinstance(value, dict) else None
     return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -68,7 +68,8 @@ class SandboxServer:
         tls = _tls_context(tls_cert, tls_key)
         self._httpd = SandboxHTTPServer((host, port), self, tls)  # bound now: the URL is known
         bound_host, bound_port = self._httpd.server_address[:2]
-        shown_host = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
+        host_text = bound_host.decode() if isinstance(bound_host, bytes) else str(bound_host)
+        shown_host = f"[{host_text}]" if ":" in host_text else host_text
         self.url = f"{'https' if tls else 'http'}://{shown_host}:{bound_port}"
         self.credentials = {
             "site_url": self.url,

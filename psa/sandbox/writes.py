@@ -141,7 +141,7 @@ def create(api: Api, found: Match, query: dict[str, str], headers: dict[str, str
     values = {
         k: v for k, v in data.items() if k in spec.fields and k not in ("id", "_info") and k not in computed
     }
-    if spec.nested:
+    if spec.nested and spec.parent_field:
         values[spec.parent_field.split("/")[0]] = found.parent_id
     for name in spec.required:
         if values.get(name) in (None, ""):
@@ -267,7 +267,9 @@ def _operation(spec: EntitySpec, operation: Any) -> tuple[str, Any]:
 def delete(api: Api, found: Match, query: dict[str, str], headers: dict[str, str]) -> Reply:
     spec = found.route.spec
     try:
-        api.store.delete(spec.key, found.record_id, skip_callback=_skip_callback(query, headers, None))
+        api.store.delete(
+            spec.key, int(found.record_id or 0), skip_callback=_skip_callback(query, headers, None)
+        )
     except NotFoundError:
         return error(404, "NotFound", f"{spec.model} with id {found.record_id} was not found.")
     return Reply(204)
