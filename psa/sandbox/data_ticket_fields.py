@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from functools import cache
 
 from psa.sandbox import texts
 from psa.sandbox.refs import RefBuilder
@@ -26,6 +27,7 @@ class SetupRefs:
 
     def __init__(self, store: SandboxStore, refs: RefBuilder) -> None:
         self.store, self.refs = store, refs
+        self._refs: dict[tuple[str, int, str], dict] = {}
         self.contacts = self._by_company("company/contacts")
         self.sites = self._by_company("company/companies/{parentId}/sites")
         self.agreements = self._by_company("finance/agreements")
@@ -46,6 +48,15 @@ class SetupRefs:
                 grouped.setdefault(company_id, []).append(record)
         return grouped
 
+    def ref(self, key: str, record: dict, field: str) -> dict:
+        """RefBuilder.ref, kept per record: 100k tickets point at the same few thousand contacts
+        and sites, and the set-up records do not change while tickets are made."""
+        cache_key = (key, record["id"], field)
+        ref = self._refs.get(cache_key)
+        if ref is None:
+            ref = self._refs[cache_key] = self.refs.ref(key, record, field)
+        return ref
+
     def phases(self, project_id: int | None) -> list[dict]:
         key = "project/projects/{parentId}/phases"
         if key not in SPEC_BY_KEY or project_id is None:
@@ -61,12 +72,12 @@ def common_fields(rng: random.Random, ticket: dict, setup: SetupRefs, company: d
     site = _pick(rng, setup.sites.get(company_id, []), 0.9)
     name = display(contact) or ticket.get("contactName")
     fields = {
-        "contact": setup.refs.ref("company/contacts", contact, "contact") if contact else None,
+        "contact": setup.ref("company/contacts", contact, "contact") if contact else None,
         "contactName": name,
         "contactPhoneNumber": f"555{rng.randint(1000000, 9999999)}" if name and rng.random() < 0.7 else None,
         "contactPhoneExtension": str(rng.randint(100, 999)) if name and rng.random() < 0.1 else None,
         "contactEmailAddress": _email(name, company) if name and rng.random() < 0.8 else None,
-        "site": setup.refs.ref("company/companies/{parentId}/sites", site, "site") if site else None,
+        "site": setup.ref("company/companies/{parentId}/sites", site, "site") if site else None,
         "siteName": (site or {}).get("name") or "Main",
         "addressLine1": f"{rng.randint(1, 9999)} {rng.choice(STREETS)}",
         "addressLine2": f"Suite {rng.randint(100, 900)}" if rng.random() < 0.2 else None,
@@ -136,10 +147,21 @@ def _pick(rng: random.Random, records: list[dict], share: float) -> dict | None:
 
 
 def _email(name: str, company: dict) -> str:
-    local = ".".join(texts.ascii_fold(part) for part in name.split()[:2]) or "contact"
-    return f"{local}@{texts.ascii_fold(company.get('identifier') or 'example')}.example.com"
+    return f"{_email_local(name)}@{_email_domain(company.get('identifier') or 'example')}.example.com"
+
+
+# Folded once per name and per company (unicode normalisation is slow, and 100k tickets reuse a
+# few hundred contact names and one identifier per company).
+@cache
+def _email_local(name: str) -> str:
+    return ".".join(texts.ascii_fold(part) for part in name.split()[:2]) or "contact"
+
+
+@cache
+def _email_domain(identifier: str) -> str:
+    return texts.ascii_fold(identifier)
 
 
 def _agreement(rng: random.Random, setup: SetupRefs, company_id: int) -> dict | None:
     agreement = _pick(rng, setup.agreements.get(company_id, []), 0.6)
-    return setup.refs.ref("finance/agreements", agreement, "agreement") if agreement else None
+    return setup.ref("finance/agreements", agreement, "agreement") if agreement else None

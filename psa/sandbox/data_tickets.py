@@ -120,6 +120,7 @@ class TicketMaker:
         span = max(int((anchor - entered).total_seconds() // 60), 1)
         updated = entered + timedelta(minutes=rng.randint(0, span))
         owner = rng.choice(self.owner_refs) if rng.random() < 0.7 else None
+        updated_text = record_time(updated)
         ticket = {
             "id": ticket_id,
             "summary": texts.ticket_summary(rng),
@@ -139,10 +140,10 @@ class TicketMaker:
             "actualHours": round(rng.random() * 6, 2) if rng.random() < 0.6 else 0.0,
             "customerUpdatedFlag": is_open and rng.random() < 0.15,
             "closedFlag": not is_open,
-            "closedDate": None if is_open else record_time(updated),
+            "closedDate": None if is_open else updated_text,
             "closedBy": None if is_open else (owner or {}).get("identifier", "admin1"),
             "_info": {
-                "lastUpdated": record_time(updated),
+                "lastUpdated": updated_text,
                 "dateEntered": record_time(entered),
                 "updatedBy": (owner or {}).get("identifier", "admin1"),
                 "enteredBy": "template1",
@@ -217,6 +218,7 @@ class TicketMaker:
         start = base - timedelta(
             hours=hours, minutes=rng.randint(0, 60 * 24 * 3)
         )  # ends before the ticket's update
+        ended = record_time(start + timedelta(hours=hours))
         return {
             "id": entry_id,
             "company": ticket["company"],
@@ -226,15 +228,15 @@ class TicketMaker:
             else "ServiceTicket",
             "member": self.gen.member_refs[member["id"]],
             "timeStart": record_time(start),
-            "timeEnd": record_time(start + timedelta(hours=hours)),
+            "timeEnd": ended,
             "actualHours": hours,
             "billableOption": rng.choice(("Billable", "DoNotBill", "NoCharge")),
             "notes": rng.choice(texts.NOTE_SNIPPETS),
             "enteredBy": member["identifier"],
-            "dateEntered": record_time(start + timedelta(hours=hours)),
+            "dateEntered": ended,
             "_info": {
-                "lastUpdated": record_time(start + timedelta(hours=hours)),
-                "dateEntered": record_time(start + timedelta(hours=hours)),
+                "lastUpdated": ended,
+                "dateEntered": ended,
                 "updatedBy": member["identifier"],
             },
         }

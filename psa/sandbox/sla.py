@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from psa.sandbox import business_hours as hours
@@ -65,8 +66,10 @@ def parse_time(value: object) -> datetime | None:
 
 def status_text(stage: str, deadline: datetime) -> str:
     """ConnectWise's form: `Respond by Mon 07/04 1:00 PM UTC+00` (site time; the sandbox is UTC)."""
-    clock = deadline.strftime("%I:%M %p").lstrip("0")
-    return f"{STAGE_WORDS[stage]} by {deadline.strftime('%a %m/%d')} {clock} UTC+00"
+    when = deadline.strftime("%a %m/%d %I:%M %p")  # the hour without its leading zero (1:00 PM):
+    if when[10] == "0":
+        when = when[:10] + when[11:]
+    return f"{STAGE_WORDS[stage]} by {when} UTC+00"
 
 
 @dataclass(frozen=True)
@@ -76,8 +79,13 @@ class Goals:
     resolve: float | None
 
     def minutes(self, stage: str) -> int | None:
-        value = getattr(self, stage)
-        return None if value is None else round(value * 60)
+        return self._minutes[stage]
+
+    @cached_property
+    def _minutes(self) -> dict[str, int | None]:
+        """Each stage's goal in minutes, worked out once (a seeded ticket asks several times)."""
+        values = {stage: getattr(self, stage) for stage in STAGES}
+        return {stage: None if value is None else round(value * 60) for stage, value in values.items()}
 
 
 class SlaBook:
