@@ -23,6 +23,7 @@ from psa.connectwise.callbacks import (
     signature_verify,
     signing_key_fetch,
 )
+from tests.support.callbacks import payload
 from tests.support.cloud_psa import SITE
 
 pytestmark = pytest.mark.usefixtures("fresh_cache")
@@ -31,20 +32,14 @@ KEY_URL = f"{SITE}/v4_6_release/system/callbackkey/index.rails?id=1"
 
 
 def body(**overrides) -> bytes:
-    data = {
-        "MessageId": "m-1",
-        "FromUrl": SITE,
-        "CompanyId": "acme",
-        "MemberId": 7,
-        "Action": "updated",
-        "Type": "ticket",
+    """The developer guide's sample callback (ticket 57937), as the receiver tests post it."""
+    sample = {
         "ID": 57937,
         "Entity": json.dumps({"id": 57937, "recordType": "ServiceTicket"}),
         "Metadata": {"key_url": KEY_URL},
         "CallbackObjectRecId": 26567,
     }
-    data.update(overrides)
-    return json.dumps(data).encode()
+    return payload(**{**sample, **overrides})
 
 
 def test_it_computes_the_signature_as_the_developer_guide_sample():
