@@ -164,12 +164,15 @@ def test_it_fetches_everything_queued_in_one_batch(monkeypatch, connection):
     queue = Queue()
     batches = fake_batches(monkeypatch)
     for psa_id in (1, 2, 3, 2, 1):
-        refresh_queue.refresh_request(connection_id=connection.pk, kind="ticket", psa_id=psa_id, enqueue=queue)
+        refresh_queue.refresh_request(
+            connection_id=connection.pk, kind="ticket", psa_id=psa_id, enqueue=queue
+        )
     refresh_queue.refresh_drain(connection_id=connection.pk, enqueue=queue)
     assert batches == [[("ticket", 1), ("ticket", 2), ("ticket", 3)]]
     assert len(queue.calls) == 1  # nothing more arrived: no trailing drain
     assert (
-        refresh_queue.refresh_request(connection_id=connection.pk, kind="ticket", psa_id=4, enqueue=queue) is True
+        refresh_queue.refresh_request(connection_id=connection.pk, kind="ticket", psa_id=4, enqueue=queue)
+        is True
     )  # released
 
 
@@ -280,7 +283,10 @@ def test_it_drops_a_batch_the_psa_refuses_and_carries_on(monkeypatch, connection
     refresh_queue.refresh_request(connection_id=connection.pk, kind="ticket", psa_id=5, enqueue=queue)
     refresh_queue.refresh_drain(connection_id=connection.pk, enqueue=queue)
     assert len(queue.calls) == 1 and refresh_queue.take_items(connection.pk) == {}
-    assert refresh_queue.refresh_request(connection_id=connection.pk, kind="ticket", psa_id=5, enqueue=queue) is True
+    assert (
+        refresh_queue.refresh_request(connection_id=connection.pk, kind="ticket", psa_id=5, enqueue=queue)
+        is True
+    )
 
 
 def test_it_recovers_when_the_queue_sequence_was_lost(connection):
@@ -298,7 +304,9 @@ def test_it_picks_up_an_item_written_just_after_the_drain_read_the_sequence(monk
     seq = refresh_queue._qkey(connection.pk, "seq")
     cache.add(seq, 0, None)
     slot = cache.incr(seq)  # a callback got its slot ...
-    refresh_queue.refresh_drain(connection_id=connection.pk, enqueue=queue)  # ... the drain runs before it wrote the item
+    refresh_queue.refresh_drain(
+        connection_id=connection.pk, enqueue=queue
+    )  # ... the drain runs before it wrote the item
     assert batches == [[]] and queue.calls[-1]["countdown"] > 0  # the hole is looked at again shortly
     cache.set(refresh_queue._qkey(connection.pk, f"item:{slot}"), RefreshItem("ticket", 7), 60)
     refresh_queue.refresh_drain(connection_id=connection.pk, enqueue=queue)
