@@ -205,12 +205,24 @@ class Origin:
     business_minutes and add_minutes answer from `start`, with the start's place in the calendar
     worked out once (a clock asks both several times from its start)."""
 
-    def __init__(self, calendar: WorkCalendar, start: datetime) -> None:
+    def __init__(self, calendar: WorkCalendar, start: datetime, *, count: int | None = None) -> None:
+        """`count`: the working minutes before `start`, when the caller knows them already."""
         self.calendar, self.start = calendar, start
         self._schedule = calendar.schedule
         if self._schedule is not None:
             self._day, self._minute = _day_and_minute(start)
-            self._position = self._schedule.minutes_before(self._day, self._minute)
+            self._position = (
+                self._schedule.minutes_before(self._day, self._minute) if count is None else count
+            )
+
+    def started(self) -> Origin | None:
+        """This origin moved on to the first working moment at or after it (where an SLA clock
+        starts: after(0)); None if there is none. No working minute lies in between, so the
+        count before it is the same."""
+        start = self.after(0)
+        if start is None:
+            return None
+        return Origin(self.calendar, start, count=self._position if self._schedule is not None else None)
 
     def minutes_until(self, end: datetime) -> int:
         """Working minutes in [start, end) (0 if end is not after start)."""

@@ -164,8 +164,10 @@ class Clock:
         self.sla_id = _ref_id(ticket.get("sla"))
         self.calendar = book.calendar(self.sla_id)
         self.goals = book.goals(self.sla_id, _ref_id(ticket.get("priority")))
-        self.start = parse_time(ticket.get("escalationStartDateUTC")) or self._first_start(ticket)
-        self.origin = hours.Origin(self.calendar, self.start)  # spans and deadlines count from here
+        started = parse_time(ticket.get("escalationStartDateUTC"))
+        # spans and deadlines count from the clock's start
+        self.origin = hours.Origin(self.calendar, started) if started else self._first_origin(ticket)
+        self.start = self.origin.start
         self.restore(ticket)
 
     def restore(self, stored: dict) -> None:
@@ -174,10 +176,12 @@ class Clock:
         self.waited = int(stored.get("minutesWaiting") or 0)
         self.waiting = stored.get("slaStatus") == WAITING
 
-    def _first_start(self, ticket: dict) -> datetime:
-        """A clock not started yet starts at the first working minute after the ticket's entry."""
+    def _first_origin(self, ticket: dict) -> hours.Origin:
+        """A clock not started yet starts at the first working minute after the ticket's entry
+        (at the entry itself on a calendar without working time)."""
         entered = parse_time((ticket.get("_info") or {}).get("dateEntered")) or datetime.now(UTC)
-        return hours.clock_start(self.calendar, entered) or entered
+        at_entry = hours.Origin(self.calendar, entered)
+        return at_entry.started() or at_entry
 
     # --- reading the clock -----------------------------------------------------------------
 

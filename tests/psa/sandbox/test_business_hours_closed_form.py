@@ -12,12 +12,14 @@ import pytest
 from psa.sandbox.business_hours import (
     ALL_HOURS,
     MINUTES_PER_DAY,
+    Origin,
     WorkCalendar,
     _walk_add_minutes,
     _walk_business_minutes,
     add_minutes,
     business_minutes,
     calendar_from_records,
+    clock_start,
 )
 
 BASE = datetime(2028, 12, 20, 9, 30, tzinfo=UTC)
@@ -91,6 +93,18 @@ def test_it_adds_working_minutes_like_the_walk(name):
             assert outcome(add_minutes, calendar, start, minutes) == outcome(
                 _walk_add_minutes, calendar, start, minutes
             )
+
+
+@pytest.mark.parametrize("name", CALENDARS)
+def test_a_started_origin_counts_like_one_made_at_the_clock_start(name):
+    calendar, rng = CALENDARS[name], random.Random(f"started:{name}")
+    for entered in moments(rng, 100):
+        started = Origin(calendar, entered).started()
+        assert started is not None and started.start == clock_start(calendar, entered)
+        fresh, later = Origin(calendar, started.start), entered + timedelta(minutes=rng.randint(0, 90_000))
+        assert started.minutes_until(later) == fresh.minutes_until(later)
+        minutes = rng.randint(0, 5_000)
+        assert started.after(minutes) == fresh.after(minutes)
 
 
 def test_it_starts_at_opening_time_on_the_edges_of_a_day():
