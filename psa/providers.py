@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from importlib import import_module
 from typing import Any, Protocol
@@ -139,6 +140,10 @@ class CallbackResult:
     refreshes: list[RefreshRequest]
     ignored: str = ""  # why nothing is refreshed, when refreshes is empty
     summary: str = ""  # one log-friendly line: type, action, id
+    # For dropping replays: the PSA's id of this delivery ('' when it sends none) and when the
+    # change it reports happened (None when unknown).
+    message_id: str = ""
+    happened_at: datetime | None = None
 
 
 @dataclass(frozen=True)

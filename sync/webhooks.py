@@ -6,7 +6,8 @@ our own writes (sync/echo.py) and queues a coalesced `realtime` refresh (sync/re
 It answers within milliseconds and makes no PSA call itself beyond what the provider needs to
 check a signature. Bad input is answered with a 4xx and never enqueues anything: unknown
 provider or token 404, body over 1 MB 413, malformed 400, signature missing or wrong 401,
-untrusted key location 403, never a 500.
+untrusted key location 403, never a 500. A replayed delivery is acknowledged and dropped
+(sync/replay.py).
 
 A valid callback is answered 2xx only once its refresh is queued durably: in Redis, or in
 PostgreSQL while Redis is down (sync/refresh_fallback.py); with both down it answers a retryable
@@ -28,6 +29,7 @@ from sync import metrics
 from sync.echo import is_echo
 from sync.models import Connection
 from sync.refresh_fallback import refresh_request_durably
+from sync.replay import replay_reason
 from sync.tasks_realtime import enqueue_refresh
 
 logger = logging.getLogger("sync.webhooks")
@@ -91,6 +93,12 @@ def psa_callback(request: HttpRequest, provider: str, token: str) -> JsonRespons
         logger.warning("callback for connection %s rejected (%s): %s", connection.pk, err.status, err)
         metrics.webhook_rejected(connection.pk, err)
         return _answer(err.status, str(err))
+    if replayed := replay_reason(connection_id=connection.pk, result=result, body=body):
+        logger.warning(
+            "callback for connection %s dropped as a replay: %s (%s)", connection.pk, replayed, result.summary
+        )
+        metrics.webhook_rejected(connection.pk, "replay")
+        return _answer(202, f"ignored: replay ({replayed})", queued=False)
     if not result.refreshes:
         logger.info(
             "callback for connection %s ignored: %s (%s)", connection.pk, result.ignored, result.summary

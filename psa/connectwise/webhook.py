@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from django.apps import apps
@@ -31,18 +32,35 @@ def callback_receive(
     payload = callbacks.callback_parse(body)
     _authenticate(connection, payload, body, headers.get(callbacks.SIGNATURE_HEADER))
     _check_record_id(query, payload)
-    summary = f"type={payload.type} id={payload.record_id} action={payload.action}"
+    about = {
+        "summary": f"type={payload.type} id={payload.record_id} action={payload.action}",
+        "message_id": payload.message_id,
+        "happened_at": _last_updated(payload.entity),
+    }
     if payload.type == "schedule":
         ticket_id = _ticket_of_schedule_entry(connection, payload)
         if ticket_id is None:
-            return CallbackResult([], ignored="not a ticket assignment", summary=summary)
-        return CallbackResult([RefreshRequest("ticket", ticket_id, SCHEDULE_HINT)], summary=summary)
+            return CallbackResult([], ignored="not a ticket assignment", **about)
+        return CallbackResult([RefreshRequest("ticket", ticket_id, SCHEDULE_HINT)], **about)
     if payload.type not in REFRESHED_TYPES:
-        return CallbackResult([], ignored=f"type {payload.type!r} is not mirrored", summary=summary)
+        return CallbackResult([], ignored=f"type {payload.type!r} is not mirrored", **about)
     request = RefreshRequest(
         payload.type, payload.record_id, payload.record_type, version=record_version(payload.entity)
     )
-    return CallbackResult([request], summary=summary)
+    return CallbackResult([request], **about)
+
+
+def _last_updated(record: dict | None) -> datetime | None:
+    """When the record changed (its `_info.lastUpdated`, the PSA's clock); None when unknown."""
+    info = record.get("_info") if isinstance(record, dict) else None
+    value = info.get("lastUpdated") if isinstance(info, dict) else None
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def record_version(record: dict | None) -> str:

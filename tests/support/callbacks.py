@@ -1,17 +1,27 @@
 """ConnectWise callback bodies and posting them to the receiver, as the PSA does."""
 
 import json
+import uuid
+from datetime import UTC, datetime
 
 from psa.connectwise.callbacks import signature_compute
+from tests.support.clock import psa_time
 from tests.support.cloud_psa import SITE
 
 KEY_URL = f"{SITE}/v4_6_release/system/callbackkey/index.rails?id=9"
 SIGNING_KEY = "the-signing-key"
 
 
+def changed_just_now() -> str:
+    """A record's lastUpdated a moment before the receiver's clock (the receiver refuses callbacks
+    about old changes as replays), whatever today's date."""
+    return psa_time(datetime.now(UTC), seconds=-5)
+
+
 def payload(**overrides) -> bytes:
+    """A callback body; every call is a new delivery (its own MessageId) unless one is given."""
     data = {
-        "MessageId": "m-1",
+        "MessageId": str(uuid.uuid4()),
         "FromUrl": SITE,
         "CompanyId": "acme",
         "MemberId": 7,
@@ -19,7 +29,7 @@ def payload(**overrides) -> bytes:
         "Type": "ticket",
         "ID": 501,
         "Entity": json.dumps(
-            {"id": 501, "recordType": "ServiceTicket", "_info": {"lastUpdated": "2026-11-27T07:00:00Z"}}
+            {"id": 501, "recordType": "ServiceTicket", "_info": {"lastUpdated": changed_just_now()}}
         ),
         "Metadata": {"key_url": KEY_URL},
         "CallbackObjectRecId": 1,

@@ -3,13 +3,15 @@ import json
 import pytest
 import responses
 from django.core.cache import cache
+from django.utils import timezone
 
 from boards.models import TicketAssignment
 from psa.connectwise.callbacks import signature_compute
 from psa.connectwise.webhook import SCHEDULE_HINT, record_version
 from sync import refresh_queue
 from sync.echo import echo_remember
-from tests.support.callbacks import KEY_URL, SIGNING_KEY, payload, post
+from tests.support.callbacks import KEY_URL, SIGNING_KEY, changed_just_now, payload, post
+from tests.support.clock import psa_time
 
 pytestmark = pytest.mark.usefixtures("fresh_cache")
 
@@ -164,16 +166,12 @@ def test_it_coalesces_a_burst_into_one_enqueue(
 def test_it_ignores_the_echo_of_its_own_push(
     client, connection, psa_key, enqueued, django_capture_on_commit_callbacks
 ):
-    echo_remember(
-        connection_id=connection.pk,
-        kind="ticket",
-        psa_id=501,
-        version=record_version({"id": 501, "_info": {"lastUpdated": "2026-11-27T07:00:00Z"}}),
-    )
+    ours = {"id": 501, "_info": {"lastUpdated": changed_just_now()}}
+    echo_remember(connection_id=connection.pk, kind="ticket", psa_id=501, version=record_version(ours))
+    later = {"id": 501, "_info": {"lastUpdated": psa_time(timezone.now(), seconds=1)}}
     with django_capture_on_commit_callbacks(execute=True):
-        echo = post(client, connection, payload())
-        newer = payload(Entity=json.dumps({"id": 501, "_info": {"lastUpdated": "2026-11-27T07:00:05Z"}}))
-        someone_else = post(client, connection, newer)
+        echo = post(client, connection, payload(Entity=json.dumps(ours)))
+        someone_else = post(client, connection, payload(Entity=json.dumps(later)))
     assert echo.json()["queued"] is False
     assert someone_else.json()["queued"] is True
     assert refresh_queue.take_items(connection.pk)[("ticket", 501)].count == 1
@@ -207,3 +205,15 @@ def test_it_never_logs_the_url_token(client, connection, psa_key, enqueued, capl
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert f"connection {connection.pk}" in logged  # the connection is named instead
     assert connection.webhook_token not in logged and "an-unknown-token" not in logged
+
+
+def test_it_drops_a_replayed_delivery_and_callbacks_about_old_changes(client, connection, psa_key, enqueued):
+    raw = payload()
+    assert post(client, connection, raw).json()["queued"] is True
+    replayed = post(client, connection, raw)  # the same signed bytes, posted again
+    assert replayed.status_code == 202 and replayed.json()["queued"] is False
+    assert "replay" in replayed.json()["detail"]
+    stale = {"id": 501, "_info": {"lastUpdated": psa_time(timezone.now(), hours=-7)}}
+    old = post(client, connection, payload(Entity=json.dumps(stale)))
+    assert old.json()["queued"] is False and "older than" in old.json()["detail"]
+    assert len(enqueued) == 1 and refresh_queue.take_items(connection.pk)[("ticket", 501)].count == 1
