@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,22 +33,23 @@ def callback_receive(
     payload = callbacks.callback_parse(body)
     _authenticate(connection, payload, body, headers.get(callbacks.SIGNATURE_HEADER))
     _check_record_id(query, payload)
-    about = {
-        "summary": f"type={payload.type} id={payload.record_id} action={payload.action}",
-        "message_id": payload.message_id,
-        "happened_at": _last_updated(payload.entity),
-    }
+    about = CallbackResult(
+        [],
+        summary=f"type={payload.type} id={payload.record_id} action={payload.action}",
+        message_id=payload.message_id,
+        happened_at=_last_updated(payload.entity),
+    )
     if payload.type == "schedule":
         ticket_id = _ticket_of_schedule_entry(connection, payload)
         if ticket_id is None:
-            return CallbackResult([], ignored="not a ticket assignment", **about)
-        return CallbackResult([RefreshRequest("ticket", ticket_id, SCHEDULE_HINT)], **about)
+            return replace(about, ignored="not a ticket assignment")
+        return replace(about, refreshes=[RefreshRequest("ticket", ticket_id, SCHEDULE_HINT)])
     if payload.type not in REFRESHED_TYPES:
-        return CallbackResult([], ignored=f"type {payload.type!r} is not mirrored", **about)
+        return replace(about, ignored=f"type {payload.type!r} is not mirrored")
     request = RefreshRequest(
         payload.type, payload.record_id, payload.record_type, version=record_version(payload.entity)
     )
-    return CallbackResult([request], **about)
+    return replace(about, refreshes=[request])
 
 
 def _last_updated(record: dict | None) -> datetime | None:
