@@ -10,12 +10,14 @@ import os
 import subprocess
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
+import pytest
 from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.test.testcases import LiveServerThread
 
 from tests.support.processes import ROOT, celery_worker_argv, child_env
+from tests.support.waiting import wait_until
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -153,6 +155,34 @@ def browser_page(browser):
         wait_server_idle()  # before the test's database flush
 
 
+@contextmanager
+def browser_servers(*, worker: bool = False):
+    """Live server and Chromium (with `worker`, a Celery worker between them), shared by a test
+    module's tests: each test brings its own data and browser page."""
+    with pytest.MonkeyPatch.context() as patch, ExitStack() as started:
+        # Playwright's sync API runs an event loop in this thread; the ORM calls the test
+        # makes between browser steps are still plain synchronous code.
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        url = started.enter_context(live_server())
+        if worker:
+            started.enter_context(celery_worker(public_url=url))
+        browser = started.enter_context(chromium_browser())
+        yield {"url": url, "browser": browser}
+
+
+@contextmanager
+def signed_in_page(servers, username: str, password: str, *, board=None, fake_clock: bool = False):
+    """A fresh page of `servers`' browser, logged in (then on `board`'s page when given). With
+    `fake_clock` the page runs on Playwright's clock: normal speed until a test jumps it forward."""
+    with browser_page(servers["browser"]) as page:
+        if fake_clock:
+            page.clock.install()
+        log_in(page, servers["url"], username, password)
+        if board is not None:
+            open_board(page, servers["url"], board)
+        yield page
+
+
 def log_in(page, base_url: str, username: str, password: str) -> None:
     page.goto(f"{base_url}/accounts/login/?next=/boards/")
     page.fill("#id_username", username)
@@ -163,6 +193,22 @@ def log_in(page, base_url: str, username: str, password: str) -> None:
 
 def wait_ready(page) -> None:
     page.wait_for_selector("#board[data-ready]")
+
+
+def open_board(page, base_url: str, board) -> None:
+    page.goto(f"{base_url}/boards/{board.id}/")
+    wait_ready(page)
+
+
+def card(psa_id: int) -> str:
+    """The selector of a ticket's card."""
+    return f'.card[data-psa-id="{psa_id}"]'
+
+
+def snap(page, selector: str, path: str) -> None:
+    """A screenshot of one element by its box (live polling may swap the element meanwhile)."""
+    box = wait_until(lambda: page.locator(selector).bounding_box())
+    page.screenshot(path=path, clip=box)
 
 
 def column_ids(page, index: int) -> list[int]:

@@ -1,4 +1,5 @@
-"""Fixtures for board tests: two tenants with a little mirror data each."""
+"""Fixtures for board tests: two tenants with a little mirror data each; for the browser tests,
+the servers a module shares and the PSA sandbox stack."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
-from boards.models import BoardStatus, Membership, Priority, ServiceBoard, Ticket
+from boards.models import Board, BoardStatus, Membership, Priority, ServiceBoard, Ticket
 from boards.services.config import board_create
 from sync.models import Connection
+from tests.boards.browser_support import browser_servers, signed_in_page
 from tests.support.connections import cw_credentials
 
 
@@ -74,6 +76,17 @@ def seed_tickets(
     ]
 
 
+def seed_acme(*, second_board: bool = True) -> Connection:
+    """The browser tests' tenant: connection "acme", tickets 100-104 on PSA board 1 (and with
+    `second_board`, ticket 200 on PSA board 2), and its member "ann" (password "pw-ann")."""
+    connection = make_connection("acme")
+    seed_tickets(connection, count=5)
+    if second_board:
+        seed_tickets(connection, count=1, board_psa_id=2, first_id=200)
+    make_user("ann", connection)
+    return connection
+
+
 def make_tenant(name: str, *, board_name: str, username: str, first_id: int = 100) -> dict:
     """A connection with tickets, a board over them, and a member user."""
     connection = make_connection(name)
@@ -103,3 +116,39 @@ def other_tenant(db):
 def client(tenant):
     """pytest-django's `client`, logged in as the tenant's member (what board tests act as)."""
     return logged_in(tenant["user"])
+
+
+@pytest.fixture(scope="module")
+def ui_servers(django_db_setup, django_db_blocker):
+    """Live server + Chromium, shared by a browser test module's tests."""
+    with browser_servers() as servers:
+        yield servers
+
+
+@pytest.fixture(scope="module")
+def worker_servers(django_db_setup, django_db_blocker):
+    """Live server, Celery worker and Chromium, shared by a browser test module's tests."""
+    with browser_servers(worker=True) as servers:
+        yield servers
+
+
+@pytest.fixture
+def stack(worker_servers, transactional_db):
+    """Each test's own PSA sandbox, demo data over it, and a page logged in as the demo user."""
+    from boards.services.demo import DEMO_ALL_BOARD, DEMO_BOARD, demo_setup
+    from psa.sandbox.server import SandboxServer
+
+    sandbox = SandboxServer(scale="small", seed=1).start()
+    try:
+        demo = demo_setup(sandbox_url=sandbox.url)
+        with signed_in_page(worker_servers, demo.username, demo.password) as page:
+            yield {
+                "sandbox": sandbox,
+                "url": worker_servers["url"],
+                "page": page,
+                "demo": demo,
+                "board": Board.objects.get(name=DEMO_BOARD),
+                "all": Board.objects.get(name=DEMO_ALL_BOARD),
+            }
+    finally:
+        sandbox.stop()

@@ -10,64 +10,13 @@ from __future__ import annotations
 
 import pytest
 
-from boards.models import Board, Ticket
-from boards.services.demo import DEMO_ALL_BOARD, DEMO_BOARD, demo_setup
+from boards.models import Ticket
 from sync.models import Connection
-from tests.boards.browser_support import (
-    browser_page,
-    celery_worker,
-    chromium_browser,
-    column_ids,
-    column_of,
-    drag,
-    live_server,
-    log_in,
-    wait_ready,
-)
+from tests.boards.browser_support import card, column_ids, column_of, drag, open_board, wait_ready
 from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.redis]
 TICKETS = "service/tickets"
-
-
-@pytest.fixture(scope="module")
-def servers(django_db_setup, django_db_blocker):
-    """Live server, Celery worker and Chromium, shared by the module's tests (each test gets
-    its own sandbox, demo data and browser context)."""
-    with pytest.MonkeyPatch.context() as patch:
-        # Playwright's sync API runs an event loop in this thread; the ORM calls the test
-        # makes between browser steps are still plain synchronous code.
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with live_server() as base_url, celery_worker(public_url=base_url), chromium_browser() as browser:
-            yield {"url": base_url, "browser": browser}
-
-
-@pytest.fixture
-def stack(servers, transactional_db):
-    """Sandbox + demo data + a logged-in browser page."""
-    from psa.sandbox.server import SandboxServer
-
-    sandbox = SandboxServer(scale="small", seed=1).start()
-    try:
-        demo = demo_setup(sandbox_url=sandbox.url)
-        with browser_page(servers["browser"]) as page:
-            log_in(page, servers["url"], demo.username, demo.password)
-            yield {
-                "sandbox": sandbox,
-                "url": servers["url"],
-                "page": page,
-                "demo": demo,
-                "board": Board.objects.get(name=DEMO_BOARD),
-                "all": Board.objects.get(name=DEMO_ALL_BOARD),
-            }
-    finally:
-        sandbox.stop()
-
-
-def open_board(stack, board: Board) -> None:
-    page = stack["page"]
-    page.goto(f"{stack['url']}/boards/{board.id}/")
-    wait_ready(page)
 
 
 def movable_card(stack) -> tuple[int, str, str]:
@@ -81,10 +30,10 @@ def movable_card(stack) -> tuple[int, str, str]:
 
 def test_it_moves_a_card_to_another_column_and_the_sandbox_shows_the_new_status(stack):
     page, sandbox = stack["page"], stack["sandbox"]
-    open_board(stack, stack["board"])
+    open_board(page, stack["url"], stack["board"])
     psa_id, _, target_name = movable_card(stack)
     target_status = stack["board"].columns.get(name=target_name).psa_ids[0]
-    drag(page, f'.card[data-psa-id="{psa_id}"]', ".column:nth-of-type(2) .cards")
+    drag(page, card(psa_id), ".column:nth-of-type(2) .cards")
     wait_until(lambda: column_of(page, psa_id) == target_name)
     wait_until(lambda: (sandbox.store.get(TICKETS, psa_id)["status"] or {}).get("id") == target_status)
     assert Ticket.objects.get(psa_id=psa_id).status_psa_id == target_status
@@ -92,17 +41,17 @@ def test_it_moves_a_card_to_another_column_and_the_sandbox_shows_the_new_status(
 
 def test_it_keeps_the_rank_after_a_reload_and_on_a_second_board(stack):
     page = stack["page"]
-    open_board(stack, stack["board"])
+    open_board(page, stack["url"], stack["board"])
     before = column_ids(page, 0)
     assert len(before) >= 3, "the demo board needs a few cards in its first column"
     moved, old_top = before[2], before[0]
     with page.expect_response(lambda r: "/moves/" in r.url):  # the DOM changes before the server answers
-        drag(page, f'.card[data-psa-id="{moved}"]', f'.card[data-psa-id="{old_top}"]', above_target=True)
+        drag(page, card(moved), card(old_top), above_target=True)
     wait_until(lambda: column_ids(page, 0)[0] == moved)
     page.reload()
     wait_ready(page)
     assert column_ids(page, 0)[:1] == [moved]
-    open_board(stack, stack["all"])
+    open_board(page, stack["url"], stack["all"])
     column = column_of(page, moved)
     index = [c.name for c in stack["all"].columns.all()].index(column)
     order = column_ids(page, index)
@@ -111,14 +60,13 @@ def test_it_keeps_the_rank_after_a_reload_and_on_a_second_board(stack):
 
 def test_it_snaps_back_with_the_psa_message_when_the_sandbox_rejects_a_move(stack):
     page, sandbox = stack["page"], stack["sandbox"]
-    open_board(stack, stack["board"])
+    open_board(page, stack["url"], stack["board"])
     psa_id, home, _ = movable_card(stack)
     sandbox.force_error(
         "PATCH", rf"service/tickets/{psa_id}$", 400, "Status change blocked by a workflow rule"
     )
-    drag(page, f'.card[data-psa-id="{psa_id}"]', ".column:nth-of-type(2) .cards")
-    card = f'.card[data-psa-id="{psa_id}"]'
-    wait_until(lambda: "blocked by a workflow rule" in (page.text_content(card) or ""))
+    drag(page, card(psa_id), ".column:nth-of-type(2) .cards")
+    wait_until(lambda: "blocked by a workflow rule" in (page.text_content(card(psa_id)) or ""))
     assert column_of(page, psa_id) == home
     assert (sandbox.store.get(TICKETS, psa_id)["status"] or {}).get("id") == stack["board"].columns.get(
         name=home
@@ -136,13 +84,13 @@ def test_it_shows_a_change_made_in_the_sandbox_on_the_open_board(stack):
         webhook_token=connection.webhook_token,
         url=callback_url(public_url=stack["url"], webhook_token=connection.webhook_token),
     )
-    open_board(stack, stack["board"])
+    open_board(page, stack["url"], stack["board"])
     psa_id = column_ids(page, 0)[-1]
     page.eval_on_selector(".column:nth-of-type(1) .cards", "ol => { ol.scrollTop = ol.scrollHeight; }")
     scrolled = page.eval_on_selector(".column:nth-of-type(1) .cards", "ol => ol.scrollTop")
     sandbox.store.update(TICKETS, psa_id, {"summary": "Changed in the PSA sandbox"})
     wait_until(
-        lambda: "Changed in the PSA sandbox" in (page.text_content(f'.card[data-psa-id="{psa_id}"]') or ""),
+        lambda: "Changed in the PSA sandbox" in (page.text_content(card(psa_id)) or ""),
         timeout=30,
     )
     assert page.eval_on_selector(".column:nth-of-type(1) .cards", "ol => ol.scrollTop") == scrolled
@@ -150,9 +98,9 @@ def test_it_shows_a_change_made_in_the_sandbox_on_the_open_board(stack):
 
 def test_it_adds_a_note_and_changes_the_priority_from_the_card_dialog(stack):
     page, sandbox = stack["page"], stack["sandbox"]
-    open_board(stack, stack["board"])
+    open_board(page, stack["url"], stack["board"])
     psa_id = column_ids(page, 0)[0]
-    page.focus(f'.card[data-psa-id="{psa_id}"]')
+    page.focus(card(psa_id))
     page.keyboard.press("Enter")  # keyboard opens the card dialog
     page.wait_for_selector("#card-dialog[open] textarea[name=text]")
     page.fill("#card-dialog textarea[name=text]", "Rebooted the VPN concentrator")

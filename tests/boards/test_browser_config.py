@@ -7,36 +7,21 @@ from __future__ import annotations
 import pytest
 
 from boards.models import Team
-from boards.services.config import board_columns_set
-from tests.boards.browser_support import browser_page, chromium_browser, live_server, log_in, wait_ready
-from tests.boards.conftest import make_connection, make_user, seed_tickets
+from boards.services.config import board_columns_set, board_create
+from tests.boards.browser_support import open_board, signed_in_page, wait_ready
+from tests.boards.conftest import seed_acme
 
 pytestmark = [pytest.mark.browser]
 
 
-@pytest.fixture(scope="module")
-def ui_servers(django_db_setup, django_db_blocker):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # see tests/boards/test_browser.py
-        with live_server() as url, chromium_browser() as browser:
-            yield {"url": url, "browser": browser}
-
-
 @pytest.fixture
 def ui(ui_servers, transactional_db):
-    from boards.services.config import board_create
-
-    connection = make_connection("acme")
-    seed_tickets(connection, count=5)
-    seed_tickets(connection, count=1, board_psa_id=2, first_id=200)
+    connection = seed_acme()
     board = board_create(connection_id=connection.id, name="Service desk", psa_board_ids=[1])
     Team.objects.create(connection=connection, psa_id=1, name="Tier 1", board_psa_id=1)
     Team.objects.create(connection=connection, psa_id=2, name="Tier 2", board_psa_id=2)
-    make_user("ann", connection)
-    url = ui_servers["url"]
-    with browser_page(ui_servers["browser"]) as page:
-        log_in(page, url, "ann", "pw-ann")
-        yield {"page": page, "url": url, "board": board}
+    with signed_in_page(ui_servers, "ann", "pw-ann") as page:
+        yield {"page": page, "url": ui_servers["url"], "board": board}
 
 
 def open_mapper(ui) -> None:
@@ -128,8 +113,7 @@ def test_it_flags_and_refuses_statuses_of_a_psa_board_taken_out(ui):
 def test_it_warns_in_the_column_header_above_the_wip_limit(ui):
     page, board = ui["page"], ui["board"]
     board_columns_set(board=board, columns=[("New", [10], 3), ("Doing", [11], 3), ("Closed", [13], None)])
-    page.goto(f"{ui['url']}/boards/{board.id}/")
-    wait_ready(page)
+    open_board(page, ui["url"], board)
     assert page.text_content(".column:nth-of-type(1) .count").strip() == "5 / 3"
     assert page.is_visible(
         ".column:nth-of-type(1) .wip-warning:has-text('Over the WIP limit: 5 cards, limit 3')"

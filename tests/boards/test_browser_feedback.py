@@ -11,57 +11,22 @@ from __future__ import annotations
 import pytest
 
 from boards.models import Ticket
+from boards.services.config import board_create
 from sync.models import OutboxEntry
-from tests.boards.browser_support import (
-    browser_page,
-    chromium_browser,
-    column_of,
-    drag,
-    live_server,
-    log_in,
-    wait_ready,
-)
-from tests.boards.conftest import make_connection, make_user, seed_tickets
+from tests.boards.browser_support import card, column_of, drag, signed_in_page, snap, wait_ready
+from tests.boards.conftest import seed_acme
 from tests.support.waiting import wait_until
-
-
-def snap(page, selector: str, path: str) -> None:
-    """A screenshot of one element by its box (live polling may swap the element meanwhile)."""
-    box = wait_until(lambda: page.locator(selector).bounding_box())
-    page.screenshot(path=path, clip=box)
-
 
 pytestmark = [pytest.mark.browser]
 
 
-@pytest.fixture(scope="module")
-def ui_servers(django_db_setup, django_db_blocker):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # see tests/boards/test_browser.py
-        with live_server() as url, chromium_browser() as browser:
-            yield {"url": url, "browser": browser}
-
-
 @pytest.fixture
 def ui(ui_servers, transactional_db):
-    from boards.services.config import board_create
-
-    connection = make_connection("acme")
-    seed_tickets(connection, count=5)
+    connection = seed_acme(second_board=False)
     board = board_create(connection_id=connection.id, name="Service desk", psa_board_ids=[1])
     other = board_create(connection_id=connection.id, name="Escalations", psa_board_ids=[1])
-    make_user("ann", connection)
-    url = ui_servers["url"]
-    with browser_page(ui_servers["browser"]) as page:
-        page.clock.install()  # runs at normal speed until a test jumps it forward
-        log_in(page, url, "ann", "pw-ann")
-        page.goto(f"{url}/boards/{board.id}/")
-        wait_ready(page)
-        yield {"page": page, "url": url, "board": board, "other": other}
-
-
-def card(psa_id: int) -> str:
-    return f'.card[data-psa-id="{psa_id}"]'
+    with signed_in_page(ui_servers, "ann", "pw-ann", board=board, fake_clock=True) as page:
+        yield {"page": page, "url": ui_servers["url"], "board": board, "other": other}
 
 
 def test_it_shows_sending_then_delivery_delayed_on_a_moved_card(ui):
@@ -83,6 +48,20 @@ def _ask_to_close(page, psa_id: int) -> None:
     page.click("#card-dialog summary:has-text('Close')")
     page.click("#card-dialog button:has-text('Close ticket…')")
     page.wait_for_selector("#card-dialog .confirm-close:not([hidden])")
+
+
+def _confirm_close(page, undo_item: str = ".undo-item") -> None:
+    """Say yes to the close: the undo item shows and nothing is queued while it does."""
+    page.click("#card-dialog button:has-text('Yes, close it')")
+    page.wait_for_selector(undo_item)
+    assert not OutboxEntry.objects.exists()
+
+
+def _let_the_undo_window_pass(page, path: str):
+    """Jump the clock past the 10 s undo window; the request it sends to `path`'s response."""
+    with page.expect_response(lambda r: path in r.url) as sent:
+        page.clock.fast_forward(10_500)
+    return sent.value
 
 
 def test_it_asks_before_closing_and_undo_sends_nothing(ui):
@@ -112,12 +91,8 @@ def test_it_asks_before_closing_and_undo_sends_nothing(ui):
 def test_it_sends_the_close_once_the_undo_window_has_passed(ui):
     page = ui["page"]
     _ask_to_close(page, 101)
-    page.click("#card-dialog button:has-text('Yes, close it')")
-    page.wait_for_selector(".undo-item")
-    assert not OutboxEntry.objects.exists()
-    with page.expect_response(lambda r: "/close/" in r.url) as closed:
-        page.clock.fast_forward(10_500)
-    assert closed.value.status == 202
+    _confirm_close(page)
+    assert _let_the_undo_window_pass(page, "/close/").status == 202
     entry = OutboxEntry.objects.get(target_psa_id=101)
     assert (entry.action, entry.payload["status_id"]) == (OutboxEntry.Action.TICKET_STATUS, 13)
     wait_until(lambda: column_of(page, 101) == "Closed")
@@ -135,12 +110,8 @@ def test_it_asks_before_a_drop_into_the_closed_column_and_waits_for_undo(ui):
     wait_until(lambda: column_of(page, 103) == "New")  # back where it was, nothing sent
     assert not OutboxEntry.objects.exists()
     drag(page, card(103), closed)
-    page.click("#card-dialog button:has-text('Yes, close it')")
-    page.wait_for_selector(".undo-item:has-text('Closing #103 as “Closed” in 10 s')")
-    assert not OutboxEntry.objects.exists()
-    with page.expect_response(lambda r: "/moves/" in r.url) as moved:
-        page.clock.fast_forward(10_500)
-    assert moved.value.status == 200
+    _confirm_close(page, ".undo-item:has-text('Closing #103 as “Closed” in 10 s')")
+    assert _let_the_undo_window_pass(page, "/moves/").status == 200
     entry = OutboxEntry.objects.get(target_psa_id=103)
     assert entry.payload["status_id"] == 13
     wait_until(lambda: column_of(page, 103) == "Closed")
@@ -149,9 +120,7 @@ def test_it_asks_before_a_drop_into_the_closed_column_and_waits_for_undo(ui):
 def test_it_sends_a_waiting_close_when_the_user_leaves_the_page(ui):
     page, url = ui["page"], ui["url"]
     _ask_to_close(page, 102)
-    page.click("#card-dialog button:has-text('Yes, close it')")
-    page.wait_for_selector(".undo-item")
-    assert not OutboxEntry.objects.exists()
+    _confirm_close(page)
     page.goto(f"{url}/boards/")  # leaving ends the undo window: the close goes out, not lost
     entry = wait_until(lambda: OutboxEntry.objects.filter(target_psa_id=102).first())
     assert entry.payload["status_id"] == 13

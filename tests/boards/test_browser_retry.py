@@ -5,59 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from boards.models import Board
-from boards.services.demo import DEMO_BOARD, demo_setup
 from sync.models import OutboxEntry
-from tests.boards.browser_support import (
-    browser_page,
-    celery_worker,
-    chromium_browser,
-    column_ids,
-    column_of,
-    drag,
-    live_server,
-    log_in,
-    wait_ready,
-)
+from tests.boards.browser_support import column_ids, column_of, drag, open_board, snap
 from tests.support.waiting import wait_until
-
-
-def snap(page, selector: str, path: str) -> None:
-    """A screenshot of one element by its box (live polling may swap the element meanwhile)."""
-    box = wait_until(lambda: page.locator(selector).bounding_box())
-    page.screenshot(path=path, clip=box)
-
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.redis]
 
 
-@pytest.fixture(scope="module")
-def servers(django_db_setup, django_db_blocker):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # see tests/boards/test_browser.py
-        with live_server() as base_url, celery_worker(public_url=base_url), chromium_browser() as browser:
-            yield {"url": base_url, "browser": browser}
-
-
-@pytest.fixture
-def stack(servers, transactional_db):
-    from psa.sandbox.server import SandboxServer
-
-    sandbox = SandboxServer(scale="small", seed=1).start()
-    try:
-        demo = demo_setup(sandbox_url=sandbox.url)
-        with browser_page(servers["browser"]) as page:
-            log_in(page, servers["url"], demo.username, demo.password)
-            board = Board.objects.get(name=DEMO_BOARD)
-            page.goto(f"{servers['url']}/boards/{board.id}/")
-            wait_ready(page)
-            yield {"sandbox": sandbox, "page": page, "board": board}
-    finally:
-        sandbox.stop()
-
-
 def test_it_retries_a_refused_move_and_shows_it_saved(stack):
     page, sandbox, board = stack["page"], stack["sandbox"], stack["board"]
+    open_board(page, stack["url"], board)
     home, target = list(board.columns.all()[:2])
     psa_id = column_ids(page, 0)[0]
     card = f'.card[data-psa-id="{psa_id}"]'

@@ -5,46 +5,20 @@ from __future__ import annotations
 
 import pytest
 
-from boards.services.config import board_columns_set
-from tests.boards.browser_support import (
-    browser_page,
-    chromium_browser,
-    column_ids,
-    column_of,
-    drag,
-    live_server,
-    log_in,
-    wait_ready,
-)
-from tests.boards.conftest import make_connection, make_user, seed_tickets
+from boards.services.config import board_columns_set, board_create
+from tests.boards.browser_support import column_ids, column_of, drag, signed_in_page, wait_ready
+from tests.boards.conftest import seed_acme
 from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.browser]
 
 
-@pytest.fixture(scope="module")
-def ui_servers(django_db_setup, django_db_blocker):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # see tests/boards/test_browser.py
-        with live_server() as url, chromium_browser() as browser:
-            yield {"url": url, "browser": browser}
-
-
 @pytest.fixture
 def ui(ui_servers, transactional_db):
-    from boards.services.config import board_create
-
-    connection = make_connection("acme")
-    seed_tickets(connection, count=5)
-    seed_tickets(connection, count=1, board_psa_id=2, first_id=200)
+    connection = seed_acme()
     board = board_create(connection_id=connection.id, name="UI", psa_board_ids=[1, 2])
-    make_user("ann", connection)
-    url = ui_servers["url"]
-    with browser_page(ui_servers["browser"]) as page:
-        log_in(page, url, "ann", "pw-ann")
-        page.goto(f"{url}/boards/{board.id}/")
-        wait_ready(page)
-        yield {"page": page, "url": url, "board": board}
+    with signed_in_page(ui_servers, "ann", "pw-ann", board=board) as page:
+        yield {"page": page, "url": ui_servers["url"], "board": board}
 
 
 def test_it_ranks_by_drag_and_by_keyboard(ui):
