@@ -139,28 +139,22 @@ def test_the_migration_moves_connectwise_columns_into_the_encrypted_document():
     executor = MigrationExecutor(db_connection)
     executor.migrate([before])
     old_state = executor.loader.project_state(before).apps
+    legacy_keys = {
+        "site_url": "https://eu.myconnectwise.net",
+        "company_id": "legacy-co",
+        "public_key": "OLD-PUBLIC",
+        "private_key": "OLD-SECRET",
+        "client_id": "legacy-guid",
+        "api_version": "2024.1",
+    }
     old_state.get_model("sync", "Connection").objects.create(
-        name="legacy",
-        site_url="https://eu.myconnectwise.net",
-        company_id="legacy-co",
-        public_key="OLD-PUBLIC",
-        private_key="OLD-SECRET",
-        client_id="legacy-guid",
-        api_version="2024.1",
-        webhook_token="legacy-token",
+        name="legacy", webhook_token="legacy-token", **legacy_keys
     )
     executor = MigrationExecutor(db_connection)
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
     moved = Connection.objects.get(name="legacy")
-    assert moved.credentials == cw_credentials(
-        site_url="https://eu.myconnectwise.net",
-        company_id="legacy-co",
-        public_key="OLD-PUBLIC",
-        private_key="OLD-SECRET",
-        client_id="legacy-guid",
-        api_version="2024.1",
-    )
+    assert moved.credentials == cw_credentials(**legacy_keys)
     with db_connection.cursor() as cur:
         cur.execute("select credentials from sync_connection where name = 'legacy'")
         assert "OLD-SECRET" not in cur.fetchone()[0]

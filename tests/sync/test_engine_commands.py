@@ -20,8 +20,8 @@ def psa(monkeypatch) -> FakePSA:
     return fake
 
 
-def test_it_runs_one_entity_of_a_tier_and_prints_a_summary(connection, psa):
-    out, err = StringIO(), StringIO()
+def sync_tickets(stdout=None, stderr=None) -> None:
+    """`manage.py sync` of acme's core-tier tickets (output kept in the given buffers, or dropped)."""
     call_command(
         "sync",
         "--connection",
@@ -30,9 +30,14 @@ def test_it_runs_one_entity_of_a_tier_and_prints_a_summary(connection, psa):
         "core",
         "--entity",
         "service_tickets",
-        stdout=out,
-        stderr=err,
+        stdout=StringIO() if stdout is None else stdout,
+        stderr=StringIO() if stderr is None else stderr,
     )
+
+
+def test_it_runs_one_entity_of_a_tier_and_prints_a_summary(connection, psa):
+    out, err = StringIO(), StringIO()
+    sync_tickets(out, err)
     assert Ticket.objects.count() == 30
     assert "service_tickets" in out.getvalue() and "succeeded" in out.getvalue()
     assert "30" in err.getvalue()  # the progress bar counted the records
@@ -41,17 +46,7 @@ def test_it_runs_one_entity_of_a_tier_and_prints_a_summary(connection, psa):
 def test_it_exits_non_zero_when_an_entity_fails(connection, psa):
     psa.fail_after_pages = 0
     with pytest.raises(CommandError, match="did not succeed"):
-        call_command(
-            "sync",
-            "--connection",
-            "acme",
-            "--tier",
-            "core",
-            "--entity",
-            "service_tickets",
-            stdout=StringIO(),
-            stderr=StringIO(),
-        )
+        sync_tickets()
 
 
 def test_it_rejects_unknown_connections_and_entities(connection, psa):
@@ -62,17 +57,7 @@ def test_it_rejects_unknown_connections_and_entities(connection, psa):
 
 
 def test_it_reports_counts_and_last_runs(connection, psa):
-    call_command(
-        "sync",
-        "--connection",
-        "acme",
-        "--tier",
-        "core",
-        "--entity",
-        "service_tickets",
-        stdout=StringIO(),
-        stderr=StringIO(),
-    )
+    sync_tickets()
     out = StringIO()
     call_command("sync_status", "--connection", "acme", "--json", stdout=out)
     status = json.loads(out.getvalue())
@@ -84,17 +69,7 @@ def test_it_reports_counts_and_last_runs(connection, psa):
 
 
 def test_it_lists_sync_runs_in_the_admin_with_filters(connection, psa, admin_client):
-    call_command(
-        "sync",
-        "--connection",
-        "acme",
-        "--tier",
-        "core",
-        "--entity",
-        "service_tickets",
-        stdout=StringIO(),
-        stderr=StringIO(),
-    )
+    sync_tickets()
     response = admin_client.get("/admin/sync/syncrun/", {"tier": "core", "status__exact": "succeeded"})
     assert response.status_code == 200
     page = response.content.decode()

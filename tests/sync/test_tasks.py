@@ -105,28 +105,19 @@ def test_it_plans_notes_in_chunks_on_the_notes_queue(connection, monkeypatch):
 
 
 def test_it_prunes_old_sync_runs_but_keeps_recent_and_running_ones(connection):
+    def run(entity: str, status: str, days_ago: int) -> SyncRun:
+        return SyncRun.objects.create(
+            connection=connection,
+            tier="core",
+            entity=entity,
+            status=status,
+            started_at=now - timedelta(days=days_ago),
+        )
+
     now = timezone.now()
-    old = SyncRun.objects.create(
-        connection=connection,
-        tier="core",
-        entity="members",
-        status="succeeded",
-        started_at=now - timedelta(days=40),
-    )
-    stuck = SyncRun.objects.create(
-        connection=connection,
-        tier="core",
-        entity="companies",
-        status="running",
-        started_at=now - timedelta(days=40),
-    )
-    recent = SyncRun.objects.create(
-        connection=connection,
-        tier="core",
-        entity="members",
-        status="failed",
-        started_at=now - timedelta(days=2),
-    )
+    old = run("members", "succeeded", days_ago=40)
+    stuck = run("companies", "running", days_ago=40)
+    recent = run("members", "failed", days_ago=2)
     assert tasks.prune_sync_runs() == 1
     assert set(SyncRun.objects.values_list("pk", flat=True)) == {stuck.pk, recent.pk}
     assert not SyncRun.objects.filter(pk=old.pk).exists()

@@ -71,6 +71,36 @@ def other_status(sandbox, ticket):
     )
 
 
+def hours_ago(hours: int) -> datetime:
+    return datetime.now(UTC).replace(microsecond=0) - timedelta(hours=hours)
+
+
+def log_time(ticket, member, start: datetime, *, minutes: int, notes: str, **options) -> OutboxEntry:
+    """Queue a time entry of `minutes` from `start` by `member` on `ticket`."""
+    return writeback.time_entry_create(
+        ticket=ticket,
+        member_psa_id=member["id"],
+        time_start=start,
+        time_end=start + timedelta(minutes=minutes),
+        notes=notes,
+        **options,
+    )
+
+
+def time_entries(sandbox, notes: str) -> list[dict]:
+    """The sandbox's time entries with these notes."""
+    return [t for t in sandbox.store.list("time/entries") if t.get("notes") == notes]
+
+
+def schedule_entries(sandbox, ticket, member) -> list[dict]:
+    """The sandbox's schedule entries of `member` on `ticket`."""
+    return [
+        e
+        for e in sandbox.store.list("schedule/entries")
+        if e["objectId"] == ticket.psa_id and e["member"]["id"] == member["id"]
+    ]
+
+
 def test_it_changes_a_ticket_status_without_echo(sandbox, open_ticket, push_inline):
     target = other_status(sandbox, open_ticket)
     before = sandbox.stats["callbacks_skipped"]
@@ -108,11 +138,7 @@ def test_it_adds_and_removes_a_resource(sandbox, open_ticket, push_inline):
     )
     with push_inline:
         writeback.ticket_add_resource(ticket=open_ticket, member_psa_id=member["id"])
-    entries = [
-        e
-        for e in sandbox.store.list("schedule/entries")
-        if e["objectId"] == open_ticket.psa_id and e["member"]["id"] == member["id"]
-    ]
+    entries = schedule_entries(sandbox, open_ticket, member)
     assert len(entries) == 1 and entries[0]["type"]["identifier"] == "S"
     row = TicketAssignment.objects.get(ticket_psa_id=open_ticket.psa_id, member_psa_id=member["id"])
     assert row.psa_id == entries[0]["id"]  # the placeholder became the PSA's record
@@ -120,11 +146,7 @@ def test_it_adds_and_removes_a_resource(sandbox, open_ticket, push_inline):
 
     with push_inline:
         writeback.ticket_remove_resource(ticket=open_ticket, member_psa_id=member["id"])
-    assert not [
-        e
-        for e in sandbox.store.list("schedule/entries")
-        if e["objectId"] == open_ticket.psa_id and e["member"]["id"] == member["id"]
-    ]
+    assert not schedule_entries(sandbox, open_ticket, member)
     assert not TicketAssignment.objects.filter(
         ticket_psa_id=open_ticket.psa_id, member_psa_id=member["id"]
     ).exists()
@@ -134,20 +156,17 @@ def test_it_adds_and_removes_a_resource(sandbox, open_ticket, push_inline):
 def test_it_logs_time_and_moves_the_ticket(sandbox, open_ticket, push_inline):
     member = sandbox.store.list("system/members")[0]
     target = other_status(sandbox, open_ticket)
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
     with push_inline:
-        entry = writeback.time_entry_create(
-            ticket=open_ticket,
-            member_psa_id=member["id"],
-            time_start=start,
-            time_end=start + timedelta(minutes=45),
+        entry = log_time(
+            open_ticket,
+            member,
+            hours_ago(2),
+            minutes=45,
             notes="Fixed the printer",
             status_psa_id=target["id"],
         )
     created = [
-        t
-        for t in sandbox.store.list("time/entries")
-        if t.get("chargeToId") == open_ticket.psa_id and t.get("notes") == "Fixed the printer"
+        t for t in time_entries(sandbox, "Fixed the printer") if t.get("chargeToId") == open_ticket.psa_id
     ]
     assert len(created) == 1 and created[0]["member"]["id"] == member["id"]
     assert psa_ticket(sandbox, open_ticket)["status"]["id"] == target["id"]
@@ -231,42 +250,25 @@ def test_it_delivers_after_a_broker_outage_exactly_once(
         raise OSError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     member = sandbox.store.list("system/members")[0]
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     monkeypatch.setattr("sync.tasks_realtime.enqueue_push", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
-        entry = writeback.time_entry_create(
-            ticket=open_ticket,
-            member_psa_id=member["id"],
-            time_start=start,
-            time_end=start + timedelta(minutes=30),
-            notes="During the outage",
-        )
+        entry = log_time(open_ticket, member, hours_ago(1), minutes=30, notes="During the outage")
     assert OutboxEntry.objects.get(pk=entry.pk).state == "pending"
-
-    def ours():
-        return [t for t in sandbox.store.list("time/entries") if t.get("notes") == "During the outage"]
-
-    assert ours() == []
+    assert time_entries(sandbox, "During the outage") == []
     OutboxEntry.objects.filter(pk=entry.pk).update(updated_at=timezone.now() - timedelta(minutes=2))
     assert outbox.outbox_sweep() == 1
     for _ in range(3):  # later sweeps find nothing left to send
         OutboxEntry.objects.filter(pk=entry.pk).update(updated_at=timezone.now() - timedelta(minutes=2))
         assert outbox.outbox_sweep() == 0
-    assert len(ours()) == 1
+    assert len(time_entries(sandbox, "During the outage")) == 1
     assert OutboxEntry.objects.get(pk=entry.pk).state == "done"
 
 
 def test_it_finds_a_time_entry_whose_post_landed_before_the_worker_died(sandbox, open_ticket, monkeypatch):
     member = sandbox.store.list("system/members")[0]
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+    start = hours_ago(3)
     monkeypatch.setattr("sync.tasks_realtime.enqueue_push", lambda entry_id: None)
-    entry = writeback.time_entry_create(
-        ticket=open_ticket,
-        member_psa_id=member["id"],
-        time_start=start,
-        time_end=start + timedelta(minutes=15),
-        notes="Crash test",
-    )
+    entry = log_time(open_ticket, member, start, minutes=15, notes="Crash test")
     # a worker claimed it, POSTed, and died before recording the result
     outbox.outbox_claim(entry_id=entry.pk)
     sandbox.store.create(
@@ -284,7 +286,7 @@ def test_it_finds_a_time_entry_whose_post_landed_before_the_worker_died(sandbox,
         claimed_at=timezone.now() - timedelta(minutes=10), updated_at=timezone.now() - timedelta(minutes=10)
     )
     assert outbox.outbox_sweep() == 1
-    assert len([t for t in sandbox.store.list("time/entries") if t.get("notes") == "Crash test"]) == 1
+    assert len(time_entries(sandbox, "Crash test")) == 1
     assert OutboxEntry.objects.get(pk=entry.pk).state == "done"
 
 
