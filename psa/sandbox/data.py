@@ -136,7 +136,8 @@ class Generator:
     # --- people and companies --------------------------------------------------------------
 
     def _members(self) -> None:
-        rng, records, seen = self._rng("members"), [], set()
+        rng, records = self._rng("members"), []
+        seen: set = set()
         territories = self.store.list("system/locations")
         for index in range(self.scale.members):
             first, last = rng.choice(texts.FIRST_NAMES), rng.choice(texts.LAST_NAMES)
@@ -282,7 +283,7 @@ class Generator:
                 if rng.random() < 0.2
                 else {"id": 9000 + index, "name": rng.choice(texts.CONTACTS)},
                 "closedDate": record_time(updated) if status["closedFlag"] else None,
-                "_info": self._info(entered, updated, rng.choice(self.members)["identifier"]),
+                "_info": self._info(entered, updated, str(rng.choice(self.members)["identifier"])),
             }
             record = self.profiles.opportunity(record, stage, profile_rng)
             records.append(complete("sales/opportunities", record))
@@ -320,7 +321,7 @@ class Generator:
                     "contact": ticket.get("contact") if n == 0 and ticket_id % 5 < 2 else None,
                     "dateCreated": record_time(created),
                     "createdBy": author["identifier"],
-                    "_info": self._info(created, created, author["identifier"]),
+                    "_info": self._info(created, created, str(author["identifier"])),
                 }
             )
         return [complete("service/tickets/{parentId}/notes", note) for note in notes]
@@ -343,7 +344,7 @@ class Generator:
                     "type": self.note_type,
                     "flagged": rng.random() < 0.1,
                     "enteredBy": author,
-                    "_info": self._info(created, created, author),
+                    "_info": self._info(created, created, str(author)),
                 }
             )
         return [complete("sales/opportunities/{parentId}/notes", note) for note in notes]

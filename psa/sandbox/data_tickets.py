@@ -82,7 +82,8 @@ class TicketMaker:
         self.schedule_status = refs.ref("schedule/statuses", store.list("schedule/statuses")[0], "status")
 
     def make(self, service_count: int, project_count: int) -> tuple[list[dict], list[dict]]:
-        service, project = [], []
+        service: list[dict] = []
+        project: list[dict] = []
         next_id, total = 10_001, service_count + project_count
         project_every = max(total // max(project_count, 1), 1)
         for index in range(total):
@@ -151,7 +152,9 @@ class TicketMaker:
         }
         extra = self.gen._rng(f"ticket-fields:{ticket_id}")
         model = PROJECT_FIELDS if project else SERVICE_FIELDS
-        common = common_fields(extra, ticket, self.setup, self.companies[ticket["company"]["id"]])
+        company = ticket["company"]
+        assert isinstance(company, dict)  # every generated ticket refers to its company
+        common = common_fields(extra, ticket, self.setup, self.companies[company["id"]])
         ticket.update({k: v for k, v in common.items() if k in model})
         ticket["location"] = board.location
         if project:
@@ -179,14 +182,16 @@ class TicketMaker:
 
     def assignments_and_time(self, tickets: list[dict]) -> tuple[list[dict], list[dict]]:
         """Schedule entries (type S) for many open tickets, time entries for some; sets `resources`."""
-        rng, schedule, time_entries = self.gen._rng("assignments"), [], []
+        rng = self.gen._rng("assignments")
+        schedule: list[dict] = []
+        time_entries: list[dict] = []
         members = self.gen.members
         for ticket in tickets:
             if not ticket["closedFlag"] and rng.random() < 0.65:
                 chosen = rng.sample(members, k=min(len(members), rng.choice((1, 1, 1, 2))))
                 for member in chosen:
                     schedule.append(self._schedule_entry(rng, len(schedule) + 1, ticket, member))
-                ticket["resources"] = ", ".join(m["identifier"] for m in chosen)
+                ticket["resources"] = ", ".join(str(m["identifier"]) for m in chosen)
             if rng.random() < 0.3:
                 for _ in range(rng.randint(1, 3)):
                     time_entries.append(self._time_entry(rng, len(time_entries) + 1, ticket))
