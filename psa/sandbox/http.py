@@ -248,6 +248,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             payload = b""
         else:
             payload = json.dumps(reply.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        if reply.status == 429:  # counted before it is sent: a client that saw it sees the count
+            self.server.sandbox._count("status_429")
         self.send_response(reply.status)
         if payload:
             self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -257,8 +259,6 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if payload:
             self.wfile.write(payload)
-        if reply.status == 429:
-            self.server.sandbox._count("status_429")
 
     def _send_plain(self, status: int, text: bytes) -> None:
         self.send_response(status)
