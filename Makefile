@@ -41,5 +41,5 @@ bench: install services
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	DEBUG=1 TOPLEFT_VAR_DIR=var/lint $(PY) manage.py makemigrations --check --dry-run
+	DEBUG=1 TOPLEFT_VAR_DIR=$(CURDIR)/var/lint $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/mypy
