@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.apps import apps
@@ -20,6 +20,7 @@ from django.core.cache import cache
 from psa.connectwise import callbacks
 from psa.connectwise.credentials import site_url_of
 from psa.providers import CallbackResult, RefreshRequest
+from psa.timestamps import parse_psa_time
 
 # Callback types named like the refresh kinds they ask for (psa/connectwise/refresh.py).
 REFRESHED_TYPES = frozenset({"ticket", "opportunity", "project", "company"})
@@ -55,14 +56,7 @@ def callback_receive(
 def _last_updated(record: dict | None) -> datetime | None:
     """When the record changed (its `_info.lastUpdated`, the PSA's clock); None when unknown."""
     info = record.get("_info") if isinstance(record, dict) else None
-    value = info.get("lastUpdated") if isinstance(info, dict) else None
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parse_psa_time(info.get("lastUpdated") if isinstance(info, dict) else None)
 
 
 def record_version(record: dict | None) -> str:

@@ -35,6 +35,7 @@ from psa.sandbox import business_hours as hours
 from psa.sandbox.business_hours import WorkCalendar
 from psa.sandbox.schema_tickets import SLA_COMPUTED
 from psa.sandbox.store import record_time
+from psa.timestamps import parse_psa_time
 
 if TYPE_CHECKING:
     from psa.sandbox.store import SandboxStore
@@ -54,14 +55,7 @@ STAGE_FIELDS = {
 COMPUTED_FIELDS = SLA_COMPUTED  # the fields a Clock renders
 
 
-def parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+parse_time = parse_psa_time  # the sandbox reads its own timestamps the way clients do
 
 
 def status_text(stage: str, deadline: datetime) -> str:
