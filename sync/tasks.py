@@ -54,15 +54,16 @@ def connection_tier_enqueue(*, connection_id: int, tier: str, producer: Any = No
     """Queue one run of `tier` for a connection on the tier's queue: the notes planner, or the
     tier task with the tier's own time limits (beat dispatcher and the status page's "sync now")."""
     tier_def = tier_get(tier)
+    publish: dict[str, Any] = {"producer": producer} if producer is not None else {}
     if tier == NOTES:
-        plan_notes.apply_async((connection_id,), queue=tier_def.queue, producer=producer)
+        plan_notes.apply_async((connection_id,), queue=tier_def.queue, **publish)
         return
     sync_connection_tier.apply_async(
         (connection_id, tier),
         queue=tier_def.queue,
         time_limit=tier_def.time_limit_seconds,
         soft_time_limit=tier_def.time_limit_seconds - 60,
-        producer=producer,
+        **publish,
     )
 
 
