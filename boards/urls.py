@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from boards.views import boards, cards
+from boards.views import boards, cards, filters
 
 app_name = "boards"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:board_id>/", boards.board_page, name="board"),
     path("<int:board_id>/edit/", boards.board_edit, name="edit"),
     path("<int:board_id>/columns/", boards.board_columns, name="columns"),
+    path("<int:board_id>/pick/<slug:kind>/", filters.board_pick, name="pick"),
     path("<int:board_id>/cards/<int:psa_id>/", cards.card_dialog, name="card"),
     path("<int:board_id>/cards/<int:psa_id>/<slug:action>/", cards.card_action, name="card-action"),
 ]

@@ -69,3 +69,7 @@ from boards.models.board import AutoRank, Board, BoardColumn, Indicator, Members
 from boards.models.ranking import CardRank  # noqa: E402
 
 __all__ += ["AutoRank", "Board", "BoardColumn", "Indicator", "Membership", "RecordKind", "CardRank"]
+
+from boards.models.filters import SavedFilters  # noqa: E402
+
+__all__ += ["SavedFilters"]

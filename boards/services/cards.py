@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import NamedTuple
+from urllib.parse import urlencode
 
 from django.db.models import Q
 from django.utils import timezone
@@ -88,6 +89,11 @@ class UserFilters:
     @property
     def active(self) -> bool:
         return bool(self.member or self.company or self.priority or self.text)
+
+    def as_query(self) -> str:
+        """The query string of the filters set (what a saved choice is stored and restored as)."""
+        pairs = {"member": self.member, "company": self.company, "priority": self.priority, "q": self.text}
+        return urlencode({k: v for k, v in pairs.items() if v})
 
 
 class Card(NamedTuple):
@@ -205,8 +211,15 @@ def _apply_common_filters(qs, filters: UserFilters):
         )
         if filters.text.isdigit():
             text_q |= Q(psa_id=int(filters.text))
-        qs = qs.filter(text_q)
+        ticket_id = _hash_id(filters.text)
+        qs = qs.filter(Q(psa_id=ticket_id) if ticket_id is not None else text_q)
     return qs
+
+
+def _hash_id(text: str) -> int | None:
+    """The id in "#10011" (exactly that record), or None for any other text."""
+    digits = text[1:].strip() if text.startswith("#") else ""
+    return int(digits) if digits.isdigit() and len(digits) < 19 else None
 
 
 def board_card_rows(*, board: Board, columns: list[BoardColumn], filters: UserFilters) -> list[tuple]:

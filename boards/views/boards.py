@@ -12,10 +12,17 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from boards.live import mirror_version
-from boards.models import Board, Company, Member, Priority
+from boards.models import Board, Priority
 from boards.services.access import board_get_for_user, boards_for_user, user_connection_ids
 from boards.services.cards import UserFilters, board_layout, int_or_none
 from boards.services.config import board_column_problems, board_columns_set, board_create
+from boards.services.filters import (
+    filters_in_query,
+    picked_company,
+    picked_member,
+    saved_filters_get,
+    saved_filters_set,
+)
 from boards.services.write_state import DELAYED_AFTER, SAVED_SHOWN_FOR
 from boards.views.forms import BoardCreateForm, BoardSettingsForm, ColumnFormSet, column_status_offer
 from boards.views.rendering import columns_with_html, cycle_collector_paused
@@ -127,6 +134,10 @@ def _form_problems(settings_form, columns) -> list[str]:
 @login_required
 def board_page(request: HttpRequest, board_id: int) -> HttpResponse:
     board = board_get_for_user(user=request.user, board_id=board_id)
+    if filters_in_query(request.GET):
+        saved_filters_set(user=request.user, board=board, filters=UserFilters.from_query(request.GET))
+    elif not request.GET and (saved := saved_filters_get(user=request.user, board=board)):
+        return redirect(f"{request.path}?{saved}")  # the filters this user left the board with
     filters = UserFilters.from_query(request.GET)
     etag = board_etag(request, board)  # read before the layout: a change during rendering re-polls
     with cycle_collector_paused():
@@ -134,6 +145,7 @@ def board_page(request: HttpRequest, board_id: int) -> HttpResponse:
 
 
 def _board_context(board: Board, filters: UserFilters, etag: str) -> dict:
+    layout = columns_with_html(board_layout(board=board, filters=filters))
     return {
         "board": board,
         "filters": filters,
@@ -141,13 +153,18 @@ def _board_context(board: Board, filters: UserFilters, etag: str) -> dict:
         "poll_ms": POLL_INTERVAL_MS,
         "delayed_after": int(DELAYED_AFTER.total_seconds()),
         "saved_for": int(SAVED_SHOWN_FOR.total_seconds()),
-        "layout": columns_with_html(board_layout(board=board, filters=filters)),
-        "members": Member.objects.filter(connection_id=board.connection_id, inactive=False).only(
-            "identifier", "first_name", "last_name"
-        ),
+        "layout": layout,
+        "no_matches": no_matches(layout, filters),
+        # The pickers search the server (boards/views/filters.py); only the chosen ones are here.
+        "member": picked_member(board=board, identifier=filters.member),
+        "company": picked_company(board=board, psa_id=filters.company),
         "priorities": Priority.objects.filter(connection_id=board.connection_id).only("psa_id", "name"),
-        "companies": Company.objects.filter(connection_id=board.connection_id).only("psa_id", "name")[:500],
     }
+
+
+def no_matches(layout: list, filters: UserFilters) -> bool:
+    """The user's filters hide every card of the board: the page says so and offers to clear them."""
+    return filters.active and bool(layout) and not any(column.cards for column in layout)
 
 
 def board_etag(request: HttpRequest, board: Board) -> str:
@@ -170,9 +187,16 @@ def board_columns(request: HttpRequest, board_id: int) -> HttpResponse:
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponseNotModified()
     else:
+        filters = UserFilters.from_query(request.GET)
+        if filters_in_query(request.GET):  # chosen on the page without a reload: remember them
+            saved_filters_set(user=request.user, board=board, filters=filters)
         with cycle_collector_paused():
-            layout = columns_with_html(board_layout(board=board, filters=UserFilters.from_query(request.GET)))
-            response = render(request, "boards/_columns.html", {"board": board, "layout": layout})
+            layout = columns_with_html(board_layout(board=board, filters=filters))
+            response = render(
+                request,
+                "boards/_columns.html",
+                {"board": board, "layout": layout, "no_matches": no_matches(layout, filters)},
+            )
     response["ETag"] = etag
     response["Cache-Control"] = "no-store"
     return response

@@ -442,6 +442,9 @@
     sendMove({ card: parseInt(form.dataset.psaId, 10), column: parseInt(form.elements.column.value, 10) });
   });
 
+  // The user changed their filters (filters.js): the URL holds them; show their cards now.
+  document.addEventListener("topleft:filters-changed", () => refresh(true));
+
   decorate();
   setInterval(tickWriteStates, 1000);
   initSortables();
