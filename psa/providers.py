@@ -2,9 +2,9 @@
 
 Like healthchecks' integrations, each PSA is a folder (`psa/<name>/`) whose `provider` module
 declares one `Provider`: how to build its client, the credentials it needs, its rate limit, its
-callback receiver and registrar, and (as the seam grows) its entity catalog, refresh, write-back
-pushers and board rules. The provider-neutral code (sync/, boards/, the commands) never imports a
-provider folder: it asks this registry, which imports the folder on first use.
+entity catalog, its callback receiver and registrar, its single-record refresh, its write-back
+pushers and its board rules. The provider-neutral code (sync/, boards/, the commands) never
+imports a provider folder: it asks this registry, which imports the folder on first use.
 
 Adding a PSA = its folder, its sandbox folder, its tests and one line in REGISTRY.
 """
