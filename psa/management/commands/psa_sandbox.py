@@ -5,11 +5,25 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
 from psa.sandbox.data import SCALES
 from psa.sandbox.server import DEFAULT_CLIENT_ID, SandboxServer
+
+
+def _anchor(value: str) -> datetime | None:
+    """None for 'today' (the server's own default), else an aware UTC instant."""
+    if value == "today":
+        return None
+    if value == "now":
+        return datetime.now(UTC).replace(second=0, microsecond=0)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--anchor {value!r}: use today, now or an ISO date-time") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 class Command(BaseCommand):
@@ -32,6 +46,12 @@ class Command(BaseCommand):
         parser.add_argument("--private-key", default="sandbox-private")
         parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID)
         parser.add_argument("--codebase", default="v2025_1/")
+        parser.add_argument(
+            "--anchor",
+            default="today",
+            help="the moment the seeded data are as of: 'today' (midnight UTC, the same data all day), "
+            "'now' (SLA deadlines and ages as a live demo expects), or an ISO date-time",
+        )
 
     def handle(self, *args, **opts) -> None:
         started = time.perf_counter()
@@ -51,6 +71,7 @@ class Command(BaseCommand):
                 private_key=opts["private_key"],
                 client_id=opts["client_id"],
                 codebase=opts["codebase"],
+                anchor=_anchor(opts["anchor"]),
             )
         except (ValueError, OSError) as err:
             raise CommandError(str(err)) from err

@@ -72,6 +72,8 @@ class Command(BaseCommand):
                 "1",
                 "--activity",
                 str(opts["activity"]),
+                "--anchor",
+                "now",  # a live demo: SLA deadlines and ages as of this moment
             ],
             env,
         )

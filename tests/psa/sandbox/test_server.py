@@ -96,3 +96,31 @@ def test_it_runs_as_a_management_command(monkeypatch):
     text = out.getvalue()
     assert waited and "company id : sandbox" in text and "private key: sandbox-private" in text
     assert "service/tickets 500" in text and "PSA sandbox stopped" in text
+
+
+@pytest.mark.parametrize(
+    ("anchor", "expected"),
+    [
+        ("2029-01-02T08:00:00", "anchor 2029-01-02"),
+        ("now", "anchor 2030-05-15"),
+        ("today", "anchor 2030-05-15"),
+    ],
+)
+def test_it_takes_the_data_anchor_from_the_command_line(monkeypatch, frozen_now, anchor, expected):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from psa.management.commands.psa_sandbox import Command
+
+    monkeypatch.setattr(Command, "wait_for_stop", lambda self: None)
+    out = StringIO()
+    call_command("psa_sandbox", "--port", "0", "--scale", "small", "--anchor", anchor, stdout=out)
+    assert expected in out.getvalue()
+
+
+def test_it_refuses_an_unreadable_anchor():
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="use today, now or an ISO date-time"):
+        call_command("psa_sandbox", "--port", "0", "--anchor", "yesterday-ish")
