@@ -214,20 +214,34 @@ def time_entry_create(
         return entry
 
 
-def ticket_note_add(*, ticket: Ticket, text: str, internal: bool = False, user: Any = None) -> OutboxEntry:
+def ticket_note_add(
+    *,
+    ticket: Ticket,
+    text: str,
+    internal: bool = False,
+    member_psa_id: int | None = None,
+    user: Any = None,
+) -> OutboxEntry:
+    """Add a note by `member_psa_id` (the PSA member it is by; None: the API account's)."""
     text = (text or "").strip()
     if not text:
         raise ValueError("a note needs some text")
     with transaction.atomic():
+        member = (
+            _member(connection_id=ticket.connection_id, member_psa_id=member_psa_id)
+            if member_psa_id is not None
+            else None
+        )
         entry = _record(
             connection_id=ticket.connection_id,
             action=Action.TICKET_NOTE_ADD,
             target=Target.TICKET,
             target_psa_id=ticket.psa_id,
-            payload=_ticket_payload(ticket, text=text, internal=internal),
+            payload=_ticket_payload(ticket, text=text, internal=internal, member_id=member_psa_id),
             user=user,
         )
         ServiceNote.objects.create(
+            member_identifier=member.identifier if member else "",
             connection_id=ticket.connection_id,
             psa_id=entry.placeholder_psa_id,
             ticket_psa_id=ticket.psa_id,

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from boards.views.psa_member import psa_member_page
 from topleft import ops_views
 
 urlpatterns = [
@@ -11,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("sync.urls")),
+    path("boards/me/member/", psa_member_page, name="psa-member"),
     path("boards/", include("boards.urls")),
     path("api/", include("boards.api.urls")),
     path("", RedirectView.as_view(url="/boards/", permanent=False)),

@@ -54,7 +54,7 @@ class CardTimeView(CardActionView):
         actions.card_time_add(
             board=self.board(board_id),
             psa_id=psa_id,
-            member_psa_id=data["member"],
+            member_psa_id=data.get("member"),
             time_start=data["start"],
             time_end=data["end"],
             notes=data["notes"],

@@ -167,7 +167,9 @@ class NoteSerializer(serializers.Serializer):
 
 
 class TimeEntrySerializer(serializers.Serializer):
-    member = serializers.IntegerField(help_text="PSA member id")
+    member = serializers.IntegerField(
+        required=False, allow_null=True, help_text="PSA member id; omitted: the caller's own PSA member"
+    )
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
     notes = serializers.CharField(required=False, allow_blank=True, default="")

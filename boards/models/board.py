@@ -20,6 +20,11 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     connection = models.ForeignKey("sync.Connection", on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    # The PSA member this user works as on this connection: notes and time entries are written
+    # as them. A PSA id (no foreign key, like every mirror reference) plus the identifier, so the
+    # link survives a members sync that has not brought the row back yet.
+    member_psa_id = models.IntegerField(null=True, blank=True)
+    member_identifier = models.CharField(max_length=100, blank=True, default="")
 
     class Meta:
         constraints = [

@@ -152,12 +152,23 @@ class NoteBase(MirrorRecord):
         abstract = True
         ordering = ["date_created", "psa_id"]
 
+    @property
+    def author(self) -> str:
+        return self.created_by
+
 
 class ServiceNote(NoteBase):
     ticket_psa_id = psa_ref()
+    # ConnectWise's `member` is who the note is by; `createdBy` is the account that posted it
+    # (the API member for every note written from here).
+    member_identifier = ref_name(100)
     detail_description = models.BooleanField(default=False)
     internal_analysis = models.BooleanField(default=False)
     resolution = models.BooleanField(default=False)
+
+    @property
+    def author(self) -> str:
+        return self.member_identifier or self.created_by
 
 
 class OpportunityNote(NoteBase):

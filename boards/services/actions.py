@@ -17,6 +17,7 @@ from boards.models import (
 )
 from boards.services import psa_writes
 from boards.services.moves import board_card_get
+from boards.services.psa_member import NoLinkedMember, user_member_require
 from boards.services.status_rules import ticket_statuses
 
 
@@ -55,11 +56,21 @@ def card_note_add(*, board: Board, psa_id: int, text: str, internal: bool = Fals
     text = _without_nul(text).strip()
     if not text:
         raise CardActionError("A note needs some text.")
+    ticket = _ticket(board, psa_id)
+    author = _linked_member(board, user)
     result = psa_writes.ticket_note_add(
-        ticket=_ticket(board, psa_id), text=text, internal=internal, user=user
+        ticket=ticket, text=text, internal=internal, member_psa_id=author.psa_id, user=user
     )
     _bump(board)
     return result
+
+
+def _linked_member(board: Board, user) -> Member:
+    """The member the user works as: work is recorded as them or not at all."""
+    try:
+        return user_member_require(user=user, connection_id=board.connection_id)
+    except NoLinkedMember as exc:
+        raise CardActionError(str(exc)) from None
 
 
 def member_get(*, board: Board, member_psa_id: int) -> Member:
@@ -73,16 +84,19 @@ def card_time_add(
     *,
     board: Board,
     psa_id: int,
-    member_psa_id: int,
+    member_psa_id: int | None,
     time_start: datetime,
     time_end: datetime,
     notes: str = "",
     status_psa_id: int | None = None,
     user=None,
 ):
+    """Log time as `member_psa_id`, or as the user's own member when None (the usual case)."""
     if time_end <= time_start:
         raise CardActionError("The end must come after the start.")
     ticket = _ticket(board, psa_id)
+    me = _linked_member(board, user)
+    member_psa_id = member_psa_id or me.psa_id
     member_get(board=board, member_psa_id=member_psa_id)
     if status_psa_id is not None:
         _status_on_ticket_board(board, ticket, status_psa_id)

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from django.db.models import Count
 
-from boards.models import Board, Membership, RecordKind, ServiceBoard, Ticket
+from boards.models import Board, Member, Membership, RecordKind, ServiceBoard, Ticket
 from boards.services.config import board_columns_set, board_create, status_columns_for
+from boards.services.psa_member import membership_member_set
 from boards.services.users import user_add
 
 DEMO_CONNECTION = "demo"
@@ -49,9 +50,10 @@ def demo_setup(*, sandbox_url: str, sync: bool = True, password: str = DEMO_PASS
         _board_ensure(connection.id, DEMO_BOARD, [busiest] if busiest else []),
         _board_ensure(connection.id, DEMO_ALL_BOARD, []),
     ]
-    user_add(
+    user, _ = user_add(
         username=DEMO_USERNAME, password=password, connection_name=DEMO_CONNECTION, role=Membership.Role.ADMIN
     )
+    _demo_member_link(user=user, connection_id=connection.id)
     return DemoResult(
         connection_id=connection.id,
         board_ids=[b.id for b in boards],
@@ -93,3 +95,12 @@ def _board_ensure(connection_id: int, name: str, psa_board_ids: list[int]) -> Bo
             ),
         )
     return board
+
+
+def _demo_member_link(*, user, connection_id: int) -> None:
+    """The demo user works as the PSA's first active member, so notes and time entries written in
+    the demo have an author (a choice made on "My PSA member" is kept)."""
+    membership = Membership.objects.get(user=user, connection_id=connection_id)
+    first = Member.objects.filter(connection_id=connection_id, inactive=False).order_by("psa_id").first()
+    if membership.member_psa_id is None and first is not None:
+        membership_member_set(membership=membership, member=first)

@@ -63,5 +63,9 @@ def time_entry_create(
     )
 
 
-def ticket_note_add(*, ticket, text: str, internal: bool = False, user=None):
-    return _writeback().ticket_note_add(ticket=ticket, text=text, internal=internal, user=user)
+def ticket_note_add(
+    *, ticket, text: str, internal: bool = False, member_psa_id: int | None = None, user=None
+):
+    return _writeback().ticket_note_add(
+        ticket=ticket, text=text, internal=internal, member_psa_id=member_psa_id, user=user
+    )

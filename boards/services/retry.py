@@ -58,7 +58,11 @@ def _replay(card: Ticket | Opportunity, failed: OutboxEntry, user: Any) -> Outbo
         return psa_writes.ticket_remove_resource(ticket=card, member_psa_id=p["member_id"], user=user)
     if failed.action == Action.TICKET_NOTE_ADD:
         return psa_writes.ticket_note_add(
-            ticket=card, text=p["text"], internal=bool(p.get("internal")), user=user
+            ticket=card,
+            text=p["text"],
+            internal=bool(p.get("internal")),
+            member_psa_id=p.get("member_id"),  # the same author as the refused note
+            user=user,
         )
     if failed.action == Action.TIME_ENTRY_CREATE:
         return psa_writes.time_entry_create(

@@ -23,6 +23,7 @@ from boards.services.filters import (
     saved_filters_get,
     saved_filters_set,
 )
+from boards.services.psa_member import user_my_member
 from boards.services.write_state import DELAYED_AFTER, SAVED_SHOWN_FOR
 from boards.views.forms import BoardCreateForm, BoardSettingsForm, ColumnFormSet, column_status_offer
 from boards.views.rendering import columns_with_html, cycle_collector_paused
@@ -141,13 +142,16 @@ def board_page(request: HttpRequest, board_id: int) -> HttpResponse:
     filters = UserFilters.from_query(request.GET)
     etag = board_etag(request, board)  # read before the layout: a change during rendering re-polls
     with cycle_collector_paused():
-        return render(request, "boards/board.html", _board_context(board, filters, etag))
+        return render(request, "boards/board.html", _board_context(board, filters, etag, request.user))
 
 
-def _board_context(board: Board, filters: UserFilters, etag: str) -> dict:
-    layout = columns_with_html(board_layout(board=board, filters=filters))
+def _board_context(board: Board, filters: UserFilters, etag: str, user) -> dict:
+    me = user_my_member(user=user, connection_id=board.connection_id)
+    layout = columns_with_html(board_layout(board=board, filters=filters), me)
     return {
         "board": board,
+        "me": me,
+        "my_cards": me is not None and filters.member.lower() == me.identifier.lower(),
         "filters": filters,
         "etag": etag,
         "poll_ms": POLL_INTERVAL_MS,
@@ -191,7 +195,8 @@ def board_columns(request: HttpRequest, board_id: int) -> HttpResponse:
         if filters_in_query(request.GET):  # chosen on the page without a reload: remember them
             saved_filters_set(user=request.user, board=board, filters=filters)
         with cycle_collector_paused():
-            layout = columns_with_html(board_layout(board=board, filters=filters))
+            me = user_my_member(user=request.user, connection_id=board.connection_id)
+            layout = columns_with_html(board_layout(board=board, filters=filters), me)
             response = render(
                 request,
                 "boards/_columns.html",

@@ -16,6 +16,7 @@ from boards.services import actions
 from boards.services.access import board_get_for_user
 from boards.services.cards import int_or_none
 from boards.services.moves import board_card_get
+from boards.services.psa_member import user_member_get
 from boards.services.retry import card_write_retry
 from boards.services.status_rules import ticket_statuses
 from boards.services.write_state import card_failed_entry, outbox_target
@@ -39,7 +40,7 @@ def _render_dialog(request, board, psa_id: int, *, message: str = "", error: str
         "error": error,
         "notes": actions.card_notes(board=board, card=card),
         "members": members,
-        "me": members.filter(identifier__iexact=request.user.username).first(),
+        "me": user_member_get(user=request.user, connection_id=board.connection_id),
         "priorities": Priority.objects.filter(connection_id=board.connection_id),
         "columns": board.columns.all(),
         "closing": actions.closing_statuses(board=board, card=card),
@@ -80,7 +81,7 @@ def _do_time(board, psa_id, post, user) -> str:
     actions.card_time_add(
         board=board,
         psa_id=psa_id,
-        member_psa_id=int_or_none(post.get("member")) or 0,
+        member_psa_id=int_or_none(post.get("member")),
         time_start=start,
         time_end=end,
         notes=post.get("notes", ""),

@@ -13,6 +13,7 @@ from html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from boards.services.cards import Card, Column
+from boards.services.psa_member import MyMember
 from boards.services.write_state import WRITE_LABELS
 
 _ACTIONS = (
@@ -22,8 +23,11 @@ _ACTIONS = (
 )
 
 
-def card_html(card: Card) -> str:
+def card_html(card: Card, mine: MyMember | None = None) -> str:
     classes = "card"
+    assigned_to_me = mine is not None and _assigned(card, mine.identifier)
+    if assigned_to_me:
+        classes += " mine"
     if card.customer_updated:
         classes += " customer-updated"
     if card.writeback_error:
@@ -40,6 +44,9 @@ def card_html(card: Card) -> str:
         f'<li class="{classes}" data-psa-id="{card.psa_id}" tabindex="0" aria-label="#{card.psa_id} {summary}">',
         f'<div class="card-head"><span class="num">#{card.psa_id}</span>',
         f'<span class="prio">{escape(card.priority)}</span>' if card.priority else "",
+        f'<span class="my-initials" title="Assigned to you">{escape(mine.initials)}</span>'
+        if assigned_to_me and mine is not None
+        else "",
         f'</div><div class="summary">{summary}</div><div class="meta">{meta}</div>',
     ]
     if card.indicators:
@@ -60,6 +67,11 @@ def card_html(card: Card) -> str:
     return "".join(parts)
 
 
+def _assigned(card: Card, identifier: str) -> bool:
+    # `people` holds identifiers (resources, sales rep) or "owner x": an owner is not assigned.
+    return identifier.lower() in (person.lower() for person in card.people)
+
+
 def write_badge_html(kind: str, age_seconds: int) -> str:
     """The card's write state; board.js turns "pending" into "delayed" and hides "saved" as
     time passes (the age is in seconds at render time, so the browser's clock does not matter)."""
@@ -70,15 +82,16 @@ def write_badge_html(kind: str, age_seconds: int) -> str:
     )
 
 
-def columns_with_html(layout: list[Column]) -> list[Column]:
-    """Attach each column's rendered cards as `cards_html` (safe markup)."""
+def columns_with_html(layout: list[Column], mine: MyMember | None = None) -> list[Column]:
+    """Attach each column's rendered cards as `cards_html` (safe markup); `mine` marks the
+    cards of the user's PSA member with their initials."""
     for column in layout:
-        column.cards_html = cards_html(column.cards)
+        column.cards_html = cards_html(column.cards, mine)
     return layout
 
 
-def cards_html(cards: list[Card]) -> SafeString:
-    return mark_safe("".join(card_html(card) for card in cards))  # noqa: S308 - every value escaped above
+def cards_html(cards: list[Card], mine: MyMember | None = None) -> SafeString:
+    return mark_safe("".join(card_html(card, mine) for card in cards))  # noqa: S308 - every value escaped above
 
 
 @contextmanager

@@ -66,6 +66,7 @@ _NOTE_COLUMNS = {
     "ticket_psa_id": PARENT,
     "text": "text",
     "created_by": "createdBy",
+    "member_identifier": "member/identifier",
     "date_created": "dateCreated",
     "internal": "internalFlag",
     "detail_description": "detailDescriptionFlag",

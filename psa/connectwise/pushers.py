@@ -137,18 +137,29 @@ def _push_note(client: ConnectWiseClient, entry: OutboxEntry) -> None:
     project = _is_project(entry)
     # Reference: endpoints.tsv POST/GET /service/tickets/{parentId}/notes, /project/tickets/{parentId}/notes
     path = f"{'project' if project else 'service'}/tickets/{int(entry.target_psa_id)}/notes"
-    text, internal = entry.payload["text"], bool(entry.payload.get("internal"))
+    text = entry.payload["text"]
     record = _find_note(client, entry, path, text) if entry.attempts > 1 else None
     if record is None:
-        record = client.post(
-            path, {"text": text, "detailDescriptionFlag": not internal, "internalAnalysisFlag": internal}
-        )
+        record = client.post(path, _note_body(entry.payload))
     outbox_apply_record(
         entry,
         "project_ticket_notes" if project else "service_notes",
         record,
         parent_id=int(entry.target_psa_id),
     )
+
+
+def _note_body(payload: dict) -> dict:
+    internal = bool(payload.get("internal"))
+    # Reference: models.tsv ServiceNote (text, detailDescriptionFlag, internalAnalysisFlag, member)
+    body: dict = {
+        "text": payload["text"],
+        "detailDescriptionFlag": not internal,
+        "internalAnalysisFlag": internal,
+    }
+    if payload.get("member_id") is not None:
+        body["member"] = {"id": int(payload["member_id"])}  # the note's author, not the API account
+    return body
 
 
 def _find_note(client: ConnectWiseClient, entry: OutboxEntry, path: str, text: str) -> dict | None:

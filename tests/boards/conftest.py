@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
-from boards.models import Board, BoardStatus, Membership, Priority, ServiceBoard, Ticket
+from boards.models import Board, BoardStatus, Member, Membership, Priority, ServiceBoard, Ticket
 from boards.services.config import board_create
 from sync.models import Connection
 from tests.boards.browser_support import browser_servers, signed_in_page
@@ -94,6 +94,17 @@ def make_tenant(name: str, *, board_name: str, username: str, first_id: int = 10
     board = board_create(connection_id=connection.id, name=board_name, psa_board_ids=[1])
     user = make_user(username, connection)
     return {"connection": connection, "tickets": tickets, "board": board, "user": user}
+
+
+def link_member(tenant: dict, *, psa_id: int = 4, identifier: str = "ann") -> Member:
+    """A PSA member on the tenant's connection that the tenant's user works as."""
+    member = Member.objects.create(
+        connection=tenant["connection"], psa_id=psa_id, identifier=identifier, first_name=identifier.title()
+    )
+    Membership.objects.filter(user=tenant["user"], connection=tenant["connection"]).update(
+        member_psa_id=psa_id, member_identifier=identifier
+    )
+    return member
 
 
 def logged_in(user) -> Client:

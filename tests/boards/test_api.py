@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from boards.models import Board, Member, Membership, ServiceNote, Ticket
 from sync.models import OutboxEntry
-from tests.boards.conftest import make_user
+from tests.boards.conftest import link_member, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +47,7 @@ def test_it_lets_only_admins_delete_boards(tenant, client):
 
 
 def test_it_queues_card_actions_in_the_outbox(tenant, client):
+    link_member(tenant)
     Member.objects.create(connection=tenant["connection"], psa_id=5, identifier="bob", first_name="Bob")
     post = lambda action, body: client.post(card_url(tenant, action), body, content_type="application/json")  # noqa: E731
     assert post("notes", {"text": "Called the customer"}).status_code == 202
@@ -81,6 +82,7 @@ def test_it_queues_card_actions_in_the_outbox(tenant, client):
 
 
 def test_it_explains_refused_card_actions(tenant, client):
+    link_member(tenant)
     response = client.post(card_url(tenant, "notes"), {"text": "   "}, content_type="application/json")
     assert response.status_code == 400
     response = client.post(
@@ -108,6 +110,7 @@ def test_it_refuses_time_entries_out_of_range_from_the_dialog(tenant, client, fo
 
 
 def test_it_drops_nul_characters_from_notes_typed_in_the_dialog(tenant, client):
+    link_member(tenant)
     Member.objects.create(connection=tenant["connection"], psa_id=5, identifier="bob", first_name="Bob")
     board = tenant["board"].id
     response = client.post(f"/boards/{board}/cards/100/note/", {"text": "Called\x00 back"})
@@ -122,6 +125,7 @@ def test_it_drops_nul_characters_from_notes_typed_in_the_dialog(tenant, client):
 
 
 def test_it_runs_card_actions_from_the_dialog(tenant, client):
+    link_member(tenant)
     response = client.post(f"/boards/{tenant['board'].id}/cards/100/priority/", {"priority": "2"})
     assert response.status_code == 200 and "Priority changed." in response.content.decode()
     response = client.post(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from boards.models import Ticket
+from boards.models import Membership, Ticket
 from sync.models import Connection
 from tests.boards.browser_support import card, column_ids, column_of, drag, open_board, wait_ready
 from tests.support.waiting import wait_until
@@ -106,6 +106,8 @@ def test_it_adds_a_note_and_changes_the_priority_from_the_card_dialog(stack):
     page.fill("#card-dialog textarea[name=text]", "Rebooted the VPN concentrator")
     page.click("#card-dialog button:has-text('Add note')")
     page.wait_for_selector("#card-dialog .ok")
+    me = Membership.objects.get(user__username=stack["demo"].username)
+    assert page.inner_text("#card-dialog .notes li .muted").startswith(f"{me.member_identifier} · ")
     page.click("#card-dialog summary:has-text('Priority')")
     current = (sandbox.store.get(TICKETS, psa_id)["priority"] or {}).get("id")
     options = page.eval_on_selector_all(
@@ -116,9 +118,14 @@ def test_it_adds_a_note_and_changes_the_priority_from_the_card_dialog(stack):
     page.click("#card-dialog button:has-text('Change priority')")
     page.wait_for_selector("#card-dialog .ok:has-text('Priority changed')")
     wait_until(lambda: (sandbox.store.get(TICKETS, psa_id)["priority"] or {}).get("id") == wanted)
-    wait_until(
-        lambda: any(
-            "VPN concentrator" in (n.get("text") or "")
-            for n in sandbox.store.list("service/tickets/{parentId}/notes", parent_id=psa_id)
+    note = wait_until(
+        lambda: next(
+            (
+                n
+                for n in sandbox.store.list("service/tickets/{parentId}/notes", parent_id=psa_id)
+                if "VPN concentrator" in (n.get("text") or "")
+            ),
+            None,
         )
     )
+    assert note["member"]["id"] == me.member_psa_id  # written as the demo user's PSA member

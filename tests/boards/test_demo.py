@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from boards.models import Board, Membership, Ticket
+from boards.models import Board, Member, Membership, Ticket
 from sync.models import Connection
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,13 @@ def test_it_sets_up_the_demo_idempotently(sandbox, capsys):
     connection = Connection.objects.get()
     assert connection.credentials["site_url"] == sandbox.url.rstrip("/")
     assert Board.objects.filter(connection=connection).count() == 2
-    assert Membership.objects.get(connection=connection).role == "admin"
+    membership = Membership.objects.get(connection=connection)
+    assert membership.role == "admin"
+    first_member = Member.objects.filter(connection=connection, inactive=False).order_by("psa_id").first()
+    assert (membership.member_psa_id, membership.member_identifier) == (
+        first_member.psa_id,
+        first_member.identifier,
+    )  # the demo user's notes and time have an author
     assert Ticket.objects.filter(connection=connection).exists()
     client = Client()
     logged_in = client.post("/accounts/login/", {"username": "demo", "password": "topleft-demo"})

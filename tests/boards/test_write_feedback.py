@@ -12,6 +12,7 @@ from boards.services.cards import board_layout
 from boards.services.moves import card_move
 from boards.views.rendering import card_html
 from sync.models import OutboxEntry
+from tests.boards.conftest import link_member
 
 
 def _card(board, psa_id: int):
@@ -93,6 +94,7 @@ def test_it_retries_the_refused_change_with_the_same_payload(tenant, frozen_now,
 
 
 def test_it_retries_a_refused_note_from_the_card_dialog(tenant, frozen_now, client):
+    link_member(tenant)
     board = tenant["board"]
     client.post(f"/boards/{board.id}/cards/101/note/", {"text": "Called the customer"})
     entry = OutboxEntry.objects.get(target_psa_id=101)
@@ -104,6 +106,7 @@ def test_it_retries_a_refused_note_from_the_card_dialog(tenant, frozen_now, clie
     assert "Sent to the PSA again." in html
     again = OutboxEntry.objects.filter(target_psa_id=101).latest("id")
     assert again.pk != entry.pk and again.payload["text"] == "Called the customer"
+    assert again.payload["member_id"] == entry.payload["member_id"] == 4  # still by its author
 
 
 def test_it_refuses_a_retry_when_the_last_change_was_not_refused(tenant, client):

@@ -5,9 +5,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from boards.models import Opportunity, ServiceNote, Ticket, TicketAssignment, TimeEntry
+from boards.models import Member, Opportunity, ServiceNote, Ticket, TicketAssignment, TimeEntry
 from psa.connectwise import refresh
 from sync import outbox, writeback
+from sync.engine.services import sync_tier
 from sync.models import Connection, OutboxEntry
 
 pytestmark = pytest.mark.usefixtures("fresh_cache")
@@ -194,6 +195,39 @@ def test_it_adds_internal_and_external_notes(sandbox, open_ticket, push_inline):
     )
     assert {notes["Customer called back"]["id"], notes["Root cause: toner"]["id"]} <= mirrored_ids
     assert all(i > 0 for i in mirrored_ids)
+
+
+def test_it_adds_a_note_as_its_author_who_stays_its_author_after_a_notes_sync(
+    sandbox, open_ticket, push_inline
+):
+    author = next(m for m in sandbox.store.list("system/members") if m["identifier"] != "sandbox-api")
+    mirror_member(open_ticket.connection, author)
+    with push_inline:
+        entry = writeback.ticket_note_add(
+            ticket=open_ticket, text="Swapped the drum", member_psa_id=author["id"]
+        )
+    assert entry.payload["member_id"] == author["id"]
+    [note] = [
+        n
+        for n in sandbox.store.list("service/tickets/{parentId}/notes", parent_id=open_ticket.psa_id)
+        if n["text"] == "Swapped the drum"
+    ]
+    assert note["member"]["id"] == author["id"]
+    ServiceNote.objects.filter(psa_id=note["id"]).update(member_identifier="", created_by="")
+    runs = sync_tier(connection_id=open_ticket.connection_id, tier="notes", entity="service_notes")
+    assert [r.status for r in runs] == ["succeeded"]
+    mirrored_note = ServiceNote.objects.get(connection=open_ticket.connection, psa_id=note["id"])
+    assert mirrored_note.author == author["identifier"]
+    assert mirrored_note.created_by == note["createdBy"] != author["identifier"]  # posted by the API account
+
+
+def mirror_member(connection, record) -> Member:
+    return Member.objects.create(
+        connection=connection,
+        psa_id=record["id"],
+        identifier=record["identifier"],
+        email=record.get("primaryEmail", ""),
+    )
 
 
 def test_it_moves_an_opportunity_stage_and_status(sandbox, psa_connection, push_inline):
