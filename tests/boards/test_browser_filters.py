@@ -31,7 +31,8 @@ def test_it_filters_as_i_choose_and_remembers_it(ui_servers, transactional_db, t
         wait_until(lambda: column_ids(page, 0) == [101, 103])
 
         # The company picker asks the server as the user types.
-        page.click(".filters label:has-text('Company') .ts-control")
+        with page.expect_response(lambda r: "/pick/companies/" in r.url):  # the picker preloads on focus
+            page.click(".filters label:has-text('Company') .ts-control")
         with page.expect_response(lambda r: "/pick/companies/" in r.url and "q=bet" in r.url):
             page.keyboard.type("bet")
         page.click(".ts-dropdown .option:has-text('Beta Corp')")
