@@ -5,12 +5,12 @@ given and stores the PSA's answer through `outbox_apply_record`."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 
 from psa.connectwise.client import ConnectWiseClient, replace_ops
 from psa.connectwise.conditions import all_of, cond
 from psa.connectwise.webhook import record_version
 from psa.errors import NotFound
+from psa.timestamps import parse_psa_time
 from sync.echo import echo_remember
 from sync.models import OutboxEntry
 from sync.outbox import outbox_apply_record
@@ -111,7 +111,7 @@ def _push_time_entry(client: ConnectWiseClient, entry: OutboxEntry) -> None:
             conditions=all_of(
                 cond("chargeToId", "=", int(entry.target_psa_id)),
                 cond("member/id", "=", int(p["member_id"])),
-                cond("timeStart", "=", _parse(p["time_start"])),
+                cond("timeStart", "=", parse_psa_time(p["time_start"])),
             ),
         )
     # Reference: endpoints.tsv POST /time/entries (TimeEntry: chargeToId, chargeToType, member, timeStart, ...)
@@ -178,10 +178,6 @@ def _find_note(client: ConnectWiseClient, entry: OutboxEntry, path: str, text: s
         if (note.get("text") or "").strip() == text.strip() and note.get("id") not in claimed:
             return note
     return None
-
-
-def _parse(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 PUSHERS: dict[str, Callable[[ConnectWiseClient, OutboxEntry], None]] = {
