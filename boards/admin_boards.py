@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin
 
 from boards.models import Board, BoardColumn, CardRank, Member, Membership
+from boards.services.psa_member import membership_member_assign
 
 
 class BoardColumnInline(admin.TabularInline):
@@ -66,8 +67,7 @@ class MembershipAdminForm(forms.ModelForm):
         membership = super().save(commit=False)
         member_psa_id = self.cleaned_data.get("member")
         member = Member.objects.filter(connection_id=membership.connection_id, psa_id=member_psa_id).first()
-        membership.member_psa_id = member.psa_id if member else None
-        membership.member_identifier = member.identifier if member else ""
+        membership_member_assign(membership=membership, member=member)
         if commit:
             membership.save()
         return membership

@@ -28,9 +28,14 @@ def _member_by_email(*, connection_id: int, email: str) -> Member | None:
     return matches[0] if len(matches) == 1 else None
 
 
-def membership_member_set(*, membership: Membership, member: Member | None) -> None:
+def membership_member_assign(*, membership: Membership, member: Member | None) -> None:
+    """Point the membership at `member` (or at nobody) without saving it."""
     membership.member_psa_id = member.psa_id if member else None
     membership.member_identifier = member.identifier if member else ""
+
+
+def membership_member_set(*, membership: Membership, member: Member | None) -> None:
+    membership_member_assign(membership=membership, member=member)
     membership.save(update_fields=["member_psa_id", "member_identifier"])
 
 
