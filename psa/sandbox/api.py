@@ -141,10 +141,7 @@ class Api:
         empty = self.forced.empty_lists
         if empty is None:  # matched against the collection path, e.g. "service/tickets"
             return False
-        suffix = {"count": "/count", "search": "/search"}.get(found.route.operation, "")
-        collection = found.path.strip("/")
-        collection = collection[: len(collection) - len(suffix)] if suffix else collection
-        return bool(empty.search(found.route.spec.key) or empty.search(collection))
+        return bool(empty.search(found.route.spec.key) or empty.search(_collection_path(found)))
 
     def _list(
         self,
@@ -321,9 +318,11 @@ class AnswerCache:
 
 
 def _collection_path(found: Match) -> str:
-    """The requested collection, e.g. "service/boards/3/statuses" (without /search)."""
+    """The requested collection, e.g. "service/boards/3/statuses" (without /count or /search,
+    in whatever case the route matched)."""
     path = found.path.strip("/")
-    return path.removesuffix("/search") if found.route.operation == "search" else path
+    suffix = {"count": "/count", "search": "/search"}.get(found.route.operation, "")
+    return path[: len(path) - len(suffix)] if suffix else path
 
 
 def _search_body(body: bytes) -> dict[str, str]:
