@@ -67,20 +67,17 @@ def _assignment_conditions(entry: OutboxEntry) -> str:
 def _push_add_resource(client: ConnectWiseClient, entry: OutboxEntry) -> None:
     # Look first, every time: an earlier attempt may have landed, or the member was already on
     # the ticket (assigned in the PSA since the card was drawn); adding twice would double-book.
-    # Reference: endpoints.tsv GET /schedule/entries
-    existing = client.list_all("schedule/entries", conditions=_assignment_conditions(entry))
-    # Reference: endpoints.tsv POST /schedule/entries (ScheduleEntry: objectId, member, type)
-    record = (
-        existing[0]
-        if existing
-        else client.post(
-            "schedule/entries",
-            {
-                "objectId": int(entry.target_psa_id),
-                "member": {"id": int(entry.payload["member_id"])},
-                "type": {"identifier": "S"},
-            },
-        )
+    # Reference: endpoints.tsv GET /schedule/entries, POST /schedule/entries
+    # (ScheduleEntry: objectId, member, type)
+    record = _find_or_post(
+        client,
+        "schedule/entries",
+        _assignment_conditions(entry),
+        {
+            "objectId": int(entry.target_psa_id),
+            "member": {"id": int(entry.payload["member_id"])},
+            "type": {"identifier": "S"},
+        },
     )
     outbox_apply_record(entry, "ticket_assignments", record)
 
@@ -102,35 +99,40 @@ def _push_remove_resource(client: ConnectWiseClient, entry: OutboxEntry) -> None
 
 def _push_time_entry(client: ConnectWiseClient, entry: OutboxEntry) -> None:
     p = entry.payload
-    charge_type = "ProjectTicket" if _is_project(entry) else "ServiceTicket"
-    existing = []
-    if entry.attempts > 1:
-        # Reference: endpoints.tsv GET /time/entries — same ticket, member and start: ours.
-        existing = client.list_all(
-            "time/entries",
-            conditions=all_of(
-                cond("chargeToId", "=", int(entry.target_psa_id)),
-                cond("member/id", "=", int(p["member_id"])),
-                cond("timeStart", "=", parse_psa_time(p["time_start"])),
-            ),
+    # Reference: endpoints.tsv GET /time/entries — same ticket, member and start: ours (looked
+    # for only on a retry: a first attempt cannot have landed yet).
+    ours = (
+        all_of(
+            cond("chargeToId", "=", int(entry.target_psa_id)),
+            cond("member/id", "=", int(p["member_id"])),
+            cond("timeStart", "=", parse_psa_time(p["time_start"])),
         )
+        if entry.attempts > 1
+        else None
+    )
     # Reference: endpoints.tsv POST /time/entries (TimeEntry: chargeToId, chargeToType, member, timeStart, ...)
-    record = (
-        existing[0]
-        if existing
-        else client.post(
-            "time/entries",
-            {
-                "chargeToId": int(entry.target_psa_id),
-                "chargeToType": charge_type,
-                "member": {"id": int(p["member_id"])},
-                "timeStart": p["time_start"],
-                "timeEnd": p["time_end"],
-                "notes": p.get("notes") or "",
-            },
-        )
+    record = _find_or_post(
+        client,
+        "time/entries",
+        ours,
+        {
+            "chargeToId": int(entry.target_psa_id),
+            "chargeToType": "ProjectTicket" if _is_project(entry) else "ServiceTicket",
+            "member": {"id": int(p["member_id"])},
+            "timeStart": p["time_start"],
+            "timeEnd": p["time_end"],
+            "notes": p.get("notes") or "",
+        },
     )
     outbox_apply_record(entry, "time_entries", record)
+
+
+def _find_or_post(client: ConnectWiseClient, path: str, conditions: str | None, body: dict) -> dict:
+    """The first record at `path` matching `conditions` (an earlier attempt that landed, so
+    creating again would duplicate it), else the record POSTed with `body`; conditions None
+    skips the look."""
+    existing = client.list_all(path, conditions=conditions) if conditions is not None else []
+    return existing[0] if existing else client.post(path, body)
 
 
 def _push_note(client: ConnectWiseClient, entry: OutboxEntry) -> None:
