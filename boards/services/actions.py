@@ -96,8 +96,9 @@ def card_time_add(
         raise CardActionError("The end must come after the start.")
     ticket = _ticket(board, psa_id)
     me = _linked_member(board, user)
+    if member_psa_id and member_psa_id != me.psa_id:
+        member_get(board=board, member_psa_id=member_psa_id)
     member_psa_id = member_psa_id or me.psa_id
-    member_get(board=board, member_psa_id=member_psa_id)
     if status_psa_id is not None:
         _status_on_ticket_board(board, ticket, status_psa_id)
     result = psa_writes.time_entry_create(
