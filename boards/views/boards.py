@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from boards.live import mirror_version
 from boards.models import Board, Priority
 from boards.services.access import board_get_for_user, boards_for_user, user_connection_ids
-from boards.services.cards import UserFilters, board_layout, int_or_none
+from boards.services.cards import Column, UserFilters, board_layout, int_or_none
 from boards.services.config import board_column_problems, board_columns_set, board_create
 from boards.services.filters import (
     filters_in_query,
@@ -23,7 +23,7 @@ from boards.services.filters import (
     saved_filters_get,
     saved_filters_set,
 )
-from boards.services.psa_member import user_my_member
+from boards.services.psa_member import MyMember, user_my_member
 from boards.services.write_state import DELAYED_AFTER, SAVED_SHOWN_FOR
 from boards.views.forms import BoardCreateForm, BoardSettingsForm, ColumnFormSet, column_status_offer
 from boards.views.rendering import columns_with_html, cycle_collector_paused
@@ -145,9 +145,14 @@ def board_page(request: HttpRequest, board_id: int) -> HttpResponse:
         return render(request, "boards/board.html", _board_context(board, filters, etag, request.user))
 
 
-def _board_context(board: Board, filters: UserFilters, etag: str, user) -> dict:
+def _marked_layout(board: Board, filters: UserFilters, user) -> tuple[MyMember | None, list[Column]]:
+    """The board's columns with their cards rendered, the user's own cards marked."""
     me = user_my_member(user=user, connection_id=board.connection_id)
-    layout = columns_with_html(board_layout(board=board, filters=filters), me)
+    return me, columns_with_html(board_layout(board=board, filters=filters), me)
+
+
+def _board_context(board: Board, filters: UserFilters, etag: str, user) -> dict:
+    me, layout = _marked_layout(board, filters, user)
     return {
         "board": board,
         "me": me,
@@ -195,8 +200,7 @@ def board_columns(request: HttpRequest, board_id: int) -> HttpResponse:
         if filters_in_query(request.GET):  # chosen on the page without a reload: remember them
             saved_filters_set(user=request.user, board=board, filters=filters)
         with cycle_collector_paused():
-            me = user_my_member(user=request.user, connection_id=board.connection_id)
-            layout = columns_with_html(board_layout(board=board, filters=filters), me)
+            _, layout = _marked_layout(board, filters, request.user)
             response = render(
                 request,
                 "boards/_columns.html",
