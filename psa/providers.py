@@ -1,10 +1,11 @@
 """The provider seam: one registry entry per PSA.
 
 Like healthchecks' integrations, each PSA is a folder (`psa/<name>/`) whose `provider` module
-declares one `Provider`: how to build its client, the credentials it needs, its rate limit, its
-entity catalog, its callback receiver and registrar, its single-record refresh, its write-back
-pushers and its board rules. The provider-neutral code (sync/, boards/, the commands) never
-imports a provider folder: it asks this registry, which imports the folder on first use.
+declares one `Provider`: how to build its client (sized to the PSA's rate limit), the
+credentials it needs, its entity catalog, its callback receiver and registrar, its
+single-record refresh, its write-back pushers and its board rules. The provider-neutral code
+(sync/, boards/, the commands) never imports a provider folder: it asks this registry, which
+imports the folder on first use.
 
 Adding a PSA = its folder, its sandbox folder, its tests and one line in REGISTRY.
 """
@@ -12,7 +13,7 @@ Adding a PSA = its folder, its sandbox folder, its tests and one line in REGISTR
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from importlib import import_module
@@ -92,9 +93,6 @@ class BoardRules:
 class Provider:
     name: str
     label: str
-    # Requests per minute the PSA site accepts before it throttles (one budget per connection is
-    # sized from it: background work gets its share, edits and webhook refreshes the rest).
-    site_requests_per_minute: int
     credential_fields: tuple[CredentialField, ...]
     # Checks a credentials document; returns the cleaned one or raises CredentialsInvalid.
     credentials_clean: Callable[[Mapping[str, Any]], dict[str, str]]
@@ -110,10 +108,6 @@ class Provider:
     refresh: RefreshHandler
     # outbox action → (client, entry) that sends the change and stores the PSA's answer
     pushers: Mapping[str, Callable[[Any, Any], None]]
-    notes: dict[str, str] = field(default_factory=dict)  # anything the status page should say
-
-    def credentials_defaults(self) -> dict[str, str]:
-        return {f.name: f.default for f in self.credential_fields if f.default}
 
 
 class CallbackRejected(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from psa.connectwise import callbacks, credentials
-from psa.connectwise.client import SITE_REQUESTS_PER_MINUTE, ConnectWiseClient
+from psa.connectwise.client import ConnectWiseClient
 from psa.connectwise.webhook import callback_receive
 from psa.errors import PSAError
 from psa.providers import BoardRules, CallbackHandler, Provider, RefreshHandler
@@ -84,7 +84,6 @@ def _catalog():
 PROVIDER = Provider(
     name="connectwise",
     label="ConnectWise PSA",
-    site_requests_per_minute=SITE_REQUESTS_PER_MINUTE,
     credential_fields=credentials.FIELDS,
     credentials_clean=credentials.credentials_clean,
     client_for=ConnectWiseClient.from_connection,
