@@ -31,6 +31,11 @@ def display_name(record: dict) -> str | None:
     return record.get("name") or record.get("description")
 
 
+def ref_id(value: object) -> int | None:
+    """The id a reference object names (None for a missing or malformed reference)."""
+    return value.get("id") if isinstance(value, dict) else None
+
+
 class RefBuilder:
     def __init__(self, href_base: str) -> None:
         self.href_base = href_base  # e.g. "http://127.0.0.1:8765/v2025_1/apis/3.0/"

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from psa.sandbox import sla
-from psa.sandbox.refs import RefBuilder, find_target
+from psa.sandbox.refs import RefBuilder, find_target, ref_id
 from psa.sandbox.schema import TICKET_ENTITIES, EntitySpec, parent_id_of, spec_for
 from psa.sandbox.store import Hooks
 
@@ -53,13 +53,9 @@ def default_status(store: SandboxStore, board_id: int | None) -> dict | None:
     return chosen[0] if chosen else None
 
 
-def _ref_id(value: object) -> int | None:
-    return value.get("id") if isinstance(value, dict) else None
-
-
 def board_id_of(values: dict, existing: dict | None) -> int | None:
     """The board a write lands on: the one in `values` if given, else the existing record's."""
-    return _ref_id(values.get("board") if "board" in values else (existing or {}).get("board"))
+    return ref_id(values.get("board") if "board" in values else (existing or {}).get("board"))
 
 
 class Rules(Hooks):
@@ -133,7 +129,7 @@ class Rules(Hooks):
             if board is not None:
                 record["board"] = self.refs.ref("service/boards", board, "board")
         if record.get("status") is None:
-            status = default_status(store, _ref_id(record.get("board")))
+            status = default_status(store, ref_id(record.get("board")))
             if status is not None:
                 record["status"] = self.refs.ref(STATUSES, status, "status")
 
@@ -144,8 +140,8 @@ class Rules(Hooks):
         now, by = store.clock(), "sandbox-api"
         if spec.key in TICKET_ENTITIES:
             if "board" in changes and "status" not in changes:
-                board_id = _ref_id(changes["board"])
-                current = store.get(STATUSES, _ref_id(old.get("status")) or 0)
+                board_id = ref_id(changes["board"])
+                current = store.get(STATUSES, ref_id(old.get("status")) or 0)
                 if current is None or parent_id_of(spec_for(STATUSES), current) != board_id:
                     status = default_status(store, board_id)
                     changes["status"] = self.refs.ref(STATUSES, status, "status") if status else None
@@ -166,12 +162,12 @@ class Rules(Hooks):
 
     def _sla_after_update(self, store: SandboxStore, old: dict, changes: dict, now: str, by: str) -> dict:
         merged = {k: v for k, v in {**old, **changes}.items() if v is not None}
-        status_changed = "status" in changes and _ref_id(changes["status"]) != _ref_id(old.get("status"))
+        status_changed = "status" in changes and ref_id(changes["status"]) != ref_id(old.get("status"))
         return sla.ticket_fields(store, merged, now, by, status_changed=status_changed)
 
     def _apply_status(self, store: SandboxStore, target: dict, old: dict, now: str, by: str) -> None:
         """Closed flags from the status. `target is old` on create (fill in), else the changes."""
-        status = store.get(STATUSES, _ref_id(target.get("status")) or 0)
+        status = store.get(STATUSES, ref_id(target.get("status")) or 0)
         if not (status and status.get("closedStatus")):
             target.update(closedFlag=False, closedDate=None, closedBy=None)
             return
@@ -183,7 +179,7 @@ class Rules(Hooks):
             target.update(closedDate=now, closedBy=by)
 
     def _opportunity_status(self, store: SandboxStore, target: dict, old: dict, now: str, by: str) -> None:
-        status = store.get("sales/opportunities/statuses", _ref_id(target.get("status")) or 0)
+        status = store.get("sales/opportunities/statuses", ref_id(target.get("status")) or 0)
         if status is None:
             return
         # Opportunity.closedBy is a MemberReference (a ticket's is the identifier): the member who

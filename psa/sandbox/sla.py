@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 from psa.sandbox import business_hours as hours
 from psa.sandbox.business_hours import WorkCalendar
+from psa.sandbox.refs import ref_id
 from psa.sandbox.schema_tickets import SLA_COMPUTED
 from psa.sandbox.store import record_time
 from psa.timestamps import parse_psa_time
@@ -146,18 +147,14 @@ def _number(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def _ref_id(value: object) -> int | None:
-    return value.get("id") if isinstance(value, dict) else None
-
-
 class Clock:
     """One ticket's SLA clock: reads the stored fields, applies events, renders the fields."""
 
     def __init__(self, book: SlaBook, ticket: dict) -> None:
         self.ticket = ticket
-        self.sla_id = _ref_id(ticket.get("sla"))
+        self.sla_id = ref_id(ticket.get("sla"))
         self.calendar = book.calendar(self.sla_id)
-        self.goals = book.goals(self.sla_id, _ref_id(ticket.get("priority")))
+        self.goals = book.goals(self.sla_id, ref_id(ticket.get("priority")))
         started = parse_time(ticket.get("escalationStartDateUTC"))
         # spans and deadlines count from the clock's start
         self.origin = hours.Origin(self.calendar, started) if started else self._first_origin(ticket)
@@ -312,7 +309,7 @@ def ticket_fields(
     book = SlaBook(store)
     clock = Clock(book, ticket)
     if status_changed:
-        clock.follow_status(book.escalation(_ref_id(ticket.get("status"))), now, by)
+        clock.follow_status(book.escalation(ref_id(ticket.get("status"))), now, by)
     if met is not None:
         clock.meet(met, now, by)
     return clock.render(now)
