@@ -6,7 +6,6 @@ topleft/counters.py for why), so a worker's events show up in the web process's 
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -50,17 +49,6 @@ def sync_run_finished(run: Any) -> None:
 
 def webhook_received(connection_id: int, outcome: str) -> None:
     counters_add([(WEBHOOK_RECEIPTS, 1, {"connection": connection_id, "outcome": outcome})])
-
-
-def webhook_answered(connection_id: int, response: Any) -> Any:
-    """Count an authenticated callback by its answer (202 queued or ignored, 503 not queued) and
-    return the answer unchanged."""
-    if response.status_code >= 400:
-        webhook_rejected(connection_id, "not_queued")
-    else:
-        queued = json.loads(response.content).get("queued")
-        webhook_received(connection_id, "queued" if queued else "ignored")
-    return response
 
 
 def webhook_rejected(connection_id: int | None, reason: str | BaseException) -> None:

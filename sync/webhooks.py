@@ -103,12 +103,9 @@ def psa_callback(request: HttpRequest, provider: str, token: str) -> JsonRespons
         logger.info(
             "callback for connection %s ignored: %s (%s)", connection.pk, result.ignored, result.summary
         )
-        return metrics.webhook_answered(
-            connection.pk, _answer(202, f"ignored: {result.ignored}", queued=False)
-        )
-    return metrics.webhook_answered(
-        connection.pk, _queue(connection, result.refreshes, result.summary, received_at)
-    )
+        metrics.webhook_received(connection.pk, "ignored")
+        return _answer(202, f"ignored: {result.ignored}", queued=False)
+    return _queue(connection, result.refreshes, result.summary, received_at)
 
 
 def _queue(
@@ -120,6 +117,7 @@ def _queue(
         if not is_echo(connection_id=connection.pk, kind=r.kind, psa_id=r.psa_id, version=r.version)
     ]
     if not wanted:
+        metrics.webhook_received(connection.pk, "ignored")
         return _answer(202, "ignored: echo of our own write-back", queued=False)
     try:
         places = [
@@ -134,6 +132,7 @@ def _queue(
         ]
     except DatabaseError:
         logger.error("connection=%s callback not queued: Redis and PostgreSQL both failed", connection.pk)
+        metrics.webhook_rejected(connection.pk, "not_queued")
         return _answer(503, "cannot queue the refresh right now; retry later", queued=False)
     for r, where in zip(wanted, places, strict=True):
         logger.info(
@@ -145,4 +144,5 @@ def _queue(
             where,
             received_at,
         )
+    metrics.webhook_received(connection.pk, "queued")
     return _answer(202, "queued", queued=True)
