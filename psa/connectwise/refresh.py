@@ -121,7 +121,7 @@ def record_refresh(
         with transaction.atomic():
             mirror_upsert_records(connection=connection, entity=entity, records=[record])
             if kind == "ticket" and _needs_assignments(stored, record, assignments):
-                ticket_assignments_refresh(connection=connection, ticket_psa_id=psa_id, client=client)
+                ticket_assignments_refresh(connection=connection, ticket_psa_ids=[psa_id], client=client)
         mirror_changed_on_commit(connection_id=connection_id)
         return "updated"
     record_forget(connection=connection, kind=kind, psa_id=psa_id)
@@ -229,13 +229,11 @@ def ticket_assignments_refresh(
     *,
     connection: Connection,
     client: ConnectWiseClient,
-    ticket_psa_ids: list[int] | None = None,
-    ticket_psa_id: int | None = None,
+    ticket_psa_ids: list[int],
 ) -> int:
     """Re-read the tickets' open type-S schedule entries; drop mirrored ones the PSA no longer has."""
     entity = "ticket_assignments"
-    wanted: list[int | None] = [*ticket_psa_ids] if ticket_psa_ids else [ticket_psa_id]
-    ticket_ids = [int(i) for i in wanted if i is not None]
+    ticket_ids = [int(i) for i in ticket_psa_ids]
     # Same scope as the core tier (open entries only), narrowed to these tickets.
     scope = all_of(cond("type/identifier", "=", "S"), cond("doneFlag", "=", False))
     records = []
