@@ -64,14 +64,14 @@ def realtime_client(connection: Connection) -> ConnectWiseClient:
     return ConnectWiseClient.from_connection(connection, interactive=True, policy=BACKGROUND)
 
 
-def _stored_ticket(connection_id: int, psa_id: int) -> tuple[str, str] | None:
-    """(kind, resources) of the mirrored ticket, None when it is not mirrored yet."""
-    return (
-        apps.get_model("boards", "Ticket")
-        .objects.filter(connection_id=connection_id, psa_id=psa_id)
-        .values_list("kind", "resources")
-        .first()
-    )
+def _stored_tickets(connection_id: int, psa_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """psa_id → (kind, resources) of the mirrored tickets (those not mirrored yet are absent)."""
+    return {
+        psa_id: (kind, resources)
+        for psa_id, kind, resources in apps.get_model("boards", "Ticket")
+        .objects.filter(connection_id=connection_id, psa_id__in=psa_ids)
+        .values_list("psa_id", "kind", "resources")
+    }
 
 
 def _ordered_paths(spec: RecordKind, *, stored: tuple[str, str] | None, hint: str) -> list[tuple[str, str]]:
@@ -110,7 +110,7 @@ def record_refresh(
     spec = KINDS[kind]
     connection = Connection.objects.get(pk=connection_id)
     client = client or realtime_client(connection)
-    stored = _stored_ticket(connection_id, psa_id) if kind == "ticket" else None
+    stored = _stored_tickets(connection_id, [psa_id]).get(psa_id) if kind == "ticket" else None
     for template, entity in _ordered_paths(spec, stored=stored, hint=hint):
         try:
             record = client.get(
@@ -182,14 +182,7 @@ def _batch_fetch(
     """Upsert what one listing per path returns for these ids (each id on the path it most
     likely lives on); returns the ids found."""
     spec = KINDS[kind]
-    stored = {}
-    if kind == "ticket":
-        stored = {
-            row[0]: row[1:]
-            for row in apps.get_model("boards", "Ticket")
-            .objects.filter(connection=connection, psa_id__in=list(hints))
-            .values_list("psa_id", "kind", "resources")
-        }
+    stored = _stored_tickets(connection.pk, list(hints)) if kind == "ticket" else {}
     found: set[int] = set()
     for template, entity in spec.paths:
         wanted = [
