@@ -20,7 +20,7 @@ from psa.sandbox.conditions import canonical_datetime
 from psa.sandbox.refs import ReferenceError_, find_target
 from psa.sandbox.replies import BadRequest, Reply, error
 from psa.sandbox.routes import Match
-from psa.sandbox.rules import board_id_of, find_ticket
+from psa.sandbox.rules import NOTES, board_id_of, find_ticket
 from psa.sandbox.schema import TICKET_ENTITIES, EntitySpec
 from psa.sandbox.schema_tickets import READ_ONLY
 from psa.sandbox.store import NotFoundError
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 API_MEMBER = "sandbox-api"
 PATCH_OPS = ("replace", "add", "remove")
-NOTES = "service/tickets/{parentId}/notes"
 INITIAL_NOTES = {
     "initialDescription": "detailDescriptionFlag",
     "initialInternalAnalysis": "internalAnalysisFlag",
