@@ -53,16 +53,20 @@ def callback_receive(
     return replace(about, refreshes=[request])
 
 
+def _info_last_updated(record: dict | None) -> Any:
+    """The record's `_info.lastUpdated` as the PSA wrote it (None when absent)."""
+    info = record.get("_info") if isinstance(record, dict) else None
+    return info.get("lastUpdated") if isinstance(info, dict) else None
+
+
 def _last_updated(record: dict | None) -> datetime | None:
     """When the record changed (its `_info.lastUpdated`, the PSA's clock); None when unknown."""
-    info = record.get("_info") if isinstance(record, dict) else None
-    return parse_psa_time(info.get("lastUpdated") if isinstance(info, dict) else None)
+    return parse_psa_time(_info_last_updated(record))
 
 
 def record_version(record: dict | None) -> str:
     """A ConnectWise record's version for echo checks: its `_info.lastUpdated` ('' unknown)."""
-    info = record.get("_info") if isinstance(record, dict) else None
-    value = info.get("lastUpdated") if isinstance(info, dict) else None
+    value = _info_last_updated(record)
     return json.dumps(value) if value else ""
 
 
