@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.contrib.auth.decorators import login_required
@@ -67,7 +68,7 @@ def _when(value: str | None) -> datetime | None:
 MAX_TIME_ENTRY_MINUTES = 24 * 60
 
 
-def _do_time(board, psa_id, post, user) -> str:
+def _do_time(board, psa_id, post, user) -> None:
     start = _when(post.get("start")) or timezone.now()
     minutes = int_or_none(post.get("minutes")) or 0
     if minutes <= 0:
@@ -88,46 +89,50 @@ def _do_time(board, psa_id, post, user) -> str:
         status_psa_id=int_or_none(post.get("status")),
         user=user,
     )
-    return "Time entry queued for the PSA."
 
 
-ACTIONS = {
-    "note": lambda board, psa_id, post, user: (
-        actions.card_note_add(
-            board=board,
-            psa_id=psa_id,
-            text=post.get("text", ""),
-            internal=bool(post.get("internal")),
-            user=user,
-        )
-        and "Note queued for the PSA."
-    ),
-    "time": _do_time,
-    "resource": lambda board, psa_id, post, user: (
-        actions.card_resource_change(
-            board=board,
-            psa_id=psa_id,
-            member_psa_id=int_or_none(post.get("member")) or 0,
-            add=post.get("op") != "remove",
-            user=user,
-        )
-        and "Resources updated."
-    ),
-    "priority": lambda board, psa_id, post, user: (
-        actions.card_priority_change(
-            board=board, psa_id=psa_id, priority_psa_id=int_or_none(post.get("priority")) or 0, user=user
-        )
-        and "Priority changed."
-    ),
-    "close": lambda board, psa_id, post, user: (
-        actions.card_close(
-            board=board, psa_id=psa_id, status_psa_id=int_or_none(post.get("status")), user=user
-        )
-        and "Card closed."
-    ),
-    "retry": lambda board, psa_id, post, user: (
-        card_write_retry(board=board, psa_id=psa_id, user=user) and "Sent to the PSA again."
-    ),
+def _do_note(board, psa_id, post, user) -> None:
+    actions.card_note_add(
+        board=board,
+        psa_id=psa_id,
+        text=post.get("text", ""),
+        internal=bool(post.get("internal")),
+        user=user,
+    )
+
+
+def _do_resource(board, psa_id, post, user) -> None:
+    actions.card_resource_change(
+        board=board,
+        psa_id=psa_id,
+        member_psa_id=int_or_none(post.get("member")) or 0,
+        add=post.get("op") != "remove",
+        user=user,
+    )
+
+
+def _do_priority(board, psa_id, post, user) -> None:
+    actions.card_priority_change(
+        board=board, psa_id=psa_id, priority_psa_id=int_or_none(post.get("priority")) or 0, user=user
+    )
+
+
+def _do_close(board, psa_id, post, user) -> None:
+    actions.card_close(board=board, psa_id=psa_id, status_psa_id=int_or_none(post.get("status")), user=user)
+
+
+def _do_retry(board, psa_id, post, user) -> None:
+    card_write_retry(board=board, psa_id=psa_id, user=user)
+
+
+# Each action: what it does with the POST, and what the dialog says once it is done.
+ACTIONS: dict[str, tuple[Callable[..., None], str]] = {
+    "note": (_do_note, "Note queued for the PSA."),
+    "time": (_do_time, "Time entry queued for the PSA."),
+    "resource": (_do_resource, "Resources updated."),
+    "priority": (_do_priority, "Priority changed."),
+    "close": (_do_close, "Card closed."),
+    "retry": (_do_retry, "Sent to the PSA again."),
 }
 
 
@@ -135,11 +140,11 @@ ACTIONS = {
 @require_POST
 def card_action(request: HttpRequest, board_id: int, psa_id: int, action: str) -> HttpResponse:
     board = board_get_for_user(user=request.user, board_id=board_id)
-    handler = ACTIONS.get(action)
-    if handler is None:
+    if action not in ACTIONS:
         raise Http404("No such action")
+    handler, done = ACTIONS[action]
     try:
-        message = handler(board, psa_id, request.POST, request.user)
+        handler(board, psa_id, request.POST, request.user)
     except actions.CardActionError as exc:
         return _render_dialog(request, board, psa_id, error=str(exc))
-    return _render_dialog(request, board, psa_id, message=message or "Done.")
+    return _render_dialog(request, board, psa_id, message=done)
