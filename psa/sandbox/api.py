@@ -21,7 +21,7 @@ from psa.sandbox.conditions import ConditionError, compile_conditions
 from psa.sandbox.faults import ForcedErrors, ListingFaults
 from psa.sandbox.query import getter_factory, projector, sorter
 from psa.sandbox.refs import RefBuilder
-from psa.sandbox.replies import BadRequest, Reply, error
+from psa.sandbox.replies import BadRequest, Reply, encode_json, error
 from psa.sandbox.routes import OPERATIONS, Match, match
 from psa.sandbox.schema import parent_id_of
 from psa.sandbox.store import SandboxStore
@@ -232,7 +232,7 @@ class Api:
         cached = self._json_cache.get(key)
         if cached is not None and cached[0] is record:
             return cached[1]
-        encoded = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        encoded = encode_json(record)
         self._json_cache[key] = (record, encoded)
         return encoded
 

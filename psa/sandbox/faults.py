@@ -27,7 +27,6 @@ a sliding window of the last 60 s, answering 429 with Retry-After in whole secon
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import re
@@ -36,6 +35,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+
+from psa.sandbox.replies import encode_json
 
 KINDS = ("500", "429", "reset", "timeout")
 # `--faults` key → FaultSpec attribute
@@ -121,21 +122,18 @@ class ListingFaults:
 
 
 def _faulty_record(record: dict, kind: str | None) -> bytes:
-    def encode(value: dict) -> bytes:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
     psa_id = int(record.get("id") or 0)
     if kind == "mangle":  # balanced brackets, but `tru` is no JSON value
         return b'{"id":%d,"summary":"mangled record","board":{"id":tru}}' % psa_id
     if kind == "deep":
         nested = b"[" * NESTING_DEPTH + b"]" * NESTING_DEPTH
-        return encode(record)[:-1] + b',"customFields":' + nested + b"}"
+        return encode_json(record)[:-1] + b',"customFields":' + nested + b"}"
     if kind in ("far_date", "year0"):
         date = FAR_DATE if kind == "far_date" else YEAR_ZERO_DATE
-        return encode({**record, "_info": {**(record.get("_info") or {}), "dateEntered": date}})
+        return encode_json({**record, "_info": {**(record.get("_info") or {}), "dateEntered": date}})
     if kind == "fractional_id":
-        return encode({**record, "id": 1.5})
-    return encode(record)
+        return encode_json({**record, "id": 1.5})
+    return encode_json(record)
 
 
 @dataclass

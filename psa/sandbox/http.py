@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import logging
 import select
 import socket
@@ -25,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from psa.sandbox.faults import SlidingWindowLimit
-from psa.sandbox.replies import Reply, error
+from psa.sandbox.replies import Reply, encode_json, error
 
 if TYPE_CHECKING:
     from psa.sandbox.server import SandboxServer
@@ -247,7 +246,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         elif reply.status == 204 or reply.body is None and reply.status != 200:
             payload = b""
         else:
-            payload = json.dumps(reply.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            payload = encode_json(reply.body)
         if reply.status == 429:  # counted before it is sent: a client that saw it sees the count
             self.server.sandbox._count("status_429")
         self.send_response(reply.status)

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
+
+
+def encode_json(value: Any) -> bytes:
+    """A JSON body as the sandbox sends it: compact, UTF-8, non-ASCII characters unescaped."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 @dataclass
