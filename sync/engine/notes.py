@@ -31,7 +31,6 @@ from sync.engine.prune import prune_unseen, unseen_count
 from sync.engine.run import announce_changes
 from sync.engine.verify import ListingTally, listings_verify
 from sync.locks import Lease, LockLost
-from sync.mapping.spec import PARENT
 from sync.models import Connection, SyncRun
 from sync.tiers import NOTES
 from topleft.logs import run_log_ids
@@ -100,10 +99,6 @@ def _connection(connection_id: int) -> Connection:
     return Connection.objects.get(pk=connection_id)
 
 
-def _parent_column(catalog: Catalog, entity: str) -> str:
-    return next(column for column, source in catalog.mapping(entity).columns.items() if source == PARENT)
-
-
 def _sync_one_parent(
     client: PSAClient, catalog: Catalog, entity: str, parent_id: int, ingest: PageIngest, connection_id: int
 ) -> str:
@@ -116,7 +111,9 @@ def _sync_one_parent(
     for page in client.iter_pages(listing.path, fields=mapping.api_fields, keep_unparsable=True):
         listing.received += len(page)
         ingest.ingest(page, parent_id=parent_id)
-    parent_scope = {_parent_column(catalog, entity): parent_id}
+    parent_column = mapping.parent_column
+    assert parent_column is not None  # notes are nested collections: their rows name the parent
+    parent_scope = {parent_column: parent_id}
     if unseen_count(mapping=mapping, connection_id=connection_id, started_at=started_at, scope=parent_scope):
         # Something would be deleted: only after the PSA's count (GET .../notes/count) agrees. Asked
         # only then, so the daily sweep does not pay a second request per parent.

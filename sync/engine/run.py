@@ -32,7 +32,7 @@ from sync.engine.prune import prune_unseen
 from sync.engine.verify import Listing, ListingTally, listings_verify
 from sync.engine.watermarks import watermark_advance, watermark_get
 from sync.locks import Lease, LockLost
-from sync.mapping.spec import PARENT, Mapping
+from sync.mapping.spec import Mapping
 from sync.models import Connection, SyncRun
 from sync.tiers import CHANGES, tier_get
 from topleft.logs import run_log_ids
@@ -132,7 +132,7 @@ def _mirror_holds_rows(mapping: Mapping, connection_id: int) -> Callable[[Listin
     """Whether the mirror holds rows in the scope a listing covers (an empty answer for such a
     scope needs a confirming read)."""
     rows = mapping.model._default_manager.filter(connection_id=connection_id, **mapping.scope_filter)
-    parent_column = next((column for column, source in mapping.columns.items() if source == PARENT), None)
+    parent_column = mapping.parent_column
 
     def holds(listing: Listing) -> bool:
         if listing.parent_id is not None and parent_column:

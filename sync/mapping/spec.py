@@ -68,6 +68,11 @@ class Mapping:
         ]
 
     @property
+    def parent_column(self) -> str | None:
+        """The column holding the parent's id (nested collections only)."""
+        return next((column for column, source in self.columns.items() if source == PARENT), None)
+
+    @property
     def scope_filter(self) -> dict[str, Any]:
         """Mirror rows this entity owns (several entities can share one model)."""
         return dict(self.fixed)
