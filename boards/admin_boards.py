@@ -27,15 +27,7 @@ class BoardAdmin(admin.ModelAdmin):
         "name",
         "record_kind",
         "column_source",
-        "psa_board_ids",
-        "member_identifiers",
-        "company_ids",
-        "priority_ids",
-        "team_ids",
-        "project_ids",
-        "show_unassigned",
-        "indicators",
-        "auto_rank",
+        *Board.SETTINGS_FIELDS,
         "created_by",
     ]
     inlines = [BoardColumnInline]

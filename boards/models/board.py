@@ -92,6 +92,20 @@ class Board(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # The board's persistent settings, in the order the admin, the API and the settings form
+    # list them (each adds what else it edits around these).
+    SETTINGS_FIELDS = (
+        "psa_board_ids",
+        "member_identifiers",
+        "company_ids",
+        "priority_ids",
+        "team_ids",
+        "project_ids",
+        "show_unassigned",
+        "indicators",
+        "auto_rank",
+    )
+
     class Meta:
         ordering = ["name", "id"]
 

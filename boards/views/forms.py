@@ -87,15 +87,7 @@ class BoardSettingsForm(forms.ModelForm):
         model = Board
         fields = [
             "name",
-            "psa_board_ids",
-            "member_identifiers",
-            "company_ids",
-            "priority_ids",
-            "team_ids",
-            "project_ids",
-            "show_unassigned",
-            "indicators",
-            "auto_rank",
+            *Board.SETTINGS_FIELDS,
         ]
 
     def __init__(self, *args, **kwargs):
