@@ -11,7 +11,7 @@ from psa.providers import (
     provider_get,
     provider_names,
 )
-from sync.engine.approvals import approvable_entities, mass_delete_approve, refused_entities
+from sync.engine.approvals import mass_delete_approve, refused_entities
 from sync.engine.prune import OVER_THE_LIMIT
 from sync.models import Connection, MassDeleteApproval, OutboxEntry, SyncRun
 from sync.services.connections import connection_test
@@ -208,12 +208,14 @@ class SyncRunAdmin(admin.ModelAdmin):
         approved = set()
         refused = queryset.filter(status=SyncRun.Status.REFUSED, error__contains=OVER_THE_LIMIT)
         for run in refused.select_related("connection"):
-            approvable = approvable_entities(connection_id=run.connection_id)
-            if run.entity not in approvable or (run.connection_id, run.entity) in approved:
+            if (run.connection_id, run.entity) in approved:
                 continue
-            mass_delete_approve(
-                connection_id=run.connection_id, entity=run.entity, approved_by=_operator(request)
-            )
+            try:
+                mass_delete_approve(
+                    connection_id=run.connection_id, entity=run.entity, approved_by=_operator(request)
+                )
+            except ValueError:  # not an entity a full tier prunes
+                continue
             approved.add((run.connection_id, run.entity))
             self.message_user(
                 request,
