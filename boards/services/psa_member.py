@@ -119,21 +119,18 @@ def psa_member_rows(*, user: Any) -> list[dict]:
         .select_related("connection", "user")
         .order_by("connection__name", "user__username")
     )
-    members: dict[int, list[Member]] = {}
-    rows = []
-    for membership in [*own, *others]:
-        if membership.connection_id not in members:
-            members[membership.connection_id] = list(
-                Member.objects.filter(connection_id=membership.connection_id, inactive=False)
-            )
-        rows.append(
-            {
-                "membership": membership,
-                "mine": membership.user_id == user.pk,
-                "members": members[membership.connection_id],
-            }
-        )
-    return rows
+    rows = [*own, *others]
+    members: dict[int, list[Member]] = {m.connection_id: [] for m in rows}
+    for member in Member.objects.filter(connection_id__in=members, inactive=False):
+        members[member.connection_id].append(member)
+    return [
+        {
+            "membership": membership,
+            "mine": membership.user_id == user.pk,
+            "members": members[membership.connection_id],
+        }
+        for membership in rows
+    ]
 
 
 @dataclass(frozen=True)
