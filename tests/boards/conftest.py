@@ -14,15 +14,12 @@ from boards.models import Board, BoardStatus, Member, Membership, Priority, Serv
 from boards.services.config import board_create
 from sync.models import Connection
 from tests.boards.browser_support import browser_servers, signed_in_page
-from tests.support.connections import cw_credentials
+from tests.support import connections
 
 
 def make_connection(name: str) -> Connection:
-    return Connection.objects.create(
-        name=name,
-        provider="connectwise",
-        credentials=cw_credentials(site_url="https://cw.example", company_id=name),
-    )
+    """A ConnectWise connection whose company id is its name (each tenant of the board tests)."""
+    return connections.make_connection(name, site_url="https://cw.example", company_id=name)
 
 
 def make_user(username: str, connection: Connection | None = None, role: str = "member"):
