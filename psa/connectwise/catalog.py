@@ -35,8 +35,12 @@ def open_or_recently_closed(context: ScopeContext) -> str:
     return any_of(cond("closedFlag", "=", False), cond("closedDate", ">", cutoff))
 
 
+# Ticket assignments: schedule entries of type "S" not done yet (also the webhook refresh's scope).
+OPEN_TICKET_ASSIGNMENTS = all_of(cond("type/identifier", "=", "S"), cond("doneFlag", "=", False))
+
+
 def open_ticket_assignments(context: ScopeContext) -> str:
-    return all_of(cond("type/identifier", "=", "S"), cond("doneFlag", "=", False))
+    return OPEN_TICKET_ASSIGNMENTS
 
 
 def recent_time_entries(context: ScopeContext) -> str:

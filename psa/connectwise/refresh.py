@@ -17,8 +17,9 @@ from django.apps import apps
 from django.db import transaction
 
 from boards.live import mirror_changed_on_commit
+from psa.connectwise.catalog import OPEN_TICKET_ASSIGNMENTS
 from psa.connectwise.client import ConnectWiseClient
-from psa.connectwise.conditions import all_of, cond, split_in
+from psa.connectwise.conditions import split_in
 from psa.connectwise.webhook import SCHEDULE_HINT
 from psa.errors import NotFound
 from psa.http import BACKGROUND
@@ -227,10 +228,9 @@ def ticket_assignments_refresh(
     """Re-read the tickets' open type-S schedule entries; drop mirrored ones the PSA no longer has."""
     entity = "ticket_assignments"
     ticket_ids = [int(i) for i in ticket_psa_ids]
-    # Same scope as the core tier (open entries only), narrowed to these tickets.
-    scope = all_of(cond("type/identifier", "=", "S"), cond("doneFlag", "=", False))
     records = []
-    for conditions in split_in("objectId", ticket_ids, extra=scope):
+    # The core tier's scope (open entries only), narrowed to these tickets.
+    for conditions in split_in("objectId", ticket_ids, extra=OPEN_TICKET_ASSIGNMENTS):
         # Reference: endpoints.tsv GET /schedule/entries (ScheduleEntry)
         records += client.list_all(
             "schedule/entries",
