@@ -47,11 +47,10 @@ def credentials_clean(document: Mapping[str, Any]) -> dict[str, str]:
     errors: dict[str, str] = {}
     for spec in FIELDS:
         value = str(document.get(spec.name) or spec.default).strip()
-        if not value:
-            errors[spec.name] = "required" if spec.required else ""
-            continue
-        cleaned[spec.name] = value
-    errors = {name: message for name, message in errors.items() if message}
+        if value:
+            cleaned[spec.name] = value
+        elif spec.required:
+            errors[spec.name] = "required"
     unknown = sorted(set(document) - {spec.name for spec in FIELDS})
     if unknown:
         errors["credentials"] = f"unknown fields for ConnectWise: {', '.join(unknown)}"
