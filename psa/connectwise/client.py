@@ -18,6 +18,7 @@ import requests
 from django.conf import settings
 
 from psa.connectwise import discovery
+from psa.connectwise.credentials import DEFAULT_API_VERSION, credentials_of
 from psa.errors import ConfigurationError, NotFound, PSAError, is_psa_error_body, parse_body
 from psa.http import BACKGROUND, INTERACTIVE, RateBudget, RetryingHttp, RetryPolicy, budget_for_connection
 from psa.lenient import UnparsableRecord, decode_records, refuse_unparsable
@@ -95,7 +96,7 @@ class ConnectWiseClient:
         public_key: str,
         private_key: str,
         client_id: str,
-        api_version: str = "2025.1",
+        api_version: str = DEFAULT_API_VERSION,
         policy: RetryPolicy = BACKGROUND,
         budget: RateBudget | None = None,
         session: requests.Session | None = None,
@@ -112,7 +113,7 @@ class ConnectWiseClient:
                 "the connection has no clientId (ConnectWise requires one on every call)"
             )
         self.company_id = company_id
-        self.api_version = api_version or "2025.1"
+        self.api_version = api_version or DEFAULT_API_VERSION
         self.http = RetryingHttp(
             policy=policy, budget=budget, session=session, read_timeout=timeout, sleep=sleep
         )
@@ -129,8 +130,6 @@ class ConnectWiseClient:
     ) -> ConnectWiseClient:
         """A client for a Connection: interactive → the interactive budget with short retries,
         unless `policy` says otherwise (a webhook refresh: nobody waits, so background retries)."""
-        from psa.connectwise.credentials import credentials_of
-
         policy = policy or (INTERACTIVE if interactive else BACKGROUND)
         if getattr(connection, "provider", "connectwise") != "connectwise":
             raise ConfigurationError(f"connection {connection.name!r} is not a ConnectWise connection")
