@@ -68,6 +68,10 @@ class InvalidCallback(CallbackError):
     status = 400
 
 
+class _TooDeep(InvalidCallback):
+    """JSON nested too deeply to decode (a hostile document, never a PSA's)."""
+
+
 class SignatureMissing(CallbackError):
     status = 401
 
@@ -111,7 +115,7 @@ def _json(raw: bytes | str, what: str) -> Any:
     except (ValueError, UnicodeDecodeError):
         raise InvalidCallback(f"{what} is not JSON") from None
     except RecursionError:  # e.g. 50,000 "[": the decoder recurses once per level
-        raise InvalidCallback(f"{what} is nested too deeply") from None
+        raise _TooDeep(f"{what} is nested too deeply") from None
 
 
 def _decode_entity(raw: Any) -> dict | None:
@@ -122,9 +126,9 @@ def _decode_entity(raw: Any) -> dict | None:
         return None
     try:
         decoded = _json(raw, "Entity")
-    except InvalidCallback as err:
-        if "nested" in str(err):
-            raise
+    except _TooDeep:
+        raise
+    except InvalidCallback:
         logger.info("callback Entity is not JSON; ignoring it (the refresh re-reads the record)")
         return None
     return decoded if isinstance(decoded, dict) else None
