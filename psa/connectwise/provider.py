@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from psa.connectwise import callbacks, credentials
+from psa.connectwise.catalog import CATALOG  # catalog and pushers load models: import once apps are ready
 from psa.connectwise.client import ConnectWiseClient
+from psa.connectwise.pushers import PUSHERS
 from psa.connectwise.webhook import callback_receive
 from psa.errors import PSAError
 from psa.providers import BoardRules, CallbackHandler, Provider, RefreshHandler
@@ -69,18 +71,6 @@ def _record_refresh(**kw: Any) -> str:
     return refresh.record_refresh(**kw)
 
 
-def _pushers():
-    from psa.connectwise.pushers import PUSHERS  # the outbox model: loaded once apps are ready
-
-    return PUSHERS
-
-
-def _catalog():
-    from psa.connectwise.catalog import CATALOG  # the mirror models: loaded once apps are ready
-
-    return CATALOG
-
-
 PROVIDER = Provider(
     name="connectwise",
     label="ConnectWise PSA",
@@ -89,10 +79,10 @@ PROVIDER = Provider(
     client_for=ConnectWiseClient.from_connection,
     connection_test=connection_test,
     describe=credentials.describe,
-    catalog=_catalog(),
+    catalog=CATALOG,
     board_rules=BOARD_RULES,
     refresh=RefreshHandler(records=_records_refresh, record=_record_refresh),
-    pushers=_pushers(),
+    pushers=PUSHERS,
     callbacks=CallbackHandler(
         receive=callback_receive,
         ensure=callbacks.connection_callbacks_ensure,
