@@ -79,6 +79,21 @@ _NOTE_COLUMNS = {
 }
 _INACTIVE = {"name": "name", "inactive": "inactiveFlag"}
 
+
+def _ticket_notes(name: str, area: str, kind: str) -> MirrorEntity:
+    """The notes of the mirrored tickets of one kind: `{area}/tickets/{parentId}/notes`."""
+    return _named(
+        name,
+        f"{area}/tickets/{{parentId}}/notes",
+        "ServiceNote",
+        NOTES,
+        mirror.ServiceNote,
+        _NOTE_COLUMNS,
+        parent=f"{area}_tickets",
+        notes_parent=NotesParent("boards.Ticket", {"kind": kind}),
+    )
+
+
 _ENTITIES = [
     # --- core ---
     _named(
@@ -363,27 +378,9 @@ _ENTITIES = [
         {"name": "name", "identifier": "identifier"},
     ),
     # --- notes (24 h): one request per mirrored parent ---
-    _named(
-        "service_notes",
-        "service/tickets/{parentId}/notes",
-        "ServiceNote",
-        NOTES,
-        mirror.ServiceNote,
-        _NOTE_COLUMNS,
-        parent="service_tickets",
-        notes_parent=NotesParent("boards.Ticket", {"kind": mirror.Ticket.Kind.SERVICE}),
-    ),
+    _ticket_notes("service_notes", "service", mirror.Ticket.Kind.SERVICE),
     # Project ticket notes are ServiceNote records too (same model, same id space as tickets).
-    _named(
-        "project_ticket_notes",
-        "project/tickets/{parentId}/notes",
-        "ServiceNote",
-        NOTES,
-        mirror.ServiceNote,
-        _NOTE_COLUMNS,
-        parent="project_tickets",
-        notes_parent=NotesParent("boards.Ticket", {"kind": mirror.Ticket.Kind.PROJECT}),
-    ),
+    _ticket_notes("project_ticket_notes", "project", mirror.Ticket.Kind.PROJECT),
     _named(
         "opportunity_notes",
         "sales/opportunities/{parentId}/notes",
