@@ -54,6 +54,9 @@ class MirrorEntity:
     scope: Callable[[ScopeContext], str | None] | None = None
     notes_parent: NotesParent | None = None
     mirrored: bool = True  # False: listed only for its ids (a parent such as holiday lists)
+    # (query or None, when) → the query narrowed to "changed after when", for a PSA whose change
+    # stamp differs per entity (Autotask); None: the catalog's own changed_since.
+    changed_since: Callable[[str | None, datetime], str] | None = None
 
     def path_for(self, parent_id: int | None = None) -> str:
         if self.parent is None:
@@ -77,6 +80,11 @@ class Catalog:
             return self.entities[name]
         except KeyError:
             raise ValueError(f"unknown entity {name!r}; choose from {', '.join(self.entities)}") from None
+
+    def changed_query(self, name: str, query: str | None, when: datetime) -> str:
+        """The entity's query narrowed to records changed after `when` (the changes tier)."""
+        narrow = self.entity(name).changed_since or self.changed_since
+        return narrow(query, when)
 
     def mapping(self, name: str) -> Any:
         entity = self.entity(name)

@@ -137,9 +137,13 @@ class RetryingHttp:
         session: requests.Session | None = None,
         read_timeout: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        error_for: Callable[..., PSAError] = error_from_response,
     ) -> None:
         self.policy = policy
         self.budget = budget
+        # (response, *, method, url) → the PSAError of a non-2xx answer; a provider whose error
+        # bodies differ (Autotask: a business rule answered as a 500 is final) passes its own.
+        self.error_for = error_for
         self.session = session or requests.Session()
         self.read_timeout = read_timeout
         self.sleep = sleep
@@ -192,7 +196,7 @@ class RetryingHttp:
         if response.status_code == 429:
             metrics.psa_throttled(self.budget)
         if response.status_code >= 400 or response.status_code < 200:
-            raise error_from_response(response, method=method, url=url)
+            raise self.error_for(response, method=method, url=url)
         if 300 <= response.status_code < 400:
             # Never follow a redirect with the credentials attached; the site URL is wrong.
             raise ConfigurationError(

@@ -247,7 +247,7 @@ def sync_entity(
         run, connection=connection, spec=spec, deletes=tier_def.deletes, tier_started_at=tier_started_at
     )
     if watermark is not None:  # the changes tier: only what changed since the last run's newest
-        listed.conditions = catalog.changed_since(listed.conditions, watermark)
+        listed.conditions = catalog.changed_query(entity, listed.conditions, watermark)
     requests_before = client.requests_made
     ingest = PageIngest(run=run, mapping=mapping, connection_id=connection.pk)
     if listed.resume:

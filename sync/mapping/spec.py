@@ -19,7 +19,6 @@ from django.db import models
 from sync.mapping.coerce import coercer_for, strip_nul
 
 PARENT = "@parent"
-BASE_FIELDS = ("id", "_info/lastUpdated")
 
 
 class UnmappableRecord(ValueError):
@@ -46,11 +45,15 @@ class Mapping:
     enrich: Callable[[int, list[dict]], None] | None = None
     # Columns `enrich` fills that an upsert overwrites like mapped ones (a newer PSA copy wins).
     derived: tuple[str, ...] = ()
+    # Source of psa_updated_at, the record's server-side change stamp (ConnectWise: one for every
+    # record; Autotask: a field per entity, e.g. lastActivityDate). None: the records carry none.
+    stamp: str | None = "_info/lastUpdated"
 
     @property
     def api_fields(self) -> list[str]:
         paths = [p for p in self.columns.values() if p != PARENT]
-        return list(dict.fromkeys([*BASE_FIELDS, *paths, *self.extra_fields]))
+        base = ["id", self.stamp] if self.stamp else ["id"]
+        return list(dict.fromkeys([*base, *paths, *self.extra_fields]))
 
     @property
     def update_columns(self) -> list[str]:
@@ -61,7 +64,8 @@ class Mapping:
     def plan(self) -> list[tuple[str, tuple[str, ...] | None, Callable]]:
         """(column, path parts or None for PARENT, coercer) per typed column, resolved once."""
         meta = self.model._meta
-        sources = {"psa_updated_at": "_info/lastUpdated", **self.columns}
+        stamp = {"psa_updated_at": self.stamp} if self.stamp else {}
+        sources = {**stamp, **self.columns}
         return [
             (column, None if path == PARENT else tuple(path.split("/")), coercer_for(_concrete(meta, column)))
             for column, path in sources.items()
