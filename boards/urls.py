@@ -15,5 +15,6 @@ urlpatterns = [
     path("<int:board_id>/columns/", boards.board_columns, name="columns"),
     path("<int:board_id>/pick/<slug:kind>/", filters.board_pick, name="pick"),
     path("<int:board_id>/cards/<int:psa_id>/", cards.card_dialog, name="card"),
+    path("<int:board_id>/cards/<int:psa_id>/thread/", cards.card_thread_fragment, name="card-thread"),
     path("<int:board_id>/cards/<int:psa_id>/<slug:action>/", cards.card_action, name="card-action"),
 ]

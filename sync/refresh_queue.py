@@ -33,6 +33,11 @@ QUIET_SECONDS = 0.3
 MAX_DEFER_SECONDS = 10.0
 
 
+# A hint any caller may add: the record's notes are wanted too (a board opened a card whose notes
+# are not mirrored yet); providers that keep notes re-read them along with the record.
+NOTES_HINT = "notes"
+
+
 def coalesce_seconds() -> float:
     return float(getattr(settings, "REALTIME_COALESCE_SECONDS", 0.3))
 

@@ -43,7 +43,8 @@ def demo_setup(*, sandbox_url: str, sync: bool = True, password: str = DEMO_PASS
         credentials={"site_url": sandbox_url, **SANDBOX_CREDENTIALS},
     )
     if sync:
-        for tier in ("reference", "core"):
+        # Notes too: the card dialog shows each ticket's description and thread from the start.
+        for tier in ("reference", "core", "notes"):
             sync_tier(connection_id=connection.id, tier=tier)
     busiest = _busiest_service_board(connection.id)
     boards = [

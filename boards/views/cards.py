@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from boards.models import Member, Priority, Ticket
 from boards.services import actions
 from boards.services.access import board_get_for_user
+from boards.services.card_detail import card_notes_request, card_thread
 from boards.services.cards import int_or_none
 from boards.services.moves import board_card_get
 from boards.services.psa_member import user_member_get
@@ -26,20 +27,53 @@ from boards.services.write_state import card_failed_entry, outbox_target
 @login_required
 def card_dialog(request: HttpRequest, board_id: int, psa_id: int) -> HttpResponse:
     board = board_get_for_user(user=request.user, board_id=board_id)
-    return _render_dialog(request, board, psa_id)
+    return _render_dialog(request, board, psa_id, opening=True)
 
 
-def _render_dialog(request, board, psa_id: int, *, message: str = "", error: str = "") -> HttpResponse:
+# The dialog asks for notes not mirrored yet every THREAD_POLL_MS, for up to THREAD_POLLS times.
+THREAD_POLL_MS = 250
+THREAD_POLLS = 120
+
+
+@login_required
+def card_thread_fragment(request: HttpRequest, board_id: int, psa_id: int) -> HttpResponse:
+    """The dialog's description, notes and time entries (polled while the notes are on their way)."""
+    board = board_get_for_user(user=request.user, board_id=board_id)
+    card = board_card_get(board=board, psa_id=psa_id)
+    polls = (int_or_none(request.GET.get("poll")) or 0) + 1
+    context = _thread_context(board, card, polls=polls)
+    context["me"] = user_member_get(user=request.user, connection_id=board.connection_id)
+    return render(request, "boards/_card_thread.html", context)
+
+
+def _thread_context(board, card, *, polls: int = 0) -> dict:
+    thread = card_thread(connection_id=board.connection_id, card=card)
+    return {
+        "board": board,
+        "card": card,
+        "is_ticket": isinstance(card, Ticket),
+        "thread": thread,
+        "poll": polls if thread.fetching and polls < THREAD_POLLS else None,
+        "poll_ms": THREAD_POLL_MS,
+    }
+
+
+def _render_dialog(
+    request, board, psa_id: int, *, message: str = "", error: str = "", opening: bool = False
+) -> HttpResponse:
     card = board_card_get(board=board, psa_id=psa_id)
     is_ticket = isinstance(card, Ticket)
+    thread = _thread_context(board, card)
+    if opening and thread["thread"].fetching:
+        card_notes_request(connection_id=board.connection_id, card=card)
     members = Member.objects.filter(connection_id=board.connection_id, inactive=False)
     context = {
+        **thread,
         "board": board,
         "card": card,
         "is_ticket": is_ticket,
         "message": message,
         "error": error,
-        "notes": actions.card_notes(board=board, card=card),
         "members": members,
         "me": user_member_get(user=request.user, connection_id=board.connection_id),
         "priorities": Priority.objects.filter(connection_id=board.connection_id),

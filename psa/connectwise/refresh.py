@@ -26,7 +26,7 @@ from psa.http import BACKGROUND
 from psa.providers import catalog_for
 from sync.engine.services import mirror_delete_record, mirror_upsert_records
 from sync.models import Connection
-from sync.refresh_queue import RefreshItem
+from sync.refresh_queue import NOTES_HINT, RefreshItem
 
 logger = logging.getLogger("sync.refresh")
 
@@ -163,6 +163,11 @@ def records_refresh(
             counts[outcome] += 1
             if outcome == "updated":
                 found.add(psa_id)
+        wanted_notes = [i.psa_id for i in items if i.kind == kind and NOTES_HINT in i.hints]
+        if wanted_notes and found:
+            notes_refresh(
+                connection=connection, kind=kind, psa_ids=sorted(found & set(wanted_notes)), client=client
+            )
         took_ms = (time.time() - started_at) * 1000
         for psa_id in hints:
             logger.info(
@@ -245,6 +250,47 @@ def ticket_assignments_refresh(
         connection=connection, ticket_psa_id__in=ticket_ids, psa_id__gt=0
     ).exclude(psa_id__in=seen).delete()
     return len(records)
+
+
+# The notes entity of each refreshable kind (ticket kinds by the mirrored ticket's kind).
+_NOTES_ENTITIES = {
+    "service": "service_notes",
+    "project": "project_ticket_notes",
+    "opportunity": "opportunity_notes",
+}
+
+
+def notes_refresh(*, connection: Connection, kind: str, psa_ids: list[int], client: ConnectWiseClient) -> int:
+    """Re-read the notes of these tickets / opportunities (a board opened one whose notes were not
+    mirrored yet) and mark them fetched. Nothing is deleted here: the notes tier prunes."""
+    from django.utils import timezone
+
+    if kind == "ticket":
+        model = apps.get_model("boards", "Ticket")
+        parents = dict(
+            model.objects.filter(connection=connection, psa_id__in=psa_ids).values_list("psa_id", "kind")
+        )
+    elif kind == "opportunity":
+        model = apps.get_model("boards", "Opportunity")
+        parents = {i: "opportunity" for i in psa_ids}
+    else:
+        return 0
+    catalog = catalog_for(connection)
+    count = 0
+    for psa_id, parent_kind in parents.items():
+        entity = _NOTES_ENTITIES[parent_kind]
+        # Reference: endpoints.tsv GET /service/tickets/{id}/notes, /project/tickets/{id}/notes,
+        # /sales/opportunities/{id}/notes
+        records = client.list_all(
+            catalog.entity(entity).path_for(psa_id), fields=catalog.mapping(entity).api_fields
+        )
+        with transaction.atomic():
+            mirror_upsert_records(connection=connection, entity=entity, records=records, parent_id=psa_id)
+            model.objects.filter(connection=connection, psa_id=psa_id).update(notes_synced_at=timezone.now())
+        count += len(records)
+    if parents:
+        mirror_changed_on_commit(connection_id=connection.pk)
+    return count
 
 
 def record_forget(*, connection: Connection, kind: str, psa_id: int) -> None:
