@@ -79,7 +79,7 @@ def _hidden_by_truncation(psa_id: int, kept_share: float) -> bool:
 
 @dataclass
 class ListingFaults:
-    """Per-collection listing faults: (kind, collection) → value. Applied by psa.sandbox.api
+    """Per-collection listing faults: (kind, collection) → value. Applied by psa.sandbox.connectwise.api
     to forward-only listings (never to /count)."""
 
     items: dict[tuple[str, str], float] = field(default_factory=dict)

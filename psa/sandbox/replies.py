@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,13 @@ class Reply:
     status: int
     body: Any = None  # JSON-able; None with 204
     headers: list[tuple[str, str]] = field(default_factory=list)
-    raw: bytes | None = None  # the JSON body already encoded (then `body` is ignored)
+    raw: bytes | None = None  # the body already encoded (then `body` is ignored)
+    content_type: str = "application/json; charset=utf-8"
+    # A fault the front acts out instead of answering: "reset" (TCP RST) or "timeout" (silence
+    # for `timeout_s` seconds, until the client gives up or the sandbox stops, then a reset).
+    fault: str | None = None
+    timeout_s: float = 0.0
+    released: Callable[[], None] | None = None  # called once a stalled connection is let go
 
 
 def error(status: int, code: str, message: str, errors: list | None = None) -> Reply:

@@ -86,7 +86,7 @@ def run_worker(*args: str, timeout: float = 1800, **env_extra: str) -> WorkerRes
 @pytest.fixture(scope="module")
 def large_sandbox():
     """ConnectWise sandbox at `large` scale with its real 1000 requests/minute limit."""
-    from psa.sandbox import SandboxServer
+    from psa.sandbox.connectwise import SandboxServer
 
     started = time.perf_counter()
     sandbox = SandboxServer(scale="large", seed=1).start()

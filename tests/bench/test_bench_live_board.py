@@ -13,7 +13,7 @@ import pytest
 
 from boards.models import Board
 from boards.services.demo import DEMO_BOARD, demo_setup
-from psa.sandbox.server import SandboxServer
+from psa.sandbox.connectwise.server import SandboxServer
 from sync.models import Connection
 from tests.boards.browser_support import browser_servers, card, open_board, signed_in_page
 from tests.support.waiting import wait_until

@@ -74,7 +74,7 @@ def callback_latencies(web_lines: list[str], worker_lines: list[str]) -> tuple[l
 @pytest.fixture
 def stack(transactional_db):
     from psa.connectwise.callbacks import connection_callbacks_ensure
-    from psa.sandbox.server import SandboxServer
+    from psa.sandbox.connectwise.server import SandboxServer
     from sync.models import Connection
 
     cache.clear()  # this Redis db: cache + broker queues of earlier runs
@@ -170,7 +170,7 @@ def drain(sandbox, worker, quiet_seconds: float = 1.5, timeout: float = 60) -> N
 def test_bench_realtime(stack):
     from boards.models import Ticket
     from psa.connectwise import refresh
-    from psa.sandbox.activity import Activity
+    from psa.sandbox.connectwise.activity import Activity
     from sync import writeback
 
     sandbox, connection, web, worker, web_url = stack

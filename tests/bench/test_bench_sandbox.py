@@ -17,7 +17,7 @@ import psutil
 import pytest
 import requests
 
-from psa.sandbox import SandboxServer
+from psa.sandbox.connectwise import SandboxServer
 
 PAGES = 60
 

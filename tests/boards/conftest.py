@@ -144,7 +144,7 @@ def worker_servers(django_db_setup, django_db_blocker):
 def stack(worker_servers, transactional_db):
     """Each test's own PSA sandbox, demo data over it, and a page logged in as the demo user."""
     from boards.services.demo import DEMO_ALL_BOARD, DEMO_BOARD, demo_setup
-    from psa.sandbox.server import SandboxServer
+    from psa.sandbox.connectwise.server import SandboxServer
 
     sandbox = SandboxServer(scale="small", seed=1).start()
     try:

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def sandbox():
-    from psa.sandbox.server import SandboxServer
+    from psa.sandbox.connectwise.server import SandboxServer
 
     server = SandboxServer(scale="small", seed=1).start()
     yield server

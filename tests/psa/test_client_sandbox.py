@@ -9,8 +9,8 @@ from psa.connectwise.client import ConnectWiseClient, replace_ops
 from psa.connectwise.conditions import all_of, cond, in_list, not_, split_in
 from psa.errors import AuthError, BadRequest, NotFound, RateLimited
 from psa.http import RetryPolicy
+from psa.sandbox.connectwise.server import SandboxServer
 from psa.sandbox.faults import SlidingWindowLimit
-from psa.sandbox.server import SandboxServer
 
 pytestmark = pytest.mark.usefixtures("fresh_cache")
 

@@ -142,7 +142,7 @@ def sandbox_options() -> dict:
 @pytest.fixture
 def sandbox(sandbox_options):
     """The PSA sandbox (small, seed 1) on an ephemeral port, for one test."""
-    from psa.sandbox.server import SandboxServer
+    from psa.sandbox.connectwise.server import SandboxServer
 
     with SandboxServer(scale="small", seed=1, **sandbox_options) as server:
         yield server

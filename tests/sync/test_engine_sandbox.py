@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from boards.models import Ticket
-from psa.sandbox.server import SandboxServer
+from psa.sandbox.connectwise.server import SandboxServer
 from sync.engine.services import sync_tier
 from sync.engine.watermarks import watermark_get
 from sync.models import SyncRun

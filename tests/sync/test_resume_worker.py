@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from psa.sandbox.server import SandboxServer
+from psa.sandbox.connectwise.server import SandboxServer
 from sync.engine.services import sync_tier
 from sync.models import SyncCheckpoint, SyncRun
 from tests.support.waiting import wait_until

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from boards.models import Opportunity, Ticket
-from psa.sandbox.server import SandboxServer
+from psa.sandbox.connectwise.server import SandboxServer
 from sync.engine.services import sync_tier
 from sync.engine.watermarks import watermark_get
 from sync.models import SyncRun, TierLock

@@ -8,7 +8,7 @@ import pytest
 
 from boards.models import Ticket
 from psa.connectwise.columns import SLA_COLUMNS
-from psa.sandbox.sla import Clock, SlaBook, parse_time
+from psa.sandbox.connectwise.sla import Clock, SlaBook, parse_time
 from sync.engine.services import sync_tier
 from tests.sync.conftest import sandbox_connection
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from psa.sandbox.data import SCALES
-from psa.sandbox.server import DEFAULT_CLIENT_ID, SandboxServer
+from psa.sandbox.connectwise.data import SCALES
+from psa.sandbox.connectwise.server import DEFAULT_CLIENT_ID, SandboxServer
 
 
 def _anchor(value: str) -> datetime | None:

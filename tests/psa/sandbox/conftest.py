@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from psa.sandbox import SandboxServer
+from psa.sandbox.connectwise import SandboxServer
 
 WEDNESDAY = 2
 

@@ -15,11 +15,11 @@ import json
 import sys
 from datetime import UTC, datetime
 
-from psa.sandbox.data import Generator
-from psa.sandbox.refs import RefBuilder
-from psa.sandbox.rules import Rules
-from psa.sandbox.schema import NOTE_ENTITIES, SPECS, spec_for
-from psa.sandbox.store import SandboxStore
+from psa.sandbox.connectwise.data import Generator
+from psa.sandbox.connectwise.refs import RefBuilder
+from psa.sandbox.connectwise.rules import Rules
+from psa.sandbox.connectwise.schema import NOTE_ENTITIES, SPECS, spec_for
+from psa.sandbox.connectwise.store import SandboxStore
 
 # Fixed anchors on several weekdays, around the year-end holidays and not at midnight: the SLA
 # state counts business days and holidays, so each of these walks different calendar paths.

@@ -8,7 +8,7 @@ from psa.connectwise.client import ConnectWiseClient, replace_ops
 from psa.connectwise.conditions import all_of, cond, split_in
 from psa.errors import AuthError, BadRequest, NotFound, RateLimited
 from psa.http import RetryPolicy
-from psa.sandbox import SandboxServer
+from psa.sandbox.connectwise import SandboxServer
 from tests.psa.sandbox.conftest import ANCHOR
 
 TICKETS = "service/tickets"

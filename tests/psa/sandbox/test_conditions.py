@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from psa.sandbox.conditions import ConditionError, compile_conditions
-from psa.sandbox.query import getter_factory
-from psa.sandbox.schema import spec_for
+from psa.sandbox.connectwise.conditions import ConditionError, compile_conditions
+from psa.sandbox.connectwise.query import getter_factory
+from psa.sandbox.connectwise.schema import spec_for
 
 TICKETS = spec_for("service/tickets")
 RECORDS = [

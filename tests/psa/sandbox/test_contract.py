@@ -18,12 +18,12 @@ from collections.abc import Iterator
 import pytest
 
 from psa.connectwise.spec import model_fields
-from psa.sandbox.data import SCALES, Generator
-from psa.sandbox.query import getter_factory, projector, sorter
-from psa.sandbox.refs import RefBuilder
-from psa.sandbox.rules import Rules
-from psa.sandbox.schema import NOTE_ENTITIES, SPECS, TICKET_ENTITIES, EntitySpec
-from psa.sandbox.store import SandboxStore
+from psa.sandbox.connectwise.data import SCALES, Generator
+from psa.sandbox.connectwise.query import getter_factory, projector, sorter
+from psa.sandbox.connectwise.refs import RefBuilder
+from psa.sandbox.connectwise.rules import Rules
+from psa.sandbox.connectwise.schema import NOTE_ENTITIES, SPECS, TICKET_ENTITIES, EntitySpec
+from psa.sandbox.connectwise.store import SandboxStore
 from tests.psa.sandbox.conftest import ANCHOR
 from tests.psa.sandbox.contract import problems
 

@@ -8,12 +8,12 @@ from datetime import UTC, time, timedelta
 import pytest
 
 from psa.connectwise import spec as spec_catalog
-from psa.sandbox.data import Generator
-from psa.sandbox.refs import RefBuilder
-from psa.sandbox.routes import served_endpoints
-from psa.sandbox.rules import Rules
-from psa.sandbox.schema import SPECS
-from psa.sandbox.store import SandboxStore
+from psa.sandbox.connectwise.data import Generator
+from psa.sandbox.connectwise.refs import RefBuilder
+from psa.sandbox.connectwise.routes import served_endpoints
+from psa.sandbox.connectwise.rules import Rules
+from psa.sandbox.connectwise.schema import SPECS
+from psa.sandbox.connectwise.store import SandboxStore
 from tests.psa.sandbox.conftest import ANCHOR, last_wednesday_before
 from tests.support.clock import FROZEN_NOW
 

@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from psa.sandbox import FaultSpec, SandboxServer
+from psa.sandbox.connectwise import FaultSpec, SandboxServer
 from tests.psa.sandbox.conftest import ANCHOR, Api
 from tests.support.waiting import wait_until
 
@@ -88,7 +88,7 @@ def _record_sleeps(monkeypatch) -> list[float]:
             slept.append(seconds)
             time.sleep(seconds)
 
-    monkeypatch.setattr("psa.sandbox.http.time", RecordingTime())
+    monkeypatch.setattr("psa.sandbox.connectwise.front.time", RecordingTime())
     return slept
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from psa.sandbox import SandboxServer
+from psa.sandbox.connectwise import SandboxServer
 from psa.sandbox.faults import SlidingWindowLimit
 
 

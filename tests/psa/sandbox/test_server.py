@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from psa.sandbox import SandboxServer
+from psa.sandbox.connectwise import SandboxServer
 from tests.psa.sandbox.conftest import ANCHOR, Api
 from tests.support.waiting import wait_until
 

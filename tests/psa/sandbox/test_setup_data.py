@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from psa.sandbox.routes import match
-from psa.sandbox.schema import SPECS
+from psa.sandbox.connectwise.routes import match
+from psa.sandbox.connectwise.schema import SPECS
 from tests.psa.sandbox.contract import problems
 
 BASE = "http://127.0.0.1:1/v2025_1/apis/3.0/"

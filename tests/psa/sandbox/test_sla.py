@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from psa.sandbox import business_hours as hours
-from psa.sandbox.data import Generator
-from psa.sandbox.refs import RefBuilder
-from psa.sandbox.rules import Rules
-from psa.sandbox.sla import SlaBook, parse_time
-from psa.sandbox.store import SandboxStore, record_time
+from psa.sandbox.connectwise.data import Generator
+from psa.sandbox.connectwise.refs import RefBuilder
+from psa.sandbox.connectwise.rules import Rules
+from psa.sandbox.connectwise.sla import SlaBook, parse_time
+from psa.sandbox.connectwise.store import SandboxStore, record_time
 
 TICKETS, NOTES, STATUSES = (
     "service/tickets",
@@ -235,7 +235,7 @@ def test_it_moves_the_sla_on_from_the_notes_of_simulated_activity(store, clock):
     import threading
     from collections import Counter
 
-    from psa.sandbox.activity import Activity
+    from psa.sandbox.connectwise.activity import Activity
 
     activity = Activity(
         store, store.hooks.refs, per_second=0, seed=3, stats=Counter(), stats_lock=threading.Lock()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from psa.connectwise import spec as catalog
-from psa.sandbox.schema import spec_for
+from psa.sandbox.connectwise.schema import spec_for
 
 
 def test_it_takes_a_condition_on_every_field_of_the_ticket_models(api):

@@ -1,4 +1,4 @@
-"""A plausible SLA history for each seeded service ticket, consistent with psa.sandbox.sla.
+"""A plausible SLA history for each seeded service ticket, consistent with psa.sandbox.connectwise.sla.
 
 Relative to the generator's anchor: most open tickets are within their SLA, some are close to
 their deadline, a few are over; most closed ones were resolved within it. The stages a ticket
@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from datetime import datetime
 
-from psa.sandbox.sla import (
+from psa.sandbox.connectwise.sla import (
     ESCALATION_STAGE,
     STAGE_FIELDS,
     STAGES,
@@ -22,7 +22,7 @@ from psa.sandbox.sla import (
     SlaBook,
     parse_time,
 )
-from psa.sandbox.store import record_time
+from psa.sandbox.connectwise.store import record_time
 
 # Shares of open tickets: within the SLA with room to spare, close to the deadline, over it.
 IN_SLA, NEAR = 0.72, 0.14

@@ -1,23 +1,29 @@
-"""SandboxServer: seeded data + the HTTP front + callbacks + activity, in background threads."""
+"""SandboxServer: the ConnectWise site — seeded data, callbacks and activity — on a SandboxHost.
+
+Alone (`SandboxServer(...)`) it owns a host on `host:port`; given `site_host=` it joins an
+existing one (several PSAs or tenants on one port) and the host's owner starts and stops it.
+"""
 
 from __future__ import annotations
 
 import re
-import ssl
 import threading
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from psa.sandbox.activity import Activity
-from psa.sandbox.api import Api
-from psa.sandbox.data import Generator
+from psa.sandbox.connectwise import front
+from psa.sandbox.connectwise.activity import Activity
+from psa.sandbox.connectwise.api import Api
+from psa.sandbox.connectwise.data import Generator
+from psa.sandbox.connectwise.notify import CallbackNotifier
+from psa.sandbox.connectwise.refs import RefBuilder
+from psa.sandbox.connectwise.rules import Rules
+from psa.sandbox.connectwise.store import SandboxStore
 from psa.sandbox.faults import FaultInjector, FaultSpec, ForcedErrors, SlidingWindowLimit
-from psa.sandbox.http import SandboxHTTPServer
-from psa.sandbox.notify import CallbackNotifier
-from psa.sandbox.refs import RefBuilder
-from psa.sandbox.rules import Rules
-from psa.sandbox.store import SandboxStore
+from psa.sandbox.host import SandboxHost
+from psa.sandbox.replies import Reply
+from psa.sandbox.site import SandboxRequest
 
 DEFAULT_CLIENT_ID = "8a0c6f3e-0000-4000-8000-000000000001"
 LEGACY_CODEBASE = "v4_6_release/"
@@ -38,6 +44,7 @@ class SandboxServer:
         seed: int = 1,
         host: str = "127.0.0.1",
         port: int = 0,
+        site_host: SandboxHost | None = None,
         faults: str | None = None,
         rate_limit_per_minute: int = 1000,
         activity_per_second: float = 0.0,
@@ -58,19 +65,16 @@ class SandboxServer:
         self.codebases = tuple(dict.fromkeys((self.codebase, LEGACY_CODEBASE)))
         self.anchor = anchor or start_of_today()
         self.expected_basic = f"{company}+{public_key}:{private_key}"
-        self.stopping = threading.Event()
         self.stats: Counter = Counter()
         self._stats_lock = threading.Lock()
         self._faults = FaultSpec.parse(faults)
         self.injector = FaultInjector(self._faults, seed)
         self.forced = ForcedErrors()
         self.limiter = SlidingWindowLimit(rate_limit_per_minute, window_seconds=rate_limit_window_seconds)
-        tls = _tls_context(tls_cert, tls_key)
-        self._httpd = SandboxHTTPServer((host, port), self, tls)  # bound now: the URL is known
-        bound_host, bound_port = self._httpd.server_address[:2]
-        host_text = bound_host.decode() if isinstance(bound_host, bytes) else str(bound_host)
-        shown_host = f"[{host_text}]" if ":" in host_text else host_text
-        self.url = f"{'https' if tls else 'http'}://{shown_host}:{bound_port}"
+        self.owns_host = site_host is None
+        self.host = site_host or SandboxHost(host, port, tls_cert, tls_key)  # bound now: the URL is known
+        self.url = self.host.url
+        self.stopping = self.host.stopping
         self.credentials = {
             "site_url": self.url,
             "company_id": company,
@@ -101,32 +105,35 @@ class SandboxServer:
             stats=self.stats,
             stats_lock=self._stats_lock,
         )
-        self._thread: threading.Thread | None = None
+        self.host.add(self)
+        self._started = False
 
     # --- life cycle --------------------------------------------------------------------------
 
     def start(self) -> SandboxServer:
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._httpd.serve_forever,
-                kwargs={"poll_interval": 0.1},
-                name="sandbox-http",
-                daemon=True,
-            )
-            self._thread.start()
+        if not self._started:
+            self._started = True
+            if self.owns_host:
+                self.host.start()
             self.activity.start()
         return self
 
     def stop(self) -> None:
-        self.stopping.set()
         self.activity.stop()
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._httpd.server_close()
-        self._httpd.close_all()
+        if self.owns_host:
+            self.host.stop()
         self.notifier.stop()
+        self._started = False
+
+    # --- the Site protocol (psa/sandbox/site.py) ---------------------------------------------
+
+    name = "connectwise"
+
+    def claims(self, request: SandboxRequest) -> bool:
+        return front.claims(self, request)
+
+    def serve(self, request: SandboxRequest) -> Reply | None:
+        return front.serve(self, request)
 
     def __enter__(self) -> SandboxServer:
         return self.start()
@@ -194,13 +201,3 @@ class SandboxServer:
     def _count(self, key: Any) -> None:
         with self._stats_lock:
             self.stats[key] += 1
-
-
-def _tls_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
-    if not cert and not key:
-        return None
-    if not (cert and key):
-        raise ValueError("TLS needs both --tls-cert and --tls-key")
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    return context

@@ -11,8 +11,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from psa.sandbox.schema import EntitySpec, parent_id_of, spec_for
-from psa.sandbox.store import SandboxStore
+from psa.sandbox.connectwise.schema import EntitySpec, parent_id_of, spec_for
+from psa.sandbox.connectwise.store import SandboxStore
 
 # Targets whose reference model (models.tsv) carries `identifier`; ScheduleTypeReference has no `name`.
 IDENTIFIED = frozenset({"system/members", "company/companies", "schedule/types", "system/departments"})

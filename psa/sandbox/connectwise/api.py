@@ -16,15 +16,15 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
-from psa.sandbox import writes
-from psa.sandbox.conditions import ConditionError, compile_conditions
+from psa.sandbox.connectwise import writes
+from psa.sandbox.connectwise.conditions import ConditionError, compile_conditions
+from psa.sandbox.connectwise.query import getter_factory, projector, sorter
+from psa.sandbox.connectwise.refs import RefBuilder
+from psa.sandbox.connectwise.routes import OPERATIONS, Match, match
+from psa.sandbox.connectwise.schema import parent_id_of
+from psa.sandbox.connectwise.store import SandboxStore
 from psa.sandbox.faults import ForcedErrors, ListingFaults
-from psa.sandbox.query import getter_factory, projector, sorter
-from psa.sandbox.refs import RefBuilder
 from psa.sandbox.replies import BadRequest, Reply, encode_json, error
-from psa.sandbox.routes import OPERATIONS, Match, match
-from psa.sandbox.schema import parent_id_of
-from psa.sandbox.store import SandboxStore
 
 # Reference: endpoints.tsv GET /system/info (model Info: version, isCloud, serverTimeZone, cloudRegion)
 SYSTEM_INFO = {

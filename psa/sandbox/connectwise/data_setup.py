@@ -12,9 +12,9 @@ from __future__ import annotations
 import random
 from datetime import datetime
 
-from psa.sandbox.data_reference import load_rows
-from psa.sandbox.refs import RefBuilder
-from psa.sandbox.store import SandboxStore
+from psa.sandbox.connectwise.data_reference import load_rows
+from psa.sandbox.connectwise.refs import RefBuilder
+from psa.sandbox.connectwise.store import SandboxStore
 
 DEPARTMENTS = (
     ("SVC", "Services"),

@@ -14,14 +14,14 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from psa.sandbox import texts
-from psa.sandbox.data_ticket_fields import SetupRefs, common_fields, link_children, service_fields
-from psa.sandbox.data_ticket_sla import seeded_sla
-from psa.sandbox.schema_tickets import PROJECT_TICKETS, SERVICE_TICKETS
-from psa.sandbox.sla import SlaBook
-from psa.sandbox.store import record_time
+from psa.sandbox.connectwise.data_ticket_fields import SetupRefs, common_fields, link_children, service_fields
+from psa.sandbox.connectwise.data_ticket_sla import seeded_sla
+from psa.sandbox.connectwise.schema_tickets import PROJECT_TICKETS, SERVICE_TICKETS
+from psa.sandbox.connectwise.sla import SlaBook
+from psa.sandbox.connectwise.store import record_time
 
 if TYPE_CHECKING:
-    from psa.sandbox.data import Generator
+    from psa.sandbox.connectwise.data import Generator
 
 SERVICE_FIELDS, PROJECT_FIELDS = frozenset(SERVICE_TICKETS.fields), frozenset(PROJECT_TICKETS.fields)
 

@@ -9,7 +9,7 @@
 - A time entry charged to a ticket adds its hours to the ticket's `actualHours`.
 - Deleting a ticket deletes its schedule entries.
 - An opportunity whose status has closedFlag gets a closedDate.
-- A service ticket keeps its SLA state (psa.sandbox.sla): statuses and flagged notes move it on.
+- A service ticket keeps its SLA state (psa.sandbox.connectwise.sla): statuses and flagged notes move it on.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from psa.sandbox import sla
-from psa.sandbox.refs import RefBuilder, find_target, ref_id
-from psa.sandbox.schema import TICKET_ENTITIES, EntitySpec, parent_id_of, spec_for
-from psa.sandbox.store import Hooks
+from psa.sandbox.connectwise import sla
+from psa.sandbox.connectwise.refs import RefBuilder, find_target, ref_id
+from psa.sandbox.connectwise.schema import TICKET_ENTITIES, EntitySpec, parent_id_of, spec_for
+from psa.sandbox.connectwise.store import Hooks
 
 if TYPE_CHECKING:
-    from psa.sandbox.store import SandboxStore
+    from psa.sandbox.connectwise.store import SandboxStore
 
 STATUSES = "service/boards/{parentId}/statuses"
 SCHEDULE = "schedule/entries"

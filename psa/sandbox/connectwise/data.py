@@ -17,15 +17,15 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from psa.sandbox import texts
-from psa.sandbox.data_links import Links
-from psa.sandbox.data_profiles import Profiles
-from psa.sandbox.data_reference import complete, generate_reference
-from psa.sandbox.data_reference_fill import fill_reference, fill_work
-from psa.sandbox.data_setup import generate_setup
-from psa.sandbox.data_tickets import TicketMaker
-from psa.sandbox.refs import RefBuilder
-from psa.sandbox.store import NOTE_ID_STRIDE, SandboxStore, record_time
-from psa.sandbox.writes import API_MEMBER
+from psa.sandbox.connectwise.data_links import Links
+from psa.sandbox.connectwise.data_profiles import Profiles
+from psa.sandbox.connectwise.data_reference import complete, generate_reference
+from psa.sandbox.connectwise.data_reference_fill import fill_reference, fill_work
+from psa.sandbox.connectwise.data_setup import generate_setup
+from psa.sandbox.connectwise.data_tickets import TicketMaker
+from psa.sandbox.connectwise.refs import RefBuilder
+from psa.sandbox.connectwise.store import NOTE_ID_STRIDE, SandboxStore, record_time
+from psa.sandbox.connectwise.writes import API_MEMBER
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ What moves the state on:
   always resolves) marks those stages met now; NoEscalation is a waiting status: the clock
   pauses until the ticket leaves it; moving back to an open status re-opens the resolve stage;
 - a note flagged detailDescriptionFlag / internalAnalysisFlag / resolutionFlag (not one only
-  from a contact) is the first response / the plan / the resolution (psa.sandbox.rules).
+  from a contact) is the first response / the plan / the resolution (psa.sandbox.connectwise.rules).
 
 Stored in the ticket (models.tsv Ticket field names): `dateResponded`/`respondMinutes`/
 `respondedBy`, `dateResplan`/`resPlanMinutes`/`resplanBy`, `dateResolved`/`resolveMinutes`/
@@ -33,13 +33,13 @@ from typing import TYPE_CHECKING
 
 from psa.sandbox import business_hours as hours
 from psa.sandbox.business_hours import WorkCalendar
-from psa.sandbox.refs import ref_id
-from psa.sandbox.schema_tickets import SLA_COMPUTED
-from psa.sandbox.store import record_time
+from psa.sandbox.connectwise.refs import ref_id
+from psa.sandbox.connectwise.schema_tickets import SLA_COMPUTED
+from psa.sandbox.connectwise.store import record_time
 from psa.timestamps import parse_psa_time
 
 if TYPE_CHECKING:
-    from psa.sandbox.store import SandboxStore
+    from psa.sandbox.connectwise.store import SandboxStore
 
 STAGES = ("respond", "plan", "resolve")
 STAGE_WORDS = {"respond": "Respond", "plan": "Plan", "resolve": "Resolve"}

@@ -2,7 +2,7 @@
 site address, billing defaults, flags, department, currency, parent / child tickets.
 
 Each ticket draws from its own random stream (seed + ticket id), so adding a field here never
-shifts the values of the fields psa.sandbox.data_tickets draws. References point at records of
+shifts the values of the fields psa.sandbox.connectwise.data_tickets draws. References point at records of
 the set-up collections (contacts, sites, agreements, sources, departments, phases) when the
 store has them; otherwise the field is left out rather than pointing at nothing.
 """
@@ -14,9 +14,9 @@ import uuid
 from functools import cache
 
 from psa.sandbox import texts
-from psa.sandbox.refs import RefBuilder
-from psa.sandbox.schema import SPEC_BY_KEY
-from psa.sandbox.store import SandboxStore
+from psa.sandbox.connectwise.refs import RefBuilder
+from psa.sandbox.connectwise.schema import SPEC_BY_KEY
+from psa.sandbox.connectwise.store import SandboxStore
 
 STREETS = ("Main St", "Harbour Rd", "Rue de la Paix", "Königstraße", "O'Connell St", "5th Ave")
 CHILD_SHARE = 0.05  # tickets split off an earlier ticket of the same company (parentTicketId)

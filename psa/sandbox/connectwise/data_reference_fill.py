@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from psa.sandbox.data_links import first, ref
-from psa.sandbox.data_reference import complete
+from psa.sandbox.connectwise.data_links import first, ref
+from psa.sandbox.connectwise.data_reference import complete
 
 if TYPE_CHECKING:
-    from psa.sandbox.data import Generator
+    from psa.sandbox.connectwise.data import Generator
 
 # CompanyStatus name → (notifyFlag, disallowSavingFlag, notificationMessage)
 COMPANY_STATUS_RULES = {

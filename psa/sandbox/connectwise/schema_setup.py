@@ -1,9 +1,9 @@
 """The set-up collections clients read at start-up (contacts, agreements, work types, phases, ...):
-read-only here, each record carrying its whole model. Their data: psa.sandbox.data_setup."""
+read-only here, each record carrying its whole model. Their data: psa.sandbox.connectwise.data_setup."""
 
 from __future__ import annotations
 
-from psa.sandbox.entity import EntitySpec, child, plain
+from psa.sandbox.connectwise.entity import EntitySpec, child, plain
 
 # (path, model) of top-level collections
 _PLAIN = (

@@ -25,8 +25,8 @@ from urllib.parse import quote
 
 import requests
 
-from psa.sandbox.schema import spec_for
-from psa.sandbox.store import SandboxStore
+from psa.sandbox.connectwise.schema import spec_for
+from psa.sandbox.connectwise.store import SandboxStore
 
 logger = logging.getLogger("psa.sandbox.callbacks")
 

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from psa.connectwise.spec import model_fields
-from psa.sandbox.refs import RefBuilder
-from psa.sandbox.schema import spec_for
-from psa.sandbox.store import SandboxStore, record_time
+from psa.sandbox.connectwise.refs import RefBuilder
+from psa.sandbox.connectwise.schema import spec_for
+from psa.sandbox.connectwise.store import SandboxStore, record_time
 
 BOARD_NAMES = (
     "Help Desk",
@@ -25,7 +25,7 @@ BOARD_NAMES = (
     "Procurement",
 )
 # (name, closedStatus, defaultFlag, inactive, escalationStatus: the SLA stage a ticket moved there
-# has met; NoEscalation = waiting, the SLA clock pauses — see psa.sandbox.sla)
+# has met; NoEscalation = waiting, the SLA clock pauses — see psa.sandbox.connectwise.sla)
 STATUS_ROWS = (
     ("New", False, True, False, "NotResponded"),
     ("In Progress", False, False, False, "Responded"),

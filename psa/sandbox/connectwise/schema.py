@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from psa.sandbox.entity import EntitySpec, whole_model
-from psa.sandbox.schema_setup import SETUP_SPECS
-from psa.sandbox.schema_tickets import PROJECT_TICKETS, SERVICE_TICKETS
+from psa.sandbox.connectwise.entity import EntitySpec, whole_model
+from psa.sandbox.connectwise.schema_setup import SETUP_SPECS
+from psa.sandbox.connectwise.schema_tickets import PROJECT_TICKETS, SERVICE_TICKETS
 
 _RW = frozenset({"POST", "PATCH", "DELETE"})
 _TICKET_SPECS = ("service/tickets", "project/tickets")
@@ -352,7 +352,7 @@ SPECS: tuple[EntitySpec, ...] = (
     ),
 )
 
-# Records of every collection (tickets: psa.sandbox.schema_tickets, declared whole) may carry any field
+# Records of every collection (tickets: psa.sandbox.connectwise.schema_tickets, declared whole) may carry any field
 # of their model, filled like a real site fills it; conditions, orderBy, fields and PATCH take them.
 SPECS = tuple(
     spec if spec.key in _TICKET_SPECS else replace(spec, fields=whole_model(spec.model)) for spec in SPECS

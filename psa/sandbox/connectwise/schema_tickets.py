@@ -1,4 +1,4 @@
-"""How the sandbox serves service and project tickets (psa.sandbox.schema lists them first).
+"""How the sandbox serves service and project tickets (psa.sandbox.connectwise.schema lists them first).
 
 Tickets carry their model's whole field set (models.tsv Ticket / ProjectTicket), so conditions,
 orderBy, `fields=` and PATCH take every field ConnectWise has, `parentTicketId` and
@@ -8,7 +8,7 @@ set-up collections (contacts, agreements, sources, phases, ...) live in schema_s
 
 from __future__ import annotations
 
-from psa.sandbox.entity import EntitySpec, whole_model
+from psa.sandbox.connectwise.entity import EntitySpec, whole_model
 
 _RW = frozenset({"POST", "PATCH", "DELETE"})
 _BOARD_SCOPED = frozenset({"status", "type", "subType", "item", "team"})
@@ -38,7 +38,7 @@ _REFERENCES: dict[str, str | None] = {
 }
 _MAX_LENGTHS = {"summary": 255, "contactName": 62, "poNumber": 50, "externalXRef": 100}
 
-# Computed by ConnectWise from the ticket's SLA (psa.sandbox.sla): a POST ignores them, a PATCH
+# Computed by ConnectWise from the ticket's SLA (psa.sandbox.connectwise.sla): a POST ignores them, a PATCH
 # is refused. ProjectTicket has none of them.
 SLA_COMPUTED = frozenset(
     {

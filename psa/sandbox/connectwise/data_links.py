@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from psa.sandbox import texts
-from psa.sandbox.data_reference import complete
-from psa.sandbox.store import record_time
+from psa.sandbox.connectwise.data_reference import complete
+from psa.sandbox.connectwise.store import record_time
 
 if TYPE_CHECKING:
-    from psa.sandbox.data import Generator
+    from psa.sandbox.connectwise.data import Generator
 
 CONTACT_TITLES = ("Office Manager", "IT Director", "CFO", "Operations Lead", "Receptionist", "Owner")
 PHASE_NAMES = ("Discovery", "Design", "Build", "Migration", "Cut-over", "Hand-off")

@@ -1,4 +1,4 @@
-"""EntitySpec: how the sandbox serves one ConnectWise collection (see psa.sandbox.schema)."""
+"""EntitySpec: how the sandbox serves one ConnectWise collection (see psa.sandbox.connectwise.schema)."""
 
 from __future__ import annotations
 

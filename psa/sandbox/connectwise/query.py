@@ -13,8 +13,8 @@ from functools import cache
 from typing import Any
 
 from psa.connectwise.spec import model_fields
-from psa.sandbox.conditions import ConditionError, Getter
-from psa.sandbox.schema import EntitySpec
+from psa.sandbox.connectwise.conditions import ConditionError, Getter
+from psa.sandbox.connectwise.schema import EntitySpec
 
 # lower-case alias → the `_info` field it reads
 INFO_ALIASES = {

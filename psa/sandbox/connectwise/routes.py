@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from psa.sandbox.schema import ALIASES, SPECS, EntitySpec, spec_for
+from psa.sandbox.connectwise.schema import ALIASES, SPECS, EntitySpec, spec_for
 
 # operation → methods allowed
 OPERATIONS = {

@@ -16,17 +16,17 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from psa.sandbox.conditions import canonical_datetime
-from psa.sandbox.refs import ReferenceError_, find_target
+from psa.sandbox.connectwise.conditions import canonical_datetime
+from psa.sandbox.connectwise.refs import ReferenceError_, find_target
+from psa.sandbox.connectwise.routes import Match
+from psa.sandbox.connectwise.rules import NOTES, board_id_of, find_ticket
+from psa.sandbox.connectwise.schema import TICKET_ENTITIES, EntitySpec
+from psa.sandbox.connectwise.schema_tickets import READ_ONLY
+from psa.sandbox.connectwise.store import NotFoundError
 from psa.sandbox.replies import BadRequest, Reply, error
-from psa.sandbox.routes import Match
-from psa.sandbox.rules import NOTES, board_id_of, find_ticket
-from psa.sandbox.schema import TICKET_ENTITIES, EntitySpec
-from psa.sandbox.schema_tickets import READ_ONLY
-from psa.sandbox.store import NotFoundError
 
 if TYPE_CHECKING:
-    from psa.sandbox.api import Api
+    from psa.sandbox.connectwise.api import Api
 
 API_MEMBER = "sandbox-api"
 PATCH_OPS = ("replace", "add", "remove")
@@ -158,7 +158,7 @@ def create(api: Api, found: Match, query: dict[str, str], headers: dict[str, str
 def _initial_notes(api: Api, ticket: dict, data: dict, skip_callback: bool) -> None:
     """`initialDescription` / `initialInternalAnalysis` / `initialResolution` of a new ticket
     become its first notes (ConnectWise never returns these fields on the ticket). Dated at the
-    ticket's entry, they are part of it, not a response (psa.sandbox.rules)."""
+    ticket's entry, they are part of it, not a response (psa.sandbox.connectwise.rules)."""
     for field, flag in INITIAL_NOTES.items():
         text = data.get(field)
         if not isinstance(text, str) or not text.strip():

@@ -15,11 +15,11 @@ from collections import Counter
 from collections.abc import Callable
 
 from psa.sandbox import texts
-from psa.sandbox.refs import RefBuilder
-from psa.sandbox.rules import board_statuses
-from psa.sandbox.store import SandboxStore
+from psa.sandbox.connectwise.refs import RefBuilder
+from psa.sandbox.connectwise.rules import board_statuses
+from psa.sandbox.connectwise.store import SandboxStore
 
-logger = logging.getLogger("psa.sandbox.activity")
+logger = logging.getLogger("psa.sandbox.connectwise.activity")
 NOTE_FLAGS = ("detailDescriptionFlag", "internalAnalysisFlag", "resolutionFlag")
 
 
@@ -196,7 +196,7 @@ class Activity:
         if ticket:
             member = self._member()
             # Mostly discussion; some internal analysis (the plan) or a resolution: each moves
-            # the ticket's SLA on (psa.sandbox.sla) the first time, as in ConnectWise.
+            # the ticket's SLA on (psa.sandbox.connectwise.sla) the first time, as in ConnectWise.
             flag = self.rng.choices(NOTE_FLAGS, weights=(75, 18, 7))[0]
             self.store.create(
                 "service/tickets/{parentId}/notes",

@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from psa.sandbox.schema import NOTE_ENTITIES, SPEC_BY_KEY, TICKET_ENTITIES, EntitySpec, parent_id_of, spec_for
+from psa.sandbox.connectwise.schema import (
+    NOTE_ENTITIES,
+    SPEC_BY_KEY,
+    TICKET_ENTITIES,
+    EntitySpec,
+    parent_id_of,
+    spec_for,
+)
 
 NOTE_ID_STRIDE = 16
 NOTE_CREATED_IDS = 1_000_000_000
@@ -54,7 +61,7 @@ class _Collection:
 
 
 class Hooks:
-    """Business rules run inside a write (psa.sandbox.rules.Rules); the default does nothing."""
+    """Business rules run inside a write (psa.sandbox.connectwise.rules.Rules); the default does nothing."""
 
     def on_create(self, store: SandboxStore, spec: EntitySpec, record: dict) -> dict:
         return record
@@ -69,7 +76,7 @@ class Hooks:
 
 
 class SandboxStore:
-    """Records of every sandbox entity (keys: the ConnectWise paths, see psa.sandbox.schema)."""
+    """Records of every sandbox entity (keys: the ConnectWise paths, see psa.sandbox.connectwise.schema)."""
 
     def __init__(self, *, clock: Callable[[], str] = utc_now_text) -> None:
         self._collections = {key: _Collection() for key in SPEC_BY_KEY}

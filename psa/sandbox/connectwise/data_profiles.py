@@ -8,11 +8,11 @@ import random
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from psa.sandbox.data_links import first, ref
-from psa.sandbox.store import record_time
+from psa.sandbox.connectwise.data_links import first, ref
+from psa.sandbox.connectwise.store import record_time
 
 if TYPE_CHECKING:
-    from psa.sandbox.data import Generator
+    from psa.sandbox.connectwise.data import Generator
 
 # Member enums (ConnectWise 2025.1): licenseClass F(ull)/A(PI)/C(ustomer portal)/X(no licence);
 # default contact method Office/Home/Mobile; invoicing screens.

@@ -1,0 +1,163 @@
+"""How a ConnectWise site answers one request (the shared HTTP front calls `serve`).
+
+API paths are `/{codebase}apis/3.0/...` under the codebase companyinfo reports and under
+`v4_6_release/`, which cloud sites also answer and many clients use without asking. Pipeline:
+injected fault → rate limit → Basic auth + clientId header → forced test errors → Api.
+`GET /login/companyinfo/{company}` and the callback key URL are unauthenticated and never
+faulted or limited. Other paths are not claimed: the host answers a plain 404 without a
+ConnectWise error body (what a client sees after an upgrade moved the codebase;
+psa.connectwise.client then re-discovers it).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from psa.sandbox.faults import SlidingWindowLimit
+from psa.sandbox.replies import Reply, error
+from psa.sandbox.site import SandboxRequest
+
+if TYPE_CHECKING:
+    from psa.sandbox.connectwise.server import SandboxServer
+
+logger = logging.getLogger("psa.sandbox.connectwise")
+
+COMPANY_INFO = "/login/companyinfo/"
+
+
+def split_codebase(path: str, codebases: tuple[str, ...]) -> tuple[str | None, str]:
+    """(`v2025_1/`, `apis/3.0/...`) when the path starts with a codebase the site answers."""
+    for codebase in codebases:
+        if path.startswith(f"/{codebase}"):
+            return codebase, path[len(codebase) + 1 :]
+    return None, path
+
+
+def claims(sandbox: SandboxServer, request: SandboxRequest) -> bool:
+    if request.path.lower().startswith(COMPANY_INFO):
+        return True
+    return split_codebase(request.path, sandbox.codebases)[0] is not None
+
+
+def serve(sandbox: SandboxServer, request: SandboxRequest) -> Reply | None:
+    """The answer, or None for a path under a codebase that no ConnectWise route knows."""
+    sandbox._count("requests")
+    codebase, rest = split_codebase(request.path, sandbox.codebases)
+    if request.method == "GET" and request.path.lower().startswith(COMPANY_INFO):
+        return Reply(200, sandbox.company_info(request.path.split("/", 3)[3]))
+    if request.method == "GET" and codebase and rest == "system/callbackkey/index.rails":
+        return _callback_key(sandbox, request.query)
+    if codebase and rest.startswith("apis/3.0/"):
+        reply = _api(sandbox, request, rest[len("apis/3.0/") :], codebase)
+        if reply.status == 429:  # counted before it is sent: a client that saw it sees the count
+            sandbox._count("status_429")
+        return reply
+    return None
+
+
+def _callback_key(sandbox: SandboxServer, query: dict[str, str]) -> Reply:
+    notifier = sandbox.notifier
+    if query.get("keyid") != notifier.key_id:
+        return error(404, "NotFound", "unknown callback key")
+    return Reply(200, {"signing_key": notifier.signing_key})
+
+
+def _api(sandbox: SandboxServer, request: SandboxRequest, api_path: str, codebase: str) -> Reply:
+    if sandbox.faults.latency_ms:
+        time.sleep(sandbox.faults.latency_ms / 1000)
+    fault = sandbox.injector.decide()
+    if fault is not None:
+        sandbox._count(f"fault_{fault}")
+        return _fault(sandbox, fault)
+    wait = sandbox.limiter.acquire()
+    if wait is not None:
+        sandbox._count("rate_limited")
+        return _too_many(wait)
+    refusal = _auth(sandbox, request.headers)
+    if refusal is not None:
+        return refusal
+    forced = sandbox.forced.take(request.method, api_path.strip("/"))
+    if forced is not None:
+        sandbox._count("forced_errors")
+        return error(forced.status, _code_for(forced.status), forced.message)
+    try:
+        reply, template = sandbox.api.handle(
+            request.method,
+            api_path,
+            request.query,
+            request.headers,
+            request.body,
+            listings=sandbox.faults.listings,
+        )
+    except Exception:  # a sandbox bug must still answer, like ConnectWise's own 500s
+        logger.exception("sandbox failed on %s /%s", request.method, api_path)
+        sandbox._count("internal_errors")
+        reply, template = error(500, "InternalServerError", "the sandbox failed on this request"), "error"
+    sandbox._count((request.method, template))
+    if codebase != sandbox.codebase:  # paging links stay under the codebase the client called
+        old, new = f"/{sandbox.codebase}apis/3.0/", f"/{codebase}apis/3.0/"
+        reply.headers = [(n, v.replace(old, new) if n == "Link" else v) for n, v in reply.headers]
+    return reply
+
+
+def _too_many(wait: float) -> Reply:
+    reply = error(429, "TooManyRequests", "Rate limit exceeded: too many requests for this site, retry later")
+    reply.headers.append(("Retry-After", SlidingWindowLimit.retry_after(wait)))
+    return reply
+
+
+def _fault(sandbox: SandboxServer, fault: str) -> Reply:
+    if fault == "500":
+        return error(500, "InternalServerError", "An unexpected error occurred (injected fault)")
+    if fault == "429":
+        return _too_many(1)
+    if fault == "reset":
+        return Reply(0, fault="reset")
+    return Reply(
+        0,
+        fault="timeout",
+        timeout_s=sandbox.faults.timeout_s,
+        released=lambda: sandbox._count("timeouts_released"),
+    )
+
+
+def _auth(sandbox: SandboxServer, headers: dict[str, str]) -> Reply | None:
+    # Reference: developer guide "Authentication": Basic base64("{companyId}+{publicKey}:{privateKey}"),
+    # plus a clientId header on every call.
+    scheme, _, token = (headers.get("authorization") or "").partition(" ")
+    try:
+        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8") if token else ""
+    except (binascii.Error, UnicodeDecodeError):
+        decoded = ""
+    if scheme.lower() != "basic" or decoded != sandbox.expected_basic:
+        sandbox._count("unauthorized")
+        return error(
+            401,
+            "Unauthorized",
+            "Username or password is incorrect, or the API keys are not valid for this company.",
+        )
+    if not (headers.get("clientid") or "").strip():
+        sandbox._count("missing_client_id")
+        return error(
+            403,
+            "Forbidden",
+            "A clientId header is required on every request; see https://developer.connectwise.com/ClientID",
+        )
+    return None
+
+
+def _code_for(status: int) -> str:
+    return {
+        400: "InvalidObject",
+        401: "Unauthorized",
+        403: "Forbidden",
+        404: "NotFound",
+        409: "Conflict",
+        429: "TooManyRequests",
+        500: "InternalServerError",
+        503: "ServiceUnavailable",
+    }.get(status, "Error")
