@@ -23,6 +23,7 @@ from boards.models import (
     Ticket,
 )
 from boards.ranking import rank_keys, rank_sort_key
+from boards.services.priority_colors import priority_colours
 from boards.services.sla import SLA_FIELDS, next_deadline, sla_state
 from boards.services.write_state import card_write_states, outbox_target
 
@@ -115,6 +116,7 @@ class Card(NamedTuple):
     # pending | delayed | saved, and the seconds since the edit was made or saved.
     write_kind: str = ""
     write_age: int = 0
+    priority_color: str = ""  # the PSA priority's colour (validated hex) for the card's stripe
 
 
 @dataclass
@@ -255,6 +257,7 @@ def board_layout(
             by_psa_id.setdefault(psa_id, column)  # a status mapped twice shows in its first column
     column_field = board.column_field
     indicators = set(board.indicators or [])
+    colours = {} if board.is_opportunity else priority_colours(connection_id=board.connection_id)
     writes = card_write_states(
         connection_id=board.connection_id,
         target=outbox_target(is_opportunity=board.is_opportunity),
@@ -264,7 +267,7 @@ def board_layout(
         value = getattr(row, column_field)
         column = by_psa_id.get(value)
         if column is not None:
-            card = _card(board, row, value, indicators, now)
+            card = _card(board, row, value, indicators, now, colours)
             write = writes.get(row.psa_id)
             if write is not None:
                 card = card._replace(write_kind=write.kind, write_age=write.age_seconds)
@@ -308,7 +311,9 @@ def _ordered(board: Board, rows: list[tuple]) -> list[tuple]:
     return sorted(rows, key=lambda r: sort_key(r.psa_id))
 
 
-def _card(board: Board, row, column_psa_id: int, indicators: set[str], now: datetime) -> Card:
+def _card(
+    board: Board, row, column_psa_id: int, indicators: set[str], now: datetime, colours: dict[int, str]
+) -> Card:
     shown = card_indicators(row, indicators, now)
     if board.is_opportunity:
         return Card(
@@ -331,6 +336,7 @@ def _card(board: Board, row, column_psa_id: int, indicators: set[str], now: date
         column_psa_id=column_psa_id,
         status_name=row.status_name,
         psa_board_name=row.board_name,
+        priority_color=colours.get(row.priority_psa_id, ""),
         customer_updated=row.customer_updated and Indicator.CUSTOMER_UPDATED in indicators,
         writeback_error=row.writeback_error,
         indicators=shown,

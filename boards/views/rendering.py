@@ -40,10 +40,14 @@ def card_html(card: Card, mine: MyMember | None = None) -> str:
         meta += " · " + escape(", ".join(card.people))
     if card.psa_board_name:
         meta += " · " + escape(card.psa_board_name)
+    if card.priority_color:
+        classes += " has-prio"
+    stripe = f' style="--prio:{card.priority_color}"' if card.priority_color else ""  # a validated hex colour
+    priority = escape(card.priority)
     parts = [
-        f'<li class="{classes}" data-psa-id="{card.psa_id}" tabindex="0" aria-label="#{card.psa_id} {summary}">',
+        f'<li class="{classes}" data-psa-id="{card.psa_id}"{stripe} tabindex="0" aria-label="#{card.psa_id} {summary}">',
         f'<div class="card-head"><span class="num">#{card.psa_id}</span>',
-        f'<span class="prio">{escape(card.priority)}</span>' if card.priority else "",
+        f'<span class="prio" title="{priority}">{priority}</span>' if card.priority else "",
         f'<span class="my-initials" title="Assigned to you">{escape(mine.initials)}</span>'
         if assigned_to_me and mine is not None
         else "",

@@ -1,0 +1,71 @@
+"""How the board looks to a dispatcher, in real Chromium: the PSA's priority colour as a stripe
+with the priority's name on one line; at 390 px (a phone) no page scrolls sideways and the filters
+fold behind a button."""
+
+from __future__ import annotations
+
+import pytest
+
+from boards.models import Priority, Ticket
+from boards.services.config import board_create
+from boards.services.priority_colors import css_colour
+from tests.boards.browser_support import card, signed_in_page, wait_ready
+from tests.boards.conftest import seed_acme
+
+pytestmark = [pytest.mark.browser]
+SHOTS = "/work/main/var/shots"
+
+
+@pytest.fixture
+def ui(ui_servers, transactional_db):
+    connection = seed_acme(second_board=False)
+    long_name = "Priority 1 - Emergency Response, wake the on-call engineer"
+    Priority.objects.filter(connection=connection, psa_id=1).update(name=long_name, color="Red")
+    Ticket.objects.filter(connection=connection, priority_psa_id=1).update(priority_name=long_name)
+    Priority.objects.filter(connection=connection, psa_id=2).update(color="#00875A")
+    board = board_create(connection_id=connection.id, name="Service desk", psa_board_ids=[1])
+    with signed_in_page(ui_servers, "ann", "pw-ann", board=board) as page:
+        yield {"page": page, "url": ui_servers["url"], "board": board, "connection": connection}
+
+
+STRIPE = "c => getComputedStyle(c, '::before').backgroundColor"
+
+
+def test_it_shows_the_psa_priority_colour_as_a_stripe_and_its_name_on_one_line(ui):
+    page = ui["page"]
+    # Tickets 100, 102, 104 have priority 1 ("Red"), 101 and 103 priority 2 (#00875A).
+    assert page.eval_on_selector(card(100), STRIPE) == "rgb(201, 55, 44)"
+    assert page.eval_on_selector(card(101), STRIPE) == "rgb(0, 135, 90)"
+    one_line = page.eval_on_selector(
+        f"{card(100)} .prio",
+        "p => p.getBoundingClientRect().height <= parseFloat(getComputedStyle(p).lineHeight) * 1.2",
+    )
+    assert one_line, "the priority's name wraps"
+    widths = page.eval_on_selector_all(".column", "cs => cs.map(c => c.getBoundingClientRect().width)")
+    assert max(widths) == min(widths), "a long priority name widened its column"
+    assert page.get_attribute(f"{card(100)} .prio", "title").startswith("Priority 1 - Emergency Response")
+    page.screenshot(path=f"{SHOTS}/board-priority.png")
+
+
+def test_it_draws_no_stripe_for_a_priority_without_a_colour(ui):
+    page = ui["page"]
+    Priority.objects.filter(connection=ui["connection"]).update(color="")
+    page.reload()
+    wait_ready(page)
+    assert page.eval_on_selector(card(100), "c => c.classList.contains('has-prio')") is False
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Red", "#c9372c"),
+        (" light blue ", ""),
+        ("#ABC", "#abc"),
+        ("00875a", "#00875a"),
+        ("red; background: url(x)", ""),
+        ("#12345g", ""),
+        (None, ""),
+    ],
+)
+def test_it_turns_only_known_names_and_hex_values_into_a_colour(value, expected):
+    assert css_colour(value) == expected
