@@ -1,0 +1,143 @@
+"""The hourly request threshold of an Autotask database, shared by every integration.
+
+Reference: api.md §7 — 10,000 requests per rolling 60 minutes per Autotask database, counted
+over every integration; past it calls are refused until the window clears.
+`GET ThresholdInformation` answers `{"externalRequestThreshold", "requestThresholdTimeframe",
+"currentTimeframeRequestCount"}`: the database's count, ours and everyone else's.
+
+Our own requests are counted in a moving one-hour window in Redis under the database's key
+(every connection and worker on that database shares it). Every few minutes one worker asks
+ThresholdInformation and records how many requests OTHER integrations made in the window
+(their count minus ours); we then hold back so that ours + theirs stays under the threshold.
+Background work also leaves a reserve free for interactive work (write-back, refreshes).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from limits import RateLimitItemPerHour
+from limits.strategies import MovingWindowRateLimiter
+
+from psa import metrics
+from psa.http import _limiter, default_budget_storage
+
+logger = logging.getLogger("psa.autotask")
+
+THRESHOLD_PER_HOUR = 10_000
+BACKGROUND_RESERVE_SHARE = 0.10  # of the threshold, left to interactive requests
+RECONCILE_EVERY_SECONDS = 300
+MAX_WAIT_STEP_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Threshold:
+    limit: int
+    timeframe_minutes: int
+    current: int  # requests of every integration in the current window
+
+
+def threshold_parse(body: object) -> Threshold:
+    if not isinstance(body, dict):
+        raise ValueError(f"unexpected ThresholdInformation answer {body!r:.120}")
+    return Threshold(
+        limit=int(body.get("externalRequestThreshold") or THRESHOLD_PER_HOUR),
+        timeframe_minutes=int(body.get("requestThresholdTimeframe") or 60),
+        current=int(body.get("currentTimeframeRequestCount") or 0),
+    )
+
+
+class HourlyBudget:
+    """`acquire()` before every request (psa.http.RetryingHttp calls it per attempt)."""
+
+    def __init__(
+        self,
+        database_id: str,
+        *,
+        interactive: bool = False,
+        threshold: int = THRESHOLD_PER_HOUR,
+        storage_uri: str | None = None,
+        reconcile: Callable[[], Threshold] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.key = f"autotask-db:{database_id}"
+        self.interactive = interactive
+        self.threshold = threshold
+        self.item = RateLimitItemPerHour(threshold)
+        self.limiter: MovingWindowRateLimiter = _limiter(storage_uri or default_budget_storage())
+        self.reconcile = reconcile  # set by the client: asks ThresholdInformation
+        self.sleep = sleep
+        self.waited_seconds = 0.0
+
+    # --- what others use ---------------------------------------------------------------------
+
+    def others_used(self) -> int:
+        return int(cache.get(f"{self.key}:others") or 0)
+
+    def record_threshold(self, info: Threshold) -> int:
+        """Store what other integrations used in the window; returns that number."""
+        others = max(info.current - self.used(), 0)
+        cache.set(f"{self.key}:others", others, info.timeframe_minutes * 60)
+        if info.current >= info.limit * 0.5:
+            logger.info(
+                "Autotask database %s: %d of %d requests used this hour", self.key, info.current, info.limit
+            )
+        return others
+
+    def _maybe_reconcile(self) -> None:
+        if self.reconcile is None or not cache.add(f"{self.key}:reconciled", 1, RECONCILE_EVERY_SECONDS):
+            return
+        try:
+            self._take()  # the ThresholdInformation request counts too
+            self.record_threshold(self.reconcile())
+        except Exception as exc:  # best effort: the budget keeps counting our own requests
+            logger.warning("Autotask ThresholdInformation unavailable for %s: %s", self.key, exc)
+
+    # --- our own ---------------------------------------------------------------------------
+
+    def used(self) -> int:
+        try:
+            stats = self.limiter.get_window_stats(self.item, "psa-budget", self.key)
+        except Exception:
+            return 0
+        return self.threshold - stats.remaining
+
+    def allowance(self) -> int:
+        """How many more requests we may send now."""
+        reserve = 0 if self.interactive else int(self.threshold * BACKGROUND_RESERVE_SHARE)
+        return self.threshold - reserve - self.others_used() - self.used()
+
+    def _take(self) -> bool:
+        try:
+            return self.limiter.hit(self.item, "psa-budget", self.key)
+        except Exception as exc:  # storage outage: Autotask's own refusal remains the backstop
+            logger.warning("Autotask budget %s unavailable, not limiting: %s", self.key, exc)
+            return True
+
+    def _seconds_until_free(self) -> float:
+        try:
+            stats = self.limiter.get_window_stats(self.item, "psa-budget", self.key)
+        except Exception:
+            return 0.0
+        return max(stats.reset_time - time.time(), 0.0)
+
+    def acquire(self) -> float:
+        """Block until the database has room for one more request of ours; the seconds waited."""
+        self._maybe_reconcile()
+        waited = 0.0
+        while self.allowance() <= 0 or not self._take():
+            step = min(max(self._seconds_until_free(), 0.5), MAX_WAIT_STEP_SECONDS)
+            logger.debug("Autotask budget %s exhausted, waiting %.1fs", self.key, step)
+            self.sleep(step)
+            waited += step
+        self.waited_seconds += waited
+        metrics.psa_budget_waited(self, waited)
+        return waited
+
+    def reset(self) -> None:
+        self.limiter.clear(self.item, "psa-budget", self.key)
+        cache.delete_many([f"{self.key}:others", f"{self.key}:reconciled"])
