@@ -159,6 +159,9 @@ class NoteBase(MirrorRecord):
 
 class ServiceNote(NoteBase):
     ticket_psa_id = psa_ref()
+    # The kind of ticket the note is on (Ticket.Kind): Autotask lists ticket notes and task
+    # notes as two entities, and each full run may delete only its own kind's notes.
+    ticket_kind = models.CharField(max_length=10, choices=Ticket.Kind.choices, default=Ticket.Kind.SERVICE)
     # ConnectWise's `member` is who the note is by; `createdBy` is the account that posted it
     # (the API member for every note written from here).
     member_identifier = ref_name(100)
