@@ -138,6 +138,9 @@ class CallbackResult:
     # change it reports happened (None when unknown).
     message_id: str = ""
     happened_at: datetime | None = None
+    # Set when the PSA says it switched our registration off (why): the receiver records it on
+    # the connection (status page) and re-ensures the registrations.
+    registration_lost: str = ""
 
 
 @dataclass(frozen=True)
@@ -148,9 +151,11 @@ class CallbackHandler:
     # (*, connection, body: bytes, headers, query) → CallbackResult; raises CallbackRejected.
     # Authenticates the body (the vendor's signature) before trusting anything in it.
     receive: Callable[..., CallbackResult]
-    ensure: Callable[..., Any]  # (*, connection, public_url) → changes with added/removed/kept
+    # (*, connection, public_url[, rotate_secret=True]) → changes with added/removed/kept
+    ensure: Callable[..., Any]
     listed: Callable[..., list[dict]]  # (*, connection) → {"id", "what", "state", "url"} per registration
     remove: Callable[..., list[dict]]  # (*, connection) → the registrations removed
+    rotates_secret: bool = False  # ensure takes rotate_secret=True (we choose the signing secret)
 
 
 class UnknownProvider(LookupError):

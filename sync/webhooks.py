@@ -26,6 +26,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from psa.providers import REGISTRY, CallbackRejected, RefreshRequest, provider_get
 from sync import metrics
+from sync.callbacks_health import callbacks_lost
 from sync.echo import is_echo
 from sync.models import Connection
 from sync.refresh_fallback import refresh_request_durably
@@ -99,6 +100,8 @@ def psa_callback(request: HttpRequest, provider: str, token: str) -> JsonRespons
         )
         metrics.webhook_rejected(connection.pk, "replay")
         return _answer(202, f"ignored: replay ({replayed})", queued=False)
+    if result.registration_lost:
+        callbacks_lost(connection=connection, reason=result.registration_lost)
     if not result.refreshes:
         logger.info(
             "callback for connection %s ignored: %s (%s)", connection.pk, result.ignored, result.summary

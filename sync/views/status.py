@@ -21,7 +21,7 @@ from psa.providers import provider_names
 from sync.models import Connection
 from sync.tiers import TIERS, tier_get
 from sync.views.chart import runs_chart
-from sync.views.status_data import status_page_context, tier_running_until
+from sync.views.status_data import psa_header, status_page_context, tier_running_until
 
 
 def operable_connections(user):
@@ -42,7 +42,8 @@ def status_index(request: HttpRequest) -> HttpResponse:
     connections = list(operable_connections(request.user))
     if not connections and not request.user.is_staff:
         raise Http404("No connection to operate")
-    return render(request, "sync/status_index.html", {"connections": connections})
+    rows = [{"connection": c, "psa": psa_header(c)} for c in connections]
+    return render(request, "sync/status_index.html", {"rows": rows})
 
 
 @login_required

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from psa.providers import UnknownProvider, provider_for
 from sync.engine.approvals import refused_entities
 from sync.engine.status import last_tier_run, mirror_counts, runs_summary
 from sync.models import Connection, MassDeleteApproval, SyncRun, TierLock
@@ -125,6 +126,8 @@ def status_page_context(*, connection: Connection, now: datetime | None = None) 
     counts = mirror_counts(connection=connection)
     return {
         "connection": connection,
+        "psa": psa_header(connection),
+        "callback_health": connection.callback_health or {},
         "tiers": tier_rows(connection=connection, now=now),
         "failures": recent_failures(connection=connection),
         "refused_entities": refused_entities(connection_id=connection.pk),
@@ -135,3 +138,12 @@ def status_page_context(*, connection: Connection, now: datetime | None = None) 
         "total_rows": sum(counts.values()),
         "now": now,
     }
+
+
+def psa_header(connection: Connection) -> dict[str, str]:
+    """The provider's label and its secret-free description of the connection's PSA."""
+    try:
+        provider = provider_for(connection)
+    except UnknownProvider:
+        return {"label": connection.provider, "described": "a PSA this installation does not know"}
+    return {"label": provider.label, "described": provider.describe(connection)}

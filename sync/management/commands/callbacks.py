@@ -22,6 +22,11 @@ class Command(BaseCommand):
         action.add_argument("--ensure", action="store_true", help="add the missing, remove the stale")
         action.add_argument("--list", action="store_true", help="show this connection's registrations")
         action.add_argument("--remove", action="store_true", help="delete this connection's registrations")
+        parser.add_argument(
+            "--rotate-secret",
+            action="store_true",
+            help="with --ensure: sign with a new secret (PSAs whose signing secret we choose)",
+        )
 
     def handle(self, *args, **opts):
         try:
@@ -32,9 +37,16 @@ class Command(BaseCommand):
             handler = provider_for(connection).callbacks
         except UnknownProvider as err:
             raise CommandError(str(err)) from None
+        if opts["rotate_secret"] and not (opts["ensure"] and handler.rotates_secret):
+            raise CommandError(
+                "--rotate-secret goes with --ensure, on a PSA whose signing secret we choose "
+                f"({connection.provider} callbacks are signed with the PSA's own keys)"
+                if opts["ensure"]
+                else "--rotate-secret goes with --ensure"
+            )
         try:
             if opts["ensure"]:
-                self._ensure(handler, connection)
+                self._ensure(handler, connection, rotate_secret=opts["rotate_secret"])
             elif opts["list"]:
                 self._show(handler.listed(connection=connection))
             else:
@@ -43,8 +55,9 @@ class Command(BaseCommand):
         except PSAError as err:
             raise CommandError(f"the PSA refused: {err}") from err
 
-    def _ensure(self, handler: CallbackHandler, connection: Connection) -> None:
-        changes = handler.ensure(connection=connection, public_url=settings.PUBLIC_URL)
+    def _ensure(self, handler: CallbackHandler, connection: Connection, *, rotate_secret: bool) -> None:
+        extra = {"rotate_secret": True} if rotate_secret else {}
+        changes = handler.ensure(connection=connection, public_url=settings.PUBLIC_URL, **extra)
         self.stdout.write(
             f"Added {len(changes.added)}, removed {len(changes.removed)}, "
             f"kept {len(changes.kept)} registration(s)"
