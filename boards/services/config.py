@@ -45,9 +45,15 @@ def board_statuses_offered(
         "board_psa_id", "sort_order", "name"
     )
     return {
-        s.psa_id: (f"{names[s.board_psa_id]}: {s.name}", s.board_psa_id)
+        s.psa_id: (status_label(s.name, names.get(s.board_psa_id)), s.board_psa_id)
         for s in statuses.only("psa_id", "name", "board_psa_id")
     }
+
+
+def status_label(name: str, board_name: str | None) -> str:
+    """“Board: status” where a status belongs to one PSA board (ConnectWise); the bare name where
+    the PSA's statuses are one global list (Autotask) or the board is not mirrored."""
+    return f"{board_name}: {name}" if board_name else name
 
 
 def board_column_problems(
@@ -101,7 +107,7 @@ def _foreign_statuses_problem(
 ) -> str:
     statuses = BoardStatus.objects.filter(connection_id=connection_id, psa_id__in=ids)
     boards = dict(ServiceBoard.objects.filter(connection_id=connection_id).values_list("psa_id", "name"))
-    labels = {s.psa_id: f"{boards.get(s.board_psa_id, '?')}: {s.name}" for s in statuses}
+    labels = {s.psa_id: status_label(s.name, boards.get(s.board_psa_id)) for s in statuses}
     shown = ", ".join(f"“{labels.get(i, i)}”" for i in ids)
     if boards_chosen and what == "status":
         return (

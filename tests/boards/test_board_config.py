@@ -194,3 +194,21 @@ def test_it_serves_the_api_docs_from_local_static_files(tenant, client):
     html = client.get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
     assert "cdn.jsdelivr.net" not in html and "unpkg.com" not in html
+
+
+def test_global_statuses_are_offered_by_their_own_name(db):
+    # A PSA whose statuses are one global list (Autotask) mirrors them without a PSA board.
+    from boards.models import BoardStatus, RecordKind, ServiceBoard
+    from boards.services.config import board_statuses_offered, status_label
+    from tests.support.connections import make_connection
+
+    connection = make_connection("global-statuses")
+    ServiceBoard.objects.create(connection=connection, psa_id=1, name="Level I Support")
+    BoardStatus.objects.create(connection=connection, psa_id=5, name="Complete", board_psa_id=None)
+    BoardStatus.objects.create(connection=connection, psa_id=6, name="New", board_psa_id=1)
+    offered = board_statuses_offered(
+        connection_id=connection.pk, record_kind=RecordKind.SERVICE, column_source="status", psa_board_ids=[]
+    )
+    assert offered[6] == ("Level I Support: New", 1)
+    assert 5 not in offered  # ConnectWise's rule: a status belongs to a chosen board's statuses
+    assert status_label("Complete", None) == "Complete"
