@@ -1,0 +1,189 @@
+"""`--activity N`: N random edits per second by the desk's resources, as psa.sandbox.activity
+does on the ConnectWise side.
+
+Edits go through the same writer as API calls (so stamps, rules and webhooks apply), acting as
+a random active resource: ticket status, priority, queue and primary resource changes, new
+tickets and notes, secondary resources, deleted tickets (logged in DeletedTicketLogs, as the
+UI does: the API cannot delete tickets), company edits and task status moves. Failures are
+counted (stats["activity_errors"]) and never stop the loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from psa.sandbox import texts
+from psa.sandbox.autotask import picklists
+from psa.sandbox.autotask.schema import spec_of
+
+if TYPE_CHECKING:
+    from psa.sandbox.autotask.sandbox import AutotaskSandbox
+
+logger = logging.getLogger("psa.sandbox.autotask.activity")
+
+
+class Activity:
+    def __init__(self, sandbox: AutotaskSandbox, *, per_second: float, seed: int) -> None:
+        self.sandbox, self.store, self.writer = sandbox, sandbox.store, sandbox.writer
+        self.per_second = per_second
+        self.rng = random.Random(f"{seed}:autotask:activity")
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.actions: list[tuple[float, Callable[[], None]]] = [
+            (30, self.ticket_status),
+            (10, self.ticket_priority),
+            (6, self.ticket_queue),
+            (10, self.ticket_reassign),
+            (8, self.ticket_create),
+            (12, self.ticket_note),
+            (5, self.ticket_secondary),
+            (2, self.ticket_delete),
+            (5, self.company_edit),
+            (6, self.task_status),
+        ]
+
+    def start(self) -> None:
+        if self.per_second <= 0 or self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._loop, name="autotask-activity", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(1.0 / self.per_second):
+            self.step()
+
+    def step(self) -> None:
+        """One random edit (also callable from tests)."""
+        action = self.rng.choices([a for _, a in self.actions], weights=[w for w, _ in self.actions])[0]
+        try:
+            action()
+            key = "activity_edits"
+        except Exception:  # noqa: BLE001 - a failed edit is counted, the loop goes on
+            logger.exception("autotask sandbox activity %s failed", action.__name__)
+            key = "activity_errors"
+        self.sandbox._count(key)
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _resource(self) -> int:
+        return self.rng.choice(self.sandbox.people.active_resources)
+
+    def _pick(self, entity: str, want: Callable[[dict], bool] = lambda r: True) -> dict | None:
+        ids = self.store.ids(entity)
+        for _ in range(20 if ids else 0):
+            record = self.store.get(entity, self.rng.choice(ids))
+            if record is not None and want(record):
+                return record
+        return None
+
+    def _open_ticket(self) -> dict | None:
+        return self._pick("Tickets", lambda t: t.get("status") != picklists.COMPLETE_STATUS)
+
+    def _patch(self, entity: str, record: dict, changes: dict) -> None:
+        self.writer.update(
+            spec_of(entity), {"id": record["id"], **changes}, None, self._resource(), full=False
+        )
+
+    # --- edits -------------------------------------------------------------------------------
+
+    def ticket_status(self) -> None:
+        ticket = self._open_ticket()
+        if ticket:
+            choices = [s for s in picklists.active_values("Tickets", "status") if s != ticket["status"]]
+            self._patch("Tickets", ticket, {"status": self.rng.choice(choices)})
+
+    def ticket_priority(self) -> None:
+        ticket = self._open_ticket()
+        if ticket:
+            self._patch(
+                "Tickets",
+                ticket,
+                {"priority": self.rng.choice(picklists.active_values("Tickets", "priority"))},
+            )
+
+    def ticket_queue(self) -> None:
+        ticket = self._open_ticket()
+        if ticket:
+            self._patch(
+                "Tickets", ticket, {"queueID": self.rng.choice(picklists.active_values("Tickets", "queueID"))}
+            )
+
+    def ticket_reassign(self) -> None:
+        ticket = self._open_ticket()
+        if ticket:
+            resource = self._resource()
+            role = self.sandbox.people.roles_of[resource][0]
+            self._patch("Tickets", ticket, {"assignedResourceID": resource, "assignedResourceRoleID": role})
+
+    def ticket_create(self) -> None:
+        company = self.rng.choice(self.sandbox.people.company_ids)
+        body = {
+            "title": texts.ticket_summary(self.rng),
+            "companyID": company,
+            "status": 1,
+            "priority": self.rng.choice((1, 2, 3)),
+            "queueID": self.rng.choice(picklists.active_values("Tickets", "queueID")),
+            "serviceLevelAgreementID": self.rng.choice((1, 2, 3)),
+        }
+        self.writer.create(spec_of("Tickets"), body, None, self._resource())
+
+    def ticket_note(self) -> None:
+        ticket = self._open_ticket()
+        if ticket:
+            body = {"title": "Update", "description": texts.note_text(self.rng), "noteType": 3, "publish": 1}
+            self.writer.create(spec_of("TicketNotes"), body, ticket["id"], self._resource())
+
+    def ticket_secondary(self) -> None:
+        ticket = self._pick("Tickets", lambda t: "assignedResourceID" in t and t.get("status") != 5)
+        if ticket is None:
+            return
+        existing = self.store.child_ids("TicketSecondaryResources", ticket["id"])
+        spec = spec_of("TicketSecondaryResources")
+        if existing and self.rng.random() < 0.4:
+            self.writer.delete(spec, self.rng.choice(existing), ticket["id"], self._resource())
+            return
+        resource = self._resource()
+        taken = {ticket["assignedResourceID"]} | {
+            (self.store.get(spec.name, i) or {}).get("resourceID") for i in existing
+        }
+        if resource not in taken:
+            body = {"resourceID": resource, "roleID": self.sandbox.people.roles_of[resource][0]}
+            self.writer.create(spec, body, ticket["id"], self._resource())
+
+    def ticket_delete(self) -> None:
+        ticket = self._pick("Tickets")
+        if ticket is None:
+            return
+        resource = self._resource()
+        self.store.delete("Tickets", ticket["id"], actor=resource)
+        self.store.create(
+            "DeletedTicketLogs",
+            {
+                "ticketID": ticket["id"],
+                "ticketNumber": ticket.get("ticketNumber"),
+                "ticketTitle": ticket.get("title"),
+                "deletedByResourceID": resource,
+                "deletedDateTime": self.sandbox.writer.rules.clock(),
+            },
+            actor=resource,
+        )
+
+    def company_edit(self) -> None:
+        company = self._pick("Companies")
+        if company:
+            phone = f"+1 555 {self.rng.randint(100, 999)} {self.rng.randint(1000, 9999)}"
+            self._patch("Companies", company, {"phone": phone})
+
+    def task_status(self) -> None:
+        task = self._pick("Tasks", lambda t: t.get("status") != picklists.COMPLETE_STATUS)
+        if task:
+            self._patch("Tasks", task, {"status": self.rng.choice((1, 5, 7, 8))})
