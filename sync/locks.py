@@ -8,6 +8,10 @@ The holder's heartbeat (a helper thread) renews the lease every third of
 Retry-After wait), so the lease can be short: a SIGKILLed worker stops beating and its lease is
 taken over within the TTL, not after the longest thing a live run might do. The engine also
 renews after every page, which is where a holder learns that it lost the lease (LockLost).
+
+A queue lease (`queue_lease`) is the same row keyed `queue:<name>` instead of a tier: it caps a
+connection at one slot of a queue that several tiers share (core and reference on `sync`), so
+one tenant never holds two slots of the bulk pool at once.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
 
 from django.conf import settings
@@ -115,6 +119,21 @@ class Lease:
                     db_connection.close()
         finally:
             db_connection.close()
+
+
+def tier_running(*, connection_id: int, tier: str) -> bool:
+    """Someone holds the tier's lease now (its run is in progress)."""
+    return (
+        TierLock.objects.filter(connection_id=connection_id, tier=tier, expires_at__gte=timezone.now())
+        .exclude(holder="")
+        .exists()
+    )
+
+
+def queue_lease(*, connection_id: int, queue: str) -> AbstractContextManager[Lease | None]:
+    """`with queue_lease(...) as lease:` — lease is None while another task of the connection
+    holds a slot of that queue."""
+    return tier_lease(connection_id=connection_id, tier=f"queue:{queue}")
 
 
 @contextmanager

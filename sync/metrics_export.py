@@ -21,13 +21,13 @@ from prometheus_client.registry import Collector, CollectorRegistry
 from psa import metrics as psa_metrics
 from sync import metrics as sync_metrics
 from sync.models import Connection, OutboxEntry, SyncRun
-from sync.tiers import TIERS
+from sync.tiers import QUEUES, TIERS
 from topleft.counters import CounterFamily, counters_read, redis_client
 
 logger = logging.getLogger("sync.metrics")
 
 COUNTER_FAMILIES: list[CounterFamily] = psa_metrics.FAMILIES + sync_metrics.FAMILIES
-CELERY_QUEUES = ("realtime", "sync", "notes")
+CELERY_QUEUES = QUEUES  # every queue of sync/tiers.py
 # kombu's Redis transport keeps a queue's priority levels in separate lists: "<queue>" for 0-2,
 # "<queue>\x06\x16<step>" for the other steps (kombu.transport.redis PRIORITY_STEPS, sep).
 _PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
-QUEUE = "realtime"
+from sync.tiers import REALTIME
+
+QUEUE = REALTIME  # routing: sync/tiers.py
 PUSH_RETRIES = 3
 
 

@@ -13,6 +13,10 @@ Matches the reference (topleft-data-sync-*.txt):
 Which entities a tier syncs is each provider's own fact: every entry of its catalog
 (psa/<provider>/catalog.py) names its tier, and the changes tier takes the core and reference
 entities that can be listed "changed since" (psa/catalog.py Catalog.tier_entities).
+
+This module is also the one place of the routing: which Celery queue each task and each tier
+takes (QUEUES, TASK_ROUTES), and which worker pool serves which queues (WORKER_POOLS, started
+per pool by the Procfile and `make run`). See docs/fleet.md.
 """
 
 from __future__ import annotations
@@ -22,6 +26,40 @@ from dataclasses import dataclass
 from celery.schedules import schedule
 
 from psa.catalog import CHANGES, CORE, NOTES, REFERENCE, Catalog
+
+# --- queues and worker pools ------------------------------------------------------------------
+# Each queue is served by workers reserved for it, so a long full run or a notes sweep never
+# holds a slot the changes tier or the realtime work needs:
+# webhook refreshes and write-back pushes (a person is waiting for them), the beat dispatchers,
+# beat's heartbeat and the outbox sweeper
+REALTIME = "realtime"
+CHANGES_QUEUE = "changes"  # the 5-minute tier of connections whose PSA answers promptly
+SLOW = "slow"  # the 5-minute tier of connections that were slow or failing lately (sync/tasks_lanes.py)
+FULL = "sync"  # the deleting full tiers (core, reference) and housekeeping
+NOTES_QUEUE = "notes"  # the notes fan-out (one chunk of a connection at a time)
+QUEUES = (REALTIME, CHANGES_QUEUE, SLOW, FULL, NOTES_QUEUE)
+
+# Worker pool → the queues its processes consume. One pool per kind of work; `celery worker -Q`
+# of a pool lists exactly these. A pool can run on any machine with DATABASE_URL and REDIS_URL.
+WORKER_POOLS: dict[str, tuple[str, ...]] = {
+    "realtime": (REALTIME,),
+    "changes": (CHANGES_QUEUE,),
+    "bulk": (FULL, NOTES_QUEUE, SLOW),
+}
+
+# Task → queue for tasks sent without an explicit queue (the tier tasks are sent to their tier's
+# queue, or the slow lane, by sync/tasks.py).
+TASK_ROUTES: dict[str, dict[str, str]] = {
+    "sync.tasks.dispatch_tier": {"queue": REALTIME},
+    "sync.tasks.sync_connection_tier": {"queue": FULL},
+    "sync.tasks.plan_notes": {"queue": NOTES_QUEUE},
+    "sync.tasks.sync_notes_chunk": {"queue": NOTES_QUEUE},
+    "sync.tasks.prune_sync_runs": {"queue": FULL},
+    "sync.tasks_realtime.refresh_connection": {"queue": REALTIME},
+    "sync.tasks_realtime.push_outbox_entry": {"queue": REALTIME},
+    "sync.tasks_realtime.sweep_outbox": {"queue": REALTIME},
+    "topleft.celery.beat_heartbeat": {"queue": REALTIME},
+}
 
 
 @dataclass(frozen=True)
@@ -36,27 +74,40 @@ class Tier:
     # i.e. how soon a killed worker's task is delivered again.
     time_limit_seconds: int
 
+    @property
+    def soft_time_limit_seconds(self) -> int:
+        """When the run is told to stop (SoftTimeLimitExceeded), a margin before the hard kill."""
+        return self.time_limit_seconds - min(60, self.time_limit_seconds // 5)
 
-# Every sync task's hard time limit: a tier's run for one connection, a notes chunk, the
-# fallback of a manual enqueue. Short enough that a killed task is delivered again soon.
+
+# The hard time limit of a full run (a tier's run for one connection) and the fallback of a
+# manual enqueue. Short enough that a killed task is delivered again soon.
 TASK_TIME_LIMIT_SECONDS = 20 * 60
+# A changes run lists only what changed in the last five minutes: one that needs longer than its
+# own interval is cut (its entities' watermarks keep what each finished; the next run goes on).
+CHANGES_TIME_LIMIT_SECONDS = 5 * 60
+# A notes chunk is NOTES_CHUNK requests (sync/tasks.py): ~10 s at the default budget, under
+# four minutes even at 2 s per answer.
+NOTES_CHUNK_TIME_LIMIT_SECONDS = 10 * 60
 
 TIERS: dict[str, Tier] = {
-    CHANGES: Tier(CHANGES, 5 * 60, deletes=False, queue="sync", time_limit_seconds=TASK_TIME_LIMIT_SECONDS),
-    CORE: Tier(CORE, 30 * 60, deletes=True, queue="sync", time_limit_seconds=TASK_TIME_LIMIT_SECONDS),
+    CHANGES: Tier(
+        CHANGES, 5 * 60, deletes=False, queue=CHANGES_QUEUE, time_limit_seconds=CHANGES_TIME_LIMIT_SECONDS
+    ),
+    CORE: Tier(CORE, 30 * 60, deletes=True, queue=FULL, time_limit_seconds=TASK_TIME_LIMIT_SECONDS),
     REFERENCE: Tier(
         REFERENCE,
         4 * 3600,
         deletes=True,
-        queue="sync",
+        queue=FULL,
         time_limit_seconds=TASK_TIME_LIMIT_SECONDS,
     ),
     NOTES: Tier(
         NOTES,
         24 * 3600,
         deletes=True,
-        queue="notes",
-        time_limit_seconds=TASK_TIME_LIMIT_SECONDS,
+        queue=NOTES_QUEUE,
+        time_limit_seconds=NOTES_CHUNK_TIME_LIMIT_SECONDS,
     ),
 }
 # The broker re-delivers a task whose worker died (acks late) after its visibility timeout; it
@@ -86,8 +137,10 @@ def build_beat_schedule() -> dict:
             "task": "sync.tasks.dispatch_tier",
             "schedule": schedule(run_every=tier.every_seconds),
             "args": (tier.name,),
-            # A dispatch that sat in the queue longer than its period is superseded by the next.
-            "options": {"queue": tier.queue, "expires": tier.every_seconds},
+            # The dispatchers run on the realtime pool (a second each for 1,000 connections), so
+            # a backlog on a tier's own queue never delays the next fan-out; a dispatch that sat
+            # in the queue longer than its period is superseded by the next.
+            "options": {"queue": REALTIME, "expires": tier.every_seconds},
         }
         for tier in TIERS.values()
     }
@@ -95,17 +148,17 @@ def build_beat_schedule() -> dict:
     schedule_entries["outbox-sweep"] = {
         "task": "sync.tasks_realtime.sweep_outbox",
         "schedule": schedule(run_every=30),
-        "options": {"queue": "realtime", "expires": 30},
+        "options": {"queue": REALTIME, "expires": 30},
     }
     # Beat's heartbeat (topleft/health.py): /readyz and /metrics report how long ago it ran.
     schedule_entries["beat-heartbeat"] = {
         "task": "topleft.celery.beat_heartbeat",
         "schedule": schedule(run_every=30),
-        "options": {"queue": "realtime", "expires": 30},
+        "options": {"queue": REALTIME, "expires": 30},
     }
     schedule_entries["sync-prune-runs"] = {
         "task": "sync.tasks.prune_sync_runs",
         "schedule": schedule(run_every=24 * 3600),
-        "options": {"queue": "sync", "expires": 24 * 3600},
+        "options": {"queue": FULL, "expires": 24 * 3600},
     }
     return schedule_entries

@@ -1,4 +1,6 @@
-"""The Celery app. Three queues so `realtime` work never waits behind bulk sync or notes."""
+"""The Celery app. The queues, the task → queue routes and the worker pools are listed in one
+place with the beat schedule (sync/tiers.py): `realtime` and `outbox` work never waits behind
+the changes tier, and the changes tier never waits behind full runs, notes or slow tenants."""
 
 from __future__ import annotations
 
@@ -15,17 +17,22 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "topleft.settings")
 app = Celery("topleft")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
+from sync.tiers import FULL, QUEUES, TASK_ROUTES, build_beat_schedule  # noqa: E402
+
 # Each queue gets its own exchange and routing key. Bare Queue("x") objects would all be bound
 # to the default exchange with the default routing key, so one message would land in every queue.
-QUEUE_NAMES = ("realtime", "sync", "notes")
+QUEUE_NAMES = QUEUES
 app.conf.task_queues = tuple(
     Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUE_NAMES
 )
-app.conf.update(task_default_queue="sync", task_default_exchange="sync", task_default_routing_key="sync")
+app.conf.task_routes = TASK_ROUTES
+app.conf.update(task_default_queue=FULL, task_default_exchange=FULL, task_default_routing_key=FULL)
 # At-least-once delivery: a task is acknowledged only after it ran, and re-queued if the
 # worker dies; tasks are written to be idempotent.
 app.conf.task_acks_late = True
 app.conf.task_reject_on_worker_lost = True
+# Each worker process reserves one message at a time: a task never waits in a busy process's
+# buffer while another process (or another machine) of the pool is idle.
 app.conf.worker_prefetch_multiplier = 1
 app.conf.task_ignore_result = True
 app.conf.broker_connection_retry_on_startup = True
@@ -37,8 +44,6 @@ app.conf.task_send_sent_event = True
 app.autodiscover_tasks()
 
 # The whole beat schedule, built from the tier table (sync/tiers.py).
-from sync.tiers import build_beat_schedule  # noqa: E402
-
 app.conf.beat_schedule = build_beat_schedule()
 
 

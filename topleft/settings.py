@@ -210,6 +210,12 @@ SYNC_MASS_DELETE_SHARE = env_float("SYNC_MASS_DELETE_SHARE", 0.5, minimum=0.0, m
 SYNC_TIME_ENTRY_DAYS = env_int("SYNC_TIME_ENTRY_DAYS", 90, minimum=1)
 # SyncRun history kept for the status page and the admin.
 SYNC_RUN_RETENTION_DAYS = env_int("SYNC_RUN_RETENTION_DAYS", 30, minimum=1)
+# Fairness (sync/tasks_lanes.py): a changes run longer than this is slow; on the `changes`
+# lane it is stopped there and the connection's next runs take the `slow` lane until one is
+# quick again. Healthy connections with small data finish in about a second.
+SYNC_CHANGES_LANE_SECONDS = env_int("SYNC_CHANGES_LANE_SECONDS", 20, minimum=1)
+# A tier whose runs keep failing is skipped for 1, 3, 7 ... periods, never longer than this.
+SYNC_BACKOFF_MAX_SECONDS = env_int("SYNC_BACKOFF_MAX_SECONDS", 3600, minimum=0)
 # Webhook refreshes for one connection are batched over this quiet period (seconds).
 REALTIME_COALESCE_SECONDS = env_float("REALTIME_COALESCE_SECONDS", 0.3, minimum=0.0)
 

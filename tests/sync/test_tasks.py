@@ -17,6 +17,8 @@ from sync.models import Connection, SyncRun, TierLock
 from tests.support.connections import make_connection
 from tests.sync.conftest import FakePSA, ticket
 
+pytestmark = pytest.mark.usefixtures("fresh_cache")  # dispatch marks and tier health live there
+
 
 def test_it_lets_only_one_claimer_hold_a_tier(connection):
     first = lock_claim(connection_id=connection.pk, tier="core")
@@ -100,8 +102,29 @@ def test_it_plans_notes_in_chunks_on_the_notes_queue(connection, monkeypatch):
     sent = []
     monkeypatch.setattr(tasks.sync_notes_chunk, "apply_async", lambda args, **kw: sent.append((args, kw)))
     assert tasks.plan_notes(connection.pk, changed_only=True) == 3
-    assert [len(args[2]) for args, _ in sent] == [100, 100, 50]
-    assert all(kw["queue"] == "notes" and args[1] == "service_notes" for args, kw in sent)
+    # One chunk of the connection at a time: the first carries the rest of the chain.
+    ((first, kw),) = sent
+    assert kw["queue"] == "notes" and first[1] == "service_notes" and len(first[2]) == 100
+    assert [(entity, len(ids)) for entity, ids in first[3]] == [("service_notes", 100), ("service_notes", 50)]
+    # A second plan while the chain runs starts no second chain.
+    assert tasks.plan_notes(connection.pk, changed_only=True) == 0 and len(sent) == 1
+
+
+def test_it_hands_each_notes_chunk_on_to_the_next_even_when_it_fails(connection, monkeypatch):
+    from sync.engine import notes
+
+    done, sent = [], []
+
+    def sync_notes_parents(*, connection, entity, parent_ids):
+        done.append(parent_ids)
+        raise RuntimeError("a bug in one chunk")
+
+    monkeypatch.setattr(notes, "sync_notes_parents", sync_notes_parents)
+    monkeypatch.setattr(tasks.sync_notes_chunk, "apply_async", lambda args, **kw: sent.append((args, kw)))
+    with pytest.raises(RuntimeError):
+        tasks.sync_notes_chunk(connection.pk, "service_notes", [1, 2], [["opportunity_notes", [7]]])
+    assert done == [[1, 2]]
+    assert sent == [((connection.pk, "opportunity_notes", [7], []), {"queue": "notes"})]
 
 
 def test_it_prunes_old_sync_runs_but_keeps_recent_and_running_ones(connection):

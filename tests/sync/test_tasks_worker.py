@@ -140,7 +140,7 @@ def test_it_runs_dispatched_tiers_and_notes_chunks_on_a_real_worker(tmp_path):
         log_path = tmp_path / "worker.log"
         worker = _start_worker(log_path, lock_ttl=60)
         try:
-            dispatch_tier.delay("core")
+            dispatch_tier("core")  # the fan-out, here; the runs on the worker
             _wait_for(
                 lambda: (
                     SyncRun.objects.filter(connection=connection, tier="core", status="succeeded").count()
@@ -150,7 +150,7 @@ def test_it_runs_dispatched_tiers_and_notes_chunks_on_a_real_worker(tmp_path):
                 "the core tier to finish on the worker",
                 log_path,
             )
-            dispatch_tier.delay("notes")
+            dispatch_tier("notes")
             notes = SyncRun.objects.filter(connection=connection, tier="notes")
             # 239 service tickets → 3 chunks of 100, project tickets 1, opportunities 2
             _wait_for(

@@ -33,7 +33,14 @@ def test_it_schedules_every_tier_at_the_reference_interval():
     for entry in schedule.values():
         assert entry["task"] == "sync.tasks.dispatch_tier"
         assert entry["schedule"].run_every.total_seconds() == TIERS[entry["args"][0]].every_seconds
-    assert schedule["sync-notes"]["options"]["queue"] == "notes"
+    # the dispatchers run on the realtime pool; the tasks they fan out go to the tier's queue
+    assert {entry["options"]["queue"] for entry in schedule.values()} == {"realtime"}
+    assert {name: tier.queue for name, tier in TIERS.items()} == {
+        "changes": "changes",
+        "core": "sync",
+        "reference": "sync",
+        "notes": "notes",
+    }
 
 
 def test_it_deletes_in_every_tier_but_changes():

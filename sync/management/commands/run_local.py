@@ -1,7 +1,8 @@
 """`make run`: the whole product on one machine with embedded defaults.
 
 Migrates, starts the PSA sandbox, sets up the demo (connection, first sync, board, user),
-then runs web, worker and beat as real processes until interrupted.
+then runs web, one worker per worker pool (sync/tiers.py) and beat as real processes until
+interrupted.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandError
 from boards.services.demo import DEMO_CONNECTION, DEMO_PASSWORD, DEMO_USERNAME
 from psa.providers import provider_for
 from sync.models import Connection
+from sync.tiers import WORKER_POOLS
 from topleft.env import env_int
 
 
@@ -83,10 +85,13 @@ class Command(BaseCommand):
         self.register_callbacks(web_url)
         self.spawn(manage + ["runserver", "--noreload", f"{host}:{port}"], env)
         celery = [sys.executable, "-m", "celery", "-A", "topleft"]
-        self.spawn(
-            celery + ["worker", "-Q", "realtime,sync,notes", "--concurrency", "2", "--loglevel", "WARNING"],
-            env,
-        )
+        for pool, queues in WORKER_POOLS.items():  # one worker per pool, like the Procfile
+            self.spawn(
+                celery
+                + ["worker", "-Q", ",".join(queues), "-n", f"{pool}@%h", "--concurrency", "1"]
+                + ["--loglevel", "WARNING"],
+                env,
+            )
         self.spawn(
             celery
             + [
