@@ -21,7 +21,14 @@ BUDGET_WAITS = CounterFamily(
 BUDGET_WAIT_SECONDS = CounterFamily(
     "topleft_psa_budget_wait_seconds", "Seconds spent waiting for the rate budget", _BY_BUDGET
 )
-FAMILIES = [PSA_REQUESTS, PSA_THROTTLED, BUDGET_WAITS, BUDGET_WAIT_SECONDS]
+# Values kept only in a record's raw JSON: a picklist value or referenced record the mirror does
+# not know (yet), or a user-defined field (Autotask). Counted, never fatal.
+UNMAPPED_VALUES = CounterFamily(
+    "topleft_psa_unmapped_values",
+    "Record values kept only in the raw JSON (unknown picklist values, user-defined fields)",
+    ("connection", "field"),
+)
+FAMILIES = [PSA_REQUESTS, PSA_THROTTLED, BUDGET_WAITS, BUDGET_WAIT_SECONDS, UNMAPPED_VALUES]
 
 
 def budget_labels(budget: Any) -> dict[str, str]:
@@ -47,3 +54,8 @@ def psa_budget_waited(budget: Any, seconds: float) -> None:
     if seconds > 0:
         labels = budget_labels(budget)
         counters_add([(BUDGET_WAITS, 1, labels), (BUDGET_WAIT_SECONDS, seconds, labels)])
+
+
+def psa_unmapped_values(connection_id: int, field: str, count: int) -> None:
+    if count > 0:
+        counter_add(UNMAPPED_VALUES, {"connection": str(connection_id), "field": field}, count)

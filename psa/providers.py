@@ -24,6 +24,7 @@ from psa.catalog import Catalog
 # provider name (stored on every Connection) → the module that defines its PROVIDER
 REGISTRY: dict[str, str] = {
     "connectwise": "psa.connectwise.provider",
+    "autotask": "psa.autotask.provider",
 }
 
 

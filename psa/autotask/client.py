@@ -152,8 +152,8 @@ class AutotaskClient:
 
     def threshold_information(self) -> Threshold:
         # Reference: api.md §7 GET ThresholdInformation
-        url = self.url("ThresholdInformation")
-        return threshold_parse(parse_body(self.side_http.send("GET", url, headers=self.headers())))
+        # Not drawn from the budget it sizes (the budget counts it itself when it reconciles).
+        return threshold_parse(self.json("GET", "ThresholdInformation", unmetered=True))
 
     # --- requests ------------------------------------------------------------------------
 
@@ -169,17 +169,20 @@ class AutotaskClient:
         return headers
 
     def request(
-        self, method: str, path: str, *, impersonate: int | None = None, **kw: Any
+        self, method: str, path: str, *, impersonate: int | None = None, unmetered: bool = False, **kw: Any
     ) -> requests.Response:
         """The 2xx answer, or the PSAError; a 401 rediscovers the zone once and, if it moved,
-        sends the request again there."""
+        sends the request again there. `unmetered`: not drawn from the hourly budget."""
         headers = self.headers(impersonate=impersonate)
         try:
-            return self._checked(method, self.http.send(method, self.url(path), headers=headers, **kw))
+            url = self.url(path)  # resolves the zone (and so the budget) first
+            http = self.side_http if unmetered else self.http
+            return self._checked(method, http.send(method, url, headers=headers, **kw))
         except AuthError as err:
             if err.status != 401 or path.startswith("http") or not self._rediscover():
                 raise
-        return self._checked(method, self.http.send(method, self.url(path), headers=headers, **kw))
+        http = self.side_http if unmetered else self.http
+        return self._checked(method, http.send(method, self.url(path), headers=headers, **kw))
 
     @staticmethod
     def _checked(method: str, response: requests.Response) -> requests.Response:

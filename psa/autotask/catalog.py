@@ -1,0 +1,393 @@
+"""The Autotask entity catalog: one entry per mirrored entity, every fact about it in one place.
+
+Paths are root entities (`Tickets`: listed by `POST Tickets/query`) or picklists
+(`picklist:Tickets.status`, listed from entityInformation/fields, see listing.py). Sources are
+the records' camelCase field names (entities.tsv); only those are requested (IncludeFields).
+Each entity with a change stamp (api.md §9) names it (`Mapping.stamp`): it fills psa_updated_at
+and narrows the changes tier (`id`-ordered `gt` on that field). Entities without one (resources,
+link entities, picklists) are re-read by their full tier only.
+
+Mapping onto the provider-neutral mirror (boards/models):
+  queues → ServiceBoard; the ticket status picklist → BoardStatus (one global list: no board);
+  priorities, issue / sub-issue types, SLAs, project statuses, opportunity statuses and stages,
+  territories → their reference models; resources → Member; companies → Company; projects →
+  Project; tickets → Ticket (service); project tasks → Ticket (project); ticket secondary
+  resources → TicketAssignment; ticket and task notes → ServiceNote; time entries → TimeEntry;
+  the ticket's SLA due dates and "met" flag → the same SLA columns ConnectWise fills.
+Assumptions, kept visible: tickets and tasks share Autotask's id space (both are "tasks"
+inside Autotask), as do ticket and task notes; tasks use the same global status list.
+Not mirrored (yet): contacts (no neutral model; boards show the ticket's contact only by name),
+service calls (their ticket/resource links need a join the engine does not do), note types.
+
+Scope decisions (the reference: "only what boards need"):
+- tickets and tasks: open ones plus those completed within the connection's retention;
+- notes: every ticket and task note except workflow-rule notes (note type 13, as django-autotask);
+  they ride the 5-minute changes tier by lastActivityDate, no per-ticket fan-out;
+- time entries: worked within settings.SYNC_TIME_ENTRY_DAYS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from boards import models as mirror
+from psa.autotask.columns import (
+    FULL_NAME,
+    IDENTIFIER,
+    NameRef,
+    active_flag,
+    completed_status,
+    member_ref,
+    name_columns,
+    note_visibility,
+    opportunity_closed,
+    owner_resources,
+    status_value,
+    time_charge,
+    with_names,
+)
+from psa.autotask.listing import picklist_path
+from psa.autotask.query import any_of, changed_since_on, cond, query_text
+from psa.catalog import CORE, REFERENCE, Catalog, MirrorEntity, ScopeContext
+from sync.mapping.spec import Mapping
+
+NOTE_TYPE_WORKFLOW_RULE = 13  # api.md §5: excluded from note syncs (django-autotask does too)
+
+
+def _entry(
+    name: str,
+    path: str,
+    tier: str,
+    model: Any,
+    columns: dict[str, str],
+    *,
+    stamp: str | None = None,
+    scope: Callable[[ScopeContext], str | None] | None = None,
+    **mapping_kw: Any,
+) -> MirrorEntity:
+    psa_model = path.removeprefix("picklist:")
+    return MirrorEntity(
+        name,
+        path,
+        psa_model,
+        tier,
+        Mapping(name, model, columns, stamp=stamp, **mapping_kw),
+        has_last_updated=stamp is not None,
+        scope=scope,
+        changed_since=changed_since_on(stamp) if stamp else None,
+    )
+
+
+def _picklist(
+    name: str,
+    entity: str,
+    field: str,
+    tier: str,
+    model: Any,
+    columns: dict[str, str] | None = None,
+    **kw: Any,
+) -> MirrorEntity:
+    """A picklist's values as reference rows (listing.py lists them as records)."""
+    kw.setdefault("enrich", active_flag)
+    kw.setdefault("derived", ("inactive",))
+    return _entry(
+        name,
+        picklist_path(entity, field),
+        tier,
+        model,
+        {"name": "name", **(columns or {})},
+        extra_fields=("isActive",),
+        **kw,
+    )
+
+
+def _no_stamp(query: str | None, when: datetime) -> str:
+    raise ValueError("this Autotask entity has no change stamp: only its full tier lists it")
+
+
+# --- scopes -----------------------------------------------------------------------------------
+
+
+def open_or_recently_completed(completed_field: str) -> Callable[[ScopeContext], str]:
+    def scope(context: ScopeContext) -> str:
+        cutoff = context.now - timedelta(days=context.closed_ticket_retention_days)
+        return query_text(any_of(cond("status", "noteq", 5), cond(completed_field, "gt", cutoff)))
+
+    return scope
+
+
+def recent_time_entries(context: ScopeContext) -> str:
+    return query_text(cond("dateWorked", "gt", context.now - timedelta(days=context.time_entry_days)))
+
+
+def notes_to_show(context: ScopeContext) -> str:
+    return query_text(cond("noteType", "noteq", NOTE_TYPE_WORKFLOW_RULE))
+
+
+# --- names looked up in the mirror -----------------------------------------------------------
+
+STATUS = NameRef("status_psa_id", "boards.BoardStatus", {"status_name": ("name",)}, "status")
+QUEUE = NameRef("board_psa_id", "boards.ServiceBoard", {"board_name": ("name",)}, "queueID")
+PRIORITY = NameRef("priority_psa_id", "boards.Priority", {"priority_name": ("name",)}, "priority")
+COMPANY = NameRef("company_psa_id", "boards.Company", {"company_name": ("name",)}, "companyID")
+PROJECT = NameRef("project_psa_id", "boards.Project", {"project_name": ("name",)}, "projectID")
+ISSUE_TYPE = NameRef("type_psa_id", "boards.TicketType", {"type_name": ("name",)}, "issueType")
+SUB_ISSUE_TYPE = NameRef(
+    "subtype_psa_id", "boards.TicketSubtype", {"subtype_name": ("name",)}, "subIssueType"
+)
+SLA = NameRef("sla_psa_id", "boards.SLA", {"sla_name": ("name",)}, "serviceLevelAgreementID")
+OWNER = member_ref(
+    "owner_psa_id", {"owner_identifier": IDENTIFIER, "owner_name": FULL_NAME}, "assignedResourceID"
+)
+ASSIGNEE = member_ref(
+    "member_psa_id", {"member_identifier": IDENTIFIER, "member_name": FULL_NAME}, "resourceID"
+)
+TIME_RESOURCE = member_ref("member_psa_id", {"member_identifier": IDENTIFIER}, "resourceID")
+NOTE_AUTHOR = member_ref(
+    "creatorResourceID",
+    {"member_identifier": IDENTIFIER, "created_by": IDENTIFIER},
+    "creatorResourceID",
+    from_raw=True,
+)
+PROJECT_LEAD = member_ref("manager_psa_id", {"manager_identifier": IDENTIFIER}, "projectLeadResourceID")
+PROJECT_STATUS = NameRef(
+    "status_psa_id", "boards.ProjectStatus", {"status_name": ("name",)}, "Projects.status"
+)
+OPPORTUNITY_STAGE = NameRef(
+    "stage_psa_id", "boards.OpportunityStage", {"stage_name": ("name",)}, "Opportunities.stage"
+)
+OPPORTUNITY_STATUS = NameRef(
+    "status_psa_id", "boards.OpportunityStatus", {"status_name": ("name",)}, "Opportunities.status"
+)
+SALES_REP = member_ref(
+    "sales_rep_psa_id", {"sales_rep_identifier": IDENTIFIER, "sales_rep_name": FULL_NAME}, "ownerResourceID"
+)
+TERRITORY = NameRef("territory_psa_id", "boards.Territory", {"territory_name": ("name",)}, "territoryID")
+
+TICKET_REFS = (QUEUE, STATUS, PRIORITY, COMPANY, PROJECT, ISSUE_TYPE, SUB_ISSUE_TYPE, SLA, OWNER)
+TASK_REFS = (STATUS, PROJECT, OWNER)
+_TICKET_DERIVED = ("closed", "resources")
+
+TICKET_COLUMNS = {
+    "summary": "title",
+    "board_psa_id": "queueID",
+    "status_psa_id": "status",
+    "closed_at": "completedDate",
+    "priority_psa_id": "priority",
+    "company_psa_id": "companyID",
+    "owner_psa_id": "assignedResourceID",
+    "project_psa_id": "projectID",
+    "type_psa_id": "issueType",
+    "subtype_psa_id": "subIssueType",
+    "budget_hours": "estimatedHours",
+    "date_entered": "createDate",
+    "required_date": "dueDateTime",
+    # The SLA: Autotask states every stage's due date, and when each stage was met.
+    "sla_psa_id": "serviceLevelAgreementID",
+    "is_in_sla": "serviceLevelAgreementHasBeenMet",
+    "respond_by": "firstResponseDueDateTime",
+    "plan_by": "resolutionPlanDueDateTime",
+    "resolve_by": "resolvedDueDateTime",
+    "date_responded": "firstResponseDateTime",
+    "date_resplan": "resolutionPlanDateTime",
+    "date_resolved": "resolvedDateTime",
+}
+TASK_COLUMNS = {
+    "summary": "title",
+    "status_psa_id": "status",
+    "closed_at": "completedDateTime",
+    "project_psa_id": "projectID",
+    "owner_psa_id": "assignedResourceID",
+    "budget_hours": "estimatedHours",
+    "date_entered": "createDateTime",
+    "required_date": "endDateTime",
+}
+
+
+def _notes(name: str, path: str, parent_field: str, kind: str) -> MirrorEntity:
+    return _entry(
+        name,
+        path,
+        REFERENCE,
+        mirror.ServiceNote,
+        {"ticket_psa_id": parent_field, "text": "description", "date_created": "createDateTime"},
+        stamp="lastActivityDate",
+        scope=notes_to_show,
+        fixed={"ticket_kind": kind},
+        extra_fields=("creatorResourceID", "publish", "title", "noteType"),
+        enrich=with_names(path, NOTE_AUTHOR, then=note_visibility),
+        derived=(*NOTE_AUTHOR.columns, "internal"),
+    )
+
+
+_ENTITIES = [
+    # --- core (30 min, deletes) ---
+    _entry(
+        "members",
+        "Resources",
+        CORE,
+        mirror.Member,
+        {
+            "identifier": "userName",
+            "first_name": "firstName",
+            "last_name": "lastName",
+            "email": "email",
+            "title": "title",
+        },
+        extra_fields=("isActive",),
+        enrich=active_flag,
+        derived=("inactive",),
+    ),
+    _picklist("territories", "Companies", "territoryID", CORE, mirror.Territory),
+    _entry(
+        "companies",
+        "Companies",
+        CORE,
+        mirror.Company,
+        {"name": "companyName", "identifier": "companyNumber", "territory_psa_id": "territoryID"},
+        stamp="lastActivityDate",
+        extra_fields=("isActive",),
+        enrich=with_names("Companies", TERRITORY, then=active_flag),
+        derived=(*TERRITORY.columns, "inactive"),
+    ),
+    _entry(
+        "projects",
+        "Projects",
+        CORE,
+        mirror.Project,
+        {
+            "name": "projectName",
+            "status_psa_id": "status",
+            "company_psa_id": "companyID",
+            "manager_psa_id": "projectLeadResourceID",
+            "budget_hours": "estimatedTime",
+            "actual_hours": "actualHours",
+            "estimated_start": "startDateTime",
+            "estimated_end": "endDateTime",
+        },
+        stamp="lastActivityDateTime",
+        enrich=with_names("Projects", PROJECT_STATUS, COMPANY, PROJECT_LEAD, then=completed_status),
+        derived=(*name_columns(PROJECT_STATUS, COMPANY, PROJECT_LEAD), "closed"),
+    ),
+    _entry(
+        "opportunities",
+        "Opportunities",
+        CORE,
+        mirror.Opportunity,
+        {
+            "name": "title",
+            "stage_psa_id": "stage",
+            "status_psa_id": "status",
+            "closed_at": "closedDate",
+            "company_psa_id": "companyID",
+            "sales_rep_psa_id": "ownerResourceID",
+            "expected_close_date": "projectedCloseDate",
+            "date_entered": "createDate",
+        },
+        stamp="lastActivity",
+        extra_fields=("lostDate",),
+        enrich=with_names(
+            "Opportunities",
+            OPPORTUNITY_STAGE,
+            OPPORTUNITY_STATUS,
+            COMPANY,
+            SALES_REP,
+            then=opportunity_closed,
+        ),
+        derived=(*name_columns(OPPORTUNITY_STAGE, OPPORTUNITY_STATUS, COMPANY, SALES_REP), "closed"),
+    ),
+    _entry(
+        "service_tickets",
+        "Tickets",
+        CORE,
+        mirror.Ticket,
+        TICKET_COLUMNS,
+        stamp="lastActivityDate",
+        scope=open_or_recently_completed("completedDate"),
+        fixed={"kind": mirror.Ticket.Kind.SERVICE},
+        extra_fields=("ticketNumber",),
+        enrich=with_names("Tickets", *TICKET_REFS, then=owner_resources),
+        derived=(*name_columns(*TICKET_REFS), *_TICKET_DERIVED),
+    ),
+    _entry(
+        "project_tickets",
+        "Tasks",
+        CORE,
+        mirror.Ticket,
+        TASK_COLUMNS,
+        stamp="lastActivityDateTime",
+        scope=open_or_recently_completed("completedDateTime"),
+        fixed={"kind": mirror.Ticket.Kind.PROJECT},
+        extra_fields=("taskNumber", "phaseID"),
+        enrich=with_names("Tasks", *TASK_REFS, then=owner_resources),
+        derived=(*name_columns(*TASK_REFS), *_TICKET_DERIVED),
+    ),
+    _entry(
+        "ticket_assignments",
+        "TicketSecondaryResources",
+        CORE,
+        mirror.TicketAssignment,
+        {"ticket_psa_id": "ticketID", "member_psa_id": "resourceID"},
+        extra_fields=("roleID",),
+        enrich=with_names("TicketSecondaryResources", ASSIGNEE),
+        derived=ASSIGNEE.columns,
+    ),
+    # --- reference (4 h, deletes) ---
+    _picklist("boards", "Tickets", "queueID", REFERENCE, mirror.ServiceBoard),
+    _picklist(
+        "board_statuses",
+        "Tickets",
+        "status",
+        REFERENCE,
+        mirror.BoardStatus,
+        {"sort_order": "sortOrder", "default_flag": "isDefaultValue"},
+        enrich=status_value("closed_status"),
+        derived=("inactive", "closed_status"),
+    ),
+    _picklist("priorities", "Tickets", "priority", REFERENCE, mirror.Priority, {"sort_order": "sortOrder"}),
+    _picklist("ticket_types", "Tickets", "issueType", REFERENCE, mirror.TicketType),
+    _picklist("ticket_subtypes", "Tickets", "subIssueType", REFERENCE, mirror.TicketSubtype),
+    _picklist("slas", "Tickets", "serviceLevelAgreementID", REFERENCE, mirror.SLA),
+    _picklist(
+        "project_statuses",
+        "Projects",
+        "status",
+        REFERENCE,
+        mirror.ProjectStatus,
+        enrich=status_value("closed_flag"),
+        derived=("inactive", "closed_flag"),
+    ),
+    _picklist("opportunity_statuses", "Opportunities", "status", REFERENCE, mirror.OpportunityStatus),
+    _picklist(
+        "opportunity_stages",
+        "Opportunities",
+        "stage",
+        REFERENCE,
+        mirror.OpportunityStage,
+        {"sort_order": "sortOrder"},
+    ),
+    _entry(
+        "time_entries",
+        "TimeEntries",
+        REFERENCE,
+        mirror.TimeEntry,
+        {
+            "member_psa_id": "resourceID",
+            "time_start": "startDateTime",
+            "time_end": "endDateTime",
+            "actual_hours": "hoursWorked",
+            "notes": "summaryNotes",
+        },
+        stamp="lastModifiedDateTime",
+        scope=recent_time_entries,
+        extra_fields=("ticketID", "taskID", "dateWorked"),
+        enrich=with_names("TimeEntries", TIME_RESOURCE, then=time_charge),
+        derived=(*TIME_RESOURCE.columns, "charge_to_psa_id", "charge_to_type"),
+    ),
+    _notes("ticket_notes", "TicketNotes", "ticketID", mirror.Ticket.Kind.SERVICE),
+    _notes("task_notes", "TaskNotes", "taskID", mirror.Ticket.Kind.PROJECT),
+]
+
+CATALOG = Catalog(entities={entity.name: entity for entity in _ENTITIES}, changed_since=_no_stamp)

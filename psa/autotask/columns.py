@@ -1,0 +1,168 @@
+"""How Autotask records land in the mirror: the enrichments the catalog (catalog.py) shares.
+
+Autotask records carry ids only (`status: 1`, `queueID: 29683378`, `assignedResourceID: ...`),
+while the mirror keeps a name beside each reference (boards show names without joins). Names
+are looked up in the mirror's own reference rows (statuses, queues, priorities, members, ...)
+page by page. A value the mirror does not know (a picklist value added since the last reference
+run, or never mirrored) keeps an empty name, stays in the raw JSON and is counted
+(psa.metrics.UNMAPPED_VALUES); so are user-defined fields, which live only in the raw JSON.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.apps import apps
+
+from psa import metrics
+
+logger = logging.getLogger("psa.autotask")
+
+# Reference: api.md §5 — ticket, task and project status 5 is the system "Complete" value.
+COMPLETE = 5
+Enricher = Callable[[int, list[dict]], None]
+
+
+@dataclass(frozen=True)
+class NameRef:
+    """Fill `targets` (row column → field(s) of `model`) from the mirror row `id_column` refers to."""
+
+    id_column: str
+    model: str  # e.g. "boards.BoardStatus"
+    targets: dict[str, tuple[str, ...]]
+    counted_as: str = ""  # picklist or reference name counted when the value is unknown
+    filter: dict = field(default_factory=dict)
+    from_raw: bool = False  # id_column names a field of the raw record, not a mapped column
+
+    def id_of(self, row: dict) -> object:
+        return raw_value(row, self.id_column) if self.from_raw else row.get(self.id_column)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(self.targets)
+
+
+def member_ref(
+    id_column: str, targets: dict[str, tuple[str, ...]], counted_as: str, *, from_raw: bool = False
+) -> NameRef:
+    return NameRef(id_column, "boards.Member", targets, counted_as, from_raw=from_raw)
+
+
+IDENTIFIER, FULL_NAME = ("identifier",), ("first_name", "last_name")
+
+
+def _fill(connection_id: int, rows: list[dict], ref: NameRef) -> int:
+    """Fill one reference's columns on a page; how many rows referred to an unknown value."""
+    ids = {ref.id_of(row) for row in rows if ref.id_of(row) is not None}
+    wanted = sorted({name for names in ref.targets.values() for name in names})
+    found: dict[int, dict] = {}
+    if ids:
+        model = apps.get_model(ref.model)
+        for values in model.objects.filter(connection_id=connection_id, psa_id__in=ids, **ref.filter).values(
+            "psa_id", *wanted
+        ):
+            found[values["psa_id"]] = values
+    unknown = 0
+    for row in rows:
+        value_id = ref.id_of(row)
+        values = found.get(value_id) if isinstance(value_id, int) else None
+        unknown += int(values is None and value_id is not None)
+        for column, names in ref.targets.items():
+            row[column] = " ".join(str(values[n]) for n in names if values[n]).strip() if values else ""
+    return unknown
+
+
+def udf_values(rows: list[dict]) -> int:
+    """User-defined field values on a page (kept only in the raw JSON)."""
+    return sum(
+        1
+        for row in rows
+        for udf in (row.get("raw") or {}).get("userDefinedFields") or []
+        if isinstance(udf, dict) and udf.get("value") not in (None, "")
+    )
+
+
+def with_names(entity: str, *refs: NameRef, then: Enricher | None = None) -> Enricher:
+    """An enricher filling every reference's names, counting unknown values and UDFs."""
+
+    def enrich(connection_id: int, rows: list[dict]) -> None:
+        for ref in refs:
+            unknown = _fill(connection_id, rows, ref)
+            if unknown and ref.counted_as:
+                metrics.psa_unmapped_values(connection_id, ref.counted_as, unknown)
+                logger.info(
+                    "connection %s: %d %s rows refer to an unknown %s",
+                    connection_id,
+                    unknown,
+                    entity,
+                    ref.counted_as,
+                )
+        metrics.psa_unmapped_values(connection_id, f"{entity}.userDefinedFields", udf_values(rows))
+        if then:
+            then(connection_id, rows)
+
+    return enrich
+
+
+def name_columns(*refs: NameRef) -> tuple[str, ...]:
+    return tuple(column for ref in refs for column in ref.columns)
+
+
+def raw_value(row: dict, name: str) -> object:
+    return (row.get("raw") or {}).get(name)
+
+
+def active_flag(connection_id: int, rows: list[dict]) -> None:
+    """`inactive` from Autotask's `isActive` (a missing flag means active)."""
+    for row in rows:
+        row["inactive"] = raw_value(row, "isActive") is False
+
+
+def completed_status(connection_id: int, rows: list[dict]) -> None:
+    """Tickets, tasks and projects are closed in status Complete."""
+    for row in rows:
+        row["closed"] = row.get("status_psa_id") == COMPLETE
+
+
+def status_value(closed_column: str) -> Enricher:
+    """A status picklist value: inactive from isActive, `closed_column` when it is Complete."""
+
+    def enrich(connection_id: int, rows: list[dict]) -> None:
+        active_flag(connection_id, rows)
+        for row in rows:
+            row[closed_column] = row["psa_id"] == COMPLETE
+
+    return enrich
+
+
+def owner_resources(connection_id: int, rows: list[dict]) -> None:
+    """Ticket.resources (identifiers shown on the card): the primary resource; secondary
+    resources are mirrored as ticket assignments."""
+    completed_status(connection_id, rows)
+    for row in rows:
+        row["resources"] = row.get("owner_identifier") or ""
+
+
+def opportunity_closed(connection_id: int, rows: list[dict]) -> None:
+    """An opportunity is closed once it has a closed (won) or lost date."""
+    for row in rows:
+        row["closed"] = row.get("closed_at") is not None or bool(raw_value(row, "lostDate"))
+
+
+def time_charge(connection_id: int, rows: list[dict]) -> None:
+    """TimeEntry.charge_to_*: the ticket or the task the time was worked on (boards look for
+    ServiceTicket / ProjectTicket charges, as ConnectWise names them)."""
+    for row in rows:
+        ticket, task = raw_value(row, "ticketID"), raw_value(row, "taskID")
+        row["charge_to_psa_id"] = ticket or task
+        row["charge_to_type"] = "ServiceTicket" if ticket else ("ProjectTicket" if task else "")
+
+
+def note_visibility(connection_id: int, rows: list[dict]) -> None:
+    """ServiceNote.internal from `publish`. Assumption (api.md lists `publish` as a picklist
+    without its values): 1 = "All Autotask Users" is the only value a customer may see; any
+    other value (internal only, internal & co-managed) is internal. The raw JSON keeps it."""
+    for row in rows:
+        row["internal"] = raw_value(row, "publish") not in (1, None)
