@@ -101,7 +101,7 @@ class Work:
                     "startDateTime": wire_time(start),
                     "endDateTime": wire_time(start + timedelta(hours=rng.choice((1, 2, 4)))),
                     "status": 3 if start < self.people.anchor else rng.choice((1, 2)),
-                    "createDateTime": wire_time(start - timedelta(days=3)),
+                    "createDateTime": wire_time(min(start, self.people.anchor) - timedelta(days=3)),
                     "lastModifiedDateTime": wire_time(min(start, self.people.anchor)),
                 }
             )
