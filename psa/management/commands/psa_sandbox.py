@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from psa.sandbox.connectwise.data import SCALES
 from psa.sandbox.connectwise.server import DEFAULT_CLIENT_ID, SandboxServer
+from psa.sandbox.connectwise.tenants import SandboxTenants, tenant_faults_parse
 
 
 def _anchor(value: str) -> datetime | None:
@@ -47,6 +48,20 @@ class Command(BaseCommand):
         parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID)
         parser.add_argument("--codebase", default="v2025_1/")
         parser.add_argument(
+            "--tenants",
+            type=int,
+            default=0,
+            help="serve N ConnectWise tenants on the port: company ids tenant0000.., keys "
+            "public-0000/private-0000.., each with its own data (--seed + index) and rate limit",
+        )
+        parser.add_argument(
+            "--tenant-faults",
+            action="append",
+            default=[],
+            metavar="INDEXES:SPEC",
+            help="faults of some tenants, e.g. 0-19:latency_ms=2000 or 20:500=1 (repeatable)",
+        )
+        parser.add_argument(
             "--anchor",
             default="today",
             help="the moment the seeded data are as of: 'today' (midnight UTC, the same data all day), "
@@ -54,6 +69,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **opts) -> None:
+        if opts["tenants"]:
+            self.serve_tenants(opts)
+            return
         started = time.perf_counter()
         try:
             sandbox = SandboxServer(
@@ -85,6 +103,44 @@ class Command(BaseCommand):
                 f"PSA sandbox stopped after {sandbox.stats['requests']} requests, "
                 f"{sandbox.stats['activity_edits']} activity edits."
             )
+
+    def serve_tenants(self, opts: dict) -> None:
+        started = time.perf_counter()
+        try:
+            faults = tenant_faults_parse(opts["tenant_faults"], opts["tenants"])
+            tenants = SandboxTenants(
+                opts["tenants"],
+                scale=opts["scale"],
+                seed=opts["seed"],
+                host=opts["host"],
+                port=opts["port"],
+                faults=faults,
+                rate_limit_per_minute=opts["rate_limit"],
+                activity_per_second=opts["activity"],
+                anchor=_anchor(opts["anchor"]),
+                tls_cert=opts["tls_cert"],
+                tls_key=opts["tls_key"],
+            )
+        except (ValueError, OSError) as err:
+            raise CommandError(str(err)) from err
+        tenants.start()
+        first, last = tenants.credentials(0), tenants.credentials(len(tenants) - 1)
+        lines = [
+            f"ConnectWise PSA sandbox with {len(tenants)} tenants at {tenants.url}",
+            f"  company ids: {first['company_id']} .. {last['company_id']}",
+            f"  keys       : {first['public_key']} / {first['private_key']} .. "
+            f"{last['public_key']} / {last['private_key']}",
+            f"  clientId   : {first['client_id']}",
+            f"  scale      : {opts['scale']} each, seeds {opts['seed']}..{opts['seed'] + len(tenants) - 1} "
+            f"(generated in {time.perf_counter() - started:.1f} s)",
+            f"  faults     : {', '.join(opts['tenant_faults']) or 'none'} ({len(faults)} tenants)",
+        ]
+        self.stdout.write("\n".join(lines), ending="\n")
+        self.stdout.flush()
+        try:
+            self.wait_for_stop()
+        finally:
+            tenants.stop()
 
     def wait_for_stop(self) -> None:
         """Block until SIGTERM or Ctrl-C."""

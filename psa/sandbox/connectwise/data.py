@@ -43,6 +43,8 @@ class Scale:
 
 
 SCALES = {
+    # a thousand tenants in one process (benchmarks of the fleet): a few of everything
+    "tiny": Scale(tickets=30, companies=8, members=5, opportunities=8, projects=2, boards=1),
     "small": Scale(tickets=500, companies=120, members=25, opportunities=120, projects=20, boards=4),
     "medium": Scale(
         tickets=10_000, companies=1_500, members=120, opportunities=1_000, projects=300, boards=6

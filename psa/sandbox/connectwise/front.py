@@ -38,9 +38,34 @@ def split_codebase(path: str, codebases: tuple[str, ...]) -> tuple[str | None, s
 
 
 def claims(sandbox: SandboxServer, request: SandboxRequest) -> bool:
+    """A site alone on its host claims every ConnectWise path; one of several tenants on a host
+    (`claim_by_company`) only its own: its company's companyinfo, its callback key, and API
+    requests whose Basic auth names its company (an unknown company gets the host's 404)."""
     if request.path.lower().startswith(COMPANY_INFO):
+        return not sandbox.claim_by_company or _same_company(sandbox, request.path[len(COMPANY_INFO) :])
+    codebase, rest = split_codebase(request.path, sandbox.codebases)
+    if codebase is None:
+        return False
+    if not sandbox.claim_by_company:
         return True
-    return split_codebase(request.path, sandbox.codebases)[0] is not None
+    if rest == "system/callbackkey/index.rails":
+        return request.query.get("keyid") == sandbox.notifier.key_id
+    return _same_company(sandbox, basic_user(request.headers).partition("+")[0])
+
+
+def _same_company(sandbox: SandboxServer, company: str) -> bool:
+    return company.strip().lower() == sandbox.company.lower()
+
+
+def basic_user(headers: dict[str, str]) -> str:
+    """`company+publickey:privatekey` of a Basic Authorization header ('' when there is none)."""
+    scheme, _, token = (headers.get("authorization") or "").partition(" ")
+    if scheme.lower() != "basic" or not token:
+        return ""
+    try:
+        return base64.b64decode(token.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return ""
 
 
 def serve(sandbox: SandboxServer, request: SandboxRequest) -> Reply | None:
@@ -128,12 +153,7 @@ def _fault(sandbox: SandboxServer, fault: str) -> Reply:
 def _auth(sandbox: SandboxServer, headers: dict[str, str]) -> Reply | None:
     # Reference: developer guide "Authentication": Basic base64("{companyId}+{publicKey}:{privateKey}"),
     # plus a clientId header on every call.
-    scheme, _, token = (headers.get("authorization") or "").partition(" ")
-    try:
-        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8") if token else ""
-    except (binascii.Error, UnicodeDecodeError):
-        decoded = ""
-    if scheme.lower() != "basic" or decoded != sandbox.expected_basic:
+    if basic_user(headers) != sandbox.expected_basic:
         sandbox._count("unauthorized")
         return error(
             401,

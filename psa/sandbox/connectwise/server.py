@@ -45,6 +45,7 @@ class SandboxServer:
         host: str = "127.0.0.1",
         port: int = 0,
         site_host: SandboxHost | None = None,
+        claim_by_company: bool = False,
         faults: str | None = None,
         rate_limit_per_minute: int = 1000,
         activity_per_second: float = 0.0,
@@ -71,6 +72,8 @@ class SandboxServer:
         self.injector = FaultInjector(self._faults, seed)
         self.forced = ForcedErrors()
         self.limiter = SlidingWindowLimit(rate_limit_per_minute, window_seconds=rate_limit_window_seconds)
+        # one tenant of several on a shared host: claim only requests naming this company (front.py)
+        self.claim_by_company = claim_by_company
         self.owns_host = site_host is None
         self.host = site_host or SandboxHost(host, port, tls_cert, tls_key)  # bound now: the URL is known
         self.url = self.host.url
