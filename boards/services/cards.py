@@ -117,6 +117,7 @@ class Card(NamedTuple):
     write_kind: str = ""
     write_age: int = 0
     priority_color: str = ""  # the PSA priority's colour (validated hex) for the card's stripe
+    sla: str = ""  # the PSA's SLA state in words, for the card's accessible name (shown or not)
 
 
 @dataclass
@@ -337,10 +338,18 @@ def _card(
         status_name=row.status_name,
         psa_board_name=row.board_name,
         priority_color=colours.get(row.priority_psa_id, ""),
+        sla=_sla_words(row, now),
         customer_updated=row.customer_updated and Indicator.CUSTOMER_UPDATED in indicators,
         writeback_error=row.writeback_error,
         indicators=shown,
     )
+
+
+def _sla_words(row, now: datetime) -> str:
+    state = sla_state(row, now, humanize_duration)
+    if state is None:
+        return ""
+    return f"SLA {state.label}, due soon" if state.tone == "warn" else f"SLA {state.label}"
 
 
 def _ticket_people(row) -> tuple[str, ...]:

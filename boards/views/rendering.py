@@ -16,10 +16,12 @@ from boards.services.cards import Card, Column
 from boards.services.psa_member import MyMember
 from boards.services.write_state import WRITE_LABELS
 
+# The card itself is the one tab stop (board.js moves it with the arrow keys): its buttons are
+# for the pointer; from the keyboard, Enter opens the card and the shortcuts do the rest.
 _ACTIONS = (
-    '<div class="card-actions"><button type="button" data-action="open" title="Details and actions">Open</button>'
-    '<button type="button" data-action="top" title="Send to top">Top</button>'
-    '<button type="button" data-action="bottom" title="Send to bottom">Bottom</button></div>'
+    '<div class="card-actions"><button type="button" tabindex="-1" data-action="open" title="Details and actions">Open</button>'
+    '<button type="button" tabindex="-1" data-action="top" title="Send to top">Top</button>'
+    '<button type="button" tabindex="-1" data-action="bottom" title="Send to bottom">Bottom</button></div>'
 )
 
 
@@ -45,7 +47,7 @@ def card_html(card: Card, mine: MyMember | None = None) -> str:
     stripe = f' style="--prio:{card.priority_color}"' if card.priority_color else ""  # a validated hex colour
     priority = escape(card.priority)
     parts = [
-        f'<li class="{classes}" data-psa-id="{card.psa_id}"{stripe} tabindex="0" aria-label="#{card.psa_id} {summary}">',
+        f'<li class="{classes}" data-psa-id="{card.psa_id}"{stripe} tabindex="-1" aria-label="{_name(card, assigned_to_me)}">',
         f'<div class="card-head"><span class="num">#{card.psa_id}</span>',
         f'<span class="prio" title="{priority}">{priority}</span>' if card.priority else "",
         f'<span class="my-initials" title="Assigned to you">{escape(mine.initials)}</span>'
@@ -63,12 +65,23 @@ def card_html(card: Card, mine: MyMember | None = None) -> str:
     if card.writeback_error:
         parts.append(
             f'<div class="card-error" role="alert"><p>{escape(card.writeback_error)}</p>'
-            '<button type="button" data-action="retry" title="Send the same change to the PSA again">'
+            '<button type="button" tabindex="-1" data-action="retry" title="Send the same change to the PSA again">'
             "Retry</button></div>"
         )
     parts.append(_ACTIONS)
     parts.append("</li>")
     return "".join(parts)
+
+
+def _name(card: Card, assigned_to_me: bool) -> str:
+    """The card's accessible name: what a dispatcher scans for, in the order they scan it."""
+    words = [f"#{card.psa_id} {card.summary}"]
+    words += [card.company] if card.company else []
+    words += [f"priority {card.priority}"] if card.priority else []
+    words += [card.sla] if card.sla else []
+    words += ["assigned to you"] if assigned_to_me else []
+    words += ["failed to save"] if card.writeback_error else []
+    return escape(". ".join(words))
 
 
 def _assigned(card: Card, identifier: str) -> bool:

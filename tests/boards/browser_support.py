@@ -211,6 +211,31 @@ def snap(page, selector: str, path: str) -> None:
     page.screenshot(path=path, clip=box)
 
 
+AXE_SCRIPT = ROOT / "node_modules" / "axe-core" / "axe.min.js"  # from npm (package.json)
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(page) -> list[str]:
+    """axe-core's WCAG 2.1 A/AA violations on the page as it is now, one line per failing node
+    (empty when there are none)."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_SCRIPT))
+    return page.evaluate(
+        r"""async (tags) => {
+            const result = await axe.run(document, { runOnly: { type: "tag", values: tags } });
+            return result.violations.flatMap((v) => v.nodes.map(
+                (n) => `${v.id} (${v.impact}): ${n.target.join(" ")}: ${n.failureSummary.replace(/\s+/g, " ")}`));
+        }""",
+        WCAG_21_AA,
+    )
+
+
+def assert_accessible(page) -> None:
+    """No WCAG 2.1 A/AA violation axe-core can find on the page as it is now."""
+    found = axe_violations(page)
+    assert not found, "axe-core found:\n" + "\n".join(found)
+
+
 def column_ids(page, index: int) -> list[int]:
     return [
         int(x)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from boards.models import ServiceNote, Ticket, TimeEntry
-from tests.boards.browser_support import card, open_board
+from tests.boards.browser_support import assert_accessible, card, open_board
 from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.redis]
@@ -57,7 +57,11 @@ def test_it_shows_the_description_notes_and_time_entries_of_a_ticket(stack):
     assert rows.count() == entries.count()
     assert entries.first().member_identifier in page.inner_text("#card-dialog .time-table")
     assert "No notes mirrored yet" not in page.inner_text("#card-dialog")
+    assert_accessible(page)  # the demo's own data: SLA colours, long notes, ...
     page.screenshot(path=f"{SHOTS}/card-dialog.png")
+    page.keyboard.press("Escape")
+    assert_accessible(page)
+    page.screenshot(path=f"{SHOTS}/board.png")
 
 
 def test_it_fetches_the_notes_of_a_ticket_opened_before_they_were_mirrored(stack):

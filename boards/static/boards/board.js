@@ -61,6 +61,7 @@
     renderedAt = performance.now();
     decorate();
     initSortables();
+    root.dispatchEvent(new CustomEvent("topleft:redrawn"));
   }
 
   // Everything the server's markup does not know: time-based write states, cards waiting for
@@ -441,6 +442,29 @@
     dialog.close();
     sendMove({ card: parseInt(form.dataset.psaId, 10), column: parseInt(form.elements.column.value, 10) });
   });
+
+  // ---- what keyboard.js drives: a move to a column goes the same way as a drop there ----------
+  const announcer = document.getElementById("announcer");
+
+  function announce(text) {
+    if (!announcer) return;
+    announcer.textContent = "";
+    setTimeout(() => { announcer.textContent = text; }, 50); // a change screen readers notice
+  }
+
+  async function moveToColumn(card, column) {
+    const psaId = parseInt(card.dataset.psaId, 10);
+    const body = { card: psaId, column: parseInt(column.dataset.columnId, 10) };
+    const name = column.getAttribute("aria-label");
+    if (column.dataset.closes === "1") { confirmDropClose(body, name); return; }
+    await sendMove(body);
+    const moved = root.querySelector(`.card[data-psa-id="${psaId}"]`);
+    if (moved && moved.closest(".column") && moved.closest(".column").dataset.columnId === column.dataset.columnId) {
+      announce(`#${psaId} moved to ${name}.`);
+    }
+  }
+
+  root.boardActions = { moveToColumn, announce };
 
   // The user changed their filters (filters.js): the URL holds them; show their cards now.
   document.addEventListener("topleft:filters-changed", () => refresh(true));
