@@ -17,9 +17,10 @@ from django.db import transaction
 from boards.live import mirror_changed_on_commit
 from boards.models import Ticket
 from psa.autotask.client import AutotaskClient
-from psa.autotask.query import cond, query_text
+from psa.autotask.query import cond, narrowed
 from psa.http import BACKGROUND
 from psa.providers import catalog_for
+from sync.engine.run import scope_context
 from sync.engine.services import mirror_delete_record, mirror_upsert_records
 from sync.models import Connection
 from sync.refresh_queue import NOTES_HINT, RefreshItem
@@ -76,13 +77,14 @@ def _ordered(kind: str, connection_id: int, psa_id: int) -> list[tuple[str, str,
 def _children_refresh(
     *, connection: Connection, client: AutotaskClient, child: Child, parent_id: int
 ) -> None:
-    mapping = catalog_for(connection).mapping(child.entity)
+    entity = catalog_for(connection).entity(child.entity)
+    mapping = entity.mapping
+    # The entity's own scope (e.g. no workflow-rule notes), for this parent only.
     # Reference: api.md §3 POST {Entity}/query filtered by the parent's id
-    records = client.list_all(
-        child.path,
-        conditions=query_text(cond(child.parent_field, "eq", parent_id)),
-        fields=mapping.api_fields,
+    conditions = narrowed(
+        entity.conditions(scope_context(connection)), cond(child.parent_field, "eq", parent_id)
     )
+    records = client.list_all(child.path, conditions=conditions, fields=mapping.api_fields)
     mirror_upsert_records(connection=connection, entity=child.entity, records=records)
     kept = [r.get("id") for r in records if isinstance(r, dict)]
     parent_column = next(c for c, source in mapping.columns.items() if source == child.parent_field)

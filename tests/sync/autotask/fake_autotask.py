@@ -72,6 +72,20 @@ class FakeAutotask:
         rsps.add_callback(responses.POST, _matcher("/query"), callback=self._query)
         rsps.add_callback(responses.GET, _matcher("/entityinformation/fields"), callback=self._fields)
         rsps.add_callback(responses.GET, _matcher(""), callback=self._get)
+        rsps.add_callback(responses.PATCH, _matcher("patch"), callback=self._patch)
+        self.refusal: str = ""  # a business-rule message every write is refused with, when set
+        self.writes: list[tuple[str, dict]] = []  # (path, body) of every write
+
+    def _patch(self, request) -> tuple[int, dict, str]:
+        path = urlsplit(request.url).path.split("/V1.0/", 1)[1]
+        body = json.loads(request.body)
+        self.writes.append((path, body))
+        if self.refusal:
+            return 500, {}, json.dumps({"errors": [self.refusal]})
+        entity = path.split("/")[-1]  # Tickets, or Projects/{id}/Tasks → Tasks
+        record = next(r for r in self.records[entity] if r["id"] == body["id"])
+        record.update(body)
+        return 200, {}, json.dumps({"itemId": body["id"]})
 
     def _matching(self, entity: str, body: dict) -> list[dict]:
         rows = [
@@ -133,6 +147,8 @@ def _matcher(suffix: str):
 
     if suffix == "":
         return re.compile(re.escape(API) + r"[A-Za-z]+/\d+$")
+    if suffix == "patch":
+        return re.compile(re.escape(API) + r"[A-Za-z0-9/]+$")
     if suffix == "/query":
         return re.compile(re.escape(API) + r"[A-Za-z]+/query(/count|/next.*)?$")
     return re.compile(re.escape(API) + r"[A-Za-z]+/entityInformation/fields$", re.IGNORECASE)
