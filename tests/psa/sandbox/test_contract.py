@@ -27,7 +27,7 @@ from psa.sandbox.connectwise.store import SandboxStore
 from tests.psa.sandbox.conftest import ANCHOR
 from tests.psa.sandbox.contract import problems
 
-SEEDS = {"small": 7, "medium": 3, "large": 1}
+SEEDS = {"tiny": 5, "small": 7, "medium": 3, "large": 1}
 LARGE_NOTE_PARENT_STEP = 25
 SAMPLE_STEP = 10
 SAMPLED_AT_LARGE = ("service/tickets", "project/tickets", "schedule/entries", "time/entries")
