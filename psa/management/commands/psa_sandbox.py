@@ -9,9 +9,12 @@ from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
+from psa.sandbox.autotask import AutotaskSandbox
+from psa.sandbox.autotask.sandbox import DEFAULT_INTEGRATION_CODE, DEFAULT_SECRET, DEFAULT_USERNAME
 from psa.sandbox.connectwise.data import SCALES
 from psa.sandbox.connectwise.server import DEFAULT_CLIENT_ID, SandboxServer
 from psa.sandbox.connectwise.tenants import SandboxTenants, tenant_faults_parse
+from psa.sandbox.host import SandboxHost
 
 
 def _anchor(value: str) -> datetime | None:
@@ -28,9 +31,18 @@ def _anchor(value: str) -> datetime | None:
 
 
 class Command(BaseCommand):
-    help = "Serve a ConnectWise PSA REST 3.0 sandbox with seeded data (see psa/sandbox/__init__.py)."
+    help = (
+        "Serve a ConnectWise PSA REST 3.0 and/or Datto Autotask REST v1.0 sandbox with seeded data "
+        "(see psa/sandbox/__init__.py and psa/sandbox/autotask/__init__.py)."
+    )
 
     def add_arguments(self, parser) -> None:
+        parser.add_argument("--provider", choices=("connectwise", "autotask", "both"), default="connectwise")
+        parser.add_argument("--username", default=DEFAULT_USERNAME, help="Autotask API user")
+        parser.add_argument("--secret", default=DEFAULT_SECRET, help="Autotask API user's secret")
+        parser.add_argument(
+            "--integration-code", default=DEFAULT_INTEGRATION_CODE, help="Autotask tracking id"
+        )
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8765)
         parser.add_argument("--scale", choices=sorted(SCALES), default="small")
@@ -69,6 +81,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **opts) -> None:
+        if opts["provider"] != "connectwise":
+            self.serve_with_autotask(opts)
+            return
         if opts["tenants"]:
             self.serve_tenants(opts)
             return
@@ -103,6 +118,75 @@ class Command(BaseCommand):
                 f"PSA sandbox stopped after {sandbox.stats['requests']} requests, "
                 f"{sandbox.stats['activity_edits']} activity edits."
             )
+
+    def serve_with_autotask(self, opts: dict) -> None:
+        """Autotask alone, or both PSAs on one port (one SandboxHost, each PSA a site of it)."""
+        started = time.perf_counter()
+        try:
+            host = SandboxHost(opts["host"], opts["port"], opts["tls_cert"], opts["tls_key"])
+            sites: list[SandboxServer | AutotaskSandbox] = [
+                AutotaskSandbox(
+                    host,
+                    scale=opts["scale"],
+                    seed=opts["seed"],
+                    username=opts["username"],
+                    secret=opts["secret"],
+                    integration_code=opts["integration_code"],
+                    anchor=_anchor(opts["anchor"]),
+                    faults=opts["faults"],
+                    activity_per_second=opts["activity"],
+                )
+            ]
+            if opts["provider"] == "both":
+                sites.append(self._connectwise(opts, site_host=host))
+        except (ValueError, OSError) as err:
+            raise CommandError(str(err)) from err
+        host.start()
+        for site in sites:
+            site.start()
+        seconds = time.perf_counter() - started
+        for site in sites:
+            if isinstance(site, AutotaskSandbox):
+                self._describe_autotask(site, seconds)
+            else:
+                self._describe(site, seconds, opts)
+        try:
+            self.wait_for_stop()
+        finally:
+            for site in sites:
+                site.stop()
+            host.stop()
+
+    def _connectwise(self, opts: dict, site_host: SandboxHost) -> SandboxServer:
+        return SandboxServer(
+            scale=opts["scale"],
+            seed=opts["seed"],
+            site_host=site_host,
+            faults=opts["faults"],
+            rate_limit_per_minute=opts["rate_limit"],
+            activity_per_second=opts["activity"],
+            company=opts["company"],
+            public_key=opts["public_key"],
+            private_key=opts["private_key"],
+            client_id=opts["client_id"],
+            codebase=opts["codebase"],
+            anchor=_anchor(opts["anchor"]),
+        )
+
+    def _describe_autotask(self, sandbox: AutotaskSandbox, seconds: float) -> None:
+        c = sandbox.credentials
+        lines = [
+            f"Autotask PSA sandbox at {sandbox.url}  (zone URL {sandbox.zone_url})",
+            f"  zone discovery  : {sandbox.discovery_url}",
+            f"  username        : {c['username']}",
+            f"  secret          : {c['secret']}",
+            f"  integration code: {c['integration_code']}",
+            f"  scale           : {sandbox.scale}, seed {sandbox.seed}, anchor {sandbox.anchor:%Y-%m-%d} "
+            f"(generated in {seconds:.1f} s)",
+            "  records         : " + ", ".join(f"{k} {v}" for k, v in sandbox.record_counts().items()),
+        ]
+        self.stdout.write("\n".join(lines), ending="\n")
+        self.stdout.flush()
 
     def serve_tenants(self, opts: dict) -> None:
         started = time.perf_counter()

@@ -35,7 +35,7 @@ from psa.sandbox.site import SandboxRequest
 
 # IIS refuses longer query strings with a 404 (a long GET next-page URL does: api.md §3,
 # KelvinTegelaar/AutotaskAPI#66).
-MAX_QUERY_STRING = 2048
+MAX_QUERY_STRING = 16_384
 
 
 def errors(message: str, status: int = 500) -> Reply:

@@ -62,12 +62,13 @@ class AutotaskSandbox:
         unknown_user: str = "500",
         bad_code: str = "500",
         webhook_policy: DeliveryPolicy | None = None,
+        bind: str = "127.0.0.1",
         port: int = 0,
         tls_cert: str | None = None,
         tls_key: str | None = None,
     ) -> None:
         self._owns_host = host is None
-        self.host = host or SandboxHost(port=port, tls_cert=tls_cert, tls_key=tls_key)
+        self.host = host or SandboxHost(bind, port, tls_cert, tls_key)
         self.scale, self.seed = scale, seed
         self.anchor = anchor or start_of_today()
         self.auth = Credentials(
@@ -93,8 +94,8 @@ class AutotaskSandbox:
         )
         self.store.add_listener(self.webhooks.on_change)
         self.activity = Activity(self, per_second=activity_per_second, seed=seed)
-        if self._owns_host:
-            self.host.add(self)
+        # On a shared host (several PSAs on one port) the host's owner starts and stops this site.
+        self.host.add(self)
 
     # --- where it is -------------------------------------------------------------------------
 
