@@ -9,7 +9,7 @@ import pytest
 from boards.models import Priority, Ticket
 from boards.services.config import board_create
 from boards.services.priority_colors import css_colour
-from tests.boards.browser_support import card, signed_in_page, wait_ready
+from tests.boards.browser_support import assert_accessible, card, signed_in_page, wait_ready
 from tests.boards.conftest import seed_acme
 
 pytestmark = [pytest.mark.browser]
@@ -69,3 +69,47 @@ def test_it_draws_no_stripe_for_a_priority_without_a_colour(ui):
 )
 def test_it_turns_only_known_names_and_hex_values_into_a_colour(value, expected):
     assert css_colour(value) == expected
+
+
+WIDE = "() => [document.scrollingElement.scrollWidth, window.innerWidth]"
+OVERFLOWING = """() => Array.from(document.querySelectorAll('body *'))
+    .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+    .slice(0, 8).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""
+
+
+def assert_no_sideways_scroll(page, name: str) -> None:
+    scroll_width, inner_width = page.evaluate(WIDE)
+    assert scroll_width <= inner_width, f"{name} scrolls sideways: {page.evaluate(OVERFLOWING)}"
+    assert_accessible(page)  # e.g. a table scrolling inside itself stays reachable by keyboard
+    page.screenshot(path=f"{SHOTS}/390-{name}.png", full_page=True)
+
+
+def test_it_fits_every_page_in_390_pixels_and_folds_the_filters(ui):
+    from boards.models import Membership
+
+    page, url, board = ui["page"], ui["url"], ui["board"]
+    Membership.objects.filter(user__username="ann").update(role=Membership.Role.ADMIN)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    wait_ready(page)
+    assert page.is_hidden("#filters")
+    toggle = page.locator("button.filters-toggle")
+    assert toggle.get_attribute("aria-expanded") == "false"
+    assert_no_sideways_scroll(page, "board")
+    toggle.click()
+    assert page.is_visible("#filters input[name=q]")
+    assert toggle.get_attribute("aria-expanded") == "true"
+    assert_no_sideways_scroll(page, "board-filters")
+    page.goto(f"{url}/boards/{board.id}/edit/")
+    page.wait_for_selector(".ts-wrapper")
+    assert_no_sideways_scroll(page, "config")
+    page.goto(f"{url}/sync/")
+    page.wait_for_selector("text=acme")
+    assert_no_sideways_scroll(page, "sync")
+    page.goto(f"{url}/sync/connections/{ui['connection'].id}/")
+    page.wait_for_selector("h1:has-text('acme')")
+    assert_no_sideways_scroll(page, "sync-connection")
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(f"{url}/boards/{board.id}/")
+    wait_ready(page)
+    assert page.is_visible("#filters input[name=q]") and page.is_hidden("button.filters-toggle")

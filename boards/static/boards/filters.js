@@ -63,4 +63,13 @@
   }
 
   form.querySelectorAll("select.remote-picker").forEach(remotePicker);
+
+  // On a narrow screen the filters fold behind a button (board.css shows it only there).
+  const toggle = document.querySelector(".filters-toggle");
+  if (toggle) {
+    toggle.addEventListener("click", () => {
+      const open = form.classList.toggle("open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
 })();
