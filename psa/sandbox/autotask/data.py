@@ -173,13 +173,14 @@ class People:
                 "city": rng.choice(texts.CITIES),
                 "isActive": rng.random() > 0.05,
                 "ownerResourceID": rng.choice(self.active_resources),
+                "territoryID": rng.choice((1, 1, 2, 3, None)),
                 "createDate": wire_time(created),
                 "lastActivityDate": wire_time(touched),
                 "lastTrackedModifiedDateTime": wire_time(touched),
             }
             if rng.random() < 0.3:
                 record["_udf"] = {"Account Tier": rng.choice(("Gold", "Silver", "Bronze"))}
-            companies.append(record)
+            companies.append({key: value for key, value in record.items() if value is not None})
             self.company_ids.append(company_id)
             locations.append({"id": n + 1, "companyID": company_id, "name": "Primary", "isPrimary": True})
             self.contacts_of[company_id] = []

@@ -147,7 +147,7 @@ class Tickets:
         if ticket["status"] in WAITING_STATUSES:
             ticket["serviceLevelAgreementPausedNextEventHours"] = round(rng.uniform(0.5, 8), 2)
         if complete:
-            resolved = max(touched, responded)
+            resolved = max(touched, min(responded, self.anchor))  # never after the anchor
             ticket["resolvedDateTime"] = ticket["completedDate"] = wire_time(resolved)
             ticket["completedByResourceID"] = ticket.get("assignedResourceID")
             due = ticket.get("resolvedDueDateTime")

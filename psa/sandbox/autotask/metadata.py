@@ -22,6 +22,8 @@ WATCHED = {
     "CompanyWebhookFields": "Companies",
 }
 FIELD_ID_BASE = {"Tickets": 1_000, "TicketNotes": 2_000, "Companies": 3_000}
+WATCHED_UDFS = {"TicketWebhookUdfFields": "Tickets", "CompanyWebhookUdfFields": "Companies"}
+UDF_ID_BASE = {"Tickets": 5_000, "Companies": 6_000}
 
 
 def webhook_field_choices(watched: str) -> tuple[Choice, ...]:
@@ -36,6 +38,16 @@ def webhook_field_choices(watched: str) -> tuple[Choice, ...]:
 
 def field_name_of(watched: str, field_id: int) -> str | None:
     return next((c.label for c in webhook_field_choices(watched) if c.value == field_id), None)
+
+
+def webhook_udf_choices(watched: str) -> tuple[Choice, ...]:
+    """Internal ids of the watched entity's user-defined fields (`udfFieldID` picklist)."""
+    base = UDF_ID_BASE[watched]
+    return tuple(Choice(base + n, udf.name, system=False) for n, udf in enumerate(udfs.definitions(watched)))
+
+
+def udf_name_of(watched: str, udf_id: int) -> str | None:
+    return next((c.label for c in webhook_udf_choices(watched) if c.value == udf_id), None)
 
 
 def entity_information(spec: EntitySpec) -> dict:
@@ -59,6 +71,8 @@ def entity_information(spec: EntitySpec) -> dict:
 def choices_for(spec: EntitySpec, field: FieldSpec) -> tuple[Choice, ...]:
     if spec.name in WATCHED and field.name == "fieldID":
         return webhook_field_choices(WATCHED[spec.name])
+    if spec.name in WATCHED_UDFS and field.name == "udfFieldID":
+        return webhook_udf_choices(WATCHED_UDFS[spec.name])
     return picklists.choices(spec.name, field.name)
 
 

@@ -143,6 +143,12 @@ COMPANY_TYPES = (
     Choice(7, "Vendor"),
     Choice(8, "Partner"),
 )
+TERRITORIES = (
+    Choice(1, "North", system=False),
+    Choice(2, "South", system=False),
+    Choice(3, "Île-de-France", system=False),
+    Choice(4, "Legacy territory", active=False, system=False),
+)
 LICENSE_TYPES = (Choice(1, "Full"), Choice(2, "Time and Expense"), Choice(7, "API User"))
 TIME_ENTRY_TYPES = (Choice(2, "Ticket"), Choice(6, "Project Task"), Choice(20, "Regular"))
 SERVICE_CALL_STATUSES = (Choice(1, "New", default=True), Choice(2, "Scheduled"), Choice(3, "Complete"))
@@ -180,6 +186,7 @@ PICKLISTS: dict[tuple[str, str], tuple[Choice, ...]] = {
     ("Opportunities", "status"): OPPORTUNITY_STATUSES,
     ("Opportunities", "rating"): RATINGS,
     ("Companies", "companyType"): COMPANY_TYPES,
+    ("Companies", "territoryID"): TERRITORIES,
     ("Resources", "licenseType"): LICENSE_TYPES,
     ("Resources", "emailTypeCode"): EMAIL_TYPES,
     ("TimeEntries", "timeEntryType"): TIME_ENTRY_TYPES,

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from psa.sandbox.autotask.data_tickets import sla_due_dates
 from psa.sandbox.autotask.metadata import WEBHOOK_ENTITIES
 from psa.sandbox.autotask.picklists import COMPLETE_STATUS
-from psa.sandbox.autotask.schema import EntitySpec
+from psa.sandbox.autotask.schema import EntitySpec, entity
 from psa.sandbox.autotask.store import AutotaskStore
 from psa.sandbox.autotask.wire import parse_time
 
@@ -51,10 +51,15 @@ ASSIGNED = {
     "TaskSecondaryResources": ("resourceID", "roleID"),
     "TimeEntries": ("resourceID", "roleID"),
 }
-WEBHOOK_CHILDREN = {
-    f"{kind}{child}"
+# webhook child entity → the field two children of one webhook may not share
+WEBHOOK_CHILD_KEYS = {
+    f"{kind}Webhook{child}": key
     for kind in ("Ticket", "TicketNote", "Company")
-    for child in ("Fields", "ExcludedResources")
+    for child, key in (
+        ("Fields", "fieldID"),
+        ("UdfFields", "udfFieldID"),
+        ("ExcludedResources", "resourceID"),
+    )
 }
 
 
@@ -88,7 +93,7 @@ class Rules:
             record["webhookGUID"] = self._guid()
             record.setdefault("ownerResourceID", actor)
             record["isReady"] = False
-        if spec.name in WEBHOOK_CHILDREN:
+        if spec.name in WEBHOOK_CHILD_KEYS:
             self._check_webhook_child(spec, record)
         return record
 
@@ -113,7 +118,7 @@ class Rules:
             parent_id = new.get(spec.parent_field or "")
             if parent_id is not None and self.store.get(parent_entity, parent_id) is not None:
                 self.store.update(parent_entity, parent_id, {stamp: self.clock()}, actor=actor)
-        if spec.name.endswith("WebhookFields"):
+        if spec.name.endswith(("WebhookFields", "WebhookUdfFields")):
             self._refresh_ready(spec, (new or old or {}).get("webhookID"))
         if spec.name in WEBHOOK_ENTITIES and new is None and old is not None:
             self._delete_webhook_children(spec, old["id"])
@@ -180,23 +185,28 @@ class Rules:
                 raise WriteError("A webhook with the same URL and event type already exists for this entity.")
 
     def _check_webhook_child(self, spec: EntitySpec, record: dict) -> None:
-        key = "fieldID" if spec.name.endswith("Fields") else "resourceID"
+        key = WEBHOOK_CHILD_KEYS[spec.name]
         for sibling_id in self.store.child_ids(spec.name, record["webhookID"]):
             sibling = self.store.get(spec.name, sibling_id)
             if sibling is not None and sibling.get(key) == record.get(key):
                 raise WriteError(f"The webhook already has this {key}.")
 
     def _refresh_ready(self, spec: EntitySpec, webhook_id: int | None) -> None:
-        webhook_entity = spec.name.removesuffix("Fields") + "s"
+        """Ready once it has a field or UDF field (webhooks.md §2: one is needed to fire)."""
+        prefix = spec.name.removesuffix("UdfFields").removesuffix("Fields")
+        webhook_entity = prefix + "s"
         if webhook_id is None or self.store.get(webhook_entity, webhook_id) is None:
             return
-        ready = bool(self.store.child_ids(spec.name, webhook_id))
+        children = [f"{prefix}Fields", f"{prefix}UdfFields"]
+        ready = any(self.store.child_ids(child, webhook_id) for child in children if entity(child))
         if self.store.get(webhook_entity, webhook_id).get("isReady") != ready:  # type: ignore[union-attr]
             self.store.update(webhook_entity, webhook_id, {"isReady": ready})
 
     def _delete_webhook_children(self, spec: EntitySpec, webhook_id: int) -> None:
         prefix = spec.name.removesuffix("s")
-        for child in (f"{prefix}Fields", f"{prefix}ExcludedResources"):
+        for child in (f"{prefix}Fields", f"{prefix}UdfFields", f"{prefix}ExcludedResources"):
+            if entity(child) is None:
+                continue  # TicketNote webhooks have no UDF fields
             for child_id in list(self.store.child_ids(child, webhook_id)):
                 self.store.delete(child, child_id)
 

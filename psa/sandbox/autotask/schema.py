@@ -42,6 +42,8 @@ PARENT_FIELDS = {
     "TicketNoteWebhookExcludedResources": "webhookID",
     "CompanyWebhookFields": "webhookID",
     "CompanyWebhookExcludedResources": "webhookID",
+    "TicketWebhookUdfFields": "webhookID",
+    "CompanyWebhookUdfFields": "webhookID",
 }
 # Picklists the sandbox fills although the field table does not flag them (django-autotask
 # reads Opportunities.stage/status and Projects.status from entityInformation/fields).

@@ -22,7 +22,8 @@ from datetime import UTC, datetime
 
 import requests
 
-from psa.sandbox.autotask.metadata import WATCHED, field_name_of
+from psa.sandbox.autotask.metadata import WATCHED, WATCHED_UDFS, field_name_of, udf_name_of
+from psa.sandbox.autotask.schema import entity
 from psa.sandbox.autotask.signing import dotnet_json, signature
 from psa.sandbox.autotask.store import AutotaskStore
 from psa.sandbox.autotask.wire import wire_time
@@ -69,6 +70,20 @@ def wire_value(value: object) -> str | None:
 
 def pascal(name: str) -> str:
     return name[:1].upper() + name[1:]
+
+
+FieldKey = tuple[str, str]  # ("field", wire name) or ("udf", UDF name)
+
+
+def _value(record: dict, key: FieldKey) -> object:
+    kind, name = key
+    return (record.get("_udf") or {}).get(name) if kind == "udf" else record.get(name)
+
+
+def _payload_name(key: FieldKey) -> str:
+    """Standard fields in PascalCase (`Status`, as in webhooks.md §3); UDFs by their name."""
+    kind, name = key
+    return name if kind == "udf" else pascal(name)
 
 
 class WebhookDelivery:
@@ -138,26 +153,38 @@ class WebhookDelivery:
         """The payload's Fields, or None when this change does not fire the webhook."""
         if not (webhook.get("isActive") and webhook.get("isReady") and webhook.get(EVENT_FLAGS[action])):
             return None
-        fields_entity = webhook_entity.removesuffix("s") + "Fields"
-        subscribed, display = set(), set()
-        for field_id in self.store.child_ids(fields_entity, webhook["id"]):
-            row = self.store.get(fields_entity, field_id) or {}
-            name = field_name_of(WATCHED[fields_entity], row.get("fieldID") or 0)
-            if name and row.get("isSubscribedField"):
-                subscribed.add(name)
-            if name and row.get("isDisplayAlwaysField"):
-                display.add(name)
         if action == "Delete":
             return {}
         assert new is not None
+        subscribed, display = self._watched_fields(webhook_entity, webhook["id"])
         if action == "Update":
-            changed = {name for name in subscribed if (old or {}).get(name) != new.get(name)}
+            changed = {key for key in subscribed if _value(old or {}, key) != _value(new, key)}
             if not changed:
                 return None
             shown = changed | display
         else:
-            shown = {name for name in subscribed if new.get(name) is not None} | display
-        return {pascal(name): wire_value(new.get(name)) for name in sorted(shown)}
+            shown = {key for key in subscribed if _value(new, key) is not None} | display
+        return {_payload_name(key): wire_value(_value(new, key)) for key in sorted(shown)}
+
+    def _watched_fields(self, webhook_entity: str, webhook_id: int) -> tuple[set[FieldKey], set[FieldKey]]:
+        """(subscribed, display-always) fields of a webhook: ("field", name) or ("udf", name)."""
+        subscribed: set[FieldKey] = set()
+        display: set[FieldKey] = set()
+        prefix = webhook_entity.removesuffix("s")
+        for child, kind in ((f"{prefix}Fields", "field"), (f"{prefix}UdfFields", "udf")):
+            if entity(child) is None:
+                continue
+            for row_id in self.store.child_ids(child, webhook_id):
+                row = self.store.get(child, row_id) or {}
+                if kind == "field":
+                    name = field_name_of(WATCHED[child], row.get("fieldID") or 0)
+                else:
+                    name = udf_name_of(WATCHED_UDFS[child], row.get("udfFieldID") or 0)
+                if name and row.get("isSubscribedField"):
+                    subscribed.add((kind, name))
+                if name and row.get("isDisplayAlwaysField"):
+                    display.add((kind, name))
+        return subscribed, display
 
     def _excluded(self, webhook_entity: str, webhook_id: int, person: int) -> bool:
         excluded_entity = webhook_entity.removesuffix("s") + "ExcludedResources"

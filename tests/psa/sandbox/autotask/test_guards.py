@@ -4,13 +4,18 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
+import requests
 
 from psa.sandbox.autotask import AutotaskSandbox
 from psa.sandbox.site import SandboxRequest
+from tests.psa.sandbox import test_server
 from tests.psa.sandbox.autotask.conftest import ANCHOR, Caller
 from tests.support.waiting import wait_until
+
+certificate = test_server.certificate  # the ConnectWise tests' self-signed certificate fixture
 
 
 def _get(sandbox, path: str, query: dict | None = None, headers: dict | None = None):
@@ -134,3 +139,20 @@ def test_it_lists_udf_definitions_and_webhook_field_ids(read):
     field_id = next(f for f in fields if f["name"] == "fieldID")
     labels = {v["label"]: v["value"] for v in field_id["picklistValues"]}
     assert "status" in labels and labels["status"].isdigit()
+
+
+def test_it_adds_the_injected_latency(sandbox, call):
+    sandbox.faults = "latency_ms=150"
+    started = time.monotonic()
+    assert call("GET", "Version")[0] == 200
+    assert time.monotonic() - started >= 0.15
+
+
+def test_it_serves_https_with_the_given_certificate(certificate):
+    cert, key = certificate
+    with AutotaskSandbox(scale="small", anchor=ANCHOR, tls_cert=cert, tls_key=key) as sandbox:
+        assert sandbox.zone_url.startswith("https://127.0.0.1:")
+        zone = requests.get(sandbox.discovery_url, verify=cert, timeout=10).json()
+        assert zone["url"] == sandbox.zone_url
+        with pytest.raises(requests.exceptions.SSLError):
+            requests.get(sandbox.discovery_url, timeout=10)  # not a trusted CA

@@ -171,3 +171,21 @@ def test_it_answers_an_item_or_null_and_404_for_unknown_routes(read, shared_sand
     assert status == 200 and body["item"]["id"] == ticket_id and "userDefinedFields" in body["item"]
     assert read("GET", "Tickets/1") == (200, {"item": None})
     assert read("GET", "Nonsense/query")[0] == 404
+
+
+def test_it_pages_a_listing_whose_included_fields_lack_the_id(read, shared_sandbox):
+    body = {"filter": [], "IncludeFields": ["title"], "MaxRecords": 300}
+    status, page = read("POST", "Tickets/query", body)
+    titles = [item["title"] for item in page["items"]]
+    paging = parse_qs(urlsplit(page["pageDetails"]["nextPageUrl"]).query)["paging"][0]
+    status, page = read("POST", "Tickets/query/next", body, query={"paging": paging})
+    titles += [item["title"] for item in page["items"]]
+    assert titles == [t["title"] for t in shared_sandbox.store.list("Tickets")]
+
+
+def test_it_lists_picklist_driven_companies_by_territory(read, shared_sandbox):
+    north = read.ids("Companies", {"op": "eq", "field": "territoryID", "value": 1})
+    assert north == [c["id"] for c in shared_sandbox.store.list("Companies") if c.get("territoryID") == 1]
+    fields = read("GET", "Companies/entityInformation/fields")[1]["fields"]
+    territory = next(f for f in fields if f["name"] == "territoryID")
+    assert [v["label"] for v in territory["picklistValues"]][:2] == ["North", "South"]

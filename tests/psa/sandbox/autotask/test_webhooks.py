@@ -200,3 +200,40 @@ def test_activity_edits_fire_ticket_callouts(hooked, receiver):
     payloads = [verify(r) for r in receiver.on("/hook")]
     assert payloads and {p["EntityType"] for p in payloads} == {"Ticket"}
     assert [p["SequenceNumber"] for p in payloads] == list(range(1, len(payloads) + 1))
+
+
+def test_udf_fields_subscribe_a_webhook_and_children_are_unique(hooked, receiver):
+    sandbox, call = hooked
+    webhook_id = make_webhook(call, receiver, {"status": (False, True)})
+    status_id = field_ids(call, "Ticket")["status"]
+    duplicate = {
+        "webhookID": webhook_id,
+        "fieldID": status_id,
+        "isSubscribedField": True,
+        "isDisplayAlwaysField": False,
+    }
+    assert call("POST", f"TicketWebhooks/{webhook_id}/Fields", duplicate)[0] == 500
+    udf_fields = call("GET", "TicketWebhookUdfFields/entityInformation/fields")[1]["fields"]
+    udf_ids = {
+        v["label"]: int(v["value"])
+        for v in next(f for f in udf_fields if f["name"] == "udfFieldID")["picklistValues"]
+    }
+    body = {
+        "webhookID": webhook_id,
+        "udfFieldID": udf_ids["Root Cause"],
+        "isSubscribedField": True,
+        "isDisplayAlwaysField": False,
+    }
+    assert call("POST", f"TicketWebhooks/{webhook_id}/UdfFields", body)[0] == 200
+    ticket = sandbox.store.list("Tickets")[0]
+    call(
+        "PATCH", "Tickets", {"id": ticket["id"], "priority": 4 if ticket["priority"] != 4 else 3}
+    )  # not subscribed
+    call(
+        "PATCH",
+        "Tickets",
+        {"id": ticket["id"], "userDefinedFields": [{"name": "Root Cause", "value": "DNS"}]},
+    )
+    assert sandbox.wait_for_callbacks(10)
+    [payload] = [verify(r) for r in receiver.on("/hook")]
+    assert payload["Fields"] == {"Root Cause": "DNS", "Status": str(ticket["status"])}
