@@ -22,6 +22,7 @@ from typing import Any
 CORE = "core"
 REFERENCE = "reference"
 NOTES = "notes"
+# An entity whose tier is CHANGES is listed by the changes tier only: a deletion log (`removes`).
 CHANGES = "changes"
 
 
@@ -57,6 +58,10 @@ class MirrorEntity:
     # (query or None, when) → the query narrowed to "changed after when", for a PSA whose change
     # stamp differs per entity (Autotask); None: the catalog's own changed_since.
     changed_since: Callable[[str | None, datetime], str] | None = None
+    # A deletion log (tier CHANGES): each record names, in this field, a record of the mapping's
+    # model and scope that the PSA deleted; the changes tier removes its row (Autotask's
+    # DeletedTicketLogs), so deletes show between full runs. '' for every other entity.
+    removes: str = ""
 
     def path_for(self, parent_id: int | None = None) -> str:
         if self.parent is None:
@@ -98,11 +103,11 @@ class Catalog:
     def tier_entities(self, tier: str) -> tuple[str, ...]:
         """The entities a tier syncs, in catalog order. The changes tier takes every core and
         reference entity that can be listed "changed since" with one listing (nested ones need
-        a request per parent; their full tier is cheap)."""
+        a request per parent; their full tier is cheap), and the deletion logs."""
         if tier == CHANGES:
             return tuple(
                 e.name
                 for e in self.mirrored().values()
-                if e.tier in (CORE, REFERENCE) and e.has_last_updated and e.parent is None
+                if e.tier in (CORE, REFERENCE, CHANGES) and e.has_last_updated and e.parent is None
             )
         return tuple(e.name for e in self.mirrored().values() if e.tier == tier)

@@ -23,7 +23,9 @@ Scope decisions (the reference: "only what boards need"):
 - tickets and tasks: open ones plus those completed within the connection's retention;
 - notes: every ticket and task note except workflow-rule notes (note type 13, as django-autotask);
   they ride the 5-minute changes tier by lastActivityDate, no per-ticket fan-out;
-- time entries: worked within settings.SYNC_TIME_ENTRY_DAYS.
+- time entries: worked within settings.SYNC_TIME_ENTRY_DAYS;
+- DeletedTicketLogs: a deletion log read by the changes tier from its first run on, so a
+  deleted ticket leaves the boards within minutes (sync/engine/deletion_log.py).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from psa.autotask.columns import (
 )
 from psa.autotask.listing import picklist_path
 from psa.autotask.query import any_of, changed_since_on, cond, query_text
-from psa.catalog import CORE, REFERENCE, Catalog, MirrorEntity, ScopeContext
+from psa.catalog import CHANGES, CORE, REFERENCE, Catalog, MirrorEntity, ScopeContext
 from sync.mapping.spec import Mapping
 
 NOTE_TYPE_WORKFLOW_RULE = 13  # api.md §5: excluded from note syncs (django-autotask does too)
@@ -388,6 +390,24 @@ _ENTITIES = [
     ),
     _notes("ticket_notes", "TicketNotes", "ticketID", mirror.Ticket.Kind.SERVICE),
     _notes("task_notes", "TaskNotes", "taskID", mirror.Ticket.Kind.PROJECT),
+    # --- changes tier only: deletes between full runs ---
+    # Reference: api.md §9 — DeletedTicketLogs (ticketID, deletedDateTime) is query-only.
+    MirrorEntity(
+        "deleted_tickets",
+        "DeletedTicketLogs",
+        "DeletedTicketLogs",
+        CHANGES,
+        Mapping(
+            "deleted_tickets",
+            mirror.Ticket,
+            {},
+            fixed={"kind": mirror.Ticket.Kind.SERVICE},
+            stamp="deletedDateTime",
+            extra_fields=("ticketID",),
+        ),
+        changed_since=changed_since_on("deletedDateTime"),
+        removes="ticketID",
+    ),
 ]
 
 CATALOG = Catalog(entities={entity.name: entity for entity in _ENTITIES}, changed_since=_no_stamp)

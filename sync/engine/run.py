@@ -26,6 +26,7 @@ from sync import metrics
 from sync.engine import clients
 from sync.engine.approvals import mass_delete_approval_pending, mass_delete_approval_use
 from sync.engine.checkpoint import Checkpointer, Resume, checkpoint_claim, checkpoint_clear
+from sync.engine.deletion_log import DeletionLogIngest
 from sync.engine.ingest import PageIngest
 from sync.engine.prefetch import prefetched
 from sync.engine.prune import prune_unseen
@@ -236,6 +237,11 @@ def sync_entity(
     watermark = None
     if tier == CHANGES:
         watermark = watermark_get(connection_id=connection.pk, entity=entity)
+        if watermark is None and spec.removes:  # deletes before now are the full tiers' business
+            watermark_advance(
+                connection_id=connection.pk, entity=entity, newest_seen=started_at, started_at=started_at
+            )
+            return _finish(run, SyncRun.Status.SUCCEEDED, "deletion log: watching from now on")
         if watermark is None:
             # Documented choice: the `changes` tier never does a full fetch; the full tier seeds it.
             return _finish(run, SyncRun.Status.SUCCEEDED, "no watermark yet: waiting for the full tier")
@@ -249,7 +255,11 @@ def sync_entity(
     if watermark is not None:  # the changes tier: only what changed since the last run's newest
         listed.conditions = catalog.changed_query(entity, listed.conditions, watermark)
     requests_before = client.requests_made
-    ingest = PageIngest(run=run, mapping=mapping, connection_id=connection.pk)
+    ingest = (
+        DeletionLogIngest(run=run, mapping=mapping, connection_id=connection.pk, removes=spec.removes)
+        if spec.removes
+        else PageIngest(run=run, mapping=mapping, connection_id=connection.pk)
+    )
     if listed.resume:
         ingest.newest_seen, ingest.unidentified = listed.resume.newest_seen, listed.resume.unidentified
     drop_checkpoint = True  # kept only for a run the next one should resume (see checkpoint.py)

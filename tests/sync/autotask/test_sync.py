@@ -127,7 +127,8 @@ def test_the_changes_tier_lists_what_changed_since_each_entitys_stamp(
     assert stamps["Tasks"] == "lastActivityDateTime" and stamps["Opportunities"] == "lastActivity"
     assert all(f[-1]["op"] == "gt" for f in asked.values())
     assert Ticket.objects.get(connection=at_connection, psa_id=7001).summary == "Renamed"
-    assert sum(r.requests for r in runs) == len(runs)  # idle entities: one request each
+    listed = [r for r in runs if r.entity != "deleted_tickets"]  # the deletion log starts watching
+    assert [r.requests for r in listed] == [1] * len(listed)  # idle entities: one request each
 
 
 def test_a_full_run_deletes_what_autotask_no_longer_returns(fake_autotask, at_connection, frozen_clock):
@@ -146,3 +147,31 @@ def test_a_full_run_deletes_what_autotask_no_longer_returns(fake_autotask, at_co
     assert list(ServiceNote.objects.filter(connection=at_connection).values_list("psa_id", flat=True)) == [
         600
     ]
+
+
+def test_the_deletion_log_removes_deleted_tickets_between_full_runs(
+    fake_autotask, at_connection, frozen_clock
+):
+    _full(at_connection.pk)
+    [first] = sync_tier(connection_id=at_connection.pk, tier="changes", entity="deleted_tickets")
+    assert first.error == "deletion log: watching from now on" and first.requests == 0
+    frozen_clock.shift(600)
+    fake_autotask.records["Tickets"] = [t for t in fake_autotask.records["Tickets"] if t["id"] != 7002]
+    fake_autotask.records["DeletedTicketLogs"] = [
+        {
+            "id": 1,
+            "ticketID": 7002,
+            "deletedDateTime": "2030-05-15T10:35:00.000Z",
+            "deletedByResourceID": 29682900,
+        },
+        {"id": 2, "ticketID": 6000, "deletedDateTime": "2030-05-15T10:36:00.000Z"},  # never mirrored
+        {"id": 3, "ticketID": 7001, "deletedDateTime": "2020-01-01T00:00:00.000Z"},  # before the watermark
+    ]
+    [run] = sync_tier(connection_id=at_connection.pk, tier="changes", entity="deleted_tickets")
+    assert (run.status, run.fetched, run.deleted) == (SyncRun.Status.SUCCEEDED, 2, 1)
+    assert set(Ticket.objects.filter(connection=at_connection).values_list("psa_id", flat=True)) == {
+        7001,
+        90001,
+    }
+    _, body = fake_autotask.queries[-1]
+    assert body["filter"] == [{"op": "gt", "field": "deletedDateTime", "value": "2030-05-15T10:28:00.000Z"}]
