@@ -164,6 +164,12 @@ class Activity:
         if ticket is None:
             return
         resource = self._resource()
+        # The ticket's own children go with it, as in the UI (they are not kept orphaned).
+        for child in ("TicketNotes", "TicketSecondaryResources"):
+            for child_id in list(self.store.child_ids(child, ticket["id"])):
+                self.store.delete(child, child_id, actor=resource)
+        for link in [r for r in self.store.list("ServiceCallTickets") if r["ticketID"] == ticket["id"]]:
+            self.store.delete("ServiceCallTickets", link["id"], actor=resource)
         self.store.delete("Tickets", ticket["id"], actor=resource)
         self.store.create(
             "DeletedTicketLogs",

@@ -81,3 +81,14 @@ def test_py_autotask_style_post_queries_and_writes(session, running):
 def test_a_wrong_secret_gets_an_empty_401_over_http(session):
     response = session.get(session.base + "Version", headers={"Secret": "wrong"}, timeout=10)
     assert response.status_code == 401 and response.content == b""
+
+
+@pytest.mark.parametrize("faults", ["reset=1", "timeout=1,timeout_s=0.3"])
+def test_injected_connection_faults_reach_the_client(session, running, faults):
+    running.faults = faults
+    try:
+        with pytest.raises(requests.exceptions.ConnectionError):
+            session.get(session.base + "Version", timeout=10)
+    finally:
+        running.faults = None
+    assert session.get(session.base + "Version", timeout=10).status_code == 200

@@ -107,11 +107,14 @@ def test_it_calls_out_on_subscribed_changes_only_signed_over_the_exact_bytes(hoo
     assert sandbox.wait_for_callbacks(10)
     create = verify(receiver.on("/hook")[1])
     assert (create["Action"], create["Id"], create["SequenceNumber"]) == ("Create", body["itemId"], 2)
+    notes_before = call("POST", "TicketNotes/query/count", {"filter": []})[1]["queryCount"]
     sandbox.activity.ticket_delete()  # the UI deletes a ticket (the API cannot)
     assert sandbox.wait_for_callbacks(10)
+    assert call("POST", "TicketNotes/query/count", {"filter": []})[1]["queryCount"] < notes_before
     delete = verify(receiver.on("/hook")[2])
     assert (delete["Action"], delete["Fields"], delete["SequenceNumber"]) == ("Delete", {}, 3)
     assert sandbox.store.get("Tickets", delete["Id"]) is None
+    assert call.ids("TicketNotes", {"op": "eq", "field": "ticketID", "value": delete["Id"]}) == []
     assert call.ids("DeletedTicketLogs", {"op": "eq", "field": "ticketID", "value": delete["Id"]})
 
 
