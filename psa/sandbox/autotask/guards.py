@@ -60,8 +60,9 @@ def authenticate(credentials: Credentials, headers: dict[str, str]) -> Reply | N
 class HourlyThreshold(SlidingWindowLimit):
     """The shared sliding window over an hour, plus the count ThresholdInformation reports."""
 
-    def __init__(self, per_hour: int, window_seconds: float = 3600.0) -> None:
+    def __init__(self, per_hour: int, window_seconds: float = 3600.0, refusal_status: int = 429) -> None:
         super().__init__(per_hour, window_seconds=window_seconds)
+        self.refusal_status = refusal_status  # 429 as one client reports; the real code is unverified
 
     def used(self) -> int:
         now = self._clock()
@@ -72,7 +73,7 @@ class HourlyThreshold(SlidingWindowLimit):
 
     def refusal(self) -> Reply:
         return Reply(
-            429,
+            self.refusal_status,
             {
                 "errors": [
                     f"The request threshold of {self.per_minute} requests per 60 minutes has been exceeded. "

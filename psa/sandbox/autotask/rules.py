@@ -83,6 +83,7 @@ class Rules:
             record[CREATORS[spec.name]] = actor
         self._check_assignment(spec, {}, record)
         if spec.name == "Tickets":
+            record["lastActivityResourceID"], record["lastActivityPersonType"] = actor, 1
             record["ticketNumber"] = (
                 f"T{now[:10].replace('-', '')}.{len(self.store.ids('Tickets')) % 10000:04d}"
             )
@@ -102,8 +103,9 @@ class Rules:
             changes[name] = self.clock()
         new = {**old, **changes}
         self._check_assignment(spec, old, new)
-        if spec.name == "Tickets":
+        if spec.field("lastActivityResourceID") is not None:  # tickets, tasks, projects
             changes["lastActivityResourceID"] = actor
+        if spec.name == "Tickets":
             changes.update(self._completion(old, new, actor))
         if spec.name in WEBHOOK_ENTITIES:
             self._check_duplicate_webhook(spec, new, old["id"])
@@ -117,7 +119,8 @@ class Rules:
             parent_entity, stamp = PARENT_ACTIVITY[spec.name]
             parent_id = new.get(spec.parent_field or "")
             if parent_id is not None and self.store.get(parent_entity, parent_id) is not None:
-                self.store.update(parent_entity, parent_id, {stamp: self.clock()}, actor=actor)
+                touched = {stamp: self.clock(), "lastActivityResourceID": actor, "lastActivityPersonType": 1}
+                self.store.update(parent_entity, parent_id, touched, actor=actor)
         if spec.name.endswith(("WebhookFields", "WebhookUdfFields")):
             self._refresh_ready(spec, (new or old or {}).get("webhookID"))
         if spec.name in WEBHOOK_ENTITIES and new is None and old is not None:

@@ -58,6 +58,7 @@ class AutotaskSandbox:
         activity_per_second: float = 0.0,
         threshold_per_hour: int = 10_000,
         threshold_window_seconds: float = 3600.0,
+        threshold_refusal_status: int = 429,
         threads_per_endpoint: int = 3,
         unknown_user: str = "500",
         bad_code: str = "500",
@@ -79,7 +80,11 @@ class AutotaskSandbox:
         spec = faults if isinstance(faults, FaultSpec) else FaultSpec.parse(faults)
         self.injector = FaultInjector(spec, seed)
         self.forced = ForcedErrors()
-        self.threshold = HourlyThreshold(threshold_per_hour, window_seconds=threshold_window_seconds)
+        self.threshold = HourlyThreshold(
+            threshold_per_hour,
+            window_seconds=threshold_window_seconds,
+            refusal_status=threshold_refusal_status,
+        )
         self.threads = ThreadLimit(self.stats, self._stats_lock, threads_per_endpoint)
         self.store = AutotaskStore()
         self.people = generate(self.store, scale=scale, seed=seed, anchor=self.anchor)
@@ -221,7 +226,7 @@ class AutotaskSandbox:
         if fault == "500":
             return errors("An unexpected error occurred (injected fault).")
         if fault == "429":
-            return self.threshold.refusal()
+            return errors("Too many requests (injected fault).", 429)
         return Reply(0, fault=fault, timeout_s=spec.timeout_s)
 
     def _guarded(self, request: SandboxRequest, route: Route) -> Reply:

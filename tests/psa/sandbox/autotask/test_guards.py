@@ -156,3 +156,26 @@ def test_it_serves_https_with_the_given_certificate(certificate):
         assert zone["url"] == sandbox.zone_url
         with pytest.raises(requests.exceptions.SSLError):
             requests.get(sandbox.discovery_url, timeout=10)  # not a trusted CA
+
+
+def test_the_threshold_refusal_status_is_configurable():
+    sandbox = AutotaskSandbox(
+        scale="small", anchor=ANCHOR, threshold_per_hour=1, threshold_refusal_status=500
+    )
+    try:
+        call = Caller(sandbox)
+        assert call("GET", "Version")[0] == 200
+        status, body = call("GET", "Version")
+        assert status == 500 and "threshold" in body["errors"][0]
+    finally:
+        sandbox.stop()
+
+
+def test_background_activity_edits_through_the_writer():
+    sandbox = AutotaskSandbox(scale="small", anchor=ANCHOR, activity_per_second=50)
+    stamps = {t["id"]: t["lastActivityDate"] for t in sandbox.store.list("Tickets")}
+    with sandbox:
+        wait_until(lambda: sandbox.stats["activity_edits"] >= 25, timeout=30)
+    assert sandbox.stats["activity_errors"] == 0
+    touched = [t for t in sandbox.store.list("Tickets") if stamps.get(t["id"]) != t["lastActivityDate"]]
+    assert touched and all(t["lastActivityResourceID"] in sandbox.people.active_resources for t in touched)
