@@ -1,7 +1,7 @@
 """Seeded, deterministic Autotask data: the same (scale, seed, anchor) give the same records.
 
-Scales share their names and ticket counts with the ConnectWise half (small 500, medium 10k,
-large 100k tickets). Dates lie before `anchor`. This module makes the set-up and people
+Scales share their names and ticket counts with the ConnectWise half (tiny 30, small 500,
+medium 10k, large 100k tickets). Dates lie before `anchor`. This module makes the set-up and people
 (roles, departments, resources, companies, contacts); data_work.py makes the work (tickets,
 service calls, projects, opportunities, time entries). Ticket notes are made lazily per ticket.
 """
@@ -42,6 +42,7 @@ class Scale:
 
 
 SCALES = {
+    "tiny": Scale(tickets=30, companies=8, resources=5, opportunities=8, projects=2),
     "small": Scale(tickets=500, companies=120, resources=25, opportunities=120, projects=20),
     "medium": Scale(tickets=10_000, companies=1_500, resources=120, opportunities=1_000, projects=300),
     "large": Scale(tickets=100_000, companies=10_000, resources=300, opportunities=5_000, projects=2_000),

@@ -79,3 +79,14 @@ def test_tickets_carry_autotask_shape_and_sla_fields(shared_sandbox):
         shared_sandbox.store.get("Tickets", shared_sandbox.store.list("DeletedTicketLogs")[0]["ticketID"])
         is None
     )
+
+
+def test_it_offers_every_scale_the_connectwise_half_offers():
+    from psa.sandbox.autotask.data import SCALES
+    from psa.sandbox.connectwise.data import SCALES as CONNECTWISE_SCALES
+
+    assert set(SCALES) == set(CONNECTWISE_SCALES)
+    assert all(SCALES[name].tickets == CONNECTWISE_SCALES[name].tickets for name in SCALES)
+    store = AutotaskStore()
+    generate(store, scale="tiny", seed=1, anchor=ANCHOR)
+    assert store.count("Tickets") == 30
