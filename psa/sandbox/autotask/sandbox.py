@@ -59,6 +59,7 @@ class AutotaskSandbox:
         threshold_per_hour: int = 10_000,
         threshold_window_seconds: float = 3600.0,
         threshold_refusal_status: int = 429,
+        threshold_latency_ms: float = 0.0,
         threads_per_endpoint: int = 3,
         unknown_user: str = "500",
         bad_code: str = "500",
@@ -85,6 +86,8 @@ class AutotaskSandbox:
             window_seconds=threshold_window_seconds,
             refusal_status=threshold_refusal_status,
         )
+        # Autotask slows calls once half the hourly threshold is used (third parties saw 0.5-1 s).
+        self.threshold_latency_ms = threshold_latency_ms
         self.threads = ThreadLimit(self.stats, self._stats_lock, threads_per_endpoint)
         self.store = AutotaskStore()
         self.people = generate(self.store, scale=scale, seed=seed, anchor=self.anchor)
@@ -169,6 +172,11 @@ class AutotaskSandbox:
     def clear_forced_errors(self) -> None:
         self.forced.clear()
 
+    def other_integrations_used(self, requests: int) -> None:
+        """Other integrations of this database made `requests` calls just now: they count
+        towards the shared hourly threshold and ThresholdInformation."""
+        self.threshold.spend(requests)
+
     def wait_for_callbacks(self, timeout: float = 10.0) -> bool:
         return self.webhooks.wait_idle(timeout)
 
@@ -217,7 +225,11 @@ class AutotaskSandbox:
 
     def _faulted(self, request: SandboxRequest) -> Reply | None:
         spec = self.injector.spec
-        if spec.latency_ms and self.host.stopping.wait(spec.latency_ms / 1000):
+        latency_ms = spec.latency_ms
+        if self.threshold_latency_ms and self.threshold.busy():
+            latency_ms += self.threshold_latency_ms
+            self._count("threshold_slowed")
+        if latency_ms and self.host.stopping.wait(latency_ms / 1000):
             return Reply(503, {"errors": ["The sandbox is stopping."]})
         fault = self.injector.decide()
         if fault is None:

@@ -179,3 +179,17 @@ def test_background_activity_edits_through_the_writer():
     assert sandbox.stats["activity_errors"] == 0
     touched = [t for t in sandbox.store.list("Tickets") if stamps.get(t["id"]) != t["lastActivityDate"]]
     assert touched and all(t["lastActivityResourceID"] in sandbox.people.active_resources for t in touched)
+
+
+def test_other_integrations_share_the_threshold_and_slow_calls_past_half_of_it():
+    sandbox = AutotaskSandbox(scale="small", anchor=ANCHOR, threshold_per_hour=10, threshold_latency_ms=50)
+    try:
+        call = Caller(sandbox)
+        assert call("GET", "Version")[0] == 200 and sandbox.stats["threshold_slowed"] == 0
+        sandbox.other_integrations_used(7)
+        status, body = call("GET", "ThresholdInformation")
+        assert body["currentTimeframeRequestCount"] == 9 and sandbox.stats["threshold_slowed"] == 1
+        assert call("GET", "Version")[0] == 200
+        assert call("GET", "Version")[0] == 429
+    finally:
+        sandbox.stop()
