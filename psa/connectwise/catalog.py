@@ -91,6 +91,7 @@ def _ticket_notes(name: str, area: str, kind: str) -> MirrorEntity:
         _NOTE_COLUMNS,
         parent=f"{area}_tickets",
         notes_parent=NotesParent("boards.Ticket", {"kind": kind}),
+        fixed={"ticket_kind": kind},
     )
 
 
