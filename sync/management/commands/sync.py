@@ -40,6 +40,12 @@ class Command(BaseCommand):
         connection = Connection.objects.filter(name=opts["connection"]).first()
         if connection is None:
             raise CommandError(f"no connection named {opts['connection']!r}")
+        if not opts["entity"] and not self._tier_entities(connection, opts["tier"]):
+            # e.g. the notes tier of Autotask, whose notes ride the changes tier
+            self.stdout.write(
+                f"{connection.provider} has no entities in the {opts['tier']} tier: nothing to do"
+            )
+            return
         unit = "parents" if opts["tier"] == "notes" else "records"
         approvals = self._approve(connection, opts) if opts["allow_mass_delete"] else []
         try:
@@ -51,6 +57,13 @@ class Command(BaseCommand):
         self._summary(runs)
         if any(run.status != "succeeded" for run in runs):
             raise CommandError("some entities did not succeed (see above)")
+
+    @staticmethod
+    def _tier_entities(connection, tier: str) -> tuple[str, ...]:
+        from psa.providers import catalog_for
+        from sync.tiers import tier_entities
+
+        return tier_entities(tier, catalog_for(connection))
 
     def _approve(self, connection, opts) -> list:
         """Approve one mass delete per entity of this run; returns the approvals it created

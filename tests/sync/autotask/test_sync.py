@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from io import StringIO
+
 import pytest
 
 from boards.models import BoardStatus, Member, ServiceBoard, ServiceNote, Ticket, TicketAssignment, TimeEntry
@@ -175,3 +177,14 @@ def test_the_deletion_log_removes_deleted_tickets_between_full_runs(
     }
     _, body = fake_autotask.queries[-1]
     assert body["filter"] == [{"op": "gt", "field": "deletedDateTime", "value": "2030-05-15T10:28:00.000Z"}]
+
+
+def test_the_notes_tier_has_nothing_to_fan_out_for_autotask(fake_autotask, at_connection):
+    # Notes ride the changes tier (bulk by lastActivityDate): no per-ticket requests.
+    from django.core.management import call_command
+
+    call_command(
+        "sync", "--connection", at_connection.name, "--tier", "notes", stdout=StringIO(), stderr=StringIO()
+    )
+    assert fake_autotask.queries == []
+    assert not SyncRun.objects.filter(connection=at_connection, tier="notes").exists()
