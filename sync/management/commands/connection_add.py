@@ -23,6 +23,11 @@ class Command(BaseCommand):
         parser.add_argument("--name", required=True)
         parser.add_argument("--provider", choices=provider_names(), default="connectwise")
         parser.add_argument("--retention-days", type=int, default=None)
+        parser.add_argument(
+            "--test",
+            action="store_true",
+            help="check the credentials with one call to the PSA first; nothing is saved when it fails",
+        )
         seen: set[str] = set()
         for name in provider_names():
             provider = provider_get(name)
@@ -44,6 +49,8 @@ class Command(BaseCommand):
             value = opts.get(f"credential_{spec.name}") or os.environ.get(f"TOPLEFT_{spec.name.upper()}", "")
             if value:
                 credentials[spec.name] = value
+        if opts["test"]:
+            self._test(provider, opts["name"], credentials)
         try:
             connection, created = connection_upsert(
                 name=opts["name"],
@@ -55,3 +62,16 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         verb = "Created" if created else "Updated"
         self.stdout.write(f"{verb} connection {connection.name!r} (id {connection.pk})")
+
+    def _test(self, provider, name: str, credentials: dict) -> None:
+        """The provider's connection test on an unsaved connection: CommandError when it fails."""
+        from sync.models import Connection
+
+        try:
+            document = provider.credentials_clean(credentials)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        result = provider.connection_test(Connection(name=name, provider=provider.name, credentials=document))
+        if not result.get("ok"):
+            raise CommandError(f"the credentials do not work, nothing saved: {result.get('error')}")
+        self.stdout.write(f"Credentials work: {result.get('summary', 'ok')}")

@@ -7,7 +7,7 @@ import json
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from boards.models import BoardStatus, Member, ServiceBoard, ServiceNote, Ticket
 from psa.providers import provider_for
@@ -28,7 +28,7 @@ def sandbox():
         yield running
 
 
-def _add(sandbox, name: str = "at-sandbox", **override: str) -> Connection:
+def _add(sandbox, name: str = "at-sandbox", *, test: bool = False, **override: str) -> Connection:
     credentials = {**sandbox.credentials, **override}
     call_command(
         "connection_add",
@@ -38,13 +38,14 @@ def _add(sandbox, name: str = "at-sandbox", **override: str) -> Connection:
         "--secret", credentials["secret"],
         "--integration-code", credentials["integration_code"],
         "--zone-url", credentials["zone_url"],
+        *(["--test"] if test else []),
         stdout=StringIO(),
     )  # fmt: skip
     return Connection.objects.get(name=name)
 
 
 def test_connection_add_then_a_full_sync_mirrors_the_sandbox(sandbox):
-    connection = _add(sandbox)
+    connection = _add(sandbox, test=True)
     tested = provider_for(connection).connection_test(connection)
     assert tested["ok"], tested
     for tier in ("reference", "core", "reference", "core", "changes"):
@@ -81,3 +82,9 @@ def test_wrong_credentials_get_a_clear_error(sandbox, override, expected):
     connection = _add(sandbox, name=f"bad-{sorted(override)[0]}", **override)
     tested = provider_for(connection).connection_test(connection)
     assert not tested["ok"] and expected in tested["error"], tested
+
+
+def test_connection_add_with_test_refuses_wrong_credentials_and_saves_nothing(sandbox):
+    with pytest.raises(CommandError, match="nothing saved: .*username and secret"):
+        _add(sandbox, name="never-saved", test=True, secret="wrong")
+    assert not Connection.objects.filter(name="never-saved").exists()
