@@ -276,12 +276,28 @@ class SlidingWindowLimit:
             return None
         now = self._clock()
         with self._lock:
-            while self._hits and self._hits[0] <= now - self.window_seconds:
-                self._hits.popleft()
+            self._forget_before(now - self.window_seconds)
             if len(self._hits) >= self.per_minute:
                 return max(self._hits[0] + self.window_seconds - now, 0.001)
             self._hits.append(now)
             return None
+
+    def used(self) -> int:
+        """Requests counted in the current window."""
+        now = self._clock()
+        with self._lock:
+            self._forget_before(now - self.window_seconds)
+            return len(self._hits)
+
+    def spend(self, count: int) -> None:
+        """Count `count` requests made now by someone else sharing the limit."""
+        now = self._clock()
+        with self._lock:
+            self._hits.extend([now] * count)
+
+    def _forget_before(self, cutoff: float) -> None:
+        while self._hits and self._hits[0] <= cutoff:
+            self._hits.popleft()
 
     @staticmethod
     def retry_after(seconds: float) -> str:

@@ -64,23 +64,11 @@ class HourlyThreshold(SlidingWindowLimit):
         super().__init__(per_hour, window_seconds=window_seconds)
         self.refusal_status = refusal_status  # 429 as one client reports; the real code is unverified
 
-    def spend(self, count: int) -> None:
-        """Count `count` requests made now by other integrations of the same database (the
-        threshold is shared by all of them: api.md §7)."""
-        now = self._clock()
-        with self._lock:
-            self._hits.extend([now] * count)
+    # spend(count): other integrations of the same database share the threshold (api.md §7).
 
     def busy(self) -> bool:
         """At or past half the threshold, where Autotask starts adding latency (api.md §7)."""
         return self.per_minute > 0 and self.used() * 2 >= self.per_minute
-
-    def used(self) -> int:
-        now = self._clock()
-        with self._lock:
-            while self._hits and self._hits[0] <= now - self.window_seconds:
-                self._hits.popleft()
-            return len(self._hits)
 
     def refusal(self) -> Reply:
         return Reply(
