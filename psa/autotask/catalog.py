@@ -36,12 +36,23 @@ from typing import Any
 
 from boards import models as mirror
 from psa.autotask.columns import (
-    FULL_NAME,
-    IDENTIFIER,
-    NameRef,
+    ASSIGNEE,
+    COMPANY,
+    NOTE_AUTHOR,
+    OPPORTUNITY_STAGE,
+    OPPORTUNITY_STATUS,
+    PROJECT_LEAD,
+    PROJECT_STATUS,
+    SALES_REP,
+    TASK_COLUMNS,
+    TASK_REFS,
+    TERRITORY,
+    TICKET_COLUMNS,
+    TICKET_DERIVED,
+    TICKET_REFS,
+    TIME_RESOURCE,
     active_flag,
     completed_status,
-    member_ref,
     name_columns,
     note_visibility,
     opportunity_closed,
@@ -126,86 +137,6 @@ def recent_time_entries(context: ScopeContext) -> str:
 
 def notes_to_show(context: ScopeContext) -> str:
     return query_text(cond("noteType", "noteq", NOTE_TYPE_WORKFLOW_RULE))
-
-
-# --- names looked up in the mirror -----------------------------------------------------------
-
-STATUS = NameRef("status_psa_id", "boards.BoardStatus", {"status_name": ("name",)}, "status")
-QUEUE = NameRef("board_psa_id", "boards.ServiceBoard", {"board_name": ("name",)}, "queueID")
-PRIORITY = NameRef("priority_psa_id", "boards.Priority", {"priority_name": ("name",)}, "priority")
-COMPANY = NameRef("company_psa_id", "boards.Company", {"company_name": ("name",)}, "companyID")
-PROJECT = NameRef("project_psa_id", "boards.Project", {"project_name": ("name",)}, "projectID")
-ISSUE_TYPE = NameRef("type_psa_id", "boards.TicketType", {"type_name": ("name",)}, "issueType")
-SUB_ISSUE_TYPE = NameRef(
-    "subtype_psa_id", "boards.TicketSubtype", {"subtype_name": ("name",)}, "subIssueType"
-)
-SLA = NameRef("sla_psa_id", "boards.SLA", {"sla_name": ("name",)}, "serviceLevelAgreementID")
-OWNER = member_ref(
-    "owner_psa_id", {"owner_identifier": IDENTIFIER, "owner_name": FULL_NAME}, "assignedResourceID"
-)
-ASSIGNEE = member_ref(
-    "member_psa_id", {"member_identifier": IDENTIFIER, "member_name": FULL_NAME}, "resourceID"
-)
-TIME_RESOURCE = member_ref("member_psa_id", {"member_identifier": IDENTIFIER}, "resourceID")
-NOTE_AUTHOR = member_ref(
-    "creatorResourceID",
-    {"member_identifier": IDENTIFIER, "created_by": IDENTIFIER},
-    "creatorResourceID",
-    from_raw=True,
-)
-PROJECT_LEAD = member_ref("manager_psa_id", {"manager_identifier": IDENTIFIER}, "projectLeadResourceID")
-PROJECT_STATUS = NameRef(
-    "status_psa_id", "boards.ProjectStatus", {"status_name": ("name",)}, "Projects.status"
-)
-OPPORTUNITY_STAGE = NameRef(
-    "stage_psa_id", "boards.OpportunityStage", {"stage_name": ("name",)}, "Opportunities.stage"
-)
-OPPORTUNITY_STATUS = NameRef(
-    "status_psa_id", "boards.OpportunityStatus", {"status_name": ("name",)}, "Opportunities.status"
-)
-SALES_REP = member_ref(
-    "sales_rep_psa_id", {"sales_rep_identifier": IDENTIFIER, "sales_rep_name": FULL_NAME}, "ownerResourceID"
-)
-TERRITORY = NameRef("territory_psa_id", "boards.Territory", {"territory_name": ("name",)}, "territoryID")
-
-TICKET_REFS = (QUEUE, STATUS, PRIORITY, COMPANY, PROJECT, ISSUE_TYPE, SUB_ISSUE_TYPE, SLA, OWNER)
-TASK_REFS = (STATUS, PROJECT, OWNER)
-_TICKET_DERIVED = ("closed", "resources")
-
-TICKET_COLUMNS = {
-    "summary": "title",
-    "board_psa_id": "queueID",
-    "status_psa_id": "status",
-    "closed_at": "completedDate",
-    "priority_psa_id": "priority",
-    "company_psa_id": "companyID",
-    "owner_psa_id": "assignedResourceID",
-    "project_psa_id": "projectID",
-    "type_psa_id": "issueType",
-    "subtype_psa_id": "subIssueType",
-    "budget_hours": "estimatedHours",
-    "date_entered": "createDate",
-    "required_date": "dueDateTime",
-    # The SLA: Autotask states every stage's due date, and when each stage was met.
-    "sla_psa_id": "serviceLevelAgreementID",
-    "is_in_sla": "serviceLevelAgreementHasBeenMet",
-    "respond_by": "firstResponseDueDateTime",
-    "plan_by": "resolutionPlanDueDateTime",
-    "resolve_by": "resolvedDueDateTime",
-    "date_responded": "firstResponseDateTime",
-    "date_resplan": "resolutionPlanDateTime",
-    "date_resolved": "resolvedDateTime",
-}
-TASK_COLUMNS = {
-    "summary": "title",
-    "status_psa_id": "status",
-    "closed_at": "completedDateTime",
-    "project_psa_id": "projectID",
-    "owner_psa_id": "assignedResourceID",
-    "budget_hours": "estimatedHours",
-    "date_entered": "createDateTime",
-    "required_date": "endDateTime",
-}
 
 
 def _notes(name: str, path: str, parent_field: str, kind: str) -> MirrorEntity:
@@ -311,7 +242,7 @@ _ENTITIES = [
         fixed={"kind": mirror.Ticket.Kind.SERVICE},
         extra_fields=("ticketNumber",),
         enrich=with_names("Tickets", *TICKET_REFS, then=owner_resources),
-        derived=(*name_columns(*TICKET_REFS), *_TICKET_DERIVED),
+        derived=(*name_columns(*TICKET_REFS), *TICKET_DERIVED),
     ),
     _entry(
         "project_tickets",
@@ -324,7 +255,7 @@ _ENTITIES = [
         fixed={"kind": mirror.Ticket.Kind.PROJECT},
         extra_fields=("taskNumber", "phaseID"),
         enrich=with_names("Tasks", *TASK_REFS, then=owner_resources),
-        derived=(*name_columns(*TASK_REFS), *_TICKET_DERIVED),
+        derived=(*name_columns(*TASK_REFS), *TICKET_DERIVED),
     ),
     _entry(
         "ticket_assignments",
