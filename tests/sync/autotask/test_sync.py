@@ -188,3 +188,25 @@ def test_the_notes_tier_has_nothing_to_fan_out_for_autotask(fake_autotask, at_co
     )
     assert fake_autotask.queries == []
     assert not SyncRun.objects.filter(connection=at_connection, tier="notes").exists()
+
+
+@pytest.mark.redis
+def test_unknown_picklist_values_and_udfs_are_counted_not_fatal(fake_autotask, at_connection):
+    from psa.metrics import UNMAPPED_VALUES
+    from topleft.counters import counters_read
+
+    def counted() -> dict[str, float]:
+        samples = counters_read([UNMAPPED_VALUES])[UNMAPPED_VALUES.name]
+        return {
+            labels["field"]: value
+            for labels, value in samples
+            if labels["connection"] == str(at_connection.pk)
+        }
+
+    before = counted()
+    runs = sync_tier(connection_id=at_connection.pk, tier="reference", entity="board_statuses")
+    runs += sync_tier(connection_id=at_connection.pk, tier="core", entity="service_tickets")
+    assert {r.status for r in runs} == {SyncRun.Status.SUCCEEDED}
+    after = counted()
+    assert after["status"] - before.get("status", 0) == 1  # ticket 7002's status 99
+    assert after["Tickets.userDefinedFields"] - before.get("Tickets.userDefinedFields", 0) == 2
