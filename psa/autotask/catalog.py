@@ -56,8 +56,8 @@ from psa.autotask.columns import (
     name_columns,
     note_visibility,
     opportunity_closed,
-    owner_resources,
     status_value,
+    ticket_resources,
     time_charge,
     with_names,
 )
@@ -241,7 +241,7 @@ _ENTITIES = [
         scope=open_or_recently_completed("completedDate"),
         fixed={"kind": mirror.Ticket.Kind.SERVICE},
         extra_fields=("ticketNumber",),
-        enrich=with_names("Tickets", *TICKET_REFS, then=owner_resources),
+        enrich=with_names("Tickets", *TICKET_REFS, then=ticket_resources),
         derived=(*name_columns(*TICKET_REFS), *TICKET_DERIVED),
     ),
     _entry(
@@ -254,7 +254,7 @@ _ENTITIES = [
         scope=open_or_recently_completed("completedDateTime"),
         fixed={"kind": mirror.Ticket.Kind.PROJECT},
         extra_fields=("taskNumber", "phaseID"),
-        enrich=with_names("Tasks", *TASK_REFS, then=owner_resources),
+        enrich=with_names("Tasks", *TASK_REFS, then=ticket_resources),
         derived=(*name_columns(*TASK_REFS), *TICKET_DERIVED),
     ),
     _entry(

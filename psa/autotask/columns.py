@@ -137,12 +137,23 @@ def status_value(closed_column: str) -> Enricher:
     return enrich
 
 
-def owner_resources(connection_id: int, rows: list[dict]) -> None:
-    """Ticket.resources (identifiers shown on the card): the primary resource; secondary
-    resources are mirrored as ticket assignments."""
+def ticket_resources(connection_id: int, rows: list[dict]) -> None:
+    """Ticket.resources (the identifiers a card shows): the primary resource, then the secondary
+    resources as the mirror holds them (ticket_assignments, synced after the tickets in the
+    core tier, and re-read before the ticket by the single-record refresh)."""
     completed_status(connection_id, rows)
+    secondary: dict[int, list[str]] = {}
+    assignments = apps.get_model("boards", "TicketAssignment").objects.filter(
+        connection_id=connection_id, ticket_psa_id__in=[row["psa_id"] for row in rows]
+    )
+    for ticket_id, identifier in assignments.order_by("psa_id").values_list(
+        "ticket_psa_id", "member_identifier"
+    ):
+        if identifier:
+            secondary.setdefault(ticket_id, []).append(identifier)
     for row in rows:
-        row["resources"] = row.get("owner_identifier") or ""
+        people = [row.get("owner_identifier") or "", *secondary.get(row["psa_id"], [])]
+        row["resources"] = ", ".join(dict.fromkeys(p for p in people if p))
 
 
 def opportunity_closed(connection_id: int, rows: list[dict]) -> None:

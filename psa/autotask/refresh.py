@@ -112,13 +112,14 @@ def record_refresh(
         if record is None:
             continue
         with transaction.atomic():
-            mirror_upsert_records(connection=connection, entity=entity, records=[record])
+            # Children first: the ticket's resources are read from its mirrored assignments.
             for child in children:
                 wanted = (child.always and assignments is not False) or hint == NOTES_HINT
                 if wanted:
                     _children_refresh(
                         connection=connection, client=client, child=child, parent_id=int(psa_id)
                     )
+            mirror_upsert_records(connection=connection, entity=entity, records=[record])
         mirror_changed_on_commit(connection_id=connection_id)
         return "updated"
     for _, entity, _ in KINDS[kind]:

@@ -30,7 +30,8 @@ def test_a_ticket_refresh_rereads_it_and_its_secondary_resources(fake_autotask, 
     fake_autotask.records["Tickets"][0]["title"] = "Changed in Autotask"
     fake_autotask.records["TicketSecondaryResources"] = [{"id": 2, "ticketID": 7001, "resourceID": 29682900}]
     assert _refresh(mirrored, "ticket", 7001) == "updated"
-    assert Ticket.objects.get(connection=mirrored, psa_id=7001).summary == "Changed in Autotask"
+    card = Ticket.objects.get(connection=mirrored, psa_id=7001)
+    assert (card.summary, card.resources) == ("Changed in Autotask", "ada")  # bob left; ada is primary
     assert list(
         TicketAssignment.objects.filter(connection=mirrored).values_list("psa_id", "member_identifier")
     ) == [(2, "ada")]

@@ -50,7 +50,7 @@ def test_a_full_sync_mirrors_autotask_onto_the_neutral_models(fake_autotask, at_
         "Acme",
         "ada",
         "Ada Lovelace",
-        "ada",
+        "ada, bob",  # the primary resource, then the secondary one
     )
     assert first.respond_by.isoformat() == "2026-11-01T10:00:00+00:00"
     assert first.resolve_by.isoformat() == "2026-11-02T09:00:00+00:00"  # no offset: UTC
