@@ -127,6 +127,7 @@ class Column:
     psa_ids: list[int]
     cards: list[Card] = field(default_factory=list)
     cards_html: str = ""  # filled by the view layer
+    card_markup: list[str] = field(default_factory=list)  # each card's markup, in order (view layer)
     wip_limit: int | None = None
     closes: bool = False  # every status of the column closes a card: a drop there asks first
 

@@ -7,7 +7,7 @@ import hashlib
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -26,6 +26,14 @@ from boards.services.filters import (
 from boards.services.psa_member import MyMember, user_my_member
 from boards.services.write_state import DELAYED_AFTER, SAVED_SHOWN_FOR
 from boards.views.forms import BoardCreateForm, BoardSettingsForm, ColumnFormSet, column_status_offer
+from boards.views.live_diff import (
+    SINCE_HEADER,
+    SNAPSHOT_HEADER,
+    board_diff,
+    board_snapshot,
+    snapshot_load,
+    snapshot_save,
+)
 from boards.views.rendering import columns_with_html, cycle_collector_paused
 
 POLL_INTERVAL_MS = 1000  # well inside the 2 s budget; a 304 costs one cache read
@@ -142,7 +150,10 @@ def board_page(request: HttpRequest, board_id: int) -> HttpResponse:
     filters = UserFilters.from_query(request.GET)
     etag = board_etag(request, board)  # read before the layout: a change during rendering re-polls
     with cycle_collector_paused():
-        return render(request, "boards/board.html", _board_context(board, filters, etag, request.user))
+        context = _board_context(board, filters, etag, request.user)
+        snapshot = board_snapshot(context["layout"], no_matches=context["no_matches"])
+        context["snapshot"] = snapshot_save(board_id=board.id, user_id=request.user.pk, snapshot=snapshot)
+        return render(request, "boards/board.html", context)
 
 
 def _marked_layout(board: Board, filters: UserFilters, user) -> tuple[MyMember | None, list[Column]]:
@@ -190,7 +201,9 @@ def board_etag(request: HttpRequest, board: Board) -> str:
 
 @login_required
 def board_columns(request: HttpRequest, board_id: int) -> HttpResponse:
-    """The columns fragment, polled with If-None-Match: 304 from the cache counter alone."""
+    """The columns, polled with If-None-Match: 304 from the cache counter alone. A browser that
+    names the snapshot it shows (X-Board-Since) gets a JSON diff against it (boards/views/live_diff.py)
+    instead of every card again, when one will do."""
     board = board_get_for_user(user=request.user, board_id=board_id)
     etag = board_etag(request, board)
     if request.headers.get("If-None-Match") == etag:
@@ -201,10 +214,22 @@ def board_columns(request: HttpRequest, board_id: int) -> HttpResponse:
             saved_filters_set(user=request.user, board=board, filters=filters)
         with cycle_collector_paused():
             _, layout = _marked_layout(board, filters, request.user)
-            response = render(
-                request,
-                "boards/_columns.html",
-                {"board": board, "layout": layout, "no_matches": no_matches(layout, filters)},
+            matches = no_matches(layout, filters)
+            snapshot = board_snapshot(layout, no_matches=matches)
+            shown = snapshot_load(
+                board_id=board.id, user_id=request.user.pk, name=request.headers.get(SINCE_HEADER, "")
+            )
+            diff = board_diff(shown, snapshot, layout) if shown is not None else None
+            if diff is not None:
+                response = JsonResponse({"diff": diff})
+            else:
+                response = render(
+                    request,
+                    "boards/_columns.html",
+                    {"board": board, "layout": layout, "no_matches": matches},
+                )
+            response[SNAPSHOT_HEADER] = snapshot_save(
+                board_id=board.id, user_id=request.user.pk, snapshot=snapshot
             )
     response["ETag"] = etag
     response["Cache-Control"] = "no-store"

@@ -103,7 +103,8 @@ def columns_with_html(layout: list[Column], mine: MyMember | None = None) -> lis
     """Attach each column's rendered cards as `cards_html` (safe markup); `mine` marks the
     cards of the user's PSA member with their initials."""
     for column in layout:
-        column.cards_html = cards_html(column.cards, mine)
+        column.card_markup = [card_html(card, mine) for card in column.cards]
+        column.cards_html = mark_safe("".join(column.card_markup))  # noqa: S308 - every value escaped in card_html
     return layout
 
 

@@ -245,8 +245,13 @@ def column_ids(page, index: int) -> list[int]:
     ]
 
 
-def column_of(page, psa_id: int) -> str:
-    return page.eval_on_selector(f'.card[data-psa-id="{psa_id}"]', "c => c.closest('.column').ariaLabel")
+def column_of(page, psa_id: int) -> str | None:
+    """The column holding the card (None while it is on no column). One query and read in the
+    page: a live update may replace the card's element between two calls."""
+    return page.evaluate(
+        "(id) => document.querySelector(`.card[data-psa-id='${id}']`)?.closest('.column')?.ariaLabel ?? null",
+        psa_id,
+    )
 
 
 def drag(page, source_selector: str, target_selector: str, *, above_target: bool = True) -> None:

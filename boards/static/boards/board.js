@@ -11,6 +11,7 @@
   const dialogBody = document.getElementById("dialog-body");
   const toastEl = document.getElementById("toast");
   let etag = cfg.etag;
+  let snapshot = cfg.snapshot || ""; // names what this page shows: polls get a diff against it
   let dragging = false;
   let busy = false; // a move is in flight: its refresh will follow
   let pendingRefresh = false;
@@ -39,7 +40,6 @@
   function columnsUrl() { return cfg.columnsUrl + window.location.search; }
 
   function applyColumns(html) {
-    if (dragging) { pendingRefresh = true; return; }
     const scroll = {};
     root.querySelectorAll(".cards").forEach((ol) => { scroll[ol.dataset.columnId] = ol.scrollTop; });
     const columns = root.querySelector("#columns");
@@ -74,9 +74,11 @@
 
   // ---- write states (pending -> delayed, saved -> gone) -------------------------------------
   function tickWriteStates() {
-    const elapsed = performance.now() - renderedAt;
+    const now = performance.now();
     root.querySelectorAll("[data-write]").forEach((badge) => {
-      const age = (parseInt(badge.dataset.age, 10) || 0) * 1000 + elapsed;
+      // A card redrawn by a diff measured its age then, not at the last full redraw.
+      const shownAt = badge.dataset.shownAt ? parseFloat(badge.dataset.shownAt) : renderedAt;
+      const age = (parseInt(badge.dataset.age, 10) || 0) * 1000 + (now - shownAt);
       const card = badge.closest(".card");
       if (badge.dataset.write === "pending" && age >= DELAYED_AFTER_MS) {
         badge.dataset.write = "delayed";
@@ -90,8 +92,10 @@
     });
   }
 
+  // `force`: the whole board again (filters changed, a move was refused and must snap back);
+  // otherwise 304 while nothing changed, and a diff against what this page shows when it did.
   async function refresh(force) {
-    const headers = force ? {} : { "If-None-Match": etag };
+    const headers = force ? {} : { "If-None-Match": etag, "X-Board-Since": snapshot };
     let response;
     try {
       response = await fetch(columnsUrl(), { headers, cache: "no-store", credentials: "same-origin" });
@@ -101,10 +105,72 @@
     if (response.status === 304) return;
     if (response.redirected || response.status === 403) { window.location.reload(); return; }
     if (!response.ok) return;
-    const html = await response.text();
+    const isDiff = (response.headers.get("Content-Type") || "").startsWith("application/json");
+    const body = isDiff ? await response.json() : await response.text();
+    if (dragging) { pendingRefresh = true; return; } // keep etag and snapshot: the next poll asks again
     etag = response.headers.get("ETag") || etag;
+    snapshot = response.headers.get("X-Board-Snapshot") || "";
     root.dataset.etag = etag;
-    applyColumns(html);
+    const started = performance.now();
+    if (isDiff) applyDiff(body.diff); else applyColumns(body);
+    // For the benchmarks (and the curious): what the last live update cost this page.
+    root.dataset.applyMs = (performance.now() - started).toFixed(1);
+    root.dataset.updates = String((parseInt(root.dataset.updates, 10) || 0) + 1);
+  }
+
+  // ---- a diff: only the cards that changed are redrawn ----------------------------------------
+  function cardEl(psaId) { return root.querySelector(`.card[data-psa-id="${psaId}"]`); }
+
+  function applyDiff(diff) {
+    const focused = document.activeElement && document.activeElement.closest(".card");
+    const focusedId = focused ? focused.dataset.psaId : null;
+    diff.removed.forEach((psaId) => { const el = cardEl(psaId); if (el) el.remove(); });
+    const fresh = {};
+    const shownAt = String(performance.now());
+    Object.entries(diff.cards).forEach(([psaId, html]) => {
+      const template = document.createElement("template");
+      template.innerHTML = html;
+      const el = template.content.firstElementChild;
+      el.querySelectorAll("[data-write]").forEach((badge) => { badge.dataset.shownAt = shownAt; });
+      const old = cardEl(psaId);
+      if (old) old.replaceWith(el);
+      fresh[psaId] = el;
+    });
+    // In board order: each card goes right below its neighbour, placed before it.
+    diff.place.forEach(([psaId, columnId, above]) => {
+      const el = fresh[psaId] || cardEl(psaId);
+      const list = root.querySelector(`ol.cards[data-column-id="${columnId}"]`);
+      if (!el || !list) return;
+      const neighbour = above === null ? null : cardEl(above);
+      if (above === null) list.prepend(el);
+      else if (neighbour) neighbour.after(el);
+      else list.append(el);
+    });
+    Object.entries(diff.counts).forEach(([columnId, count]) => showCount(columnId, count));
+    if (focusedId) { // replaced or moved (a moved element loses the focus too): give it back
+      const again = cardEl(focusedId);
+      if (again && document.activeElement !== again) again.focus({ preventScroll: true });
+    }
+    decorate();
+    root.dispatchEvent(new CustomEvent("topleft:redrawn"));
+  }
+
+  function showCount(columnId, count) {
+    const column = root.querySelector(`.column[data-column-id="${columnId}"]`);
+    if (!column) return;
+    const limit = column.dataset.wipLimit === undefined ? null : parseInt(column.dataset.wipLimit, 10);
+    column.querySelector(".count").textContent = limit === null ? String(count) : `${count} / ${limit}`;
+    const over = limit !== null && count > limit;
+    column.classList.toggle("over-limit", over);
+    let warning = column.querySelector(".wip-warning");
+    if (over && !warning) {
+      warning = document.createElement("p");
+      warning.className = "wip-warning";
+      warning.setAttribute("role", "status");
+      column.querySelector(".column-head").after(warning);
+    }
+    if (over) warning.textContent = `Over the WIP limit: ${count} cards, limit ${limit}`;
+    else if (warning) warning.remove();
   }
 
   function poll() {
@@ -128,19 +194,22 @@
 
   async function sendMove(body) {
     busy = true;
+    let accepted = false;
     try {
       const { status, data } = await postJson(cfg.movesUrl, body);
       if (status === 409 && data.choices && data.choices.length) {
         chooseStatus(body, data);
         return;
       }
-      if (status !== 200) toast(data.message || data.detail || "The move was refused.", true);
+      accepted = status === 200;
+      if (!accepted) toast(data.message || data.detail || "The move was refused.", true);
     } catch (err) {
       toast("The move could not be sent; the board was reloaded.", true);
     } finally {
       busy = false;
     }
-    await refresh(true); // snaps back on refusal, shows the new state otherwise
+    // A refused move snaps back with the whole board; an accepted one arrives as a diff.
+    await refresh(!accepted);
   }
 
   function neighbours(item) {
@@ -249,7 +318,7 @@
     } finally {
       busy = false;
     }
-    await refresh(true);
+    await refresh(false); // nothing moved in this page before the answer: a diff will do
   }
 
   function moveByKeyboard(card, direction) {
@@ -284,7 +353,7 @@
     } finally {
       busy = false;
     }
-    await refresh(true);
+    await refresh(false);
   }
 
   function cardApiUrl(psaId, action) { return cfg.cardApiUrl + psaId + "/" + action + "/"; }
