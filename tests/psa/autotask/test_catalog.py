@@ -1,0 +1,32 @@
+"""The Autotask catalog against the entity fields of the wire reference (psa/autotask/spec)."""
+
+from psa.autotask.catalog import CATALOG
+from psa.autotask.listing import PICKLIST, include_fields
+from psa.autotask.spec import entity_fields
+from psa.catalog import CHANGES
+
+
+def test_every_listed_entity_and_requested_field_exists():
+    spec = entity_fields()
+    for entity in CATALOG.entities.values():
+        if entity.path.startswith(PICKLIST):
+            continue
+        assert entity.path in spec, entity.name
+        unknown = set(include_fields(entity.mapping.api_fields)) - set(spec[entity.path])
+        assert not unknown, f"{entity.name}: {sorted(unknown)}"
+
+
+def test_every_picklist_is_a_field_autotask_may_list_values_for():
+    spec = entity_fields()
+    for entity in CATALOG.entities.values():
+        if entity.path.startswith(PICKLIST):
+            owner, _, field = entity.path.removeprefix(PICKLIST).partition(".")
+            assert spec[owner][field][1] in ("true", "?"), entity.name
+
+
+def test_change_stamps_are_datetime_fields_and_narrow_the_changes_tier():
+    spec = entity_fields()
+    for name in CATALOG.tier_entities(CHANGES):
+        entity = CATALOG.entity(name)
+        assert spec[entity.path][entity.mapping.stamp][0] == "datetime", name
+    assert "members" not in CATALOG.tier_entities(CHANGES)  # Resources have no change stamp
