@@ -3,8 +3,12 @@
 ConnectWise counts SLA time in the business hours of the SLA's calendar and pauses it while the
 ticket waits; it states the current stage's deadline in `slaStatus` ("Respond by ...", "Plan by
 ...", "Resolve by ...", or "Waiting"), which the mirror keeps as respond_by / plan_by / resolve_by
-and `is_in_sla`. The card shows that state, and colours it only when it means something: amber
-when the next deadline is near, red when it has passed (or the PSA says the ticket is out of SLA).
+and `is_in_sla`. Autotask states every stage's due date from the start (firstResponseDueDateTime,
+resolutionPlanDueDateTime, resolvedDueDateTime) beside when each stage was met, mirrored into the
+same columns plus date_responded / date_resplan / date_resolved: a met stage (or one a later
+stage's completion made moot) is no longer a deadline. The card shows that state, and colours it
+only when it means something: amber when the next deadline is near, red when it has passed (or
+the PSA says the ticket is out of SLA).
 """
 
 from __future__ import annotations
@@ -13,8 +17,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 NEAR = timedelta(hours=2)  # amber from this long before the deadline
-STAGES = (("respond_by", "Respond"), ("plan_by", "Plan"), ("resolve_by", "Resolve"))
-SLA_FIELDS = ("sla_status", "is_in_sla", "respond_by", "plan_by", "resolve_by")
+# (deadline column, stage, the column saying when the stage was met), in the SLA's order
+STAGES = (
+    ("respond_by", "Respond", "date_responded"),
+    ("plan_by", "Plan", "date_resplan"),
+    ("resolve_by", "Resolve", "date_resolved"),
+)
+SLA_FIELDS = (
+    "sla_status",
+    "is_in_sla",
+    "respond_by",
+    "plan_by",
+    "resolve_by",
+    "date_responded",
+    "date_resplan",
+    "date_resolved",
+)
 
 
 @dataclass(frozen=True)
@@ -25,8 +43,14 @@ class SlaState:
 
 
 def next_deadline(row) -> tuple[str, datetime] | None:
-    """(stage, when) of the earliest deadline the PSA states for the ticket, if any."""
-    stated = [(name, when) for field, name in STAGES if (when := getattr(row, field, None)) is not None]
+    """(stage, when) of the earliest deadline the PSA states for a stage not met yet, if any.
+    A stage counts as met once it or any later stage was (resolved implies responded)."""
+    stated = []
+    for index, (field, name, _met) in enumerate(STAGES):
+        if any(getattr(row, met, None) is not None for _f, _n, met in STAGES[index:]):
+            continue
+        if (when := getattr(row, field, None)) is not None:
+            stated.append((name, when))
     return min(stated, key=lambda pair: pair[1]) if stated else None
 
 

@@ -42,10 +42,12 @@ def callbacks_listed(*, connection: Any) -> list[dict]:
 
 
 # Reference: api.md §5 — ticket statuses are one picklist for the whole database (and tasks use
-# the same list): any active status, whatever the queue.
+# the same list): a ticket may take any active status, whatever its queue; a board over any
+# queues may show every status as a column (an inactive one too, as ConnectWise boards may: its
+# tickets must stay visible).
 BOARD_RULES = BoardRules(
     ticket_statuses=lambda statuses, ticket: statuses.filter(inactive=False),
-    board_statuses=lambda statuses, psa_board_ids: statuses.filter(inactive=False),
+    board_statuses=lambda statuses, psa_board_ids: statuses,
 )
 
 

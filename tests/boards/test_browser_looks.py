@@ -49,10 +49,21 @@ def test_it_shows_the_psa_priority_colour_as_a_stripe_and_its_name_on_one_line(u
 
 def test_it_draws_no_stripe_for_a_priority_without_a_colour(ui):
     page = ui["page"]
-    Priority.objects.filter(connection=ui["connection"]).update(color="")
+    Priority.objects.filter(connection=ui["connection"], psa_id=1).update(color="")
     page.reload()
     wait_ready(page)
     assert page.eval_on_selector(card(100), "c => c.classList.contains('has-prio')") is False
+    assert page.eval_on_selector(card(101), STRIPE) == "rgb(0, 135, 90)"
+
+
+def test_it_colours_priorities_by_their_psa_order_when_the_psa_gives_none(ui):
+    """Autotask's priorities have no colour: the most urgent (first in the PSA's order) is red."""
+    page = ui["page"]
+    Priority.objects.filter(connection=ui["connection"]).update(color="")
+    page.reload()
+    wait_ready(page)
+    assert page.eval_on_selector(card(100), STRIPE) == "rgb(201, 55, 44)"  # P1, sort order 1: red
+    assert page.eval_on_selector(card(101), STRIPE) == "rgb(229, 105, 16)"  # P2: orange
 
 
 @pytest.mark.parametrize(

@@ -76,3 +76,23 @@ def test_it_leaves_boards_without_the_sla_indicator_alone(tenant, frozen_now):
     board.save()
     Ticket.objects.filter(connection=tenant["connection"]).update(resolve_by=frozen_now - timedelta(hours=1))
     assert all(_sla(card) == [] for card in _cards(board, frozen_now).values())
+
+
+def test_it_skips_the_stages_autotask_says_are_met(tenant, sla_board, frozen_now):
+    """Autotask states all three due dates from the start and when each stage was met: a met
+    stage (or one a later stage made moot) is no deadline any more."""
+    responded, resolved, fresh = tenant["tickets"][:3]
+    due = {
+        "respond_by": frozen_now - timedelta(days=3),
+        "plan_by": frozen_now + timedelta(minutes=30),
+        "resolve_by": frozen_now + timedelta(hours=20),
+    }
+    _set(responded, **due, date_responded=frozen_now - timedelta(days=4))
+    _set(resolved, **due, date_resolved=frozen_now - timedelta(hours=1), is_in_sla=True)
+    _set(fresh, **due)
+    cards = _cards(sla_board, frozen_now)
+    assert _sla(cards[responded.psa_id]) == [("Plan in 30m", "warn")]  # not "Respond overdue 3d"
+    assert _sla(cards[resolved.psa_id]) == []  # resolved in time: nothing left to act on
+    assert _sla(cards[fresh.psa_id]) == [("Respond overdue 3d", "bad")]
+    _set(resolved, is_in_sla=False)  # serviceLevelAgreementHasBeenMet: false
+    assert _sla(_cards(sla_board, frozen_now)[resolved.psa_id]) == [("Out of SLA", "bad")]

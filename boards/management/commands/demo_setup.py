@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from boards.services.demo import DEMO_PASSWORD, demo_setup
+from boards.services.demo import DEMO_PASSWORD, DEMOS, demo_setup
 from psa.errors import ConfigurationError
 
 
@@ -15,15 +15,24 @@ class Command(BaseCommand):
         parser.add_argument("--sandbox-url", required=True, help="e.g. http://127.0.0.1:8765")
         parser.add_argument("--password", default=DEMO_PASSWORD, help="demo user's password")
         parser.add_argument("--no-sync", action="store_true", help="skip the first sync")
+        parser.add_argument(
+            "--provider",
+            choices=sorted(DEMOS),
+            default="connectwise",
+            help="which PSA of the sandbox (psa_sandbox --provider autotask|both serves Autotask)",
+        )
 
     def handle(self, *args, **opts):
         try:
             result = demo_setup(
-                sandbox_url=opts["sandbox_url"], sync=not opts["no_sync"], password=opts["password"]
+                sandbox_url=opts["sandbox_url"],
+                sync=not opts["no_sync"],
+                password=opts["password"],
+                provider=opts["provider"],
             )
         except (ConfigurationError, ValueError) as exc:  # e.g. a sandbox URL neither https nor loopback
             raise CommandError(str(exc)) from None
-        self.stdout.write(self.style.SUCCESS("Demo ready."))
+        self.stdout.write(self.style.SUCCESS(f"Demo ready ({opts['provider']})."))
         self.stdout.write(f"  boards:   {', '.join(f'/boards/{i}/' for i in result.board_ids)}")
         self.stdout.write(f"  username: {result.username}")
         self.stdout.write(f"  password: {result.password}")

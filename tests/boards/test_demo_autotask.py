@@ -1,0 +1,137 @@
+"""demo_setup --provider autotask against the Autotask sandbox, and what a board on an Autotask
+connection offers: queues as PSA boards, the one global status list (a column may hold several
+of its statuses), the Complete status closing a card, priorities coloured by their order, and
+the demo user seeing both demo connections."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from boards.models import Board, BoardStatus, Membership, Priority, ServiceBoard, Ticket
+from boards.services.actions import closing_statuses
+from boards.services.config import board_statuses_offered
+from boards.services.demo import (
+    AUTOTASK_DISPATCH_LAYOUT,
+    AUTOTASK_SANDBOX_CREDENTIALS,
+    DEMO_AUTOTASK_ALL_BOARD,
+    DEMO_AUTOTASK_BOARD,
+    DEMO_AUTOTASK_CONNECTION,
+    DEMO_AUTOTASK_PROJECT_BOARD,
+    demo_setup,
+)
+from boards.services.priority_colors import NAMED, priority_colours
+from boards.services.status_rules import ticket_statuses
+from sync.models import Connection
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    from psa.sandbox.autotask import AutotaskSandbox
+
+    with AutotaskSandbox(scale="tiny", seed=3) as running:
+        yield running
+
+
+@pytest.fixture
+def demo(sandbox):
+    return demo_setup(sandbox_url=sandbox.url, provider="autotask")
+
+
+def test_it_sets_up_the_autotask_demo_idempotently(sandbox, capsys):
+    call_command("demo_setup", "--sandbox-url", sandbox.url, "--provider", "autotask")
+    call_command("demo_setup", "--sandbox-url", sandbox.url, "--provider", "autotask")
+    assert "Demo ready (autotask)." in capsys.readouterr().out
+    connection = Connection.objects.get()
+    assert (connection.name, connection.provider) == (DEMO_AUTOTASK_CONNECTION, "autotask")
+    assert connection.credentials == sandbox.credentials  # zone discovery at the sandbox itself
+    boards = {b.name: b for b in Board.objects.filter(connection=connection)}
+    assert set(boards) == {DEMO_AUTOTASK_BOARD, DEMO_AUTOTASK_ALL_BOARD, DEMO_AUTOTASK_PROJECT_BOARD}
+    membership = Membership.objects.get(connection=connection, user__username="demo")
+    assert membership.role == "admin" and membership.member_psa_id is not None
+    client = Client()
+    assert (
+        client.post("/accounts/login/", {"username": "demo", "password": "topleft-demo"}).status_code == 302
+    )
+    for board in boards.values():
+        columns = client.get(f"/api/boards/{board.id}/cards/").json()
+        assert sum(len(c["cards"]) for c in columns) > 0, board.name
+
+
+def test_the_demo_credentials_are_the_sandbox_defaults(sandbox):
+    assert {k: v for k, v in sandbox.credentials.items() if k != "zone_url"} == AUTOTASK_SANDBOX_CREDENTIALS
+
+
+def test_the_busiest_queue_board_maps_several_global_statuses_to_one_column(demo):
+    board = Board.objects.get(name=DEMO_AUTOTASK_BOARD)
+    [queue] = board.psa_board_ids
+    assert ServiceBoard.objects.filter(connection_id=demo.connection_id, psa_id=queue).exists()
+    names = dict(BoardStatus.objects.filter(connection_id=demo.connection_id).values_list("psa_id", "name"))
+    columns = {c.name: sorted(names[i] for i in c.psa_ids) for c in board.columns.all()}
+    assert columns == {name: sorted(statuses) for name, statuses in AUTOTASK_DISPATCH_LAYOUT}
+    assert Ticket.objects.filter(connection_id=demo.connection_id, board_psa_id=queue).exists()
+
+
+def test_a_board_on_autotask_offers_the_global_status_list_whatever_the_queues(demo):
+    statuses = BoardStatus.objects.filter(connection_id=demo.connection_id)
+    assert statuses.exists() and not statuses.exclude(board_psa_id=None).exists()  # one global list
+    queues = list(
+        ServiceBoard.objects.filter(connection_id=demo.connection_id).values_list("psa_id", flat=True)
+    )
+    for chosen in ([queues[0]], queues[1:3], []):
+        offered = board_statuses_offered(
+            connection_id=demo.connection_id,
+            record_kind="service",
+            column_source="status",
+            psa_board_ids=chosen,
+        )
+        assert set(offered) == set(statuses.values_list("psa_id", flat=True))
+        assert all(board is None and ":" not in label for label, board in offered.values())  # bare names
+    ticket = Ticket.objects.filter(connection_id=demo.connection_id, kind="service", closed=False).first()
+    allowed = set(
+        ticket_statuses(connection_id=demo.connection_id, ticket=ticket).values_list("psa_id", flat=True)
+    )
+    assert allowed == set(statuses.filter(inactive=False).values_list("psa_id", flat=True))
+
+
+def test_complete_closes_tickets_and_tasks(demo):
+    complete = BoardStatus.objects.get(connection_id=demo.connection_id, name="Complete")
+    assert complete.closed_status
+    for name, kind in ((DEMO_AUTOTASK_ALL_BOARD, "service"), (DEMO_AUTOTASK_PROJECT_BOARD, "project")):
+        board = Board.objects.get(name=name)
+        card = Ticket.objects.filter(connection_id=demo.connection_id, kind=kind, closed=False).first()
+        assert closing_statuses(board=board, card=card) == [{"id": complete.psa_id, "name": "Complete"}]
+
+
+def test_autotask_priorities_are_coloured_by_their_order(demo):
+    order = list(
+        Priority.objects.filter(connection_id=demo.connection_id, inactive=False)
+        .order_by("sort_order", "psa_id")
+        .values_list("name", "psa_id")
+    )
+    assert not Priority.objects.filter(connection_id=demo.connection_id).exclude(color="").exists()
+    colours = priority_colours(connection_id=demo.connection_id)
+    assert [colours[psa_id] for _name, psa_id in order[:2]] == [NAMED["red"], NAMED["orange"]]
+    assert order[0][0] == "Critical"
+
+
+def test_the_demo_user_sees_the_connectwise_and_the_autotask_demo(sandbox):
+    from psa.sandbox.connectwise.server import SandboxServer
+
+    connectwise = SandboxServer(scale="tiny", seed=3).start()
+    try:
+        demo_setup(sandbox_url=connectwise.url)
+        demo_setup(sandbox_url=sandbox.url, provider="autotask")
+    finally:
+        connectwise.stop()
+    providers = set(
+        Membership.objects.filter(user__username="demo").values_list("connection__provider", flat=True)
+    )
+    assert providers == {"connectwise", "autotask"}
+    client = Client()
+    client.post("/accounts/login/", {"username": "demo", "password": "topleft-demo"})
+    page = client.get("/boards/").content.decode()
+    assert DEMO_AUTOTASK_BOARD in page and "Demo service board" in page
