@@ -17,7 +17,7 @@ import time
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from boards.services.demo import DEMO_CONNECTION, DEMO_PASSWORD, DEMO_USERNAME
+from boards.services.demo import DEMO_AUTOTASK_CONNECTION, DEMO_CONNECTION, DEMO_PASSWORD, DEMO_USERNAME
 from psa.providers import provider_for
 from sync.models import Connection
 from sync.tiers import WORKER_POOLS
@@ -64,6 +64,8 @@ class Command(BaseCommand):
             manage
             + [
                 "psa_sandbox",
+                "--provider",
+                "both",  # ConnectWise and Autotask on one port: one demo connection each
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -82,6 +84,7 @@ class Command(BaseCommand):
         wait_for_port("127.0.0.1", sandbox_port)
         sandbox_url = f"http://127.0.0.1:{sandbox_port}"
         call_command("demo_setup", sandbox_url=sandbox_url)
+        call_command("demo_setup", sandbox_url=sandbox_url, provider="autotask")
         self.register_callbacks(web_url)
         self.spawn(manage + ["runserver", "--noreload", f"{host}:{port}"], env)
         celery = [sys.executable, "-m", "celery", "-A", "topleft"]
@@ -113,11 +116,12 @@ class Command(BaseCommand):
 
     def register_callbacks(self, web_url: str) -> None:
         """Point the sandbox's callbacks at this web server so edits made in the PSA show live."""
-        connection = Connection.objects.get(name=DEMO_CONNECTION)
-        changes = provider_for(connection).callbacks.ensure(connection=connection, public_url=web_url)
-        self.stdout.write(
-            f"Sandbox callbacks: {len(changes.added)} added, {len(changes.kept)} kept, {len(changes.removed)} removed"
-        )
+        for connection in Connection.objects.filter(name__in=(DEMO_CONNECTION, DEMO_AUTOTASK_CONNECTION)):
+            changes = provider_for(connection).callbacks.ensure(connection=connection, public_url=web_url)
+            self.stdout.write(
+                f"{connection.name} callbacks: {len(changes.added)} added, {len(changes.kept)} kept, "
+                f"{len(changes.removed)} removed"
+            )
 
     def spawn(self, argv: list[str], env: dict) -> None:
         self.children.append(subprocess.Popen(argv, env=env))
