@@ -67,7 +67,20 @@ def test_connection_add_then_a_full_sync_mirrors_the_sandbox(sandbox):
     out = StringIO()
     call_command("sync_status", "--connection", connection.name, "--json", stdout=out)
     status = json.loads(out.getvalue())
-    assert status  # the neutral status page reads the Autotask catalog
+    assert status["counts"]["service_tickets"] == service.count()
+    assert (
+        status["counts"]["task_notes"]
+        == ServiceNote.objects.filter(connection=connection, ticket_kind="project").count()
+    )
+    assert {tier: (run or {}).get("status") for tier, run in status["last_runs"].items()} == {
+        "changes": "succeeded",
+        "core": "succeeded",
+        "reference": "succeeded",
+        "notes": None,  # Autotask notes ride the changes tier
+    }
+    text = StringIO()
+    call_command("sync_status", "--connection", connection.name, stdout=text)
+    assert f"({connection.provider}, {sandbox.credentials['username']} via" in text.getvalue()
 
 
 @pytest.mark.parametrize(
