@@ -415,3 +415,90 @@ def test_a_time_entry_whose_answer_was_lost_is_found_not_sent_again(autotask, ca
     assert _push(entry) == "done"
     assert [w[:2] for w in autotask.writes()] == [("POST", "TimeEntries")]
     assert list(TimeEntry.objects.values_list("psa_id", flat=True)) == [71]
+
+
+# --- tasks and opportunities --------------------------------------------------------------------
+
+TASK, PROJECT = 90001, 400
+
+
+@pytest.fixture
+def task(connection, card):  # card: the members
+    return Ticket.objects.create(
+        connection=connection, psa_id=TASK, kind=Ticket.Kind.PROJECT, summary="Cable", project_psa_id=PROJECT
+    )
+
+
+def _task_answers(autotask, **fields) -> dict:
+    record = {
+        "id": TASK,
+        "title": "Cable",
+        "status": 1,
+        "projectID": PROJECT,
+        "assignedResourceID": None,
+        **fields,
+    }
+
+    def patch(request):
+        body = json.loads(request.body)
+        record.update({k: v for k, v in body.items() if k != "id"})
+        return 200, {}, json.dumps({"itemId": body["id"]})
+
+    autotask.rsps.add_callback(responses.PATCH, API + f"Projects/{PROJECT}/Tasks", callback=patch)
+    autotask.rsps.add_callback(
+        responses.GET, API + f"Tasks/{TASK}", callback=lambda r: (200, {}, json.dumps({"item": record}))
+    )
+    return record
+
+
+def test_a_task_status_is_patched_under_its_project_as_the_user(autotask, task, ada):
+    _task_answers(autotask)
+    entry = writeback.ticket_change_status(ticket=task, status_psa_id=8, user=ada)
+    assert _push(entry) == "done"
+    assert autotask.writes() == [("PATCH", f"Projects/{PROJECT}/Tasks", {"status": 8, "id": TASK}, str(ADA))]
+
+
+def test_a_task_without_a_primary_gets_one_and_a_second_resource_is_refused_plainly(autotask, task):
+    record = _task_answers(autotask)
+    entry = writeback.ticket_add_resource(ticket=task, member_psa_id=BOB)
+    assert _push(entry) == "done"
+    assert (record["assignedResourceID"], record["assignedResourceRoleID"]) == (BOB, 5)
+    entry = writeback.ticket_add_resource(ticket=task, member_psa_id=CARL)
+    assert _push(entry) == "failed"
+    assert "secondary resources of Autotask tasks are not shown on boards yet" in _card(task).writeback_error
+    assert len(autotask.writes()) == 1
+
+
+def test_a_task_note_and_task_time_go_to_the_task(autotask, task, ada, frozen_now):
+    _task_answers(autotask)
+    autotask.rsps.get(
+        API + "TaskNotes/entityInformation/fields",
+        json={"fields": [{"name": "noteType", "picklistValues": [{"value": "1", "isDefaultValue": True}]}]},
+    )
+    autotask.rsps.post(API + f"Tasks/{TASK}/Notes", json={"itemId": 610})
+    autotask.rsps.get(
+        API + "TaskNotes/610",
+        json={"item": {"id": 610, "taskID": TASK, "description": "Pulled cable", "creatorResourceID": ADA}},
+    )
+    autotask.answer_create("TimeEntries", "TimeEntries", {"id": 72})
+    note = writeback.ticket_note_add(ticket=task, text="Pulled cable", member_psa_id=ADA, user=ada)
+    time_entry = _time(task, frozen_now, ada)
+    assert _push(note) == "done" and _push(time_entry) == "done"
+    [(_, note_path, note_body, _), (_, _, time_body, _)] = autotask.writes()
+    assert note_path == f"Tasks/{TASK}/Notes" and note_body["taskID"] == TASK and note_body["publish"] == 1
+    assert time_body["taskID"] == TASK and "ticketID" not in time_body
+    assert ServiceNote.objects.get(psa_id=610).ticket_kind == "project"
+    assert TimeEntry.objects.get(psa_id=72).charge_to_type == "ProjectTicket"
+
+
+def test_an_opportunity_stage_is_patched_as_the_user(autotask, connection, ada):
+    from boards.models import Opportunity
+
+    opportunity = Opportunity.objects.create(connection=connection, psa_id=12, name="Upsell", stage_psa_id=1)
+    autotask.rsps.patch(API + "Opportunities", json={"itemId": 12})
+    autotask.rsps.get(API + "Opportunities/12", json={"item": {"id": 12, "title": "Upsell", "stage": 3}})
+    entry = writeback.opportunity_change_stage(opportunity=opportunity, stage_psa_id=3, user=ada)
+    assert _push(entry) == "done"
+    assert autotask.writes() == [("PATCH", "Opportunities", {"stage": 3, "id": 12}, str(ADA))]
+    opportunity.refresh_from_db()
+    assert opportunity.stage_psa_id == 3

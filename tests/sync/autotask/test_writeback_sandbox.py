@@ -128,6 +128,16 @@ def test_status_and_priority_reach_autotask_as_the_linked_technician(
     assert (card.status_psa_id, card.priority_psa_id, card.writeback_error) == (status, priority, "")
 
 
+def test_a_task_status_reaches_autotask_under_its_project(at_sandbox, connection, user, technician, worker):
+    card = Ticket.objects.filter(connection=connection, kind=Ticket.Kind.PROJECT, closed=False).first()
+    assert card is not None, "the sandbox has no open task"
+    status = _other_status(connection, {"status": card.status_psa_id})
+    entry = writeback.ticket_change_status(ticket=card, status_psa_id=status, user=user)
+    wait_until(lambda: _done(entry), timeout=30)
+    stored = at_sandbox.store.get("Tasks", card.psa_id)
+    assert (stored["status"], stored["lastActivityResourceID"]) == (status, technician)
+
+
 def test_resources_primary_then_secondary_then_the_primary_handed_over(at_sandbox, connection, user, worker):
     record, card = _open_ticket(at_sandbox, connection)
     at_sandbox.store.update(
