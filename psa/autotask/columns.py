@@ -156,10 +156,27 @@ def ticket_resources(connection_id: int, rows: list[dict]) -> None:
         row["resources"] = ", ".join(dict.fromkeys(p for p in people if p))
 
 
+# Opportunity status values of a stock Autotask database (system values: 0 Inactive, 1 Active,
+# 2 Lost, 3 Closed, 4 Implemented; the sandbox follows the same list). Assumption kept visible:
+# api.md lists the picklist without its values.
+OPPORTUNITY_LOST, OPPORTUNITY_WON = frozenset({2}), frozenset({3, 4})
+
+
 def opportunity_closed(connection_id: int, rows: list[dict]) -> None:
-    """An opportunity is closed once it has a closed (won) or lost date."""
+    """An opportunity is closed in a lost or won status, or once it has a closed or lost date."""
     for row in rows:
-        row["closed"] = row.get("closed_at") is not None or bool(raw_value(row, "lostDate"))
+        ended = row.get("status_psa_id") in OPPORTUNITY_LOST | OPPORTUNITY_WON
+        row["closed"] = ended or row.get("closed_at") is not None or bool(raw_value(row, "lostDate"))
+
+
+def opportunity_status_flags(connection_id: int, rows: list[dict]) -> None:
+    """OpportunityStatus won / lost / closed flags from the stock values above."""
+    active_flag(connection_id, rows)
+    for row in rows:
+        row["won_flag"] = row["psa_id"] in OPPORTUNITY_WON
+        row["lost_flag"] = row["psa_id"] in OPPORTUNITY_LOST
+        row["closed_flag"] = row["won_flag"] or row["lost_flag"]
+        row["default_flag"] = bool(raw_value(row, "isDefaultValue"))
 
 
 def time_charge(connection_id: int, rows: list[dict]) -> None:

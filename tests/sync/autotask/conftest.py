@@ -83,7 +83,11 @@ def seed(fake: FakeAutotask) -> None:
             ]
         },
         "Opportunities": {
-            "status": [{"value": 1, "label": "Active", "isActive": True}],
+            "status": [
+                {"value": 1, "label": "Active", "isActive": True, "isDefaultValue": True},
+                {"value": 2, "label": "Lost", "isActive": True},
+                {"value": 3, "label": "Closed", "isActive": True},
+            ],
             "stage": [{"value": 2, "label": "Proposal", "isActive": True, "sortOrder": 2}],
         },
     }

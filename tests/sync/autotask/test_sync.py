@@ -210,3 +210,24 @@ def test_unknown_picklist_values_and_udfs_are_counted_not_fatal(fake_autotask, a
     after = counted()
     assert after["status"] - before.get("status", 0) == 1  # ticket 7002's status 99
     assert after["Tickets.userDefinedFields"] - before.get("Tickets.userDefinedFields", 0) == 2
+
+
+def test_opportunity_statuses_say_won_lost_and_closed(fake_autotask, at_connection):
+    from boards.models import Opportunity, OpportunityStatus
+
+    fake_autotask.records["Opportunities"].append(
+        {**fake_autotask.records["Opportunities"][0], "id": 13, "status": 3}
+    )
+    runs = sync_tier(connection_id=at_connection.pk, tier="reference", entity="opportunity_statuses")
+    runs += sync_tier(connection_id=at_connection.pk, tier="core", entity="opportunities")
+    assert {r.status for r in runs} == {SyncRun.Status.SUCCEEDED}
+    flags = OpportunityStatus.objects.filter(connection=at_connection).values_list(
+        "psa_id", "won_flag", "lost_flag", "closed_flag", "default_flag"
+    )
+    assert sorted(flags) == [
+        (1, False, False, False, True),
+        (2, False, True, True, False),
+        (3, True, False, True, False),
+    ]
+    closed = dict(Opportunity.objects.filter(connection=at_connection).values_list("psa_id", "closed"))
+    assert closed == {12: False, 13: True}
