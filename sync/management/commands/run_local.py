@@ -1,19 +1,29 @@
 """`make run`: the whole product on one machine with embedded defaults.
 
-Migrates, starts the PSA sandbox, sets up the demo (connection, first sync, board, user),
-then runs web, one worker per worker pool (sync/tiers.py) and beat as real processes until
-interrupted.
+Migrates, starts the PSA sandbox, sets up the demo (connection, first sync, board, user, and a
+local admin login), then runs web, one worker per worker pool (sync/tiers.py) and beat as real
+processes until interrupted.
+
+The console shows a few progress lines and, once everything answers, a short banner with the URL
+and the logins; pressing Enter shows it again. Everything else the processes print (request log
+lines, one per board poll; warnings; the first sync's progress) goes to var/run-local.log.
 """
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from pathlib import Path
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
@@ -22,6 +32,44 @@ from psa.providers import provider_for
 from sync.models import Connection
 from sync.tiers import WORKER_POOLS
 from topleft.env import env_int
+
+# The local demo's Django admin login (an SQLite file under var/: never a real deployment).
+ADMIN_USERNAME = "admin"
+ADMIN_PASSWORD = "topleft-admin"
+
+
+def admin_login_ensure(*, username: str = ADMIN_USERNAME, password: str = ADMIN_PASSWORD) -> None:
+    """A superuser for the local admin, with the password the banner prints."""
+    user, _ = get_user_model().objects.get_or_create(username=username)
+    user.is_staff = user.is_superuser = user.is_active = True
+    user.set_password(password)
+    user.save()
+
+
+def banner(*, web_url: str, sandbox_url: str, log_path: str) -> str:
+    lines = [
+        f"TopLeft is running at {web_url}/boards/",
+        f"  Log in:  {DEMO_USERNAME} / {DEMO_PASSWORD}  (a dispatcher on the demo PSA)",
+        f"  Admin:   {web_url}/admin/  {ADMIN_USERNAME} / {ADMIN_PASSWORD}",
+        f"  Sandbox: {sandbox_url}  (the demo PSA; it edits tickets now and then)",
+        f"  Logs:    {log_path}",
+        "  Enter shows this again · Ctrl-C stops everything",
+    ]
+    rule = "─" * max(len(line) for line in lines)
+    return "\n".join(["", rule, *lines, rule, ""])
+
+
+def _log_file(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return open(path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - open while the children run
+
+
+def _quiet_console(log) -> None:
+    """This process's own logging (the first sync, warnings) goes to the log file, not the console."""
+    logging.captureWarnings(True)
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+            handler.setStream(log)
 
 
 def wait_for_port(host: str, port: int, timeout: float = 60.0) -> None:
@@ -46,6 +94,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         self.children: list[subprocess.Popen] = []
+        self.log_path = Path(settings.VAR_DIR) / "run-local.log"
+        self.log = _log_file(self.log_path)
+        _quiet_console(self.log)
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             self.run(opts)
@@ -54,8 +105,13 @@ class Command(BaseCommand):
         finally:
             self.stop_children()
 
+    def say(self, text: str) -> None:
+        self.stdout.write(text)
+        self.stdout.flush()
+
     def run(self, opts) -> None:
-        call_command("migrate", interactive=False, verbosity=0)
+        self.say(f"Starting TopLeft (details in {self.log_path}) …")
+        call_command("migrate", interactive=False, verbosity=0, stdout=self.log)
         host, port, sandbox_port = opts["host"], opts["port"], opts["sandbox_port"]
         web_url = f"http://{host}:{port}"
         env = {**os.environ, "PUBLIC_URL": os.environ.get("PUBLIC_URL", web_url)}
@@ -83,9 +139,12 @@ class Command(BaseCommand):
         )
         wait_for_port("127.0.0.1", sandbox_port)
         sandbox_url = f"http://127.0.0.1:{sandbox_port}"
-        call_command("demo_setup", sandbox_url=sandbox_url)
-        call_command("demo_setup", sandbox_url=sandbox_url, provider="autotask")
+        self.say("  first sync of the demo PSAs (a few seconds) …")
+        call_command("demo_setup", sandbox_url=sandbox_url, stdout=self.log)
+        call_command("demo_setup", sandbox_url=sandbox_url, provider="autotask", stdout=self.log)
+        admin_login_ensure()
         self.register_callbacks(web_url)
+        self.say("  starting web, workers and beat …")
         self.spawn(manage + ["runserver", "--noreload", f"{host}:{port}"], env)
         celery = [sys.executable, "-m", "celery", "-A", "topleft"]
         for pool, queues in WORKER_POOLS.items():  # one worker per pool, like the Procfile
@@ -107,24 +166,39 @@ class Command(BaseCommand):
             env,
         )
         wait_for_port(host, port)
-        self.stdout.write(self.style.SUCCESS(f"\nTopLeft is running at {web_url}/boards/"))
-        self.stdout.write(f"Log in as {DEMO_USERNAME} / {DEMO_PASSWORD}   (admin: {web_url}/admin/)")
-        self.stdout.write(f"PSA sandbox at {sandbox_url}   (Ctrl-C stops everything)\n")
+        text = banner(web_url=web_url, sandbox_url=sandbox_url, log_path=str(self.log_path))
+        self.say(self.style.SUCCESS(text))
+        self.reprint_on_enter(text)
         while all(child.poll() is None for child in self.children):
             time.sleep(1)
-        raise CommandError("a process exited; stopping the others")
+        raise CommandError(f"a process exited; stopping the others (see {self.log_path})")
+
+    def reprint_on_enter(self, text: str) -> None:
+        """Each line typed on the console (Enter) shows the banner again."""
+
+        def listen(stream: io.TextIOBase) -> None:
+            for _ in stream:
+                self.say(self.style.SUCCESS(text))
+
+        if sys.stdin is not None and not sys.stdin.closed:
+            threading.Thread(target=listen, args=(sys.stdin,), daemon=True).start()
 
     def register_callbacks(self, web_url: str) -> None:
         """Point the sandbox's callbacks at this web server so edits made in the PSA show live."""
         for connection in Connection.objects.filter(name__in=(DEMO_CONNECTION, DEMO_AUTOTASK_CONNECTION)):
             changes = provider_for(connection).callbacks.ensure(connection=connection, public_url=web_url)
-            self.stdout.write(
+            self.log.write(
                 f"{connection.name} callbacks: {len(changes.added)} added, {len(changes.kept)} kept, "
-                f"{len(changes.removed)} removed"
+                f"{len(changes.removed)} removed\n"
             )
 
     def spawn(self, argv: list[str], env: dict) -> None:
-        self.children.append(subprocess.Popen(argv, env=env))
+        # Their output (a request log line per board poll, warnings) goes to the log file.
+        self.children.append(
+            subprocess.Popen(
+                argv, env=env, stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT
+            )
+        )
 
     def stop_children(self) -> None:
         for child in self.children:
