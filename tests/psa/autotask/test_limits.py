@@ -86,3 +86,14 @@ def test_a_dead_holders_slot_is_freed_by_its_lease():
     started = time.monotonic()
     with semaphore.slot(key):
         assert time.monotonic() - started >= 0.1
+
+
+def test_requests_are_limited_per_object_endpoint():
+    from psa.autotask.client import endpoint_of
+
+    base = "https://webservices2.autotask.net/ATServicesRest/V1.0/"
+    assert endpoint_of(base + "Tickets/query") == "tickets"
+    assert endpoint_of(base + "Tickets/query/next?paging=%7b%7d") == "tickets"
+    assert endpoint_of(base + "Tickets/7/Notes") == "tickets"
+    assert endpoint_of(base + "TicketNotes/query/count") == "ticketnotes"
+    assert endpoint_of("https://x.example/atservicesrest/v1.0/zoneInformation?user=a") == "zoneinformation"
