@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cache
 
 from boards.models import Opportunity, OpportunityNote, ServiceNote, Ticket, TimeEntry
+from psa.catalog import NOTES
+from psa.providers import provider_get
+from sync.models import Connection
 
 logger = logging.getLogger(__name__)
 
@@ -30,12 +34,37 @@ class CardThread:
         return round(sum(entry.actual_hours or 0 for entry in self.time_entries), 2)
 
 
+@cache
+def _notes_fanned_out(provider: str, note_model: type) -> bool:
+    """Whether this PSA's notes of such cards come by the per-card notes fan-out (ConnectWise):
+    then a card may be mirrored before its notes. Otherwise (Autotask) they ride the same tiered
+    runs and webhooks as the card itself, and a mirrored card's notes are already here."""
+    catalog = provider_get(provider).catalog
+    return any(e.tier == NOTES and e.mapping.model is note_model for e in catalog.entities.values())
+
+
+def _fetching(connection_id: int, card: Ticket | Opportunity, note_model: type) -> bool:
+    if card.notes_synced_at is not None:
+        return False
+    provider = Connection.objects.filter(pk=connection_id).values_list("provider", flat=True).get()
+    return _notes_fanned_out(provider, note_model)
+
+
+def _record_description(card: Ticket) -> ServiceNote | None:
+    """Autotask keeps a ticket's (and a task's) description on the record itself: shown like
+    ConnectWise's first note, dated when the ticket was entered (never saved as a note)."""
+    text = str((card.raw or {}).get("description") or "").strip()
+    if not text:
+        return None
+    return ServiceNote(ticket_psa_id=card.psa_id, text=text, date_created=card.date_entered)
+
+
 def card_thread(*, connection_id: int, card: Ticket | Opportunity) -> CardThread:
     if isinstance(card, Opportunity):
         notes = OpportunityNote.objects.filter(connection_id=connection_id, opportunity_psa_id=card.psa_id)
         return CardThread(
             notes=list(notes.order_by("-date_created", "-psa_id")[:THREAD_LIMIT]),
-            fetching=card.notes_synced_at is None,
+            fetching=_fetching(connection_id, card, OpportunityNote),
         )
     notes = list(
         ServiceNote.objects.filter(connection_id=connection_id, ticket_psa_id=card.psa_id).order_by(
@@ -46,6 +75,7 @@ def card_thread(*, connection_id: int, card: Ticket | Opportunity) -> CardThread
     # (detailDescriptionFlag); everything after it is the thread.
     description = next((n for n in notes if n.detail_description and n.psa_id > 0), None)
     thread = [n for n in reversed(notes) if n is not description][:THREAD_LIMIT]
+    description = description or _record_description(card)
     entries = TimeEntry.objects.filter(
         connection_id=connection_id, charge_to_psa_id=card.psa_id, charge_to_type__in=_TICKET_CHARGES
     ).order_by("-time_start", "-psa_id")[:TIME_ENTRY_LIMIT]
@@ -53,7 +83,7 @@ def card_thread(*, connection_id: int, card: Ticket | Opportunity) -> CardThread
         description=description,
         notes=thread,
         time_entries=list(entries),
-        fetching=card.notes_synced_at is None,
+        fetching=_fetching(connection_id, card, ServiceNote),
     )
 
 

@@ -124,7 +124,8 @@ def status_columns_for(
     column_source: str = "status",
     psa_board_ids: list[int] | None = None,
 ) -> list[tuple[str, list[int]]]:
-    """One column per distinct status name (in PSA sort order), mapped to that name's ids.
+    """One column per distinct status name (in PSA sort order, closing ones last), mapped to that
+    name's ids.
 
     Statuses of different service boards share names ("New", "Closed"): grouping by name lets
     one board span several PSA boards.
@@ -142,7 +143,8 @@ def status_columns_for(
             ).values_list("psa_id", flat=True)
         )
     statuses = board_statuses(connection_id=connection_id, psa_board_ids=psa_board_ids).filter(inactive=False)
-    statuses = statuses.order_by("sort_order", "name")
+    # Closing statuses last, whatever the PSA's sort order (Autotask's Complete is value 5).
+    statuses = statuses.order_by("closed_status", "sort_order", "name")
     columns: dict[str, list[int]] = {}
     for status in statuses:
         columns.setdefault(status.name, []).append(status.psa_id)

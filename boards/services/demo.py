@@ -184,9 +184,12 @@ def _columns(connection_id: int, demo: DemoBoard, psa_board_ids: list[int]) -> l
 
 
 def _demo_member_link(*, user, connection_id: int) -> None:
-    """The demo user works as the PSA's first active member, so notes and time entries written in
-    the demo have an author (a choice made on "My PSA member" is kept)."""
+    """The demo user works as the PSA's first active member who owns a ticket (a technician, not
+    the integration's own API user), so notes and time entries written in the demo have an author
+    (a choice made on "My PSA member" is kept)."""
     membership = Membership.objects.get(user=user, connection_id=connection_id)
-    first = Member.objects.filter(connection_id=connection_id, inactive=False).order_by("psa_id").first()
+    members = Member.objects.filter(connection_id=connection_id, inactive=False).order_by("psa_id")
+    owners = Ticket.objects.filter(connection_id=connection_id).values("owner_psa_id")
+    first = members.filter(psa_id__in=owners).first() or members.first()
     if membership.member_psa_id is None and first is not None:
         membership_member_set(membership=membership, member=first)

@@ -31,7 +31,12 @@ def test_it_sets_up_the_demo_idempotently(sandbox, capsys):
     assert Board.objects.filter(connection=connection).count() == 2
     membership = Membership.objects.get(connection=connection)
     assert membership.role == "admin"
-    first_member = Member.objects.filter(connection=connection, inactive=False).order_by("psa_id").first()
+    owners = Ticket.objects.filter(connection=connection).values("owner_psa_id")
+    first_member = (
+        Member.objects.filter(connection=connection, inactive=False, psa_id__in=owners)
+        .order_by("psa_id")
+        .first()
+    )
     assert (membership.member_psa_id, membership.member_identifier) == (
         first_member.psa_id,
         first_member.identifier,

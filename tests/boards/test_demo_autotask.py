@@ -135,3 +135,41 @@ def test_the_demo_user_sees_the_connectwise_and_the_autotask_demo(sandbox):
     client.post("/accounts/login/", {"username": "demo", "password": "topleft-demo"})
     page = client.get("/boards/").content.decode()
     assert DEMO_AUTOTASK_BOARD in page and "Demo service board" in page
+
+
+def test_the_demo_user_works_as_a_technician_not_the_api_user(demo):
+    from psa.sandbox.autotask.data import API_USER_ID
+
+    membership = Membership.objects.get(connection_id=demo.connection_id, user__username="demo")
+    assert membership.member_psa_id != API_USER_ID
+    assert Ticket.objects.filter(
+        connection_id=demo.connection_id, owner_psa_id=membership.member_psa_id
+    ).exists()
+
+
+def test_an_all_queues_board_lays_out_every_active_status_with_complete_last(demo):
+    board = Board.objects.get(name=DEMO_AUTOTASK_ALL_BOARD)
+    names = [c.name for c in board.columns.all()]
+    active = BoardStatus.objects.filter(connection_id=demo.connection_id, inactive=False)
+    assert sorted(names) == sorted(active.values_list("name", flat=True))
+    assert names[-1] == "Complete" and names[0] == "New"
+
+
+def test_the_card_dialog_shows_the_autotask_description_and_notes_without_fetching(demo, sandbox):
+    from boards.services.card_detail import card_thread
+
+    ticket = next(
+        t
+        for t in Ticket.objects.filter(connection_id=demo.connection_id, kind="service").order_by("psa_id")
+        if (sandbox.store.get("Tickets", t.psa_id) or {}).get("description")
+    )
+    thread = card_thread(connection_id=demo.connection_id, card=ticket)
+    assert not thread.fetching  # Autotask's notes ride the tiers and webhooks with the ticket
+    assert thread.description.text == sandbox.store.get("Tickets", ticket.psa_id)["description"].strip()
+    with_notes = next(
+        t
+        for t in Ticket.objects.filter(connection_id=demo.connection_id, kind="service").order_by("psa_id")
+        if card_thread(connection_id=demo.connection_id, card=t).notes
+    )
+    notes = card_thread(connection_id=demo.connection_id, card=with_notes).notes
+    assert all(n.author for n in notes)  # each note names its resource
