@@ -91,6 +91,17 @@ class BoardRules:
 
 
 @dataclass(frozen=True)
+class Terms:
+    """The PSA's own words for what boards show (lower case), so an Autotask dispatcher reads
+    "queue" and "resource" where a ConnectWise one reads "PSA board" and "member"."""
+
+    member: str = "member"
+    members: str = "members"
+    psa_board: str = "PSA board"
+    psa_boards: str = "PSA boards"
+
+
+@dataclass(frozen=True)
 class Provider:
     name: str
     label: str
@@ -109,6 +120,7 @@ class Provider:
     refresh: RefreshHandler
     # outbox action → (client, entry) that sends the change and stores the PSA's answer
     pushers: Mapping[str, Callable[[Any, Any], None]]
+    terms: Terms = Terms()
 
 
 class CallbackRejected(Exception):

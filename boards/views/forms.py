@@ -17,6 +17,7 @@ from boards.models import (
 )
 from boards.models.board import RecordKind
 from boards.services.config import board_statuses_offered
+from psa.providers import provider_get
 from sync.models import Connection
 
 _MAX_CHOICES = 2000  # keep the form usable on big tenants
@@ -94,8 +95,11 @@ class BoardSettingsForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         conn = self.instance.connection_id
         board_names = dict(ServiceBoard.objects.filter(connection_id=conn).values_list("psa_id", "name"))
+        terms = provider_get(self.instance.connection.provider).terms  # "queues" on Autotask
         self.fields["psa_board_ids"] = _multi(
-            _psa_board_choices(self.instance), "PSA boards", placeholder="All PSA boards"
+            _psa_board_choices(self.instance),
+            terms.psa_boards[:1].upper() + terms.psa_boards[1:],
+            placeholder=f"All {terms.psa_boards}",
         )
         self.fields["member_identifiers"] = _multi(
             _choices(
@@ -103,7 +107,7 @@ class BoardSettingsForm(forms.ModelForm):
                 label=lambda m: m.full_name,
                 value=lambda m: m.identifier,
             ),
-            "Members",
+            terms.members.capitalize(),
             coerce=str,
             placeholder="Anyone",
         )

@@ -10,7 +10,7 @@ from psa.autotask.client import AutotaskClient
 from psa.autotask.pushers import PUSHERS
 from psa.autotask.webhook import callback_receive
 from psa.errors import PSAError
-from psa.providers import BoardRules, CallbackHandler, Provider, RefreshHandler
+from psa.providers import BoardRules, CallbackHandler, Provider, RefreshHandler, Terms
 
 
 def connection_test(connection: Any) -> dict:
@@ -75,6 +75,8 @@ PROVIDER = Provider(
     board_rules=BOARD_RULES,
     refresh=RefreshHandler(records=_records_refresh, record=_record_refresh),
     pushers=PUSHERS,
+    # Reference: api.md — Autotask's tickets sit in queues and are worked by resources.
+    terms=Terms(member="resource", members="resources", psa_board="queue", psa_boards="queues"),
     callbacks=CallbackHandler(
         receive=callback_receive,
         ensure=callbacks.connection_callbacks_ensure,

@@ -173,3 +173,17 @@ def test_the_card_dialog_shows_the_autotask_description_and_notes_without_fetchi
     )
     notes = card_thread(connection_id=demo.connection_id, card=with_notes).notes
     assert all(n.author for n in notes)  # each note names its resource
+
+
+def test_an_autotask_board_speaks_of_resources_and_queues(demo):
+    board = Board.objects.get(name=DEMO_AUTOTASK_BOARD)
+    ticket = Ticket.objects.filter(
+        connection_id=demo.connection_id, board_psa_id=board.psa_board_ids[0]
+    ).first()
+    client = Client()
+    client.post("/accounts/login/", {"username": "demo", "password": "topleft-demo"})
+    dialog = client.get(f"/boards/{board.id}/cards/{ticket.psa_id}/").content.decode()
+    assert '<label>Resource <select name="member">' in dialog and 'aria-label="Resource"' in dialog
+    assert ">Member<" not in dialog and 'aria-label="Member"' not in dialog
+    settings = client.get(f"/boards/{board.id}/edit/").content.decode()
+    assert "<label>Queues " in settings and "<label>Resources " in settings and "PSA boards" not in settings
