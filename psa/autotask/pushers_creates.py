@@ -2,11 +2,11 @@
 
 Autotask has no idempotency key (api.md §4): a create whose answer was lost (timeout, reset,
 5xx after sending) may have landed. The client never repeats a POST by itself; the outbox
-retries the entry, and every retry (attempts > 1) first looks for the record the earlier
-attempt may have made — a note by the same resource on the same ticket with the same title and
-text, created since shortly before the edit and not claimed by another outbox entry; a time
-entry of the same resource on the same ticket or task starting at the same instant — and
-stores that one instead of creating a second.
+retries the entry (or the user's Retry queues the same change again as a new entry), so such a
+push first looks for the record an earlier attempt may have made — a note by the same resource
+on the same ticket with the same title and text, created since shortly before that attempt and
+not claimed by another outbox entry; a time entry of the same resource on the same ticket or
+task starting at the same instant — and stores that one instead of creating a second.
 
 A note or time entry is work recorded as someone: with no linked resource it is refused before
 anything is written (the boards refuse it already; this guards every other way in).
@@ -36,6 +36,7 @@ TITLE_LENGTH = 250  # entities.tsv TicketNotes.title len=250
 # How long before the edit a note found on a retry may have been created (clock skew between
 # us and Autotask); a note older than that cannot be the one this entry sent.
 LOOKBACK = timedelta(minutes=15)
+RETRY_LOOKBACK = timedelta(days=1)  # a refused create retried by the user within a day
 
 
 # --- notes ----------------------------------------------------------------------------------------
@@ -76,9 +77,8 @@ def push_note(client: AutotaskClient, entry: OutboxEntry) -> None:
     )
     text = p["text"]
     title = note_title(text)
-    record = (
-        _find_note(client, entry, entity, parent_field, author, title, text) if entry.attempts > 1 else None
-    )
+    since = _landed_since(entry)
+    record = _find_note(client, entry, since, entity, parent_field, author, title, text) if since else None
     if record is None:
         body = {
             parent_field: parent_id,
@@ -90,6 +90,29 @@ def push_note(client: AutotaskClient, entry: OutboxEntry) -> None:
         note_id = client.create(f"{parent}/{parent_id}/Notes", body, impersonate=author)
         record = reread(client, entity, note_id)
     outbox_apply_record(entry, "task_notes" if project else "ticket_notes", record)
+
+
+def _landed_since(entry: OutboxEntry) -> datetime | None:
+    """Since when an earlier push of this change may have created the record (None: none can
+    have): this entry's own earlier attempt, or a refused entry of the same card whose create
+    may have landed before it failed (the user's Retry sends the change again as a new entry)."""
+    refused = (
+        OutboxEntry.objects.filter(
+            connection_id=entry.connection_id,
+            action=entry.action,
+            target_psa_id=entry.target_psa_id,
+            state=OutboxEntry.State.FAILED,
+            result_psa_id__isnull=True,
+            created_at__gte=entry.created_at - RETRY_LOOKBACK,
+        )
+        .exclude(pk=entry.pk)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if refused is not None:
+        return refused
+    return entry.created_at if entry.attempts > 1 else None
 
 
 def _claimed(entry: OutboxEntry) -> set[int]:
@@ -110,6 +133,7 @@ def _claimed(entry: OutboxEntry) -> set[int]:
 def _find_note(
     client: AutotaskClient,
     entry: OutboxEntry,
+    since: datetime,
     entity: str,
     parent_field: str,
     author: int,
@@ -123,7 +147,7 @@ def _find_note(
         conditions=query_text(
             cond(parent_field, "eq", int(entry.target_psa_id)),
             cond("creatorResourceID", "eq", author),
-            cond("createDateTime", "gte", entry.created_at - LOOKBACK),
+            cond("createDateTime", "gte", since - LOOKBACK),
         ),
     )
     claimed = _claimed(entry)
@@ -155,7 +179,7 @@ def push_time_entry(client: AutotaskClient, entry: OutboxEntry) -> None:
     charge_field = "taskID" if is_project(entry) else "ticketID"
     charge_id = int(entry.target_psa_id)
     record = None
-    if entry.attempts > 1:
+    if _landed_since(entry) is not None:
         # Reference: api.md §3 POST TimeEntries/query — same resource, ticket/task and start: ours.
         found = client.list_all(
             "TimeEntries",

@@ -351,6 +351,26 @@ def test_a_lost_note_is_not_confused_with_an_older_one_of_the_same_text(autotask
     assert OutboxEntry.objects.get(pk=entry.pk).result_psa_id == 902
 
 
+def test_a_note_retried_by_the_user_after_a_lost_answer_is_not_sent_twice(autotask, card, ada, frozen_now):
+    # The first entry's POST landed but its answer was lost; it was then refused for good.
+    autotask.created["TicketNotes"] = [
+        {"id": 903, "ticketID": TICKET, "title": "Ordered toner", "description": "Ordered toner",
+         "creatorResourceID": ADA, "createDateTime": (frozen_now - timedelta(hours=2)).isoformat()}
+    ]  # fmt: skip
+    OutboxEntry.objects.create(
+        connection=card.connection, action="ticket_note_add", target="ticket", target_psa_id=TICKET,
+        state="failed", attempts=10, error="gave up",
+    )  # fmt: skip
+    OutboxEntry.objects.filter(state="failed").update(created_at=frozen_now - timedelta(hours=2))
+    entry = writeback.ticket_note_add(ticket=card, text="Ordered toner", member_psa_id=ADA, user=ada)  # Retry
+    assert _push(entry) == "done"
+    assert autotask.writes() == []
+    [query] = [c for c in autotask.rsps.calls if str(c.request.url).endswith("TicketNotes/query")]
+    window = next(i for i in json.loads(query.request.body)["filter"] if i["field"] == "createDateTime")
+    assert window["value"] == "2030-05-15T08:15:00.000Z"  # the refused entry's time, less the lookback
+    assert OutboxEntry.objects.get(pk=entry.pk).result_psa_id == 903
+
+
 def test_a_refused_note_reverts_and_shows_autotasks_message_verbatim(autotask, card, ada):
     message = "The resource 29682900 is inactive and cannot be assigned."
     autotask.rsps.post(API + f"Tickets/{TICKET}/Notes", status=500, json={"errors": [message]})
