@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.apps import apps
 from django.db import transaction
@@ -265,6 +266,7 @@ def notes_refresh(*, connection: Connection, kind: str, psa_ids: list[int], clie
     mirrored yet) and mark them fetched. Nothing is deleted here: the notes tier prunes."""
     from django.utils import timezone
 
+    model: Any  # the parent's mirror model: Ticket or Opportunity
     if kind == "ticket":
         model = apps.get_model("boards", "Ticket")
         parents = dict(
