@@ -33,6 +33,7 @@ TICKET_FIELDS = [
     "summary",
     "board_psa_id",
     "board_name",
+    "project_name",
     "status_psa_id",
     "status_name",
     "closed",
@@ -337,7 +338,7 @@ def _card(
         people=_ticket_people(row),
         column_psa_id=column_psa_id,
         status_name=row.status_name,
-        psa_board_name=row.board_name,
+        psa_board_name=row.board_name or row.project_name,  # an Autotask task has a project, no queue
         priority_color=colours.get(row.priority_psa_id, ""),
         sla=_sla_words(row, now),
         customer_updated=row.customer_updated and Indicator.CUSTOMER_UPDATED in indicators,

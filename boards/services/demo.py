@@ -50,6 +50,24 @@ AUTOTASK_DISPATCH_LAYOUT: Layout = (
     ("Complete", ("Complete",)),
 )
 
+# Project tasks move through fewer steps: the same global list, folded into four columns.
+AUTOTASK_TASK_LAYOUT: Layout = (
+    ("New", ("New",)),
+    ("In progress", ("In Progress", "Dispatched", "Escalate", "Change Order")),
+    (
+        "Waiting",
+        (
+            "Waiting Customer",
+            "Waiting Materials",
+            "Waiting Vendor",
+            "Waiting Approval",
+            "On Hold",
+            "Customer Note Added",
+        ),
+    ),
+    ("Complete", ("Complete",)),
+)
+
 
 @dataclass(frozen=True)
 class DemoBoard:
@@ -91,7 +109,9 @@ DEMOS = {
         boards=(
             DemoBoard(DEMO_AUTOTASK_BOARD, busiest_only=True, layout=AUTOTASK_DISPATCH_LAYOUT),
             DemoBoard(DEMO_AUTOTASK_ALL_BOARD),
-            DemoBoard(DEMO_AUTOTASK_PROJECT_BOARD, record_kind=RecordKind.PROJECT),
+            DemoBoard(
+                DEMO_AUTOTASK_PROJECT_BOARD, record_kind=RecordKind.PROJECT, layout=AUTOTASK_TASK_LAYOUT
+            ),
         ),
     ),
 }

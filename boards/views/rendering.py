@@ -37,11 +37,10 @@ def card_html(card: Card, mine: MyMember | None = None) -> str:
     if card.write_kind:
         classes += f" write-{card.write_kind}"
     summary = escape(card.summary)
-    meta = escape(card.company)
-    if card.people:
-        meta += " · " + escape(", ".join(card.people))
-    if card.psa_board_name:
-        meta += " · " + escape(card.psa_board_name)
+    # Company · people · PSA board (queue or project): only the parts the card has.
+    meta = " · ".join(
+        escape(part) for part in (card.company, ", ".join(card.people), card.psa_board_name) if part
+    )
     if card.priority_color:
         classes += " has-prio"
     stripe = f' style="--prio:{card.priority_color}"' if card.priority_color else ""  # a validated hex colour

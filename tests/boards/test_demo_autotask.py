@@ -185,5 +185,22 @@ def test_an_autotask_board_speaks_of_resources_and_queues(demo):
     dialog = client.get(f"/boards/{board.id}/cards/{ticket.psa_id}/").content.decode()
     assert '<label>Resource <select name="member">' in dialog and 'aria-label="Resource"' in dialog
     assert ">Member<" not in dialog and 'aria-label="Member"' not in dialog
+    page = client.get(f"/boards/{board.id}/").content.decode()
+    assert "<label>Resource <select" in page and "<label>Member" not in page
     settings = client.get(f"/boards/{board.id}/edit/").content.decode()
     assert "<label>Queues " in settings and "<label>Resources " in settings and "PSA boards" not in settings
+
+
+def test_a_project_task_card_names_its_project(demo):
+    from boards.services.cards import board_layout
+
+    board = Board.objects.get(name=DEMO_AUTOTASK_PROJECT_BOARD)
+    assert [c.name for c in board.columns.all()] == ["New", "In progress", "Waiting", "Complete"]
+    cards = [card for column in board_layout(board=board) for card in column.cards]
+    assert cards and all(card.psa_board_name for card in cards)  # no queue: the project instead
+    projects = set(
+        Ticket.objects.filter(connection_id=demo.connection_id, kind="project").values_list(
+            "project_name", flat=True
+        )
+    )
+    assert {card.psa_board_name for card in cards} <= projects
