@@ -21,6 +21,7 @@ Measured (printed; goals from issue 10, not asserted — a shared 2-core machine
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 import statistics
@@ -204,7 +205,8 @@ def measure_callbacks(sandbox, connection, sender: Sender) -> tuple[list[float],
     with lock:
         missing = sum(len(items) for items in waiting.values())
     print(
-        f"\n[autotask realtime] {count} signed callbacks sent in {sent_in:.1f}s over {len(tickets)} tickets"
+        f"\n[autotask realtime] {count} signed callbacks sent in {sent_in:.1f}s over {len(tickets)} tickets "
+        f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: other work skews every figure)"
     )
     return latencies, missing
 
