@@ -138,14 +138,17 @@ class Autotask:
     def link(self, link_id: int, resource_id: int, role_id: int) -> None:
         self.links.append({"id": link_id, "ticketID": TICKET, "resourceID": resource_id, "roleID": role_id})
 
-    def answer_create(self, path: str, entity: str, record: dict, *, lost: bool = False) -> None:
-        """POST `path` creates `record`; `lost`: it lands, but the answer never comes back."""
+    def answer_create(self, path: str, entity: str, record: dict, *, lost: bool | int = False) -> None:
+        """POST `path` creates `record`; `lost`: it lands, but the answer never comes back (True:
+        a read timeout; a number: that 5xx status, once)."""
 
         def create(request):
             pool = self.links if entity == "TicketSecondaryResources" else self.created.setdefault(entity, [])
             pool.append({**json.loads(request.body), **record})
-            if lost:
+            if lost is True:
                 raise requests.exceptions.ReadTimeout("read timed out")
+            if lost and len(pool) == 1:
+                return int(lost), {}, "<html>Bad Gateway</html>"
             return 200, {}, json.dumps({"itemId": record["id"]})
 
         self.rsps.add_callback(responses.POST, API + path, callback=create)
@@ -428,8 +431,9 @@ def test_time_logged_by_an_unlinked_user_is_refused_before_anything_is_written(
     assert not TimeEntry.objects.exists()
 
 
-def test_a_time_entry_whose_answer_was_lost_is_found_not_sent_again(autotask, card, ada, frozen_now):
-    autotask.answer_create("TimeEntries", "TimeEntries", {"id": 71}, lost=True)
+@pytest.mark.parametrize("lost", [True, 502], ids=["timeout", "bad-gateway"])
+def test_a_time_entry_whose_answer_was_lost_is_found_not_sent_again(autotask, card, ada, frozen_now, lost):
+    autotask.answer_create("TimeEntries", "TimeEntries", {"id": 71}, lost=lost)
     entry = _time(card, frozen_now, ada)
     assert _push(entry) == "retry"
     assert _push(entry) == "done"
