@@ -11,6 +11,7 @@ from boards.services.config import board_create
 from boards.services.priority_colors import css_colour
 from tests.boards.browser_support import assert_accessible, card, signed_in_page, wait_ready
 from tests.boards.conftest import seed_acme
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.browser]
 SHOTS = "/work/main/var/shots"
@@ -111,6 +112,11 @@ def test_it_fits_every_page_in_390_pixels_and_folds_the_filters(ui):
     assert page.is_visible("#filters input[name=q]")
     assert toggle.get_attribute("aria-expanded") == "true"
     assert_no_sideways_scroll(page, "board-filters")
+    page.click(f"{card(100)} button[data-action=open]")
+    page.wait_for_selector("#card-dialog[open] #card-thread")
+    assert page.evaluate("() => document.getElementById('card-dialog').scrollWidth <= innerWidth")
+    assert_no_sideways_scroll(page, "dialog")
+    page.keyboard.press("Escape")
     page.goto(f"{url}/boards/{board.id}/edit/")
     page.wait_for_selector(".ts-wrapper")
     assert_no_sideways_scroll(page, "config")
@@ -124,3 +130,23 @@ def test_it_fits_every_page_in_390_pixels_and_folds_the_filters(ui):
     page.goto(f"{url}/boards/{board.id}/")
     wait_ready(page)
     assert page.is_visible("#filters input[name=q]") and page.is_hidden("button.filters-toggle")
+
+
+THREAD_ASKS = (
+    "() => performance.getEntriesByType('resource').filter((e) => e.name.includes('/thread/')).length"
+)
+COLUMN_POLLS = (
+    "() => performance.getEntriesByType('resource').filter((e) => e.name.includes('/columns/')).length"
+)
+
+
+def test_it_stops_asking_for_notes_once_the_dialog_is_closed(ui):
+    page = ui["page"]
+    page.click(f"{card(100)} button[data-action=open]")
+    page.wait_for_selector("#card-dialog[open] #card-thread[aria-busy]")  # no worker: still fetching
+    wait_until(lambda: page.evaluate(THREAD_ASKS) >= 2)
+    page.keyboard.press("Escape")
+    assert page.locator("#card-dialog #card-thread").count() == 0
+    asked, polls = page.evaluate(THREAD_ASKS), page.evaluate(COLUMN_POLLS)
+    wait_until(lambda: page.evaluate(COLUMN_POLLS) >= polls + 2)  # the board polls on, every second
+    assert page.evaluate(THREAD_ASKS) == asked

@@ -502,6 +502,12 @@
     }
   });
 
+  // A closed dialog stops asking for notes still on their way from the PSA.
+  dialog.addEventListener("close", () => {
+    const polling = dialogBody.querySelector("#card-thread[hx-get]");
+    if (polling) polling.remove();
+  });
+
   dialog.addEventListener("submit", (event) => {
     const closeForm = event.target.closest("form.close-form");
     if (closeForm) { event.preventDefault(); askToClose(closeForm); return; }
