@@ -97,3 +97,91 @@ def test_a_move_autotask_refuses_snaps_back_with_its_message(autotask):
     assert column_of(page, psa_id) == first.name
     assert _status(sandbox, psa_id) == before
     assert Ticket.objects.get(psa_id=psa_id).status_psa_id == before
+
+
+def _children(sandbox, entity: str, parent_field: str, parent_id: int) -> list[dict]:
+    ids = sandbox.store.child_ids(entity, parent_id)
+    return [r for r in sandbox.store.iter_records(entity, sorted(ids)) if r.get(parent_field) == parent_id]
+
+
+def test_the_card_dialog_writes_note_priority_resource_and_time_to_autotask_as_the_user(autotask):
+    from boards.models import Member, Membership
+
+    page, sandbox, board = autotask["page"], autotask["sandbox"], autotask["board"]
+    me = Membership.objects.get(user__username="demo", connection=board.connection)
+    open_board(page, autotask["url"], board)
+    psa_id = column_ids(page, 0)[0]
+    page.click(f"{card(psa_id)} button[data-action=open]")
+    page.wait_for_selector("#card-dialog[open] textarea[name=text]")
+    assert page.locator("#card-dialog select[aria-label=Resource]").count() == 1  # Autotask's word
+
+    page.fill("#card-dialog textarea[name=text]", "Rebooted the firewall from Autotask's board")
+    with page.expect_response(lambda r: "/note/" in r.url):
+        page.click("#card-dialog button:has-text('Add note')")
+    page.wait_for_selector("#card-dialog .ok")
+
+    page.click("#card-dialog summary:has-text('Priority')")
+    current = sandbox.store.get("Tickets", psa_id)["priority"]
+    options = page.eval_on_selector_all(
+        "#card-dialog select[name=priority] option", "os => os.map(o => +o.value)"
+    )
+    wanted = next(o for o in options if o != current)
+    page.select_option("#card-dialog select[name=priority]", str(wanted))
+    with page.expect_response(lambda r: "/priority/" in r.url):
+        page.click("#card-dialog button:has-text('Change priority')")
+    page.wait_for_selector("#card-dialog .ok:has-text('Priority changed')")
+
+    owner = sandbox.store.get("Tickets", psa_id).get("assignedResourceID")
+    helper = (
+        Member.objects.filter(connection=board.connection, inactive=False)
+        .exclude(psa_id__in=[me.member_psa_id, owner or 0])
+        .exclude(identifier="api-user")
+        .order_by("psa_id")
+        .first()
+    )
+    page.click("#card-dialog summary:has-text('Resources')")
+    page.select_option("#card-dialog select[aria-label=Resource]", str(helper.psa_id))
+    with page.expect_response(lambda r: "/resource/" in r.url):  # the dialog re-renders after it
+        page.click("#card-dialog button[name=op][value=add]")
+    page.wait_for_selector("#card-dialog .ok")
+
+    page.click("#card-dialog summary:has-text('Enter time')")
+    page.fill("#card-dialog input[name=minutes]", "30")
+    page.fill("#card-dialog form[hx-post$='/time/'] textarea[name=notes]", "Firewall reboot")
+    page.click("#card-dialog button:has-text('Save time entry')")
+    page.wait_for_selector("#card-dialog .ok:has-text('Time entry queued')")
+
+    wait_until(lambda: sandbox.store.get("Tickets", psa_id)["priority"] == wanted)
+    note = wait_until(
+        lambda: next(
+            (
+                n
+                for n in _children(sandbox, "TicketNotes", "ticketID", psa_id)
+                if "Autotask's board" in n["description"]
+            ),
+            None,
+        )
+    )
+    assert note["creatorResourceID"] == me.member_psa_id  # written as the demo user's resource
+    wait_until(
+        lambda: (
+            helper.psa_id
+            in {
+                r["resourceID"]
+                for r in sandbox.store.list("TicketSecondaryResources")
+                if r["ticketID"] == psa_id
+            }
+            or sandbox.store.get("Tickets", psa_id).get("assignedResourceID") == helper.psa_id
+        )
+    )
+    entry = wait_until(
+        lambda: next(
+            (
+                t
+                for t in sandbox.store.list("TimeEntries")
+                if t.get("ticketID") == psa_id and t.get("summaryNotes") == "Firewall reboot"
+            ),
+            None,
+        )
+    )
+    assert entry["resourceID"] == me.member_psa_id and entry["hoursWorked"] == 0.5
