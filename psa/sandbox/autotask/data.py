@@ -67,6 +67,17 @@ class People:
     def days_ago(self, rng: random.Random, most: int) -> datetime:
         return self.anchor - timedelta(days=rng.uniform(0, most), seconds=rng.randint(0, 86_399))
 
+    def stamp(self, rng: random.Random, since: datetime, moment: datetime) -> datetime:
+        """A change stamp: `moment` when it lies before the anchor, else a moment between `since`
+        and the anchor. Never the anchor itself: a real database stamps each change when it
+        happens, and the changes tier asks for stamps `gt` its watermark, so records clamped to
+        one shared instant would be listed again on every run."""
+        if moment < self.anchor:
+            return moment
+        if since >= self.anchor:
+            return self.anchor - timedelta(seconds=rng.uniform(1, 3600))
+        return since + (self.anchor - since) * rng.uniform(0.5, 0.999)
+
     def generate(self) -> None:
         self._roles_and_departments()
         self._resources()

@@ -183,7 +183,8 @@ class Tickets:
         author = self.assignee_of.get(ticket_id) or ticket.get("creatorResourceID")
         notes = []
         for n in range(rng.choice((0, 1, 1, 2, 3, 5))):
-            moment = min(self.anchor, parse_time(created) + timedelta(hours=rng.uniform(0.1, 72) * (n + 1)))
+            after = parse_time(created) + timedelta(hours=rng.uniform(0.1, 72) * (n + 1))
+            moment = self.people.stamp(rng, parse_time(created), after)
             notes.append(
                 {
                     "id": ticket_id * LAZY_ID_STRIDE + n,

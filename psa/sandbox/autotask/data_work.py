@@ -11,10 +11,15 @@ from psa.sandbox import texts
 from psa.sandbox.autotask.data import People
 from psa.sandbox.autotask.data_tickets import CATEGORY_IDS, Tickets
 from psa.sandbox.autotask.picklists import COMPLETE_STATUS
+from psa.sandbox.autotask.store import LAZY_ID_STRIDE
 from psa.sandbox.autotask.wire import parse_time, wire_time
 
 FIRST_PROJECT_ID = 400
+# Tickets and tasks are both "tasks" inside Autotask: one id sequence. Tasks take ids after the
+# last ticket's (from 90,000 up at the scales where the tickets end below it); ticket and task
+# notes likewise, task notes after the lazily made ticket notes' range (ticket id × stride + n).
 FIRST_TASK_ID = 90_000
+TASK_ID_GAP = 1_000
 
 
 class Work:
@@ -91,6 +96,7 @@ class Work:
         open_ids = self.tickets.open_ids
         for n in range(max(len(self.tickets.ticket_ids) // 20, 5)):
             start = self.people.anchor + timedelta(days=rng.randint(-30, 14), hours=rng.randint(8, 16))
+            created = min(start, self.people.anchor) - timedelta(days=3)
             tickets = rng.sample(open_ids, min(len(open_ids), rng.randint(1, 2)))
             ticket = self.store.get("Tickets", tickets[0]) if tickets else None
             calls.append(
@@ -101,8 +107,8 @@ class Work:
                     "startDateTime": wire_time(start),
                     "endDateTime": wire_time(start + timedelta(hours=rng.choice((1, 2, 4)))),
                     "status": 3 if start < self.people.anchor else rng.choice((1, 2)),
-                    "createDateTime": wire_time(min(start, self.people.anchor) - timedelta(days=3)),
-                    "lastModifiedDateTime": wire_time(min(start, self.people.anchor)),
+                    "createDateTime": wire_time(created),
+                    "lastModifiedDateTime": wire_time(self.people.stamp(rng, created, start)),
                 }
             )
             for ticket_id in tickets:
@@ -128,7 +134,7 @@ class Work:
         tasks: list[dict] = []
         notes: list[dict] = []
         secondaries: list[dict] = []
-        task_id = FIRST_TASK_ID
+        task_id = max(FIRST_TASK_ID, self.tickets.last_generated + TASK_ID_GAP)
         for n in range(self.people.scale.projects):
             project_id = FIRST_PROJECT_ID + n
             start = self.people.days_ago(rng, 700)
@@ -212,7 +218,8 @@ class Work:
             "startDateTime": wire_time(begins),
             "endDateTime": wire_time(begins + timedelta(days=rng.randint(1, 10))),
             "createDateTime": wire_time(start),
-            "lastActivityDateTime": wire_time(min(begins, self.people.anchor)),
+            # Stamped when it was last touched (to the millisecond, as Autotask does), not at its start.
+            "lastActivityDateTime": wire_time(self.people.stamp(rng, start, begins + _touch(rng))),
         }
         if rng.random() < 0.8:
             resource_id = rng.choice(self.people.active_resources)
@@ -223,17 +230,15 @@ class Work:
     def _task_notes(self, tasks: list[dict]) -> None:
         rng = self.people.rng("task-notes")
         notes: list[dict] = []
+        first_id = (self.tickets.last_generated + 1) * LAZY_ID_STRIDE
         for task in tasks:
             for _ in range(rng.choice((0, 0, 1, 2))):
-                moment = wire_time(
-                    min(
-                        self.people.anchor,
-                        parse_time(task["createDateTime"]) + timedelta(days=rng.randint(1, 20)),
-                    )
-                )
+                created = parse_time(task["createDateTime"])
+                written = created + timedelta(days=rng.randint(1, 20)) + _touch(rng)
+                moment = wire_time(self.people.stamp(rng, created, written))
                 notes.append(
                     {
-                        "id": len(notes) + 1,
+                        "id": first_id + len(notes),
                         "taskID": task["id"],
                         "title": "Progress",
                         "description": texts.note_text(rng),
@@ -302,5 +307,13 @@ class Work:
             "isNonBillable": rng.random() < 0.2,
             "timeEntryType": entry_type,
             "createDateTime": wire_time(start),
-            "lastModifiedDateTime": wire_time(start + timedelta(hours=hours)),
+            # Entered after the work, at no round time.
+            "lastModifiedDateTime": wire_time(
+                self.people.stamp(rng, start, start + timedelta(hours=hours) + _touch(rng))
+            ),
         }
+
+
+def _touch(rng: random.Random) -> timedelta:
+    """When within a working day after a planned moment a record was actually written."""
+    return timedelta(seconds=rng.uniform(1, 8 * 3600))

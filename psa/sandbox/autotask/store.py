@@ -25,6 +25,9 @@ from psa.sandbox.autotask.schema import EntitySpec, spec_of
 LAZY_ID_STRIDE = 16  # lazily made child ids: parent id * stride + n (n < stride)
 CREATED_LAZY_IDS = 1_000_000_000  # children created through the API take ids from here up
 
+# Entities drawing ids from one sequence (Autotask keeps tickets and project tasks as "tasks",
+# and their notes likewise): a record created in one never takes an id the other holds.
+SHARED_ID_SPACES = (("tickets", "tasks"), ("ticketnotes", "tasknotes"))
 LazyChildren = Callable[[int], list[dict]]
 # action ("Create", "Update", "Delete"), entity, old record, new record, acting resource id
 ChangeListener = Callable[[str, str, "dict | None", "dict | None", "int | None"], None]
@@ -58,6 +61,7 @@ class AutotaskStore:
         self._lock = threading.RLock()
         self._lazy: dict[str, _Lazy] = {}
         self._listeners: list[ChangeListener] = []
+        self._space_next: dict[tuple[str, ...], int] = {}  # shared id spaces' next ids
 
     # --- set-up ----------------------------------------------------------------------------
 
@@ -173,6 +177,18 @@ class AutotaskStore:
     # --- internals -------------------------------------------------------------------------
 
     def _allocate_id(self, entity: str, collection: _Collection) -> int:
+        space = next((names for names in SHARED_ID_SPACES if entity.lower() in names), None)
+        if space is not None:
+            if space not in self._space_next:
+                if any(name in self._lazy for name in space):
+                    self._space_next[space] = CREATED_LAZY_IDS
+                else:
+                    self._space_next[space] = 1 + max(
+                        (max(self._collection(name).records, default=0) for name in space), default=0
+                    )
+            allocated = self._space_next[space]
+            self._space_next[space] += 1
+            return allocated
         if not collection.next_id:
             if entity.lower() in self._lazy:
                 collection.next_id = CREATED_LAZY_IDS

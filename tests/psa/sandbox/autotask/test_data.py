@@ -90,3 +90,46 @@ def test_it_offers_every_scale_the_connectwise_half_offers():
     store = AutotaskStore()
     generate(store, scale="tiny", seed=1, anchor=ANCHOR)
     assert store.count("Tickets") == 30
+
+
+def test_tickets_and_tasks_never_share_an_id_nor_do_their_notes(monkeypatch):
+    # Autotask keeps tickets and project tasks as one kind of record: one id sequence. Tickets
+    # started so high that they run past where tasks used to start (as at large scale).
+    monkeypatch.setattr("psa.sandbox.autotask.data_tickets.FIRST_TICKET_ID", 89_800)
+    store = AutotaskStore()
+    generate(store, scale="small", seed=1, anchor=ANCHOR)
+    tickets, tasks = set(store.ids("Tickets")), set(store.ids("Tasks"))
+    assert max(tickets) > 90_000
+    assert tasks and not tickets & tasks
+    ticket_notes, task_notes = set(store.ids("TicketNotes")), set(store.ids("TaskNotes"))
+    assert task_notes and not ticket_notes & task_notes
+    # Records created through the API draw from the same sequences.
+    made_ticket = store.create("Tickets", {"title": "new"})["id"]
+    made_task = store.create("Tasks", {"title": "new"})["id"]
+    assert made_ticket not in tasks and made_task not in tickets and made_ticket != made_task
+    ticket_note = store.create("TicketNotes", {"ticketID": min(tickets)})["id"]
+    task_note = store.create("TaskNotes", {"taskID": min(tasks)})["id"]
+    assert {ticket_note, task_note}.isdisjoint(ticket_notes | task_notes) and ticket_note != task_note
+
+
+CHANGE_STAMPS = {
+    "Tickets": "lastActivityDate",
+    "Tasks": "lastActivityDateTime",
+    "TicketNotes": "lastActivityDate",
+    "TaskNotes": "lastActivityDate",
+    "TimeEntries": "lastModifiedDateTime",
+    "ServiceCalls": "lastModifiedDateTime",
+    "Companies": "lastActivityDate",
+    "Projects": "lastActivityDateTime",
+    "Opportunities": "lastActivity",
+}
+
+
+@pytest.mark.parametrize("entity", sorted(CHANGE_STAMPS))
+def test_change_stamps_lie_strictly_before_the_anchor_and_rarely_coincide(shared_sandbox, entity):
+    # The changes tier lists stamps `gt` its watermark: records stamped with the anchor itself
+    # (a clamp) would come back on every run.
+    stamps = [record[CHANGE_STAMPS[entity]] for record in shared_sandbox.store.list(entity)]
+    assert stamps
+    assert max(stamps) < wire_time(ANCHOR)
+    assert len(set(stamps)) >= 0.98 * len(stamps)
