@@ -31,8 +31,8 @@ def card_dialog(request: HttpRequest, board_id: int, psa_id: int) -> HttpRespons
 
 
 # The dialog asks for notes not mirrored yet every THREAD_POLL_MS, for up to THREAD_POLLS times.
-THREAD_POLL_MS = 250
-THREAD_POLLS = 120
+THREAD_POLL_MS = 150
+THREAD_POLLS = 200
 
 
 @login_required
