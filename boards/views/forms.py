@@ -132,6 +132,11 @@ class BoardSettingsForm(forms.ModelForm):
                 del self.fields[name]
         elif self.instance.record_kind != RecordKind.PROJECT:
             del self.fields["project_ids"]  # only project tickets belong to a project
+        # Nothing to pick is not offered (Autotask has no teams, and no queues for project tasks).
+        for name in ("psa_board_ids", "team_ids"):
+            field = self.fields.get(name)
+            if field is not None and not field.choices and not getattr(self.instance, name):
+                del self.fields[name]
 
 
 def _psa_board_choices(board: Board) -> list[tuple[int, str]]:

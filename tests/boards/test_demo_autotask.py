@@ -189,6 +189,10 @@ def test_an_autotask_board_speaks_of_resources_and_queues(demo):
     assert "<label>Resource <select" in page and "<label>Member" not in page
     settings = client.get(f"/boards/{board.id}/edit/").content.decode()
     assert "<label>Queues " in settings and "<label>Resources " in settings and "PSA boards" not in settings
+    assert "<label>Teams " not in settings  # Autotask has no teams: nothing to pick, no picker
+    tasks = Board.objects.get(name=DEMO_AUTOTASK_PROJECT_BOARD)
+    settings = client.get(f"/boards/{tasks.id}/edit/").content.decode()
+    assert "<label>Queues " not in settings and "<label>Projects " in settings  # tasks sit in projects
 
 
 def test_a_project_task_card_names_its_project(demo):
