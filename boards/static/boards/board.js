@@ -94,7 +94,16 @@
 
   // `force`: the whole board again (filters changed, a move was refused and must snap back);
   // otherwise 304 while nothing changed, and a diff against what this page shows when it did.
-  async function refresh(force) {
+  // One at a time: each asks against the snapshot the one before it left (a poll and a move's
+  // refresh in flight together would both diff against the same snapshot).
+  let refreshing = Promise.resolve();
+  function refresh(force) {
+    const run = refreshing.then(() => refreshNow(force));
+    refreshing = run.catch(() => {});
+    return run;
+  }
+
+  async function refreshNow(force) {
     const headers = force ? {} : { "If-None-Match": etag, "X-Board-Since": snapshot };
     let response;
     try {
@@ -112,65 +121,16 @@
     snapshot = response.headers.get("X-Board-Snapshot") || "";
     root.dataset.etag = etag;
     const started = performance.now();
-    if (isDiff) applyDiff(body.diff); else applyColumns(body);
+    if (isDiff) {
+      window.TopLeftLiveDiff.apply(root, body.diff);
+      decorate();
+      root.dispatchEvent(new CustomEvent("topleft:redrawn"));
+    } else {
+      applyColumns(body);
+    }
     // For the benchmarks (and the curious): what the last live update cost this page.
     root.dataset.applyMs = (performance.now() - started).toFixed(1);
     root.dataset.updates = String((parseInt(root.dataset.updates, 10) || 0) + 1);
-  }
-
-  // ---- a diff: only the cards that changed are redrawn ----------------------------------------
-  function cardEl(psaId) { return root.querySelector(`.card[data-psa-id="${psaId}"]`); }
-
-  function applyDiff(diff) {
-    const focused = document.activeElement && document.activeElement.closest(".card");
-    const focusedId = focused ? focused.dataset.psaId : null;
-    diff.removed.forEach((psaId) => { const el = cardEl(psaId); if (el) el.remove(); });
-    const fresh = {};
-    const shownAt = String(performance.now());
-    Object.entries(diff.cards).forEach(([psaId, html]) => {
-      const template = document.createElement("template");
-      template.innerHTML = html;
-      const el = template.content.firstElementChild;
-      el.querySelectorAll("[data-write]").forEach((badge) => { badge.dataset.shownAt = shownAt; });
-      const old = cardEl(psaId);
-      if (old) old.replaceWith(el);
-      fresh[psaId] = el;
-    });
-    // In board order: each card goes right below its neighbour, placed before it.
-    diff.place.forEach(([psaId, columnId, above]) => {
-      const el = fresh[psaId] || cardEl(psaId);
-      const list = root.querySelector(`ol.cards[data-column-id="${columnId}"]`);
-      if (!el || !list) return;
-      const neighbour = above === null ? null : cardEl(above);
-      if (above === null) list.prepend(el);
-      else if (neighbour) neighbour.after(el);
-      else list.append(el);
-    });
-    Object.entries(diff.counts).forEach(([columnId, count]) => showCount(columnId, count));
-    if (focusedId) { // replaced or moved (a moved element loses the focus too): give it back
-      const again = cardEl(focusedId);
-      if (again && document.activeElement !== again) again.focus({ preventScroll: true });
-    }
-    decorate();
-    root.dispatchEvent(new CustomEvent("topleft:redrawn"));
-  }
-
-  function showCount(columnId, count) {
-    const column = root.querySelector(`.column[data-column-id="${columnId}"]`);
-    if (!column) return;
-    const limit = column.dataset.wipLimit === undefined ? null : parseInt(column.dataset.wipLimit, 10);
-    column.querySelector(".count").textContent = limit === null ? String(count) : `${count} / ${limit}`;
-    const over = limit !== null && count > limit;
-    column.classList.toggle("over-limit", over);
-    let warning = column.querySelector(".wip-warning");
-    if (over && !warning) {
-      warning = document.createElement("p");
-      warning.className = "wip-warning";
-      warning.setAttribute("role", "status");
-      column.querySelector(".column-head").after(warning);
-    }
-    if (over) warning.textContent = `Over the WIP limit: ${count} cards, limit ${limit}`;
-    else if (warning) warning.remove();
   }
 
   function poll() {
