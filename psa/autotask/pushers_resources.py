@@ -20,6 +20,7 @@ from psa.autotask.client import AutotaskClient
 from psa.autotask.pushers_common import Card, card_of, linked_resource, reread
 from psa.autotask.query import cond, query_text
 from psa.errors import BadRequest, NotFound
+from psa.providers import catalog_for
 from sync.models import OutboxEntry
 from sync.outbox import outbox_apply_record
 
@@ -62,7 +63,9 @@ def _unlink(client: AutotaskClient, entry: OutboxEntry, ticket_id: int, link_id:
     except BadRequest as err:
         if NO_MATCH not in str(err.psa_message or "").lower():
             raise
-    TicketAssignment.objects.filter(connection_id=entry.connection_id, psa_id=link_id).delete()
+    # Only the secondary-resource rows: other entities may keep assignments of their own ids.
+    owned = catalog_for(entry.connection).mapping("ticket_assignments").scope_filter
+    TicketAssignment.objects.filter(connection_id=entry.connection_id, psa_id=link_id, **owned).delete()
 
 
 def _assign_primary(

@@ -93,6 +93,12 @@ def _other_status(connection, record: dict) -> int:
     )
 
 
+def _secondaries(connection, ticket_id: int):
+    """The mirror's rows of the ticket's secondary resources (not its service calls' resources)."""
+    owned = provider_for(connection).catalog.mapping("ticket_assignments").scope_filter
+    return TicketAssignment.objects.filter(connection=connection, ticket_psa_id=ticket_id, **owned)
+
+
 def _ticket(sandbox, psa_id: int) -> dict:
     return sandbox.store.get("Tickets", psa_id)
 
@@ -164,7 +170,7 @@ def test_resources_primary_then_secondary_then_the_primary_handed_over(at_sandbo
     wait_until(lambda: _done(entry), timeout=30)
     [link] = [x for x in at_sandbox.store.list("TicketSecondaryResources") if x["ticketID"] == record["id"]]
     assert link["resourceID"] == second
-    assert list(TicketAssignment.objects.filter(connection=connection, ticket_psa_id=record["id"]).values_list(
+    assert list(_secondaries(connection, record["id"]).values_list(
         "psa_id", "member_psa_id"
     )) == [(link["id"], second)]  # fmt: skip
 
@@ -175,7 +181,7 @@ def test_resources_primary_then_secondary_then_the_primary_handed_over(at_sandbo
     assert not [x for x in at_sandbox.store.list("TicketSecondaryResources") if x["ticketID"] == record["id"]]
     card.refresh_from_db()
     assert card.owner_psa_id == second
-    assert not TicketAssignment.objects.filter(connection=connection, ticket_psa_id=record["id"]).exists()
+    assert not _secondaries(connection, record["id"]).exists()
 
 
 def test_a_note_is_written_as_the_linked_technician(at_sandbox, connection, user, technician, worker):
