@@ -208,3 +208,18 @@ def test_a_project_task_card_names_its_project(demo):
         )
     )
     assert {card.psa_board_name for card in cards} <= projects
+
+
+def test_it_refuses_a_zone_url_that_is_neither_https_nor_loopback():
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="https is required"):
+        call_command(
+            "demo_setup",
+            "--sandbox-url",
+            "http://sandbox.example.com:8765",
+            "--provider",
+            "autotask",
+            "--no-sync",
+        )
+    assert not Connection.objects.exists()
