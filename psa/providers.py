@@ -69,6 +69,26 @@ class CredentialField:
     help: str = ""
 
 
+def credential_fields_clean(
+    fields: Iterable[CredentialField], document: Mapping[str, Any], *, psa: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(cleaned, errors) of the checks every provider makes: each field a stripped string with
+    its default filled in, required ones present, no unknown field. The provider adds its own."""
+    fields = tuple(fields)
+    cleaned: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for spec in fields:
+        value = str(document.get(spec.name) or spec.default).strip()
+        if value:
+            cleaned[spec.name] = value
+        elif spec.required:
+            errors[spec.name] = "required"
+    unknown = sorted(set(document) - {spec.name for spec in fields})
+    if unknown:
+        errors["credentials"] = f"unknown fields for {psa}: {', '.join(unknown)}"
+    return cleaned, errors
+
+
 @dataclass(frozen=True)
 class RefreshHandler:
     """Re-reading records a callback (or a rejected write-back) named."""
@@ -77,6 +97,15 @@ class RefreshHandler:
     records: Callable[..., dict[str, int]]
     # (*, connection_id, kind, psa_id, hint="", client=None, assignments=None) → "updated" | "deleted"
     record: Callable[..., str]
+
+    @classmethod
+    def from_module(cls, module: str) -> RefreshHandler:
+        """The `records_refresh` and `record_refresh` of `module`, looked up on each call (the
+        module loads models, and tests may swap the functions)."""
+        return cls(
+            records=lambda **kw: import_module(module).records_refresh(**kw),
+            record=lambda **kw: import_module(module).record_refresh(**kw),
+        )
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from psa.errors import ConfigurationError
-from psa.providers import CredentialField, CredentialsInvalid
+from psa.providers import CredentialField, CredentialsInvalid, credential_fields_clean
 
 DEFAULT_ZONE_URL = "https://webservices.autotask.net/atservicesrest/"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -58,17 +58,7 @@ def zone_url_problem(url: str) -> str:
 def credentials_clean(document: Mapping[str, Any]) -> dict[str, str]:
     """The document with every field a non-empty string (the zone URL defaulted and ending in
     '/'), or CredentialsInvalid naming each problem in plain words."""
-    cleaned: dict[str, str] = {}
-    errors: dict[str, str] = {}
-    for spec in FIELDS:
-        value = str(document.get(spec.name) or spec.default).strip()
-        if value:
-            cleaned[spec.name] = value
-        elif spec.required:
-            errors[spec.name] = "required"
-    unknown = sorted(set(document) - {spec.name for spec in FIELDS})
-    if unknown:
-        errors["credentials"] = f"unknown fields for Autotask: {', '.join(unknown)}"
+    cleaned, errors = credential_fields_clean(FIELDS, document, psa="Autotask")
     zone_url = cleaned.get("zone_url", "")
     if zone_url:
         cleaned["zone_url"] = zone_url.rstrip("/") + "/"

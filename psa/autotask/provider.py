@@ -51,18 +51,6 @@ BOARD_RULES = BoardRules(
 )
 
 
-def _records_refresh(**kw: Any) -> dict[str, int]:
-    from psa.autotask import refresh  # looked up per call: tests may swap the function
-
-    return refresh.records_refresh(**kw)
-
-
-def _record_refresh(**kw: Any) -> str:
-    from psa.autotask import refresh
-
-    return refresh.record_refresh(**kw)
-
-
 PROVIDER = Provider(
     name="autotask",
     label="Datto Autotask PSA",
@@ -73,7 +61,7 @@ PROVIDER = Provider(
     describe=credentials.describe,
     catalog=CATALOG,
     board_rules=BOARD_RULES,
-    refresh=RefreshHandler(records=_records_refresh, record=_record_refresh),
+    refresh=RefreshHandler.from_module("psa.autotask.refresh"),
     pushers=PUSHERS,
     # Reference: api.md — Autotask's tickets sit in queues and are worked by resources.
     terms=Terms(member="resource", members="resources", psa_board="queue", psa_boards="queues"),

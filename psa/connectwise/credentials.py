@@ -13,7 +13,7 @@ from typing import Any
 
 from psa.connectwise.discovery import parse_site
 from psa.errors import ConfigurationError
-from psa.providers import CredentialField, CredentialsInvalid
+from psa.providers import CredentialField, CredentialsInvalid, credential_fields_clean
 
 DEFAULT_API_VERSION = "2025.1"
 
@@ -43,17 +43,7 @@ class ConnectWiseCredentials:
 def credentials_clean(document: Mapping[str, Any]) -> dict[str, str]:
     """The document with every field a non-empty string (defaults filled in), or CredentialsInvalid
     naming each problem in plain words."""
-    cleaned: dict[str, str] = {}
-    errors: dict[str, str] = {}
-    for spec in FIELDS:
-        value = str(document.get(spec.name) or spec.default).strip()
-        if value:
-            cleaned[spec.name] = value
-        elif spec.required:
-            errors[spec.name] = "required"
-    unknown = sorted(set(document) - {spec.name for spec in FIELDS})
-    if unknown:
-        errors["credentials"] = f"unknown fields for ConnectWise: {', '.join(unknown)}"
+    cleaned, errors = credential_fields_clean(FIELDS, document, psa="ConnectWise")
     if "site_url" in cleaned:
         cleaned["site_url"] = cleaned["site_url"].rstrip("/")
         try:

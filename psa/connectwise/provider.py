@@ -59,18 +59,6 @@ BOARD_RULES = BoardRules(
 )
 
 
-def _records_refresh(**kw: Any) -> dict[str, int]:
-    from psa.connectwise import refresh  # looked up per call: tests may swap the function
-
-    return refresh.records_refresh(**kw)
-
-
-def _record_refresh(**kw: Any) -> str:
-    from psa.connectwise import refresh
-
-    return refresh.record_refresh(**kw)
-
-
 PROVIDER = Provider(
     name="connectwise",
     label="ConnectWise PSA",
@@ -81,7 +69,7 @@ PROVIDER = Provider(
     describe=credentials.describe,
     catalog=CATALOG,
     board_rules=BOARD_RULES,
-    refresh=RefreshHandler(records=_records_refresh, record=_record_refresh),
+    refresh=RefreshHandler.from_module("psa.connectwise.refresh"),
     pushers=PUSHERS,
     callbacks=CallbackHandler(
         receive=callback_receive,
