@@ -1,7 +1,8 @@
 """Boards on Autotask, end to end in real headless Chromium against the Autotask sandbox, with a
 live server and a real Celery worker: a drag changes the ticket's status in Autotask; a change a
 technician makes in Autotask reaches the open board through a signed webhook callout within 2 s;
-a move Autotask refuses (a business rule's 500) snaps back with Autotask's own message."""
+a move Autotask refuses (a business rule's 500) snaps back with Autotask's own message; the card
+dialog writes notes, priority, resources and time, and closes a ticket as Complete."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ LIVE_WITHIN_SECONDS = 2.0  # issue 10: a change made in Autotask shows on the op
 
 
 @pytest.fixture
-def autotask(worker_servers, transactional_db):
+def autotask(request, worker_servers, transactional_db):
     """Each test's own Autotask sandbox, the Autotask demo over it with its webhooks registered at
     the live server, and a page logged in as the demo user."""
     from boards.services.demo import DEMO_AUTOTASK_BOARD, demo_setup
@@ -32,7 +33,8 @@ def autotask(worker_servers, transactional_db):
         demo = demo_setup(sandbox_url=sandbox.url, provider="autotask")
         connection = Connection.objects.get(pk=demo.connection_id)
         provider_for(connection).callbacks.ensure(connection=connection, public_url=worker_servers["url"])
-        with signed_in_page(worker_servers, demo.username, demo.password) as page:
+        fake_clock = getattr(request, "param", {}).get("fake_clock", False)  # the close's 10 s undo
+        with signed_in_page(worker_servers, demo.username, demo.password, fake_clock=fake_clock) as page:
             yield {
                 "sandbox": sandbox,
                 "url": worker_servers["url"],
@@ -185,3 +187,26 @@ def test_the_card_dialog_writes_note_priority_resource_and_time_to_autotask_as_t
         )
     )
     assert entry["resourceID"] == me.member_psa_id and entry["hoursWorked"] == 0.5
+
+
+@pytest.mark.parametrize("autotask", [{"fake_clock": True}], indirect=True)
+def test_closing_from_the_card_dialog_completes_the_ticket_in_autotask(autotask):
+    page, sandbox, board = autotask["page"], autotask["sandbox"], autotask["board"]
+    open_board(page, autotask["url"], board)
+    psa_id = column_ids(page, 0)[0]
+    page.click(f"{card(psa_id)} button[data-action=open]")
+    page.wait_for_selector("#card-dialog[open] .close-section")
+    page.click("#card-dialog summary:has-text('Close')")
+    assert page.eval_on_selector_all(
+        "#card-dialog select[aria-label='Closed status'] option", "os => os.map(o => o.textContent)"
+    ) == ["Complete"]
+    page.click("#card-dialog button:has-text('Close ticket…')")
+    page.click("#card-dialog button:has-text('Yes, close it')")
+    page.wait_for_selector(".undo-item")
+    with page.expect_response(lambda r: "/close/" in r.url) as sent:
+        page.clock.fast_forward(10_500)  # past the undo window
+    assert sent.value.status == 202
+    wait_until(lambda: _status(sandbox, psa_id) == 5)  # Reference: api.md §5 — 5 is Complete
+    record = sandbox.store.get("Tickets", psa_id)
+    assert record.get("completedDate")  # Autotask stamped the completion
+    wait_until(lambda: Ticket.objects.get(psa_id=psa_id).closed)
