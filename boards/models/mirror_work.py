@@ -115,17 +115,34 @@ class Opportunity(MirrorRecord):
 
 
 class TicketAssignment(MirrorRecord):
-    """A resource on a ticket: ConnectWise schedule entry of type S (objectId = ticket id)."""
+    """A resource on a ticket: ConnectWise schedule entry of type S (objectId = ticket id);
+    Autotask ticket secondary resource, or a resource of a service call the ticket is on.
 
+    `source` is part of the identity: a PSA may keep the records that put a resource on a
+    ticket in several entities with their own id sequences (Autotask's TicketSecondaryResources
+    and ServiceCallTicketResources both start at 1), so psa_id alone does not name one."""
+
+    class Source(models.TextChoices):
+        TICKET = "ticket", "Resource on the ticket"  # ConnectWise schedule entry, Autotask secondary
+        SERVICE_CALL = "service_call", "Resource of a service call"
+
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.TICKET)
     ticket_psa_id = psa_ref()
     member_psa_id = psa_ref()
     member_identifier = ref_name(100)
     member_name = ref_name()
     status_name = ref_name()
     done = models.BooleanField(default=False)
-    date_start = models.DateTimeField(null=True, blank=True)
+    date_start = models.DateTimeField(null=True, blank=True)  # a service call's start and end
     date_end = models.DateTimeField(null=True, blank=True)
     hours = models.FloatField(null=True, blank=True)
+
+    class Meta(MirrorRecord.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "source", "psa_id"], name="%(app_label)s_%(class)s_psa_key"
+            ),
+        ]
 
 
 class TimeEntry(MirrorRecord):

@@ -12,12 +12,19 @@ Mapping onto the provider-neutral mirror (boards/models):
   priorities, issue / sub-issue types, SLAs, project statuses, opportunity statuses and stages,
   territories → their reference models; resources → Member; companies → Company; projects →
   Project; tickets → Ticket (service); project tasks → Ticket (project); ticket secondary
-  resources → TicketAssignment; ticket and task notes → ServiceNote; time entries → TimeEntry;
-  the ticket's SLA due dates and "met" flag → the same SLA columns ConnectWise fills.
+  resources → TicketAssignment (source "ticket"); service calls' resources → TicketAssignment
+  (source "service_call": ServiceCallTicketResources joined with ServiceCallTickets for the
+  ticket and ServiceCalls for the call's start, end and completion, listing.py JOINS); ticket
+  and task notes → ServiceNote; time entries → TimeEntry; the ticket's SLA due dates and "met"
+  flag → the same SLA columns ConnectWise fills.
 Assumptions, kept visible: tickets and tasks share Autotask's id space (both are "tasks"
 inside Autotask), as do ticket and task notes; tasks use the same global status list.
-Not mirrored (yet): contacts (no neutral model; boards show the ticket's contact only by name),
-service calls (their ticket/resource links need a join the engine does not do), note types.
+TicketSecondaryResources and ServiceCallTicketResources have id sequences of their own: the
+mirror tells them apart by TicketAssignment.source, part of its identity.
+Service call resources have no change stamp: the core tier re-reads them whole (a call moved
+shows its new times within 30 minutes; the single-record refresh re-reads secondary resources
+only). Not mirrored (yet): contacts (no neutral model; boards show the ticket's contact only by
+name), service calls on project tasks (ServiceCallTasks), note types.
 
 Scope decisions (the reference: "only what boards need"):
 - tickets and tasks: open ones plus those completed within the connection's retention;
@@ -57,12 +64,13 @@ from psa.autotask.columns import (
     note_visibility,
     opportunity_closed,
     opportunity_status_flags,
+    service_call_done,
     status_value,
     ticket_resources,
     time_charge,
     with_names,
 )
-from psa.autotask.listing import picklist_path
+from psa.autotask.listing import JOINED, PICKLIST, joined_path, picklist_path
 from psa.autotask.query import any_of, changed_since_on, cond, query_text
 from psa.catalog import CHANGES, CORE, REFERENCE, Catalog, MirrorEntity, ScopeContext
 from sync.mapping.spec import Mapping
@@ -81,7 +89,7 @@ def _entry(
     scope: Callable[[ScopeContext], str | None] | None = None,
     **mapping_kw: Any,
 ) -> MirrorEntity:
-    psa_model = path.removeprefix("picklist:")
+    psa_model = path.removeprefix(PICKLIST).removeprefix(JOINED)
     return MirrorEntity(
         name,
         path,
@@ -264,9 +272,26 @@ _ENTITIES = [
         CORE,
         mirror.TicketAssignment,
         {"ticket_psa_id": "ticketID", "member_psa_id": "resourceID"},
+        fixed={"source": mirror.TicketAssignment.Source.TICKET},
         extra_fields=("roleID",),
         enrich=with_names("TicketSecondaryResources", ASSIGNEE),
         derived=ASSIGNEE.columns,
+    ),
+    _entry(
+        "service_call_assignments",
+        joined_path("ServiceCallTicketResources"),
+        CORE,
+        mirror.TicketAssignment,
+        {
+            "ticket_psa_id": "ticketID",
+            "member_psa_id": "resourceID",
+            "date_start": "startDateTime",
+            "date_end": "endDateTime",
+        },
+        fixed={"source": mirror.TicketAssignment.Source.SERVICE_CALL},
+        extra_fields=("serviceCallTicketID", "serviceCallID", "isComplete"),
+        enrich=with_names("ServiceCallTicketResources", ASSIGNEE, then=service_call_done),
+        derived=(*ASSIGNEE.columns, "done"),
     ),
     # --- reference (4 h, deletes) ---
     _picklist("boards", "Tickets", "queueID", REFERENCE, mirror.ServiceBoard),

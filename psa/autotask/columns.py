@@ -139,14 +139,17 @@ def status_value(closed_column: str) -> Enricher:
 
 def ticket_resources(connection_id: int, rows: list[dict]) -> None:
     """Ticket.resources (the identifiers a card shows): the primary resource, then the secondary
-    resources as the mirror holds them (ticket_assignments, synced after the tickets in the
-    core tier, and re-read before the ticket by the single-record refresh)."""
+    resources, then the resources of the ticket's service calls not complete yet, as the mirror
+    holds them (ticket_assignments and service_call_assignments, synced after the tickets in
+    the core tier; secondary resources are re-read before the ticket by the single-record
+    refresh)."""
     completed_status(connection_id, rows)
     secondary: dict[int, list[str]] = {}
     assignments = apps.get_model("boards", "TicketAssignment").objects.filter(
-        connection_id=connection_id, ticket_psa_id__in=[row["psa_id"] for row in rows]
+        connection_id=connection_id, ticket_psa_id__in=[row["psa_id"] for row in rows], done=False
     )
-    for ticket_id, identifier in assignments.order_by("psa_id").values_list(
+    # The ticket's own resources ("ticket") before its service calls' ("service_call").
+    for ticket_id, identifier in assignments.order_by("-source", "psa_id").values_list(
         "ticket_psa_id", "member_identifier"
     ):
         if identifier:
@@ -177,6 +180,13 @@ def opportunity_status_flags(connection_id: int, rows: list[dict]) -> None:
         row["lost_flag"] = row["psa_id"] in OPPORTUNITY_LOST
         row["closed_flag"] = row["won_flag"] or row["lost_flag"]
         row["default_flag"] = bool(raw_value(row, "isDefaultValue"))
+
+
+def service_call_done(connection_id: int, rows: list[dict]) -> None:
+    """TicketAssignment.done for a service call's resource: the call is complete (isComplete,
+    an integer flag on ServiceCalls)."""
+    for row in rows:
+        row["done"] = bool(raw_value(row, "isComplete"))
 
 
 def time_charge(connection_id: int, rows: list[dict]) -> None:

@@ -221,6 +221,7 @@ _ENTITIES = [
             "date_end": "dateEnd",
             "hours": "hours",
         },
+        fixed={"source": mirror.TicketAssignment.Source.TICKET},  # part of the row's identity
         scope=open_ticket_assignments,
     ),
     # --- reference ---

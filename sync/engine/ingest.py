@@ -119,5 +119,5 @@ class PageIngest:
         # existing row as seen so the prune step never deletes it for our own failure.
         if psa_ids:
             self.mapping.model._default_manager.filter(
-                connection_id=self.connection_id, psa_id__in=psa_ids
+                connection_id=self.connection_id, psa_id__in=psa_ids, **self.mapping.scope_filter
             ).update(synced_at=timezone.now())

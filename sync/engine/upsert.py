@@ -1,4 +1,5 @@
-"""One bulk upsert statement per page: INSERT ... ON CONFLICT (connection, psa_id) DO UPDATE.
+"""One bulk upsert statement per page: INSERT ... ON CONFLICT (connection, psa_id) DO UPDATE
+(the model's psa key: TicketAssignment's also holds its source, see psa_key).
 
 Why not `bulk_create(update_conflicts=True)`: a full-tier page fetched a minute ago must never
 overwrite a newer copy that a webhook refresh or the `changes` tier wrote meanwhile. The
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Model
+from django.db.models import Model, UniqueConstraint
 from django.utils import timezone
 
 from sync.mapping.spec import Mapping
@@ -48,6 +49,29 @@ def _batch_size(column_count: int) -> int:
 Held = dict[str, list[int]]  # column → psa ids whose stored value it keeps (pending_edits.py)
 
 
+def psa_key(model: type[Model]) -> list[str]:
+    """The columns naming one mirrored record: those of the model's `*_psa_key` constraint
+    (connection and psa_id; plus e.g. TicketAssignment.source, when a PSA keeps one model's
+    records in several entities with their own id sequences)."""
+    for constraint in model._meta.constraints:
+        if isinstance(constraint, UniqueConstraint) and constraint.name.endswith("_psa_key"):
+            by_name = {f.name: str(f.column) for f in model._meta.concrete_fields}
+            return [by_name[name] for name in constraint.fields]
+    return ["connection_id", "psa_id"]
+
+
+def _key_values(mapping: Mapping) -> dict[str, object]:
+    """The identity columns besides connection and psa_id, with the value every row of this
+    mapping has (fixed by the mapping, else the field's default): one page, one value."""
+    values = {}
+    for column in psa_key(mapping.model):
+        if column in ("connection_id", "psa_id"):
+            continue
+        model_field = next(f for f in mapping.model._meta.concrete_fields if f.column == column)
+        values[column] = mapping.fixed.get(model_field.name, model_field.get_default())
+    return values
+
+
 def _on_conflict(mapping: Mapping, fields: list, held: Held) -> tuple[str, list]:
     """The conflict clause and its parameters (the psa ids of held columns)."""
     quote = connection.ops.quote_name
@@ -66,7 +90,7 @@ def _on_conflict(mapping: Mapping, fields: list, held: Held) -> tuple[str, list]
             write = f"({fresh} AND {table}.{quote('psa_id')} NOT IN ({', '.join(['%s'] * len(ids))}))"
             params.extend(ids)
         assignments.append(f"{column} = CASE WHEN {write} THEN EXCLUDED.{column} ELSE {table}.{column} END")
-    conflict = f"{quote('connection_id')}, {quote('psa_id')}"
+    conflict = ", ".join(quote(column) for column in psa_key(mapping.model))
     return f" ON CONFLICT ({conflict}) DO UPDATE SET " + ", ".join(assignments), params
 
 
@@ -103,9 +127,11 @@ def _postgres_statement(
     columns = ", ".join(quote(f.column) for f in fields)
     record_type = ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in fields)
     conflict, conflict_params = _on_conflict(mapping, fields, held)
+    key_values = _key_values(mapping)
+    same_key = "".join(f" AND {quote(column)} = %s" for column in key_values)
     sql = (
         f"WITH old AS (SELECT {psa_id}, {updated_at} FROM {table} "
-        f"WHERE {connection_id} = %s AND {psa_id} = ANY(%s::bigint[])), "
+        f"WHERE {connection_id} = %s AND {psa_id} = ANY(%s::bigint[]){same_key}), "
         f"ins AS (INSERT INTO {table} ({columns}) SELECT {columns} "
         f"FROM jsonb_to_recordset(%s::jsonb) AS page({record_type})"
         f"{conflict} RETURNING {psa_id}, {updated_at}, (xmax = 0) AS created) "
@@ -116,7 +142,8 @@ def _postgres_statement(
     by_row = zip(*_column_values(fields, rows, now), strict=True)
     document = [dict(zip(names, values, strict=True)) for values in by_row]
     page = json.dumps(document, default=_json_default, ensure_ascii=False, allow_nan=False)
-    return sql, [rows[0]["connection_id"], [row["psa_id"] for row in rows], page, *conflict_params]
+    ids = [row["psa_id"] for row in rows]
+    return sql, [rows[0]["connection_id"], ids, *key_values.values(), page, *conflict_params]
 
 
 def _portable_statement(
@@ -151,12 +178,17 @@ def _execute(mapping: Mapping, fields: list, rows: list[dict], held: Held) -> tu
     # Elsewhere (SQLite, local runs): count existing ids first; every existing row counts as changed.
     ids = [row["psa_id"] for row in rows]
     existing = mapping.model._default_manager.filter(
-        connection_id=rows[0]["connection_id"], psa_id__in=ids
+        connection_id=rows[0]["connection_id"], psa_id__in=ids, **_key_filter(mapping)
     ).count()
     sql, params = _portable_statement(mapping, fields, rows, now, held)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, params)
     return len(rows) - existing, existing
+
+
+def _key_filter(mapping: Mapping) -> dict[str, object]:
+    by_column = {f.column: f.name for f in mapping.model._meta.concrete_fields}
+    return {by_column[column]: value for column, value in _key_values(mapping).items()}
 
 
 def upsert_rows(mapping: Mapping, rows: list[dict], held: Held | None = None) -> UpsertCounts:

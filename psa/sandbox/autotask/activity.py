@@ -169,6 +169,8 @@ class Activity:
             for child_id in list(self.store.child_ids(child, ticket["id"])):
                 self.store.delete(child, child_id, actor=resource)
         for link in [r for r in self.store.list("ServiceCallTickets") if r["ticketID"] == ticket["id"]]:
+            for child_id in list(self.store.child_ids("ServiceCallTicketResources", link["id"])):
+                self.store.delete("ServiceCallTicketResources", child_id, actor=resource)
             self.store.delete("ServiceCallTickets", link["id"], actor=resource)
         self.store.delete("Tickets", ticket["id"], actor=resource)
         self.store.create(

@@ -107,6 +107,7 @@ class Work:
                     "startDateTime": wire_time(start),
                     "endDateTime": wire_time(start + timedelta(hours=rng.choice((1, 2, 4)))),
                     "status": 3 if start < self.people.anchor else rng.choice((1, 2)),
+                    "isComplete": int(start < self.people.anchor),
                     "createDateTime": wire_time(created),
                     "lastModifiedDateTime": wire_time(self.people.stamp(rng, created, start)),
                 }

@@ -1,7 +1,7 @@
 """The Autotask catalog against the entity fields of the wire reference (psa/autotask/spec)."""
 
 from psa.autotask.catalog import CATALOG
-from psa.autotask.listing import PICKLIST, include_fields
+from psa.autotask.listing import JOINED, JOINS, PICKLIST, include_fields
 from psa.autotask.spec import entity_fields
 from psa.catalog import CHANGES
 
@@ -11,8 +11,14 @@ def test_every_listed_entity_and_requested_field_exists():
     for entity in CATALOG.entities.values():
         if entity.path.startswith(PICKLIST):
             continue
-        assert entity.path in spec, entity.name
-        unknown = set(include_fields(entity.mapping.api_fields)) - set(spec[entity.path])
+        root = entity.path.removeprefix(JOINED)
+        assert root in spec, entity.name
+        known = set(spec[root])
+        for join in JOINS.get(root, ()) if entity.path.startswith(JOINED) else ():
+            assert join.link in known, entity.name  # the link is a field of the listed record...
+            assert set(join.fields) <= set(spec[join.entity]), entity.name  # ...or of one joined before
+            known |= set(join.fields)
+        unknown = set(include_fields(entity.mapping.api_fields)) - known
         assert not unknown, f"{entity.name}: {sorted(unknown)}"
 
 

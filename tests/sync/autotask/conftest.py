@@ -149,6 +149,34 @@ def seed(fake: FakeAutotask) -> None:
         "TicketSecondaryResources": [
             {"id": 1, "ticketID": 7001, "resourceID": 29682903, "roleID": 4, "userDefinedFields": []}
         ],
+        # A service call on ticket 7002 with ada: its resource link has id 1 as well (its own
+        # sequence), and a complete call on 7001.
+        "ServiceCalls": [
+            {
+                "id": 31,
+                "startDateTime": "2030-05-16T09:00:00.000Z",
+                "endDateTime": "2030-05-16T11:00:00.000Z",
+                "isComplete": 0,
+                "lastModifiedDateTime": "2026-11-20T10:00:00Z",
+                "userDefinedFields": [],
+            },
+            {
+                "id": 32,
+                "startDateTime": "2030-05-01T09:00:00.000Z",
+                "endDateTime": "2030-05-01T10:00:00.000Z",
+                "isComplete": 1,
+                "lastModifiedDateTime": "2026-11-20T10:00:00Z",
+                "userDefinedFields": [],
+            },
+        ],
+        "ServiceCallTickets": [
+            {"id": 41, "serviceCallID": 31, "ticketID": 7002, "userDefinedFields": []},
+            {"id": 42, "serviceCallID": 32, "ticketID": 7001, "userDefinedFields": []},
+        ],
+        "ServiceCallTicketResources": [
+            {"id": 1, "serviceCallTicketID": 41, "resourceID": 29682900, "userDefinedFields": []},
+            {"id": 2, "serviceCallTicketID": 42, "resourceID": 29682900, "userDefinedFields": []},
+        ],
         "TicketNotes": [
             {
                 "id": 500,

@@ -33,8 +33,12 @@ def test_a_ticket_refresh_rereads_it_and_its_secondary_resources(fake_autotask, 
     card = Ticket.objects.get(connection=mirrored, psa_id=7001)
     assert (card.summary, card.resources) == ("Changed in Autotask", "ada")  # bob left; ada is primary
     assert list(
-        TicketAssignment.objects.filter(connection=mirrored).values_list("psa_id", "member_identifier")
+        TicketAssignment.objects.filter(connection=mirrored, source="ticket").values_list(
+            "psa_id", "member_identifier"
+        )
     ) == [(2, "ada")]
+    # Service call 32's resource on the same ticket (link id 2 too) is not a secondary resource.
+    assert TicketAssignment.objects.filter(connection=mirrored, source="service_call").count() == 2
 
 
 def test_a_note_callback_rereads_the_tickets_notes(fake_autotask, mirrored):

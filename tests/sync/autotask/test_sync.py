@@ -64,7 +64,7 @@ def test_a_full_sync_mirrors_autotask_onto_the_neutral_models(fake_autotask, at_
         "In Progress",
         "bob",
     )
-    assignment = TicketAssignment.objects.get(connection=at_connection)
+    assignment = TicketAssignment.objects.get(connection=at_connection, source="ticket")
     assert (assignment.ticket_psa_id, assignment.member_identifier, assignment.member_name) == (
         7001,
         "bob",
@@ -231,3 +231,55 @@ def test_opportunity_statuses_say_won_lost_and_closed(fake_autotask, at_connecti
     ]
     closed = dict(Opportunity.objects.filter(connection=at_connection).values_list("psa_id", "closed"))
     assert closed == {12: False, 13: True}
+
+
+def test_service_call_resources_are_assignments_beside_secondary_resources_with_the_same_id(
+    fake_autotask, at_connection
+):
+    fake_autotask.records["Tickets"][1]["assignedResourceID"] = None  # 7002: nobody but the call's
+    runs = _full(at_connection.pk)
+    assert {r.status for r in runs} == {SyncRun.Status.SUCCEEDED}
+    rows = {(a.source, a.psa_id): a for a in TicketAssignment.objects.filter(connection=at_connection)}
+    # TicketSecondaryResources 1 and ServiceCallTicketResources 1: two records, two rows.
+    assert set(rows) == {("ticket", 1), ("service_call", 1), ("service_call", 2)}
+    call = rows["service_call", 1]
+    assert (call.ticket_psa_id, call.member_identifier, call.member_name, call.done) == (
+        7002,
+        "ada",
+        "Ada Lovelace",
+        False,
+    )
+    assert call.date_start and call.date_end
+    assert (call.date_start.isoformat(), call.date_end.isoformat()) == (
+        "2030-05-16T09:00:00+00:00",
+        "2030-05-16T11:00:00+00:00",
+    )
+    assert rows["service_call", 2].done and rows["ticket", 1].member_identifier == "bob"
+    # The link entity is listed with only its own fields; the joined ones come from their entities.
+    bodies = {entity: body for entity, body in fake_autotask.queries}
+    assert bodies["ServiceCallTicketResources"]["IncludeFields"] == [
+        "id",
+        "resourceID",
+        "serviceCallTicketID",
+    ]
+    assert bodies["ServiceCalls"]["IncludeFields"] == ["id", "startDateTime", "endDateTime", "isComplete"]
+    # A ticket scheduled on an open service call shows that resource; a complete call's does not.
+    resources = dict(Ticket.objects.filter(connection=at_connection).values_list("psa_id", "resources"))
+    assert (resources[7001], resources[7002]) == ("ada, bob", "ada")
+
+
+def test_full_runs_of_either_assignment_entity_delete_only_their_own_rows(
+    fake_autotask, at_connection, frozen_clock
+):
+    _full(at_connection.pk)
+    frozen_clock.shift(60)  # rows not seen are those stamped before the run's start
+    fake_autotask.records["TicketSecondaryResources"] = []
+    sync_tier(connection_id=at_connection.pk, tier="core", entity="ticket_assignments")
+    remaining = TicketAssignment.objects.filter(connection=at_connection)
+    assert sorted(remaining.values_list("source", "psa_id")) == [("service_call", 1), ("service_call", 2)]
+    frozen_clock.shift(60)
+    fake_autotask.records["ServiceCallTicketResources"] = fake_autotask.records["ServiceCallTicketResources"][
+        1:
+    ]
+    sync_tier(connection_id=at_connection.pk, tier="core", entity="service_call_assignments")
+    assert sorted(remaining.values_list("source", "psa_id")) == [("service_call", 2)]
