@@ -223,3 +223,50 @@ def test_it_refuses_a_zone_url_that_is_neither_https_nor_loopback():
             "--no-sync",
         )
     assert not Connection.objects.exists()
+
+
+def test_a_drop_on_a_column_of_several_statuses_asks_which_then_queues_it(demo):
+    from django.contrib.auth import get_user_model
+
+    from boards.services.moves import card_move
+    from sync.models import OutboxEntry
+
+    board = Board.objects.get(name=DEMO_AUTOTASK_BOARD)
+    user = get_user_model().objects.get(username="demo")
+    waiting = board.columns.get(name="Waiting")
+    ticket = Ticket.objects.filter(
+        connection_id=demo.connection_id, board_psa_id=board.psa_board_ids[0], status_name="New"
+    ).first()
+    asked = card_move(board=board, user=user, psa_id=ticket.psa_id, column_id=waiting.id)
+    assert not asked.ok and {c["id"] for c in asked.choices} == set(waiting.psa_ids)  # any: one global list
+    vendor = next(c["id"] for c in asked.choices if c["name"] == "Waiting Vendor")
+    moved = card_move(
+        board=board, user=user, psa_id=ticket.psa_id, column_id=waiting.id, status_psa_id=vendor
+    )
+    assert moved.ok and moved.status_psa_id == vendor
+    entry = OutboxEntry.objects.get(target_psa_id=ticket.psa_id)
+    assert (entry.action, entry.payload["status_id"]) == (OutboxEntry.Action.TICKET_STATUS, vendor)
+
+
+def test_a_manual_rank_on_one_autotask_board_holds_on_another(demo):
+    from django.contrib.auth import get_user_model
+
+    from boards.services.cards import board_layout
+    from boards.services.moves import card_move
+
+    queue_board = Board.objects.get(name=DEMO_AUTOTASK_BOARD)
+    all_board = Board.objects.get(name=DEMO_AUTOTASK_ALL_BOARD)
+
+    def by_status(board) -> dict[str, list[int]]:
+        shown: dict[str, list[int]] = {}
+        for column in board_layout(board=board):
+            for card in column.cards:
+                shown.setdefault(card.status_name, []).append(card.psa_id)
+        return shown
+
+    status, before = next((s, ids) for s, ids in by_status(queue_board).items() if len(ids) >= 2)
+    user = get_user_model().objects.get(username="demo")
+    card_move(board=queue_board, user=user, psa_id=before[-1], below_psa_id=before[0])  # on top of it
+    assert by_status(queue_board)[status][0] == before[-1]
+    order = by_status(all_board)[status]  # the all-queues board: one column per status
+    assert order.index(before[-1]) < order.index(before[0])  # one order per connection
