@@ -7,9 +7,12 @@ claims a request, and the first that does answers it.
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
+from psa.sandbox.faults import FaultInjector, FaultSpec, ForcedErrors
 from psa.sandbox.replies import Reply
 
 
@@ -34,3 +37,55 @@ class Site(Protocol):
     def start(self) -> object: ...  # background threads (activity, callback delivery)
 
     def stop(self) -> None: ...
+
+
+class SiteKnobs:
+    """What every PSA half offers tests and the command: a context manager over start/stop,
+    faults changed at runtime, forced errors, and thread-safe stats. The site sets `injector`,
+    `forced`, `stats` and `_stats_lock` in its constructor (see `knobs_init`)."""
+
+    injector: FaultInjector
+    forced: ForcedErrors
+    stats: Counter
+    _stats_lock: threading.Lock
+
+    def knobs_init(self, faults: FaultSpec | str | None, seed: int) -> None:
+        self.stats = Counter()
+        self._stats_lock = threading.Lock()
+        spec = faults if isinstance(faults, FaultSpec) else FaultSpec.parse(faults)
+        self.injector = FaultInjector(spec, seed)
+        self.forced = ForcedErrors()
+
+    def start(self) -> Any:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Any:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def faults(self) -> FaultSpec:
+        return self.injector.spec
+
+    @faults.setter
+    def faults(self, value: FaultSpec | str | None) -> None:
+        self.injector.spec = value if isinstance(value, FaultSpec) else FaultSpec.parse(value)
+
+    def force_error(
+        self, method: str, path_regex: str, status: int, message: str, times: int | None = None
+    ) -> None:
+        """Answer matching API calls (the path after the API base) with `status` and the PSA's
+        own error body for `message`."""
+        self.forced.add(method, path_regex, status, message, times)
+
+    def clear_forced_errors(self) -> None:
+        self.forced.clear()
+
+    def _count(self, key: Any) -> None:
+        with self._stats_lock:
+            self.stats[key] += 1

@@ -8,8 +8,6 @@ errors → the per-endpoint thread limit → psa.sandbox.autotask.api.
 from __future__ import annotations
 
 import re
-import threading
-from collections import Counter
 from datetime import UTC, datetime
 
 from psa.sandbox.autotask.activity import Activity
@@ -22,10 +20,10 @@ from psa.sandbox.autotask.store import AutotaskStore
 from psa.sandbox.autotask.webhooks import DeliveryPolicy, WebhookDelivery
 from psa.sandbox.autotask.wire import wire_time
 from psa.sandbox.autotask.writes import Writer
-from psa.sandbox.faults import FaultInjector, FaultSpec, ForcedErrors
+from psa.sandbox.faults import FaultSpec
 from psa.sandbox.host import SandboxHost
 from psa.sandbox.replies import Reply
-from psa.sandbox.site import SandboxRequest
+from psa.sandbox.site import SandboxRequest, SiteKnobs
 
 DEFAULT_USERNAME = "api-user@sandbox.example"
 DEFAULT_SECRET = "sandbox-secret"
@@ -41,7 +39,7 @@ def now_text() -> str:
     return wire_time(datetime.now(UTC))
 
 
-class AutotaskSandbox:
+class AutotaskSandbox(SiteKnobs):
     name = "autotask"
 
     def __init__(
@@ -76,11 +74,7 @@ class AutotaskSandbox:
         self.auth = Credentials(
             username, secret, integration_code, unknown_user=unknown_user, bad_code=bad_code
         )
-        self.stats: Counter = Counter()
-        self._stats_lock = threading.Lock()
-        spec = faults if isinstance(faults, FaultSpec) else FaultSpec.parse(faults)
-        self.injector = FaultInjector(spec, seed)
-        self.forced = ForcedErrors()
+        self.knobs_init(faults, seed)
         self.threshold = HourlyThreshold(
             threshold_per_hour,
             window_seconds=threshold_window_seconds,
@@ -147,30 +141,7 @@ class AutotaskSandbox:
         if self._owns_host:
             self.host.stop()
 
-    def __enter__(self) -> AutotaskSandbox:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
     # --- knobs for tests ---------------------------------------------------------------------
-
-    @property
-    def faults(self) -> FaultSpec:
-        return self.injector.spec
-
-    @faults.setter
-    def faults(self, value: FaultSpec | str | None) -> None:
-        self.injector.spec = value if isinstance(value, FaultSpec) else FaultSpec.parse(value)
-
-    def force_error(
-        self, method: str, path_regex: str, status: int, message: str, times: int | None = None
-    ) -> None:
-        """Answer matching API calls (path after `V1.0/`) with `status` and `{"errors": [message]}`."""
-        self.forced.add(method, path_regex, status, message, times)
-
-    def clear_forced_errors(self) -> None:
-        self.forced.clear()
 
     def other_integrations_used(self, requests: int) -> None:
         """Other integrations of this database made `requests` calls just now: they count
@@ -184,10 +155,6 @@ class AutotaskSandbox:
         names = ("Tickets", "Companies", "Contacts", "Resources", "Projects", "Tasks", "Opportunities",
                  "TimeEntries", "ServiceCalls", "TicketSecondaryResources")  # fmt: skip
         return {name: self.store.count(name) for name in names}
-
-    def _count(self, key: str) -> None:
-        with self._stats_lock:
-            self.stats[key] += 1
 
     # --- requests (Site) ---------------------------------------------------------------------
 

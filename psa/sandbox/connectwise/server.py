@@ -7,10 +7,7 @@ existing one (several PSAs or tenants on one port) and the host's owner starts a
 from __future__ import annotations
 
 import re
-import threading
-from collections import Counter
 from datetime import UTC, datetime
-from typing import Any
 
 from psa.sandbox.connectwise import front
 from psa.sandbox.connectwise.activity import Activity
@@ -20,10 +17,10 @@ from psa.sandbox.connectwise.notify import CallbackNotifier
 from psa.sandbox.connectwise.refs import RefBuilder
 from psa.sandbox.connectwise.rules import Rules
 from psa.sandbox.connectwise.store import SandboxStore
-from psa.sandbox.faults import FaultInjector, FaultSpec, ForcedErrors, SlidingWindowLimit
+from psa.sandbox.faults import SlidingWindowLimit
 from psa.sandbox.host import SandboxHost
 from psa.sandbox.replies import Reply
-from psa.sandbox.site import SandboxRequest
+from psa.sandbox.site import SandboxRequest, SiteKnobs
 
 DEFAULT_CLIENT_ID = "8a0c6f3e-0000-4000-8000-000000000001"
 LEGACY_CODEBASE = "v4_6_release/"
@@ -34,7 +31,7 @@ def start_of_today() -> datetime:
     return now.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-class SandboxServer:
+class SandboxServer(SiteKnobs):
     """A ConnectWise PSA look-alike on `host:port` (port 0 = any free port; see `url`)."""
 
     def __init__(
@@ -66,11 +63,7 @@ class SandboxServer:
         self.codebases = tuple(dict.fromkeys((self.codebase, LEGACY_CODEBASE)))
         self.anchor = anchor or start_of_today()
         self.expected_basic = f"{company}+{public_key}:{private_key}"
-        self.stats: Counter = Counter()
-        self._stats_lock = threading.Lock()
-        self._faults = FaultSpec.parse(faults)
-        self.injector = FaultInjector(self._faults, seed)
-        self.forced = ForcedErrors()
+        self.knobs_init(faults, seed)
         self.limiter = SlidingWindowLimit(rate_limit_per_minute, window_seconds=rate_limit_window_seconds)
         # one tenant of several on a shared host: claim only requests naming this company (front.py)
         self.claim_by_company = claim_by_company
@@ -138,31 +131,7 @@ class SandboxServer:
     def serve(self, request: SandboxRequest) -> Reply | None:
         return front.serve(self, request)
 
-    def __enter__(self) -> SandboxServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
     # --- knobs for tests ---------------------------------------------------------------------
-
-    @property
-    def faults(self) -> FaultSpec:
-        return self._faults
-
-    @faults.setter
-    def faults(self, value: FaultSpec | str | None) -> None:
-        spec = value if isinstance(value, FaultSpec) else FaultSpec.parse(value)
-        self._faults = self.injector.spec = spec
-
-    def force_error(
-        self, method: str, path_regex: str, status: int, message: str, times: int | None = None
-    ) -> None:
-        """Answer matching API requests (path after `apis/3.0/`) with `status` and a CW error body."""
-        self.forced.add(method, path_regex, status, message, times)
-
-    def clear_forced_errors(self) -> None:
-        self.forced.clear()
 
     def empty_lists_for(self, path_regex: str | None) -> None:
         """List/count endpoints whose path matches answer [] (None: back to normal)."""
@@ -200,7 +169,3 @@ class SandboxServer:
             "service/boards",
         )
         return {key: self.store.count(key) for key in keys}
-
-    def _count(self, key: Any) -> None:
-        with self._stats_lock:
-            self.stats[key] += 1
