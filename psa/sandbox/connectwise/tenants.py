@@ -57,6 +57,7 @@ class SandboxTenants:
         seed: int = 1,
         host: str = "127.0.0.1",
         port: int = 0,
+        site_host: SandboxHost | None = None,
         faults: Mapping[int, str] | None = None,
         rate_limit_per_minute: int = 1000,
         activity_per_second: float = 0.0,
@@ -66,7 +67,9 @@ class SandboxTenants:
     ) -> None:
         if count < 1:
             raise ValueError("at least one tenant")
-        self.host = SandboxHost(host, port, tls_cert, tls_key)
+        # Alone it owns a host; given `site_host` it joins one (beside other PSAs' sites).
+        self.owns_host = site_host is None
+        self.host = site_host or SandboxHost(host, port, tls_cert, tls_key)
         self.url = self.host.url
         faults = dict(faults or {})
         self.sites = [
@@ -87,7 +90,8 @@ class SandboxTenants:
         ]
         # The host asks this one site, which finds the tenant by a dict lookup, rather than a
         # thousand sites in turn.
-        self.host.sites[:] = [self]
+        tenant_ids = {id(site) for site in self.sites}
+        self.host.sites[:] = [site for site in self.host.sites if id(site) not in tenant_ids] + [self]
         self._by_company = {site.company.lower(): site for site in self.sites}
         self._by_key_id = {site.notifier.key_id: site for site in self.sites}
 
@@ -122,7 +126,8 @@ class SandboxTenants:
         return dict(self.sites[index].credentials)
 
     def start(self) -> SandboxTenants:
-        self.host.start()
+        if self.owns_host:
+            self.host.start()
         for site in self.sites:
             site.start()
         return self
@@ -130,7 +135,8 @@ class SandboxTenants:
     def stop(self) -> None:
         for site in self.sites:
             site.stop()
-        self.host.stop()
+        if self.owns_host:
+            self.host.stop()
 
     def __enter__(self) -> SandboxTenants:
         return self.start()
