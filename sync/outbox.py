@@ -131,10 +131,17 @@ def _finish(entry: OutboxEntry) -> None:
 def _reject(entry: OutboxEntry, err: PSAError, client: Any | None) -> None:
     message = err.psa_message or err.message or str(err)
     logger.warning("outbox %s: %s rejected by the PSA: %s", entry.pk, entry.action, err)
-    OutboxEntry.objects.filter(pk=entry.pk).update(
-        state=State.FAILED, error=str(err)[:2000], done_at=timezone.now()
-    )
-    _drop_placeholders(entry)
+    # One commit: nobody sees the entry failed while its card does not say why. It must no
+    # longer be waiting before the re-read below, which keeps the columns of waiting edits.
+    label = Action(entry.action).label
+    with transaction.atomic():
+        OutboxEntry.objects.filter(pk=entry.pk).update(
+            state=State.FAILED, error=str(err)[:2000], done_at=timezone.now()
+        )
+        _drop_placeholders(entry)
+        _target_model(entry).objects.filter(
+            connection_id=entry.connection_id, psa_id=entry.target_psa_id
+        ).update(writeback_error=f"{label} was rejected by the PSA: {message}"[:2000])
     try:  # put the card back to what the PSA holds (short retries: a task is waiting)
         if client is not None:
             resources = entry.action in (Action.TICKET_ADD_RESOURCE, Action.TICKET_REMOVE_RESOURCE)
@@ -149,10 +156,6 @@ def _reject(entry: OutboxEntry, err: PSAError, client: Any | None) -> None:
         logger.warning(
             "outbox %s: could not re-read %s %s: %s", entry.pk, entry.target, entry.target_psa_id, refresh_err
         )
-    label = Action(entry.action).label
-    _target_model(entry).objects.filter(connection_id=entry.connection_id, psa_id=entry.target_psa_id).update(
-        writeback_error=f"{label} was rejected by the PSA: {message}"[:2000]
-    )
     _after_commit(entry)
 
 
