@@ -189,12 +189,26 @@ def strip_nul(value: Any) -> tuple[Any, bool]:
         cleaned = clean_text(value)
         return cleaned, cleaned is not value
     if isinstance(value, dict):
+        # Scalars are handled inline, not by a call each: records are mostly flat, and this runs
+        # over every value of every record (a fifth of a page's mapping time before).
         changed = False
         out = {}
         for key, item in value.items():
-            new_key, key_changed = strip_nul(key) if isinstance(key, str) else (key, False)
-            out[new_key], item_changed = strip_nul(item)
-            changed = changed or key_changed or item_changed
+            if isinstance(key, str):
+                new_key = clean_text(key)
+                changed = changed or new_key is not key
+            else:
+                new_key = key
+            kind = type(item)
+            if kind is str:
+                cleaned = clean_text(item)
+                changed = changed or cleaned is not item
+                out[new_key] = cleaned
+            elif item is None or kind is int or kind is bool:
+                out[new_key] = item
+            else:
+                out[new_key], item_changed = strip_nul(item)
+                changed = changed or item_changed
         return out, changed
     if isinstance(value, list):
         items = [strip_nul(item) for item in value]
