@@ -10,6 +10,7 @@ longer returns for that ticket are removed from the mirror.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -17,7 +18,7 @@ from django.db import transaction
 from boards.live import mirror_changed_on_commit
 from boards.models import Ticket
 from psa.autotask.client import AutotaskClient
-from psa.autotask.query import cond, narrowed
+from psa.autotask.query import cond, narrowed, query_text
 from psa.http import BACKGROUND
 from psa.providers import catalog_for
 from sync.engine.run import scope_context
@@ -75,22 +76,32 @@ def _ordered(kind: str, connection_id: int, psa_id: int) -> list[tuple[str, str,
 
 
 def _children_refresh(
-    *, connection: Connection, client: AutotaskClient, child: Child, parent_id: int
+    *, connection: Connection, client: AutotaskClient, child: Child, parent_ids: list[int]
 ) -> None:
+    """Re-read one child entity of these parents in one query; drop the mirrored ones the PSA
+    no longer returns for them."""
     entity = catalog_for(connection).entity(child.entity)
     mapping = entity.mapping
-    # The entity's own scope (e.g. no workflow-rule notes), for this parent only.
-    # Reference: api.md §3 POST {Entity}/query filtered by the parent's id
+    # The entity's own scope (e.g. no workflow-rule notes), for these parents only.
+    # Reference: api.md §3 POST {Entity}/query filtered by the parents' ids (the client splits
+    # an `in` list over 500 values into several queries)
     conditions = narrowed(
-        entity.conditions(scope_context(connection)), cond(child.parent_field, "eq", parent_id)
+        entity.conditions(scope_context(connection)), cond(child.parent_field, "in", sorted(parent_ids))
     )
     records = client.list_all(child.path, conditions=conditions, fields=mapping.api_fields)
     mirror_upsert_records(connection=connection, entity=child.entity, records=records)
     kept = [r.get("id") for r in records if isinstance(r, dict)]
     parent_column = next(c for c, source in mapping.columns.items() if source == child.parent_field)
     mapping.model._default_manager.filter(
-        connection_id=connection.pk, psa_id__gt=0, **{parent_column: parent_id}, **mapping.scope_filter
+        connection_id=connection.pk,
+        psa_id__gt=0,
+        **{f"{parent_column}__in": parent_ids},
+        **mapping.scope_filter,
     ).exclude(psa_id__in=kept).delete()
+
+
+def _wanted_children(children: tuple[Child, ...], *, hint: str, assignments: bool | None) -> list[Child]:
+    return [c for c in children if (c.always and assignments is not False) or hint == NOTES_HINT]
 
 
 def record_refresh(
@@ -113,12 +124,8 @@ def record_refresh(
             continue
         with transaction.atomic():
             # Children first: the ticket's resources are read from its mirrored assignments.
-            for child in children:
-                wanted = (child.always and assignments is not False) or hint == NOTES_HINT
-                if wanted:
-                    _children_refresh(
-                        connection=connection, client=client, child=child, parent_id=int(psa_id)
-                    )
+            for child in _wanted_children(children, hint=hint, assignments=assignments):
+                _children_refresh(connection=connection, client=client, child=child, parent_ids=[int(psa_id)])
             mirror_upsert_records(connection=connection, entity=entity, records=[record])
         mirror_changed_on_commit(connection_id=connection_id)
         return "updated"
@@ -131,18 +138,70 @@ def record_refresh(
 def records_refresh(
     *, connection_id: int, items: list[RefreshItem], started_at: float, client: AutotaskClient | None = None
 ) -> dict[str, int]:
-    """Refresh each queued record (one GET each, plus its children)."""
+    """Refresh the queued records in batches: per kind one `id in [...]` query per entity and
+    one query per child entity; a record no query returns is confirmed gone by its GET."""
     counts = {"updated": 0, "deleted": 0}
     if not items:
         return counts
-    client = client or realtime_client(Connection.objects.get(pk=connection_id))
+    connection = Connection.objects.get(pk=connection_id)
+    client = client or realtime_client(connection)
+    by_kind: dict[str, dict[int, str]] = {}
     for item in items:
         hint = NOTES_HINT if NOTES_HINT in item.hints else next(iter(item.hints), "")
-        outcome = record_refresh(
-            connection_id=connection_id, kind=item.kind, psa_id=item.psa_id, hint=hint, client=client
-        )
-        counts[outcome] += 1
-        logger.info(
-            "refreshed connection=%s kind=%s id=%s outcome=%s", connection_id, item.kind, item.psa_id, outcome
-        )
+        by_kind.setdefault(item.kind, {})[int(item.psa_id)] = hint
+    for kind, hints in by_kind.items():
+        found = _batch_fetch(connection=connection, client=client, kind=kind, hints=hints)
+        counts["updated"] += len(found)
+        for psa_id in sorted(set(hints) - found):  # not listed: another entity of the kind, or gone
+            outcome = record_refresh(
+                connection_id=connection_id, kind=kind, psa_id=psa_id, hint=hints[psa_id], client=client
+            )
+            counts[outcome] += 1
+            if outcome == "updated":
+                found.add(psa_id)
+        took_ms = (time.time() - started_at) * 1000
+        for psa_id in hints:
+            logger.info(
+                "refreshed connection=%s kind=%s id=%s outcome=%s started_at=%.3f took_ms=%.0f",
+                connection_id,
+                kind,
+                psa_id,
+                "updated" if psa_id in found else "deleted",
+                started_at,
+                took_ms,
+            )
     return counts
+
+
+def _batch_fetch(
+    *, connection: Connection, client: AutotaskClient, kind: str, hints: dict[int, str]
+) -> set[int]:
+    """Upsert what one query per entity of the kind returns for these ids (with their
+    children); returns the ids found. Ids the first entity lacks are asked of the next."""
+    found: set[int] = set()
+    for path, entity, children in KINDS[kind]:
+        wanted = sorted(set(hints) - found)
+        if not wanted:
+            break
+        # Reference: api.md §3 POST {Entity}/query with `id in [...]`
+        records = client.list_all(
+            path,
+            conditions=query_text(cond("id", "in", wanted)),
+            fields=catalog_for(connection).mapping(entity).api_fields,
+        )
+        records = [r for r in records if isinstance(r, dict) and r.get("id") in hints]
+        if not records:
+            continue
+        ids = [int(r["id"]) for r in records]
+        with transaction.atomic():
+            for child in children:  # children first: a ticket's resources come from them
+                parents = [
+                    i for i in ids if child in _wanted_children(children, hint=hints[i], assignments=None)
+                ]
+                if parents:
+                    _children_refresh(connection=connection, client=client, child=child, parent_ids=parents)
+            mirror_upsert_records(connection=connection, entity=entity, records=records)
+        found.update(ids)
+    if found:
+        mirror_changed_on_commit(connection_id=connection.pk)
+    return found

@@ -236,7 +236,8 @@ def test_a_refused_write_is_reverted_with_autotasks_message(at_sandbox, connecti
     at_sandbox.force_error("PATCH", r"^Tickets$", 500, message, times=1)
     status = _other_status(connection, record)
     entry = writeback.ticket_change_status(ticket=card, status_psa_id=status, user=user)
-    wait_until(lambda: Ticket.objects.get(pk=card.pk).writeback_error, timeout=30)  # set last
+    # The message comes with the failure; the re-read then puts the card back.
+    wait_until(lambda: Ticket.objects.get(pk=card.pk).status_psa_id == record["status"], timeout=30)
     assert _entry_state(entry) == "failed"
     card.refresh_from_db()
     assert card.status_psa_id == record["status"] == _ticket(at_sandbox, record["id"])["status"]
@@ -247,7 +248,8 @@ def test_an_inactive_resource_is_refused_by_autotasks_own_rule(at_sandbox, conne
     record, card = _open_ticket(at_sandbox, connection)
     inactive = next(r["id"] for r in at_sandbox.store.list("Resources") if not r.get("isActive"))
     entry = writeback.ticket_add_resource(ticket=card, member_psa_id=inactive, user=user)
-    wait_until(lambda: Ticket.objects.get(pk=card.pk).writeback_error, timeout=30)  # set last
+    wait_until(lambda: Ticket.objects.get(pk=card.pk).writeback_error, timeout=30)
+    wait_until(_worker_idle, timeout=30)  # the re-read after the refusal has run too
     assert _entry_state(entry) == "failed"
     card.refresh_from_db()
     assert card.writeback_error == (
@@ -255,6 +257,13 @@ def test_an_inactive_resource_is_refused_by_autotasks_own_rule(at_sandbox, conne
     )
     assert card.owner_psa_id == _ticket(at_sandbox, record["id"])["assignedResourceID"]
     assert not TicketAssignment.objects.filter(connection=connection, psa_id__lt=0).exists()
+
+
+def _worker_idle() -> bool:
+    from topleft.celery import app
+
+    active = app.control.inspect(timeout=1).active()
+    return active is not None and not any(active.values())
 
 
 class _AnswerLost(requests.Session):
