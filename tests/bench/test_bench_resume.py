@@ -18,14 +18,16 @@ import time
 import pytest
 from django.utils import timezone
 
+from psa.catalog import CORE
+from psa.connectwise.catalog import CATALOG
 from sync.models import Connection, SyncCheckpoint, SyncRun, TierLock
-from sync.tiers import CORE_ENTITIES
 from tests.bench.conftest import ROOT, run_worker, worker_env
 from tests.support.waiting import wait_until
 from tests.sync.conftest import mirror_diff
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+CORE_ENTITIES = CATALOG.tier_entities(CORE)
 TICKETS = "service_tickets"
 PAGE = 1000
 
