@@ -76,6 +76,8 @@ class Phase:
     seconds: float = 0.0
     worker_cpu_s: float = 0.0
     sandbox_cpu_s: float = 0.0
+    loadavg: list[float] = field(default_factory=list)  # the machine's 1-minute load, sampled
+    drain_s: float = 0.0  # how long the previous phase's last runs took to finish before this one
 
 
 def _pg_connections() -> int:
@@ -99,6 +101,7 @@ class Sampler(threading.Thread):
                 self.phase.redis_clients = max(self.phase.redis_clients, len(ours))
                 self.phase.pg_connections = max(self.phase.pg_connections, _pg_connections())
                 self.phase.slow_queue_max = max(self.phase.slow_queue_max, self.broker.llen("slow"))
+                self.phase.loadavg.append(os.getloadavg()[0])
         finally:
             db_connection.close()
 
@@ -152,6 +155,24 @@ def _workers() -> list[Proc]:
     for proc in procs:
         proc.wait_for(r"ready\.", timeout=120)
     return procs
+
+
+def _drain(broker) -> float:
+    """Wait until the changes lanes are empty and no changes run holds its lease (the previous
+    phase's last dispatch is done), so a phase starts without the other's backlog."""
+    from sync.models import TierLock
+
+    started = time.monotonic()
+    deadline = started + 3 * INTERVAL
+    while time.monotonic() < deadline:
+        waiting = broker.llen("changes") + broker.llen("slow")
+        running = (
+            TierLock.objects.filter(tier="changes", expires_at__gt=timezone.now()).exclude(holder="").exists()
+        )
+        if not waiting and not running:
+            break
+        time.sleep(0.5)
+    return time.monotonic() - started
 
 
 def _run_phase(
@@ -234,6 +255,7 @@ def test_bench_fleet_staleness_with_and_without_bad_tenants():
             from sync.models import Connection
 
             Connection.objects.filter(pk__in=[connections[i].pk for i in bad]).update(enabled=True)
+            phases[1].drain_s = _drain(broker)
             _run_phase(phases[1], tenants, connections, healthy, broker, rng, workers)
         finally:
             for proc in workers:
@@ -261,7 +283,10 @@ def test_bench_fleet_staleness_with_and_without_bad_tenants():
             f"redis_clients_max={phase.redis_clients} pg_connections_max={phase.pg_connections} "
             f"slow_queue_max={phase.slow_queue_max} changes_runs={phase.runs} "
             f"worker_cpu_s={phase.worker_cpu_s:.0f} ({phase.worker_cpu_s / max(phase.runs, 1) * 1000:.0f} ms/run) "
-            f"sandbox_and_bench_cpu_s={phase.sandbox_cpu_s:.0f} over {phase.seconds:.0f}s"
+            f"sandbox_and_bench_cpu_s={phase.sandbox_cpu_s:.0f} over {phase.seconds:.0f}s "
+            f"runs_per_s={phase.runs / max(phase.seconds, 1):.1f} "
+            f"loadavg_1m_mean={sum(phase.loadavg) / max(len(phase.loadavg), 1):.1f} "
+            f"drained_before_s={phase.drain_s:.0f}"
         )
     ratio = percentile(phases[1].staleness, 0.95) / percentile(phases[0].staleness, 0.95)
     print(f"BENCH fleet p95 with / without bad tenants = {ratio:.2f}; bad tenants' requests {bad_requests}")

@@ -34,7 +34,7 @@ TICKETS = "service/tickets"
 LANE_SECONDS = 3
 BAD_FAULTS = {
     "slow": "latency_ms=2000",  # 21 requests: 42 s per changes run
-    "failing": "500=1,latency_ms=500",  # every request fails, each after 3 attempts
+    "failing": "500=1,latency_ms=1000",  # every request fails, each after 3 attempts (~6 s)
 }
 
 
