@@ -66,8 +66,14 @@ def test_it_snaps_back_with_the_psa_message_when_the_sandbox_rejects_a_move(stac
         "PATCH", rf"service/tickets/{psa_id}$", 400, "Status change blocked by a workflow rule"
     )
     drag(page, card(psa_id), ".column:nth-of-type(2) .cards")
-    wait_until(lambda: "blocked by a workflow rule" in (page.text_content(card(psa_id)) or ""))
-    assert column_of(page, psa_id) == home
+    # The write-back records the refusal, then re-reads the ticket from the PSA: for a moment the
+    # card may say why while it is still where it was dropped. It ends home, saying why.
+    wait_until(
+        lambda: (
+            "blocked by a workflow rule" in (page.text_content(card(psa_id)) or "")
+            and column_of(page, psa_id) == home
+        )
+    )
     assert (sandbox.store.get(TICKETS, psa_id)["status"] or {}).get("id") == stack["board"].columns.get(
         name=home
     ).psa_ids[0]
