@@ -133,3 +133,18 @@ def test_change_stamps_lie_strictly_before_the_anchor_and_rarely_coincide(shared
     assert stamps
     assert max(stamps) < wire_time(ANCHOR)
     assert len(set(stamps)) >= 0.98 * len(stamps)
+
+
+def test_a_ticket_deleted_in_the_ui_takes_its_service_call_links_and_their_resources(monkeypatch):
+    from psa.sandbox.autotask import AutotaskSandbox
+
+    sandbox = AutotaskSandbox(scale="tiny", seed=1, anchor=ANCHOR)
+    store = sandbox.store
+    link = store.list("ServiceCallTickets")[0]
+    assert store.child_ids("ServiceCallTicketResources", link["id"])
+    ticket = store.get("Tickets", link["ticketID"])
+    monkeypatch.setattr(sandbox.activity, "_pick", lambda entity, want=None: ticket)
+    sandbox.activity.ticket_delete()
+    assert store.get("Tickets", ticket["id"]) is None
+    assert not [r for r in store.list("ServiceCallTickets") if r["ticketID"] == ticket["id"]]
+    assert not [r for r in store.list("ServiceCallTicketResources") if r["serviceCallTicketID"] == link["id"]]
