@@ -68,9 +68,12 @@ class WriteError(Exception):
 
 
 class Rules:
-    def __init__(self, store: AutotaskStore, clock: Callable[[], str], *, guid_seed: int) -> None:
+    def __init__(self, store: AutotaskStore, clock: Callable[[], str], *, guid_seed: int | str) -> None:
         self.store, self.clock = store, clock
-        self._guid_seed, self._guids = guid_seed, 0
+        # Webhook GUIDs differ between sandbox runs (as Autotask never reuses one): a receiver
+        # that remembers (GUID, SequenceNumber) to drop replays must not take a restarted
+        # sandbox's first callouts for replays of the previous run's (`make run` twice).
+        self._guid_seed, self._guids = f"{guid_seed}:{uuid.uuid4().hex}", 0
 
     # --- hooks (called by writes.Writer) -----------------------------------------------------
 
