@@ -351,7 +351,9 @@ def _sla_words(row, now: datetime) -> str:
     state = sla_state(row, now, humanize_duration)
     if state is None:
         return ""
-    return f"SLA {state.label}, due soon" if state.tone == "warn" else f"SLA {state.label}"
+    # "Respond in 3h" → "SLA Respond in 3h"; "SLA paused: waiting" and "Out of SLA" say it already.
+    words = state.label if "SLA" in state.label else f"SLA {state.label}"
+    return f"{words}, due soon" if state.tone == "warn" else words
 
 
 def _ticket_people(row) -> tuple[str, ...]:

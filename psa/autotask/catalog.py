@@ -65,6 +65,7 @@ from psa.autotask.columns import (
     opportunity_closed,
     opportunity_status_flags,
     service_call_done,
+    service_ticket_columns,
     status_value,
     ticket_resources,
     time_charge,
@@ -249,9 +250,10 @@ _ENTITIES = [
         stamp="lastActivityDate",
         scope=open_or_recently_completed("completedDate"),
         fixed={"kind": mirror.Ticket.Kind.SERVICE},
-        extra_fields=("ticketNumber", "description"),  # boards show the description (raw JSON)
-        enrich=with_names("Tickets", *TICKET_REFS, then=ticket_resources),
-        derived=(*name_columns(*TICKET_REFS), *TICKET_DERIVED),
+        # boards show the description (raw JSON) and whether the SLA is paused
+        extra_fields=("ticketNumber", "description", "serviceLevelAgreementPausedNextEventHours"),
+        enrich=with_names("Tickets", *TICKET_REFS, then=service_ticket_columns),
+        derived=(*name_columns(*TICKET_REFS), *TICKET_DERIVED, "sla_status"),
     ),
     _entry(
         "project_tickets",

@@ -159,6 +159,21 @@ def ticket_resources(connection_id: int, rows: list[dict]) -> None:
         row["resources"] = ", ".join(dict.fromkeys(p for p in people if p))
 
 
+def ticket_sla_paused(connection_id: int, rows: list[dict]) -> None:
+    """Ticket.sla_status "Waiting" while Autotask has the ticket's SLA paused (its status is one
+    that pauses the SLA: serviceLevelAgreementPausedNextEventHours is set only then), as
+    ConnectWise says "Waiting": the card shows the clock paused, not a due date passing."""
+    for row in rows:
+        paused = raw_value(row, "serviceLevelAgreementPausedNextEventHours") is not None
+        row["sla_status"] = "Waiting" if paused else ""
+
+
+def service_ticket_columns(connection_id: int, rows: list[dict]) -> None:
+    """A ticket's derived columns: its resources and closed flag, and its SLA's pause."""
+    ticket_resources(connection_id, rows)
+    ticket_sla_paused(connection_id, rows)
+
+
 # Opportunity status values of a stock Autotask database (system values: 0 Inactive, 1 Active,
 # 2 Lost, 3 Closed, 4 Implemented; the sandbox follows the same list). Assumption kept visible:
 # api.md lists the picklist without its values.

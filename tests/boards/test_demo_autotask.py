@@ -270,3 +270,26 @@ def test_a_manual_rank_on_one_autotask_board_holds_on_another(demo):
     assert by_status(queue_board)[status][0] == before[-1]
     order = by_status(all_board)[status]  # the all-queues board: one column per status
     assert order.index(before[-1]) < order.index(before[0])  # one order per connection
+
+
+def test_a_ticket_waiting_on_the_customer_shows_its_sla_paused(demo, sandbox):
+    from boards.services.cards import board_layout
+
+    waiting = Ticket.objects.filter(
+        connection_id=demo.connection_id,
+        kind="service",
+        sla_psa_id__isnull=False,
+        status_name="Waiting Customer",
+    ).first()
+    running = Ticket.objects.filter(
+        connection_id=demo.connection_id, kind="service", sla_psa_id__isnull=False, status_name="In Progress"
+    ).first()
+    assert (
+        sandbox.store.get("Tickets", waiting.psa_id).get("serviceLevelAgreementPausedNextEventHours")
+        is not None
+    )
+    assert (waiting.sla_status, running.sla_status) == ("Waiting", "")
+    board = Board.objects.get(name=DEMO_AUTOTASK_ALL_BOARD)
+    cards = {card.psa_id: card for column in board_layout(board=board) for card in column.cards}
+    assert cards[waiting.psa_id].sla == "SLA paused: waiting"  # once, not "SLA SLA paused"
+    assert "paused" not in cards[running.psa_id].sla

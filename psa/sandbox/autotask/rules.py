@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from psa.sandbox.autotask.data_tickets import sla_due_dates
 from psa.sandbox.autotask.metadata import WEBHOOK_ENTITIES
-from psa.sandbox.autotask.picklists import COMPLETE_STATUS
+from psa.sandbox.autotask.picklists import COMPLETE_STATUS, WAITING_STATUSES
 from psa.sandbox.autotask.schema import EntitySpec, entity
 from psa.sandbox.autotask.store import AutotaskStore
 from psa.sandbox.autotask.wire import parse_time
@@ -92,6 +92,7 @@ class Rules:
             )
             self._sla_on_create(record)
             self._completion({}, record, actor)
+            self._sla_pause({}, record)
         if spec.name in WEBHOOK_ENTITIES:
             self._check_duplicate_webhook(spec, record, None)
             record["webhookGUID"] = self._guid()
@@ -110,6 +111,7 @@ class Rules:
             changes["lastActivityResourceID"] = actor
         if spec.name == "Tickets":
             changes.update(self._completion(old, new, actor))
+            changes.update(self._sla_pause(old, new))
         if spec.name in WEBHOOK_ENTITIES:
             self._check_duplicate_webhook(spec, new, old["id"])
         return changes
@@ -174,6 +176,30 @@ class Rules:
         elif was and not now_complete:
             changes = dict.fromkeys(("completedDate", "resolvedDateTime", "completedByResourceID"))
             changes["serviceLevelAgreementHasBeenMet"] = None
+        else:
+            return {}
+        new.update(changes)
+        return changes
+
+    def _sla_pause(self, old: dict, new: dict) -> dict:
+        """A waiting status pauses the ticket's SLA: serviceLevelAgreementPausedNextEventHours holds
+        the hours that were left to its next due date while it is paused, and is cleared when the
+        ticket leaves the waiting statuses (as the seeded data have it, data_tickets.py)."""
+        field = "serviceLevelAgreementPausedNextEventHours"
+        paused = new.get("serviceLevelAgreementID") is not None and new.get("status") in WAITING_STATUSES
+        was = old.get(field) is not None
+        if paused and not was:
+            now = parse_time(self.clock())
+            stages = (
+                ("firstResponseDueDateTime", "firstResponseDateTime"),
+                ("resolutionPlanDueDateTime", "resolutionPlanDateTime"),
+                ("resolvedDueDateTime", "resolvedDateTime"),
+            )
+            due = [parse_time(new[d]) for d, met in stages if new.get(d) and not new.get(met)]
+            left = (min(due) - now).total_seconds() / 3600 if due else 0.0
+            changes = {field: round(max(0.0, left), 2)}
+        elif was and not paused:
+            changes = {field: None}
         else:
             return {}
         new.update(changes)
