@@ -33,9 +33,11 @@ test: install services chromium
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(PY) -m pytest $(PYTEST_ARGS)
 
+# `make bench` runs every benchmark; `make bench BENCH=tests/bench/test_bench_sync.py` one file.
+BENCH ?= tests/bench
 bench: install services
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-		$(PY) -m pytest tests/bench -s -p no:cacheprovider -o addopts="" $(PYTEST_ARGS)
+		$(PY) -m pytest $(BENCH) -s -p no:cacheprovider -o addopts="" $(PYTEST_ARGS)
 
 # ruff (lint + format), migrations in step with the models, mypy on psa/ and sync/.
 lint: install

@@ -3,7 +3,7 @@ into PostgreSQL, in one run. Figures are printed as `BENCH ...` lines; nothing h
 timing (only that the work succeeded, the mirror is right and the threshold was never crossed).
 
 The sandbox lives in this (pytest) process; every measured sync runs in its own worker process
-(`manage.py sync ...`, or `manage.py shell -c` for the sustained loop) so its peak RSS (wait4)
+(`manage.py sync ...`, or `manage.py shell -c` for the sustained loop) so its peak RSS (its own VmHWM)
 and CPU are its own.
 
 1. Full sync at BENCH_AUTOTASK_SCALE (default `large`, ≈ 100k tickets; `medium` too when
@@ -20,19 +20,15 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
-import subprocess
-import sys
 import threading
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
 
 from psa.autotask.listing import JOINED, JOINS, MAX_RECORDS, PICKLIST
 from sync.models import Connection, SyncRun
-from tests.bench.conftest import ROOT, run_worker, worker_env
+from tests.bench.conftest import WorkerResult, run_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -77,50 +73,8 @@ def _forget_budget(sandbox) -> None:
     cache.clear()
 
 
-# The worker reports its own peak RSS (VmHWM of its own memory map) when it ends. wait4's
-# ru_maxrss is no good here: the child is forked (vfork) from this process, which holds the
-# sandbox, and Linux carries the parent's high-water mark into the child's ru_maxrss at exec
-# (a `changes` worker fetching 185 records "peaked" at the sandbox's 730 MB).
-PEAK = re.compile(r"^BENCH_PEAK_RSS_KB (\d+)$", re.MULTILINE)
-MEASURED = (
-    "import runpy, sys\n"
-    "sys.argv = ['manage.py', *sys.argv[1:]]\n"
-    "try:\n"
-    "    runpy.run_path('manage.py', run_name='__main__')\n"
-    "finally:\n"
-    "    peak = next(l for l in open('/proc/self/status') if l.startswith('VmHWM:')).split()[1]\n"
-    "    print('BENCH_PEAK_RSS_KB', peak, file=sys.stderr, flush=True)\n"
-)
-
-
-@dataclass
-class Worker:
-    returncode: int
-    wall_s: float
-    rss_mb: float
-    stdout: str
-    stderr: str
-
-
-def measured_worker(*args: str, timeout: float = 1800) -> Worker:
-    """`manage.py <args>` in a worker process: wall time and its own peak RSS."""
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-c", MEASURED, *args],
-        cwd=ROOT,
-        env=worker_env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    wall = time.perf_counter() - started
-    peak = PEAK.search(done.stderr)
-    rss_mb = int(peak.group(1)) / 1024 if peak else float("nan")
-    return Worker(done.returncode, wall, rss_mb, done.stdout, done.stderr)
-
-
-def sync_worker(connection: Connection, tier: str) -> Worker:
-    result = measured_worker("sync", "--connection", connection.name, "--tier", tier)
+def sync_worker(connection: Connection, tier: str) -> WorkerResult:
+    result = run_worker("sync", "--connection", connection.name, "--tier", tier)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
 
