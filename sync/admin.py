@@ -267,14 +267,14 @@ class OutboxEntryAdmin(admin.ModelAdmin):
         "created_at",
         "connection",
         "action",
-        "target",
-        "target_psa_id",
+        "kind",
+        "psa_id",
         "state",
         "attempts",
         "error",
     ]
     list_filter = ["connection", "state", "action"]
-    search_fields = ["target_psa_id", "error"]
+    search_fields = ["psa_id", "error"]
     list_select_related = ["connection"]
     readonly_fields = [f.name for f in OutboxEntry._meta.fields]
 

@@ -62,8 +62,8 @@ def outbox_claim(*, entry_id: int) -> OutboxEntry | None:
     """Take the entry (pending → sending) if no older edit of the same card is unfinished."""
     older_unfinished = OutboxEntry.objects.filter(
         connection_id=OuterRef("connection_id"),
-        target=OuterRef("target"),
-        target_psa_id=OuterRef("target_psa_id"),
+        kind=OuterRef("kind"),
+        psa_id=OuterRef("psa_id"),
         id__lt=OuterRef("id"),
         state__in=[State.PENDING, State.SENDING],
     )
@@ -122,9 +122,9 @@ def _finish(entry: OutboxEntry) -> None:
     OutboxEntry.objects.filter(pk=entry.pk).update(
         state=State.DONE, error="", done_at=timezone.now(), result_psa_id=entry.result_psa_id
     )
-    _target_model(entry).objects.filter(
-        connection_id=entry.connection_id, psa_id=entry.target_psa_id
-    ).exclude(writeback_error="").update(writeback_error="")
+    _record_model(entry).objects.filter(connection_id=entry.connection_id, psa_id=entry.psa_id).exclude(
+        writeback_error=""
+    ).update(writeback_error="")
     _after_commit(entry)
 
 
@@ -139,22 +139,22 @@ def _reject(entry: OutboxEntry, err: PSAError, client: Any | None) -> None:
             state=State.FAILED, error=str(err)[:2000], done_at=timezone.now()
         )
         _drop_placeholders(entry)
-        _target_model(entry).objects.filter(
-            connection_id=entry.connection_id, psa_id=entry.target_psa_id
-        ).update(writeback_error=f"{label} was rejected by the PSA: {message}"[:2000])
+        _record_model(entry).objects.filter(connection_id=entry.connection_id, psa_id=entry.psa_id).update(
+            writeback_error=f"{label} was rejected by the PSA: {message}"[:2000]
+        )
     try:  # put the card back to what the PSA holds (short retries: a task is waiting)
         if client is not None:
             resources = entry.action in (Action.TICKET_ADD_RESOURCE, Action.TICKET_REMOVE_RESOURCE)
             provider_for(entry.connection).refresh.record(
                 connection_id=entry.connection_id,
-                kind=entry.target,
-                psa_id=entry.target_psa_id,
+                kind=entry.kind,
+                psa_id=entry.psa_id,
                 client=client,
                 assignments=resources or None,
             )
     except PSAError as refresh_err:
         logger.warning(
-            "outbox %s: could not re-read %s %s: %s", entry.pk, entry.target, entry.target_psa_id, refresh_err
+            "outbox %s: could not re-read %s %s: %s", entry.pk, entry.kind, entry.psa_id, refresh_err
         )
     _after_commit(entry)
 
@@ -165,8 +165,8 @@ def _after_commit(entry: OutboxEntry) -> None:
     following = (
         OutboxEntry.objects.filter(
             connection_id=entry.connection_id,
-            target=entry.target,
-            target_psa_id=entry.target_psa_id,
+            kind=entry.kind,
+            psa_id=entry.psa_id,
             state=State.PENDING,
             id__gt=entry.pk,
         )
@@ -178,10 +178,8 @@ def _after_commit(entry: OutboxEntry) -> None:
         transaction.on_commit(lambda: _enqueue_safely(following))
 
 
-def _target_model(entry: OutboxEntry):
-    return apps.get_model(
-        "boards", "Opportunity" if entry.target == OutboxEntry.Target.OPPORTUNITY else "Ticket"
-    )
+def _record_model(entry: OutboxEntry):
+    return apps.get_model("boards", "Opportunity" if entry.kind == OutboxEntry.Kind.OPPORTUNITY else "Ticket")
 
 
 # --- the PSA's answer -----------------------------------------------------------------------------

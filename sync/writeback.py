@@ -30,7 +30,7 @@ from sync.models import OutboxEntry
 from sync.outbox import outbox_enqueue_on_commit
 
 Action = OutboxEntry.Action
-Target = OutboxEntry.Target
+Kind = OutboxEntry.Kind
 
 
 def _name_of(model: Any, *, connection_id: int, psa_id: int) -> str:
@@ -47,13 +47,13 @@ def _member(*, connection_id: int, member_psa_id: int) -> Member | None:
 
 
 def _record(
-    *, connection_id: int, action: str, target: str, target_psa_id: int, payload: dict, user: Any = None
+    *, connection_id: int, action: str, kind: str, psa_id: int, payload: dict, user: Any = None
 ) -> OutboxEntry:
     entry = OutboxEntry.objects.create(
         connection_id=connection_id,
         action=action,
-        target=target,
-        target_psa_id=target_psa_id,
+        kind=kind,
+        psa_id=psa_id,
         payload=payload,
         user=user if getattr(user, "is_authenticated", False) else None,
     )
@@ -94,8 +94,8 @@ def ticket_change_status(*, ticket: Ticket, status_psa_id: int, user: Any = None
         return _record(
             connection_id=ticket.connection_id,
             action=Action.TICKET_STATUS,
-            target=Target.TICKET,
-            target_psa_id=ticket.psa_id,
+            kind=Kind.TICKET,
+            psa_id=ticket.psa_id,
             payload=_ticket_payload(ticket, status_id=status_psa_id),
             user=user,
         )
@@ -110,8 +110,8 @@ def ticket_change_priority(*, ticket: Ticket, priority_psa_id: int, user: Any = 
         return _record(
             connection_id=ticket.connection_id,
             action=Action.TICKET_PRIORITY,
-            target=Target.TICKET,
-            target_psa_id=ticket.psa_id,
+            kind=Kind.TICKET,
+            psa_id=ticket.psa_id,
             payload=_ticket_payload(ticket, priority_id=priority_psa_id),
             user=user,
         )
@@ -130,8 +130,8 @@ def ticket_add_resource(*, ticket: Ticket, member_psa_id: int, user: Any = None)
         entry = _record(
             connection_id=ticket.connection_id,
             action=Action.TICKET_ADD_RESOURCE,
-            target=Target.TICKET,
-            target_psa_id=ticket.psa_id,
+            kind=Kind.TICKET,
+            psa_id=ticket.psa_id,
             payload=_ticket_payload(ticket, member_id=member_psa_id, member_identifier=identifier),
             user=user,
         )
@@ -161,8 +161,8 @@ def ticket_remove_resource(*, ticket: Ticket, member_psa_id: int, user: Any = No
         return _record(
             connection_id=ticket.connection_id,
             action=Action.TICKET_REMOVE_RESOURCE,
-            target=Target.TICKET,
-            target_psa_id=ticket.psa_id,
+            kind=Kind.TICKET,
+            psa_id=ticket.psa_id,
             payload=_ticket_payload(ticket, member_id=member_psa_id, schedule_entry_ids=known_ids),
             user=user,
         )
@@ -186,8 +186,8 @@ def time_entry_create(
         entry = _record(
             connection_id=ticket.connection_id,
             action=Action.TIME_ENTRY_CREATE,
-            target=Target.TICKET,
-            target_psa_id=ticket.psa_id,
+            kind=Kind.TICKET,
+            psa_id=ticket.psa_id,
             payload=_ticket_payload(
                 ticket,
                 member_id=member_psa_id,
@@ -235,8 +235,8 @@ def ticket_note_add(
         entry = _record(
             connection_id=ticket.connection_id,
             action=Action.TICKET_NOTE_ADD,
-            target=Target.TICKET,
-            target_psa_id=ticket.psa_id,
+            kind=Kind.TICKET,
+            psa_id=ticket.psa_id,
             payload=_ticket_payload(ticket, text=text, internal=internal, member_id=member_psa_id),
             user=user,
         )
@@ -269,8 +269,8 @@ def opportunity_change_stage(*, opportunity: Opportunity, stage_psa_id: int, use
         return _record(
             connection_id=opportunity.connection_id,
             action=Action.OPPORTUNITY_STAGE,
-            target=Target.OPPORTUNITY,
-            target_psa_id=opportunity.psa_id,
+            kind=Kind.OPPORTUNITY,
+            psa_id=opportunity.psa_id,
             payload={"stage_id": stage_psa_id},
             user=user,
         )
@@ -285,8 +285,8 @@ def opportunity_change_status(
         return _record(
             connection_id=opportunity.connection_id,
             action=Action.OPPORTUNITY_STATUS,
-            target=Target.OPPORTUNITY,
-            target_psa_id=opportunity.psa_id,
+            kind=Kind.OPPORTUNITY,
+            psa_id=opportunity.psa_id,
             payload={"status_id": status_psa_id},
             user=user,
         )

@@ -23,9 +23,7 @@ def _outbox_entry(age: timedelta) -> None:
     from sync.models import OutboxEntry
 
     connection = make_connection("acme")
-    entry = OutboxEntry.objects.create(
-        connection=connection, action="ticket_status", target="ticket", target_psa_id=1
-    )
+    entry = OutboxEntry.objects.create(connection=connection, action="ticket_status", kind="ticket", psa_id=1)
     OutboxEntry.objects.filter(pk=entry.pk).update(created_at=timezone.now() - age)
 
 

@@ -25,7 +25,7 @@ from boards.models import (
 from boards.ranking import rank_keys, rank_sort_key
 from boards.services.priority_colors import priority_colours
 from boards.services.sla import SLA_FIELDS, next_deadline, sla_state
-from boards.services.write_state import card_write_states, outbox_target
+from boards.services.write_state import card_write_states, outbox_kind
 
 TICKET_FIELDS = [
     "psa_id",
@@ -263,7 +263,7 @@ def board_layout(
     colours = {} if board.is_opportunity else priority_colours(connection_id=board.connection_id)
     writes = card_write_states(
         connection_id=board.connection_id,
-        target=outbox_target(is_opportunity=board.is_opportunity),
+        kind=outbox_kind(is_opportunity=board.is_opportunity),
         now=now,
     )
     for row in rows:

@@ -18,7 +18,7 @@ from boards.models import Board, Opportunity, Ticket
 from boards.services import psa_writes
 from boards.services.actions import CardActionError
 from boards.services.moves import board_card_get
-from boards.services.write_state import card_failed_entry, outbox_target
+from boards.services.write_state import card_failed_entry, outbox_kind
 from sync.models import OutboxEntry
 
 Action = OutboxEntry.Action
@@ -28,7 +28,7 @@ def card_write_retry(*, board: Board, psa_id: int, user: Any = None) -> OutboxEn
     card = board_card_get(board=board, psa_id=psa_id)
     failed = card_failed_entry(
         connection_id=board.connection_id,
-        target=outbox_target(is_opportunity=board.is_opportunity),
+        kind=outbox_kind(is_opportunity=board.is_opportunity),
         psa_id=card.psa_id,
     )
     if not card.writeback_error or failed is None:

@@ -46,22 +46,22 @@ WRITE_LABELS = {
 }
 
 
-def outbox_target(*, is_opportunity: bool) -> str:
-    return OutboxEntry.Target.OPPORTUNITY if is_opportunity else OutboxEntry.Target.TICKET
+def outbox_kind(*, is_opportunity: bool) -> str:
+    return OutboxEntry.Kind.OPPORTUNITY if is_opportunity else OutboxEntry.Kind.TICKET
 
 
-def card_write_states(*, connection_id: int, target: str, now: datetime) -> dict[int, WriteState]:
+def card_write_states(*, connection_id: int, kind: str, now: datetime) -> dict[int, WriteState]:
     """The in-flight or just-saved state of every card of the connection that has one.
 
     One indexed query whatever the board's size (it runs on every board render): unfinished
     entries are few, and only today's entries are looked at for "saved"."""
     rows = (
-        OutboxEntry.objects.filter(connection_id=connection_id, target=target)
+        OutboxEntry.objects.filter(connection_id=connection_id, kind=kind)
         .filter(
             Q(state__in=[State.PENDING, State.SENDING])
             | Q(state=State.DONE, created_at__gte=now - _SAVED_LOOKBACK, done_at__gte=now - SAVED_SHOWN_FOR)
         )
-        .values_list("target_psa_id", "state", "created_at", "done_at")
+        .values_list("psa_id", "state", "created_at", "done_at")
     )
     oldest_unfinished: dict[int, datetime] = {}
     last_saved: dict[int, datetime] = {}
@@ -77,12 +77,10 @@ def card_write_states(*, connection_id: int, target: str, now: datetime) -> dict
     return states
 
 
-def card_failed_entry(*, connection_id: int, target: str, psa_id: int) -> OutboxEntry | None:
+def card_failed_entry(*, connection_id: int, kind: str, psa_id: int) -> OutboxEntry | None:
     """The card's most recent edit the PSA rejected (what its `writeback_error` is about)."""
     return (
-        OutboxEntry.objects.filter(
-            connection_id=connection_id, target=target, target_psa_id=psa_id, state=State.FAILED
-        )
+        OutboxEntry.objects.filter(connection_id=connection_id, kind=kind, psa_id=psa_id, state=State.FAILED)
         .order_by("-id")
         .first()
     )

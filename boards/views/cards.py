@@ -21,7 +21,7 @@ from boards.services.moves import board_card_get
 from boards.services.psa_member import user_member_get
 from boards.services.retry import card_write_retry
 from boards.services.status_rules import ticket_statuses
-from boards.services.write_state import card_failed_entry, outbox_target
+from boards.services.write_state import card_failed_entry, outbox_kind
 
 
 @login_required
@@ -81,7 +81,7 @@ def _render_dialog(
         "closing": actions.closing_statuses(board=board, card=card),
         "failed": card_failed_entry(
             connection_id=board.connection_id,
-            target=outbox_target(is_opportunity=board.is_opportunity),
+            kind=outbox_kind(is_opportunity=board.is_opportunity),
             psa_id=card.psa_id,
         )
         if card.writeback_error

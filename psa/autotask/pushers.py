@@ -37,7 +37,7 @@ def _patch_ticket(client: AutotaskClient, entry: OutboxEntry, field: str, value:
 
 
 def _patch_opportunity(client: AutotaskClient, entry: OutboxEntry, field: str, value: int) -> None:
-    psa_id = int(entry.target_psa_id)
+    psa_id = int(entry.psa_id)
     # Reference: api.md §4 PATCH Opportunities, {"id": N, field: value}
     client.update("Opportunities", psa_id, {field: value}, impersonate=linked_resource(entry))
     outbox_apply_record(entry, "opportunities", reread(client, "Opportunities", psa_id))

@@ -60,7 +60,7 @@ class Card:
 
 
 def card_of(entry: OutboxEntry) -> Card:
-    psa_id = int(entry.target_psa_id)
+    psa_id = int(entry.psa_id)
     if not is_project(entry):
         return Card(psa_id, "Tickets", "Tickets", "service_tickets")
     project_id = (

@@ -70,7 +70,7 @@ def push_note(client: AutotaskClient, entry: OutboxEntry) -> None:
         raise BadRequest(NOT_LINKED)
     author = int(p["member_id"])
     project = is_project(entry)
-    parent_id = int(entry.target_psa_id)
+    parent_id = int(entry.psa_id)
     # Reference: api.md §4 POST Tickets/{parentId}/Notes, POST Tasks/{parentId}/Notes
     entity, parent, parent_field = (
         ("TaskNotes", "Tasks", "taskID") if project else ("TicketNotes", "Tickets", "ticketID")
@@ -100,7 +100,7 @@ def _landed_since(entry: OutboxEntry) -> datetime | None:
         OutboxEntry.objects.filter(
             connection_id=entry.connection_id,
             action=entry.action,
-            target_psa_id=entry.target_psa_id,
+            psa_id=entry.psa_id,
             state=OutboxEntry.State.FAILED,
             result_psa_id__isnull=True,
             created_at__gte=entry.created_at - RETRY_LOOKBACK,
@@ -121,7 +121,7 @@ def _claimed(entry: OutboxEntry) -> set[int]:
         OutboxEntry.objects.filter(
             connection_id=entry.connection_id,
             action=entry.action,
-            target_psa_id=entry.target_psa_id,
+            psa_id=entry.psa_id,
             result_psa_id__isnull=False,
         )
         .exclude(pk=entry.pk)
@@ -145,7 +145,7 @@ def _find_note(
     notes = client.list_all(
         entity,
         conditions=query_text(
-            cond(parent_field, "eq", int(entry.target_psa_id)),
+            cond(parent_field, "eq", int(entry.psa_id)),
             cond("creatorResourceID", "eq", author),
             cond("createDateTime", "gte", since - LOOKBACK),
         ),
@@ -177,7 +177,7 @@ def push_time_entry(client: AutotaskClient, entry: OutboxEntry) -> None:
     resource, acting = _worked_by(entry)
     start, end = _utc(p["time_start"]), _utc(p["time_end"])
     charge_field = "taskID" if is_project(entry) else "ticketID"
-    charge_id = int(entry.target_psa_id)
+    charge_id = int(entry.psa_id)
     record = None
     if _landed_since(entry) is not None:
         # Reference: api.md §3 POST TimeEntries/query — same resource, ticket/task and start: ours.

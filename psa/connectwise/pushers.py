@@ -25,7 +25,7 @@ def _is_project(entry: OutboxEntry) -> bool:
 
 def _ticket_path(entry: OutboxEntry) -> str:
     # Reference: endpoints.tsv PATCH /service/tickets/{id}, PATCH /project/tickets/{id}
-    return f"{'project' if _is_project(entry) else 'service'}/tickets/{int(entry.target_psa_id)}"
+    return f"{'project' if _is_project(entry) else 'service'}/tickets/{int(entry.psa_id)}"
 
 
 def _ticket_entity(entry: OutboxEntry) -> str:
@@ -41,7 +41,7 @@ def _patch_ticket(client: ConnectWiseClient, entry: OutboxEntry, changes: dict) 
 
 def _patch_opportunity(client: ConnectWiseClient, entry: OutboxEntry, changes: dict) -> None:
     # Reference: endpoints.tsv PATCH /sales/opportunities/{id}
-    record = client.patch(f"sales/opportunities/{int(entry.target_psa_id)}", replace_ops(changes))
+    record = client.patch(f"sales/opportunities/{int(entry.psa_id)}", replace_ops(changes))
     outbox_apply_record(entry, "opportunities", record)
     _remember_echo(entry, record)
 
@@ -49,8 +49,8 @@ def _patch_opportunity(client: ConnectWiseClient, entry: OutboxEntry, changes: d
 def _remember_echo(entry: OutboxEntry, record: dict) -> None:
     echo_remember(
         connection_id=entry.connection_id,
-        kind=entry.target,
-        psa_id=entry.target_psa_id,
+        kind=entry.kind,
+        psa_id=entry.psa_id,
         version=record_version(record),
     )
 
@@ -58,7 +58,7 @@ def _remember_echo(entry: OutboxEntry, record: dict) -> None:
 def _assignment_conditions(entry: OutboxEntry) -> str:
     return all_of(
         cond("type/identifier", "=", "S"),
-        cond("objectId", "=", int(entry.target_psa_id)),
+        cond("objectId", "=", int(entry.psa_id)),
         cond("member/id", "=", int(entry.payload["member_id"])),
         cond("doneFlag", "=", False),
     )
@@ -74,7 +74,7 @@ def _push_add_resource(client: ConnectWiseClient, entry: OutboxEntry) -> None:
         "schedule/entries",
         _assignment_conditions(entry),
         {
-            "objectId": int(entry.target_psa_id),
+            "objectId": int(entry.psa_id),
             "member": {"id": int(entry.payload["member_id"])},
             "type": {"identifier": "S"},
         },
@@ -103,7 +103,7 @@ def _push_time_entry(client: ConnectWiseClient, entry: OutboxEntry) -> None:
     # for only on a retry: a first attempt cannot have landed yet).
     ours = (
         all_of(
-            cond("chargeToId", "=", int(entry.target_psa_id)),
+            cond("chargeToId", "=", int(entry.psa_id)),
             cond("member/id", "=", int(p["member_id"])),
             cond("timeStart", "=", parse_psa_time(p["time_start"])),
         )
@@ -116,7 +116,7 @@ def _push_time_entry(client: ConnectWiseClient, entry: OutboxEntry) -> None:
         "time/entries",
         ours,
         {
-            "chargeToId": int(entry.target_psa_id),
+            "chargeToId": int(entry.psa_id),
             "chargeToType": "ProjectTicket" if _is_project(entry) else "ServiceTicket",
             "member": {"id": int(p["member_id"])},
             "timeStart": p["time_start"],
@@ -138,7 +138,7 @@ def _find_or_post(client: ConnectWiseClient, path: str, conditions: str | None, 
 def _push_note(client: ConnectWiseClient, entry: OutboxEntry) -> None:
     project = _is_project(entry)
     # Reference: endpoints.tsv POST/GET /service/tickets/{parentId}/notes, /project/tickets/{parentId}/notes
-    path = f"{'project' if project else 'service'}/tickets/{int(entry.target_psa_id)}/notes"
+    path = f"{'project' if project else 'service'}/tickets/{int(entry.psa_id)}/notes"
     text = entry.payload["text"]
     record = _find_note(client, entry, path, text) if entry.attempts > 1 else None
     if record is None:
@@ -147,7 +147,7 @@ def _push_note(client: ConnectWiseClient, entry: OutboxEntry) -> None:
         entry,
         "project_ticket_notes" if project else "service_notes",
         record,
-        parent_id=int(entry.target_psa_id),
+        parent_id=int(entry.psa_id),
     )
 
 
@@ -170,7 +170,7 @@ def _find_note(client: ConnectWiseClient, entry: OutboxEntry, path: str, text: s
         OutboxEntry.objects.filter(
             connection_id=entry.connection_id,
             action=Action.TICKET_NOTE_ADD,
-            target_psa_id=entry.target_psa_id,
+            psa_id=entry.psa_id,
             result_psa_id__isnull=False,
         )
         .exclude(pk=entry.pk)

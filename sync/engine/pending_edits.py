@@ -43,9 +43,9 @@ COLUMNS_BY_ACTION: dict[str, tuple[str, ...]] = {
     Action.OPPORTUNITY_STAGE: ("stage_psa_id", "stage_name"),
     Action.OPPORTUNITY_STATUS: ("status_psa_id", "status_name", "closed"),
 }
-TARGET_OF_MODEL: dict[type, str] = {
-    Ticket: OutboxEntry.Target.TICKET,
-    Opportunity: OutboxEntry.Target.OPPORTUNITY,
+KIND_OF_MODEL: dict[type, str] = {
+    Ticket: OutboxEntry.Kind.TICKET,
+    Opportunity: OutboxEntry.Kind.OPPORTUNITY,
 }
 
 
@@ -58,15 +58,15 @@ def held_columns(
     *, mapping: Mapping, connection_id: int, psa_ids: list[int], confirming_entry_id: int | None = None
 ) -> dict[str, list[int]]:
     """Column → psa ids of the page whose stored value that column keeps (edits not delivered)."""
-    target = TARGET_OF_MODEL.get(mapping.model)
-    if target is None or not psa_ids:
+    kind = KIND_OF_MODEL.get(mapping.model)
+    if kind is None or not psa_ids:
         return {}
     updatable = set(mapping.update_columns)
     pending = _waiting(connection_id=connection_id, confirming_entry_id=confirming_entry_id).filter(
-        target=target, target_psa_id__in=psa_ids, action__in=list(COLUMNS_BY_ACTION)
+        kind=kind, psa_id__in=psa_ids, action__in=list(COLUMNS_BY_ACTION)
     )
     held: dict[str, set[int]] = defaultdict(set)
-    for psa_id, action in pending.values_list("target_psa_id", "action"):
+    for psa_id, action in pending.values_list("psa_id", "action"):
         for column in COLUMNS_BY_ACTION[action]:
             if column in updatable:
                 held[column].add(psa_id)
@@ -85,11 +85,10 @@ def without_pending_removals(
         return rows
     removals = _waiting(connection_id=connection_id, confirming_entry_id=confirming_entry_id).filter(
         action=Action.TICKET_REMOVE_RESOURCE,
-        target_psa_id__in={row.get("ticket_psa_id") for row in rows},
+        psa_id__in={row.get("ticket_psa_id") for row in rows},
     )
     removed = {
-        (ticket, payload.get("member_id"))
-        for ticket, payload in removals.values_list("target_psa_id", "payload")
+        (ticket, payload.get("member_id")) for ticket, payload in removals.values_list("psa_id", "payload")
     }
     if not removed:
         return rows

@@ -28,15 +28,15 @@ class OutboxEntry(models.Model):
         DONE = "done", "Done"
         FAILED = "failed", "Failed (rejected by the PSA)"
 
-    class Target(models.TextChoices):
+    class Kind(models.TextChoices):
         TICKET = "ticket", "Ticket"
         OPPORTUNITY = "opportunity", "Opportunity"
 
     connection = models.ForeignKey("sync.Connection", on_delete=models.CASCADE, related_name="outbox")
     action = models.CharField(max_length=30, choices=Action.choices)
     # The card the edit belongs to (errors are shown there); by PSA id like every mirror reference.
-    target = models.CharField(max_length=12, choices=Target.choices)
-    target_psa_id = models.BigIntegerField()
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    psa_id = models.BigIntegerField()
     payload = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
     attempts = models.PositiveIntegerField(default=0)
@@ -56,11 +56,11 @@ class OutboxEntry(models.Model):
         verbose_name_plural = "outbox entries"
         indexes = [
             models.Index(fields=["state", "updated_at"]),
-            models.Index(fields=["connection", "target", "target_psa_id", "state"]),
+            models.Index(fields=["connection", "kind", "psa_id", "state"]),
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.action} {self.target} {self.target_psa_id} [{self.state}]"
+        return f"#{self.pk} {self.action} {self.kind} {self.psa_id} [{self.state}]"
 
     @property
     def placeholder_psa_id(self) -> int:

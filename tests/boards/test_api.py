@@ -69,7 +69,7 @@ def test_it_queues_card_actions_in_the_outbox(tenant, client):
     assert post("close", {}).status_code == 202
     ticket = Ticket.objects.get(connection=tenant["connection"], psa_id=100)
     assert "bob" in ticket.resource_identifiers and ticket.priority_psa_id == 2 and ticket.status_psa_id == 13
-    actions = set(OutboxEntry.objects.filter(target_psa_id=100).values_list("action", flat=True))
+    actions = set(OutboxEntry.objects.filter(psa_id=100).values_list("action", flat=True))
     assert actions == {
         "ticket_note_add",
         "time_entry_create",

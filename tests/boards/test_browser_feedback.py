@@ -93,7 +93,7 @@ def test_it_sends_the_close_once_the_undo_window_has_passed(ui):
     _ask_to_close(page, 101)
     _confirm_close(page)
     assert _let_the_undo_window_pass(page, "/close/").status == 202
-    entry = OutboxEntry.objects.get(target_psa_id=101)
+    entry = OutboxEntry.objects.get(psa_id=101)
     assert (entry.action, entry.payload["status_id"]) == (OutboxEntry.Action.TICKET_STATUS, 13)
     wait_until(lambda: column_of(page, 101) == "Closed")
     assert page.locator(".undo-item").count() == 0
@@ -112,7 +112,7 @@ def test_it_asks_before_a_drop_into_the_closed_column_and_waits_for_undo(ui):
     drag(page, card(103), closed)
     _confirm_close(page, ".undo-item:has-text('Closing #103 as “Closed” in 10 s')")
     assert _let_the_undo_window_pass(page, "/moves/").status == 200
-    entry = OutboxEntry.objects.get(target_psa_id=103)
+    entry = OutboxEntry.objects.get(psa_id=103)
     assert entry.payload["status_id"] == 13
     wait_until(lambda: column_of(page, 103) == "Closed")
 
@@ -122,7 +122,7 @@ def test_it_sends_a_waiting_close_when_the_user_leaves_the_page(ui):
     _ask_to_close(page, 102)
     _confirm_close(page)
     page.goto(f"{url}/boards/")  # leaving ends the undo window: the close goes out, not lost
-    entry = wait_until(lambda: OutboxEntry.objects.filter(target_psa_id=102).first())
+    entry = wait_until(lambda: OutboxEntry.objects.filter(psa_id=102).first())
     assert entry.payload["status_id"] == 13
 
 

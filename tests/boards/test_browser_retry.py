@@ -42,8 +42,6 @@ def test_it_retries_a_refused_move_and_shows_it_saved(stack):
         snap(page, card, "/tmp/ux-card-saved.png")
     ticket = sandbox.store.get("service/tickets", psa_id)
     assert (ticket["status"] or {}).get("id") == target.psa_ids[0]
-    states = list(
-        OutboxEntry.objects.filter(target_psa_id=psa_id).order_by("id").values_list("state", flat=True)
-    )
+    states = list(OutboxEntry.objects.filter(psa_id=psa_id).order_by("id").values_list("state", flat=True))
     assert states == [OutboxEntry.State.FAILED, OutboxEntry.State.DONE]
     wait_until(lambda: page.locator(f"{card} .card-write").count() == 0, timeout=15)  # "saved" is brief

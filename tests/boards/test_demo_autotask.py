@@ -244,7 +244,7 @@ def test_a_drop_on_a_column_of_several_statuses_asks_which_then_queues_it(demo):
         board=board, user=user, psa_id=ticket.psa_id, column_id=waiting.id, status_psa_id=vendor
     )
     assert moved.ok and moved.status_psa_id == vendor
-    entry = OutboxEntry.objects.get(target_psa_id=ticket.psa_id)
+    entry = OutboxEntry.objects.get(psa_id=ticket.psa_id)
     assert (entry.action, entry.payload["status_id"]) == (OutboxEntry.Action.TICKET_STATUS, vendor)
 
 

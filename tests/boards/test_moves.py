@@ -27,7 +27,7 @@ def test_it_changes_the_status_through_the_outbox_when_one_status_fits(tenant, c
     assert response.status_code == 200 and response.json()["status_psa_id"] == 11
     ticket = Ticket.objects.get(connection=tenant["connection"], psa_id=100)
     assert (ticket.status_psa_id, ticket.status_name) == (11, "Doing")
-    entry = OutboxEntry.objects.get(target_psa_id=100)
+    entry = OutboxEntry.objects.get(psa_id=100)
     assert entry.payload["status_id"] == 11
 
 

@@ -24,7 +24,7 @@ def _card(board, psa_id: int):
 def _move_to(board, psa_id: int, column_name: str, user) -> OutboxEntry:
     column = board.columns.get(name=column_name)
     assert card_move(board=board, user=user, psa_id=psa_id, column_id=column.id).ok
-    return OutboxEntry.objects.filter(target_psa_id=psa_id).latest("id")
+    return OutboxEntry.objects.filter(psa_id=psa_id).latest("id")
 
 
 def _refused_by_the_psa(entry: OutboxEntry, *, back_to_status: int, message: str) -> None:
@@ -33,7 +33,7 @@ def _refused_by_the_psa(entry: OutboxEntry, *, back_to_status: int, message: str
     OutboxEntry.objects.filter(pk=entry.pk).update(
         state=OutboxEntry.State.FAILED, error=message, done_at=timezone.now()
     )
-    Ticket.objects.filter(psa_id=entry.target_psa_id).update(
+    Ticket.objects.filter(psa_id=entry.psa_id).update(
         status_psa_id=back_to_status,
         status_name="New",
         writeback_error=f"Change ticket status was rejected by the PSA: {message}",
@@ -85,7 +85,7 @@ def test_it_retries_the_refused_change_with_the_same_payload(tenant, frozen_now,
     _refused_by_the_psa(entry, back_to_status=10, message="Status change blocked by a workflow rule")
     response = client.post(f"/api/boards/{board.id}/cards/100/retry/")
     assert response.status_code == 202
-    again = OutboxEntry.objects.filter(target_psa_id=100).latest("id")
+    again = OutboxEntry.objects.filter(psa_id=100).latest("id")
     assert again.pk != entry.pk and again.state == OutboxEntry.State.PENDING
     assert (again.action, again.payload) == (entry.action, entry.payload)
     ticket = Ticket.objects.get(psa_id=100)
@@ -97,14 +97,14 @@ def test_it_retries_a_refused_note_from_the_card_dialog(tenant, frozen_now, clie
     link_member(tenant)
     board = tenant["board"]
     client.post(f"/boards/{board.id}/cards/101/note/", {"text": "Called the customer"})
-    entry = OutboxEntry.objects.get(target_psa_id=101)
+    entry = OutboxEntry.objects.get(psa_id=101)
     OutboxEntry.objects.filter(pk=entry.pk).update(state=OutboxEntry.State.FAILED)
     Ticket.objects.filter(psa_id=101).update(writeback_error="Add a ticket note was rejected by the PSA: no")
     dialog = client.get(f"/boards/{board.id}/cards/101/").content.decode()
     assert "Retry: send “add a ticket note” again" in dialog
     html = client.post(f"/boards/{board.id}/cards/101/retry/").content.decode()
     assert "Sent to the PSA again." in html
-    again = OutboxEntry.objects.filter(target_psa_id=101).latest("id")
+    again = OutboxEntry.objects.filter(psa_id=101).latest("id")
     assert again.pk != entry.pk and again.payload["text"] == "Called the customer"
     assert again.payload["member_id"] == entry.payload["member_id"] == 4  # still by its author
 

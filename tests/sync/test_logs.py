@@ -48,8 +48,8 @@ def test_it_names_the_connection_and_entry_on_every_line_of_a_push(connection, c
     entry = OutboxEntry.objects.create(
         connection=connection,
         action="ticket_status",
-        target="ticket",
-        target_psa_id=501,
+        kind="ticket",
+        psa_id=501,
         payload={"status_id": 12},
     )
     cloud_psa.patch(f"{BASE}service/tickets/501", status=503, json={"code": "Down", "message": "maintenance"})

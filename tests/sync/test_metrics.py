@@ -119,7 +119,7 @@ def test_it_counts_callbacks_by_outcome_and_rejection_reason_and_shows_the_queue
 def test_it_reports_the_outbox_backlog_and_its_oldest_waiting_entry(client, connection, metrics_token):
     def entry(state: str, age: timedelta) -> None:
         row = OutboxEntry.objects.create(
-            connection=connection, action="ticket_status", target="ticket", target_psa_id=1, state=state
+            connection=connection, action="ticket_status", kind="ticket", psa_id=1, state=state
         )
         OutboxEntry.objects.filter(pk=row.pk).update(created_at=timezone.now() - age)
 

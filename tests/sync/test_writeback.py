@@ -244,7 +244,7 @@ def test_it_moves_an_opportunity_stage_and_status(sandbox, psa_connection, push_
     assert (now["stage"]["id"], now["status"]["id"]) == (stage["id"], status["id"])
     opportunity.refresh_from_db()
     assert (opportunity.stage_psa_id, opportunity.status_psa_id) == (stage["id"], status["id"])
-    assert [e.state for e in OutboxEntry.objects.filter(target_psa_id=record["id"])] == ["done", "done"]
+    assert [e.state for e in OutboxEntry.objects.filter(psa_id=record["id"])] == ["done", "done"]
 
 
 def test_it_reverts_and_shows_the_error_on_a_psa_400_then_a_success_clears_it(

@@ -343,7 +343,7 @@ def test_a_lost_note_is_not_confused_with_an_older_one_of_the_same_text(autotask
          "createDateTime": (frozen_now - timedelta(minutes=1)).isoformat()}
     ]  # fmt: skip
     OutboxEntry.objects.create(
-        connection=card.connection, action="ticket_note_add", target="ticket", target_psa_id=TICKET,
+        connection=card.connection, action="ticket_note_add", kind="ticket", psa_id=TICKET,
         state="done", result_psa_id=850,
     )  # fmt: skip
     autotask.answer_create(f"Tickets/{TICKET}/Notes", "TicketNotes", {"id": 902, "creatorResourceID": ADA})
@@ -361,7 +361,7 @@ def test_a_note_retried_by_the_user_after_a_lost_answer_is_not_sent_twice(autota
          "creatorResourceID": ADA, "createDateTime": (frozen_now - timedelta(hours=2)).isoformat()}
     ]  # fmt: skip
     OutboxEntry.objects.create(
-        connection=card.connection, action="ticket_note_add", target="ticket", target_psa_id=TICKET,
+        connection=card.connection, action="ticket_note_add", kind="ticket", psa_id=TICKET,
         state="failed", attempts=10, error="gave up",
     )  # fmt: skip
     OutboxEntry.objects.filter(state="failed").update(created_at=frozen_now - timedelta(hours=2))
