@@ -76,7 +76,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(CardRank)
 class CardRankAdmin(admin.ModelAdmin):
-    list_display = ["psa_id", "family", "key", "connection", "updated_at"]
-    list_filter = ["connection", "family"]
+    list_display = ["psa_id", "kind", "key", "connection", "updated_at"]
+    list_filter = ["connection", "kind"]
     search_fields = ["=psa_id"]
-    fields = ["connection", "family", "psa_id", "key"]
+    fields = ["connection", "kind", "psa_id", "key"]

@@ -97,7 +97,7 @@ class BoardViewSet(viewsets.ModelViewSet):
         if request.method == "GET":
             ids = [card.psa_id for column in layout for card in column.cards]
             rows = CardRank.objects.filter(
-                connection_id=board.connection_id, family=board.rank_family, psa_id__in=ids
+                connection_id=board.connection_id, kind=board.rank_kind, psa_id__in=ids
             )
             return Response(
                 [{"card": p, "key": k} for p, k in rows.order_by("key").values_list("psa_id", "key")]

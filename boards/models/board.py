@@ -122,7 +122,7 @@ class Board(models.Model):
         return self.record_kind == RecordKind.OPPORTUNITY
 
     @property
-    def rank_family(self) -> str:
+    def rank_kind(self) -> str:
         """Service and project tickets share one id space and one order; opportunities their own."""
         return "opportunity" if self.is_opportunity else "ticket"
 

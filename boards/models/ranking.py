@@ -20,21 +20,21 @@ class ByteOrderedCharField(models.CharField):
 
 
 class CardRank(models.Model):
-    class Family(models.TextChoices):
+    class Kind(models.TextChoices):
         TICKET = "ticket", "Tickets (service and project)"
         OPPORTUNITY = "opportunity", "Opportunities"
 
     connection = models.ForeignKey("sync.Connection", on_delete=models.CASCADE, related_name="+")
-    family = models.CharField(max_length=12, choices=Family.choices)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
     psa_id = models.BigIntegerField()
     key = ByteOrderedCharField(max_length=255)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["connection", "family", "psa_id"], name="boards_cardrank_card"),
-            models.UniqueConstraint(fields=["connection", "family", "key"], name="boards_cardrank_key"),
+            models.UniqueConstraint(fields=["connection", "kind", "psa_id"], name="boards_cardrank_card"),
+            models.UniqueConstraint(fields=["connection", "kind", "key"], name="boards_cardrank_key"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.family} {self.psa_id} @ {self.key}"
+        return f"{self.kind} {self.psa_id} @ {self.key}"

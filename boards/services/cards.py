@@ -308,7 +308,7 @@ def _ordered(board: Board, rows: list[tuple]) -> list[tuple]:
     if board.auto_rank == AutoRank.SLA:
         return sorted(rows, key=lambda r: ((next_deadline(r) or ("", _FAR))[1], r.psa_id))
     keys = rank_keys(
-        connection_id=board.connection_id, family=board.rank_family, psa_ids=[r.psa_id for r in rows]
+        connection_id=board.connection_id, kind=board.rank_kind, psa_ids=[r.psa_id for r in rows]
     )
     sort_key = rank_sort_key(keys)
     return sorted(rows, key=lambda r: sort_key(r.psa_id))

@@ -91,7 +91,7 @@ def card_move(
     if board.auto_rank == AutoRank.MANUAL and (above_psa_id is not None or below_psa_id is not None):
         outcome.rank_key = card_rank_place(
             connection_id=board.connection_id,
-            family=board.rank_family,
+            kind=board.rank_kind,
             psa_id=psa_id,
             above_psa_id=above_psa_id,
             below_psa_id=below_psa_id,

@@ -38,7 +38,7 @@ class RecordKind:
 
     name: str
     paths: tuple[tuple[str, str], ...]  # (path template, entity), tried in order until one answers
-    rank_family: str | None = None
+    rank_kind: str | None = None
 
 
 # Reference: endpoints.tsv GET /service/tickets/{id}, /project/tickets/{id}, /sales/opportunities/{id},
@@ -47,10 +47,10 @@ KINDS: dict[str, RecordKind] = {
     "ticket": RecordKind(
         "ticket",
         (("service/tickets/{id}", "service_tickets"), ("project/tickets/{id}", "project_tickets")),
-        rank_family="ticket",
+        rank_kind="ticket",
     ),
     "opportunity": RecordKind(
-        "opportunity", (("sales/opportunities/{id}", "opportunities"),), rank_family="opportunity"
+        "opportunity", (("sales/opportunities/{id}", "opportunities"),), rank_kind="opportunity"
     ),
     "project": RecordKind("project", (("project/projects/{id}", "projects"),)),
     "company": RecordKind("company", (("company/companies/{id}", "companies"),)),
@@ -305,9 +305,9 @@ def record_forget(*, connection: Connection, kind: str, psa_id: int) -> None:
             apps.get_model("boards", "TicketAssignment").objects.filter(
                 connection=connection, ticket_psa_id=psa_id
             ).delete()
-        if spec.rank_family:
+        if spec.rank_kind:
             apps.get_model("boards", "CardRank").objects.filter(
-                connection=connection, family=spec.rank_family, psa_id=psa_id
+                connection=connection, kind=spec.rank_kind, psa_id=psa_id
             ).delete()
     logger.info(
         "connection %s: %s %s deleted in the PSA (404), removed from the mirror", connection.pk, kind, psa_id

@@ -113,7 +113,7 @@ def _big_board(django_user_model):
     user = django_user_model.objects.create_user("bench", password="x")
     Membership.objects.create(user=user, connection=conn)
     # Rank every card once (what the first drags on a board do), so moves measure the steady state.
-    card_rank_place(connection_id=conn.id, family="ticket", psa_id=1000, above_psa_id=1000 + CARDS - 1)
+    card_rank_place(connection_id=conn.id, kind="ticket", psa_id=1000, above_psa_id=1000 + CARDS - 1)
     return board, user
 
 
@@ -184,9 +184,7 @@ def test_it_moves_a_rank_writing_one_row(big_board):
     for _ in range(100):
         card, neighbour = rng.sample(range(1000, 1000 + CARDS), 2)
         started = time.perf_counter()
-        card_rank_place(
-            connection_id=board.connection_id, family="ticket", psa_id=card, above_psa_id=neighbour
-        )
+        card_rank_place(connection_id=board.connection_id, kind="ticket", psa_id=card, above_psa_id=neighbour)
         service.append((time.perf_counter() - started) * 1000)
     print(
         f"\nrank move: API server time p50 {statistics.median(durations):.1f} ms p95 {p95(durations):.1f} ms "

@@ -22,7 +22,7 @@ def card_order(html: str) -> list[int]:
 def test_it_renders_columns_and_cards_in_rank_order(tenant, client):
     board = tenant["board"]
     assert [c.name for c in board.columns.all()] == ["New", "Doing", "Waiting", "Closed"]
-    card_rank_place(connection_id=tenant["connection"].id, family="ticket", psa_id=104, below_psa_id=100)
+    card_rank_place(connection_id=tenant["connection"].id, kind="ticket", psa_id=104, below_psa_id=100)
     html = client.get(f"/boards/{board.id}/").content.decode()
     assert card_order(html) == [104, 100, 101, 102, 103, 105]
     assert "Ticket 104" in html and "Acme" in html

@@ -64,7 +64,7 @@ def test_it_redraws_only_the_changed_card_and_keeps_the_board_as_a_reload_draws_
     # Moves, a new card, a card that left: the diffs leave what a full reload draws.
     Ticket.objects.filter(connection=connection, psa_id__in=[101, 110]).update(status_psa_id=11)
     Ticket.objects.filter(connection=connection, psa_id=120).delete()
-    card_rank_place(connection_id=connection.pk, family="ticket", psa_id=125, below_psa_id=100)
+    card_rank_place(connection_id=connection.pk, kind="ticket", psa_id=125, below_psa_id=100)
     Ticket.objects.create(
         connection=connection,
         psa_id=300,

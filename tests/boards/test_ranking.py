@@ -17,13 +17,13 @@ from tests.boards.conftest import make_connection, seed_tickets
 
 
 def order(connection, psa_ids):
-    keys = rank_keys(connection_id=connection.id, family="ticket", psa_ids=psa_ids)
+    keys = rank_keys(connection_id=connection.id, kind="ticket", psa_ids=psa_ids)
     return sorted(psa_ids, key=rank_sort_key(keys))
 
 
 def place(connection, psa_id, above=None, below=None):
     return card_rank_place(
-        connection_id=connection.id, family="ticket", psa_id=psa_id, above_psa_id=above, below_psa_id=below
+        connection_id=connection.id, kind="ticket", psa_id=psa_id, above_psa_id=above, below_psa_id=below
     )
 
 
@@ -95,8 +95,8 @@ def test_it_rebalances_when_keys_grow_long(conn, monkeypatch):
 
 
 def test_it_sorts_keys_by_bytes_in_the_database(conn):
-    CardRank.objects.create(connection=conn, family="ticket", psa_id=1, key="a0")
-    CardRank.objects.create(connection=conn, family="ticket", psa_id=2, key="Zz")
+    CardRank.objects.create(connection=conn, kind="ticket", psa_id=1, key="a0")
+    CardRank.objects.create(connection=conn, kind="ticket", psa_id=2, key="Zz")
     assert list(CardRank.objects.order_by("key").values_list("key", flat=True)) == ["Zz", "a0"]
 
 

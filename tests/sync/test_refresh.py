@@ -67,7 +67,7 @@ def test_it_upserts_the_ticket_and_its_assignments(connection, cloud_psa):
 def test_it_deletes_only_after_the_psa_answers_404(connection, cloud_psa):
     Ticket.objects.create(connection=connection, psa_id=501, summary="old")
     TicketAssignment.objects.create(connection=connection, psa_id=900, ticket_psa_id=501)
-    CardRank.objects.create(connection=connection, family="ticket", psa_id=501, key="a0")
+    CardRank.objects.create(connection=connection, kind="ticket", psa_id=501, key="a0")
     cloud_psa.get(f"{BASE}service/tickets/501", status=404, json=NOT_FOUND)
     cloud_psa.get(f"{BASE}project/tickets/501", status=404, json=NOT_FOUND)
     assert refresh.record_refresh(connection_id=connection.pk, kind="ticket", psa_id=501) == "deleted"

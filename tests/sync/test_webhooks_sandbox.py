@@ -74,7 +74,7 @@ def test_it_mirrors_a_change_announced_by_a_signed_callback(registered, sandbox)
 def test_it_removes_a_record_only_when_the_psa_confirms_the_delete(registered, sandbox):
     record = next(t for t in sandbox.store.list("service/tickets") if not t.get("closedFlag"))
     refresh.record_refresh(connection_id=registered.pk, kind="ticket", psa_id=record["id"])
-    CardRank.objects.create(connection=registered, family="ticket", psa_id=record["id"], key="a0")
+    CardRank.objects.create(connection=registered, kind="ticket", psa_id=record["id"], key="a0")
     sandbox.store.delete("service/tickets", record["id"])
     wait_until(lambda: not Ticket.objects.filter(psa_id=record["id"]).exists())
     assert not CardRank.objects.filter(psa_id=record["id"]).exists()
