@@ -19,13 +19,13 @@ class BoardColumnInline(admin.TabularInline):
 
 @admin.register(Board)
 class BoardAdmin(admin.ModelAdmin):
-    list_display = ["name", "connection", "record_kind", "auto_rank", "updated_at"]
-    list_filter = ["connection", "record_kind"]
+    list_display = ["name", "connection", "kind", "auto_rank", "updated_at"]
+    list_filter = ["connection", "kind"]
     search_fields = ["name"]
     fields = [
         "connection",
         "name",
-        "record_kind",
+        "kind",
         "column_source",
         *Board.SETTINGS_FIELDS,
         "created_by",

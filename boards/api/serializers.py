@@ -47,7 +47,7 @@ class BoardSerializer(serializers.ModelSerializer):
             "id",
             "connection",
             "name",
-            "record_kind",
+            "kind",
             "column_source",
             *Board.SETTINGS_FIELDS,
             "columns",
@@ -78,15 +78,15 @@ def _checked_layout(instance: Board | None, attrs: dict) -> dict:
     def current(name: str, default):
         return attrs.get(name, getattr(instance, name, default) if instance is not None else default)
 
-    record_kind, column_source = current("record_kind", "service"), current("column_source", "status")
-    if column_source == Board.ColumnSource.STAGE and record_kind != RecordKind.OPPORTUNITY:
+    kind, column_source = current("kind", "service"), current("column_source", "status")
+    if column_source == Board.ColumnSource.STAGE and kind != RecordKind.OPPORTUNITY:
         raise serializers.ValidationError({"column_source": STAGE_ONLY_ON_OPPORTUNITIES})
     if attrs.get("columns") is None:
         return attrs  # the columns are not changing (or are generated from the PSA on create)
     connection = current("connection", None)
     problems = board_column_problems(
         connection_id=connection.id,
-        record_kind=record_kind,
+        kind=kind,
         column_source=column_source,
         psa_board_ids=current("psa_board_ids", []),
         columns=[(c["name"], c.get("psa_ids") or [], c.get("wip_limit")) for c in attrs["columns"]],

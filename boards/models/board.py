@@ -74,7 +74,7 @@ class Board(models.Model):
 
     connection = models.ForeignKey("sync.Connection", on_delete=models.CASCADE, related_name="boards")
     name = models.CharField(max_length=100)
-    record_kind = models.CharField(max_length=12, choices=RecordKind.choices, default=RecordKind.SERVICE)
+    kind = models.CharField(max_length=12, choices=RecordKind.choices, default=RecordKind.SERVICE)
     # Opportunities can be laid out by stage or by status; tickets always by status.
     column_source = models.CharField(max_length=10, choices=ColumnSource.choices, default=ColumnSource.STATUS)
     psa_board_ids = id_list()
@@ -119,7 +119,7 @@ class Board(models.Model):
 
     @property
     def is_opportunity(self) -> bool:
-        return self.record_kind == RecordKind.OPPORTUNITY
+        return self.kind == RecordKind.OPPORTUNITY
 
     @property
     def rank_kind(self) -> str:

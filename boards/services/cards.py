@@ -164,7 +164,7 @@ def member_q(field_name: str, identifiers: list[str]) -> Q:
 
 def _ticket_queryset(board: Board, status_ids: set[int], filters: UserFilters):
     qs = Ticket.objects.filter(
-        connection_id=board.connection_id, kind=board.record_kind, status_psa_id__in=status_ids
+        connection_id=board.connection_id, kind=board.kind, status_psa_id__in=status_ids
     )
     if board.psa_board_ids:
         qs = qs.filter(board_psa_id__in=board.psa_board_ids)

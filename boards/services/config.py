@@ -24,14 +24,14 @@ def opportunity_column_model(column_source: str) -> type[OpportunityStage] | typ
 
 
 def board_statuses_offered(
-    *, connection_id: int, record_kind: str, column_source: str, psa_board_ids: list[int]
+    *, connection_id: int, kind: str, column_source: str, psa_board_ids: list[int]
 ) -> dict[int, tuple[str, int | None]]:
     """The statuses (or stages) a board's columns may use: {psa id: (label, PSA board id)}.
 
     Ticket boards: the statuses of the chosen PSA boards, or of every PSA board of the board's
     kind (service or project) when none is chosen. Opportunity boards: the connection's
     opportunity statuses, or its stages for a stage-laid board."""
-    if record_kind == RecordKind.OPPORTUNITY:
+    if kind == RecordKind.OPPORTUNITY:
         model = opportunity_column_model(column_source)
         rows = model.objects.filter(connection_id=connection_id).values_list("psa_id", "name")
         return {psa_id: (name, None) for psa_id, name in rows}
@@ -39,7 +39,7 @@ def board_statuses_offered(
     if psa_board_ids:
         boards = boards.filter(psa_id__in=psa_board_ids)
     else:
-        boards = boards.filter(project_flag=record_kind == RecordKind.PROJECT)
+        boards = boards.filter(project_flag=kind == RecordKind.PROJECT)
     names = dict(boards.values_list("psa_id", "name"))
     statuses = board_statuses(connection_id=connection_id, psa_board_ids=list(names)).order_by(
         "board_psa_id", "sort_order", "name"
@@ -59,19 +59,19 @@ def status_label(name: str, board_name: str | None) -> str:
 def board_column_problems(
     *,
     connection_id: int,
-    record_kind: str,
+    kind: str,
     column_source: str,
     psa_board_ids: list[int],
     columns: Sequence[ColumnSpec],
 ) -> list[str]:
     """What is wrong with a column layout, in words a dispatcher understands (empty: fine)."""
-    if column_source == Board.ColumnSource.STAGE and record_kind != RecordKind.OPPORTUNITY:
+    if column_source == Board.ColumnSource.STAGE and kind != RecordKind.OPPORTUNITY:
         return [STAGE_ONLY_ON_OPPORTUNITIES]
     if not columns:
         return ["Add at least one column: a board without columns shows no cards."]
     offered = board_statuses_offered(
         connection_id=connection_id,
-        record_kind=record_kind,
+        kind=kind,
         column_source=column_source,
         psa_board_ids=psa_board_ids,
     )
@@ -120,7 +120,7 @@ def _foreign_statuses_problem(
 def status_columns_for(
     *,
     connection_id: int,
-    record_kind: str,
+    kind: str,
     column_source: str = "status",
     psa_board_ids: list[int] | None = None,
 ) -> list[tuple[str, list[int]]]:
@@ -130,7 +130,7 @@ def status_columns_for(
     Statuses of different service boards share names ("New", "Closed"): grouping by name lets
     one board span several PSA boards.
     """
-    if record_kind == RecordKind.OPPORTUNITY:
+    if kind == RecordKind.OPPORTUNITY:
         if opportunity_column_model(column_source) is OpportunityStage:  # the PSA's own order
             stages = OpportunityStage.objects.filter(connection_id=connection_id, inactive=False)
             return [(s.name, [s.psa_id]) for s in stages.order_by("sort_order", "name")]
@@ -139,7 +139,7 @@ def status_columns_for(
     if not psa_board_ids:
         psa_board_ids = list(
             ServiceBoard.objects.filter(
-                connection_id=connection_id, inactive=False, project_flag=(record_kind == RecordKind.PROJECT)
+                connection_id=connection_id, inactive=False, project_flag=(kind == RecordKind.PROJECT)
             ).values_list("psa_id", flat=True)
         )
     statuses = board_statuses(connection_id=connection_id, psa_board_ids=psa_board_ids).filter(inactive=False)
@@ -156,7 +156,7 @@ def board_create(
     *,
     connection_id: int,
     name: str,
-    record_kind: str = RecordKind.SERVICE,
+    kind: str = RecordKind.SERVICE,
     user=None,
     column_source: str = Board.ColumnSource.STATUS,
     psa_board_ids: list[int] | None = None,
@@ -164,12 +164,12 @@ def board_create(
     **options,
 ) -> Board:
     """A board with the given columns, or one column per PSA status when none are given."""
-    if column_source == Board.ColumnSource.STAGE and record_kind != RecordKind.OPPORTUNITY:
+    if column_source == Board.ColumnSource.STAGE and kind != RecordKind.OPPORTUNITY:
         raise ValidationError(STAGE_ONLY_ON_OPPORTUNITIES)
     board = Board.objects.create(
         connection_id=connection_id,
         name=name,
-        record_kind=record_kind,
+        kind=kind,
         column_source=column_source,
         psa_board_ids=list(psa_board_ids or []),
         created_by=user if getattr(user, "pk", None) else None,
@@ -179,7 +179,7 @@ def board_create(
     if columns is None:
         columns = status_columns_for(
             connection_id=connection_id,
-            record_kind=record_kind,
+            kind=kind,
             column_source=column_source,
             psa_board_ids=psa_board_ids,
         )

@@ -72,7 +72,7 @@ AUTOTASK_TASK_LAYOUT: Layout = (
 @dataclass(frozen=True)
 class DemoBoard:
     name: str
-    record_kind: str = RecordKind.SERVICE
+    kind: str = RecordKind.SERVICE
     busiest_only: bool = False  # over the busiest PSA board (queue) only, else all of them
     layout: Layout = ()  # columns by status names; empty: one column per status
 
@@ -109,9 +109,7 @@ DEMOS = {
         boards=(
             DemoBoard(DEMO_AUTOTASK_BOARD, busiest_only=True, layout=AUTOTASK_DISPATCH_LAYOUT),
             DemoBoard(DEMO_AUTOTASK_ALL_BOARD),
-            DemoBoard(
-                DEMO_AUTOTASK_PROJECT_BOARD, record_kind=RecordKind.PROJECT, layout=AUTOTASK_TASK_LAYOUT
-            ),
+            DemoBoard(DEMO_AUTOTASK_PROJECT_BOARD, kind=RecordKind.PROJECT, layout=AUTOTASK_TASK_LAYOUT),
         ),
     ),
 }
@@ -182,7 +180,7 @@ def _board_ensure(connection_id: int, demo: DemoBoard, psa_board_ids: list[int])
         return board_create(
             connection_id=connection_id,
             name=demo.name,
-            record_kind=demo.record_kind,
+            kind=demo.kind,
             psa_board_ids=psa_board_ids,
             columns=columns,
         )
@@ -193,9 +191,7 @@ def _board_ensure(connection_id: int, demo: DemoBoard, psa_board_ids: list[int])
 
 def _columns(connection_id: int, demo: DemoBoard, psa_board_ids: list[int]) -> list[tuple[str, list[int]]]:
     """The demo board's columns: its layout's (each status name the PSA has), or one per status."""
-    by_name = status_columns_for(
-        connection_id=connection_id, record_kind=demo.record_kind, psa_board_ids=psa_board_ids
-    )
+    by_name = status_columns_for(connection_id=connection_id, kind=demo.kind, psa_board_ids=psa_board_ids)
     if not demo.layout:
         return by_name
     ids_of = dict(by_name)

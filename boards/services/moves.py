@@ -37,7 +37,7 @@ def board_card_get(*, board: Board, psa_id: int) -> Ticket | Opportunity:
         card = Opportunity.objects.filter(connection_id=board.connection_id, psa_id=psa_id).first()
     else:
         card = Ticket.objects.filter(
-            connection_id=board.connection_id, psa_id=psa_id, kind=board.record_kind
+            connection_id=board.connection_id, psa_id=psa_id, kind=board.kind
         ).first()
     if card is None:
         raise Http404("No such card")

@@ -55,7 +55,7 @@ def board_switcher(request: HttpRequest) -> HttpResponse:
     boards = (
         boards_for_user(request.user)
         .order_by("connection__name", "name")
-        .only("id", "name", "record_kind", "connection__name")
+        .only("id", "name", "kind", "connection__name")
     )
     return render(
         request,
@@ -74,7 +74,7 @@ def board_new(request: HttpRequest) -> HttpResponse:
             connection_id=data["connection"].id,
             name=data["name"],
             user=request.user,
-            record_kind=data["record_kind"],
+            kind=data["kind"],
             column_source=data["column_source"],
         )
         messages.success(request, "Board created with one column per PSA status; adjust it below.")
@@ -106,7 +106,7 @@ def board_edit(request: HttpRequest, board_id: int) -> HttpResponse:
         ]
         problems = board_column_problems(
             connection_id=board.connection_id,
-            record_kind=board.record_kind,
+            kind=board.kind,
             column_source=board.column_source,
             psa_board_ids=settings_form.cleaned_data.get("psa_board_ids") or [],
             columns=specs,

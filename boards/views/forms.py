@@ -26,11 +26,11 @@ _MAX_CHOICES = 2000  # keep the form usable on big tenants
 class BoardCreateForm(forms.ModelForm):
     class Meta:
         model = Board
-        fields = ["name", "connection", "record_kind", "column_source"]
+        fields = ["name", "connection", "kind", "column_source"]
         labels = {
             "name": "Board name",
             "connection": "PSA connection",
-            "record_kind": "Shows",
+            "kind": "Shows",
             "column_source": "Columns from",
         }
 
@@ -130,7 +130,7 @@ class BoardSettingsForm(forms.ModelForm):
         if self.instance.is_opportunity:
             for name in ("psa_board_ids", "priority_ids", "team_ids", "project_ids"):
                 del self.fields[name]
-        elif self.instance.record_kind != RecordKind.PROJECT:
+        elif self.instance.kind != RecordKind.PROJECT:
             del self.fields["project_ids"]  # only project tickets belong to a project
         # Nothing to pick is not offered (Autotask has no teams, and no queues for project tasks).
         for name in ("psa_board_ids", "team_ids"):
@@ -142,7 +142,7 @@ class BoardSettingsForm(forms.ModelForm):
 def _psa_board_choices(board: Board) -> list[tuple[int, str]]:
     """PSA boards of the board's kind (service or project), plus any already chosen."""
     rows = ServiceBoard.objects.filter(connection_id=board.connection_id).filter(
-        Q(project_flag=board.record_kind == RecordKind.PROJECT) | Q(psa_id__in=board.psa_board_ids or [])
+        Q(project_flag=board.kind == RecordKind.PROJECT) | Q(psa_id__in=board.psa_board_ids or [])
     )
     return _choices(rows)
 
@@ -152,7 +152,7 @@ def column_status_offer(board: Board, psa_board_ids: list[int] | None = None) ->
     the page narrows them to the chosen PSA boards as they change."""
     return board_statuses_offered(
         connection_id=board.connection_id,
-        record_kind=board.record_kind,
+        kind=board.kind,
         column_source=board.column_source,
         psa_board_ids=psa_board_ids or [],
     )

@@ -20,7 +20,7 @@ def test_it_creates_a_board_with_columns_from_the_psa_statuses(tenant, client):
     body = {
         "connection": tenant["connection"].id,
         "name": "API board",
-        "record_kind": "service",
+        "kind": "service",
         "psa_board_ids": [1],
         "indicators": ["sla"],
     }

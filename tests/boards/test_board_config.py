@@ -29,7 +29,7 @@ def _edit_form(board: Board, columns: list[dict], **settings) -> dict:
 def _problems(board: Board, columns, psa_board_ids=(1,)) -> list[str]:
     return board_column_problems(
         connection_id=board.connection_id,
-        record_kind=board.record_kind,
+        kind=board.kind,
         column_source=board.column_source,
         psa_board_ids=list(psa_board_ids),
         columns=columns,
@@ -100,13 +100,13 @@ def test_it_refuses_stage_columns_on_a_service_board_everywhere(tenant, client):
     connection = tenant["connection"]
     response = client.post(
         "/boards/new/",
-        {"name": "Staged", "connection": connection.id, "record_kind": "service", "column_source": "stage"},
+        {"name": "Staged", "connection": connection.id, "kind": "service", "column_source": "stage"},
     )
     assert response.status_code == 200
     assert "Only opportunity boards can have stage columns" in response.content.decode()
     api = client.post(
         "/api/boards/",
-        {"connection": connection.id, "name": "Staged", "record_kind": "service", "column_source": "stage"},
+        {"connection": connection.id, "name": "Staged", "kind": "service", "column_source": "stage"},
         content_type="application/json",
     )
     assert api.status_code == 400 and "Only opportunity boards" in api.json()["column_source"][0]
@@ -180,7 +180,7 @@ def test_it_maps_an_opportunity_board_by_stage(tenant, client):
     OpportunityStage.objects.create(connection=connection, psa_id=1, name="Qualify", sort_order=1)
     OpportunityStage.objects.create(connection=connection, psa_id=2, name="Propose", sort_order=2)
     board = board_create(
-        connection_id=connection.id, name="Pipeline", record_kind="opportunity", column_source="stage"
+        connection_id=connection.id, name="Pipeline", kind="opportunity", column_source="stage"
     )
     assert [(c.name, c.psa_ids) for c in board.columns.all()] == [("Qualify", [1]), ("Propose", [2])]
     html = client.get(f"/boards/{board.id}/edit/").content.decode()
@@ -207,7 +207,7 @@ def test_global_statuses_are_offered_by_their_own_name(db):
     BoardStatus.objects.create(connection=connection, psa_id=5, name="Complete", board_psa_id=None)
     BoardStatus.objects.create(connection=connection, psa_id=6, name="New", board_psa_id=1)
     offered = board_statuses_offered(
-        connection_id=connection.pk, record_kind=RecordKind.SERVICE, column_source="status", psa_board_ids=[]
+        connection_id=connection.pk, kind=RecordKind.SERVICE, column_source="status", psa_board_ids=[]
     )
     assert offered[6] == ("Level I Support: New", 1)
     assert 5 not in offered  # ConnectWise's rule: a status belongs to a chosen board's statuses

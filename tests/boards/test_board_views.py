@@ -108,7 +108,7 @@ def test_it_creates_and_configures_a_board_in_the_ui(tenant, client):
         {
             "name": "Mine",
             "connection": tenant["connection"].id,
-            "record_kind": "service",
+            "kind": "service",
             "column_source": "status",
         },
     )

@@ -84,7 +84,7 @@ def test_a_board_on_autotask_offers_the_global_status_list_whatever_the_queues(d
     for chosen in ([queues[0]], queues[1:3], []):
         offered = board_statuses_offered(
             connection_id=demo.connection_id,
-            record_kind="service",
+            kind="service",
             column_source="status",
             psa_board_ids=chosen,
         )

@@ -104,7 +104,7 @@ def test_it_lists_only_my_tenants_boards(tenant, other_tenant):
 
 def test_it_refuses_to_create_a_board_on_another_tenants_connection(tenant, other_tenant):
     client = logged_in(tenant["user"])
-    body = {"connection": other_tenant["connection"].id, "name": "sneaky", "record_kind": "service"}
+    body = {"connection": other_tenant["connection"].id, "name": "sneaky", "kind": "service"}
     response = client.post("/api/boards/", body, content_type="application/json")
     assert response.status_code == 400 and "connection" in response.json()
     form = client.post("/boards/new/", {**body, "column_source": "status"})

@@ -117,7 +117,7 @@ def test_it_moves_opportunities_between_stages(tenant, client):
         connection=connection, psa_id=7, name="Big deal", stage_psa_id=50, stage_name="Lead"
     )
     board = board_create(
-        connection_id=connection.id, name="Pipeline", record_kind="opportunity", column_source="stage"
+        connection_id=connection.id, name="Pipeline", kind="opportunity", column_source="stage"
     )
     assert [c.name for c in board.columns.all()] == ["Lead", "Proposal"]
     response = move(client, board, card=7, column=column(board, "Proposal").id)

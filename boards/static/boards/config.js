@@ -177,7 +177,7 @@
 // The new-board form: "Columns from" only means something for opportunity boards.
 (function () {
   "use strict";
-  const kind = document.querySelector("select[name=record_kind]");
+  const kind = document.querySelector("select[name=kind]");
   const source = document.querySelector("select[name=column_source]");
   if (!kind || !source) return;
   const wrapper = source.closest("div") || source.parentElement;
