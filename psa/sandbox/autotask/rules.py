@@ -197,7 +197,7 @@ class Rules:
             )
             due = [parse_time(new[d]) for d, met in stages if new.get(d) and not new.get(met)]
             left = (min(due) - now).total_seconds() / 3600 if due else 0.0
-            changes = {field: round(max(0.0, left), 2)}
+            changes: dict[str, float | None] = {field: round(max(0.0, left), 2)}
         elif was and not paused:
             changes = {field: None}
         else:
