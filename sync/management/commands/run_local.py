@@ -49,9 +49,9 @@ def admin_login_ensure(*, username: str = ADMIN_USERNAME, password: str = ADMIN_
 def banner(*, web_url: str, sandbox_url: str, log_path: str) -> str:
     lines = [
         f"TopLeft is running at {web_url}/boards/",
-        f"  Log in:  {DEMO_USERNAME} / {DEMO_PASSWORD}  (a dispatcher on the demo PSA)",
+        f"  Log in:  {DEMO_USERNAME} / {DEMO_PASSWORD}  (a dispatcher: a ConnectWise and an Autotask demo)",
         f"  Admin:   {web_url}/admin/  {ADMIN_USERNAME} / {ADMIN_PASSWORD}",
-        f"  Sandbox: {sandbox_url}  (the demo PSA; it edits tickets now and then)",
+        f"  Sandbox: {sandbox_url}  (both demo PSAs on one port; they edit tickets now and then)",
         f"  Logs:    {log_path}",
         "  Enter shows this again · Ctrl-C stops everything",
     ]
