@@ -161,7 +161,7 @@ class Command(BaseCommand):
                 "--loglevel",
                 "WARNING",
                 "--schedule",
-                str(os.path.join("var", "celerybeat-schedule")),
+                str(settings.VAR_DIR / "celerybeat-schedule"),
             ],
             env,
         )
