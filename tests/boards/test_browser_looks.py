@@ -146,7 +146,7 @@ def test_it_stops_asking_for_notes_once_the_dialog_is_closed(ui):
     page.wait_for_selector("#card-dialog[open] #card-thread[aria-busy]")  # no worker: still fetching
     wait_until(lambda: page.evaluate(THREAD_ASKS) >= 2)
     page.keyboard.press("Escape")
-    assert page.locator("#card-dialog #card-thread").count() == 0
+    wait_until(lambda: page.locator("#card-dialog #card-thread").count() == 0)  # emptied on close
     asked, polls = page.evaluate(THREAD_ASKS), page.evaluate(COLUMN_POLLS)
     wait_until(lambda: page.evaluate(COLUMN_POLLS) >= polls + 2)  # the board polls on, every second
     assert page.evaluate(THREAD_ASKS) == asked
