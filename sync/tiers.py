@@ -58,6 +58,7 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     "sync.tasks_realtime.refresh_connection": {"queue": REALTIME},
     "sync.tasks_realtime.push_outbox_entry": {"queue": REALTIME},
     "sync.tasks_realtime.sweep_outbox": {"queue": REALTIME},
+    "sync.callbacks_health.callbacks_reensure": {"queue": REALTIME},
     "topleft.celery.beat_heartbeat": {"queue": REALTIME},
 }
 
