@@ -21,6 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
@@ -30,7 +31,7 @@ from psa.errors import PermanentError, PSAError, RetryableError
 from psa.providers import provider_for
 from sync import metrics
 from sync.engine.services import mirror_upsert_records
-from sync.models import OutboxEntry
+from sync.models import Connection, OutboxEntry
 from topleft.logs import log_context
 
 logger = logging.getLogger("sync.outbox")
@@ -58,8 +59,30 @@ def _enqueue_safely(entry_id: int) -> None:
 # --- claim ----------------------------------------------------------------------------------------
 
 
+class ConnectionBusy(Exception):
+    """The connection already has OUTBOX_PUSHES_PER_CONNECTION pushes in flight."""
+
+
 def outbox_claim(*, entry_id: int) -> OutboxEntry | None:
-    """Take the entry (pending → sending) if no older edit of the same card is unfinished."""
+    """Take the entry (pending → sending) if no older edit of the same card is unfinished.
+    Raises ConnectionBusy when its connection has as many pushes in flight as it may."""
+    with transaction.atomic():
+        connection_id = (
+            OutboxEntry.objects.filter(pk=entry_id, state=State.PENDING)
+            .values_list("connection_id", flat=True)
+            .first()
+        )
+        if connection_id is None:
+            return None
+        # Claims of one connection take turns on its row, so the count below stays true.
+        Connection.objects.select_for_update().filter(pk=connection_id).exists()
+        in_flight = OutboxEntry.objects.filter(connection_id=connection_id, state=State.SENDING).count()
+        if in_flight >= settings.OUTBOX_PUSHES_PER_CONNECTION:
+            raise ConnectionBusy(f"connection {connection_id} has {in_flight} write-backs in flight")
+        return _claim(entry_id)
+
+
+def _claim(entry_id: int) -> OutboxEntry | None:
     older_unfinished = OutboxEntry.objects.filter(
         connection_id=OuterRef("connection_id"),
         kind=OuterRef("kind"),
@@ -79,8 +102,12 @@ def outbox_claim(*, entry_id: int) -> OutboxEntry | None:
 
 
 def outbox_push(*, entry_id: int, client: Any | None = None) -> str:
-    """Push one entry. Returns done | failed | retry | skipped (not claimable now)."""
-    entry = outbox_claim(entry_id=entry_id)
+    """Push one entry. Returns done | failed | retry | skipped (not claimable now) | busy (its
+    connection has as many pushes in flight as it may)."""
+    try:
+        entry = outbox_claim(entry_id=entry_id)
+    except ConnectionBusy:
+        return "busy"  # the task asks again shortly; the sweeper catches anything left
     if entry is None:
         return "skipped"
     # Every line logged while pushing (PSA retries and the re-read included) names the entry.

@@ -3,12 +3,16 @@ take ids, call a service and own the retries."""
 
 from __future__ import annotations
 
+import random
+
 from celery import shared_task
 
 from sync.tiers import REALTIME
 
 QUEUE = REALTIME  # routing: sync/tiers.py
 PUSH_RETRIES = 3
+BUSY_RETRIES = 60  # then the outbox sweeper (every minute) sends it
+BUSY_COUNTDOWN = 0.5
 
 
 def enqueue_refresh(*, connection_id: int, countdown: float = 0) -> None:
@@ -43,6 +47,9 @@ def push_outbox_entry(self, entry_id: int) -> str:
     outcome = outbox_push(entry_id=entry_id)
     if outcome == "retry" and self.request.retries < PUSH_RETRIES:
         raise self.retry(countdown=2 * 2**self.request.retries)
+    if outcome == "busy" and self.request.retries < BUSY_RETRIES:
+        # Its connection's other pushes are in flight: ask again soon, without holding a slot.
+        raise self.retry(countdown=BUSY_COUNTDOWN + random.random(), max_retries=BUSY_RETRIES)
     return outcome
 
 

@@ -268,3 +268,6 @@ METRICS_TOKEN = env_str("METRICS_TOKEN") or ""
 # than this, or when an outbox entry has been waiting for the PSA longer than the other.
 READYZ_BEAT_MAX_AGE_SECONDS = env_int("READYZ_BEAT_MAX_AGE_SECONDS", 180, minimum=30)
 READYZ_OUTBOX_MAX_AGE_SECONDS = env_int("READYZ_OUTBOX_MAX_AGE_SECONDS", 900, minimum=60)
+# Write-back pushes of one connection in flight at once: a slow or failing PSA holds at most this
+# many realtime worker slots; its other edits wait (their cards stay "sending") and go next.
+OUTBOX_PUSHES_PER_CONNECTION = env_int("OUTBOX_PUSHES_PER_CONNECTION", 2, minimum=1)

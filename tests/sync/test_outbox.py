@@ -133,6 +133,28 @@ def test_it_lets_only_one_worker_claim_an_entry(ticket, pushes):
     assert OutboxEntry.objects.get(pk=entry.pk).attempts == 1
 
 
+def test_a_connection_has_at_most_its_cap_of_pushes_in_flight(ticket, pushes, settings):
+    settings.OUTBOX_PUSHES_PER_CONNECTION = 1
+    other = Ticket.objects.create(
+        connection=ticket.connection,
+        psa_id=502,
+        summary="Phone",
+        status_psa_id=11,
+        status_name="New",
+        board_psa_id=1,
+    )
+    first = writeback.ticket_change_status(ticket=ticket, status_psa_id=12)
+    second = writeback.ticket_change_status(ticket=other, status_psa_id=12)
+    assert outbox.outbox_claim(entry_id=first.pk) is not None  # in flight: the PSA is slow
+    assert outbox.outbox_push(entry_id=second.pk) == "busy"  # another card, same connection
+    assert OutboxEntry.objects.get(pk=second.pk).state == "pending"  # not lost: asked again later
+    OutboxEntry.objects.filter(pk=first.pk).update(state="done")
+    assert outbox.outbox_claim(entry_id=second.pk) is not None
+    settings.OUTBOX_PUSHES_PER_CONNECTION = 2
+    third = writeback.ticket_change_status(ticket=ticket, status_psa_id=11)
+    assert outbox.outbox_claim(entry_id=third.pk) is not None  # a second slot
+
+
 def test_it_pushes_edits_of_one_card_in_order(ticket, cloud_psa, pushes, django_capture_on_commit_callbacks):
     first = writeback.ticket_change_status(ticket=ticket, status_psa_id=12)
     second = writeback.ticket_change_status(ticket=ticket, status_psa_id=11)
