@@ -124,7 +124,9 @@ class Rules:
             parent_entity, stamp = PARENT_ACTIVITY[spec.name]
             parent_id = new.get(spec.parent_field or "")
             if parent_id is not None and self.store.get(parent_entity, parent_id) is not None:
-                touched = {stamp: self.clock(), "lastActivityResourceID": actor, "lastActivityPersonType": 1}
+                # The note's own moment, not a second reading of the clock (a millisecond later).
+                when = new.get(STAMPS[spec.name][1][0]) or self.clock()
+                touched = {stamp: when, "lastActivityResourceID": actor, "lastActivityPersonType": 1}
                 self.store.update(parent_entity, parent_id, touched, actor=actor)
         if spec.name.endswith(("WebhookFields", "WebhookUdfFields")):
             self._refresh_ready(spec, (new or old or {}).get("webhookID"))
