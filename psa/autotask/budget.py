@@ -20,11 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from limits import RateLimitItemPerHour
-from limits.strategies import MovingWindowRateLimiter
 
 from psa import metrics
-from psa.http import _limiter, default_budget_storage
+from psa.http import RateBudget
 
 logger = logging.getLogger("psa.autotask")
 
@@ -51,8 +49,9 @@ def threshold_parse(body: object) -> Threshold:
     )
 
 
-class HourlyBudget:
-    """`acquire()` before every request (psa.http.RetryingHttp calls it per attempt)."""
+class HourlyBudget(RateBudget):
+    """`acquire()` before every request (psa.http.RetryingHttp calls it per attempt): the shared
+    moving window of psa.http.RateBudget, one hour long, sized by what others use as well."""
 
     def __init__(
         self,
@@ -64,14 +63,17 @@ class HourlyBudget:
         reconcile: Callable[[], Threshold] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.key = f"autotask-db:{database_id}"
+        super().__init__(
+            f"autotask-db:{database_id}",
+            threshold,
+            storage_uri=storage_uri,
+            window_seconds=3600,
+            sleep=sleep,
+            max_wait_step=MAX_WAIT_STEP_SECONDS,
+        )
         self.interactive = interactive
         self.threshold = threshold
-        self.item = RateLimitItemPerHour(threshold)
-        self.limiter: MovingWindowRateLimiter = _limiter(storage_uri or default_budget_storage())
         self.reconcile = reconcile  # set by the client: asks ThresholdInformation
-        self.sleep = sleep
-        self.waited_seconds = 0.0
 
     # --- what others use ---------------------------------------------------------------------
 
@@ -92,7 +94,7 @@ class HourlyBudget:
         if self.reconcile is None or not cache.add(f"{self.key}:reconciled", 1, RECONCILE_EVERY_SECONDS):
             return
         try:
-            self._take()  # the ThresholdInformation request counts too
+            self.try_acquire()  # the ThresholdInformation request counts too
             self.record_threshold(self.reconcile())
         except Exception as exc:  # best effort: the budget keeps counting our own requests
             logger.warning("Autotask ThresholdInformation unavailable for %s: %s", self.key, exc)
@@ -111,26 +113,12 @@ class HourlyBudget:
         reserve = 0 if self.interactive else int(self.threshold * BACKGROUND_RESERVE_SHARE)
         return self.threshold - reserve - self.others_used() - self.used()
 
-    def _take(self) -> bool:
-        try:
-            return self.limiter.hit(self.item, "psa-budget", self.key)
-        except Exception as exc:  # storage outage: Autotask's own refusal remains the backstop
-            logger.warning("Autotask budget %s unavailable, not limiting: %s", self.key, exc)
-            return True
-
-    def _seconds_until_free(self) -> float:
-        try:
-            stats = self.limiter.get_window_stats(self.item, "psa-budget", self.key)
-        except Exception:
-            return 0.0
-        return max(stats.reset_time - time.time(), 0.0)
-
     def acquire(self) -> float:
         """Block until the database has room for one more request of ours; the seconds waited."""
         self._maybe_reconcile()
         waited = 0.0
-        while self.allowance() <= 0 or not self._take():
-            step = min(max(self._seconds_until_free(), 0.5), MAX_WAIT_STEP_SECONDS)
+        while self.allowance() <= 0 or not self.try_acquire():
+            step = min(max(self.seconds_until_free(), 0.5), MAX_WAIT_STEP_SECONDS)
             logger.debug("Autotask budget %s exhausted, waiting %.1fs", self.key, step)
             self.sleep(step)
             waited += step
