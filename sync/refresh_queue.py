@@ -65,6 +65,24 @@ class RefreshItem:
         )
 
 
+def refreshed_log(
+    *, connection_id: int, kind: str, psa_ids: list[int], found: set[int], started_at: float
+) -> None:
+    """One line per refreshed record (the providers' records_refresh), with when its drain
+    started and how long it took: what the realtime benchmarks and operators read."""
+    took_ms = (time.time() - started_at) * 1000
+    for psa_id in psa_ids:
+        logger.info(
+            "refreshed connection=%s kind=%s id=%s outcome=%s started_at=%.3f took_ms=%.0f",
+            connection_id,
+            kind,
+            psa_id,
+            "updated" if psa_id in found else "deleted",
+            started_at,
+            took_ms,
+        )
+
+
 def _qkey(connection_id: int, name: str) -> str:
     return f"sync:refresh:{connection_id}:{name}"
 

@@ -10,7 +10,6 @@ longer returns for that ticket are removed from the mirror.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -24,7 +23,7 @@ from psa.providers import catalog_for
 from sync.engine.run import scope_context
 from sync.engine.services import mirror_delete_record, mirror_upsert_records
 from sync.models import Connection
-from sync.refresh_queue import NOTES_HINT, RefreshItem
+from sync.refresh_queue import NOTES_HINT, RefreshItem, refreshed_log
 
 logger = logging.getLogger("sync.refresh")
 
@@ -159,17 +158,9 @@ def records_refresh(
             counts[outcome] += 1
             if outcome == "updated":
                 found.add(psa_id)
-        took_ms = (time.time() - started_at) * 1000
-        for psa_id in hints:
-            logger.info(
-                "refreshed connection=%s kind=%s id=%s outcome=%s started_at=%.3f took_ms=%.0f",
-                connection_id,
-                kind,
-                psa_id,
-                "updated" if psa_id in found else "deleted",
-                started_at,
-                took_ms,
-            )
+        refreshed_log(
+            connection_id=connection_id, kind=kind, psa_ids=list(hints), found=found, started_at=started_at
+        )
     return counts
 
 

@@ -10,7 +10,6 @@ from its listing is confirmed by GET by id (404 → removed).
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +26,7 @@ from psa.http import BACKGROUND
 from psa.providers import catalog_for
 from sync.engine.services import mirror_delete_record, mirror_upsert_records
 from sync.models import Connection
-from sync.refresh_queue import NOTES_HINT, RefreshItem
+from sync.refresh_queue import NOTES_HINT, RefreshItem, refreshed_log
 
 logger = logging.getLogger("sync.refresh")
 
@@ -169,17 +168,9 @@ def records_refresh(
             notes_refresh(
                 connection=connection, kind=kind, psa_ids=sorted(found & set(wanted_notes)), client=client
             )
-        took_ms = (time.time() - started_at) * 1000
-        for psa_id in hints:
-            logger.info(
-                "refreshed connection=%s kind=%s id=%s outcome=%s started_at=%.3f took_ms=%.0f",
-                connection_id,
-                kind,
-                psa_id,
-                "updated" if psa_id in found else "deleted",
-                started_at,
-                took_ms,
-            )
+        refreshed_log(
+            connection_id=connection_id, kind=kind, psa_ids=list(hints), found=found, started_at=started_at
+        )
     return counts
 
 
