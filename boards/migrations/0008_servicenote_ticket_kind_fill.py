@@ -2,17 +2,16 @@
 tickets say "project" from now on (each notes entity's runs delete within its own kind)."""
 
 from django.db import migrations
+from django.db.models import Exists, OuterRef
 
 
 def fill_ticket_kind(apps, schema_editor):
     ServiceNote = apps.get_model("boards", "ServiceNote")
     Ticket = apps.get_model("boards", "Ticket")
-    project_tickets = Ticket.objects.filter(kind="project")
-    for connection_id in project_tickets.values_list("connection_id", flat=True).distinct():
-        ticket_ids = project_tickets.filter(connection_id=connection_id).values("psa_id")
-        ServiceNote.objects.filter(connection_id=connection_id, ticket_psa_id__in=ticket_ids).update(
-            ticket_kind="project"
-        )
+    on_project_ticket = Ticket.objects.filter(
+        connection_id=OuterRef("connection_id"), psa_id=OuterRef("ticket_psa_id"), kind="project"
+    )
+    ServiceNote.objects.filter(Exists(on_project_ticket)).update(ticket_kind="project")  # one statement
 
 
 class Migration(migrations.Migration):
