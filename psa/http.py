@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import requests
 import tenacity
@@ -126,15 +126,6 @@ def _transport_error(exc: requests.RequestException, *, method: str, url: str) -
     return ConfigurationError(f"request could not be built: {exc}", method=method, url=url)
 
 
-class Budget(Protocol):
-    """What RetryingHttp needs of a rate budget: RateBudget below, or a provider's own
-    (Autotask's hourly per-database threshold)."""
-
-    key: str
-
-    def acquire(self) -> float: ...
-
-
 class RetryingHttp:
     """Sends requests with the policy's timeouts and retries; every attempt draws from the budget."""
 
@@ -142,7 +133,7 @@ class RetryingHttp:
         self,
         *,
         policy: RetryPolicy = BACKGROUND,
-        budget: Budget | None = None,
+        budget: RateBudget | None = None,
         session: requests.Session | None = None,
         read_timeout: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
