@@ -256,12 +256,3 @@ def picklist_records(client: AutotaskClient, path: str) -> list:
     return sorted(
         records, key=lambda r: r["id"] if isinstance(r, dict) and isinstance(r.get("id"), int) else 0
     )
-
-
-def picklist_labels(client: AutotaskClient, entity: str, field: str) -> dict[int, str]:
-    """value → label of one picklist (for checks and the refresh)."""
-    return {
-        r["id"]: r["name"]
-        for r in picklist_records(client, picklist_path(entity, field))
-        if isinstance(r, dict) and isinstance(r.get("id"), int)
-    }
