@@ -130,12 +130,11 @@ def dispatch_plan(
     now = time.time() if now is None else now
     ids = list(connection_ids)
     tier_def = tier_get(tier)
-    queued = cache.get_many([_queued_key(cid, tier) for cid in ids])
-    healths = cache.get_many([_health_key(cid, tier) for cid in ids])
+    found = cache.get_many([_queued_key(cid, tier) for cid in ids] + [_health_key(cid, tier) for cid in ids])
     plan = []
     for cid in ids:
-        health = _health_of(healths.get(_health_key(cid, tier)))
-        if _queued_key(cid, tier) in queued or health.until > now:
+        health = _health_of(found.get(_health_key(cid, tier)))
+        if _queued_key(cid, tier) in found or health.until > now:
             continue
         plan.append((cid, _queue_of(tier, health)))
     # A mark whose task was lost (a purged queue) lapses after two periods and a run's length.
