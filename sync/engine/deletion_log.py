@@ -22,11 +22,6 @@ class DeletionLogIngest(PageIngest):
             raise UnmappableRecord(f"record is a {type(record).__name__}, not an object")
         return parse_psa_id(record.get(self.removes))
 
-    def _note_stamp(self, record: dict) -> None:
-        seen = parse_psa_time(record.get(self.mapping.stamp)) if self.mapping.stamp else None
-        if seen and (self.newest_seen is None or seen > self.newest_seen):
-            self.newest_seen = seen
-
     def ingest(self, records: list, *, parent_id: int | None = None) -> list[int]:
         """Remove the rows of the records the page names; nothing is kept."""
         self.run.fetched += len(records)
@@ -38,7 +33,7 @@ class DeletionLogIngest(PageIngest):
                 self.run.skipped += 1
                 self._note_error(f"{self.mapping.entity}: {err}")
                 continue
-            self._note_stamp(record)
+            self._note_seen(parse_psa_time(record.get(self.mapping.stamp)) if self.mapping.stamp else None)
         if deleted_ids:
             deleted, _ = self.mapping.model._default_manager.filter(
                 connection_id=self.connection_id, psa_id__in=deleted_ids, **self.mapping.scope_filter

@@ -83,9 +83,7 @@ class PageIngest:
                 continue
             rows.append(row)
             self.run.coerced += int(coerced)
-            seen = row.get("psa_updated_at")
-            if seen and (self.newest_seen is None or seen > self.newest_seen):
-                self.newest_seen = seen
+            self._note_seen(row.get("psa_updated_at"))
         if rows and self.mapping.enrich:
             self.mapping.enrich(self.connection_id, rows)
         counts = self._upsert(rows)
@@ -97,6 +95,11 @@ class PageIngest:
         keep_ids.extend(counts.failed_ids)
         self._protect(keep_ids)
         return [row["psa_id"] for row in rows] + keep_ids
+
+    def _note_seen(self, seen: datetime | None) -> None:
+        """Keep the newest change stamp of the run (the watermark it advances to)."""
+        if seen and (self.newest_seen is None or seen > self.newest_seen):
+            self.newest_seen = seen
 
     def _upsert(self, rows: list[dict]):
         # Users' edits not delivered yet keep their values (pending_edits.py).
