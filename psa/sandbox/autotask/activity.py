@@ -1,5 +1,5 @@
-"""`--activity N`: N random edits per second by the desk's resources, as psa.sandbox.activity
-does on the ConnectWise side.
+"""`--activity N`: N random edits per second by the desk's resources, as on the ConnectWise
+side (the thread and the weighted pick are psa.sandbox.activity's).
 
 Edits go through the same writer as API calls (so stamps, rules and webhooks apply), acting as
 a random active resource: ticket status, priority, queue and primary resource changes, new
@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from psa.sandbox import texts
+from psa.sandbox.activity import RandomEdits
 from psa.sandbox.autotask import picklists
 from psa.sandbox.autotask.schema import spec_of
+from psa.sandbox.autotask.store import AutotaskStore
 
 if TYPE_CHECKING:
     from psa.sandbox.autotask.sandbox import AutotaskSandbox
@@ -26,14 +26,16 @@ if TYPE_CHECKING:
 logger = logging.getLogger("psa.sandbox.autotask.activity")
 
 
-class Activity:
+class Activity(RandomEdits):
+    thread_name = "autotask-activity"
+    logger = logger
+    store: AutotaskStore
+
     def __init__(self, sandbox: AutotaskSandbox, *, per_second: float, seed: int) -> None:
+        rng = random.Random(f"{seed}:autotask:activity")
+        super().__init__(per_second=per_second, rng=rng, count=sandbox._count)
         self.sandbox, self.store, self.writer = sandbox, sandbox.store, sandbox.writer
-        self.per_second = per_second
-        self.rng = random.Random(f"{seed}:autotask:activity")
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.actions: list[tuple[float, Callable[[], None]]] = [
+        self.actions = [
             (30, self.ticket_status),
             (10, self.ticket_priority),
             (6, self.ticket_queue),
@@ -46,44 +48,10 @@ class Activity:
             (6, self.task_status),
         ]
 
-    def start(self) -> None:
-        if self.per_second <= 0 or self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._loop, name="autotask-activity", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(1.0 / self.per_second):
-            self.step()
-
-    def step(self) -> None:
-        """One random edit (also callable from tests)."""
-        action = self.rng.choices([a for _, a in self.actions], weights=[w for w, _ in self.actions])[0]
-        try:
-            action()
-            key = "activity_edits"
-        except Exception:  # noqa: BLE001 - a failed edit is counted, the loop goes on
-            logger.exception("autotask sandbox activity %s failed", action.__name__)
-            key = "activity_errors"
-        self.sandbox._count(key)
-
     # --- helpers -----------------------------------------------------------------------------
 
     def _resource(self) -> int:
         return self.rng.choice(self.sandbox.people.active_resources)
-
-    def _pick(self, entity: str, want: Callable[[dict], bool] = lambda r: True) -> dict | None:
-        ids = self.store.ids(entity)
-        for _ in range(20 if ids else 0):
-            record = self.store.get(entity, self.rng.choice(ids))
-            if record is not None and want(record):
-                return record
-        return None
 
     def _open_ticket(self) -> dict | None:
         return self._pick("Tickets", lambda t: t.get("status") != picklists.COMPLETE_STATUS)

@@ -12,9 +12,9 @@ import logging
 import random
 import threading
 from collections import Counter
-from collections.abc import Callable
 
 from psa.sandbox import texts
+from psa.sandbox.activity import RandomEdits
 from psa.sandbox.connectwise.refs import RefBuilder
 from psa.sandbox.connectwise.rules import board_statuses
 from psa.sandbox.connectwise.store import SandboxStore
@@ -23,7 +23,10 @@ logger = logging.getLogger("psa.sandbox.connectwise.activity")
 NOTE_FLAGS = ("detailDescriptionFlag", "internalAnalysisFlag", "resolutionFlag")
 
 
-class Activity:
+class Activity(RandomEdits):
+    logger = logger
+    store: SandboxStore
+
     def __init__(
         self,
         store: SandboxStore,
@@ -34,12 +37,10 @@ class Activity:
         stats: Counter,
         stats_lock: threading.Lock,
     ) -> None:
-        self.store, self.refs, self.per_second = store, refs, per_second
-        self.rng = random.Random(f"{seed}:activity")
+        super().__init__(per_second=per_second, rng=random.Random(f"{seed}:activity"), count=self._tally)
+        self.store, self.refs = store, refs
         self.stats, self.stats_lock = stats, stats_lock
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.actions: list[tuple[float, Callable[[], None]]] = [
+        self.actions = [
             (30, self.ticket_status),
             (10, self.ticket_priority),
             (8, self.ticket_close),
@@ -53,46 +54,11 @@ class Activity:
             (2, self.opportunity_delete),
         ]
 
-    def start(self) -> None:
-        if self.per_second <= 0 or self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._loop, name="sandbox-activity", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def _loop(self) -> None:
-        interval = 1.0 / self.per_second
-        while not self._stop.wait(interval):
-            self.step()
-
-    def step(self) -> None:
-        """One random edit (also callable directly, e.g. from tests)."""
-        weights = [w for w, _ in self.actions]
-        action = self.rng.choices([a for _, a in self.actions], weights=weights)[0]
-        try:
-            action()
-            key = "activity_edits"
-        except Exception:  # noqa: BLE001 - a failed edit is counted, the loop goes on
-            logger.exception("sandbox activity %s failed", action.__name__)
-            key = "activity_errors"
+    def _tally(self, key: str) -> None:
         with self.stats_lock:
             self.stats[key] += 1
 
     # --- helpers ---------------------------------------------------------------------------
-
-    def _pick(
-        self, entity: str, want: Callable[[dict], bool] = lambda r: True, tries: int = 20
-    ) -> dict | None:
-        ids = self.store.ids(entity)
-        for _ in range(tries if ids else 0):
-            record = self.store.get(entity, self.rng.choice(ids))
-            if record is not None and want(record):
-                return record
-        return None
 
     def _member(self) -> dict:
         return self.rng.choice([m for m in self.store.list("system/members") if not m.get("inactiveFlag")])
