@@ -217,6 +217,12 @@ class AutotaskClient:
             self.fields_cache[entity] = fields
         return self.fields_cache[entity]
 
+    def entity_field(self, entity: str, name: str) -> dict | None:
+        """One field of `entity_fields`, matched case-insensitively (api.md §5: PascalCase
+        names seen in 2020 captures), or None."""
+        fields = self.entity_fields(entity)
+        return next((f for f in fields if str(f.get("name", "")).lower() == name.lower()), None)
+
     def udf_definitions(self, entity: str) -> list[dict]:
         # Reference: api.md §5 GET {Entity}/entityInformation/userDefinedFields
         body = self.json("GET", f"{entity}/entityInformation/userDefinedFields")

@@ -223,16 +223,11 @@ def count(client: AutotaskClient, path: str, *, conditions: str | None = None) -
     return total
 
 
-def _field_named(fields: list[dict], name: str) -> dict | None:
-    # Field names are matched case-insensitively (api.md §5: PascalCase seen in 2020 captures).
-    return next((f for f in fields if str(f.get("name", "")).lower() == name.lower()), None)
-
-
 def picklist_records(client: AutotaskClient, path: str) -> list:
     """The values of a picklist as records (see the module docstring); a value that is not a
     whole number stays as Autotask sent it, for the engine to skip and count."""
     entity, _, field_name = path.removeprefix(PICKLIST).partition(".")
-    field = _field_named(client.entity_fields(entity), field_name)
+    field = client.entity_field(entity, field_name)
     if field is None:
         raise PSAError(f"{entity} has no field {field_name!r} in entityInformation/fields")
     records = []

@@ -50,9 +50,7 @@ def note_title(text: str) -> str:
 def note_type(client: AutotaskClient, entity: str) -> int:
     """The note type Autotask offers by default (an active value, never the workflow-rule one)."""
     # Reference: api.md §5 GET {Entity}/entityInformation/fields — noteType picklistValues
-    field = next(
-        (f for f in client.entity_fields(entity) if str(f.get("name", "")).lower() == "notetype"), {}
-    )
+    field = client.entity_field(entity, "noteType") or {}
     values = [
         v
         for v in field.get("picklistValues") or []
