@@ -41,6 +41,7 @@ from django.utils import timezone
 
 from tests.bench.conftest import worker_env
 from tests.support.processes import Proc, celery_worker_argv
+from tests.sync.conftest import changes_watermarked
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not settings.REDIS_URL, reason="needs Redis")]
 
@@ -127,20 +128,14 @@ def _cpu_seconds(pids: list[int]) -> float:
 
 
 def _connections(tenants, bad: set[int]) -> list:
-    from psa.connectwise.catalog import CATALOG
-    from sync.models import Connection, Watermark
-    from sync.tiers import tier_entities
+    from sync.models import Connection
 
     connections = Connection.objects.bulk_create(
         Connection(name=f"tenant-{i:04d}", credentials=tenants.credentials(i), enabled=i not in bad)
         for i in range(len(tenants))
     )
-    since = timezone.now() - timezone.timedelta(minutes=1)  # "the full tier ran a minute ago"
-    Watermark.objects.bulk_create(
-        Watermark(connection=c, entity=name, last_updated=since)
-        for c in connections
-        for name in tier_entities("changes", CATALOG)
-    )
+    # "the full tier ran a minute ago"
+    changes_watermarked(*connections, since=timezone.now() - timezone.timedelta(minutes=1))
     return connections
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import responses
@@ -154,6 +154,23 @@ def sandbox_connection(sandbox, name: str = "sandbox") -> Connection:
         provider="connectwise",
         credentials=dict(sandbox.credentials),
         closed_ticket_retention_days=7,
+    )
+
+
+def changes_watermarked(*connections: Connection, since: datetime | None = None) -> None:
+    """The full tier ran at `since` (default: now) for these ConnectWise connections: their
+    changes tier lists what changed since then."""
+    from django.utils import timezone
+
+    from psa.connectwise.catalog import CATALOG
+    from sync.models import Watermark
+    from sync.tiers import tier_entities
+
+    last_updated = since or timezone.now()
+    Watermark.objects.bulk_create(
+        Watermark(connection=connection, entity=name, last_updated=last_updated)
+        for connection in connections
+        for name in tier_entities("changes", CATALOG)
     )
 
 

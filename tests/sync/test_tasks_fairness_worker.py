@@ -16,12 +16,12 @@ from django.utils import timezone
 
 from boards.models import Ticket
 from psa.sandbox.connectwise import SandboxServer
-from sync.models import Connection, SyncRun, TierLock, Watermark
+from sync.locks import tier_running
+from sync.models import Connection, SyncRun
 from sync.tasks_lanes import health_get
-from sync.tiers import tier_entities
 from tests.support.processes import Proc, celery_worker_argv, child_env
 from tests.support.waiting import wait_until
-from tests.sync.conftest import sandbox_connection
+from tests.sync.conftest import changes_watermarked, sandbox_connection
 
 pytestmark = [
     pytest.mark.slow,
@@ -36,17 +36,6 @@ BAD_FAULTS = {
     "slow": "latency_ms=2000",  # 21 requests: 42 s per changes run
     "failing": "500=1,latency_ms=1000",  # every request fails, each after 3 attempts (~6 s)
 }
-
-
-def _watermarked(connection: Connection) -> None:
-    """The full tier ran a minute ago: the changes tier lists what changed since."""
-    from psa.connectwise.catalog import CATALOG
-
-    since = timezone.now() - timezone.timedelta(minutes=1)
-    Watermark.objects.bulk_create(
-        Watermark(connection=connection, entity=name, last_updated=since)
-        for name in tier_entities("changes", CATALOG)
-    )
 
 
 def _worker(queues: str, name: str) -> Proc:
@@ -73,11 +62,7 @@ def _changes_runs(connection: Connection):
 
 
 def _running(connection: Connection) -> bool:
-    return (
-        TierLock.objects.filter(connection=connection, tier="changes", expires_at__gt=timezone.now())
-        .exclude(holder="")
-        .exists()
-    )
+    return tier_running(connection_id=connection.pk, tier="changes")
 
 
 @pytest.mark.parametrize("kind", sorted(BAD_FAULTS))
@@ -89,8 +74,7 @@ def test_it_delays_a_healthy_tenant_by_one_slot_once_then_never(kind):
         bad_psa.faults = BAD_FAULTS[kind]
         bad = sandbox_connection(bad_psa, name="bad")  # first: dispatched ahead of the healthy one
         good = sandbox_connection(good_psa, name="good")
-        _watermarked(bad)
-        _watermarked(good)
+        changes_watermarked(bad, good, since=timezone.now() - timezone.timedelta(minutes=1))
         app.control.purge()
         changes_worker = _worker("changes", "changes")
         bulk_worker = _worker("sync,notes,slow", "bulk")

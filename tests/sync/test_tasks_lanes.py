@@ -7,11 +7,10 @@ from types import SimpleNamespace
 
 import pytest
 from django.test import override_settings
-from django.utils import timezone
 
 from psa.errors import BadRequest, ServerError
 from sync import tasks
-from sync.models import SyncRun, TierLock, Watermark
+from sync.models import SyncRun, TierLock
 from sync.tasks_lanes import (
     Health,
     RunGuard,
@@ -24,7 +23,7 @@ from sync.tasks_lanes import (
 )
 from sync.tiers import TIERS, tier_entities
 from tests.support.connections import make_connection
-from tests.sync.conftest import FakePSA, ticket
+from tests.sync.conftest import FakePSA, changes_watermarked, ticket
 
 pytestmark = pytest.mark.usefixtures("fresh_cache")
 
@@ -132,15 +131,6 @@ def test_it_stops_a_changes_lane_run_once_it_has_spent_its_budget():
     assert guard.slow and not guard.failed and guard.stopped_for == "budget"
 
 
-def _watermarked(connection) -> None:
-    from psa.connectwise.catalog import CATALOG
-
-    Watermark.objects.bulk_create(
-        Watermark(connection=connection, entity=name, last_updated=timezone.now())
-        for name in tier_entities("changes", CATALOG)
-    )
-
-
 def _provider_with(monkeypatch, client) -> None:
     provider = SimpleNamespace(client_for=lambda connection, **kw: client)
     monkeypatch.setattr(tasks, "provider_for", lambda connection: provider)
@@ -150,7 +140,7 @@ def test_it_backs_a_failing_connection_off_after_two_requests_instead_of_retryin
     db, monkeypatch
 ):
     connection = make_connection()
-    _watermarked(connection)
+    changes_watermarked(connection)
     psa = _Failing(ServerError("500 from the PSA", status=500))
     _provider_with(monkeypatch, psa)
     tasks.sync_connection_tier(connection.pk, "changes")
@@ -166,7 +156,7 @@ def test_it_backs_a_failing_connection_off_after_two_requests_instead_of_retryin
 
 def test_it_keeps_a_healthy_connection_on_the_changes_lane(db, monkeypatch):
     connection = make_connection()
-    _watermarked(connection)
+    changes_watermarked(connection)
     psa = FakePSA({"service/tickets": [ticket(7)]})
     _provider_with(monkeypatch, psa)
     tasks.sync_connection_tier(connection.pk, "changes")
