@@ -10,10 +10,16 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from psa.sandbox.faults import FaultInjector, FaultSpec, ForcedErrors
 from psa.sandbox.replies import Reply
+
+
+def start_of_today() -> datetime:
+    """A site's default anchor: its data is generated around midnight UTC of today."""
+    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 @dataclass(frozen=True)

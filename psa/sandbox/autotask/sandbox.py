@@ -23,16 +23,12 @@ from psa.sandbox.autotask.writes import Writer
 from psa.sandbox.faults import FaultSpec
 from psa.sandbox.host import SandboxHost
 from psa.sandbox.replies import Reply
-from psa.sandbox.site import SandboxRequest, SiteKnobs
+from psa.sandbox.site import SandboxRequest, SiteKnobs, start_of_today
 
 DEFAULT_USERNAME = "api-user@sandbox.example"
 DEFAULT_SECRET = "sandbox-secret"
 DEFAULT_INTEGRATION_CODE = "SANDBOX0INTEGRATION0CODE001"  # 27 characters, like a real tracking id
 ZONE_NAME = "America East"
-
-
-def start_of_today() -> datetime:
-    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def now_text() -> str:

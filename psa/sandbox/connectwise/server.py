@@ -7,7 +7,7 @@ existing one (several PSAs or tenants on one port) and the host's owner starts a
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 
 from psa.sandbox.connectwise import front
 from psa.sandbox.connectwise.activity import Activity
@@ -20,15 +20,10 @@ from psa.sandbox.connectwise.store import SandboxStore
 from psa.sandbox.faults import SlidingWindowLimit
 from psa.sandbox.host import SandboxHost
 from psa.sandbox.replies import Reply
-from psa.sandbox.site import SandboxRequest, SiteKnobs
+from psa.sandbox.site import SandboxRequest, SiteKnobs, start_of_today
 
 DEFAULT_CLIENT_ID = "8a0c6f3e-0000-4000-8000-000000000001"
 LEGACY_CODEBASE = "v4_6_release/"
-
-
-def start_of_today() -> datetime:
-    now = datetime.now(UTC)
-    return now.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 class SandboxServer(SiteKnobs):
