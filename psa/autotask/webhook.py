@@ -24,12 +24,12 @@ from typing import Any
 
 from psa.providers import CallbackRejected, CallbackResult, RefreshRequest
 from psa.timestamps import parse_psa_time
+from sync.refresh_queue import NOTES_HINT
 
 logger = logging.getLogger("psa.autotask.webhook")
 
 SIGNATURE_HEADER = "X-Hook-Signature"
 SIGNATURE_PREFIX = "sha1="
-NOTES_HINT = "notes"  # the same word as sync.refresh_queue.NOTES_HINT: re-read the ticket's notes
 DEACTIVATED = "deactivated"
 
 
