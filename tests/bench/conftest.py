@@ -13,8 +13,10 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,6 +88,68 @@ def run_worker(*args: str, timeout: float = 1800, **env_extra: str) -> WorkerRes
     peak = _PEAK.search(done.stderr)
     rss_mb = int(peak.group(1)) / 1024 if peak else float("nan")
     return WorkerResult(done.returncode, wall, rss_mb, done.stdout, _PEAK.sub("", done.stderr))
+
+
+def sync_worker(connection: Any, tier: str) -> WorkerResult:
+    """`manage.py sync` of one tier of `connection` in a worker process; it must succeed."""
+    result = run_worker("sync", "--connection", connection.name, "--tier", tier)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+# --- figures and leftovers of the benches with real worker processes -------------------------------
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def cpu_seconds(pids: Iterable[int]) -> float:
+    """CPU time used so far by these processes and their children (process trees)."""
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        try:
+            root = psutil.Process(pid)
+            procs = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            continue
+        for proc in procs:
+            try:
+                times = proc.cpu_times()
+                total += times.user + times.system
+            except psutil.NoSuchProcess:
+                pass
+    return total
+
+
+def own_cpu_seconds() -> float:
+    """CPU time of this process alone (the sandbox and the bench loop; not its children)."""
+    import psutil
+
+    return sum(psutil.Process().cpu_times()[:2])
+
+
+def worker_quiet(worker: Any, quiet_seconds: float = 1.5, timeout: float = 120) -> None:
+    """Wait until the worker has printed nothing for `quiet_seconds` (its backlog is done)."""
+    deadline = time.monotonic() + timeout
+    seen, quiet_since = len(worker.lines), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        if len(worker.lines) != seen:
+            seen, quiet_since = len(worker.lines), time.monotonic()
+        elif time.monotonic() - quiet_since >= quiet_seconds:
+            return
+
+
+def logs_keep(bench: str, procs: dict[str, Any]) -> None:
+    """Each process's output in var/bench/<bench>/<name>.log, kept for a look after the run."""
+    folder = ROOT / "var" / "bench" / bench
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, proc in procs.items():
+        (folder / f"{name}.log").write_text("\n".join(proc.lines))
 
 
 @pytest.fixture(scope="module")

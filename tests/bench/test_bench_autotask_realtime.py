@@ -30,18 +30,17 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import requests
 from django.core.cache import cache
 
+from tests.bench.conftest import logs_keep, percentile, worker_quiet
 from tests.support.processes import start_web, start_worker
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
-LOG_DIR = Path(__file__).resolve().parents[2] / "var" / "bench" / "autotask_realtime"
 RATE = 50  # callbacks per second
 SECONDS = 12
 BURST = 1000
@@ -54,23 +53,6 @@ GUID = "6f3b1c2e-bench-4f7a-9c1d-autotask0001"
 DRAIN = re.compile(
     r"refresh_connection\[\S+\] succeeded in ([\d.]+)s: \{'updated': (\d+), 'deleted': (\d+)\}"
 )
-
-
-def drain(worker, quiet_seconds: float = 1.5, timeout: float = 120) -> None:
-    """Wait until the worker has been silent for a moment (its backlog is done)."""
-    deadline = time.monotonic() + timeout
-    seen, quiet_since = len(worker.lines), time.monotonic()
-    while time.monotonic() < deadline:
-        time.sleep(0.1)
-        if len(worker.lines) != seen:
-            seen, quiet_since = len(worker.lines), time.monotonic()
-        elif time.monotonic() - quiet_since >= quiet_seconds:
-            return
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 @pytest.fixture
@@ -94,9 +76,7 @@ def stack(transactional_db):
         sandbox.stop()
         worker.stop()
         web.stop()
-        LOG_DIR.mkdir(parents=True, exist_ok=True)  # kept for a look after the run
-        (LOG_DIR / "web.log").write_text("\n".join(web.lines))
-        (LOG_DIR / "worker.log").write_text("\n".join(worker.lines))
+        logs_keep("autotask_realtime", {"web": web, "worker": worker})
 
 
 class Sender:
@@ -243,7 +223,7 @@ def test_bench_autotask_realtime(stack):
     )
 
     # 2. a burst for one ticket
-    drain(worker)  # part 1's backlog is refreshed: from now on only the burst reads tickets
+    worker_quiet(worker)  # part 1's backlog is refreshed: from now on only the burst reads tickets
     ticket_id = _open_tickets(sandbox)[0]
     sandbox.store.update("Tickets", ticket_id, {"title": "burst"})
     reads_before, mark = _ticket_reads(sandbox), len(worker.lines)
@@ -255,7 +235,7 @@ def test_bench_autotask_realtime(stack):
         lambda: Ticket.objects.filter(connection=connection, psa_id=ticket_id, summary="burst").exists(),
         timeout=30,
     )
-    drain(worker)
+    worker_quiet(worker)
     burst_reads = _ticket_reads(sandbox) - reads_before
     refreshes = sum(
         f" id={ticket_id} " in line for line in worker.lines[mark:] if "refreshed connection" in line

@@ -28,7 +28,7 @@ import pytest
 
 from psa.autotask.listing import JOINED, JOINS, MAX_RECORDS, PICKLIST
 from sync.models import Connection, SyncRun
-from tests.bench.conftest import WorkerResult, run_worker
+from tests.bench.conftest import run_worker, sync_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -71,12 +71,6 @@ def _forget_budget(sandbox) -> None:
     from django.core.cache import cache
 
     cache.clear()
-
-
-def sync_worker(connection: Connection, tier: str) -> WorkerResult:
-    result = run_worker("sync", "--connection", connection.name, "--tier", tier)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result
 
 
 # --- 1. full sync --------------------------------------------------------------------------------

@@ -31,7 +31,6 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -39,7 +38,7 @@ from django.core.cache import cache
 from django.db import connection as db_connection
 from django.utils import timezone
 
-from tests.bench.conftest import worker_env
+from tests.bench.conftest import cpu_seconds, logs_keep, own_cpu_seconds, percentile, worker_env
 from tests.support.processes import Proc, celery_worker_argv
 from tests.sync.conftest import changes_watermarked
 
@@ -54,13 +53,7 @@ FACTOR = 300.0 / INTERVAL
 LANE_SECONDS = max(1, round(20 / FACTOR))
 GOAL = INTERVAL + 30 / FACTOR
 POOLS = {"changes": ("changes", 2), "bulk": ("sync,notes,slow", 1), "realtime": ("realtime", 1)}
-LOG_DIR = Path(__file__).resolve().parents[2] / "var" / "bench" / "fleet"
 TICKETS = "service/tickets"
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 @dataclass
@@ -105,26 +98,6 @@ class Sampler(threading.Thread):
                 self.phase.loadavg.append(os.getloadavg()[0])
         finally:
             db_connection.close()
-
-
-def _cpu_seconds(pids: list[int]) -> float:
-    """CPU time used so far by these processes and their children."""
-    import psutil
-
-    total = 0.0
-    for pid in pids:
-        try:
-            root = psutil.Process(pid)
-            procs = [root, *root.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            continue
-        for proc in procs:
-            try:
-                times = proc.cpu_times()
-                total += times.user + times.system
-            except psutil.NoSuchProcess:
-                pass
-    return total
 
 
 def _connections(tenants, bad: set[int]) -> list:
@@ -181,7 +154,7 @@ def _run_phase(
     sampler.start()
     started = time.monotonic()
     started_at = timezone.now()
-    cpu_before = _cpu_seconds([proc.popen.pid for proc in workers]), _cpu_seconds([os.getpid()])
+    cpu_before = cpu_seconds([proc.popen.pid for proc in workers]), own_cpu_seconds()
     # probes at random moments after the first half cycle (the cold start), before the last dispatch
     moments = sorted(rng.uniform(INTERVAL / 2, CYCLES * INTERVAL - INTERVAL / 2) for _ in range(PROBES))
     dispatches = [k * INTERVAL for k in range(CYCLES + 1)]
@@ -219,8 +192,8 @@ def _run_phase(
     sampler.stop.set()
     sampler.join(5)
     phase.seconds = time.monotonic() - started
-    phase.worker_cpu_s = _cpu_seconds([proc.popen.pid for proc in workers]) - cpu_before[0]
-    phase.sandbox_cpu_s = _cpu_seconds([os.getpid()]) - cpu_before[1]  # sandbox + this bench loop
+    phase.worker_cpu_s = cpu_seconds([proc.popen.pid for proc in workers]) - cpu_before[0]
+    phase.sandbox_cpu_s = own_cpu_seconds() - cpu_before[1]  # sandbox + this bench loop
     first_entity = SyncRun.objects.filter(tier="changes", started_at__gte=started_at)
     phase.runs = first_entity.filter(entity="members").count()
 
@@ -255,9 +228,7 @@ def test_bench_fleet_staleness_with_and_without_bad_tenants():
         finally:
             for proc in workers:
                 proc.stop()
-            LOG_DIR.mkdir(parents=True, exist_ok=True)
-            for pool, proc in zip(POOLS, workers, strict=True):
-                (LOG_DIR / f"worker-{pool}.log").write_text("\n".join(proc.lines))
+            logs_keep("fleet", {f"worker-{pool}": proc for pool, proc in zip(POOLS, workers, strict=True)})
         bad_requests = sum(tenants.site(i).stats["requests"] for i in bad)
 
     print(

@@ -18,17 +18,15 @@ import re
 import statistics
 import time
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 from django.core.cache import cache
 
+from tests.bench.conftest import cpu_seconds, logs_keep, own_cpu_seconds, percentile, worker_quiet
 from tests.support.processes import start_web, start_worker
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
-
-LOG_DIR = Path(__file__).resolve().parents[2] / "var" / "bench" / "realtime"
 
 ACTIVITY_PER_SECOND = 50
 ACTIVITY_SECONDS = 12
@@ -44,11 +42,6 @@ REFRESHED = re.compile(
     r"refreshed connection=\d+ kind=(\S+) id=(\d+) outcome=\S+ started_at=([\d.]+) "
     r"took_ms=(\d+)"
 )
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 def callback_latencies(web_lines: list[str], worker_lines: list[str]) -> tuple[list[float], int]:
@@ -93,35 +86,16 @@ def stack(transactional_db):
         sandbox.stop()
         worker.stop()
         web.stop()
-        LOG_DIR.mkdir(parents=True, exist_ok=True)  # kept for a look after the run
-        (LOG_DIR / "web.log").write_text("\n".join(web.lines))
-        (LOG_DIR / "worker.log").write_text("\n".join(worker.lines))
+        logs_keep("realtime", {"web": web, "worker": worker})
 
 
-def cpu_seconds(web, worker) -> dict[str, float]:
-    """CPU time used so far by each part of the stack (process trees), for the printout."""
-    import psutil
-
-    def tree(pid: int) -> float:
-        try:
-            root = psutil.Process(pid)
-            procs = [root, *root.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            return 0.0
-        total = 0.0
-        for proc in procs:
-            try:
-                times = proc.cpu_times()
-                total += times.user + times.system
-            except psutil.NoSuchProcess:
-                pass
-        return total
-
-    me = psutil.Process()  # (PostgreSQL and Redis are shared with other test runs: not counted)
+def stack_cpu_seconds(web, worker) -> dict[str, float]:
+    """CPU time used so far by each part of the stack (process trees), for the printout
+    (PostgreSQL and Redis are shared with other test runs: not counted)."""
     return {
-        "web": tree(web.popen.pid),
-        "worker": tree(worker.popen.pid),
-        "sandbox+bench": sum(me.cpu_times()[:2]),
+        "web": cpu_seconds([web.popen.pid]),
+        "worker": cpu_seconds([worker.popen.pid]),
+        "sandbox+bench": own_cpu_seconds(),
     }
 
 
@@ -156,15 +130,7 @@ def receiver_answer_times(sandbox, connection, *, web_url: str, psa_id: int, cou
 def drain(sandbox, worker, quiet_seconds: float = 1.5, timeout: float = 60) -> None:
     """Wait until callbacks are delivered and the worker has been silent for a moment."""
     sandbox.wait_for_callbacks(timeout)
-    deadline = time.monotonic() + timeout
-    seen = len(worker.lines)
-    quiet_since = time.monotonic()
-    while time.monotonic() < deadline:
-        time.sleep(0.1)
-        if len(worker.lines) != seen:
-            seen, quiet_since = len(worker.lines), time.monotonic()
-        elif time.monotonic() - quiet_since >= quiet_seconds:
-            return
+    worker_quiet(worker, quiet_seconds, timeout)
 
 
 def test_bench_realtime(stack):
@@ -185,12 +151,14 @@ def test_bench_realtime(stack):
         stats_lock=sandbox._stats_lock,
     )
     web_mark, worker_mark = len(web.lines), len(worker.lines)
-    cpu_before = cpu_seconds(web, worker)
+    cpu_before = stack_cpu_seconds(web, worker)
     activity.start()
     time.sleep(ACTIVITY_SECONDS)
     activity.stop()
     drain(sandbox, worker)
-    cpu_used = {name: after - cpu_before.get(name, 0.0) for name, after in cpu_seconds(web, worker).items()}
+    cpu_used = {
+        name: after - cpu_before.get(name, 0.0) for name, after in stack_cpu_seconds(web, worker).items()
+    }
     latencies, missing = callback_latencies(web.lines[web_mark:], worker.lines[worker_mark:])
     assert latencies, "no callback was measured:\n" + "\n".join(web.lines[-20:] + worker.lines[-20:])
     p50, p99 = percentile(latencies, 0.50), percentile(latencies, 0.99)

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from boards.models import Ticket
 from sync.models import Connection, SyncRun
-from tests.bench.conftest import run_worker
+from tests.bench.conftest import run_worker, sync_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -56,12 +56,6 @@ def worker_json(code: str, **env: str) -> dict:
         "wall_s": result.wall_s,
         "rss_mb": result.rss_mb,
     }
-
-
-def sync_worker(connection: Connection, tier: str):
-    result = run_worker("sync", "--connection", connection.name, "--tier", tier)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result
 
 
 class ServerCounts:
