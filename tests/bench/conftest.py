@@ -8,6 +8,7 @@ and run with DEBUG off, like a production worker (DEBUG would keep every SQL que
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -88,6 +89,17 @@ def run_worker(*args: str, timeout: float = 1800, **env_extra: str) -> WorkerRes
     peak = _PEAK.search(done.stderr)
     rss_mb = int(peak.group(1)) / 1024 if peak else float("nan")
     return WorkerResult(done.returncode, wall, rss_mb, done.stdout, _PEAK.sub("", done.stderr))
+
+
+def worker_json(code: str, *, timeout: float = 1800, **env: str) -> dict:
+    """Run bench code in a worker process (`manage.py shell -c`); its last stdout line is JSON."""
+    result = run_worker("shell", "-c", code, timeout=timeout, **env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return {
+        **json.loads(result.stdout.strip().splitlines()[-1]),
+        "wall_s": result.wall_s,
+        "rss_mb": result.rss_mb,
+    }
 
 
 def sync_worker(connection: Any, tier: str) -> WorkerResult:

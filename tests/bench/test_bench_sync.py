@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from boards.models import Ticket
 from sync.models import Connection, SyncRun
-from tests.bench.conftest import run_worker, sync_worker
+from tests.bench.conftest import sync_worker, worker_json
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,17 +45,6 @@ def bench_connection(sandbox, name: str) -> Connection:
         credentials=dict(sandbox.credentials),
         closed_ticket_retention_days=30,
     )
-
-
-def worker_json(code: str, **env: str) -> dict:
-    """Run bench code in a worker process (`manage.py shell -c`); its last stdout line is JSON."""
-    result = run_worker("shell", "-c", code, **env)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return {
-        **json.loads(result.stdout.strip().splitlines()[-1]),
-        "wall_s": result.wall_s,
-        "rss_mb": result.rss_mb,
-    }
 
 
 class ServerCounts:
