@@ -27,6 +27,13 @@ def _shows(page, psa_id: int, summary: str):
     return lambda: summary in (page.text_content(card(psa_id)) or "")
 
 
+def _card_ids(page) -> list[int]:
+    """The PSA ids of the cards the open board shows."""
+    return [
+        int(i) for i in page.eval_on_selector_all(".card[data-psa-id]", "cs => cs.map(c => c.dataset.psaId)")
+    ]
+
+
 @pytest.mark.browser
 def test_bench_a_psa_change_reaching_an_open_board(transactional_db):
     from psa.providers import provider_for
@@ -38,10 +45,7 @@ def test_bench_a_psa_change_reaching_an_open_board(transactional_db):
         board = Board.objects.get(name=DEMO_BOARD)
         with signed_in_page(servers, demo.username, demo.password) as page:
             open_board(page, servers["url"], board)
-            ids = [
-                int(i)
-                for i in page.eval_on_selector_all(".card[data-psa-id]", "cs => cs.map(c => c.dataset.psaId)")
-            ]
+            ids = _card_ids(page)
             seconds = []
             for n, psa_id in enumerate(ids[:CHANGES]):
                 summary = f"Changed in the PSA, take {n}"
@@ -67,10 +71,7 @@ def test_bench_notes_fetched_when_a_card_opens(transactional_db):
         board = Board.objects.get(name=DEMO_BOARD)
         with signed_in_page(servers, demo.username, demo.password) as page:
             open_board(page, servers["url"], board)
-            ids = [
-                int(i)
-                for i in page.eval_on_selector_all(".card[data-psa-id]", "cs => cs.map(c => c.dataset.psaId)")
-            ]
+            ids = _card_ids(page)
             with_notes = [i for i in ids if sandbox.store.list(NOTES, parent_id=i)][:CHANGES]
             seconds = []
             for psa_id in with_notes:
