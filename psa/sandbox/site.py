@@ -11,10 +11,14 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from psa.sandbox.faults import FaultInjector, FaultSpec, ForcedErrors
 from psa.sandbox.replies import Reply
+
+if TYPE_CHECKING:
+    from psa.sandbox.activity import RandomEdits
+    from psa.sandbox.host import SandboxHost
 
 
 def start_of_today() -> datetime:
@@ -46,14 +50,18 @@ class Site(Protocol):
 
 
 class SiteKnobs:
-    """What every PSA half offers tests and the command: a context manager over start/stop,
-    faults changed at runtime, forced errors, and thread-safe stats. The site sets `injector`,
-    `forced`, `stats` and `_stats_lock` in its constructor (see `knobs_init`)."""
+    """What every PSA half offers tests and the command: start/stop (and a context manager over
+    them), faults changed at runtime, forced errors, and thread-safe stats. The site sets
+    `injector`, `forced`, `stats` and `_stats_lock` in its constructor (see `knobs_init`), and
+    `host`, `owns_host`, `activity`; `stop_delivery` stops its callback/webhook sender."""
 
     injector: FaultInjector
     forced: ForcedErrors
     stats: Counter
     _stats_lock: threading.Lock
+    host: SandboxHost
+    owns_host: bool  # alone it owns its host; on a shared host the host's owner starts and stops it
+    activity: RandomEdits
 
     def knobs_init(self, faults: FaultSpec | str | None, seed: int) -> None:
         self.stats = Counter()
@@ -62,13 +70,22 @@ class SiteKnobs:
         self.injector = FaultInjector(spec, seed)
         self.forced = ForcedErrors()
 
-    def start(self) -> Any:
-        raise NotImplementedError
+    def start(self) -> Self:
+        if self.owns_host:
+            self.host.start()
+        self.activity.start()
+        return self
 
     def stop(self) -> None:
+        self.activity.stop()
+        self.stop_delivery()
+        if self.owns_host:
+            self.host.stop()
+
+    def stop_delivery(self) -> None:
         raise NotImplementedError
 
-    def __enter__(self) -> Any:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -63,7 +63,7 @@ class AutotaskSandbox(SiteKnobs):
         tls_cert: str | None = None,
         tls_key: str | None = None,
     ) -> None:
-        self._owns_host = host is None
+        self.owns_host = host is None
         self.host = host or SandboxHost(bind, port, tls_cert, tls_key)
         self.scale, self.seed = scale, seed
         self.anchor = anchor or start_of_today()
@@ -125,17 +125,8 @@ class AutotaskSandbox(SiteKnobs):
 
     # --- life cycle (Site) -------------------------------------------------------------------
 
-    def start(self) -> AutotaskSandbox:
-        if self._owns_host:
-            self.host.start()
-        self.activity.start()
-        return self
-
-    def stop(self) -> None:
-        self.activity.stop()
+    def stop_delivery(self) -> None:
         self.webhooks.stop()
-        if self._owns_host:
-            self.host.stop()
 
     # --- knobs for tests ---------------------------------------------------------------------
 

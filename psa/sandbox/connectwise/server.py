@@ -97,24 +97,11 @@ class SandboxServer(SiteKnobs):
             stats_lock=self._stats_lock,
         )
         self.host.add(self)
-        self._started = False
 
     # --- life cycle --------------------------------------------------------------------------
 
-    def start(self) -> SandboxServer:
-        if not self._started:
-            self._started = True
-            if self.owns_host:
-                self.host.start()
-            self.activity.start()
-        return self
-
-    def stop(self) -> None:
-        self.activity.stop()
-        if self.owns_host:
-            self.host.stop()
+    def stop_delivery(self) -> None:
         self.notifier.stop()
-        self._started = False
 
     # --- the Site protocol (psa/sandbox/site.py) ---------------------------------------------
 
