@@ -113,25 +113,26 @@ def sync_connection_tier(self: Any, connection_id: int, tier: str, entity: str |
     from sync.locks import queue_lease, tier_running
 
     queued_clear(connection_id=connection_id, tier=tier)
-    if not Connection.objects.filter(pk=connection_id, enabled=True).exists():
+    connection = Connection.objects.filter(pk=connection_id, enabled=True).first()
+    if connection is None:
         return  # disabled or removed since it was enqueued
     if not _shares_its_queue(tier):
-        _tier_run(self, connection_id, tier, entity)
+        _tier_run(self, connection, tier, entity)
         return
     if tier_running(connection_id=connection_id, tier=tier):
         return  # a duplicate: the run it would repeat is in progress
     with queue_lease(connection_id=connection_id, queue=tier_get(tier).queue) as lease:
         if lease is None:  # the connection's other full tier holds its slot of this queue
             raise self.retry(countdown=QUEUE_BUSY_RETRY_SECONDS)
-        _tier_run(self, connection_id, tier, entity)
+        _tier_run(self, connection, tier, entity)
 
 
-def _tier_run(task: Any, connection_id: int, tier: str, entity: str | None) -> None:
+def _tier_run(task: Any, connection: Connection, tier: str, entity: str | None) -> None:
     """Run the tier with its retry policy and the run guard, then record how it went (backoff,
     lane). A changes run delivered on the `changes` lane is stopped once it turns slow."""
     from sync.engine.services import sync_tier
 
-    connection = Connection.objects.get(pk=connection_id)
+    connection_id = connection.pk
     policy = run_policy(tier)
     try:
         client = provider_for(connection).client_for(connection, **({"policy": policy} if policy else {}))
