@@ -1,5 +1,5 @@
-"""Autotask sandbox fixtures: a small seeded sandbox answered in-process (serve) and helpers
-that build requests the way clients send them."""
+"""Autotask sandbox fixtures: a small seeded sandbox answered in-process (serve) or over real
+HTTP (running), and helpers that build requests the way clients send them."""
 
 from __future__ import annotations
 
@@ -60,6 +60,13 @@ def shared_sandbox():
     sandbox = AutotaskSandbox(scale="small", seed=1, anchor=ANCHOR)
     yield sandbox
     sandbox.stop()
+
+
+@pytest.fixture(scope="module")
+def running():
+    """One small sandbox of a module over real HTTP (started: its host serves a free port)."""
+    with AutotaskSandbox(scale="small", seed=1, anchor=ANCHOR) as sandbox:
+        yield sandbox
 
 
 @pytest.fixture

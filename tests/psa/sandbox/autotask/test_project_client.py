@@ -7,14 +7,6 @@ import pytest
 
 from psa.autotask.client import AutotaskClient
 from psa.errors import BadRequest
-from psa.sandbox.autotask import AutotaskSandbox
-from tests.psa.sandbox.autotask.conftest import ANCHOR
-
-
-@pytest.fixture(scope="module")
-def running():
-    with AutotaskSandbox(scale="small", seed=1, anchor=ANCHOR) as sandbox:
-        yield sandbox
 
 
 @pytest.fixture

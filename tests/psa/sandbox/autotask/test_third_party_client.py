@@ -10,15 +10,6 @@ import json
 import pytest
 import requests
 
-from psa.sandbox.autotask import AutotaskSandbox
-from tests.psa.sandbox.autotask.conftest import ANCHOR
-
-
-@pytest.fixture(scope="module")
-def running():
-    with AutotaskSandbox(scale="small", seed=1, anchor=ANCHOR) as sandbox:
-        yield sandbox
-
 
 @pytest.fixture
 def session(running):
