@@ -26,7 +26,8 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from psa.errors import PSAError
-from psa.providers import catalog_for, provider_for, provider_names
+from psa.providers import catalog_for, provider_names
+from sync.engine import clients
 from sync.models import Connection, SyncRun
 from sync.tasks_lanes import RunGuard, dispatch_plan, queue_for, queued_clear, run_finished, run_policy
 from sync.tiers import (
@@ -133,9 +134,8 @@ def _tier_run(task: Any, connection: Connection, tier: str, entity: str | None) 
     from sync.engine.services import sync_tier
 
     connection_id = connection.pk
-    policy = run_policy(tier)
     try:
-        client = provider_for(connection).client_for(connection, **({"policy": policy} if policy else {}))
+        client = clients.client_for(connection, policy=run_policy(tier))
     except PSAError:
         client = None  # every run below records the error; the tier counts as failing
     delivery = getattr(task.request, "delivery_info", None) or {}

@@ -133,7 +133,7 @@ def test_it_stops_a_changes_lane_run_once_it_has_spent_its_budget():
 
 def _provider_with(monkeypatch, client) -> None:
     provider = SimpleNamespace(client_for=lambda connection, **kw: client)
-    monkeypatch.setattr(tasks, "provider_for", lambda connection: provider)
+    monkeypatch.setattr("sync.engine.clients.provider_for", lambda connection: provider)
 
 
 def test_it_backs_a_failing_connection_off_after_two_requests_instead_of_retrying_every_entity(
