@@ -168,11 +168,12 @@ class AutotaskClient:
             headers["ImpersonationResourceId"] = str(int(impersonate))
         return headers
 
-    def request(
+    def exchange(
         self, method: str, path: str, *, impersonate: int | None = None, unmetered: bool = False, **kw: Any
-    ) -> requests.Response:
-        """The 2xx answer, or the PSAError; a 401 rediscovers the zone once and, if it moved,
-        sends the request again there. `unmetered`: not drawn from the hourly budget."""
+    ) -> tuple[requests.Response, Any]:
+        """The 2xx answer and its body as `parse_body` decodes it (once), or the PSAError; a 401
+        rediscovers the zone once and, if it moved, sends the request again there.
+        `unmetered`: not drawn from the hourly budget."""
         headers = self.headers(impersonate=impersonate)
         try:
             url = self.url(path)  # resolves the zone (and so the budget) first
@@ -185,14 +186,15 @@ class AutotaskClient:
         return self._checked(method, http.send(method, self.url(path), headers=headers, **kw))
 
     @staticmethod
-    def _checked(method: str, response: requests.Response) -> requests.Response:
-        refusal = refusal_in_success(response, parse_body(response), method=method)
+    def _checked(method: str, response: requests.Response) -> tuple[requests.Response, Any]:
+        body = parse_body(response)
+        refusal = refusal_in_success(response, body, method=method)
         if refusal:
             raise refusal
-        return response
+        return response, body
 
     def json(self, method: str, path: str, **kw: Any) -> Any:
-        return parse_body(self.request(method, path, **kw))
+        return self.exchange(method, path, **kw)[1]
 
     # --- reads ---------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from psa.autotask.query import cond, query_filter, split_in
-from psa.errors import PSAError, parse_body
+from psa.errors import PSAError
 
 if TYPE_CHECKING:
     from psa.autotask.client import AutotaskClient
@@ -99,14 +99,12 @@ def _envelope(client: AutotaskClient, method: str, url: str, body: dict) -> dict
     may be transient), then fails the listing (nothing mirrored is lost)."""
     for attempt in (1, 2):
         # A query is a read: safe to repeat after any failure, though it is a POST.
-        response = client.request(method, url, json=body if method == "POST" else None, repeatable=True)
-        try:
-            decoded = response.json()
-        except (ValueError, RecursionError):
+        response, decoded = client.exchange(
+            method, url, json=body if method == "POST" else None, repeatable=True
+        )
+        if decoded is None or isinstance(decoded, str):  # empty, or text that is not JSON
             if attempt == 2:
-                raise PSAError(
-                    "the listing page is not JSON", url=response.url, status=response.status_code
-                ) from None
+                raise PSAError("the listing page is not JSON", url=response.url, status=response.status_code)
             continue
         if isinstance(decoded, dict) and isinstance(decoded.get("items"), list):
             return decoded
@@ -212,10 +210,8 @@ def count(client: AutotaskClient, path: str, *, conditions: str | None = None) -
     entity, total = _entity(path.removeprefix(JOINED)), 0
     for chunk in split_in(query_filter(conditions)):
         # Reference: api.md §3 POST {Entity}/query/count → {"queryCount": N}
-        body = parse_body(
-            client.request(
-                "POST", f"{entity}/query/count", json={"filter": chunk or [EVERYTHING]}, repeatable=True
-            )
+        body = client.json(
+            "POST", f"{entity}/query/count", json={"filter": chunk or [EVERYTHING]}, repeatable=True
         )
         if not isinstance(body, dict) or not isinstance(body.get("queryCount"), int):
             raise PSAError(f"unexpected count answer {body!r:.80}", url=client.url(f"{entity}/query/count"))
