@@ -1,10 +1,10 @@
 """The Autotask half's records: per entity a dict id → record, its ids sorted, and for child
 entities an index parent id → child ids.
 
-The shared psa.sandbox.store is keyed by the ConnectWise schema (its collections, `_info`
-stamps and note id spaces), so this store keeps its conventions instead: copy-on-write
-(writers hold one lock and replace, never mutate, a record or an id list, so request threads
-read without a lock) and lazily generated children.
+The ConnectWise store (psa.sandbox.connectwise.store) is keyed by its own schema (its
+collections, `_info` stamps and note id spaces), so this store keeps its conventions instead:
+copy-on-write (writers hold one lock and replace, never mutate, a record or an id list, so
+request threads read without a lock; psa.sandbox.sorted_ids) and lazily generated children.
 
 Records are sparse: a field missing from the dict is null on the wire (replies add the nulls
 from the entity's field list), which keeps `large` light.
@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from psa.sandbox.autotask.schema import EntitySpec, spec_of
+from psa.sandbox.sorted_ids import with_id, without_id
 
 LAZY_ID_STRIDE = 16  # lazily made child ids: parent id * stride + n (n < stride)
 CREATED_LAZY_IDS = 1_000_000_000  # children created through the API take ids from here up
@@ -168,7 +169,7 @@ class AutotaskStore:
             if old is None:
                 raise NotFoundError(record_id)
             if collection.ids is not None:
-                collection.ids = _without(collection.ids, record_id)
+                collection.ids = without_id(collection.ids, record_id)
             self._unindex(collection, old)
             del collection.records[record_id]
         self._notify("Delete", collection.spec.name, old, None, actor)
@@ -201,20 +202,20 @@ class AutotaskStore:
     def _insert(self, collection: _Collection, record: dict) -> None:
         collection.records[record["id"]] = record
         if collection.ids is not None:
-            collection.ids = _with(collection.ids, record["id"])
+            collection.ids = with_id(collection.ids, record["id"])
         self._index(collection, record)
 
     def _index(self, collection: _Collection, record: dict) -> None:
         parent_field = collection.spec.parent_field
         parent = record.get(parent_field) if parent_field else None
         if parent is not None:
-            collection.by_parent[parent] = _with(collection.by_parent.get(parent, []), record["id"])
+            collection.by_parent[parent] = with_id(collection.by_parent.get(parent, []), record["id"])
 
     def _unindex(self, collection: _Collection, record: dict) -> None:
         parent_field = collection.spec.parent_field
         parent = record.get(parent_field) if parent_field else None
         if parent is not None and parent in collection.by_parent:
-            collection.by_parent[parent] = _without(collection.by_parent[parent], record["id"])
+            collection.by_parent[parent] = without_id(collection.by_parent[parent], record["id"])
 
     def _materialize(self, entity: str, parent_id: int) -> None:
         lazy = self._lazy.get(entity.lower())
@@ -247,18 +248,3 @@ class AutotaskStore:
     ) -> None:
         for listener in self._listeners:
             listener(action, entity, old, new, actor)
-
-
-def _with(ids: Ids, record_id: int) -> Ids:
-    if not ids or ids[-1] < record_id:
-        return [*ids, record_id]
-    copy = list(ids)
-    bisect.insort(copy, record_id)
-    return copy
-
-
-def _without(ids: Ids, record_id: int) -> Ids:
-    index = bisect.bisect_left(ids, record_id)
-    if index < len(ids) and ids[index] == record_id:
-        return ids[:index] + ids[index + 1 :]
-    return ids

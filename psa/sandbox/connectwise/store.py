@@ -26,6 +26,7 @@ from psa.sandbox.connectwise.schema import (
     parent_id_of,
     spec_for,
 )
+from psa.sandbox.sorted_ids import with_id, without_id
 
 NOTE_ID_STRIDE = 16
 NOTE_CREATED_IDS = 1_000_000_000
@@ -233,9 +234,11 @@ class SandboxStore:
             old_parent, new_parent = parent_id_of(spec, old), parent_id_of(spec, new)
             if spec.nested and old_parent != new_parent:  # e.g. a note moved to another ticket
                 if old_parent is not None:
-                    collection.by_parent[old_parent] = _without(collection.by_parent.get(old_parent, []), id)
+                    collection.by_parent[old_parent] = without_id(
+                        collection.by_parent.get(old_parent, []), id
+                    )
                 if new_parent is not None:
-                    collection.by_parent[new_parent] = _with(collection.by_parent.get(new_parent, []), id)
+                    collection.by_parent[new_parent] = with_id(collection.by_parent.get(new_parent, []), id)
             collection.version += 1  # last: a reader seeing the new version sees the whole change
             follow_ups = self.hooks.after_write(self, spec, old, new)
         self._notify("updated", entity, new, skip_callback)
@@ -250,10 +253,10 @@ class SandboxStore:
                 raise NotFoundError(f"{spec.model} {id} not found")
             collection = self._collections[spec.key]
             if collection.ids is not None:
-                collection.ids = _without(collection.ids, id)
+                collection.ids = without_id(collection.ids, id)
             parent = parent_id_of(spec, old)
             if parent is not None and parent in collection.by_parent:
-                collection.by_parent[parent] = _without(collection.by_parent[parent], id)
+                collection.by_parent[parent] = without_id(collection.by_parent[parent], id)
             del collection.records[id]
             collection.version += 1
             follow_ups = self.hooks.after_write(self, spec, old, None)
@@ -290,10 +293,10 @@ class SandboxStore:
         if spec.key in NOTE_ENTITIES:
             collection.ids = None
         else:
-            collection.ids = _with(self._sorted_ids(collection), record_id)
+            collection.ids = with_id(self._sorted_ids(collection), record_id)
         parent = parent_id_of(spec, record)
         if spec.nested and parent is not None:
-            collection.by_parent[parent] = _with(collection.by_parent.get(parent, []), record_id)
+            collection.by_parent[parent] = with_id(collection.by_parent.get(parent, []), record_id)
         collection.version += 1
 
     def _materialize(self, entity: str, parent_id: int) -> None:
@@ -317,18 +320,3 @@ class SandboxStore:
     def _run(self, follow_ups: FollowUps, skip_callback: bool) -> None:
         for follow_up in follow_ups:
             follow_up(skip_callback)
-
-
-def _with(ids: list[int], record_id: int) -> list[int]:
-    if not ids or ids[-1] < record_id:
-        return [*ids, record_id]
-    copy = list(ids)
-    bisect.insort(copy, record_id)
-    return copy
-
-
-def _without(ids: list[int], record_id: int) -> list[int]:
-    index = bisect.bisect_left(ids, record_id)
-    if index < len(ids) and ids[index] == record_id:
-        return ids[:index] + ids[index + 1 :]
-    return ids
