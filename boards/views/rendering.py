@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from html import escape
 
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import mark_safe
 
 from boards.services.cards import Card, Column
 from boards.services.psa_member import MyMember
@@ -105,10 +105,6 @@ def columns_with_html(layout: list[Column], mine: MyMember | None = None) -> lis
         column.card_markup = [card_html(card, mine) for card in column.cards]
         column.cards_html = mark_safe("".join(column.card_markup))  # noqa: S308 - every value escaped in card_html
     return layout
-
-
-def cards_html(cards: list[Card], mine: MyMember | None = None) -> SafeString:
-    return mark_safe("".join(card_html(card, mine) for card in cards))  # noqa: S308 - every value escaped above
 
 
 @contextmanager
