@@ -24,7 +24,7 @@ from boards.models import (
 )
 from boards.ranking import rank_keys, rank_sort_key
 from boards.services.priority_colors import priority_colours
-from boards.services.sla import SLA_FIELDS, next_deadline, sla_state
+from boards.services.sla import SLA_FIELDS, SlaState, next_deadline, sla_state
 from boards.services.write_state import card_write_states, outbox_kind
 
 TICKET_FIELDS = [
@@ -317,7 +317,8 @@ def _ordered(board: Board, rows: list[tuple]) -> list[tuple]:
 def _card(
     board: Board, row, column_psa_id: int, indicators: set[str], now: datetime, colours: dict[int, str]
 ) -> Card:
-    shown = card_indicators(row, indicators, now)
+    sla = sla_state(row, now, humanize_duration)  # one reading for the indicator and the card's name
+    shown = card_indicators(row, indicators, now, sla=sla)
     if board.is_opportunity:
         return Card(
             psa_id=row.psa_id,
@@ -340,15 +341,14 @@ def _card(
         status_name=row.status_name,
         psa_board_name=row.board_name or row.project_name,  # an Autotask task has a project, no queue
         priority_color=colours.get(row.priority_psa_id, ""),
-        sla=_sla_words(row, now),
+        sla=_sla_words(sla),
         customer_updated=row.customer_updated and Indicator.CUSTOMER_UPDATED in indicators,
         writeback_error=row.writeback_error,
         indicators=shown,
     )
 
 
-def _sla_words(row, now: datetime) -> str:
-    state = sla_state(row, now, humanize_duration)
+def _sla_words(state: SlaState | None) -> str:
     if state is None:
         return ""
     # "Respond in 3h" → "SLA Respond in 3h"; "SLA paused: waiting" and "Out of SLA" say it already.
@@ -364,8 +364,11 @@ def _ticket_people(row) -> tuple[str, ...]:
     return (f"owner {row.owner_identifier}",) if row.owner_identifier else ()
 
 
-def card_indicators(row, indicators: set[str], now: datetime) -> tuple[tuple[str, str, str], ...]:
-    """The chosen indicators for a card row (ticket or opportunity; missing fields are skipped)."""
+def card_indicators(
+    row, indicators: set[str], now: datetime, *, sla: SlaState | None
+) -> tuple[tuple[str, str, str], ...]:
+    """The chosen indicators for a card row (ticket or opportunity; missing fields are skipped);
+    `sla` is the row's `sla_state`."""
     if not indicators:
         return ()
     value = row._asdict().get
@@ -375,7 +378,7 @@ def card_indicators(row, indicators: set[str], now: datetime) -> tuple[tuple[str
     if Indicator.TIME_IN_STATUS in indicators and value("status_changed_at"):
         seconds = (now - value("status_changed_at")).total_seconds()
         shown.append(("time_in_status", f"In status {humanize_duration(seconds)}", ""))
-    if Indicator.SLA in indicators and (sla := sla_state(row, now, humanize_duration)):
+    if Indicator.SLA in indicators and sla is not None:
         shown.append(("sla", sla.label, sla.tone))
     if Indicator.HOURS in indicators and (value("budget_hours") or value("actual_hours")):
         actual, budget = value("actual_hours") or 0.0, value("budget_hours")
