@@ -6,15 +6,14 @@ from __future__ import annotations
 from django import template
 
 from psa.providers import Terms, UnknownProvider, provider_get
-from sync.models import Connection
 
 register = template.Library()
 
 
 @register.simple_tag
 def psa_terms(board) -> Terms:
-    provider = Connection.objects.filter(pk=board.connection_id).values_list("provider", flat=True).first()
+    # The views load boards with their connection (board_get_for_user): no query per use.
     try:
-        return provider_get(provider or "").terms
+        return provider_get(board.connection.provider).terms
     except UnknownProvider:
         return Terms()
