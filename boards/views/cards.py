@@ -62,16 +62,12 @@ def _render_dialog(
     request, board, psa_id: int, *, message: str = "", error: str = "", opening: bool = False
 ) -> HttpResponse:
     card = board_card_get(board=board, psa_id=psa_id)
-    is_ticket = isinstance(card, Ticket)
-    thread = _thread_context(board, card)
+    thread = _thread_context(board, card)  # board, card and is_ticket too
     if opening and thread["thread"].fetching:
         card_notes_request(connection_id=board.connection_id, card=card)
     members = Member.objects.filter(connection_id=board.connection_id, inactive=False)
     context = {
         **thread,
-        "board": board,
-        "card": card,
-        "is_ticket": is_ticket,
         "message": message,
         "error": error,
         "members": members,
@@ -86,7 +82,9 @@ def _render_dialog(
         )
         if card.writeback_error
         else None,
-        "statuses": ticket_statuses(connection_id=board.connection_id, ticket=card) if is_ticket else [],
+        "statuses": ticket_statuses(connection_id=board.connection_id, ticket=card)
+        if thread["is_ticket"]
+        else [],
         "now": timezone.localtime().replace(second=0, microsecond=0),
     }
     return render(request, "boards/_card_dialog.html", context)
