@@ -85,8 +85,7 @@ class AutotaskSandbox(SiteKnobs):
         self.api = AutotaskApi(self.store, self.writer, api_base=self.api_base)
         self.webhooks = WebhookDelivery(
             self.store,
-            stats=self.stats,
-            stats_lock=self._stats_lock,
+            count=self._count,
             api_user=API_USER_ID,
             policy=webhook_policy or DeliveryPolicy(),
         )

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import Counter, deque
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -91,12 +92,12 @@ class WebhookDelivery:
         self,
         store: AutotaskStore,
         *,
-        stats: Counter,
-        stats_lock: threading.Lock,
+        count: Callable[[str], None],
         api_user: int,
         policy: DeliveryPolicy,
     ) -> None:
-        self.store, self.stats, self.stats_lock = store, stats, stats_lock
+        self.store = store
+        self._count = count  # the sandbox's stats counter (thread-safe)
         self.api_user, self.policy = api_user, policy
         self.deliveries: deque[dict] = deque(maxlen=1000)  # newest last: url, action, id, status
         self._queues: dict[tuple[str, int], _Queue] = {}
@@ -329,10 +330,6 @@ class WebhookDelivery:
                 self.deliveries.append(
                     {"url": url, "action": "Deactivated", "id": webhook["id"], "status": status}
                 )
-
-    def _count(self, key: str) -> None:
-        with self.stats_lock:
-            self.stats[key] += 1
 
     # --- life cycle --------------------------------------------------------------------------
 
