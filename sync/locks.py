@@ -23,7 +23,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -121,13 +121,21 @@ class Lease:
             db_connection.close()
 
 
+def tier_running_until(*, connection_id: int, tier: str, now: datetime | None = None) -> datetime | None:
+    """When the tier's lease expires if someone holds it now (its run is in progress), else None.
+    Held means what `lock_claim` cannot take: a holder and an expiry not yet passed."""
+    now = now or timezone.now()
+    lock = (
+        TierLock.objects.filter(connection_id=connection_id, tier=tier, expires_at__gte=now)
+        .exclude(holder="")
+        .first()
+    )
+    return lock.expires_at if lock else None
+
+
 def tier_running(*, connection_id: int, tier: str) -> bool:
     """Someone holds the tier's lease now (its run is in progress)."""
-    return (
-        TierLock.objects.filter(connection_id=connection_id, tier=tier, expires_at__gte=timezone.now())
-        .exclude(holder="")
-        .exists()
-    )
+    return tier_running_until(connection_id=connection_id, tier=tier) is not None
 
 
 def queue_lease(*, connection_id: int, queue: str) -> AbstractContextManager[Lease | None]:

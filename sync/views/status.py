@@ -18,10 +18,11 @@ from django.views.decorators.http import require_POST
 
 from boards.models import Membership
 from psa.providers import provider_names
+from sync.locks import tier_running_until
 from sync.models import Connection
 from sync.tiers import TIERS, tier_get
 from sync.views.chart import runs_chart
-from sync.views.status_data import psa_header, status_page_context, tier_running_until
+from sync.views.status_data import psa_header, status_page_context
 
 
 def operable_connections(user):

@@ -14,7 +14,8 @@ from django.utils import timezone
 from psa.providers import UnknownProvider, provider_for
 from sync.engine.approvals import refused_entities
 from sync.engine.status import last_tier_run, mirror_counts, runs_summary
-from sync.models import Connection, MassDeleteApproval, SyncRun, TierLock
+from sync.locks import tier_running_until
+from sync.models import Connection, MassDeleteApproval, SyncRun
 from sync.tiers import NOTES, TIERS, Tier
 from sync.views.chart import BURST_GAP
 
@@ -40,17 +41,6 @@ class TierRow:
         if not self.last or not self.last["finished_at"]:
             return None
         return (self.last["finished_at"] - self.last["started_at"]).total_seconds()
-
-
-def tier_running_until(*, connection_id: int, tier: str, now: datetime | None = None) -> datetime | None:
-    """When the tier's lease expires if someone holds it now (the tier is running), else None."""
-    now = now or timezone.now()
-    lock = (
-        TierLock.objects.filter(connection_id=connection_id, tier=tier, expires_at__gt=now)
-        .exclude(holder="")
-        .first()
-    )
-    return lock.expires_at if lock else None
 
 
 def _next_run(tier: Tier, last: dict | None, now: datetime) -> tuple[datetime | None, bool]:
