@@ -277,11 +277,17 @@ class RateBudget:
             return 0.0
         return max(stats.reset_time - time.time(), 0.0)
 
+    min_wait_step = 0.01
+
+    def may_take(self) -> bool:
+        """Take one request slot if this budget lets us now (a subclass may narrow it)."""
+        return self.try_acquire()
+
     def acquire(self) -> float:
         """Block until a request slot is free and take it. Returns the seconds spent waiting."""
         waited = 0.0
-        while not self.try_acquire():
-            step = min(max(self.seconds_until_free(), 0.01), self.max_wait_step)
+        while not self.may_take():
+            step = min(max(self.seconds_until_free(), self.min_wait_step), self.max_wait_step)
             logger.debug("rate budget %s exhausted, waiting %.2fs", self.key, step)
             self.sleep(step)
             waited += step

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
-from psa import metrics
 from psa.http import RateBudget
 
 logger = logging.getLogger("psa.autotask")
@@ -113,18 +112,16 @@ class HourlyBudget(RateBudget):
         reserve = 0 if self.interactive else int(self.threshold * BACKGROUND_RESERVE_SHARE)
         return self.threshold - reserve - self.others_used() - self.used()
 
+    min_wait_step = 0.5
+
+    def may_take(self) -> bool:
+        """Only within our allowance (what others used and the background reserve left)."""
+        return self.allowance() > 0 and self.try_acquire()
+
     def acquire(self) -> float:
         """Block until the database has room for one more request of ours; the seconds waited."""
         self._maybe_reconcile()
-        waited = 0.0
-        while self.allowance() <= 0 or not self.try_acquire():
-            step = min(max(self.seconds_until_free(), 0.5), MAX_WAIT_STEP_SECONDS)
-            logger.debug("Autotask budget %s exhausted, waiting %.1fs", self.key, step)
-            self.sleep(step)
-            waited += step
-        self.waited_seconds += waited
-        metrics.psa_budget_waited(self, waited)
-        return waited
+        return super().acquire()
 
     def reset(self) -> None:
         self.limiter.clear(self.item, "psa-budget", self.key)
