@@ -124,5 +124,5 @@ class HourlyBudget(RateBudget):
         return super().acquire()
 
     def reset(self) -> None:
-        self.limiter.clear(self.item, "psa-budget", self.key)
+        super().reset()
         cache.delete_many([f"{self.key}:others", f"{self.key}:reconciled"])
