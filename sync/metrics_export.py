@@ -27,7 +27,6 @@ from topleft.counters import CounterFamily, counters_read, redis_client
 logger = logging.getLogger("sync.metrics")
 
 COUNTER_FAMILIES: list[CounterFamily] = psa_metrics.FAMILIES + sync_metrics.FAMILIES
-CELERY_QUEUES = QUEUES  # every queue of sync/tiers.py
 # kombu's Redis transport keeps a queue's priority levels in separate lists: "<queue>" for 0-2,
 # "<queue>\x06\x16<step>" for the other steps (kombu.transport.redis PRIORITY_STEPS, sep).
 _PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")
@@ -111,14 +110,14 @@ def queue_depths() -> Iterator[Metric]:
     if client is None:
         return
     pipe = client.pipeline(transaction=False)
-    for queue in CELERY_QUEUES:
+    for queue in QUEUES:
         for suffix in _PRIORITY_SUFFIXES:
             pipe.llen(queue + suffix)
     lengths = iter(pipe.execute())
     depth = GaugeMetricFamily(
         "topleft_celery_queue_length", "Messages waiting in a Celery queue", labels=["queue"]
     )
-    for queue in CELERY_QUEUES:
+    for queue in QUEUES:
         depth.add_metric([queue], sum(next(lengths) for _ in _PRIORITY_SUFFIXES))
     yield depth
 

@@ -7,20 +7,19 @@ import random
 
 from celery import shared_task
 
-from sync.tiers import REALTIME
+from sync.tiers import REALTIME  # routing: sync/tiers.py
 
-QUEUE = REALTIME  # routing: sync/tiers.py
 PUSH_RETRIES = 3
 BUSY_RETRIES = 60  # then the outbox sweeper (every minute) sends it
 BUSY_COUNTDOWN = 0.5
 
 
 def enqueue_refresh(*, connection_id: int, countdown: float = 0) -> None:
-    refresh_connection.apply_async((connection_id,), queue=QUEUE, countdown=countdown)
+    refresh_connection.apply_async((connection_id,), queue=REALTIME, countdown=countdown)
 
 
 def enqueue_push(entry_id: int) -> None:
-    push_outbox_entry.apply_async((entry_id,), queue=QUEUE)
+    push_outbox_entry.apply_async((entry_id,), queue=REALTIME)
 
 
 @shared_task(

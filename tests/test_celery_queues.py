@@ -1,13 +1,14 @@
 """A task sent to one queue must land in that queue only (never duplicated to the others)."""
 
-from topleft.celery import QUEUE_NAMES, app
+from sync.tiers import QUEUES
+from topleft.celery import app
 
 
 def test_it_routes_each_queue_to_itself_only():
     queues = app.amqp.queues
-    bindings = {name: (queues[name].exchange.name, queues[name].routing_key) for name in QUEUE_NAMES}
-    assert bindings == {name: (name, name) for name in QUEUE_NAMES}
-    assert len(set(bindings.values())) == len(QUEUE_NAMES)
+    bindings = {name: (queues[name].exchange.name, queues[name].routing_key) for name in QUEUES}
+    assert bindings == {name: (name, name) for name in QUEUES}
+    assert len(set(bindings.values())) == len(QUEUES)
 
 
 def test_it_sends_a_task_for_the_realtime_queue_with_its_own_routing_key():
@@ -20,7 +21,7 @@ def test_it_routes_every_task_to_a_queue_some_worker_pool_consumes():
     from sync.tiers import TASK_ROUTES, TIERS, WORKER_POOLS
 
     consumed = [queue for queues in WORKER_POOLS.values() for queue in queues]
-    assert sorted(consumed) == sorted(QUEUE_NAMES)  # every queue has exactly one pool
+    assert sorted(consumed) == sorted(QUEUES)  # every queue has exactly one pool
     assert {name for name in app.tasks if name.startswith(("sync.", "topleft."))} <= set(TASK_ROUTES)
     assert {route["queue"] for route in TASK_ROUTES.values()} | {t.queue for t in TIERS.values()} <= set(
         consumed

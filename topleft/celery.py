@@ -21,10 +21,7 @@ from sync.tiers import FULL, QUEUES, TASK_ROUTES, build_beat_schedule  # noqa: E
 
 # Each queue gets its own exchange and routing key. Bare Queue("x") objects would all be bound
 # to the default exchange with the default routing key, so one message would land in every queue.
-QUEUE_NAMES = QUEUES
-app.conf.task_queues = tuple(
-    Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUE_NAMES
-)
+app.conf.task_queues = tuple(Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUES)
 app.conf.task_routes = TASK_ROUTES
 app.conf.update(task_default_queue=FULL, task_default_exchange=FULL, task_default_routing_key=FULL)
 # At-least-once delivery: a task is acknowledged only after it ran, and re-queued if the
