@@ -87,6 +87,30 @@ def _payload_name(key: FieldKey) -> str:
     return name if kind == "udf" else pascal(name)
 
 
+def _payload(
+    webhook: dict, action: str, entity_type: str, record_id: int, fields: dict, sequence: int, person: int
+) -> bytes:
+    return dotnet_json(
+        {
+            "Action": action,
+            "Guid": webhook.get("webhookGUID"),
+            "EntityType": entity_type,
+            "Id": record_id,
+            "Fields": fields,
+            "EventTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "SequenceNumber": sequence,
+            "PersonID": person,
+        }
+    )
+
+
+def _signed_headers(webhook: dict, body: bytes) -> dict[str, str]:
+    return {
+        "Content-Type": "application/json",
+        "X-Hook-Signature": signature(body, webhook.get("secretKey", "")),
+    }
+
+
 class WebhookDelivery:
     def __init__(
         self,
@@ -208,18 +232,7 @@ class WebhookDelivery:
         with self._lock:
             queue = self._queues.setdefault((webhook_entity, webhook["id"]), _Queue())
             queue.sequence += 1
-            body = dotnet_json(
-                {
-                    "Action": action,
-                    "Guid": webhook.get("webhookGUID"),
-                    "EntityType": entity_type,
-                    "Id": record_id,
-                    "Fields": fields,
-                    "EventTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    "SequenceNumber": queue.sequence,
-                    "PersonID": person,
-                }
-            )
+            body = _payload(webhook, action, entity_type, record_id, fields, queue.sequence, person)
             queue.events.append((body, queue.sequence, action, record_id))
             self._pending += 1
             if not queue.running:
@@ -264,10 +277,7 @@ class WebhookDelivery:
                 self._deactivate(webhook_entity, webhook)
 
     def _deliver(self, webhook: dict, body: bytes, action: str, record_id: int) -> bool:
-        headers = {
-            "Content-Type": "application/json",
-            "X-Hook-Signature": signature(body, webhook.get("secretKey", "")),
-        }
+        headers = _signed_headers(webhook, body)
         for attempt in range(self.policy.attempts):
             if attempt and self._stopping.wait(self.policy.retry_delay_s):
                 return False
@@ -308,22 +318,8 @@ class WebhookDelivery:
     def send_deactivated(self, webhook_entity: str, webhook: dict) -> None:
         """A signed `Action: Deactivated` to the deactivation URL and the main URL."""
         entity_type = WEBHOOK_ENTITY_TYPES[webhook_entity]
-        body = dotnet_json(
-            {
-                "Action": "Deactivated",
-                "Guid": webhook.get("webhookGUID"),
-                "EntityType": entity_type,
-                "Id": webhook["id"],
-                "Fields": {},
-                "EventTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "SequenceNumber": 0,
-                "PersonID": self.api_user,
-            }
-        )
-        headers = {
-            "Content-Type": "application/json",
-            "X-Hook-Signature": signature(body, webhook.get("secretKey", "")),
-        }
+        body = _payload(webhook, "Deactivated", entity_type, webhook["id"], {}, 0, self.api_user)
+        headers = _signed_headers(webhook, body)
         for url in dict.fromkeys((webhook.get("deactivationUrl"), webhook.get("webhookUrl"))):
             if url:
                 status = self._post(url, body, headers)
