@@ -37,10 +37,6 @@ def connection_test(connection: Any) -> dict:
     return {"ok": True, "summary": summary, **details}
 
 
-def callbacks_listed(*, connection: Any) -> list[dict]:
-    return callbacks.connection_callbacks_list(connection=connection)
-
-
 # Reference: api.md §5 — ticket statuses are one picklist for the whole database (and tasks use
 # the same list): a ticket may take any active status, whatever its queue; a board over any
 # queues may show every status as a column (an inactive one too, as ConnectWise boards may: its
@@ -68,7 +64,7 @@ PROVIDER = Provider(
     callbacks=CallbackHandler(
         receive=callback_receive,
         ensure=callbacks.connection_callbacks_ensure,
-        listed=callbacks_listed,
+        listed=callbacks.connection_callbacks_list,
         remove=callbacks.connection_callbacks_remove,
         rotates_secret=True,
     ),
