@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from psa.providers import provider_get, provider_names
-from sync.services.connections import connection_upsert
+from sync.services.connections import connection_test, connection_upsert
 
 
 def _flag(field_name: str) -> str:
@@ -71,7 +71,9 @@ class Command(BaseCommand):
             document = provider.credentials_clean(credentials)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
-        result = provider.connection_test(Connection(name=name, provider=provider.name, credentials=document))
+        result = connection_test(
+            connection=Connection(name=name, provider=provider.name, credentials=document)
+        )
         if not result.get("ok"):
             raise CommandError(f"the credentials do not work, nothing saved: {result.get('error')}")
         self.stdout.write(f"Credentials work: {result.get('summary', 'ok')}")
