@@ -89,21 +89,22 @@ class AutotaskApi:
 
     # --- reads -------------------------------------------------------------------------------
 
-    def _search(self, request: SandboxRequest) -> Any:
+    def _parsed_query(self, request: SandboxRequest, spec: EntitySpec) -> QueryRequest:
+        """The query a GET carries in `search` (JSON) or a POST in its body."""
+        if request.method != "GET":
+            return parse_query(spec, _json_body(request))
         text = request.query.get("search")
-        if text is None:
-            return None
         try:
-            return json.loads(text)
+            body = json.loads(text) if text is not None else None
         except ValueError:
             raise QueryError("The search parameter is not valid JSON.") from None
+        return parse_query(spec, body)
 
     def _query(self, request: SandboxRequest, spec: EntitySpec, route: Route) -> Reply:
         method = request.method
         if method not in ("GET", "POST") or (route.kind == "collection" and "search" not in request.query):
             return not_allowed(method)
-        body = self._search(request) if method == "GET" else _json_body(request)
-        query = parse_query(spec, body)
+        query = self._parsed_query(request, spec)
         if route.kind == "count":
             return Reply(200, {"queryCount": count(self.store, spec, query)})
         search = request.query.get("search") if method == "GET" else None
@@ -118,8 +119,7 @@ class AutotaskApi:
         if request.method not in ("GET", "POST"):
             return not_allowed(request.method)
         paging = parse_paging(request.query.get("paging"))
-        body = self._search(request) if request.method == "GET" else _json_body(request)
-        query = parse_query(spec, body)
+        query = self._parsed_query(request, spec)
         return self._page(spec, query, paging, search if request.method == "GET" else None)
 
     def _page(self, spec: EntitySpec, query: QueryRequest, paging: Paging, search: str | None) -> Reply:
