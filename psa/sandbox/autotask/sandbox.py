@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from psa.sandbox.autotask.activity import Activity
 from psa.sandbox.autotask.api import MAX_QUERY_STRING, AutotaskApi, errors, no_route
 from psa.sandbox.autotask.data import API_USER_ID, generate
-from psa.sandbox.autotask.guards import Credentials, HourlyThreshold, ThreadLimit, authenticate
+from psa.sandbox.autotask.guards import Credentials, HourlyThreshold, ThreadLimit, authenticate, empty_401
 from psa.sandbox.autotask.routes import PREFIX, Route, resolve
 from psa.sandbox.autotask.rules import Rules
 from psa.sandbox.autotask.store import AutotaskStore
@@ -197,11 +197,7 @@ class AutotaskSandbox(SiteKnobs):
     def _guarded(self, request: SandboxRequest, route: Route) -> Reply:
         forced = self.forced.take(request.method, route.api_path)
         if forced is not None:
-            return (
-                Reply(forced.status, raw=b"")
-                if forced.status == 401
-                else errors(forced.message, forced.status)
-            )
+            return empty_401() if forced.status == 401 else errors(forced.message, forced.status)
         if route.kind == "version":
             return Reply(
                 200, {"majorVersion": 1, "minorVersion": 0, "build": 2025, "customerType": "Sandbox"}
