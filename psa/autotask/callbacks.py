@@ -89,8 +89,7 @@ def field_ids(client: Any, kind: WebhookKind) -> dict[str, int]:
     """Our field name (folded) → Autotask's field id, from the `fieldID` picklist of
     `{X}WebhookFields` (value = id, label = field name; webhooks.md §2 "Child: Fields")."""
     # Reference: webhooks.md §2 GET /V1.0/TicketWebhookFields/entityInformation/fields
-    fields = client.entity_fields(kind.entity.removesuffix("s") + "Fields")
-    picklist = next((f for f in fields if _fold(str(f.get("name", ""))) == "fieldid"), None)
+    picklist = client.entity_field(kind.entity.removesuffix("s") + "Fields", "fieldID")
     if picklist is None:
         raise PSAError(f"{kind.entity}: the webhook field picklist has no fieldID")
     ids = {}
