@@ -175,17 +175,16 @@ def _busiest_service_board(connection_id: int) -> int | None:
 
 def _board_ensure(connection_id: int, demo: DemoBoard, psa_board_ids: list[int]) -> Board:
     board = Board.objects.filter(connection_id=connection_id, name=demo.name).first()
-    columns = _columns(connection_id, demo, psa_board_ids)
     if board is None:
         return board_create(
             connection_id=connection_id,
             name=demo.name,
             kind=demo.kind,
             psa_board_ids=psa_board_ids,
-            columns=columns,
+            columns=_columns(connection_id, demo, psa_board_ids),
         )
     if not board.columns.exists():  # created before the first sync brought statuses
-        board_columns_set(board=board, columns=columns)
+        board_columns_set(board=board, columns=_columns(connection_id, demo, psa_board_ids))
     return board
 
 
