@@ -79,9 +79,7 @@ class Writer:
         record_id = sent.pop("id", None)
         if record_id is None:
             raise WriteError("An id is required to update an entity.")
-        old = self.store.get(spec.name, record_id)
-        if old is None or (parent_id is not None and old.get(spec.parent_field or "") != parent_id):
-            raise WriteError(NO_MATCH)
+        old = self._existing(spec, record_id, parent_id)
         changes = self._changes(spec, old, sent, full=full)
         new = {**old, **changes}
         for field in spec.fields.values():
@@ -100,9 +98,7 @@ class Writer:
         return record_id
 
     def delete(self, spec: EntitySpec, record_id: int, parent_id: int | None, actor: int) -> int:
-        old = self.store.get(spec.name, record_id)
-        if old is None or (parent_id is not None and old.get(spec.parent_field or "") != parent_id):
-            raise WriteError(NO_MATCH)
+        old = self._existing(spec, record_id, parent_id)
         self.rules.before_delete(spec, old, actor)
         try:
             self.store.delete(spec.name, record_id, actor=actor)
@@ -112,6 +108,13 @@ class Writer:
         return record_id
 
     # --- checks ------------------------------------------------------------------------------
+
+    def _existing(self, spec: EntitySpec, record_id: int, parent_id: int | None) -> dict:
+        """The record to change; NO_MATCH when there is none (under the URL's parent, if any)."""
+        old = self.store.get(spec.name, record_id)
+        if old is None or (parent_id is not None and old.get(spec.parent_field or "") != parent_id):
+            raise WriteError(NO_MATCH)
+        return old
 
     def _fields(self, spec: EntitySpec, body: Any) -> tuple[dict[str, Any], list | None]:
         """The body's known fields under their wire names, typed (unknown properties are ignored,
