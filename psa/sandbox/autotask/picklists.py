@@ -200,16 +200,8 @@ def choices(entity: str, field: str) -> tuple[Choice, ...]:
     return PICKLISTS.get((entity, field), ())
 
 
-def values(entity: str, field: str) -> list[int]:
-    return [choice.value for choice in choices(entity, field)]
-
-
 def active_values(entity: str, field: str) -> list[int]:
     return [choice.value for choice in choices(entity, field) if choice.active]
-
-
-def label(entity: str, field: str, value: int) -> str | None:
-    return next((c.label for c in choices(entity, field) if c.value == value), None)
 
 
 def wire_choices(items: tuple[Choice, ...] | list[Choice]) -> list[dict]:
