@@ -103,8 +103,9 @@ class Rules:
         return record
 
     def before_update(self, spec: EntitySpec, old: dict, changes: dict, actor: int) -> dict:
+        now = self.clock()  # one reading: an update's stamps show one moment (as on create)
         for name in STAMPS.get(spec.name, ((), ()))[1]:
-            changes[name] = self.clock()
+            changes[name] = now
         new = {**old, **changes}
         self._check_assignment(spec, old, new)
         if spec.field("lastActivityResourceID") is not None:  # tickets, tasks, projects
