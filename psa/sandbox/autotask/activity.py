@@ -111,7 +111,9 @@ class Activity(RandomEdits):
             self.writer.create(spec_of("TicketNotes"), body, ticket["id"], self._resource())
 
     def ticket_secondary(self) -> None:
-        ticket = self._pick("Tickets", lambda t: "assignedResourceID" in t and t.get("status") != 5)
+        ticket = self._pick(
+            "Tickets", lambda t: "assignedResourceID" in t and t.get("status") != picklists.COMPLETE_STATUS
+        )
         if ticket is None:
             return
         existing = self.store.child_ids("TicketSecondaryResources", ticket["id"])
