@@ -123,17 +123,9 @@ class AutotaskApi:
         return self._page(spec, query, paging, search if request.method == "GET" else None)
 
     def _page(self, spec: EntitySpec, query: QueryRequest, paging: Paging, search: str | None) -> Reply:
-        items, more = run_page(self.store, spec, query, paging)
-        last_id = items[-1].get("id") if items else None
-        if last_id is None and items:  # IncludeFields without id: page on the stored records
-            last_id = self._last_id(spec, query, paging)
+        items, more, last_id = run_page(self.store, spec, query, paging)
         urls = page_urls(self.api_base, spec, paging, last_id, more, search)
         return Reply(200, envelope(items, paging.page_size, urls))
-
-    def _last_id(self, spec: EntitySpec, query: QueryRequest, paging: Paging) -> int | None:
-        with_ids = QueryRequest(query.compiled, ["id"], query.max_records)
-        items, _ = run_page(self.store, spec, with_ids, paging)
-        return items[-1]["id"] if items else None
 
     def _info(self, spec: EntitySpec, route: Route, method: str) -> Reply:
         if method != "GET":

@@ -101,8 +101,9 @@ def matching(store: AutotaskStore, spec: EntitySpec, request: QueryRequest, afte
 
 def run_page(
     store: AutotaskStore, spec: EntitySpec, request: QueryRequest, paging: Paging
-) -> tuple[list[dict], bool]:
-    """The page's wire items and whether more rows match after it."""
+) -> tuple[list[dict], bool, int | None]:
+    """The page's wire items, whether more rows match after it, and its last record's id (which
+    the next page starts after, even when IncludeFields leaves the id out of the items)."""
     rows: list[dict] = []
     more = False
     for record in matching(store, spec, request, paging.after):
@@ -110,7 +111,8 @@ def run_page(
             more = True
             break
         rows.append(record)
-    return [to_wire(spec, record, request.include) for record in rows], more
+    last_id = rows[-1]["id"] if rows else None
+    return [to_wire(spec, record, request.include) for record in rows], more, last_id
 
 
 def count(store: AutotaskStore, spec: EntitySpec, request: QueryRequest) -> int:
