@@ -86,9 +86,7 @@ def candidate_ids(store: AutotaskStore, spec: EntitySpec, compiled: Compiled) ->
     if parents is not None:
         from_parents = sorted({i for parent in parents for i in store.child_ids(spec.name, parent)})
         return [i for i in from_parents if wanted_ids is None or i in wanted_ids]
-    if wanted_ids is not None:
-        for record_id in wanted_ids:
-            store.get(spec.name, record_id)  # lazy children appear when asked for by id
+    if wanted_ids is not None:  # get() also makes lazy children appear when asked for by id
         return sorted(i for i in wanted_ids if store.get(spec.name, i) is not None)
     return store.ids(spec.name)
 
