@@ -134,15 +134,12 @@ class ConnectionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Register the PSA's callbacks (add missing, remove stale)")
     def ensure_callbacks(self, request, queryset):
-        from django.conf import settings
-
         from psa.errors import PSAError
+        from sync.callbacks_health import callbacks_ensure
 
         for connection in queryset:
             try:
-                changes = provider_for(connection).callbacks.ensure(
-                    connection=connection, public_url=settings.PUBLIC_URL
-                )
+                changes = callbacks_ensure(connection=connection)
             except PSAError as err:
                 self.message_user(request, f"{connection.name}: callbacks FAILED — {err}", messages.ERROR)
                 continue

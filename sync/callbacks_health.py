@@ -9,6 +9,7 @@ registrations are ensured again in the background. A successful ensure clears it
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
@@ -23,6 +24,19 @@ from sync.tiers import REALTIME
 logger = logging.getLogger("sync.webhooks")
 
 REENSURE_RETRIES = 5
+
+
+def callbacks_ensure(*, connection: Connection, rotate_secret: bool = False) -> Any:
+    """The provider's ensure at PUBLIC_URL (the command, the admin action, the re-ensure task);
+    once it succeeds the registrations are healthy again. Raises PSAError."""
+    extra = {"rotate_secret": True} if rotate_secret else {}
+    changes = provider_for(connection).callbacks.ensure(
+        connection=connection, public_url=settings.PUBLIC_URL, **extra
+    )
+    if connection.callback_health:
+        Connection.objects.filter(pk=connection.pk).update(callback_health={})
+        connection.callback_health = {}
+    return changes
 
 
 def callbacks_lost(*, connection: Connection, reason: str) -> None:
@@ -46,9 +60,7 @@ def callbacks_reensure(self, connection_id: int) -> str:
     if connection is None:
         return "gone"
     try:
-        changes = provider_for(connection).callbacks.ensure(
-            connection=connection, public_url=settings.PUBLIC_URL
-        )
+        changes = callbacks_ensure(connection=connection)
     except PSAError as err:
         Connection.objects.filter(pk=connection_id).update(
             callback_health={**connection.callback_health, "retry_error": str(err)[:300]}

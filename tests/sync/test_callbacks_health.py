@@ -74,9 +74,13 @@ def test_a_failed_reensure_is_recorded_and_retried(connection, provider_says):
     assert len(ensured) == 1 and connection.callback_health["retry_error"] == "the PSA refused"
 
 
-def test_reensuring_calls_the_providers_ensure(connection, provider_says):
+def test_reensuring_calls_the_providers_ensure_and_clears_the_health(connection, provider_says):
+    connection.callback_health = {"state": "lost", "reason": "x", "at": "2026-01-01T00:00:00+00:00"}
+    connection.save()
     ensured = provider_says(CallbackResult([]))
     assert callbacks_health.callbacks_reensure.apply(args=(connection.pk,)).get() == "ensured"
+    connection.refresh_from_db()
+    assert connection.callback_health == {}
     [call] = ensured
     assert call["connection"].pk == connection.pk and call["public_url"] == settings.PUBLIC_URL
 

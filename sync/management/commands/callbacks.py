@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from psa.errors import PSAError
-from psa.providers import CallbackHandler, UnknownProvider, provider_for
+from psa.providers import UnknownProvider, provider_for
+from sync.callbacks_health import callbacks_ensure
 from sync.models import Connection
 
 
@@ -46,7 +46,7 @@ class Command(BaseCommand):
             )
         try:
             if opts["ensure"]:
-                self._ensure(handler, connection, rotate_secret=opts["rotate_secret"])
+                self._ensure(connection, rotate_secret=opts["rotate_secret"])
             elif opts["list"]:
                 self._show(handler.listed(connection=connection))
             else:
@@ -55,9 +55,8 @@ class Command(BaseCommand):
         except PSAError as err:
             raise CommandError(f"the PSA refused: {err}") from err
 
-    def _ensure(self, handler: CallbackHandler, connection: Connection, *, rotate_secret: bool) -> None:
-        extra = {"rotate_secret": True} if rotate_secret else {}
-        changes = handler.ensure(connection=connection, public_url=settings.PUBLIC_URL, **extra)
+    def _ensure(self, connection: Connection, *, rotate_secret: bool) -> None:
+        changes = callbacks_ensure(connection=connection, rotate_secret=rotate_secret)
         self.stdout.write(
             f"Added {len(changes.added)}, removed {len(changes.removed)}, "
             f"kept {len(changes.kept)} registration(s)"
