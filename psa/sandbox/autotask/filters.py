@@ -98,7 +98,7 @@ def _compile_item(spec: EntitySpec, item: Any, counter: _Counter) -> Predicate:
                 "Invalid query syntax. Only one user-defined field condition is allowed per query."
             )
         counter.conditions += 1
-        return _udf_condition(op, name, _key(item, "value"), "value" in {k.lower() for k in item})
+        return _udf_condition(op, name, _key(item, "value"))
     field_spec = spec.field(name)
     if field_spec is None or field_spec.name == "userDefinedFields":
         raise QueryError(f"Unable to find {name} in the {spec.name} entity.")
@@ -131,17 +131,21 @@ def _record_value(field_spec: FieldSpec) -> Callable[[dict], Any]:
 
 
 def _condition(op: str, field_spec: FieldSpec, raw: Any) -> Predicate:
-    read = _record_value(field_spec)
+    return _predicate(op, raw, _record_value(field_spec), lambda value: _comparable(field_spec, value))
+
+
+def _predicate(op: str, raw: Any, read: Callable[[dict], Any], comparable: Callable[[Any], Any]) -> Predicate:
+    """`op` against `raw` (made comparable) of the value `read` finds in a record."""
     if op == "exist":
         return lambda record: read(record) is not None
     if op == "notexist":
         return lambda record: read(record) is None
     if op in ("in", "notin"):
-        wanted = {_comparable(field_spec, v) for v in raw} if isinstance(raw, list) else set()
+        wanted = {comparable(v) for v in raw} if isinstance(raw, list) else set()
         if op == "in":
             return lambda record: read(record) in wanted
         return lambda record: read(record) not in wanted
-    value = _comparable(field_spec, raw)
+    value = comparable(raw)
     if op == "eq":
         return lambda record: read(record) == value
     if op == "noteq":
@@ -184,31 +188,17 @@ def _ordering(op: str, value: Any, read: Callable[[dict], Any]) -> Predicate:
     return compare
 
 
-def _udf_condition(op: str, name: str, raw: Any, has_value: bool) -> Predicate:
+def _udf_condition(op: str, name: str, raw: Any) -> Predicate:
     """UDF values are strings on the wire: compared as case-insensitive text."""
     wanted_name = name.lower()
 
     def read(record: dict) -> str | None:
         for udf_name, value in (record.get("_udf") or {}).items():
             if udf_name.lower() == wanted_name:
-                return None if value is None else str(value).lower()
+                return _as_text(value)
         return None
 
-    if op in ("exist", "notexist"):
-        return (lambda r: read(r) is not None) if op == "exist" else (lambda r: read(r) is None)
-    if op in ("in", "notin"):
-        wanted = {str(v).lower() for v in raw} if isinstance(raw, list) else set()
-        return (lambda r: read(r) in wanted) if op == "in" else (lambda r: read(r) not in wanted)
-    value = None if raw is None or not has_value else str(raw).lower()
-    if op == "eq":
-        return lambda r: read(r) == value
-    if op == "noteq":
-        return lambda r: read(r) != value
-    if value is None:
-        return lambda r: False
-    if op in TEXT_MATCH:
-        return _text_match(op, value, read)
-    return _ordering(op, value, read)
+    return _predicate(op, raw, read, _as_text)
 
 
 def _collect_narrowing(spec: EntitySpec, item: Any, narrowing: dict[str, set[int]]) -> None:
