@@ -70,8 +70,9 @@ def _any(predicates: list[Predicate]) -> Predicate:
     return lambda record: any(predicate(record) for predicate in predicates)
 
 
-def _key(item: dict, name: str) -> Any:
-    """A property of a condition, its name matched case-insensitively (clients send `Op`...)."""
+def prop(item: dict, name: str) -> Any:
+    """A property of a condition or query body, its lower-case `name` matched case-insensitively
+    (clients send `Op`, `Filter`, `MaxRecords`...)."""
     for key, value in item.items():
         if key.lower() == name:
             return value
@@ -81,28 +82,28 @@ def _key(item: dict, name: str) -> Any:
 def _compile_item(spec: EntitySpec, item: Any, counter: _Counter) -> Predicate:
     if not isinstance(item, dict):
         raise QueryError("Invalid query syntax. A filter item must be an object.")
-    op = str(_key(item, "op") or "").lower()
+    op = str(prop(item, "op") or "").lower()
     if op in ("and", "or"):
-        children = _key(item, "items") or []
+        children = prop(item, "items") or []
         if not isinstance(children, list):
             raise QueryError(f"Invalid query syntax. The items of '{op}' must be an array.")
         predicates = [_compile_item(spec, child, counter) for child in children]
         return _all(predicates) if op == "and" else (_any(predicates) if predicates else lambda r: False)
     if op not in OPERATORS:
-        raise QueryError(f"Invalid query syntax. '{_key(item, 'op')}' is not a valid operator.")
-    name = str(_key(item, "field") or "")
-    if _truthy(_key(item, "udf")):
+        raise QueryError(f"Invalid query syntax. '{prop(item, 'op')}' is not a valid operator.")
+    name = str(prop(item, "field") or "")
+    if _truthy(prop(item, "udf")):
         counter.udf += 1
         if counter.udf > 1:
             raise QueryError(
                 "Invalid query syntax. Only one user-defined field condition is allowed per query."
             )
         counter.conditions += 1
-        return _udf_condition(op, name, _key(item, "value"))
+        return _udf_condition(op, name, prop(item, "value"))
     field_spec = spec.field(name)
     if field_spec is None or field_spec.name == "userDefinedFields":
         raise QueryError(f"Unable to find {name} in the {spec.name} entity.")
-    value = _key(item, "value")
+    value = prop(item, "value")
     counter.conditions += len(value) if op in ("in", "notin") and isinstance(value, list) else 1
     return _condition(op, field_spec, value)
 
@@ -202,13 +203,13 @@ def _udf_condition(op: str, name: str, raw: Any) -> Predicate:
 
 
 def _collect_narrowing(spec: EntitySpec, item: Any, narrowing: dict[str, set[int]]) -> None:
-    if not isinstance(item, dict) or _truthy(_key(item, "udf")):
+    if not isinstance(item, dict) or _truthy(prop(item, "udf")):
         return
-    op = str(_key(item, "op") or "").lower()
-    field_spec = spec.field(str(_key(item, "field") or ""))
+    op = str(prop(item, "op") or "").lower()
+    field_spec = spec.field(str(prop(item, "field") or ""))
     if field_spec is None or not field_spec.is_number or op not in ("eq", "in"):
         return
-    raw = _key(item, "value")
+    raw = prop(item, "value")
     values = raw if op == "in" and isinstance(raw, list) else [raw]
     wanted = {v for v in (_comparable(field_spec, value) for value in values) if v is not None}
     key = field_spec.name.lower()

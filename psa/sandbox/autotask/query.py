@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from psa.sandbox.autotask.filters import Compiled, QueryError, compile_filter
+from psa.sandbox.autotask.filters import Compiled, QueryError, compile_filter, prop
 from psa.sandbox.autotask.schema import EntitySpec
 from psa.sandbox.autotask.store import AutotaskStore, Ids
 from psa.sandbox.autotask.wire import to_wire
@@ -41,20 +41,12 @@ class Paging:
     after: int  # this page holds the matching rows with id > after
 
 
-def _property(body: dict, name: str) -> Any:
-    """QueryModel property names are case-insensitive (`filter`/`Filter`, `MaxRecords`...)."""
-    for key, value in body.items():
-        if key.lower() == name:
-            return value
-    return None
-
-
 def parse_query(spec: EntitySpec, body: Any) -> QueryRequest:
     if body is None:
         body = {}
     if not isinstance(body, dict):
         raise QueryError("Invalid query syntax. The query must be a JSON object.")
-    max_records = _property(body, "maxrecords")
+    max_records = prop(body, "maxrecords")
     if max_records is None:
         max_records = MAX_RECORDS
     try:
@@ -63,11 +55,11 @@ def parse_query(spec: EntitySpec, body: Any) -> QueryRequest:
         raise QueryError(f"'{max_records}' is not a valid value for MaxRecords.") from None
     if not 1 <= max_records <= MAX_RECORDS:
         raise QueryError("MaxRecords must be between 1 and 500.")
-    return QueryRequest(compile_filter(spec, _property(body, "filter")), _include(spec, body), max_records)
+    return QueryRequest(compile_filter(spec, prop(body, "filter")), _include(spec, body), max_records)
 
 
 def _include(spec: EntitySpec, body: dict) -> list[str] | None:
-    names = _property(body, "includefields")
+    names = prop(body, "includefields")
     if not names:
         return None
     if not isinstance(names, list):
