@@ -44,8 +44,6 @@
     root.querySelectorAll(".cards").forEach((ol) => { scroll[ol.dataset.columnId] = ol.scrollTop; });
     const columns = root.querySelector("#columns");
     const left = columns ? columns.scrollLeft : 0;
-    const focused = document.activeElement && document.activeElement.closest(".card");
-    const focusedId = focused ? focused.dataset.psaId : null;
     const pageY = window.scrollY;
     root.innerHTML = html;
     root.querySelectorAll(".cards").forEach((ol) => {
@@ -54,14 +52,18 @@
     const fresh = root.querySelector("#columns");
     if (fresh) fresh.scrollLeft = left;
     window.scrollTo(window.scrollX, pageY);
-    if (focusedId) {
-      const again = root.querySelector(`.card[data-psa-id="${focusedId}"]`);
-      if (again) again.focus({ preventScroll: true });
-    }
     renderedAt = performance.now();
-    decorate();
     initSortables();
-    root.dispatchEvent(new CustomEvent("topleft:redrawn"));
+  }
+
+  // A redraw (full or diff) replaces or moves card elements, which drops the focus: the card
+  // that had it gets it back.
+  function keepingFocus(redraw) {
+    const focused = document.activeElement && document.activeElement.closest(".card");
+    const focusedId = focused ? focused.dataset.psaId : null;
+    redraw();
+    const again = focusedId && root.querySelector(`.card[data-psa-id="${focusedId}"]`);
+    if (again && document.activeElement !== again) again.focus({ preventScroll: true });
   }
 
   // Everything the server's markup does not know: time-based write states, cards waiting for
@@ -121,13 +123,12 @@
     snapshot = response.headers.get("X-Board-Snapshot") || "";
     root.dataset.etag = etag;
     const started = performance.now();
-    if (isDiff) {
-      window.TopLeftLiveDiff.apply(root, body.diff);
-      decorate();
-      root.dispatchEvent(new CustomEvent("topleft:redrawn"));
-    } else {
-      applyColumns(body);
-    }
+    keepingFocus(() => {
+      if (isDiff) window.TopLeftLiveDiff.apply(root, body.diff);
+      else applyColumns(body);
+    });
+    decorate();
+    root.dispatchEvent(new CustomEvent("topleft:redrawn"));
     // For the benchmarks (and the curious): what the last live update cost this page.
     root.dataset.applyMs = (performance.now() - started).toFixed(1);
     root.dataset.updates = String((parseInt(root.dataset.updates, 10) || 0) + 1);

@@ -1,15 +1,14 @@
 // Applies a live diff from the server (boards/views/live_diff.py) to the board: only the cards
 // whose markup changed are replaced, cards that left are removed, and the fewest cards are moved,
 // each right below its neighbour above (placements come in board order). Column counts and WIP
-// warnings follow. The focused card keeps the focus; everything else keeps its element.
+// warnings follow. Everything else keeps its element (board.js gives a replaced or moved card
+// back the focus it had).
 (function () {
   "use strict";
 
   function cardEl(root, psaId) { return root.querySelector(`.card[data-psa-id="${psaId}"]`); }
 
   function apply(root, diff) {
-    const focused = document.activeElement && document.activeElement.closest(".card");
-    const focusedId = focused ? focused.dataset.psaId : null;
     diff.removed.forEach((psaId) => { const el = cardEl(root, psaId); if (el) el.remove(); });
     const fresh = {};
     const shownAt = String(performance.now());
@@ -33,10 +32,6 @@
       else list.append(el);
     });
     Object.entries(diff.counts).forEach(([columnId, count]) => showCount(root, columnId, count));
-    if (focusedId) { // replaced or moved (a moved element loses the focus too): give it back
-      const again = cardEl(root, focusedId);
-      if (again && document.activeElement !== again) again.focus({ preventScroll: true });
-    }
   }
 
   function showCount(root, columnId, count) {
