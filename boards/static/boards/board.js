@@ -438,14 +438,6 @@
     });
   }
 
-  root.addEventListener("keydown", (event) => {
-    const card = event.target.closest && event.target.closest(".card");
-    if (!card || event.target !== card) return;
-    if (event.key === "Enter") { event.preventDefault(); openCard(parseInt(card.dataset.psaId, 10)); }
-    if (event.altKey && event.key === "ArrowUp") { event.preventDefault(); moveByKeyboard(card, -1); }
-    if (event.altKey && event.key === "ArrowDown") { event.preventDefault(); moveByKeyboard(card, 1); }
-  });
-
   dialog.addEventListener("click", (event) => {
     if (event.target.closest("[data-action=close-dialog]") || event.target === dialog) { dialog.close(); return; }
     const section = event.target.closest(".close-section");
@@ -500,7 +492,7 @@
     }
   }
 
-  root.boardActions = { moveToColumn, announce };
+  root.boardActions = { openCard, moveByKeyboard, moveToColumn, announce };
 
   // The user changed their filters (filters.js): the URL holds them; show their cards now.
   document.addEventListener("topleft:filters-changed", () => refresh(true));

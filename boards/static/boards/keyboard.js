@@ -1,7 +1,8 @@
 // The board from the keyboard: one tab stop for all the cards (a roving tabindex: Tab leaves the
-// board, the arrows move between cards and columns), Shift+←/→ or [ / ] move the focused card to
-// the previous / next column through the same move service as a drag, and ? lists the shortcuts.
-// board.js exposes the moves (root.boardActions) and calls rove() after every redraw.
+// board, the arrows move between cards and columns), Enter opens the card, Alt+↑/↓ move it within
+// its column and Shift+←/→ or [ / ] to the previous / next column through the same move service
+// as a drag, and ? lists the shortcuts. board.js exposes the actions (root.boardActions) and
+// announces every redraw (topleft:redrawn), after which the tab stop is put right again.
 (function () {
   "use strict";
 
@@ -63,7 +64,14 @@
 
   root.addEventListener("keydown", (event) => {
     const card = event.target.closest && event.target.closest(".card");
-    if (!card || event.target !== card || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (!card || event.target !== card) return;
+    if (event.key === "Enter") { event.preventDefault(); root.boardActions.openCard(parseInt(card.dataset.psaId, 10)); return; }
+    if (event.altKey && (event.key === "ArrowUp" || event.key === "ArrowDown")) {
+      event.preventDefault();
+      root.boardActions.moveByKeyboard(card, event.key === "ArrowUp" ? -1 : 1);
+      return;
+    }
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
     const cards = cardsOf(card.closest(".column"));
     const index = cards.indexOf(card);
     let target = null;
