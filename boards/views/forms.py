@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.db.models import Q
+from django.utils.text import capfirst
 
 from boards.models import (
     Board,
@@ -98,7 +99,7 @@ class BoardSettingsForm(forms.ModelForm):
         terms = provider_get(self.instance.connection.provider).terms  # "queues" on Autotask
         self.fields["psa_board_ids"] = _multi(
             _psa_board_choices(self.instance),
-            terms.psa_boards[:1].upper() + terms.psa_boards[1:],
+            capfirst(terms.psa_boards),
             placeholder=f"All {terms.psa_boards}",
         )
         self.fields["member_identifiers"] = _multi(
@@ -107,7 +108,7 @@ class BoardSettingsForm(forms.ModelForm):
                 label=lambda m: m.full_name,
                 value=lambda m: m.identifier,
             ),
-            terms.members.capitalize(),
+            capfirst(terms.members),
             coerce=str,
             placeholder="Anyone",
         )
