@@ -271,8 +271,7 @@ def connection_callbacks_ensure(
         rotate=rotate,
     )
     connection.callback_secret = secret
-    connection.callback_health = {}
-    connection.save(update_fields=["callback_secret", "callback_health", "updated_at"])
+    connection.save(update_fields=["callback_secret", "updated_at"])
     return changes
 
 

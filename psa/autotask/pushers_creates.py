@@ -113,21 +113,6 @@ def _landed_since(entry: OutboxEntry) -> datetime | None:
     return entry.created_at if entry.attempts > 1 else None
 
 
-def _claimed(entry: OutboxEntry) -> set[int]:
-    """Records other outbox entries of this card already stored as theirs."""
-    ids = (
-        OutboxEntry.objects.filter(
-            connection_id=entry.connection_id,
-            action=entry.action,
-            psa_id=entry.psa_id,
-            result_psa_id__isnull=False,
-        )
-        .exclude(pk=entry.pk)
-        .values_list("result_psa_id", flat=True)
-    )
-    return {int(i) for i in ids if i is not None}
-
-
 def _find_note(
     client: AutotaskClient,
     entry: OutboxEntry,
@@ -148,7 +133,7 @@ def _find_note(
             cond("createDateTime", "gte", since - LOOKBACK),
         ),
     )
-    claimed = _claimed(entry)
+    claimed = entry.results_of_siblings()
     for note in sorted(notes, key=lambda n: int(n["id"])):
         same = (note.get("description") or "").strip() == text.strip() and (note.get("title") or "") == title
         if same and int(note["id"]) not in claimed:
@@ -187,7 +172,7 @@ def push_time_entry(client: AutotaskClient, entry: OutboxEntry) -> None:
                 cond("startDateTime", "eq", start),
             ),
         )
-        claimed = _claimed(entry)
+        claimed = entry.results_of_siblings()
         record = next(
             (r for r in sorted(found, key=lambda r: int(r["id"])) if int(r["id"]) not in claimed), None
         )

@@ -166,16 +166,7 @@ def _note_body(payload: dict) -> dict:
 
 def _find_note(client: ConnectWiseClient, entry: OutboxEntry, path: str, text: str) -> dict | None:
     """A note with our text that no other outbox entry created: an earlier attempt of ours."""
-    claimed = set(
-        OutboxEntry.objects.filter(
-            connection_id=entry.connection_id,
-            action=Action.TICKET_NOTE_ADD,
-            psa_id=entry.psa_id,
-            result_psa_id__isnull=False,
-        )
-        .exclude(pk=entry.pk)
-        .values_list("result_psa_id", flat=True)
-    )
+    claimed = entry.results_of_siblings()
     for note in client.list_all(path, forward_only=False):
         if (note.get("text") or "").strip() == text.strip() and note.get("id") not in claimed:
             return note

@@ -66,3 +66,19 @@ class OutboxEntry(models.Model):
     def placeholder_psa_id(self) -> int:
         """The mirror row of a record not created in the PSA yet carries this (negative) id."""
         return -int(self.pk)
+
+    def results_of_siblings(self) -> set[int]:
+        """The PSA records other entries of this action on this card created: a create whose
+        answer was lost looks for its record among the rest (Autotask and ConnectWise have no
+        idempotency key), never among these."""
+        ids = (
+            OutboxEntry.objects.filter(
+                connection_id=self.connection_id,
+                action=self.action,
+                psa_id=self.psa_id,
+                result_psa_id__isnull=False,
+            )
+            .exclude(pk=self.pk)
+            .values_list("result_psa_id", flat=True)
+        )
+        return {int(i) for i in ids if i is not None}
