@@ -96,7 +96,8 @@ class SandboxServer(SiteKnobs):
             stats=self.stats,
             stats_lock=self._stats_lock,
         )
-        self.host.add(self)
+        if not claim_by_company:  # a tenant is reached through SandboxTenants, which the host asks
+            self.host.add(self)
 
     # --- life cycle --------------------------------------------------------------------------
 

@@ -88,12 +88,11 @@ class SandboxTenants:
             )
             for index in range(count)
         ]
-        # The host asks this one site, which finds the tenant by a dict lookup, rather than a
-        # thousand sites in turn.
-        tenant_ids = {id(site) for site in self.sites}
-        self.host.sites[:] = [site for site in self.host.sites if id(site) not in tenant_ids] + [self]
         self._by_company = {site.company.lower(): site for site in self.sites}
         self._by_key_id = {site.notifier.key_id: site for site in self.sites}
+        # The host asks this one site, which finds the tenant by a dict lookup, rather than a
+        # thousand sites in turn (tenants, claiming by company, do not join the host themselves).
+        self.host.add(self)
 
     # --- the Site protocol (psa/sandbox/site.py) ---------------------------------------------
 
