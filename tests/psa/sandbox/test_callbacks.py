@@ -3,56 +3,22 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 
 from psa.connectwise.callbacks import callback_parse, key_url_check, signature_verify
+from tests.psa.sandbox.receiver import Receiver
 
 TICKETS = "service/tickets"
 # Seconds for the sandbox to deliver its callbacks: waited for, so generous for a loaded machine.
 CALLBACKS_DEADLINE = 30
 
 
-class Receiver:
-    """Collects callback POSTs on 127.0.0.1:<ephemeral>; answers `status` (default 200)."""
-
-    def __init__(self) -> None:
-        self.received: list[dict] = []
-        self.status = 200
-        self.event = threading.Event()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append(
-                    {"path": self.path, "body": body, "signature": self.headers.get("x-content-signature")}
-                )
-                self.send_response(receiver.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                receiver.event.set()
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/cw?recordId="
-        threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def receiver():
     r = Receiver()
+    r.url += "/hooks/cw?recordId="
     yield r
     r.close()
 
@@ -78,17 +44,19 @@ def test_it_posts_a_signed_callback_for_an_api_patch(fresh_api, fresh_sandbox, r
     fresh_api.patch(f"{TICKETS}/{ticket_id}", [{"op": "replace", "path": "summary", "value": "Callback me"}])
     assert fresh_sandbox.wait_for_callbacks(CALLBACKS_DEADLINE)
     [call] = receiver.received
-    assert call["path"] == f"/hooks/cw?recordId={ticket_id}"
-    payload = callback_parse(call["body"])
+    assert call.path == f"/hooks/cw?recordId={ticket_id}"
+    payload = callback_parse(call.body)
     assert (payload.type, payload.action, payload.record_id) == ("ticket", "updated", ticket_id)
     assert payload.entity["summary"] == "Callback me" and payload.record_type == "ServiceTicket"
-    raw = json.loads(call["body"])
+    raw = json.loads(call.body)
     assert raw["CallbackObjectRecId"] == registration["id"] and raw["CompanyId"] == "sandbox"
     key_url = key_url_check(key_url=payload.key_url, site_url=fresh_sandbox.url)
     signing_key = requests.get(key_url, timeout=5).json()["signing_key"]
-    signature_verify(body=call["body"], signing_key=signing_key, signature=call["signature"])
+    signature_verify(body=call.body, signing_key=signing_key, signature=call.headers["x-content-signature"])
     with pytest.raises(Exception):  # noqa: B017 - any mismatch error will do
-        signature_verify(body=call["body"] + b" ", signing_key=signing_key, signature=call["signature"])
+        signature_verify(
+            body=call.body + b" ", signing_key=signing_key, signature=call.headers["x-content-signature"]
+        )
 
 
 def test_it_sends_added_and_deleted_with_a_null_entity_on_delete(fresh_api, fresh_sandbox, receiver):
@@ -97,7 +65,7 @@ def test_it_sends_added_and_deleted_with_a_null_entity_on_delete(fresh_api, fres
     fresh_api.delete(f"sales/opportunities/{created['id']}")
     assert fresh_sandbox.wait_for_callbacks(CALLBACKS_DEADLINE)
     actions = sorted(
-        (json.loads(c["body"])["Action"], json.loads(c["body"])["Entity"] is None) for c in receiver.received
+        (json.loads(c.body)["Action"], json.loads(c.body)["Entity"] is None) for c in receiver.received
     )
     assert actions == [("added", False), ("deleted", True)]
 

@@ -12,7 +12,7 @@ import pytest
 from psa.sandbox.autotask import AutotaskSandbox, DeliveryPolicy
 from psa.sandbox.autotask.signing import dotnet_json, signature
 from tests.psa.sandbox.autotask.conftest import ANCHOR, Caller
-from tests.psa.sandbox.autotask.receiver import Receiver
+from tests.psa.sandbox.receiver import Receiver
 from tests.support.waiting import wait_until
 
 SECRET = "a-secret-of-32-characters-or-so!"

@@ -1,5 +1,6 @@
-"""A local HTTP endpoint that records what the sandbox posts to it (webhook callouts) and
-answers each POST with the next programmed status (200 once the program runs out)."""
+"""A local HTTP endpoint that records what the sandbox posts to it (ConnectWise callbacks,
+Autotask webhook callouts) and answers each POST with the next programmed status (`status`,
+200 unless set, once the program runs out)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ class Received:
 @dataclass
 class Receiver:
     statuses: deque[int] = field(default_factory=deque)
+    status: int = 200  # the answer once `statuses` is used up
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -32,7 +34,7 @@ class Receiver:
                     receiver.received.append(
                         Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                     )
-                    status = receiver.statuses.popleft() if receiver.statuses else 200
+                    status = receiver.statuses.popleft() if receiver.statuses else receiver.status
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
