@@ -31,7 +31,8 @@ class CardNotesView(CardActionView):
     @extend_schema(responses=s.NoteSerializer(many=True))
     def get(self, request, board_id: int, psa_id: int):
         board = self.board(board_id)
-        notes = actions.card_notes(board=board, card=board_card_get(board=board, psa_id=psa_id))
+        card = board_card_get(board=board, psa_id=psa_id)
+        notes = actions.card_notes(connection_id=board.connection_id, card=card)
         return Response(s.NoteSerializer(notes, many=True).data)
 
     @extend_schema(request=s.NoteSerializer, responses={202: None})

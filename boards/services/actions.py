@@ -36,14 +36,12 @@ def _ticket(board: Board, psa_id: int) -> Ticket:
     return card
 
 
-def card_notes(*, board: Board, card: Ticket | Opportunity, limit: int = 50) -> list:
-    """The card's notes (a card of `board`, from `board_card_get`), newest first."""
+def card_notes(*, connection_id: int, card: Ticket | Opportunity, limit: int = 50) -> list:
+    """The card's notes (a card of a board of the connection, from `board_card_get`), newest first."""
     if isinstance(card, Ticket):
-        notes = ServiceNote.objects.filter(connection_id=board.connection_id, ticket_psa_id=card.psa_id)
+        notes = ServiceNote.objects.filter(connection_id=connection_id, ticket_psa_id=card.psa_id)
     else:
-        notes = OpportunityNote.objects.filter(
-            connection_id=board.connection_id, opportunity_psa_id=card.psa_id
-        )
+        notes = OpportunityNote.objects.filter(connection_id=connection_id, opportunity_psa_id=card.psa_id)
     return list(notes.order_by("-date_created", "-psa_id")[:limit])
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from boards.models import Opportunity, OpportunityNote, ServiceNote, Ticket, TimeEntry
+from boards.services.actions import card_notes
 from psa.catalog import NOTES
 from psa.providers import provider_get
 from sync.models import Connection
@@ -61,9 +62,8 @@ def _record_description(card: Ticket) -> ServiceNote | None:
 
 def card_thread(*, connection_id: int, card: Ticket | Opportunity) -> CardThread:
     if isinstance(card, Opportunity):
-        notes = OpportunityNote.objects.filter(connection_id=connection_id, opportunity_psa_id=card.psa_id)
         return CardThread(
-            notes=list(notes.order_by("-date_created", "-psa_id")[:THREAD_LIMIT]),
+            notes=card_notes(connection_id=connection_id, card=card, limit=THREAD_LIMIT),
             fetching=_fetching(connection_id, card, OpportunityNote),
         )
     notes = list(
