@@ -83,6 +83,41 @@ def refreshed_log(
         )
 
 
+def refresh_in_batches(
+    *,
+    connection_id: int,
+    items: list[RefreshItem],
+    started_at: float,
+    preferred_hint: str,
+    batch: Callable[[str, dict[int, str]], set[int]],
+    single: Callable[[str, int, str], str],
+    after_kind: Callable[[str, set[int]], None] | None = None,
+) -> dict[str, int]:
+    """The providers' records_refresh: per kind, `batch(kind, {psa_id: hint})` upserts what one
+    listing returns (the ids found); each id it did not return goes through `single(kind, psa_id,
+    hint)` (updated | deleted: another path, or gone); then `after_kind(kind, found)`. An item's
+    hint is `preferred_hint` when it carries it (it asks for more), else its first."""
+    counts = {"updated": 0, "deleted": 0}
+    by_kind: dict[str, dict[int, str]] = {}
+    for item in items:
+        hint = preferred_hint if preferred_hint in item.hints else next(iter(item.hints), "")
+        by_kind.setdefault(item.kind, {})[int(item.psa_id)] = hint
+    for kind, hints in by_kind.items():
+        found = batch(kind, hints)
+        counts["updated"] += len(found)
+        for psa_id in sorted(set(hints) - found):
+            outcome = single(kind, psa_id, hints[psa_id])
+            counts[outcome] += 1
+            if outcome == "updated":
+                found.add(psa_id)
+        if after_kind is not None:
+            after_kind(kind, found)
+        refreshed_log(
+            connection_id=connection_id, kind=kind, psa_ids=list(hints), found=found, started_at=started_at
+        )
+    return counts
+
+
 def _qkey(connection_id: int, name: str) -> str:
     return f"sync:refresh:{connection_id}:{name}"
 

@@ -23,7 +23,7 @@ from psa.providers import catalog_for
 from sync.engine.run import scope_context
 from sync.engine.services import mirror_delete_record, mirror_upsert_records
 from sync.models import Connection
-from sync.refresh_queue import NOTES_HINT, RefreshItem, refreshed_log
+from sync.refresh_queue import NOTES_HINT, RefreshItem, refresh_in_batches
 
 logger = logging.getLogger("sync.refresh")
 
@@ -139,29 +139,20 @@ def records_refresh(
 ) -> dict[str, int]:
     """Refresh the queued records in batches: per kind one `id in [...]` query per entity and
     one query per child entity; a record no query returns is confirmed gone by its GET."""
-    counts = {"updated": 0, "deleted": 0}
     if not items:
-        return counts
+        return {"updated": 0, "deleted": 0}
     connection = Connection.objects.get(pk=connection_id)
     client = client or realtime_client(connection)
-    by_kind: dict[str, dict[int, str]] = {}
-    for item in items:
-        hint = NOTES_HINT if NOTES_HINT in item.hints else next(iter(item.hints), "")
-        by_kind.setdefault(item.kind, {})[int(item.psa_id)] = hint
-    for kind, hints in by_kind.items():
-        found = _batch_fetch(connection=connection, client=client, kind=kind, hints=hints)
-        counts["updated"] += len(found)
-        for psa_id in sorted(set(hints) - found):  # not listed: another entity of the kind, or gone
-            outcome = record_refresh(
-                connection_id=connection_id, kind=kind, psa_id=psa_id, hint=hints[psa_id], client=client
-            )
-            counts[outcome] += 1
-            if outcome == "updated":
-                found.add(psa_id)
-        refreshed_log(
-            connection_id=connection_id, kind=kind, psa_ids=list(hints), found=found, started_at=started_at
-        )
-    return counts
+    return refresh_in_batches(
+        connection_id=connection_id,
+        items=items,
+        started_at=started_at,
+        preferred_hint=NOTES_HINT,
+        batch=lambda kind, hints: _batch_fetch(connection=connection, client=client, kind=kind, hints=hints),
+        single=lambda kind, psa_id, hint: record_refresh(
+            connection_id=connection_id, kind=kind, psa_id=psa_id, hint=hint, client=client
+        ),
+    )
 
 
 def _batch_fetch(

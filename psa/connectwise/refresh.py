@@ -26,7 +26,7 @@ from psa.http import BACKGROUND
 from psa.providers import catalog_for
 from sync.engine.services import mirror_delete_record, mirror_upsert_records
 from sync.models import Connection
-from sync.refresh_queue import NOTES_HINT, RefreshItem, refreshed_log
+from sync.refresh_queue import NOTES_HINT, RefreshItem, refresh_in_batches
 
 logger = logging.getLogger("sync.refresh")
 
@@ -138,40 +138,33 @@ def records_refresh(
 ) -> dict[str, int]:
     """Refresh the items in batches: one `id in (...)` listing per kind; records the listing
     does not return go through `record_refresh` (other ticket path, or a 404)."""
-    counts = {"updated": 0, "deleted": 0}
     if not items:
-        return counts
+        return {"updated": 0, "deleted": 0}
     connection = Connection.objects.get(pk=connection_id)
     client = client or realtime_client(connection)
-    by_kind: dict[str, dict[int, str]] = {}
-    for item in items:
-        # A ticket-assignment callback asks for more (the assignments too): its hint wins.
-        hint = SCHEDULE_HINT if SCHEDULE_HINT in item.hints else next(iter(item.hints), "")
-        by_kind.setdefault(item.kind, {})[int(item.psa_id)] = hint
-    for kind, hints in by_kind.items():
-        found = _batch_fetch(connection=connection, kind=kind, hints=hints, client=client)
-        counts["updated"] += len(found)
-        for psa_id in sorted(set(hints) - found):
-            outcome = record_refresh(
-                connection_id=connection_id,
-                kind=kind,
-                psa_id=psa_id,
-                hint=hints[psa_id],
-                client=client,
-                assignments=True if hints[psa_id] == SCHEDULE_HINT else None,
-            )
-            counts[outcome] += 1
-            if outcome == "updated":
-                found.add(psa_id)
-        wanted_notes = [i.psa_id for i in items if i.kind == kind and NOTES_HINT in i.hints]
-        if wanted_notes and found:
-            notes_refresh(
-                connection=connection, kind=kind, psa_ids=sorted(found & set(wanted_notes)), client=client
-            )
-        refreshed_log(
-            connection_id=connection_id, kind=kind, psa_ids=list(hints), found=found, started_at=started_at
-        )
-    return counts
+
+    def notes_of_found(kind: str, found: set[int]) -> None:
+        wanted = {i.psa_id for i in items if i.kind == kind and NOTES_HINT in i.hints} & found
+        if wanted:
+            notes_refresh(connection=connection, kind=kind, psa_ids=sorted(wanted), client=client)
+
+    # A ticket-assignment callback asks for more (the assignments too): its hint wins.
+    return refresh_in_batches(
+        connection_id=connection_id,
+        items=items,
+        started_at=started_at,
+        preferred_hint=SCHEDULE_HINT,
+        batch=lambda kind, hints: _batch_fetch(connection=connection, kind=kind, hints=hints, client=client),
+        single=lambda kind, psa_id, hint: record_refresh(
+            connection_id=connection_id,
+            kind=kind,
+            psa_id=psa_id,
+            hint=hint,
+            client=client,
+            assignments=True if hint == SCHEDULE_HINT else None,
+        ),
+        after_kind=notes_of_found,
+    )
 
 
 def _batch_fetch(
