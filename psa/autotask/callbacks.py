@@ -124,7 +124,7 @@ def own_resource_id(client: Any, username: str) -> int | None:
     return int(found[0]["id"]) if found else None
 
 
-def _webhook_body(kind: WebhookKind, *, name: str, url: str, secret: str) -> dict:
+def _webhook_body(*, name: str, url: str, secret: str) -> dict:
     return {
         "name": name[:50],
         "webhookUrl": url,
@@ -202,9 +202,9 @@ def webhooks_ensure(
     """Make our webhooks match WEBHOOK_KINDS (see the module docstring)."""
     changes = RegistrationChanges()
     resource_id = own_resource_id(client, username)
+    body = _webhook_body(name=name, url=url, secret=secret)  # the same for every kind
     for kind in WEBHOOK_KINDS:
         wanted = desired_fields(client, kind)
-        body = _webhook_body(kind, name=name, url=url, secret=secret)
         existing = _ours(client, kind, token, url)
         for duplicate in existing[1:]:  # one URL, one webhook per entity (webhooks.md §2 duplicates)
             client.delete(kind.entity, int(duplicate["id"]))
