@@ -13,7 +13,14 @@ from datetime import UTC, datetime
 from psa.sandbox.autotask.activity import Activity
 from psa.sandbox.autotask.api import MAX_QUERY_STRING, AutotaskApi, errors, no_route
 from psa.sandbox.autotask.data import API_USER_ID, generate
-from psa.sandbox.autotask.guards import Credentials, HourlyThreshold, ThreadLimit, authenticate, empty_401
+from psa.sandbox.autotask.guards import (
+    BAD_CODE_MESSAGE,
+    Credentials,
+    HourlyThreshold,
+    ThreadLimit,
+    authenticate,
+    empty_401,
+)
 from psa.sandbox.autotask.routes import PREFIX, Route, resolve
 from psa.sandbox.autotask.rules import Rules
 from psa.sandbox.autotask.store import AutotaskStore
@@ -171,7 +178,7 @@ class AutotaskSandbox(SiteKnobs):
         # Reference: api.md §1 — no auth; an unknown user answers 500 with this message.
         code = request.headers.get("apiintegrationcode")
         if code is not None and code != self.auth.integration_code:
-            return errors("IntegrationCode is invalid")
+            return errors(BAD_CODE_MESSAGE)
         if request.query.get("user", "").lower() != self.auth.username.lower():
             return errors("Zone information could not be determined")
         return Reply(200, {"zoneName": ZONE_NAME, "url": self.zone_url, "webUrl": f"{self.url}/", "ci": 1})
