@@ -158,8 +158,11 @@ def _finish(entry: OutboxEntry) -> None:
 def _reject(entry: OutboxEntry, err: PSAError, client: Any | None) -> None:
     message = err.psa_message or err.message or str(err)
     logger.warning("outbox %s: %s rejected by the PSA: %s", entry.pk, entry.action, err)
-    # One commit: nobody sees the entry failed while its card does not say why. It must no
-    # longer be waiting before the re-read below, which keeps the columns of waiting edits.
+    # One commit for the failed entry, the card's message and the card put back to what the PSA
+    # holds: nobody sees the entry failed while its card does not say why, or the message on a
+    # card still standing where the refused edit put it. The entry must no longer be waiting
+    # when the re-read applies, or the re-read would keep the refused edit's values. The re-read
+    # makes short retries only (a task is waiting), so the rows stay locked for seconds at most.
     label = Action(entry.action).label
     with transaction.atomic():
         OutboxEntry.objects.filter(pk=entry.pk).update(
@@ -169,9 +172,15 @@ def _reject(entry: OutboxEntry, err: PSAError, client: Any | None) -> None:
         _record_model(entry).objects.filter(connection_id=entry.connection_id, psa_id=entry.psa_id).update(
             writeback_error=f"{label} was rejected by the PSA: {message}"[:2000]
         )
-    try:  # put the card back to what the PSA holds (short retries: a task is waiting)
         if client is not None:
-            resources = entry.action in (Action.TICKET_ADD_RESOURCE, Action.TICKET_REMOVE_RESOURCE)
+            _reread_refused(entry, client)
+    _after_commit(entry)
+
+
+def _reread_refused(entry: OutboxEntry, client: Any) -> None:
+    resources = entry.action in (Action.TICKET_ADD_RESOURCE, Action.TICKET_REMOVE_RESOURCE)
+    try:
+        with transaction.atomic():  # a failed re-read leaves the failure itself committed
             provider_for(entry.connection).refresh.record(
                 connection_id=entry.connection_id,
                 kind=entry.kind,
@@ -183,7 +192,6 @@ def _reject(entry: OutboxEntry, err: PSAError, client: Any | None) -> None:
         logger.warning(
             "outbox %s: could not re-read %s %s: %s", entry.pk, entry.kind, entry.psa_id, refresh_err
         )
-    _after_commit(entry)
 
 
 def _after_commit(entry: OutboxEntry) -> None:
