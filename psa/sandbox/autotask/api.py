@@ -52,6 +52,13 @@ def no_route(request: SandboxRequest) -> Reply:
     )
 
 
+def refused(request: SandboxRequest, spec: EntitySpec, form: str) -> Reply:
+    """A verb the URL does not serve. ASP.NET answers 405 where the URL serves other verbs and 404
+    where it serves none: `POST /TicketNotes` and `POST /Tasks` answer 404 live (WYRE-AI/autotask-mcp
+    #24 and #47, tegwin/AutotaskMCP #1), a GET on a POST-form next-page URL 405 (api.md §3)."""
+    return not_allowed(request.method) if spec.offers(form) else no_route(request)
+
+
 def _json_body(request: SandboxRequest) -> Any:
     if not request.body.strip():
         return None
@@ -102,7 +109,9 @@ class AutotaskApi:
 
     def _query(self, request: SandboxRequest, spec: EntitySpec, route: Route) -> Reply:
         method = request.method
-        if method not in ("GET", "POST") or (route.kind == "collection" and "search" not in request.query):
+        if route.kind == "collection" and "search" not in request.query:
+            return refused(request, spec, "root")  # a plain GET of a root collection
+        if method not in ("GET", "POST"):
             return not_allowed(method)
         query = self._parsed_query(request, spec)
         if route.kind == "count":
@@ -139,7 +148,7 @@ class AutotaskApi:
     def _item(self, request: SandboxRequest, spec: EntitySpec, route: Route, actor: int) -> Reply:
         record_id = route.record_id or 0
         if not spec.allows(request.method, route.form):
-            return not_allowed(request.method)
+            return refused(request, spec, route.form)
         if request.method == "DELETE":
             return Reply(200, {"itemId": self.writer.delete(spec, record_id, route.parent_id, actor)})
         record = self.store.get(spec.name, record_id)
@@ -154,7 +163,7 @@ class AutotaskApi:
     def _collection(self, request: SandboxRequest, spec: EntitySpec, route: Route, actor: int) -> Reply:
         method = request.method
         if not spec.allows(method, route.form):
-            return not_allowed(method)
+            return refused(request, spec, route.form)
         if method == "GET":  # a parent's children: GET {Parent}/{parentId}/{Child}
             ids = self.store.child_ids(spec.name, route.parent_id or 0)
             items = [to_wire(spec, record) for record in self.store.iter_records(spec.name, ids)]

@@ -92,6 +92,10 @@ class EntitySpec:
     def allows(self, method: str, form: str) -> bool:
         return (method, form) in self.operations
 
+    def offers(self, form: str) -> bool:
+        """Whether any verb is served on this form of URL (then a wrong verb is a 405, not a 404)."""
+        return any(served == form for _, served in self.operations)
+
     @property
     def can_create(self) -> bool:
         return any(method == "POST" and form in ("root", "child") for method, form in self.operations)

@@ -83,7 +83,7 @@ def test_it_writes_children_under_their_parent_and_deletes_where_allowed(call, s
         "errors": ["No matching records found"]
     }
     assert call("DELETE", f"Tickets/{ticket['id']}")[0] == 405  # tickets cannot be deleted
-    assert call("POST", "TicketNotes", {"ticketID": ticket["id"]})[0] == 405  # notes only under a ticket
+    assert call("POST", "TicketNotes", {"ticketID": ticket["id"]})[0] == 404  # notes only under a ticket
     status, body = call(
         "POST", f"Tickets/{ticket['id']}/Notes", {"description": "d", "noteType": 3, "publish": 1}
     )

@@ -1,0 +1,48 @@
+"""Requests real third-party Autotask clients send, replayed with plain `requests` over HTTP: what
+the sandbox must answer as the live service does (py-autotask 2.3, @apigrate/autotask-restapi 2.0,
+autotask-client 0.3, tegwin's AutotaskMCP, atrest 1.0)."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+
+@pytest.fixture
+def api(running):
+    session = requests.Session()
+    session.headers.update({"ApiIntegrationCode": running.auth.integration_code, "UserName": running.auth.username,
+                            "Secret": running.auth.secret, "Content-Type": "application/json"})  # fmt: skip
+    session.base = running.api_base  # type: ignore[attr-defined]
+    yield session
+    session.close()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "TicketNotes"),  # tegwin's AutotaskMCP, py-autotask add_ticket_note
+        ("POST", "Tasks"),  # autotask-client creates and updates tasks at the root
+        ("PATCH", "Tasks"),  # (they live under /Projects/{id}/Tasks)
+        ("GET", "TicketNotes"),
+        ("POST", "Tickets/7000/TicketNotes"),  # autotask-client's child path for TicketNote
+    ],
+)
+def test_a_url_that_serves_no_verb_answers_404_like_the_live_service(api, method, path):
+    response = api.request(method, api.base + path, json={"ticketID": 7000, "title": "t"}, timeout=10)
+    assert response.status_code == 404
+    assert "No HTTP resource was found" in response.json()["Message"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("PATCH", "Tickets/7000"),  # py-autotask update(): the id belongs in the body
+        ("DELETE", "Tickets/7000"),
+        ("GET", "Tickets"),
+    ],
+)
+def test_a_wrong_verb_on_a_served_url_answers_405(api, method, path):
+    response = api.request(method, api.base + path, json={"id": 7000, "title": "t"}, timeout=10)
+    assert response.status_code == 405
+    assert response.json()["Message"] == f"The requested resource does not support http method '{method}'."
