@@ -15,6 +15,9 @@ from psa.sandbox.autotask.schema import EntitySpec, child_routes, entity
 
 PREFIX = "/atservicesrest/"
 API_VERSION = "v1.0"
+# versioninformation lists "1.0"; go-autotask and KelvinTegelaar/AutotaskAPI put that value as it
+# comes into the discovery path (`/atservicesrest/1.0/zoneInformation`), so zone discovery takes it.
+LISTED_VERSION = "1.0"
 
 
 @dataclass(frozen=True)
@@ -47,10 +50,12 @@ def resolve(path: str) -> Route:
     lowered_segments = [s.lower() for s in segments]
     if lowered_segments == ["versioninformation"]:
         return Route("versions")
-    if not lowered_segments or lowered_segments[0] != API_VERSION:
+    if not lowered_segments or lowered_segments[0] not in (API_VERSION, LISTED_VERSION):
         return Route("unknown")
     api_path = "/".join(segments[1:])
     route = _api_route(segments[1:], lowered_segments[1:])
+    if lowered_segments[0] == LISTED_VERSION and route.kind != "zone":
+        return Route("unknown")
     return Route(route.kind, route.spec, route.record_id, route.parent_id, route.info, api_path)
 
 

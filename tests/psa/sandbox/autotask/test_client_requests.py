@@ -46,3 +46,18 @@ def test_a_wrong_verb_on_a_served_url_answers_405(api, method, path):
     response = api.request(method, api.base + path, json={"id": 7000, "title": "t"}, timeout=10)
     assert response.status_code == 405
     assert response.json()["Message"] == f"The requested resource does not support http method '{method}'."
+
+
+def test_zone_discovery_takes_the_version_as_versioninformation_lists_it(api, running):
+    # go-autotask and KelvinTegelaar/AutotaskAPI: GET versioninformation, then the last listed
+    # version goes into the path as it is ("1.0", no "v").
+    versions = requests.get(f"{running.url}/atservicesrest/versioninformation", timeout=10).json()
+    version = versions["apiVersions"][-1]
+    zone = requests.get(
+        f"{running.url}/atservicesrest/{version}/zoneInformation",
+        params={"user": running.auth.username},
+        timeout=10,
+    )
+    assert zone.status_code == 200 and zone.json()["url"] == running.zone_url
+    # only discovery: the API itself lives under V1.0
+    assert api.get(f"{running.url}/atservicesrest/{version}/Version", timeout=10).status_code == 404
