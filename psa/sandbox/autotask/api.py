@@ -17,8 +17,10 @@ from psa.sandbox.autotask.query import (
     FIRST_PAGE,
     Paging,
     QueryRequest,
+    RememberedQueries,
     count,
     envelope,
+    neighbours,
     page_urls,
     parse_paging,
     parse_query,
@@ -71,6 +73,7 @@ def _json_body(request: SandboxRequest) -> Any:
 class AutotaskApi:
     def __init__(self, store: AutotaskStore, writer: Writer, *, api_base: str) -> None:
         self.store, self.writer, self.api_base = store, writer, api_base
+        self.page_queries = RememberedQueries()
 
     def answer(self, request: SandboxRequest, route: Route, actor: int) -> Reply:
         try:
@@ -100,7 +103,9 @@ class AutotaskApi:
         """The query a GET carries in `search` (JSON) or a POST in its body."""
         if request.method != "GET":
             return parse_query(spec, _json_body(request))
-        text = request.query.get("search")
+        return self._searched(spec, request.query.get("search"))
+
+    def _searched(self, spec: EntitySpec, text: str | None) -> QueryRequest:
         try:
             body = json.loads(text) if text is not None else None
         except ValueError:
@@ -128,11 +133,23 @@ class AutotaskApi:
         if request.method not in ("GET", "POST"):
             return not_allowed(request.method)
         paging = parse_paging(request.query.get("paging"))
+        if request.method == "POST" and not request.body.strip():  # a next URL POSTed bare
+            query = self._remembered(spec, paging) if search is None else self._searched(spec, search)
+            return self._page(spec, query, paging, None)
         query = self._parsed_query(request, spec)
         return self._page(spec, query, paging, search if request.method == "GET" else None)
 
+    def _remembered(self, spec: EntitySpec, paging: Paging) -> QueryRequest:
+        """The query of the page whose URL a client POSTed back without the body."""
+        query = self.page_queries.recall(spec, paging)
+        if query is None:
+            raise QueryError("The query of this page is no longer known: POST the original query body.")
+        return query
+
     def _page(self, spec: EntitySpec, query: QueryRequest, paging: Paging, search: str | None) -> Reply:
         items, more, last_id = run_page(self.store, spec, query, paging)
+        if search is None:  # POST form: its page URLs carry no query
+            self.page_queries.remember(spec, neighbours(paging, last_id, more), query)
         urls = page_urls(self.api_base, spec, paging, last_id, more, search)
         return Reply(200, envelope(items, paging.page_size, urls))
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -134,21 +136,54 @@ def parse_paging(text: str | None) -> Paging:
     return Paging(page_size, previous, after)
 
 
+def neighbours(paging: Paging, last_id: int | None, more: bool) -> tuple[Paging | None, Paging | None]:
+    """The paging of the page before this one and of the one after it (None where there is none)."""
+    following = None
+    if more and last_id is not None:
+        following = Paging(paging.page_size, [*paging.previous, paging.after], last_id)
+    preceding = None
+    if paging.previous:
+        preceding = Paging(paging.page_size, paging.previous[:-1], paging.previous[-1])
+    return preceding, following
+
+
 def page_urls(
     base: str, spec: EntitySpec, paging: Paging, last_id: int | None, more: bool, search: str | None
 ) -> tuple[str | None, str | None]:
     """(prevPageUrl, nextPageUrl) for a page; `search` is echoed in the GET form only."""
     tail = f"&search={url_encode(search)}" if search is not None else ""
     stem = f"{base}{spec.name}/query/next?paging="
-    next_url = None
-    if more and last_id is not None:
-        following = Paging(paging.page_size, [*paging.previous, paging.after], last_id)
-        next_url = stem + url_encode(paging_text(following)) + tail
-    prev_url = None
-    if paging.previous:
-        preceding = Paging(paging.page_size, paging.previous[:-1], paging.previous[-1])
-        prev_url = stem + url_encode(paging_text(preceding)) + tail
-    return prev_url, next_url
+    preceding, following = neighbours(paging, last_id, more)
+    return _page_url(stem, preceding, tail), _page_url(stem, following, tail)
+
+
+def _page_url(stem: str, paging: Paging | None, tail: str) -> str | None:
+    return None if paging is None else stem + url_encode(paging_text(paging)) + tail
+
+
+class RememberedQueries:
+    """The query behind each POST-form page URL handed out lately, for clients that POST a
+    nextPageUrl without the body (go-autotask, and others: api.md §3 says to send the same body,
+    but what the live service does without one is unknown). Bounded: the oldest are forgotten."""
+
+    def __init__(self, capacity: int = 2_000) -> None:
+        self.capacity = capacity
+        self._queries: OrderedDict[tuple[str, str], QueryRequest] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def remember(self, spec: EntitySpec, pagings: tuple[Paging | None, ...], query: QueryRequest) -> None:
+        with self._lock:
+            for paging in pagings:
+                if paging is not None:
+                    key = (spec.name, paging_text(paging))
+                    self._queries[key] = query
+                    self._queries.move_to_end(key)
+            while len(self._queries) > self.capacity:
+                self._queries.popitem(last=False)
+
+    def recall(self, spec: EntitySpec, paging: Paging) -> QueryRequest | None:
+        with self._lock:
+            return self._queries.get((spec.name, paging_text(paging)))
 
 
 def envelope(items: list[dict], request_count: int, urls: tuple[str | None, str | None]) -> dict:

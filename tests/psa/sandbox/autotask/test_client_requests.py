@@ -61,3 +61,27 @@ def test_zone_discovery_takes_the_version_as_versioninformation_lists_it(api, ru
     assert zone.status_code == 200 and zone.json()["url"] == running.zone_url
     # only discovery: the API itself lives under V1.0
     assert api.get(f"{running.url}/atservicesrest/{version}/Version", timeout=10).status_code == 404
+
+
+def _post_pages(api, first_url: str, body: dict, *, resend_body: bool) -> list[int]:
+    seen, url, sent = [], first_url, body
+    while url:
+        page = api.post(url, json=sent, timeout=10) if sent is not None else api.post(url, timeout=10)
+        assert page.status_code == 200, page.text
+        seen += [item["id"] for item in page.json()["items"]]
+        url, sent = page.json()["pageDetails"]["nextPageUrl"], body if resend_body else None
+    return seen
+
+
+def test_a_post_form_next_page_url_posted_without_a_body_keeps_the_query(api, running):
+    # go-autotask's ListIter POSTs nextPageUrl with no body; the filter must still hold.
+    body = {"filter": [{"op": "noteq", "field": "status", "value": 5}], "MaxRecords": 40}
+    expected = [t["id"] for t in running.store.list("Tickets") if t["status"] != 5]
+    assert _post_pages(api, api.base + "Tickets/query", body, resend_body=False) == expected
+    assert _post_pages(api, api.base + "Tickets/query", body, resend_body=True) == expected
+
+
+def test_a_bare_post_to_a_page_url_no_query_stands_behind_is_refused(api):
+    paging = '{"pageSize":10,"previousIds":[-1],"nextIds":[7005]}'
+    response = api.post(api.base + "Companies/query/next", params={"paging": paging}, timeout=10)
+    assert response.status_code == 500 and "POST the original query body" in response.json()["errors"][0]
