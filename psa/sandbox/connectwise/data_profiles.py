@@ -92,7 +92,9 @@ class Profiles:
             "invoiceScreenDefaultTabFormat": rng.choice(INVOICE_TABS),
             "companyActivityTabFormat": rng.choice(TAB_FORMATS),
             "invoiceTimeTabFormat": rng.choice(TAB_FORMATS),
-            "authenticationServiceType": "Internal",
+            # The spec's enum is AuthAnvil / GoogleAuthenticator / Email; a member without a second
+            # factor has none (typed clients refuse any other value, e.g. "Internal").
+            "authenticationServiceType": "Email" if index % 4 == 1 else None,
             "signature": f"{member['firstName']} {member['lastName']}\n{member['title']}",
         }
 

@@ -13,8 +13,8 @@ import pytest
 from tests.psa.sandbox.store_digest import ANCHORS, store_digest
 
 PINNED = (
-    (7, ANCHORS[0], "f7e3848971cb3698e8f61fd3c3b555dc66a263219a8fd55f2c58a553fccce7e1"),
-    (1, ANCHORS[2], "5cd2230770875999cf7beb4984d959e80cceaa87399ce78b1fbf15566ee11ecb"),
+    (7, ANCHORS[0], "bb4920eaeb382d81433da6dafdacba159a1aaa02d84b1fd9f331565f0958d324"),
+    (1, ANCHORS[2], "eb34b7c0ac1aa7df61d2456c65f09416056ffd9f155729915af70b4b1d04233f"),
 )
 
 
