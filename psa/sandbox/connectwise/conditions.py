@@ -1,7 +1,7 @@
 """The ConnectWise `conditions` grammar, compiled once per request into a Python predicate.
 
 Reference: developer guide, "Query String Parameters" / "Conditions" / "Escaping Characters":
-strings in double quotes (`\\"` and `\\\\` escapes; `*` is the `like` wildcard), integers and
+strings in double quotes (`\\"` and `\\\\` escapes; `*` or `%` is the `like` wildcard), integers and
 decimals bare, booleans True/False, null, datetimes in square brackets, operators
 =, !=, <, <=, >, >=, contains, like, in, not (also `not contains`, `not like`, `not in`),
 logic and/or with parentheses, references by path (`board/id`). Keywords and field names are
@@ -248,7 +248,10 @@ def _text_match(getter: Getter, op: str, literal: Any) -> Predicate:
     needle = literal.lower()
     if op == "contains":
         return lambda record: isinstance(value := getter(record), str) and needle in value.lower()
-    pattern = re.compile(".*".join(re.escape(part) for part in needle.split("*")), re.IGNORECASE | re.DOTALL)
+    # ConnectWise hands `like` to SQL Server's LIKE after turning `*` into `%`: clients write
+    # either (`summary like "%printer%"` is the common form), both match any run of characters.
+    parts = re.split(r"[*%]", needle)
+    pattern = re.compile(".*".join(re.escape(part) for part in parts), re.IGNORECASE | re.DOTALL)
     return lambda record: isinstance(value := getter(record), str) and pattern.fullmatch(value) is not None
 
 

@@ -58,6 +58,8 @@ def ids(condition: str) -> list[int]:
         ('summary like "Path*full"', [2]),
         ('summary like "*wi-fi*"', [3]),
         ('summary like "Path"', []),
+        ('summary like "%wi-fi%"', [3]),  # SQL's wildcard, the form most clients send
+        ('summary like "Path%full"', [2]),
         ("board/id in (3, 99)", [1, 3]),
         ('board/name in ("alerts")', [2]),
         ("closedFlag = True", [2]),
