@@ -27,14 +27,21 @@ if TYPE_CHECKING:
 logger = logging.getLogger("psa.sandbox.connectwise")
 
 COMPANY_INFO = "/login/companyinfo/"
+API_PREFIX = "apis/3.0/"
 
 
 def split_codebase(path: str, codebases: tuple[str, ...]) -> tuple[str | None, str]:
     """(`v2025_1/`, `apis/3.0/...`) when the path starts with a codebase the site answers."""
-    for codebase in codebases:
-        if path.startswith(f"/{codebase}"):
-            return codebase, path[len(codebase) + 1 :]
+    lowered = path.lower()
+    for codebase in codebases:  # IIS paths ignore case: /V4_6_release/APIs/3.0/ is the same API
+        if lowered.startswith(f"/{codebase.lower()}"):
+            rest = path[len(codebase) + 1 :]
+            return codebase, API_PREFIX + rest[len(API_PREFIX) :] if _is_api(rest) else rest
     return None, path
+
+
+def _is_api(rest: str) -> bool:
+    return rest[: len(API_PREFIX)].lower() == API_PREFIX
 
 
 def claims(sandbox: SandboxServer, request: SandboxRequest) -> bool:
@@ -76,8 +83,8 @@ def serve(sandbox: SandboxServer, request: SandboxRequest) -> Reply | None:
         return Reply(200, sandbox.company_info(request.path.split("/", 3)[3]))
     if request.method == "GET" and codebase and rest == "system/callbackkey/index.rails":
         return _callback_key(sandbox, request.query)
-    if codebase and rest.startswith("apis/3.0/"):
-        reply = _api(sandbox, request, rest[len("apis/3.0/") :], codebase)
+    if codebase and rest.startswith(API_PREFIX):
+        reply = _api(sandbox, request, rest[len(API_PREFIX) :], codebase)
         if reply.status == 429:  # counted before it is sent: a client that saw it sees the count
             sandbox._count("status_429")
         return reply
@@ -153,7 +160,7 @@ def _fault(sandbox: SandboxServer, fault: str) -> Reply:
 def _auth(sandbox: SandboxServer, headers: dict[str, str]) -> Reply | None:
     # Reference: developer guide "Authentication": Basic base64("{companyId}+{publicKey}:{privateKey}"),
     # plus a clientId header on every call.
-    if basic_user(headers) != sandbox.expected_basic:
+    if not _keys_match(basic_user(headers), sandbox.expected_basic):
         sandbox._count("unauthorized")
         return error(
             401,
@@ -168,6 +175,14 @@ def _auth(sandbox: SandboxServer, headers: dict[str, str]) -> Reply | None:
             "A clientId header is required on every request; see https://developer.connectwise.com/ClientID",
         )
     return None
+
+
+def _keys_match(given: str, expected: str) -> bool:
+    """`company+public:private` as the site expects it. The company id is the login company,
+    which ConnectWise matches ignoring case (as companyinfo does); the keys must match exactly."""
+    given_company, plus, given_keys = given.partition("+")
+    company, _, keys = expected.partition("+")
+    return bool(plus) and given_company.strip().lower() == company.lower() and given_keys == keys
 
 
 def _code_for(status: int) -> str:
