@@ -9,6 +9,9 @@
 - A time entry charged to a ticket adds its hours to the ticket's `actualHours`.
 - Deleting a ticket deletes its schedule entries.
 - An opportunity whose status has closedFlag gets a closedDate.
+- A ticket or ticket assignment posted with few fields gets the defaults ConnectWise fills in
+  (priority, source, service location, severity, impact, the board's location and department;
+  an assignment's name, status and hours).
 - A service ticket keeps its SLA state (psa.sandbox.connectwise.sla): statuses and flagged notes move it on.
 """
 
@@ -39,6 +42,13 @@ TICKET_WRITE_ONLY = (
     "skipCallback",
 )
 FollowUp = Callable[[bool], None]
+# ticket field → the collection whose defaultFlag record a new ticket gets when the field is absent
+TICKET_DEFAULTS = {
+    "priority": "service/priorities",
+    "source": "service/sources",
+    "serviceLocation": "service/locations",
+}
+PROJECT_TICKET_DEFAULTS = {"priority": "service/priorities"}
 
 
 def board_statuses(store: SandboxStore, board_id: int | None) -> list[dict]:
@@ -51,6 +61,14 @@ def default_status(store: SandboxStore, board_id: int | None) -> dict | None:
         s for s in statuses if not s.get("closedStatus")
     ]
     return chosen[0] if chosen else None
+
+
+def default_record(store: SandboxStore, collection: str) -> dict | None:
+    """The active record flagged defaultFlag in a set-up collection (None if it has none)."""
+    return next(
+        (r for r in store.iter_records(collection) if r.get("defaultFlag") and not r.get("inactiveFlag")),
+        None,
+    )
 
 
 def board_id_of(values: dict, existing: dict | None) -> int | None:
@@ -90,7 +108,7 @@ class Rules(Hooks):
             if sla.has_sla(spec.key):
                 record.update(sla.ticket_fields(store, record, now, by, status_changed=True))
         elif spec.key == SCHEDULE:
-            record.setdefault("doneFlag", False)
+            self._schedule_defaults(store, record)
         elif spec.key == "time/entries":
             record.setdefault("dateEntered", now)
             record.setdefault("enteredBy", by)
@@ -132,6 +150,44 @@ class Rules(Hooks):
             status = default_status(store, ref_id(record.get("board")))
             if status is not None:
                 record["status"] = self.refs.ref(STATUSES, status, "status")
+        self._defaults_like_the_ui(store, spec, record)
+
+    def _defaults_like_the_ui(self, store: SandboxStore, spec: EntitySpec, record: dict) -> None:
+        """A ticket posted with only a summary comes back filled the way ConnectWise fills it
+        (developer guide "Post": "the system will attempt to default all required
+        information"): the default priority (and for service tickets the default source and
+        service location, Medium severity and impact) and the board's location and department.
+        Typed clients rely on it: a ticket without a priority fails their models."""
+        defaults = TICKET_DEFAULTS if spec.key == "service/tickets" else PROJECT_TICKET_DEFAULTS
+        for field, collection in defaults.items():
+            if record.get(field) is None:
+                chosen = default_record(store, collection)
+                if chosen is not None:
+                    record[field] = self.refs.ref(collection, chosen, field)
+        if spec.key == "service/tickets":
+            for field in ("severity", "impact"):
+                if record.get(field) is None:
+                    record[field] = "Medium"
+        board = store.get("service/boards", ref_id(record.get("board")) or 0) or {}
+        for field in ("location", "department"):
+            if record.get(field) is None and board.get(field) is not None:
+                record[field] = board[field]
+
+    def _schedule_defaults(self, store: SandboxStore, record: dict) -> None:
+        """A ticket assignment posted with only objectId, member and dates is named after its
+        ticket, gets the default schedule status and its hours, as ConnectWise fills them
+        (typed clients require `name`)."""
+        record.setdefault("doneFlag", False)
+        if _is_assignment(record) and not record.get("name"):
+            ticket = find_ticket(store, record.get("objectId"))[1]
+            if ticket is not None:
+                record["name"] = ticket.get("summary")
+        if record.get("status") is None:
+            status = default_record(store, "schedule/statuses")
+            if status is not None:
+                record["status"] = self.refs.ref("schedule/statuses", status, "status")
+        if record.get("hours") is None:
+            record["hours"] = _hours_between(record.get("dateStart"), record.get("dateEnd"))
 
     # --- update ----------------------------------------------------------------------------
 
