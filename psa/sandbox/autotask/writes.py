@@ -20,6 +20,12 @@ from psa.sandbox.autotask.store import AutotaskStore, NotFoundError
 from psa.sandbox.autotask.wire import ValueProblem, typed
 
 NO_MATCH = "No matching records found"
+# What a DELETE of a missing record answers, word for word: django-autotask 1.20 tells a missing
+# record from a server error by this whole text (api.NO_RECORD_ERROR_MESSAGE, matched with `in`).
+NO_MATCH_ON_DELETE = (
+    "No message. No matching records found. The logged in Resource may not have the required "
+    "permissions to delete the data."
+)
 # referenceEntityType → the entity holding those ids (references to entities the sandbox does
 # not serve are not checked)
 REFERENCES = {
@@ -98,12 +104,15 @@ class Writer:
         return record_id
 
     def delete(self, spec: EntitySpec, record_id: int, parent_id: int | None, actor: int) -> int:
-        old = self._existing(spec, record_id, parent_id)
+        try:
+            old = self._existing(spec, record_id, parent_id)
+        except WriteError:
+            raise WriteError(NO_MATCH_ON_DELETE) from None
         self.rules.before_delete(spec, old, actor)
         try:
             self.store.delete(spec.name, record_id, actor=actor)
         except NotFoundError:
-            raise WriteError(NO_MATCH) from None
+            raise WriteError(NO_MATCH_ON_DELETE) from None
         self.rules.after_write(spec, old, None, actor)
         return record_id
 

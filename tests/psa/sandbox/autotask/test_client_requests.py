@@ -85,3 +85,13 @@ def test_a_bare_post_to_a_page_url_no_query_stands_behind_is_refused(api):
     paging = '{"pageSize":10,"previousIds":[-1],"nextIds":[7005]}'
     response = api.post(api.base + "Companies/query/next", params={"paging": paging}, timeout=10)
     assert response.status_code == 500 and "POST the original query body" in response.json()["errors"][0]
+
+
+def test_deleting_a_missing_record_answers_the_text_django_autotask_reads_as_not_found(api):
+    # djautotask.api: `NO_RECORD_ERROR_MESSAGE in message` raises AutotaskRecordNotFoundError.
+    known = (
+        "No message. No matching records found. The logged in Resource may not have the required "
+        "permissions to delete the data."
+    )
+    response = api.delete(api.base + "TimeEntries/999999999", timeout=10)
+    assert response.status_code == 500 and known in response.json()["errors"][0]
