@@ -3,7 +3,8 @@
 Reads: list with conditions / fields / orderBy, navigable paging (page, pageSize, RFC 5988
 Link header with first/prev/next/last) and forward-only paging (header pagination-type:
 forward-only, pageId = id > pageId, ordered by id, next link only when more records follow),
-`/count`, `/search` (POST, conditions in the JSON body), get by id. Writes live in writes.py.
+`/count`, `/search` (POST, conditions in the JSON body), get by id, and the same over listings
+computed per request (views.py: a ticket's allNotes). Writes live in writes.py.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
-from psa.sandbox.connectwise import writes
+from psa.sandbox.connectwise import views, writes
 from psa.sandbox.connectwise.conditions import ConditionError, compile_conditions
 from psa.sandbox.connectwise.query import getter_factory, projector, sorter
 from psa.sandbox.connectwise.refs import RefBuilder
 from psa.sandbox.connectwise.routes import OPERATIONS, Match, match
-from psa.sandbox.connectwise.schema import parent_id_of
+from psa.sandbox.connectwise.schema import EntitySpec, parent_id_of
 from psa.sandbox.connectwise.store import SandboxStore
 from psa.sandbox.faults import ForcedErrors, ListingFaults
 from psa.sandbox.replies import BadRequest, Reply, encode_json, error
@@ -69,6 +70,9 @@ class Api:
         forward-only listings (faults.py)."""
         if api_path.strip("/").lower() == "system/info" and method == "GET":
             return Reply(200, SYSTEM_INFO), "system/info"
+        view = views.match(api_path)
+        if view is not None:
+            return self._view(method, view, api_path, query, headers), view.template
         found = match(api_path)
         if found is None:
             return error(404, "NotFound", f"/{api_path} is not a ConnectWise endpoint"), "unknown"
@@ -82,15 +86,8 @@ class Api:
         try:
             reply = self._dispatch(method, found, api_path, query, headers, body, listings or ListingFaults())
             return reply, route.template
-        except BadRequest as err:
-            return error(400, err.code, err.message, err.errors), route.template
-        except ConditionError as err:
-            return error(
-                400,
-                "InvalidObject",
-                f"Invalid conditions: {err}",
-                [{"code": "InvalidField", "message": str(err), "resource": route.spec.model}],
-            ), route.template
+        except (BadRequest, ConditionError) as err:
+            return _refusal(err, route.spec), route.template
 
     def _dispatch(
         self,
@@ -118,6 +115,61 @@ class Api:
                 found, api_path, {**query, **_search_body(body)}, headers, link_query=query, listings=listings
             )
         return self._list(found, api_path, query, headers, listings=listings)
+
+    def _view(
+        self,
+        method: str,
+        view: views.ViewMatch,
+        api_path: str,
+        query: dict[str, str],
+        headers: dict[str, str],
+    ) -> Reply:
+        """A computed listing (views.py): GET only, the ticket must exist."""
+        if method != "GET":
+            return error(405, "MethodNotAllowed", f"{method} is not allowed on /{view.template}")
+        ticket = self.store.get(view.ticket_entity, view.ticket_id)
+        if ticket is None:
+            return error(404, "NotFound", f"{view.ticket_entity} record {view.ticket_id} not found")
+        try:
+            records = views.all_notes(self.store, self.refs, view.ticket_entity, ticket)
+            return self._list_computed(view.spec, records, api_path, query, headers)
+        except (BadRequest, ConditionError) as err:
+            return _refusal(err, view.spec)
+
+    def _list_computed(
+        self,
+        spec: EntitySpec,
+        records: list[dict],
+        api_path: str,
+        query: dict[str, str],
+        headers: dict[str, str],
+    ) -> Reply:
+        """conditions, orderBy, fields and both paging modes over records built for this request."""
+        predicate = compile_conditions(query.get("conditions"), getter_factory(spec))
+        matching = [r for r in records if predicate(r)] if predicate else records
+        page_size = _int_param(query, "pageSize", DEFAULT_PAGE_SIZE)
+        page_size = max(1, min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE))
+        if headers.get("pagination-type", "").lower() == "forward-only":
+            if query.get("orderby"):
+                raise BadRequest("orderBy cannot be used with forward-only pagination (always ordered by id)")
+            after = _int_param(query, "pageId", None)
+            ordered = sorted((r for r in matching if after is None or r["id"] > after), key=lambda r: r["id"])
+            page = ordered[:page_size]
+            more = len(ordered) > page_size
+            links = [(self._url(api_path, query, pageId=page[-1]["id"]), "next")] if more else []
+        else:
+            sort = sorter(spec, query.get("orderby"))
+            ordered = sort(matching) if sort else matching
+            number = max(_int_param(query, "page", 1) or 1, 1)
+            page = ordered[(number - 1) * page_size : number * page_size]
+            links = self._navigable_links(
+                api_path, query, number, max(math.ceil(len(ordered) / page_size), 1)
+            )
+        project = projector(spec, query.get("fields"))
+        reply = Reply(200, [project(r) for r in page] if project else page)
+        if links:
+            reply.headers.append(("Link", ", ".join(f'<{url}>; rel="{rel}"' for url, rel in links)))
+        return reply
 
     def _parent_exists(self, found: Match) -> bool:
         parent = found.route.parent_entity
@@ -315,6 +367,17 @@ class AnswerCache:
             self._entries[key] = records
             while len(self._entries) > self.SIZE:
                 self._entries.popitem(last=False)
+
+
+def _refusal(err: BadRequest | ConditionError, spec: EntitySpec) -> Reply:
+    if isinstance(err, BadRequest):
+        return error(400, err.code, err.message, err.errors)
+    return error(
+        400,
+        "InvalidObject",
+        f"Invalid conditions: {err}",
+        [{"code": "InvalidField", "message": str(err), "resource": spec.model}],
+    )
 
 
 def _collection_path(found: Match) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from psa.sandbox.connectwise import views
 from psa.sandbox.connectwise.schema import ALIASES, SPECS, EntitySpec, spec_for
 
 # operation → methods allowed
@@ -77,6 +78,7 @@ def match(api_path: str) -> Match | None:
 def served_endpoints() -> list[tuple[str, str]]:
     """(method, "/path") pairs the sandbox answers, in endpoints.tsv notation."""
     pairs = [("GET", "/system/info"), ("GET", "/system/callbacks"), ("GET", "/system/callbacks/count")]
+    pairs += views.served_endpoints()
     for _pattern, route in ROUTES:
         template = "/" + route.template
         for method in OPERATIONS[route.operation]:

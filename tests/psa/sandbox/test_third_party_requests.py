@@ -11,12 +11,27 @@ import requests
 from tests.psa.sandbox.contract import problems
 
 TICKETS = "service/tickets"
+NOTES = "service/tickets/{parentId}/notes"
 # Member.authenticationServiceType in the 2025.1 spec (pydantic clients check it as a Literal)
 AUTHENTICATION_SERVICES = {"AuthAnvil", "GoogleAuthenticator", "Email"}
 
 
 def basic(user: str) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(user.encode()).decode(), "clientId": "x"}
+
+
+def ticket_with_notes_and_time(sandbox) -> dict:
+    """A service ticket that has notes and a time entry with a note charged to it."""
+    charged = {
+        e["chargeToId"]
+        for e in sandbox.store.list("time/entries")
+        if e["chargeToType"] == "ServiceTicket" and e.get("notes")
+    }
+    return next(
+        t
+        for t in sandbox.store.list(TICKETS)
+        if t["id"] in charged and sandbox.store.list(NOTES, parent_id=t["id"])
+    )
 
 
 # --- data that typed clients parse ------------------------------------------------------------
@@ -108,3 +123,53 @@ def test_it_answers_paths_with_a_trailing_slash(api):
     # connectpyse builds every collection URL with one: .../service/tickets/
     response = api.get(f"{TICKETS}/", params={"pageSize": 3})
     assert response.status_code == 200 and len(response.json()) == 3
+
+
+# --- a ticket's allNotes ----------------------------------------------------------------------
+
+
+def test_it_lists_a_tickets_notes_and_time_entry_notes_as_all_notes(api, sandbox):
+    ticket = ticket_with_notes_and_time(sandbox)
+    response = api.get(f"{TICKETS}/{ticket['id']}/allNotes", params={"pageSize": 1000})
+    assert response.status_code == 200, response.text
+    records = response.json()
+    notes = sandbox.store.list(NOTES, parent_id=ticket["id"])
+    entries = [
+        e
+        for e in sandbox.store.list("time/entries")
+        if e["chargeToId"] == ticket["id"] and e["chargeToType"] == "ServiceTicket" and e.get("notes")
+    ]
+    assert sorted((r["noteType"], r["id"]) for r in records) == sorted(
+        [("TicketNote", n["id"]) for n in notes] + [("TimeEntryNote", e["id"]) for e in entries]
+    )
+    for record in records:
+        assert record["ticket"]["id"] == ticket["id"]
+        assert problems("ServiceTicketNote", record, f"allNotes#{record['id']}") == []
+    entry = next(r for r in records if r["noteType"] == "TimeEntryNote")
+    stored = next(e for e in entries if e["id"] == entry["id"])
+    assert (entry["text"], entry["timeStart"]) == (stored["notes"], stored["timeStart"])
+
+
+def test_it_filters_projects_and_pages_all_notes(api, sandbox):
+    ticket = ticket_with_notes_and_time(sandbox)
+    path = f"{TICKETS}/{ticket['id']}/allNotes"
+    everything = api.get(path, params={"pageSize": 1000}).json()
+    only_notes = api.get(path, params={"conditions": 'noteType = "TicketNote"', "fields": "id,noteType"})
+    assert only_notes.status_code == 200
+    assert {tuple(r) for r in only_notes.json()} == {("id", "noteType")}
+    assert len(only_notes.json()) == sum(r["noteType"] == "TicketNote" for r in everything)
+    walked, url = [], f"{api.base}{path}?pageSize=1"
+    while url:
+        page = api.session.get(url, timeout=10)
+        walked += page.json()
+        url = page.links.get("next", {}).get("url")
+    assert walked == everything
+
+
+def test_it_answers_all_notes_of_a_project_ticket_and_refuses_unknown_tickets(api, sandbox):
+    project_ticket = sandbox.store.list("project/tickets")[0]
+    assert api.get(f"project/tickets/{project_ticket['id']}/allNotes").status_code == 200
+    assert api.get(f"{TICKETS}/{project_ticket['id']}/allNotes").status_code == 404
+    assert api.get(f"{TICKETS}/99999999/allNotes").status_code == 404
+    ticket_id = sandbox.store.ids(TICKETS)[0]
+    assert api.post(f"{TICKETS}/{ticket_id}/allNotes", json={}).status_code == 405
