@@ -339,6 +339,8 @@ class Api:
             return error(404, "NotFound", f"{spec.model} with id {found.record_id} was not found.")
         if method == "PATCH":
             return writes.patch(self, found, record, query, headers, body)
+        if method == "PUT":
+            return writes.replace(self, found, record, query, headers, body)
         if method == "DELETE":
             return writes.delete(self, found, query, headers)
         project = projector(spec, query.get("fields"))

@@ -16,7 +16,7 @@ OPERATIONS = {
     "list": ("GET", "POST"),
     "count": ("GET",),
     "search": ("POST",),
-    "item": ("GET", "PATCH", "DELETE"),
+    "item": ("GET", "PUT", "PATCH", "DELETE"),
 }
 
 

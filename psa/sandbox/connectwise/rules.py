@@ -102,13 +102,13 @@ class Rules(Hooks):
         now = record["_info"]["lastUpdated"]
         by = record["_info"]["updatedBy"]
         if spec.key in TICKET_ENTITIES:
-            self._ticket_defaults(store, spec, record)
+            self.fill_defaults(store, spec, record)
             if record.get("status") is not None:
                 self._apply_status(store, record, record, now, by)
             if sla.has_sla(spec.key):
                 record.update(sla.ticket_fields(store, record, now, by, status_changed=True))
         elif spec.key == SCHEDULE:
-            self._schedule_defaults(store, record)
+            self.fill_defaults(store, spec, record)
         elif spec.key == "time/entries":
             record.setdefault("dateEntered", now)
             record.setdefault("enteredBy", by)
@@ -117,8 +117,7 @@ class Rules(Hooks):
         elif spec.key == "service/tickets/{parentId}/notes":
             record.setdefault("dateCreated", now)
             record.setdefault("createdBy", by)
-            for flag in ("detailDescriptionFlag", "internalAnalysisFlag", "resolutionFlag", "internalFlag"):
-                record.setdefault(flag, False)
+            self.fill_defaults(store, spec, record)
         elif spec.key == "sales/opportunities/{parentId}/notes":
             record.setdefault("enteredBy", by)
             record.setdefault("flagged", False)
@@ -129,6 +128,17 @@ class Rules(Hooks):
         elif spec.key == "sales/opportunities":
             self._opportunity_status(store, record, record, now, by)
         return record
+
+    def fill_defaults(self, store: SandboxStore, spec: EntitySpec, values: dict) -> None:
+        """What ConnectWise gives the fields a POST (or a PUT, which replaces the record) leaves
+        out: tickets, ticket assignments and ticket notes; references in `values` are whole."""
+        if spec.key in TICKET_ENTITIES:
+            self._ticket_defaults(store, spec, values)
+        elif spec.key == SCHEDULE:
+            self._schedule_defaults(store, values)
+        elif spec.key == NOTES:
+            for flag in ("detailDescriptionFlag", "internalAnalysisFlag", "resolutionFlag", "internalFlag"):
+                values.setdefault(flag, False)
 
     def _ticket_defaults(self, store: SandboxStore, spec: EntitySpec, record: dict) -> None:
         for name in TICKET_WRITE_ONLY:

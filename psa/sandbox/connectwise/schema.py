@@ -14,7 +14,7 @@ from psa.sandbox.connectwise.entity import EntitySpec, whole_model
 from psa.sandbox.connectwise.schema_setup import SETUP_SPECS
 from psa.sandbox.connectwise.schema_tickets import PROJECT_TICKETS, SERVICE_TICKETS
 
-_RW = frozenset({"POST", "PATCH", "DELETE"})
+_RW = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _TICKET_SPECS = ("service/tickets", "project/tickets")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from psa.sandbox.connectwise.entity import EntitySpec, whole_model
 
-_RW = frozenset({"POST", "PATCH", "DELETE"})
+_RW = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _BOARD_SCOPED = frozenset({"status", "type", "subType", "item", "team"})
 _REFERENCES: dict[str, str | None] = {
     "board": "service/boards",
@@ -31,7 +31,6 @@ _REFERENCES: dict[str, str | None] = {
     "workType": "time/workTypes",
     "workRole": "time/workRoles",
     "department": "system/departments",
-    "closedBy": None,
     "opportunity": None,
     "currency": None,
     "mergedParentTicket": None,

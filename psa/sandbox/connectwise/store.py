@@ -70,6 +70,9 @@ class Hooks:
     def on_update(self, store: SandboxStore, spec: EntitySpec, old: dict, changes: dict) -> dict:
         return changes
 
+    def fill_defaults(self, store: SandboxStore, spec: EntitySpec, values: dict) -> None:
+        """Give the fields a write left out the values the PSA defaults them to (POST and PUT)."""
+
     def after_write(
         self, store: SandboxStore, spec: EntitySpec, old: dict | None, new: dict | None
     ) -> list[Callable[[bool], None]]:

@@ -1,6 +1,7 @@
-"""POST / PATCH / DELETE semantics like ConnectWise.
+"""POST / PUT / PATCH / DELETE semantics like ConnectWise.
 
-Reference: developer guide "Patch" / "Post" / "Delete": PATCH takes a JSON-Patch array
+Reference: developer guide "Patch" / "Post" / "Put" / "Delete": PUT replaces the record with its
+body (left-out fields defaulted or cleared), PATCH takes a JSON-Patch array
 (`[{"op":"replace","path":"status","value":{"id":12}}]`), references are replaced as whole
 objects (a sub-path such as `company/identifier` is refused here with 400 rather than the
 "false 200" ConnectWise may give), POST answers 201 with the new record, DELETE answers 204.
@@ -30,6 +31,21 @@ if TYPE_CHECKING:
 
 API_MEMBER = "sandbox-api"
 PATCH_OPS = ("replace", "add", "remove")
+# Fields ConnectWise computes and keeps through a PUT that leaves them out (it never clears them).
+COMPUTED_ON_WRITE = frozenset(
+    {
+        "actualHours",
+        "closedDate",
+        "closedBy",
+        "resources",
+        "hasChildTicket",
+        "dateEntered",
+        "enteredBy",
+        "dateCreated",
+        "createdBy",
+        "recordType",
+    }
+)
 INITIAL_NOTES = {
     "initialDescription": "detailDescriptionFlag",
     "initialInternalAnalysis": "internalAnalysisFlag",
@@ -133,9 +149,24 @@ def _prepare(api: Api, spec: EntitySpec, values: dict, existing: dict | None) ->
 def create(api: Api, found: Match, query: dict[str, str], headers: dict[str, str], body: bytes) -> Reply:
     spec = found.route.spec
     data = _json_body(body, spec)
+    values = _body_values(api, found, body)
+    skip = _skip_callback(query, headers, data)
+    record = api.store.create(
+        spec.key, _prepare(api, spec, values, None), skip_callback=skip, updated_by=API_MEMBER
+    )
+    if spec.key in TICKET_ENTITIES:
+        _initial_notes(api, record, data, skip)
+    return Reply(201, record)
+
+
+def _body_values(api: Api, found: Match, body: bytes) -> dict:
+    """The fields a POST or PUT body gives, checked: a JSON object, required fields present,
+    the record's own rules (a time entry's charge, a callback's URL) kept. Fields the PSA
+    computes (a ticket's SLA state) are ignored, as ConnectWise does."""
+    spec = found.route.spec
+    data = _json_body(body, spec)
     if not isinstance(data, dict):
         raise _bad("The body must be a JSON object", spec, code="InvalidJson")
-    # Fields the PSA computes (a ticket's SLA state) are ignored on create, as ConnectWise does.
     computed = READ_ONLY.get(spec.key, frozenset())
     values = {
         k: v for k, v in data.items() if k in spec.fields and k not in ("id", "_info") and k not in computed
@@ -146,13 +177,7 @@ def create(api: Api, found: Match, query: dict[str, str], headers: dict[str, str
         if values.get(name) in (None, ""):
             raise _bad(f"{name} is required", spec, name, code="NullValue")
     _entity_checks(api, spec, values)
-    skip = _skip_callback(query, headers, data)
-    record = api.store.create(
-        spec.key, _prepare(api, spec, values, None), skip_callback=skip, updated_by=API_MEMBER
-    )
-    if spec.key in TICKET_ENTITIES:
-        _initial_notes(api, record, data, skip)
-    return Reply(201, record)
+    return values
 
 
 def _initial_notes(api: Api, ticket: dict, data: dict, skip_callback: bool) -> None:
@@ -234,6 +259,32 @@ def patch(
             _prepare(api, spec, changes, record),
             skip_callback=skip,
             updated_by=API_MEMBER,
+        )
+    except NotFoundError:
+        return error(404, "NotFound", f"{spec.model} with id {record['id']} was not found.")
+    return Reply(200, updated)
+
+
+def replace(
+    api: Api, found: Match, record: dict, query: dict[str, str], headers: dict[str, str], body: bytes
+) -> Reply:
+    """PUT: the body replaces the record. Fields it leaves out fall back to what the PSA defaults
+    them to, or are cleared (developer guide "Put"); what ConnectWise computes itself (SLA
+    state, hours, audit and closing stamps) stays. connectwise-rest and connectpyse send it."""
+    spec = found.route.spec
+    values = _body_values(api, found, body)
+    if spec.board_scoped and values.get("board") is None and record.get("board") is not None:
+        values["board"] = record["board"]  # left out, the ticket stays on its board (status is read there)
+    skip = _skip_callback(query, headers, _json_body(body, spec))
+    replacement = _prepare(api, spec, values, None)
+    api.store.hooks.fill_defaults(api.store, spec, replacement)
+    kept = READ_ONLY.get(spec.key, frozenset()) | COMPUTED_ON_WRITE
+    for name in kept - values.keys():  # a default (a new ticket's 0 hours) must not replace them
+        replacement.pop(name, None)
+    cleared = {name: None for name in record if name not in replacement and name not in kept and name != "id"}
+    try:
+        updated = api.store.update(
+            spec.key, record["id"], {**cleared, **replacement}, skip_callback=skip, updated_by=API_MEMBER
         )
     except NotFoundError:
         return error(404, "NotFound", f"{spec.model} with id {record['id']} was not found.")

@@ -173,3 +173,61 @@ def test_it_answers_all_notes_of_a_project_ticket_and_refuses_unknown_tickets(ap
     assert api.get(f"{TICKETS}/99999999/allNotes").status_code == 404
     ticket_id = sandbox.store.ids(TICKETS)[0]
     assert api.post(f"{TICKETS}/{ticket_id}/allNotes", json={}).status_code == 405
+
+
+# --- PUT -----------------------------------------------------------------------------------------
+
+
+def test_it_replaces_a_ticket_with_put(fresh_api, fresh_sandbox):
+    # connectwise-rest's putServiceTicketsById: GET the ticket, change it, PUT it back whole. A
+    # closed one: its closedBy is a member identifier (a string in the spec), not a reference.
+    ticket_id = next(t["id"] for t in fresh_sandbox.store.list(TICKETS) if t.get("closedBy"))
+    ticket = fresh_api.get(f"{TICKETS}/{ticket_id}").json()
+    response = fresh_api.session.put(
+        f"{fresh_api.base}{TICKETS}/{ticket_id}", json={**ticket, "summary": "Replaced"}, timeout=10
+    )
+    assert response.status_code == 200, response.text
+    replaced = response.json()
+    assert replaced["summary"] == "Replaced"
+    unchanged = {k for k in ticket if k not in ("summary", "_info", "isInSla")}
+    assert {k: replaced.get(k) for k in unchanged} == {k: ticket[k] for k in unchanged}
+    assert fresh_sandbox.store.get(TICKETS, ticket_id) == replaced
+
+
+def test_it_defaults_or_clears_what_a_put_leaves_out_and_keeps_what_connectwise_computes(
+    fresh_api, fresh_sandbox
+):
+    store = fresh_sandbox.store
+    ticket = next(t for t in store.list(TICKETS) if t.get("contactName") and t["actualHours"])
+    response = fresh_api.session.put(
+        f"{fresh_api.base}{TICKETS}/{ticket['id']}", json={"summary": "Only a summary"}, timeout=10
+    )
+    assert response.status_code == 200, response.text
+    replaced = response.json()
+    assert "contactName" not in replaced
+    assert (
+        replaced["priority"]["id"]
+        == next(p for p in store.list("service/priorities") if p["defaultFlag"])["id"]
+    )
+    assert replaced["board"] == ticket["board"]
+    assert (replaced["actualHours"], replaced["recordType"]) == (ticket["actualHours"], ticket["recordType"])
+    assert problems("Ticket", replaced) == []
+
+
+def test_it_replaces_a_note_with_put_and_refuses_put_on_read_only_collections(fresh_api, fresh_sandbox):
+    ticket_id = fresh_sandbox.store.ids(TICKETS)[0]
+    note = fresh_sandbox.store.list(NOTES, parent_id=ticket_id)[0]
+    url = f"{fresh_api.base}{TICKETS}/{ticket_id}/notes/{note['id']}"
+    response = fresh_api.session.put(
+        url, json={"text": "Rewritten", "internalAnalysisFlag": True}, timeout=10
+    )
+    assert response.status_code == 200, response.text
+    rewritten = response.json()
+    assert (rewritten["text"], rewritten["internalAnalysisFlag"], rewritten["detailDescriptionFlag"]) == (
+        "Rewritten",
+        True,
+        False,
+    )
+    assert rewritten["dateCreated"] == note["dateCreated"] and rewritten["ticketId"] == ticket_id
+    member_id = fresh_sandbox.store.ids("system/members")[0]
+    assert fresh_api.session.put(f"{fresh_api.base}system/members/{member_id}", json={}).status_code == 405
