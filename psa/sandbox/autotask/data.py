@@ -194,7 +194,9 @@ class People:
                 record["_udf"] = {"Account Tier": rng.choice(("Gold", "Silver", "Bronze"))}
             companies.append({key: value for key, value in record.items() if value is not None})
             self.company_ids.append(company_id)
-            locations.append({"id": n + 1, "companyID": company_id, "name": "Primary", "isPrimary": True})
+            locations.append(
+                {"id": n + 1, "companyID": company_id, "name": "Primary", "isPrimary": True, "isActive": True}
+            )
             self.contacts_of[company_id] = []
             for _ in range(rng.randint(0, 4)):
                 contact_id = 30_000 + len(contacts) * 2

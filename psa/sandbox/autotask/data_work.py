@@ -124,6 +124,8 @@ class Work:
                             "resourceID": resource_id,
                         }
                     )
+        for call in calls:
+            call["duration"] = service_call_duration(call)
         self.store.load("ServiceCalls", calls)
         self.store.load("ServiceCallTickets", call_tickets)
         self.store.load("ServiceCallTicketResources", call_resources)
@@ -318,3 +320,12 @@ class Work:
 def _touch(rng: random.Random) -> timedelta:
     """When within a working day after a planned moment a record was actually written."""
     return timedelta(seconds=rng.uniform(1, 8 * 3600))
+
+
+def service_call_duration(call: dict) -> float | None:
+    """A service call's read-only `duration`: its length in hours, which the service keeps from
+    start and end (django-autotask reads it as Decimal(str(duration)): never null live)."""
+    if not (call.get("startDateTime") and call.get("endDateTime")):
+        return None
+    length = parse_time(call["endDateTime"]) - parse_time(call["startDateTime"])
+    return round(length.total_seconds() / 3600, 2)

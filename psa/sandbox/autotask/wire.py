@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
-from psa.sandbox.autotask.schema import EntitySpec, FieldSpec
+from psa.sandbox.autotask.schema import EntitySpec, FieldSpec, spec_of
 from psa.sandbox.autotask.udfs import wire_values
 
 DATETIME_PATTERN = re.compile(
@@ -88,11 +89,32 @@ def boolean(value: Any, name: str) -> bool:
     raise ValueProblem(f"'{value}' is not a valid boolean value for {name}")
 
 
+# Booleans the service leaves null until it knows the answer: django-autotask 1.20 reads this one
+# through bool(), and stores every other boolean it syncs straight into NOT NULL columns
+# (CompanyLocations.isActive, TimeEntries.isNonBillable, Roles.isSystemRole...), so the live
+# service sends those as true/false, never null.
+NULLABLE_BOOLEANS = frozenset({("Tickets", "serviceLevelAgreementHasBeenMet")})
+
+
 def to_wire(spec: EntitySpec, record: dict, include: list[str] | None = None) -> dict:
-    """The record as the API sends it: every field (null when unset) plus userDefinedFields.
+    """The record as the API sends it: every field (null when unset, false for an unset
+    boolean) plus userDefinedFields.
 
     Reference: api.md §3 — IncludeFields returns only those fields plus userDefinedFields."""
     names = include if include is not None else spec.field_names
+    false_when_unset = _false_when_unset(spec.name)
     item = {name: record.get(name) for name in names}
+    for name in false_when_unset.intersection(name for name, value in item.items() if value is None):
+        item[name] = False
     item["userDefinedFields"] = wire_values(spec.name, record)
     return item
+
+
+@cache
+def _false_when_unset(entity_name: str) -> frozenset[str]:
+    spec = spec_of(entity_name)
+    return frozenset(
+        field.name
+        for field in spec.fields.values()
+        if field.type == "boolean" and (entity_name, field.name) not in NULLABLE_BOOLEANS
+    )

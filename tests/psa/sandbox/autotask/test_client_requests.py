@@ -95,3 +95,33 @@ def test_deleting_a_missing_record_answers_the_text_django_autotask_reads_as_not
     )
     response = api.delete(api.base + "TimeEntries/999999999", timeout=10)
     assert response.status_code == 500 and known in response.json()["errors"][0]
+
+
+def test_booleans_are_never_null_on_the_wire_but_where_the_service_leaves_them_open(api):
+    # django-autotask stores CompanyLocations.isActive/isPrimary, Roles.isSystemRole... straight
+    # into NOT NULL columns; it reads serviceLevelAgreementHasBeenMet through bool().
+    location = api.post(api.base + "CompanyLocations/query", json={"filter": [], "MaxRecords": 1}, timeout=10)
+    item = location.json()["items"][0]
+    assert item["isActive"] is True and item["isPrimary"] is True and item["isTaxExempt"] is False
+    tickets = api.post(api.base + "Tickets/query", json={"filter": [], "MaxRecords": 500}, timeout=10)
+    values = {ticket["serviceLevelAgreementHasBeenMet"] for ticket in tickets.json()["items"]}
+    assert None in values and all(
+        ticket["isVisibleToComanaged"] is False for ticket in tickets.json()["items"]
+    )
+
+
+def test_a_service_call_has_its_duration_in_hours(api, running):
+    # django-autotask: Decimal(str(duration)) — a null duration stops its whole sync.
+    calls = api.post(api.base + "ServiceCalls/query", json={"filter": []}, timeout=10).json()["items"]
+    assert calls and all(isinstance(call["duration"], float) and call["duration"] > 0 for call in calls)
+    company = calls[0]["companyID"]
+    created = api.post(api.base + "ServiceCalls", json={"companyID": company, "status": 1,
+                       "startDateTime": "2030-01-01T09:00:00Z", "endDateTime": "2030-01-01T10:30:00Z"}, timeout=10)  # fmt: skip
+    assert created.status_code == 200, created.text
+    call_id = created.json()["itemId"]
+    assert api.get(api.base + f"ServiceCalls/{call_id}", timeout=10).json()["item"]["duration"] == 1.5
+    moved = api.patch(
+        api.base + "ServiceCalls", json={"id": call_id, "endDateTime": "2030-01-01T13:00:00Z"}, timeout=10
+    )
+    assert moved.status_code == 200, moved.text
+    assert api.get(api.base + f"ServiceCalls/{call_id}", timeout=10).json()["item"]["duration"] == 4.0
