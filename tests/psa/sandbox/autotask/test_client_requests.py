@@ -125,3 +125,17 @@ def test_a_service_call_has_its_duration_in_hours(api, running):
     )
     assert moved.status_code == 200, moved.text
     assert api.get(api.base + f"ServiceCalls/{call_id}", timeout=10).json()["item"]["duration"] == 4.0
+
+
+@pytest.mark.parametrize("value", ["true", True, "True"])
+def test_an_integer_flag_is_filtered_with_a_boolean(api, running, value):
+    # django-autotask 1.20's contact sync: {"op": "eq", "field": "isActive", "value": "true"},
+    # Contacts.isActive being an integer (1/0) on the wire.
+    search = {"filter": [{"op": "eq", "field": "isActive", "value": value}], "IncludeFields": ["id"]}
+    response = api.post(api.base + "Contacts/query", json=search, timeout=10)
+    assert response.status_code == 200, response.text
+    active = [c["id"] for c in running.store.list("Contacts") if c.get("isActive") == 1]
+    assert [item["id"] for item in response.json()["items"]] == active[:500]
+    inactive = {"filter": [{"op": "eq", "field": "isActive", "value": "false"}]}
+    count = api.post(api.base + "Contacts/query/count", json=inactive, timeout=10).json()["queryCount"]
+    assert count == sum(1 for c in running.store.list("Contacts") if c.get("isActive") == 0)
