@@ -4,7 +4,8 @@ Reads: list with conditions / fields / orderBy, navigable paging (page, pageSize
 Link header with first/prev/next/last) and forward-only paging (header pagination-type:
 forward-only, pageId = id > pageId, ordered by id, next link only when more records follow),
 `/count`, `/search` (POST, conditions in the JSON body), get by id, and the same over listings
-computed per request (views.py: a ticket's allNotes). Writes live in writes.py.
+computed per request (views.py: a ticket's allNotes, timeentries, scheduleentries). Writes live
+in writes.py.
 """
 
 from __future__ import annotations
@@ -131,7 +132,10 @@ class Api:
         if ticket is None:
             return error(404, "NotFound", f"{view.ticket_entity} record {view.ticket_id} not found")
         try:
-            records = views.all_notes(self.store, self.refs, view.ticket_entity, ticket)
+            records = view.view.build(self.store, self.refs, view.ticket_entity, ticket)
+            if view.count:
+                predicate = compile_conditions(query.get("conditions"), getter_factory(view.spec))
+                return Reply(200, {"count": sum(1 for r in records if predicate is None or predicate(r))})
             return self._list_computed(view.spec, records, api_path, query, headers)
         except (BadRequest, ConditionError) as err:
             return _refusal(err, view.spec)

@@ -175,6 +175,24 @@ def test_it_answers_all_notes_of_a_project_ticket_and_refuses_unknown_tickets(ap
     assert api.post(f"{TICKETS}/{ticket_id}/allNotes", json={}).status_code == 405
 
 
+def test_it_lists_and_counts_a_tickets_time_entries_and_schedule_entries_as_references(api, sandbox):
+    # connectwise-rest's getServiceTicketsByParentIdTimeentries / ...Scheduleentries (and counts)
+    ticket = ticket_with_notes_and_time(sandbox)
+    charged = [e["id"] for e in sandbox.store.list("time/entries") if e["chargeToId"] == ticket["id"]]
+    listed = api.get(f"{TICKETS}/{ticket['id']}/timeentries").json()
+    assert [r["id"] for r in listed] == charged
+    assert all(r["_info"]["timeEntry_href"].endswith(f"time/entries/{r['id']}") for r in listed)
+    assert api.get(f"{TICKETS}/{ticket['id']}/timeentries/count").json() == {"count": len(charged)}
+    scheduled = next(
+        e for e in sandbox.store.list("schedule/entries") if e["objectId"] in sandbox.store.ids(TICKETS)
+    )
+    path = f"{TICKETS}/{scheduled['objectId']}/scheduleentries"
+    entries = api.get(path).json()
+    assert scheduled["id"] in [r["id"] for r in entries]
+    assert all(problems("ScheduleEntryReference", r) == [] for r in entries)
+    assert api.get(f"{path}/count").json() == {"count": len(entries)}
+
+
 # --- PUT -----------------------------------------------------------------------------------------
 
 
