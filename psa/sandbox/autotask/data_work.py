@@ -197,6 +197,12 @@ class Work:
                             "roleID": self.people.roles_of[other][0],
                         }
                     )
+        for project in projects:
+            # django-autotask 1.20 keeps a project's description and a phase's estimate in NOT
+            # NULL columns: the live service has them for every record it syncs.
+            project["description"] = f"{project['projectName']}: scope, plan and hand-over."
+        for phase in phases:
+            phase["estimatedHours"] = phase_estimate(phase["id"], tasks)
         self.store.load("Projects", projects)
         self.store.load("ProjectNotes", notes)
         self.store.load("Phases", phases)
@@ -329,3 +335,8 @@ def service_call_duration(call: dict) -> float | None:
         return None
     length = parse_time(call["endDateTime"]) - parse_time(call["startDateTime"])
     return round(length.total_seconds() / 3600, 2)
+
+
+def phase_estimate(phase_id: int, tasks: list[dict]) -> float:
+    """A phase's read-only `estimatedHours`: the sum of its tasks' estimates."""
+    return float(sum(task.get("estimatedHours") or 0 for task in tasks if task.get("phaseID") == phase_id))
