@@ -48,7 +48,15 @@ class Work:
         self.store.load(
             "BillingCodes",
             [
-                {"id": 29682800 + n, "name": name, "isActive": True}
+                {
+                    "id": 29682800 + n,
+                    "name": name,
+                    "isActive": True,
+                    "billingCodeType": 0,
+                    "useType": 2,
+                    "unitCost": 0.0,
+                    "unitPrice": 0.0,
+                }
                 for n, name in enumerate(("Remote", "Onsite", "Project"))
             ],
         )

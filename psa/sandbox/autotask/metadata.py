@@ -76,6 +76,12 @@ def choices_for(spec: EntitySpec, field: FieldSpec) -> tuple[Choice, ...]:
     return picklists.choices(spec.name, field.name)
 
 
+# Fields whose entityInformation name is cased otherwise than their key on records: items carry
+# `displayColorRGB`, the field list `displayColorRgb` (django-autotask 1.20 looks the picklist up
+# by that name, and its captured fixtures show both spellings).
+LISTED_NAMES = {("TicketCategories", "displayColorRGB"): "displayColorRgb"}
+
+
 def field_information(spec: EntitySpec) -> dict:
     fields = []
     for field in spec.fields.values():
@@ -83,7 +89,7 @@ def field_information(spec: EntitySpec) -> dict:
         is_picklist = field.picklist or bool(choices)
         fields.append(
             {
-                "name": field.name,
+                "name": LISTED_NAMES.get((spec.name, field.name), field.name),
                 "dataType": field.type,
                 "length": field.length or 0,
                 "isRequired": field.required,

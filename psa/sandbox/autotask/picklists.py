@@ -152,6 +152,17 @@ TERRITORIES = (
 LICENSE_TYPES = (Choice(1, "Full"), Choice(2, "Time and Expense"), Choice(7, "API User"))
 TIME_ENTRY_TYPES = (Choice(2, "Ticket"), Choice(6, "Project Task"), Choice(20, "Regular"))
 SERVICE_CALL_STATUSES = (Choice(1, "New", default=True), Choice(2, "Scheduled"), Choice(3, "Complete"))
+# Ticket category colours: `value` an id, `label` the colour (django-autotask 1.20's captured
+# fixture: {"value": "19", "label": "#ff6666"}).
+DISPLAY_COLORS = (
+    Choice(1, "#4f81bd", system=False),
+    Choice(7, "#9bbb59", system=False),
+    Choice(13, "#f79646", system=False),
+    Choice(19, "#ff6666", system=False),
+)
+# Billing code kinds, as django-autotask 1.20's captured fixtures list them.
+BILLING_CODE_TYPES = (Choice(0, "Normal"), Choice(1, "System"), Choice(2, "Non-Billable"))
+BILLING_CODE_USE_TYPES = (Choice(2, "General Billing Code"),)
 PERSON_TYPES = (Choice(1, "Resource"), Choice(2, "Contact"))
 EMAIL_TYPES = (Choice(1, "Primary"), Choice(2, "Home"), Choice(3, "Other"))
 
@@ -191,6 +202,9 @@ PICKLISTS: dict[tuple[str, str], tuple[Choice, ...]] = {
     ("Resources", "emailTypeCode"): EMAIL_TYPES,
     ("TimeEntries", "timeEntryType"): TIME_ENTRY_TYPES,
     ("ServiceCalls", "status"): SERVICE_CALL_STATUSES,
+    ("TicketCategories", "displayColorRGB"): DISPLAY_COLORS,
+    ("BillingCodes", "billingCodeType"): BILLING_CODE_TYPES,
+    ("BillingCodes", "useType"): BILLING_CODE_USE_TYPES,
 }
 # Dependent lists: (entity, field) → the field whose value filters them.
 PICKLIST_PARENTS = {("Tickets", "subIssueType"): "issueType"}

@@ -150,3 +150,19 @@ def test_projects_have_a_description_and_phases_an_estimate(api):
     for phase in phases:
         estimate = sum(task["estimatedHours"] or 0 for task in tasks if task["phaseID"] == phase["id"])
         assert phase["estimatedHours"] == estimate
+
+
+def test_picklists_django_autotask_syncs_have_their_values(api):
+    # django-autotask 1.20 matches the field list's names with ==: the ticket category colour is
+    # listed as displayColorRgb (records carry displayColorRGB).
+    fields = api.get(api.base + "TicketCategories/entityInformation/fields", timeout=10).json()["fields"]
+    colours = next(f for f in fields if f["name"] == "displayColorRgb")
+    categories = api.post(api.base + "TicketCategories/query", json={"filter": []}, timeout=10).json()[
+        "items"
+    ]
+    assert {str(c["displayColorRGB"]) for c in categories} <= {v["value"] for v in colours["picklistValues"]}
+    fields = api.get(api.base + "BillingCodes/entityInformation/fields", timeout=10).json()["fields"]
+    lists = {f["name"]: [v["value"] for v in f["picklistValues"] or []] for f in fields if f["isPickList"]}
+    assert lists["useType"] and lists["billingCodeType"]
+    codes = api.post(api.base + "BillingCodes/query", json={"filter": []}, timeout=10).json()["items"]
+    assert all(str(code["useType"]) in lists["useType"] for code in codes)
