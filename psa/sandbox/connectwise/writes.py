@@ -3,8 +3,10 @@
 Reference: developer guide "Patch" / "Post" / "Put" / "Delete": PUT replaces the record with its
 body (left-out fields defaulted or cleared), PATCH takes a JSON-Patch array
 (`[{"op":"replace","path":"status","value":{"id":12}}]`), references are replaced as whole
-objects (a sub-path such as `company/identifier` is refused here with 400 rather than the
-"false 200" ConnectWise may give), POST answers 201 with the new record, DELETE answers 204.
+objects, or by one key as a sub-path (`status/id` = 12, the form many integrations send; the
+guide warns a sub-path may give a "false 200", here it names the new reference like a whole
+object would); deeper paths are refused with 400. POST answers 201 with the new record, DELETE
+answers 204.
 References may name the target by id or identifier and must exist (board-scoped ones on the
 ticket's board), otherwise 400 InvalidObject with a per-field error, like ConnectWise.
 Callbacks are skipped when asked: `skipCallback=true` in the query, as a header, or a
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
 
 API_MEMBER = "sandbox-api"
 PATCH_OPS = ("replace", "add", "remove")
+# the keys a PATCH may name a reference by, as a sub-path (`status/id`): lower-case → spelling
+REFERENCE_KEYS = {"id": "id", "identifier": "identifier", "name": "name"}
 # Fields ConnectWise computes and keeps through a PUT that leaves them out (it never clears them).
 COMPUTED_ON_WRITE = frozenset(
     {
@@ -298,20 +302,33 @@ def _operation(spec: EntitySpec, operation: Any) -> tuple[str, Any]:
     path = str(operation.get("path", "")).strip().strip("/")
     if op not in PATCH_OPS:
         raise _bad(f"unsupported PATCH op {operation.get('op')!r}", spec, path or None)
-    if "/" in path:
-        raise _bad(
-            f"{path!r}: references must be replaced as a whole object (path {path.split('/')[0]!r})",
-            spec,
-            path,
-        )
+    field, _, key = path.partition("/")
     if spec.key in TICKET_ENTITIES and path == "skipCallback":
         return "skipCallback", operation.get("value")
-    name = next((f for f in spec.fields if f.lower() == path.lower()), None)
+    name = next((f for f in spec.fields if f.lower() == field.lower()), None)
     if name is None:
-        raise _bad(f"{path!r} is not a field of {spec.model}", spec, path or None)
+        raise _bad(f"{field!r} is not a field of {spec.model}", spec, path or None)
     if name in ("id", "_info") or name in READ_ONLY.get(spec.key, ()):
         raise _bad(f"{name} is read-only", spec, name)
+    if key:
+        return name, _reference_by(spec, name, key, op, operation.get("value"))
     return name, None if op == "remove" else operation.get("value")
+
+
+def _reference_by(spec: EntitySpec, name: str, key: str, op: str, value: Any) -> dict:
+    """`{"op":"replace","path":"status/id","value":5}`: the reference named by that one key.
+    ConnectWise takes this form (integrations commonly move a ticket with status/id, board/id,
+    owner/identifier); anything deeper, or into a field that is no reference, is refused."""
+    wanted = key.lower()
+    if name not in spec.references or op == "remove" or wanted not in REFERENCE_KEYS:
+        raise _bad(
+            f"{name}/{key}: replace {name!r} as a whole object (or by its id, identifier or name)",
+            spec,
+            f"{name}/{key}",
+        )
+    if wanted == "id" and isinstance(value, str) and value.strip().isdigit():
+        value = int(value)  # "5" from a form field names the same record as 5
+    return {REFERENCE_KEYS[wanted]: value}
 
 
 def delete(api: Api, found: Match, query: dict[str, str], headers: dict[str, str]) -> Reply:

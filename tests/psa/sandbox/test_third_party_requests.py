@@ -193,6 +193,50 @@ def test_it_lists_and_counts_a_tickets_time_entries_and_schedule_entries_as_refe
     assert api.get(f"{path}/count").json() == {"count": len(entries)}
 
 
+# --- PATCH by sub-path ----------------------------------------------------------------------------
+
+
+def test_it_patches_a_reference_by_its_id_as_a_sub_path(fresh_api, fresh_sandbox):
+    # {"op": "replace", "path": "status/id", "value": 5}: how pyRESTcw and many scripts move a ticket
+    store = fresh_sandbox.store
+    ticket = next(t for t in store.list(TICKETS) if not t["closedFlag"])
+    statuses = store.list("service/boards/{parentId}/statuses", parent_id=ticket["board"]["id"])
+    target = next(s for s in statuses if s["id"] != ticket["status"]["id"] and not s["closedStatus"])
+    owner = store.list("system/members")[3]
+    response = fresh_api.patch(
+        f"{TICKETS}/{ticket['id']}",
+        [
+            {"op": "replace", "path": "/status/id", "value": target["id"]},
+            {"op": "replace", "path": "owner/identifier", "value": owner["identifier"]},
+        ],
+    )
+    assert response.status_code == 200, response.text
+    patched = response.json()
+    assert (patched["status"]["id"], patched["status"]["name"]) == (target["id"], target["name"])
+    assert patched["owner"]["id"] == owner["id"]
+
+
+def test_it_moves_a_ticket_to_another_board_by_sub_paths(fresh_api, fresh_sandbox):
+    # pyRESTcw's update_board: status by name, type/subType/item removed, board by id
+    store = fresh_sandbox.store
+    ticket = next(t for t in store.list(TICKETS) if not t["closedFlag"])
+    board = next(b for b in store.list("service/boards") if b["id"] != ticket["board"]["id"])
+    ops = [
+        {"op": "replace", "path": "/status/name", "value": "New"},
+        {"op": "remove", "path": "/type"},
+        {"op": "remove", "path": "/subType"},
+        {"op": "remove", "path": "/item"},
+        {"op": "replace", "path": "/board/id", "value": board["id"]},
+    ]
+    response = fresh_api.patch(f"{TICKETS}/{ticket['id']}", ops)
+    assert response.status_code == 200, response.text
+    moved = response.json()
+    assert moved["board"]["id"] == board["id"]
+    new_status = store.get("service/boards/{parentId}/statuses", moved["status"]["id"])
+    assert (new_status["board"]["id"], new_status["name"]) == (board["id"], "New")
+    assert not {"type", "subType", "item"} & set(moved)
+
+
 # --- PUT -----------------------------------------------------------------------------------------
 
 

@@ -66,7 +66,9 @@ def test_it_rejects_bad_patches_with_400(fresh_api, fresh_sandbox):
     )
     foreign_status = board_status(fresh_sandbox, other_board["id"], closed=False)
     cases = [
-        [{"op": "replace", "path": "status/id", "value": 5}],  # sub-path of a reference
+        [{"op": "replace", "path": "status/_info/status_href", "value": "x"}],  # deeper than a key
+        [{"op": "replace", "path": "summary/id", "value": 5}],  # not a reference
+        [{"op": "remove", "path": "status/id"}],
         [
             {"op": "replace", "path": "status", "value": {"id": foreign_status["id"]}}
         ],  # not on the ticket's board
