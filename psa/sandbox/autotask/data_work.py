@@ -206,9 +206,11 @@ class Work:
                         }
                     )
         for project in projects:
-            # django-autotask 1.20 keeps a project's description and a phase's estimate in NOT
-            # NULL columns: the live service has them for every record it syncs.
+            # django-autotask 1.20 keeps a project's description, completion, duration and a
+            # phase's estimate in NOT NULL columns: the live service has them on every record.
             project["description"] = f"{project['projectName']}: scope, plan and hand-over."
+            project["completedPercentage"] = completed_percentage(project, tasks)
+            project["duration"] = project_duration(project)
         for phase in phases:
             phase["estimatedHours"] = phase_estimate(phase["id"], tasks)
         self.store.load("Projects", projects)
@@ -348,3 +350,19 @@ def service_call_duration(call: dict) -> float | None:
 def phase_estimate(phase_id: int, tasks: list[dict]) -> float:
     """A phase's read-only `estimatedHours`: the sum of its tasks' estimates."""
     return float(sum(task.get("estimatedHours") or 0 for task in tasks if task.get("phaseID") == phase_id))
+
+
+def completed_percentage(project: dict, tasks: list[dict]) -> int:
+    """A project's read-only `completedPercentage`: the share of its tasks that are complete."""
+    if project.get("status") == COMPLETE_STATUS:
+        return 100
+    own = [task for task in tasks if task.get("projectID") == project["id"]]
+    done = sum(1 for task in own if task.get("status") == COMPLETE_STATUS)
+    return round(100 * done / len(own)) if own else 0
+
+
+def project_duration(project: dict) -> int:
+    """A project's read-only `duration`: the days from its start to its end."""
+    if not (project.get("startDateTime") and project.get("endDateTime")):
+        return 0
+    return (parse_time(project["endDateTime"]) - parse_time(project["startDateTime"])).days

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 
 from psa.sandbox.autotask.data_tickets import sla_due_dates
-from psa.sandbox.autotask.data_work import service_call_duration
+from psa.sandbox.autotask.data_work import project_duration, service_call_duration
 from psa.sandbox.autotask.metadata import WEBHOOK_ENTITIES
 from psa.sandbox.autotask.picklists import COMPLETE_STATUS, WAITING_STATUSES
 from psa.sandbox.autotask.schema import EntitySpec, entity
@@ -96,6 +96,8 @@ class Rules:
             self._sla_pause({}, record)
         if spec.name == "ServiceCalls":
             record["duration"] = service_call_duration(record)
+        if spec.name == "Projects":  # a new project has no task done yet
+            record["completedPercentage"], record["duration"] = 0, project_duration(record)
         if spec.name in WEBHOOK_ENTITIES:
             self._check_duplicate_webhook(spec, record, None)
             record["webhookGUID"] = self._guid()
@@ -118,6 +120,8 @@ class Rules:
             changes.update(self._sla_pause(old, new))
         if spec.name == "ServiceCalls":
             changes["duration"] = service_call_duration(new)
+        if spec.name == "Projects":
+            changes["duration"] = project_duration(new)
         if spec.name in WEBHOOK_ENTITIES:
             self._check_duplicate_webhook(spec, new, old["id"])
         return changes

@@ -141,10 +141,12 @@ def test_an_integer_flag_is_filtered_with_a_boolean(api, running, value):
     assert count == sum(1 for c in running.store.list("Contacts") if c.get("isActive") == 0)
 
 
-def test_projects_have_a_description_and_phases_an_estimate(api):
+def test_projects_have_a_description_completion_and_duration_and_phases_an_estimate(api):
     # django-autotask 1.20 stores both in NOT NULL columns (projects and phases failed its atsync).
     projects = api.post(api.base + "Projects/query", json={"filter": []}, timeout=10).json()["items"]
     assert projects and all(project["description"] for project in projects)
+    assert all(0 <= project["completedPercentage"] <= 100 for project in projects)
+    assert all(project["duration"] > 0 for project in projects)
     phases = api.post(api.base + "Phases/query", json={"filter": []}, timeout=10).json()["items"]
     tasks = api.post(api.base + "Tasks/query", json={"filter": []}, timeout=10).json()["items"]
     for phase in phases:
