@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from psa.sandbox.host import SandboxHost
 
 logger = logging.getLogger("psa.sandbox.http")
+MAX_LINE = 65_537  # a chunk-size or trailer line
+MAX_BODY = 64 * 1024 * 1024  # a chunked body larger than this is refused
 
 
 class SandboxHTTPServer(ThreadingHTTPServer):
@@ -98,13 +100,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
     # --- dispatch --------------------------------------------------------------------------
 
     def _handle(self, method: str) -> None:
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
+        body = self._read_body()
+        if body is None:
             self.close_connection = True
-            self._send_plain(400, b"Bad Content-Length")
+            self._send_plain(400, b"Bad Content-Length or chunked body")
             return
-        body = self.rfile.read(length) if length > 0 else b""
         parts = urlsplit(self.path)
         pairs = parse_qsl(parts.query, keep_blank_values=True)
         request = SandboxRequest(
@@ -126,6 +126,34 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 reply.released()
         else:
             self._send(reply)
+
+    def _read_body(self) -> bytes | None:
+        """The request body: Content-Length bytes, or a chunked body (.NET's PostAsJsonAsync and
+        streaming clients send one without a length); None when it cannot be read."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            return self._read_chunks()
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            return None
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _read_chunks(self) -> bytes | None:
+        body = bytearray()
+        while True:
+            size_line = self.rfile.readline(MAX_LINE)
+            try:
+                size = int(size_line.split(b";", 1)[0].strip(), 16)
+            except ValueError:
+                return None
+            if size == 0:
+                while self.rfile.readline(MAX_LINE) not in (b"\r\n", b"\n", b""):
+                    pass  # trailer fields, unused
+                return bytes(body)
+            if len(body) + size > MAX_BODY:
+                return None
+            body += self.rfile.read(size)
+            self.rfile.readline(MAX_LINE)  # the CRLF closing the chunk
 
     def _stall(self, seconds: float) -> None:
         """Say nothing until the client gives up, `seconds` pass or the sandbox stops; then reset."""

@@ -125,6 +125,24 @@ def test_it_answers_paths_with_a_trailing_slash(api):
     assert response.status_code == 200 and len(response.json()) == 3
 
 
+def test_it_reads_a_chunked_request_body_and_keeps_the_connection_usable(fresh_api, fresh_sandbox):
+    # .NET's PostAsJsonAsync and streaming clients send Transfer-Encoding: chunked, no length
+    ticket_id = fresh_sandbox.store.ids(TICKETS)[0]
+
+    def chunks():
+        yield b'{"text": "Sent in '
+        yield b'chunks"}'
+
+    url = f"{fresh_api.base}{TICKETS}/{ticket_id}/notes"
+    response = fresh_api.session.post(
+        url, data=chunks(), headers={"Content-Type": "application/json"}, timeout=10
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["text"] == "Sent in chunks"
+    again = fresh_api.get(f"{TICKETS}/{ticket_id}/notes/{response.json()['id']}")  # same connection
+    assert again.status_code == 200 and again.json()["text"] == "Sent in chunks"
+
+
 # --- a ticket's allNotes ----------------------------------------------------------------------
 
 
