@@ -52,6 +52,7 @@ from psa.autotask.columns import (
     PROJECT_STATUS,
     SALES_REP,
     TASK_COLUMNS,
+    TASK_DERIVED,
     TASK_REFS,
     TERRITORY,
     TICKET_COLUMNS,
@@ -67,7 +68,7 @@ from psa.autotask.columns import (
     service_call_done,
     service_ticket_columns,
     status_value,
-    ticket_resources,
+    task_columns,
     time_charge,
     with_names,
 )
@@ -265,8 +266,8 @@ _ENTITIES = [
         scope=open_or_recently_completed("completedDateTime"),
         fixed={"kind": mirror.Ticket.Kind.PROJECT},
         extra_fields=("taskNumber", "phaseID", "description"),
-        enrich=with_names("Tasks", *TASK_REFS, then=ticket_resources),
-        derived=(*name_columns(*TASK_REFS), *TICKET_DERIVED),
+        enrich=with_names("Tasks", *TASK_REFS, then=task_columns),
+        derived=(*name_columns(*TASK_REFS), *TASK_DERIVED),
     ),
     _entry(
         "ticket_assignments",

@@ -174,6 +174,21 @@ def service_ticket_columns(connection_id: int, rows: list[dict]) -> None:
     ticket_sla_paused(connection_id, rows)
 
 
+def task_columns(connection_id: int, rows: list[dict]) -> None:
+    """A task's derived columns: its resources and closed flag, and its project's company (an
+    Autotask task has no company of its own; its card and the company filter use the project's,
+    read from the mirror, where projects are synced before tasks in the same tier)."""
+    ticket_resources(connection_id, rows)
+    companies = dict(
+        (psa_id, (company_id, name))
+        for psa_id, company_id, name in apps.get_model("boards", "Project")
+        .objects.filter(connection_id=connection_id, psa_id__in={row.get("project_psa_id") for row in rows})
+        .values_list("psa_id", "company_psa_id", "company_name")
+    )
+    for row in rows:
+        row["company_psa_id"], row["company_name"] = companies.get(row.get("project_psa_id"), (None, ""))
+
+
 # Opportunity status values of a stock Autotask database (system values: 0 Inactive, 1 Active,
 # 2 Lost, 3 Closed, 4 Implemented; the sandbox follows the same list). Assumption kept visible:
 # api.md lists the picklist without its values.
@@ -264,6 +279,7 @@ TERRITORY = NameRef("territory_psa_id", "boards.Territory", {"territory_name": (
 TICKET_REFS = (QUEUE, STATUS, PRIORITY, COMPANY, PROJECT, ISSUE_TYPE, SUB_ISSUE_TYPE, SLA, OWNER)
 TASK_REFS = (STATUS, PROJECT, OWNER)
 TICKET_DERIVED = ("closed", "resources")
+TASK_DERIVED = (*TICKET_DERIVED, "company_psa_id", "company_name")
 
 TICKET_COLUMNS = {
     "summary": "title",

@@ -64,6 +64,7 @@ def test_a_full_sync_mirrors_autotask_onto_the_neutral_models(fake_autotask, at_
         "In Progress",
         "bob",
     )
+    assert (task.company_psa_id, task.company_name) == (174, "Acme")  # its project's company
     assignment = TicketAssignment.objects.get(connection=at_connection, source="ticket")
     assert (assignment.ticket_psa_id, assignment.member_identifier, assignment.member_name) == (
         7001,
