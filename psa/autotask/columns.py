@@ -179,12 +179,13 @@ def task_columns(connection_id: int, rows: list[dict]) -> None:
     Autotask task has no company of its own; its card and the company filter use the project's,
     read from the mirror, where projects are synced before tasks in the same tier)."""
     ticket_resources(connection_id, rows)
-    companies = dict(
-        (psa_id, (company_id, name))
+    projects = {row["project_psa_id"] for row in rows if isinstance(row.get("project_psa_id"), int)}
+    companies: dict[object, tuple[int | None, str]] = {
+        psa_id: (company_id, name)
         for psa_id, company_id, name in apps.get_model("boards", "Project")
-        .objects.filter(connection_id=connection_id, psa_id__in={row.get("project_psa_id") for row in rows})
+        .objects.filter(connection_id=connection_id, psa_id__in=projects)
         .values_list("psa_id", "company_psa_id", "company_name")
-    )
+    }
     for row in rows:
         row["company_psa_id"], row["company_name"] = companies.get(row.get("project_psa_id"), (None, ""))
 
