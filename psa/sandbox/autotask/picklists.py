@@ -163,6 +163,11 @@ DISPLAY_COLORS = (
 # Billing code kinds, as django-autotask 1.20's captured fixtures list them.
 BILLING_CODE_TYPES = (Choice(0, "Normal"), Choice(1, "System"), Choice(2, "Non-Billable"))
 BILLING_CODE_USE_TYPES = (Choice(2, "General Billing Code"),)
+COMPANY_ALERT_TYPES = (
+    Choice(1, "Company Detail Alert"),
+    Choice(2, "New Ticket Alert"),
+    Choice(3, "Ticket Detail Alert"),
+)
 PERSON_TYPES = (Choice(1, "Resource"), Choice(2, "Contact"))
 EMAIL_TYPES = (Choice(1, "Primary"), Choice(2, "Home"), Choice(3, "Other"))
 
@@ -205,6 +210,7 @@ PICKLISTS: dict[tuple[str, str], tuple[Choice, ...]] = {
     ("TicketCategories", "displayColorRGB"): DISPLAY_COLORS,
     ("BillingCodes", "billingCodeType"): BILLING_CODE_TYPES,
     ("BillingCodes", "useType"): BILLING_CODE_USE_TYPES,
+    ("CompanyAlerts", "alertTypeID"): COMPANY_ALERT_TYPES,
 }
 # Dependent lists: (entity, field) → the field whose value filters them.
 PICKLIST_PARENTS = {("Tickets", "subIssueType"): "issueType"}

@@ -44,6 +44,9 @@ PARENT_FIELDS = {
     "CompanyWebhookExcludedResources": "webhookID",
     "TicketWebhookUdfFields": "webhookID",
     "CompanyWebhookUdfFields": "webhookID",
+    "CompanyAlerts": "companyID",
+    "ContractExclusionSetExcludedRoles": "contractExclusionSetID",
+    "ContractExclusionSetExcludedWorkTypes": "contractExclusionSetID",
 }
 # Picklists the sandbox fills although the field table does not flag them (django-autotask
 # reads Opportunities.stage/status and Projects.status from entityInformation/fields).

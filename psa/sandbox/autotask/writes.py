@@ -42,6 +42,7 @@ REFERENCES = {
     "ServiceCallTicket": "ServiceCallTickets",
     "Contract": "Contracts",
     "AllocationCode": "BillingCodes",
+    "ContractExclusionSet": "ContractExclusionSets",
     "TicketWebhooks": "TicketWebhooks",
     "TicketNoteWebhooks": "TicketNoteWebhooks",
     "CompanyWebhooks": "CompanyWebhooks",

@@ -1,8 +1,11 @@
 """Requests real third-party Autotask clients send, replayed with plain `requests` over HTTP: what
-the sandbox must answer as the live service does (py-autotask 2.3, @apigrate/autotask-restapi 2.0,
-autotask-client 0.3, tegwin's AutotaskMCP, atrest 1.0)."""
+the sandbox must answer as the live service does (django-autotask 1.20 and its atsync, go-autotask,
+py-autotask 2.3, @apigrate/autotask-restapi 2.0, autotask-client 0.3, tegwin's AutotaskMCP,
+KelvinTegelaar/AutotaskAPI, atrest 1.0)."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 import requests
@@ -168,3 +171,52 @@ def test_picklists_django_autotask_syncs_have_their_values(api):
     assert lists["useType"] and lists["billingCodeType"]
     codes = api.post(api.base + "BillingCodes/query", json={"filter": []}, timeout=10).json()["items"]
     assert all(str(code["useType"]) in lists["useType"] for code in codes)
+
+
+@pytest.mark.parametrize(
+    ("entity", "search"),
+    [  # the queries django-autotask 1.20's atsync sends (it failed with CommandError on the 404s)
+        ("BillingItems", [{"op": "exist", "field": "projectID"}]),
+        ("CompanyAlerts", [{"op": "exist", "field": "companyID"}]),
+        ("ContractExclusionSets", []),
+        (
+            "ContractExclusionSetExcludedRoles",
+            [{"op": "in", "field": "contractExclusionSetID", "value": [1]}],
+        ),
+        (
+            "ContractExclusionSetExcludedWorkTypes",
+            [{"op": "in", "field": "contractExclusionSetID", "value": [1]}],
+        ),
+    ],
+)
+def test_entities_django_autotask_syncs_are_served(api, entity, search):
+    response = api.get(
+        api.base + f"{entity}/query", params={"search": json.dumps({"filter": search})}, timeout=10
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["pageDetails"]["count"] == len(response.json()["items"])
+    info = api.get(api.base + f"{entity}/entityInformation/fields", timeout=10).json()["fields"]
+    assert {"id"} < {field["name"] for field in info}
+
+
+def test_a_contract_exclusion_set_and_its_excluded_roles(api, running):
+    created = api.post(
+        api.base + "ContractExclusionSets", json={"name": "Set1", "isActive": True}, timeout=10
+    )
+    assert created.status_code == 200, created.text
+    set_id = created.json()["itemId"]
+    role = running.store.ids("Roles")[0]
+    child = api.post(
+        api.base + f"ContractExclusionSets/{set_id}/ExcludedRoles", json={"excludedRoleID": role}, timeout=10
+    )
+    assert child.status_code == 200, child.text
+    rows = api.get(api.base + f"ContractExclusionSets/{set_id}/ExcludedRoles", timeout=10).json()["items"]
+    assert [(r["contractExclusionSetID"], r["excludedRoleID"]) for r in rows] == [(set_id, role)]
+    orphan = api.post(
+        api.base + "ContractExclusionSets/999999/ExcludedRoles", json={"excludedRoleID": role}, timeout=10
+    )
+    assert orphan.status_code == 500
+    alert = api.post(
+        api.base + "Companies/174/Alerts", json={"alertText": "VIP", "alertTypeID": 1}, timeout=10
+    )
+    assert alert.status_code == 200, alert.text
