@@ -59,15 +59,19 @@ def test_a_threshold_information_failure_does_not_stop_requests():
 def test_the_semaphore_lets_three_requests_per_endpoint_run_at_once():
     semaphore = EndpointSemaphore(limit=3)
     key = f"test-threads:{uuid.uuid4().hex}"
-    inside, peak, lock = [0], [0], threading.Lock()
+    inside, peak, changed = [0], [0], threading.Condition()
 
     def request():
         with semaphore.slot(key):
-            with lock:
+            with changed:
                 inside[0] += 1
                 peak[0] = max(peak[0], inside[0])
-            time.sleep(0.05)
-            with lock:
+                changed.notify_all()
+                # Hold the slot until three are inside (or a deadline passes), so a slow
+                # machine cannot let one request finish before the next arrives.
+                changed.wait_for(lambda: peak[0] >= 3, timeout=10)
+            time.sleep(0.05)  # still inside: a semaphore letting a fourth in would show now
+            with changed:
                 inside[0] -= 1
 
     threads = [threading.Thread(target=request) for _ in range(8)]
