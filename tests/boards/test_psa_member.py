@@ -189,3 +189,10 @@ def card_ids(html: str) -> set[int]:
 
 def marked_cards(html: str) -> set[int]:
     return {int(i) for i in re.findall(r'<li class="card[^"]* mine[^"]*" data-psa-id="(\d+)"', html)}
+
+
+def test_it_uses_the_psas_own_word_for_a_member(tenant, client):
+    tenant["connection"].provider = "autotask"
+    tenant["connection"].save(update_fields=["provider"])
+    page = client.get("/boards/me/member/").content.decode()
+    assert "PSA resource of ann on acme" in page and "(no resource linked)" in page
