@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from psa.sandbox.autotask import metadata
+from psa.sandbox.autotask import attachments, metadata
 from psa.sandbox.autotask.filters import QueryError
 from psa.sandbox.autotask.query import (
     FIRST_PAGE,
@@ -173,7 +173,12 @@ class AutotaskApi:
             if record.get(spec.parent_field or "") != route.parent_id:
                 record = None
         # Reference: api.md §3 — a missing id: 200 {"item": null} satisfies every client.
-        return Reply(200, {"item": to_wire(spec, record) if record is not None else None})
+        if record is None:
+            return Reply(200, {"item": None})
+        item = to_wire(spec, record)
+        if spec.name in attachments.ENTITIES and route.parent_id is not None:
+            item = attachments.with_data(item, record)
+        return Reply(200, {"item": item})
 
     # --- child lists and writes --------------------------------------------------------------
 

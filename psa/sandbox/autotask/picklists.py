@@ -163,6 +163,7 @@ DISPLAY_COLORS = (
 # Billing code kinds, as django-autotask 1.20's captured fixtures list them.
 BILLING_CODE_TYPES = (Choice(0, "Normal"), Choice(1, "System"), Choice(2, "Non-Billable"))
 BILLING_CODE_USE_TYPES = (Choice(2, "General Billing Code"),)
+ATTACHMENT_PUBLISH = (Choice(1, "All Autotask Users", default=True), Choice(2, "Internal Users Only"))
 COMPANY_ALERT_TYPES = (
     Choice(1, "Company Detail Alert"),
     Choice(2, "New Ticket Alert"),
@@ -211,6 +212,7 @@ PICKLISTS: dict[tuple[str, str], tuple[Choice, ...]] = {
     ("BillingCodes", "billingCodeType"): BILLING_CODE_TYPES,
     ("BillingCodes", "useType"): BILLING_CODE_USE_TYPES,
     ("CompanyAlerts", "alertTypeID"): COMPANY_ALERT_TYPES,
+    ("TicketAttachments", "publish"): ATTACHMENT_PUBLISH,
 }
 # Dependent lists: (entity, field) → the field whose value filters them.
 PICKLIST_PARENTS = {("Tickets", "subIssueType"): "issueType"}

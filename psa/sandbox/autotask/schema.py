@@ -45,6 +45,7 @@ PARENT_FIELDS = {
     "TicketWebhookUdfFields": "webhookID",
     "CompanyWebhookUdfFields": "webhookID",
     "CompanyAlerts": "companyID",
+    "TicketAttachments": "ticketID",
     "ContractExclusionSetExcludedRoles": "contractExclusionSetID",
     "ContractExclusionSetExcludedWorkTypes": "contractExclusionSetID",
 }

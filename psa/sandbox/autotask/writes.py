@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from psa.sandbox.autotask import picklists, udfs
+from psa.sandbox.autotask import attachments, picklists, udfs
 from psa.sandbox.autotask.metadata import choices_for
 from psa.sandbox.autotask.rules import Rules, WriteError
 from psa.sandbox.autotask.schema import EntitySpec, FieldSpec
@@ -77,6 +77,8 @@ class Writer:
         if udf_items is not None:
             record["_udf"] = self._udfs(spec, None, udf_items)
         record = self.rules.before_create(spec, record, actor)
+        if spec.name in attachments.ENTITIES:
+            record = attachments.on_create(record, actor, self.rules.clock())
         created = self.store.create(spec.name, record, actor=actor)
         self.rules.after_write(spec, None, created, actor)
         return created["id"]

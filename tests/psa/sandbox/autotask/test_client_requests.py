@@ -5,6 +5,7 @@ KelvinTegelaar/AutotaskAPI, atrest 1.0)."""
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -220,3 +221,27 @@ def test_a_contract_exclusion_set_and_its_excluded_roles(api, running):
         api.base + "Companies/174/Alerts", json={"alertText": "VIP", "alertTypeID": 1}, timeout=10
     )
     assert alert.status_code == 200, alert.text
+
+
+def test_a_ticket_attachment_carries_its_file_only_on_the_child_item_read(api, running):
+    # atrest and @apigrate/autotask-restapi: POST /Tickets/{id}/Attachments with base64 data; only
+    # GET /Tickets/{id}/Attachments/{id} returns the data.
+    ticket = running.store.ids("Tickets")[0]
+    body = {"attachmentType": "FILE_ATTACHMENT", "publish": "1", "fullPath": "notes.txt", "title": "Notes",
+            "data": base64.b64encode(b"hello").decode()}  # fmt: skip
+    created = api.post(api.base + f"Tickets/{ticket}/Attachments", json=body, timeout=10)
+    assert created.status_code == 200, created.text
+    attachment_id = created.json()["itemId"]
+    item = api.get(api.base + f"Tickets/{ticket}/Attachments/{attachment_id}", timeout=10).json()["item"]
+    assert item["data"] == body["data"] and item["fileSize"] == 5 and item["contentType"] == "text/plain"
+    assert item["ticketID"] == ticket and item["parentID"] == ticket
+    assert api.get(api.base + f"TicketAttachments/{attachment_id}", timeout=10).json()["item"]["data"] is None
+    listed = api.get(api.base + f"Tickets/{ticket}/Attachments", timeout=10).json()["items"]
+    assert [(a["id"], a["data"]) for a in listed] == [(attachment_id, None)]
+    bad = api.post(
+        api.base + f"Tickets/{ticket}/Attachments", json={**body, "data": "not base64!"}, timeout=10
+    )
+    assert bad.status_code == 500 and bad.json()["errors"]
+    assert (
+        api.delete(api.base + f"Tickets/{ticket}/Attachments/{attachment_id}", timeout=10).status_code == 200
+    )
