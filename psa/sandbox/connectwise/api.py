@@ -2,10 +2,10 @@
 
 Reads: list with conditions / fields / orderBy, navigable paging (page, pageSize, RFC 5988
 Link header with first/prev/next/last) and forward-only paging (header pagination-type:
-forward-only, pageId = id > pageId, ordered by id, next link only when more records follow),
-`/count`, `/search` (POST, conditions in the JSON body), get by id, and the same over listings
-computed per request (views.py: a ticket's allNotes, timeentries, scheduleentries). Writes live
-in writes.py.
+forward-only, pageId = id > pageId, ordered by id, a next link only when more records follow,
+else an empty Link header), `/count`, `/search` (POST, conditions in the JSON body), get by
+id, and the same over listings computed per request (views.py: a ticket's allNotes,
+timeentries, scheduleentries). Writes live in writes.py.
 """
 
 from __future__ import annotations
@@ -171,8 +171,9 @@ class Api:
             )
         project = projector(spec, query.get("fields"))
         reply = Reply(200, [project(r) for r in page] if project else page)
-        if links:
-            reply.headers.append(("Link", ", ".join(f'<{url}>; rel="{rel}"' for url, rel in links)))
+        _add_link_header(
+            reply, links, forward_only=headers.get("pagination-type", "").lower() == "forward-only"
+        )
         return reply
 
     def _parent_exists(self, found: Match) -> bool:
@@ -240,8 +241,9 @@ class Api:
             reply = Reply(200, [project(r) for r in records])
         else:  # whole records: reuse each one's encoding (pages of 1000 full tickets stay cheap)
             reply = Reply(200, raw=b"[" + b",".join(self._encoded(spec.key, r) for r in records) + b"]")
-        if links:
-            reply.headers.append(("Link", ", ".join(f'<{url}>; rel="{rel}"' for url, rel in links)))
+        _add_link_header(
+            reply, links, forward_only=headers.get("pagination-type", "").lower() == "forward-only"
+        )
         return reply
 
     def _navigable_page(
@@ -373,6 +375,17 @@ class AnswerCache:
             self._entries[key] = records
             while len(self._entries) > self.SIZE:
                 self._entries.popitem(last=False)
+
+
+def _add_link_header(reply: Reply, links: list[tuple[str, str]], *, forward_only: bool) -> None:
+    """RFC 5988 links. A forward-only answer always has the header ("There will always be a link
+    header", developer guide): with no next page it is empty. Clients rely on both: the
+    ConnectWiseManageAPI PowerShell module takes a missing header for an endpoint without
+    forward-only paging and stops on an empty next URL; ex_cwmanage stops on an empty pageId."""
+    if links:
+        reply.headers.append(("Link", ", ".join(f'<{url}>; rel="{rel}"' for url, rel in links)))
+    elif forward_only:
+        reply.headers.append(("Link", ""))
 
 
 def _refusal(err: BadRequest | ConditionError, spec: EntitySpec) -> Reply:

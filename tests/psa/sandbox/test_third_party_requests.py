@@ -143,6 +143,38 @@ def test_it_reads_a_chunked_request_body_and_keeps_the_connection_usable(fresh_a
     assert again.status_code == 200 and again.json()["text"] == "Sent in chunks"
 
 
+def powershell_all_results(api, url: str) -> list[dict] | None:
+    """ConnectWiseManageAPI's Invoke-CWMAllResult, replayed: forward-only pages followed through
+    `Link.Split(';')[0].TrimStart('<').TrimEnd('>')` until that is empty; None where it reports
+    "doesn't support forward-only pagination" (no Link header on the first answer)."""
+    headers = {"pagination-type": "forward-only"}
+    page = api.session.get(url, headers=headers, timeout=10)
+    if "Link" not in page.headers:
+        return None
+    collection = list(page.json())
+    next_page = page.headers["Link"].split(";")[0].lstrip("<").rstrip(">")
+    for _ in range(100):  # a loop that never ends is the failure this guards against
+        if not next_page:
+            return collection
+        page = api.session.get(next_page, headers=headers, timeout=10)
+        collection += page.json()
+        next_page = page.headers["Link"].split(";")[0].lstrip("<").rstrip(">")
+    raise AssertionError("forward-only paging never ended")
+
+
+def test_it_always_sends_a_link_header_when_paging_forward_only(api, sandbox):
+    everything = sandbox.store.ids(TICKETS)
+    several_pages = powershell_all_results(api, f"{api.base}{TICKETS}?fields=id&pageSize=99")
+    assert several_pages is not None and [r["id"] for r in several_pages] == everything
+    one_page = powershell_all_results(api, f"{api.base}{TICKETS}?fields=id&pageSize=999")
+    assert one_page is not None and [r["id"] for r in one_page] == everything
+    last = api.forward(TICKETS, fields="id", pageSize=1000)
+    assert last.headers["Link"] == "" and "next" not in last.links
+    ticket = ticket_with_notes_and_time(sandbox)
+    notes = powershell_all_results(api, f"{api.base}{TICKETS}/{ticket['id']}/allNotes?pageSize=1")
+    assert notes is not None and len(notes) == len(api.get(f"{TICKETS}/{ticket['id']}/allNotes").json())
+
+
 # --- a ticket's allNotes ----------------------------------------------------------------------
 
 
