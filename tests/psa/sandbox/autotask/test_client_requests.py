@@ -245,3 +245,14 @@ def test_a_ticket_attachment_carries_its_file_only_on_the_child_item_read(api, r
     assert (
         api.delete(api.base + f"Tickets/{ticket}/Attachments/{attachment_id}", timeout=10).status_code == 200
     )
+
+
+def test_kelvin_tegelaar_autotaskapi_paths_with_doubled_slashes_and_a_raw_search(api, running):
+    # KelvinTegelaar/AutotaskAPI joins "{zone url without /}/" with "/V1.0/Companies/" + "/query?search="
+    # and leaves the JSON unencoded.
+    base = running.zone_url.rstrip("/")
+    search = '{"filter":[{"field":"isactive","op":"eq","value":"True"}]}'
+    response = api.get(f"{base}//V1.0/Companies//query?search={search}", timeout=10)
+    assert response.status_code == 200, response.text
+    active = [c["id"] for c in running.store.list("Companies") if c.get("isActive")]
+    assert [item["id"] for item in response.json()["items"]] == active
