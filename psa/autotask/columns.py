@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from django.apps import apps
 
 from psa import metrics
+from psa.autotask.credentials import credentials_of
 
 logger = logging.getLogger("psa.autotask")
 
@@ -118,6 +119,22 @@ def active_flag(connection_id: int, rows: list[dict]) -> None:
     """`inactive` from Autotask's `isActive` (a missing flag means active)."""
     for row in rows:
         row["inactive"] = raw_value(row, "isActive") is False
+
+
+def resource_flags(connection_id: int, rows: list[dict]) -> None:
+    """`inactive` from isActive, and for the integration's own API user (matched by user name or
+    e-mail, as the webhook registrar finds it): nobody assigns it work, and a person linked to it
+    would write without an author, so pickers must not offer it."""
+    active_flag(connection_id, rows)
+    username = _api_username(connection_id)
+    for row in rows:
+        if username and username in {str(row.get(c) or "").lower() for c in ("identifier", "email")}:
+            row["inactive"] = True
+
+
+def _api_username(connection_id: int) -> str:
+    connection = apps.get_model("sync", "Connection").objects.filter(pk=connection_id).first()
+    return credentials_of(connection).username.strip().lower() if connection else ""
 
 
 def completed_status(connection_id: int, rows: list[dict]) -> None:

@@ -30,6 +30,15 @@ RESOURCES = [
         "isActive": True,
         "userDefinedFields": [],
     },
+    {  # the integration's own API user: its e-mail is the connection's user name
+        "id": 29682999,
+        "userName": "acme-api",
+        "firstName": "API",
+        "lastName": "Integration",
+        "email": USER.upper(),
+        "isActive": True,
+        "userDefinedFields": [],
+    },
     {
         "id": 29682903,
         "userName": "bob",

@@ -36,6 +36,9 @@ def test_a_full_sync_mirrors_autotask_onto_the_neutral_models(fake_autotask, at_
         "Monitoring",
     }
     assert Member.objects.get(connection=at_connection, psa_id=29682903).inactive
+    # The API user is nobody to assign or link: pickers (active members only) leave it out.
+    assert Member.objects.get(connection=at_connection, psa_id=29682999).inactive
+    assert not Member.objects.get(connection=at_connection, psa_id=29682900).inactive
     tickets = {t.psa_id: t for t in Ticket.objects.filter(connection=at_connection)}
     assert set(tickets) == {7001, 7002, 90001}  # 7003 was completed long before the retention
     first = tickets[7001]
