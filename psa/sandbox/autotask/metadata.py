@@ -15,15 +15,21 @@ WEBHOOK_ENTITIES = {
     "TicketWebhooks": "Tickets",
     "TicketNoteWebhooks": "TicketNotes",
     "CompanyWebhooks": "Companies",
+    "ContactWebhooks": "Contacts",
 }
 WATCHED = {
     "TicketWebhookFields": "Tickets",
     "TicketNoteWebhookFields": "TicketNotes",
     "CompanyWebhookFields": "Companies",
+    "ContactWebhookFields": "Contacts",
 }
-FIELD_ID_BASE = {"Tickets": 1_000, "TicketNotes": 2_000, "Companies": 3_000}
-WATCHED_UDFS = {"TicketWebhookUdfFields": "Tickets", "CompanyWebhookUdfFields": "Companies"}
-UDF_ID_BASE = {"Tickets": 5_000, "Companies": 6_000}
+FIELD_ID_BASE = {"Tickets": 1_000, "TicketNotes": 2_000, "Companies": 3_000, "Contacts": 4_000}
+WATCHED_UDFS = {
+    "TicketWebhookUdfFields": "Tickets",
+    "CompanyWebhookUdfFields": "Companies",
+    "ContactWebhookUdfFields": "Contacts",
+}
+UDF_ID_BASE = {"Tickets": 5_000, "Companies": 6_000, "Contacts": 7_000}
 
 
 def webhook_field_choices(watched: str) -> tuple[Choice, ...]:

@@ -55,7 +55,7 @@ ASSIGNED = {
 # webhook child entity → the field two children of one webhook may not share
 WEBHOOK_CHILD_KEYS = {
     f"{kind}Webhook{child}": key
-    for kind in ("Ticket", "TicketNote", "Company")
+    for kind in ("Ticket", "TicketNote", "Company", "Contact")
     for child, key in (
         ("Fields", "fieldID"),
         ("UdfFields", "udfFieldID"),

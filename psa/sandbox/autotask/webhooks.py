@@ -1,4 +1,4 @@
-"""Delivering webhook callouts for Tickets, TicketNotes and Companies.
+"""Delivering webhook callouts for Tickets, TicketNotes, Companies and Contacts.
 
 Reference: webhooks.md. §2 — a webhook fires only when active and ready (at least one field);
 an Update fires only when a subscribed field changed; changes made by an excluded resource
@@ -36,6 +36,7 @@ WATCHERS = {
     "Tickets": ("TicketWebhooks", "Ticket", "ticketWebhookID"),
     "TicketNotes": ("TicketNoteWebhooks", "TicketNote", "ticketNoteWebhookID"),
     "Companies": ("CompanyWebhooks", "Company", "companyWebhookID"),
+    "Contacts": ("ContactWebhooks", "Contact", "contactWebhookID"),
 }
 WEBHOOK_ENTITY_TYPES = {webhook: entity_type for webhook, entity_type, _ in WATCHERS.values()}
 EVENT_FLAGS = {

@@ -46,6 +46,7 @@ REFERENCES = {
     "TicketWebhooks": "TicketWebhooks",
     "TicketNoteWebhooks": "TicketNoteWebhooks",
     "CompanyWebhooks": "CompanyWebhooks",
+    "ContactWebhooks": "ContactWebhooks",
 }
 
 

@@ -240,3 +240,18 @@ def test_udf_fields_subscribe_a_webhook_and_children_are_unique(hooked, receiver
     assert sandbox.wait_for_callbacks(10)
     [payload] = [verify(r) for r in receiver.on("/hook")]
     assert payload["Fields"] == {"Root Cause": "DNS", "Status": str(ticket["status"])}
+
+
+def test_contact_webhooks_fire_on_contact_changes(hooked, receiver):
+    # webhooks.md §1: ContactWebhooks is one of the five kinds (n8n-nodes-autotask offers it).
+    sandbox, call = hooked
+    make_webhook(call, receiver, {"lastName": (True, False), "firstName": (False, True)}, entity="Contact")
+    contact = sandbox.store.list("Contacts")[0]
+    renamed = {"id": contact["id"], "lastName": "Renamed"}
+    assert call("PATCH", f"Companies/{contact['companyID']}/Contacts", renamed)[0] == 200
+    assert sandbox.wait_for_callbacks(10)
+    (payload,) = map(verify, receiver.on("/hook"))
+    assert (payload["EntityType"], payload["Action"], payload["Id"]) == ("Contact", "Update", contact["id"])
+    assert payload["Fields"] == {"LastName": "Renamed", "FirstName": contact["firstName"]}
+    info = call("GET", "Contacts/entityInformation")[1]["info"]
+    assert info["supportsWebhookCallouts"] is True
