@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 
 from psa.sandbox.connectwise import views, writes
 from psa.sandbox.connectwise.conditions import ConditionError, compile_conditions
+from psa.sandbox.connectwise.info import shaped
 from psa.sandbox.connectwise.query import getter_factory, projector, sorter
 from psa.sandbox.connectwise.refs import RefBuilder
 from psa.sandbox.connectwise.routes import OPERATIONS, Match, match
@@ -103,9 +104,9 @@ class Api:
         route = found.route
         if found.parent_id is not None and not self._parent_exists(found):
             return error(404, "NotFound", f"{route.parent_entity} record {found.parent_id} not found")
-        if route.operation == "count":
+        if route.operation in ("count", "info_count"):
             return Reply(200, {"count": len(self._ordered(found, query.get("conditions"), None))})
-        if route.operation == "item":
+        if route.operation in ("item", "info_item"):
             return self._item(method, found, query, headers, body)
         if method == "POST" and route.operation == "list":
             return writes.create(self, found, query, headers, body)
@@ -214,7 +215,7 @@ class Api:
         link_query = query if link_query is None else link_query
         page_size = _int_param(query, "pageSize", DEFAULT_PAGE_SIZE)
         page_size = max(1, min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE))
-        project = projector(spec, query.get("fields"))
+        project = shaped(found.route, projector(spec, query.get("fields")))
         if headers.get("pagination-type", "").lower() == "forward-only":
             if query.get("orderby"):
                 raise BadRequest("orderBy cannot be used with forward-only pagination (always ordered by id)")
@@ -349,7 +350,7 @@ class Api:
             return writes.replace(self, found, record, query, headers, body)
         if method == "DELETE":
             return writes.delete(self, found, query, headers)
-        project = projector(spec, query.get("fields"))
+        project = shaped(found.route, projector(spec, query.get("fields")))
         return Reply(200, project(record) if project else record)
 
 

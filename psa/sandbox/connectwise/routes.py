@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from psa.sandbox.connectwise import views
+from psa.sandbox.connectwise.info import info_operations
 from psa.sandbox.connectwise.schema import ALIASES, SPECS, EntitySpec, spec_for
 
 # operation → methods allowed
@@ -17,6 +18,10 @@ OPERATIONS = {
     "count": ("GET",),
     "search": ("POST",),
     "item": ("GET", "PUT", "PATCH", "DELETE"),
+    # the slim `{Model}Info` shape of a collection, where ConnectWise has one (info.py)
+    "info": ("GET",),
+    "info_count": ("GET",),
+    "info_item": ("GET",),
 }
 
 
@@ -53,6 +58,7 @@ def _routes() -> list[tuple[re.Pattern, Route]]:
         ]
         if spec.searchable:
             operations.append(("search", "/search", f"{path}/search"))
+        operations += info_operations(path, spec)
         for operation, suffix, template in operations:
             table.append(
                 (re.compile(f"^{base}{suffix}$", re.IGNORECASE), Route(spec, operation, template, parent))

@@ -343,3 +343,31 @@ def test_it_replaces_a_note_with_put_and_refuses_put_on_read_only_collections(fr
     assert rewritten["dateCreated"] == note["dateCreated"] and rewritten["ticketId"] == ticket_id
     member_id = fresh_sandbox.store.ids("system/members")[0]
     assert fresh_api.session.put(f"{fresh_api.base}system/members/{member_id}", json={}).status_code == 405
+
+
+# --- /info shapes ---------------------------------------------------------------------------------
+
+
+def test_it_serves_the_info_shape_of_tickets_list_count_and_item(api, sandbox):
+    # pyconnectwise's service.tickets.info / .id(n).info, connectwise-rest's getServiceTicketsInfo
+    infos = api.get(f"{TICKETS}/info", params={"pageSize": 1000, "conditions": "closedFlag = false"})
+    assert infos.status_code == 200, infos.text
+    open_ids = [t["id"] for t in sandbox.store.list(TICKETS) if not t["closedFlag"]]
+    assert [r["id"] for r in infos.json()] == open_ids
+    assert all(set(r) <= {"id", "summary", "company", "_info"} for r in infos.json())
+    assert all(problems("TicketInfo", r) == [] for r in infos.json())
+    counted = api.get(f"{TICKETS}/info/count", params={"conditions": "closedFlag = false"}).json()
+    assert counted == {"count": len(open_ids)}
+    one = api.get(f"{TICKETS}/{open_ids[0]}/info").json()
+    ticket = sandbox.store.get(TICKETS, open_ids[0])
+    assert one == {k: ticket[k] for k in ("id", "summary", "company", "_info")}
+
+
+def test_it_names_info_fields_as_the_info_model_does(api, sandbox):
+    board_id = sandbox.store.ids("service/boards")[0]
+    statuses = sandbox.store.list("service/boards/{parentId}/statuses", parent_id=board_id)
+    infos = api.get(f"service/boards/{board_id}/statuses/info", params={"pageSize": 100}).json()
+    assert [(r["id"], r["closedFlag"], r["inactiveFlag"]) for r in infos] == [
+        (s["id"], s["closedStatus"], s["inactive"]) for s in statuses
+    ]
+    assert all(problems("BoardStatusInfo", r) == [] for r in infos)
