@@ -12,8 +12,9 @@ ticket (every ticket's at once the first time the whole collection is queried).
 
 Modules: schema (fields, operations), store, data/data_work/data_tickets (seeded records),
 filters/query (search grammar, keyset paging), routes/api (requests), writes/rules (writes and
-business rules), metadata/picklists/udfs (entityInformation), guards (auth, threshold, thread
-limit), webhooks/signing (callouts), activity (random edits), sandbox (the site).
+business rules), attachments (ticket files), metadata/picklists/udfs (entityInformation), guards
+(auth, threshold, thread limit), webhooks/signing (callouts), activity (random edits), sandbox
+(the site).
 """
 
 from psa.sandbox.autotask.sandbox import AutotaskSandbox
