@@ -2,7 +2,7 @@
 
 - A ticket moved to a status with `closedStatus` gets closedFlag, closedDate and closedBy;
   moved back to an open status it is reopened. A board change without a valid status lands on
-  the new board's default status.
+  the new board's default status, and loses the old board's team, type, subtype and item.
 - Ticket resources (`resources`, comma-separated member identifiers) follow the ticket's
   schedule entries of type "S" (objectId = ticket id): adding/removing one updates the ticket,
   which fires its own ticket callback, as in ConnectWise.
@@ -211,6 +211,8 @@ class Rules(Hooks):
                 if current is None or parent_id_of(spec_for(STATUSES), current) != board_id:
                     status = default_status(store, board_id)
                     changes["status"] = self.refs.ref(STATUSES, status, "status") if status else None
+            if "board" in changes:
+                self._leave_old_board(store, spec, old, changes)
             if "status" in changes:
                 self._apply_status(store, changes, old, now, by)
             elif changes.get("closedFlag") is True and not old.get("closedFlag"):
@@ -225,6 +227,17 @@ class Rules(Hooks):
         elif spec.key == "sales/opportunities" and "status" in changes:
             self._opportunity_status(store, changes, old, now, by)
         return changes
+
+    def _leave_old_board(self, store: SandboxStore, spec: EntitySpec, old: dict, changes: dict) -> None:
+        """A ticket moved to another board loses the team, type, subtype and item of the old
+        board that the move left as they were: they do not exist on the new board (a later
+        write of the whole ticket, GET then PUT, would otherwise be refused for them)."""
+        board_id = ref_id(changes["board"])
+        for field in spec.board_scoped - {"status"} - changes.keys():
+            target = spec.references.get(field)
+            value = old.get(field)
+            if target and value is not None and find_target(store, target, value, board_id=board_id) is None:
+                changes[field] = None
 
     def _sla_after_update(self, store: SandboxStore, old: dict, changes: dict, now: str, by: str) -> dict:
         merged = {k: v for k, v in {**old, **changes}.items() if v is not None}

@@ -267,9 +267,10 @@ def test_it_patches_a_reference_by_its_id_as_a_sub_path(fresh_api, fresh_sandbox
 
 
 def test_it_moves_a_ticket_to_another_board_by_sub_paths(fresh_api, fresh_sandbox):
-    # pyRESTcw's update_board: status by name, type/subType/item removed, board by id
+    # pyRESTcw's update_board: status by name, type/subType/item removed, board by id (the team
+    # of the old board goes too); the moved ticket can then be sent back whole with PUT
     store = fresh_sandbox.store
-    ticket = next(t for t in store.list(TICKETS) if not t["closedFlag"])
+    ticket = next(t for t in store.list(TICKETS) if not t["closedFlag"] and t.get("team"))
     board = next(b for b in store.list("service/boards") if b["id"] != ticket["board"]["id"])
     ops = [
         {"op": "replace", "path": "/status/name", "value": "New"},
@@ -284,7 +285,9 @@ def test_it_moves_a_ticket_to_another_board_by_sub_paths(fresh_api, fresh_sandbo
     assert moved["board"]["id"] == board["id"]
     new_status = store.get("service/boards/{parentId}/statuses", moved["status"]["id"])
     assert (new_status["board"]["id"], new_status["name"]) == (board["id"], "New")
-    assert not {"type", "subType", "item"} & set(moved)
+    assert not {"type", "subType", "item", "team"} & set(moved)
+    url = f"{fresh_api.base}{TICKETS}/{ticket['id']}"
+    assert fresh_api.session.put(url, json=moved, timeout=10).status_code == 200
 
 
 # --- PUT -----------------------------------------------------------------------------------------
