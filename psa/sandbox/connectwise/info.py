@@ -21,6 +21,14 @@ if TYPE_CHECKING:
 Projection = Callable[[dict], dict]
 # Info fields the full model spells differently: model → {info field: full model field}
 RENAMED = {"BoardStatus": {"closedFlag": "closedStatus", "inactiveFlag": "inactive"}}
+# Info fields ConnectWise composes: model → {info field: how}
+COMPOSED: dict[str, dict[str, Callable[[dict], object]]] = {
+    "Member": {
+        "fullName": lambda r: " ".join(p for p in (r.get("firstName"), r.get("lastName")) if p) or None
+    },
+}
+# Info listings at a path of their own: path → the collection they shape
+INFO_PATHS = {"system/info/members": "system/members"}
 
 
 def info_operations(path: str, spec: EntitySpec) -> list[tuple[str, str, str]]:
@@ -38,6 +46,20 @@ def info_operations(path: str, spec: EntitySpec) -> list[tuple[str, str, str]]:
     ]
 
 
+def own_path_operations(path: str) -> list[tuple[str, str, str]]:
+    """The operations of an info listing at its own path (`system/info/members`)."""
+    candidates = (
+        ("info", "", path),
+        ("info_count", "/count", f"{path}/count"),
+        ("info_item", r"/(?P<id>\d+)", f"{path}/{{id}}"),
+    )
+    return [
+        (op, suffix, template)
+        for op, suffix, template in candidates
+        if ("GET", f"/{template}") in endpoints()
+    ]
+
+
 def info_model(spec: EntitySpec) -> str:
     return f"{spec.model}Info"
 
@@ -48,10 +70,16 @@ def shaped(route: Route, project: Projection | None) -> Projection | None:
     if not route.operation.startswith("info"):
         return project
     renamed = RENAMED.get(route.spec.model, {})
-    sources = tuple((name, renamed.get(name, name)) for name in model_fields()[info_model(route.spec)])
+    composed = COMPOSED.get(route.spec.model, {})
+    names = model_fields()[info_model(route.spec)]
+    sources = tuple((name, renamed.get(name, name)) for name in names if name not in composed)
 
     def slim(record: dict) -> dict:
         cut = {name: record[source] for name, source in sources if source in record}
+        for name, compose in composed.items():
+            value = compose(record)
+            if value is not None:
+                cut[name] = value
         return project(cut) if project else cut
 
     return slim

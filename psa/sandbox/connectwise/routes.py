@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 from psa.sandbox.connectwise import views
-from psa.sandbox.connectwise.info import info_operations
+from psa.sandbox.connectwise.info import INFO_PATHS, info_operations, own_path_operations
 from psa.sandbox.connectwise.schema import ALIASES, SPECS, EntitySpec, spec_for
 
 # operation → methods allowed
@@ -49,6 +49,11 @@ def _routes() -> list[tuple[re.Pattern, Route]]:
     table: list[tuple[re.Pattern, Route]] = []
     paths = [(spec.key, spec, spec.parent) for spec in SPECS]
     paths += [(alias, spec_for(target), parent) for alias, (target, parent) in ALIASES.items()]
+    for path, target in INFO_PATHS.items():
+        spec = spec_for(target)
+        for operation, suffix, template in own_path_operations(path):
+            pattern = re.compile(f"^{_compile(path)}{suffix}$", re.IGNORECASE)
+            table.append((pattern, Route(spec, operation, template, spec.parent)))
     for path, spec, parent in paths:
         base = _compile(path)
         operations = [

@@ -316,7 +316,7 @@ SPECS: tuple[EntitySpec, ...] = (
         parent="service/tickets",
         parent_field="ticketId",
         writes=_RW,
-        references={"member": "system/members"},
+        references={"member": "system/members", "contact": "company/contacts"},
         required=("text",),
         datetimes=("dateCreated",),
     ),

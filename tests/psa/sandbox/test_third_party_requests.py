@@ -374,3 +374,26 @@ def test_it_names_info_fields_as_the_info_model_does(api, sandbox):
         (s["id"], s["closedStatus"], s["inactive"]) for s in statuses
     ]
     assert all(problems("BoardStatusInfo", r) == [] for r in infos)
+
+
+def test_it_serves_member_info_at_system_info_members(api, sandbox):
+    # ConnectWiseManageAPI's pullCWMemberInfo: GET system/info/members?conditions=identifier = '...'
+    member = sandbox.store.list("system/members")[0]
+    found = api.get("system/info/members", params={"conditions": f"identifier = '{member['identifier']}'"})
+    assert found.status_code == 200, found.text
+    [info] = found.json()
+    assert (info["id"], info["fullName"]) == (member["id"], f"{member['firstName']} {member['lastName']}")
+    assert problems("MemberInfo", info) == []
+    assert api.get(f"system/info/members/{member['id']}").json() == info
+    assert api.get("system/info/members/count").json() == {"count": len(sandbox.store.ids("system/members"))}
+
+
+def test_it_answers_a_posted_notes_contact_as_a_whole_reference(fresh_api, fresh_sandbox):
+    ticket = next(t for t in fresh_sandbox.store.list(TICKETS) if t.get("contact"))
+    contact_id = ticket["contact"]["id"]
+    response = fresh_api.post(
+        f"{TICKETS}/{ticket['id']}/notes", json={"text": "Called back", "contact": {"id": contact_id}}
+    )
+    assert response.status_code == 201, response.text
+    contact = response.json()["contact"]
+    assert contact["id"] == contact_id and contact["name"] and contact["_info"]["contact_href"]
