@@ -3,9 +3,11 @@
 Fault spec (`--faults`): `500=0.1,429=0.05,reset=0.02,timeout=0.01,latency_ms=20` — fractions
 of API requests answered 500, 429 (+ Retry-After: 1), connection reset (socket closed without
 an answer), timeout (no answer for `timeout_s` seconds, default 60, then the socket closes),
-plus added latency on every API request. Decisions come from one seeded RNG per server, so a
-given seed and request sequence always fails the same requests. Never applied to companyinfo
-or the callback key URL.
+plus added latency on every API request. `lost=0.05`: that share of the writes (POST, PATCH,
+PUT, DELETE) the PSA carries out, then closes the connection without an answer (the record was
+created or changed, the client never hears: what a create with no idempotency key must survive).
+Decisions come from one seeded RNG per server, so a given seed and request sequence always fails
+the same requests. Never applied to companyinfo or the callback key URL.
 
 Listing faults (`KIND@COLLECTION=VALUE`, e.g. `truncate@service/tickets=0.6`) change what the
 forward-only listing of one collection answers, never its `/count` (the PSA's count stays true,
@@ -48,7 +50,9 @@ SPEC_FIELDS = {
     "latency_ms": "latency_ms",
     "latency": "latency_ms",
     "timeout_s": "timeout_s",
+    "lost": "lost",
 }
+WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
 
 # listing fault kind → what its value is: a share of the records, a record id, or a flag
@@ -144,6 +148,7 @@ class FaultSpec:
     timeout: float = 0.0
     latency_ms: float = 0.0
     timeout_s: float = 60.0
+    lost: float = 0.0  # share of processed writes whose answer is lost (not part of the sum below)
     listings: ListingFaults = field(default_factory=ListingFaults)
 
     @classmethod
@@ -168,7 +173,7 @@ class FaultSpec:
                 listing_key, listing_value = _listing_item(kind, collection, value)
                 spec.listings.items[listing_key] = listing_value
                 continue
-            if value < 0 or (key in KINDS and value > 1):
+            if value < 0 or ((key in KINDS or key == "lost") and value > 1):
                 raise ValueError(f"fault {key!r} is out of range: {value}")
             setattr(spec, SPEC_FIELDS[key], value)
         if spec.error_500 + spec.error_429 + spec.reset + spec.timeout > 1:
@@ -176,7 +181,7 @@ class FaultSpec:
         return spec
 
     def clear(self) -> None:
-        self.error_500 = self.error_429 = self.reset = self.timeout = self.latency_ms = 0.0
+        self.error_500 = self.error_429 = self.reset = self.timeout = self.latency_ms = self.lost = 0.0
         self.listings.items.clear()
 
     def describe(self) -> str:
@@ -185,7 +190,7 @@ class FaultSpec:
         )
         return (
             f"500={self.error_500},429={self.error_429},reset={self.reset},timeout={self.timeout},"
-            f"latency_ms={self.latency_ms}{listings}"
+            f"latency_ms={self.latency_ms},lost={self.lost}{listings}"
         )
 
 
@@ -196,6 +201,13 @@ class FaultInjector:
         self.spec = spec
         self._rng = random.Random(f"{seed}:faults")
         self._lock = threading.Lock()
+
+    def answer_lost(self, method: str) -> bool:
+        """Whether the answer to this processed request is to be lost (`lost=` share of writes)."""
+        if not self.spec.lost or method.upper() not in WRITES:
+            return False
+        with self._lock:
+            return self._rng.random() < self.spec.lost
 
     def decide(self) -> str | None:
         """ "500", "429", "reset", "timeout" or None (answer normally)."""

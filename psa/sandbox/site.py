@@ -57,6 +57,7 @@ class SiteKnobs:
 
     injector: FaultInjector
     forced: ForcedErrors
+    lost_answers: ForcedErrors
     stats: Counter
     _stats_lock: threading.Lock
     host: SandboxHost
@@ -69,6 +70,7 @@ class SiteKnobs:
         spec = faults if isinstance(faults, FaultSpec) else FaultSpec.parse(faults)
         self.injector = FaultInjector(spec, seed)
         self.forced = ForcedErrors()
+        self.lost_answers = ForcedErrors()
 
     def start(self) -> Self:
         if self.owns_host:
@@ -106,8 +108,24 @@ class SiteKnobs:
         own error body for `message`."""
         self.forced.add(method, path_regex, status, message, times)
 
+    def lose_answer(self, method: str, path_regex: str, times: int | None = 1) -> None:
+        """Carry out matching API calls (the path after the API base), then close the connection
+        without answering: the PSA did the work and the client never hears of it."""
+        self.lost_answers.add(method, path_regex, 0, "", times)
+
     def clear_forced_errors(self) -> None:
         self.forced.clear()
+        self.lost_answers.clear()
+
+    def answer_or_lose(self, method: str, api_path: str, reply: Reply) -> Reply:
+        """`reply` to a processed API call, or a reset in its place when its answer is to be lost
+        (`lose_answer`, or the `lost=` fault on writes)."""
+        if reply.fault is not None:
+            return reply
+        if self.lost_answers.take(method, api_path) is None and not self.injector.answer_lost(method):
+            return reply
+        self._count("answers_lost")
+        return Reply(0, fault="reset")
 
     def _count(self, key: Any) -> None:
         with self._stats_lock:

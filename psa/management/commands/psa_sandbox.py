@@ -48,7 +48,9 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--activity", type=float, default=0.0, help="random edits per second")
         parser.add_argument(
-            "--faults", default=None, help="e.g. 500=0.1,429=0.05,reset=0.02,timeout=0.01,latency_ms=20"
+            "--faults",
+            default=None,
+            help="e.g. 500=0.1,429=0.05,reset=0.02,timeout=0.01,latency_ms=20,lost=0.05 (lost: writes carried out, then no answer)",
         )
         parser.add_argument("--tls-cert", default=None)
         parser.add_argument("--tls-key", default=None)

@@ -224,7 +224,8 @@ class AutotaskSandbox(SiteKnobs):
         endpoint = route.spec.name if route.spec else route.kind
         with self.threads.slot(self.auth.integration_code, endpoint):
             self._count(f"{request.method} {endpoint}")
-            return self.api.answer(request, route, actor)
+            reply = self.api.answer(request, route, actor)
+        return self.answer_or_lose(request.method, route.api_path, reply)
 
     def _actor(self, request: SandboxRequest) -> int | Reply:
         """The resource a write acts as: ImpersonationResourceId when sent, else the API user."""

@@ -3,9 +3,9 @@ Autotask sandbox, a real Celery worker on Redis (`-Q realtime`) pushing the outb
 sandbox (its own business rules) as the PSA. The user is linked to a technician's resource, so
 Autotask records every change as that technician (ImpersonationResourceId).
 
-A create whose answer is lost after it landed is driven in this process (the sandbox's faults
-refuse a request before it is processed, so they cannot lose an answer): the client's session
-sends the POST, then raises a read timeout as if the answer never came back.
+A create whose answer is lost after it landed is pushed by the test itself, through the product's
+own client over HTTP: the sandbox carries the POST out, then closes the connection unanswered
+(`lose_answer`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import requests
 from django.core.cache import cache
 
 from boards.models import BoardStatus, Membership, Priority, ServiceNote, Ticket, TicketAssignment, TimeEntry
@@ -266,28 +265,12 @@ def _worker_idle() -> bool:
     return active is not None and not any(active.values())
 
 
-class _AnswerLost(requests.Session):
-    """Sends every request; the answer of the first POST to a path ending in `suffix` is lost."""
-
-    def __init__(self, suffix: str) -> None:
-        super().__init__()
-        self.suffix, self.lost = suffix, 0
-
-    def request(self, method, url, *args, **kw):  # type: ignore[override]
-        response = super().request(method, url, *args, **kw)
-        if method == "POST" and str(url).endswith(self.suffix) and not self.lost:
-            self.lost += 1
-            raise requests.exceptions.ReadTimeout("the answer never came back")
-        return response
-
-
-def _client(sandbox, session: requests.Session) -> AutotaskClient:
+def _client(sandbox) -> AutotaskClient:
     return AutotaskClient(
         username=sandbox.auth.username,
         secret=sandbox.auth.secret,
         integration_code=sandbox.auth.integration_code,
         zone_url=sandbox.zone_url,
-        session=session,
         sleep=lambda s: None,
     )
 
@@ -309,15 +292,15 @@ def pushed_here(monkeypatch):
 @pytest.mark.usefixtures("pushed_here")
 def test_a_note_whose_answer_was_lost_is_not_duplicated(at_sandbox, connection, user, technician):
     record, card = _open_ticket(at_sandbox, connection)
-    session = _AnswerLost("/Notes")
+    lost = at_sandbox.stats["answers_lost"]
+    at_sandbox.lose_answer("POST", r"^Tickets/\d+/Notes$")
     entry = writeback.ticket_note_add(
         ticket=card, text="Lost answer note", member_psa_id=technician, user=user
     )
-    assert outbox.outbox_push(entry_id=entry.pk, client=_client(at_sandbox, session)) == "retry"
-    assert (
-        session.lost == 1 and len(_notes_of(at_sandbox, record["id"], "Lost answer note")) == 1
-    )  # it landed
-    assert outbox.outbox_push(entry_id=entry.pk, client=_client(at_sandbox, session)) == "done"
+    assert outbox.outbox_push(entry_id=entry.pk, client=_client(at_sandbox)) == "retry"
+    assert at_sandbox.stats["answers_lost"] == lost + 1
+    assert len(_notes_of(at_sandbox, record["id"], "Lost answer note")) == 1  # it landed
+    assert outbox.outbox_push(entry_id=entry.pk, client=_client(at_sandbox)) == "done"
     [note] = _notes_of(at_sandbox, record["id"], "Lost answer note")
     assert OutboxEntry.objects.get(pk=entry.pk).result_psa_id == note["id"]
     assert ServiceNote.objects.filter(connection=connection, psa_id=note["id"]).exists()
@@ -326,7 +309,8 @@ def test_a_note_whose_answer_was_lost_is_not_duplicated(at_sandbox, connection, 
 @pytest.mark.usefixtures("pushed_here")
 def test_a_time_entry_whose_answer_was_lost_is_not_duplicated(at_sandbox, connection, user, technician):
     record, card = _open_ticket(at_sandbox, connection)
-    session = _AnswerLost("/TimeEntries")
+    lost = at_sandbox.stats["answers_lost"]
+    at_sandbox.lose_answer("POST", r"^TimeEntries$")
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=5)
     entry = writeback.time_entry_create(
         ticket=card,
@@ -344,9 +328,9 @@ def test_a_time_entry_whose_answer_was_lost_is_not_duplicated(at_sandbox, connec
         ]
 
     before = len(ours())
-    assert outbox.outbox_push(entry_id=entry.pk, client=_client(at_sandbox, session)) == "retry"
-    assert len(ours()) == before + 1
-    assert outbox.outbox_push(entry_id=entry.pk, client=_client(at_sandbox, session)) == "done"
+    assert outbox.outbox_push(entry_id=entry.pk, client=_client(at_sandbox)) == "retry"
+    assert at_sandbox.stats["answers_lost"] == lost + 1 and len(ours()) == before + 1  # it landed
+    assert outbox.outbox_push(entry_id=entry.pk, client=_client(at_sandbox)) == "done"
     assert len(ours()) == before + 1
     assert TimeEntry.objects.filter(
         connection=connection, psa_id=OutboxEntry.objects.get(pk=entry.pk).result_psa_id

@@ -148,6 +148,38 @@ def test_it_adds_the_injected_latency(sandbox, call):
     assert time.monotonic() - started >= 0.15
 
 
+def _notes(sandbox, ticket_id: int, text: str) -> list[dict]:
+    return [
+        n
+        for n in sandbox.store.list("TicketNotes")
+        if n["ticketID"] == ticket_id and n["description"] == text
+    ]
+
+
+def test_it_carries_out_a_write_and_then_loses_its_answer_when_asked(sandbox, call):
+    ticket = sandbox.store.list("Tickets")[0]
+    note = {"description": "lost", "noteType": 3, "publish": 1}
+    sandbox.lose_answer("POST", r"^Tickets/\d+/Notes$", times=1)
+    assert call("GET", f"Tickets/{ticket['id']}")[0] == 200  # only the matching call is hit
+    assert call("POST", f"Tickets/{ticket['id']}/Notes", note)[0] == 0  # the connection is reset
+    assert len(_notes(sandbox, ticket["id"], "lost")) == 1 and sandbox.stats["answers_lost"] == 1
+    assert call("POST", f"Tickets/{ticket['id']}/Notes", note)[0] == 200  # used up: answered again
+
+
+def test_the_lost_fault_loses_the_answers_of_writes_only(sandbox, call):
+    ticket = sandbox.store.list("Tickets")[0]
+    sandbox.faults = "lost=1"
+    assert call("GET", f"Tickets/{ticket['id']}")[0] == 200
+    assert (
+        call("POST", f"Tickets/{ticket['id']}/Notes", {"description": "w", "noteType": 3, "publish": 1})[0]
+        == 0
+    )
+    assert len(_notes(sandbox, ticket["id"], "w")) == 1
+    sandbox.faults = None
+    with pytest.raises(ValueError, match="out of range"):
+        sandbox.faults = "lost=1.5"
+
+
 def test_it_serves_https_with_the_given_certificate(certificate):
     cert, key = certificate
     with AutotaskSandbox(scale="small", anchor=ANCHOR, tls_cert=cert, tls_key=key) as sandbox:
