@@ -64,3 +64,28 @@ def test_it_pushes_and_refreshes_through_a_real_worker(sandbox, sandbox_connecti
         connection_id=sandbox_connection.pk, kind="ticket", psa_id=record["id"], enqueue=enqueue_refresh
     )
     wait_until(lambda: Ticket.objects.get(pk=ticket.pk).summary == "Changed in the PSA", timeout=20)
+
+
+def test_a_note_whose_answer_was_lost_lands_once(sandbox, sandbox_connection, worker):
+    """ConnectWise carries the note out, the answer never comes back: the worker's retry finds
+    the note it already made instead of posting it again."""
+    from boards.models import ServiceNote, Ticket
+    from psa.connectwise import refresh
+    from sync import writeback
+    from sync.models import OutboxEntry
+
+    record = next(t for t in sandbox.store.list("service/tickets") if not t.get("closedFlag"))
+    refresh.record_refresh(connection_id=sandbox_connection.pk, kind="ticket", psa_id=record["id"])
+    ticket = Ticket.objects.get(connection=sandbox_connection, psa_id=record["id"])
+    sandbox.lose_answer("POST", rf"service/tickets/{record['id']}/notes$", times=1)
+    entry = writeback.ticket_note_add(ticket=ticket, text="Said once, answer lost")
+
+    def ours() -> list[dict]:
+        notes = sandbox.store.list("service/tickets/{parentId}/notes", parent_id=record["id"])
+        return [n for n in notes if n.get("text") == "Said once, answer lost"]
+
+    wait_until(lambda: OutboxEntry.objects.get(pk=entry.pk).state == OutboxEntry.State.DONE, timeout=30)
+    assert sandbox.stats["answers_lost"] == 1
+    [note] = ours()
+    assert OutboxEntry.objects.get(pk=entry.pk).result_psa_id == note["id"]
+    assert ServiceNote.objects.filter(connection=sandbox_connection, psa_id=note["id"]).exists()

@@ -18,7 +18,7 @@ import time
 from typing import TYPE_CHECKING
 
 from psa.sandbox.faults import SlidingWindowLimit
-from psa.sandbox.replies import Reply, error
+from psa.sandbox.replies import Reply, encode_json, error
 from psa.sandbox.site import SandboxRequest
 
 if TYPE_CHECKING:
@@ -130,10 +130,20 @@ def _api(sandbox: SandboxServer, request: SandboxRequest, api_path: str, codebas
         sandbox._count("internal_errors")
         reply, template = error(500, "InternalServerError", "the sandbox failed on this request"), "error"
     sandbox._count((request.method, template))
-    if codebase != sandbox.codebase:  # paging links stay under the codebase the client called
-        old, new = f"/{sandbox.codebase}apis/3.0/", f"/{codebase}apis/3.0/"
-        reply.headers = [(n, v.replace(old, new) if n == "Link" else v) for n, v in reply.headers]
+    reply = sandbox.answer_or_lose(request.method, api_path.strip("/"), reply)
+    if codebase != sandbox.codebase:
+        _under_codebase(reply, f"/{sandbox.codebase}apis/3.0/", f"/{codebase}apis/3.0/")
     return reply
+
+
+def _under_codebase(reply: Reply, old: str, new: str) -> None:
+    """Paging links and the records' `_info` hrefs under the codebase the client called (most
+    call `v4_6_release/`): ConnectWise builds them from the request's own URL."""
+    reply.headers = [(n, v.replace(old, new) if n == "Link" else v) for n, v in reply.headers]
+    if reply.raw is None and reply.body is None:
+        return
+    encoded = reply.raw if reply.raw is not None else encode_json(reply.body)
+    reply.raw = encoded.replace(old.encode(), new.encode())
 
 
 def _too_many(wait: float) -> Reply:
