@@ -119,6 +119,17 @@ def test_it_answers_the_codebase_and_api_path_in_any_case(api, sandbox):
     assert "/v4_6_release/apis/3.0/service/tickets?" in response.links["next"]["url"]
 
 
+def test_it_builds_hrefs_under_the_codebase_the_client_called(api, sandbox):
+    # connectwise-rest, connectpyse and pyRESTcw call v4_6_release; the hrefs they follow stay there
+    ticket_id = sandbox.store.ids(TICKETS)[0]
+    record = api.session.get(f"{sandbox.url}/v4_6_release/apis/3.0/{TICKETS}/{ticket_id}", timeout=10).json()
+    assert record["board"]["_info"]["board_href"].startswith(f"{sandbox.url}/v4_6_release/apis/3.0/")
+    assert (
+        "/v2025_1/" not in api.session.get(f"{sandbox.url}/v4_6_release/apis/3.0/{TICKETS}", timeout=10).text
+    )
+    assert api.get(f"{TICKETS}/{ticket_id}").json()["board"]["_info"]["board_href"].startswith(api.base)
+
+
 def test_it_answers_paths_with_a_trailing_slash(api):
     # connectpyse builds every collection URL with one: .../service/tickets/
     response = api.get(f"{TICKETS}/", params={"pageSize": 3})
