@@ -122,7 +122,7 @@ def _api(sandbox: SandboxServer, request: SandboxRequest, api_path: str, codebas
             api_path,
             request.query,
             request.headers,
-            request.body,
+            _as_utf8(request.body, request.headers.get("content-type", "")),
             listings=sandbox.faults.listings,
         )
     except Exception:  # a sandbox bug must still answer, like ConnectWise's own 500s
@@ -134,6 +134,30 @@ def _api(sandbox: SandboxServer, request: SandboxRequest, api_path: str, codebas
     if codebase != sandbox.codebase:
         _under_codebase(reply, f"/{sandbox.codebase}apis/3.0/", f"/{codebase}apis/3.0/")
     return reply
+
+
+def _as_utf8(body: bytes, content_type: str) -> bytes:
+    """The body as UTF-8. Windows PowerShell 5.1 sends a string body in ISO-8859-1 when the
+    Content-Type names no charset. Read like an ASP.NET JSON formatter reads it: in the declared
+    charset, else as UTF-8 with U+FFFD for bytes that do not decode (not a 400 for the note)."""
+    try:
+        body.decode("utf-8")
+        return body
+    except UnicodeDecodeError:
+        pass
+    charset = _charset_of(content_type)
+    try:
+        return body.decode(charset or "utf-8", errors="replace").encode("utf-8")
+    except LookupError:  # a charset Python does not know
+        return body.decode("utf-8", errors="replace").encode("utf-8")
+
+
+def _charset_of(content_type: str) -> str | None:
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"') or None
+    return None
 
 
 def _under_codebase(reply: Reply, old: str, new: str) -> None:

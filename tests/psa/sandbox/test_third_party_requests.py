@@ -186,6 +186,21 @@ def test_it_always_sends_a_link_header_when_paging_forward_only(api, sandbox):
     assert notes is not None and len(notes) == len(api.get(f"{TICKETS}/{ticket['id']}/allNotes").json())
 
 
+def test_it_reads_a_body_in_the_charset_it_declares_or_as_lenient_utf8(fresh_api, fresh_sandbox):
+    # Windows PowerShell 5.1 sends a string body in ISO-8859-1 unless the Content-Type says otherwise
+    ticket_id = fresh_sandbox.store.ids(TICKETS)[0]
+    url = f"{fresh_api.base}{TICKETS}/{ticket_id}/notes"
+    latin1 = '{"text": "Café fixed"}'.encode("iso-8859-1")
+    declared = fresh_api.session.post(
+        url, data=latin1, headers={"Content-Type": "application/json; charset=iso-8859-1"}, timeout=10
+    )
+    assert declared.status_code == 201 and declared.json()["text"] == "Café fixed"
+    undeclared = fresh_api.session.post(
+        url, data=latin1, headers={"Content-Type": "application/json"}, timeout=10
+    )
+    assert undeclared.status_code == 201 and undeclared.json()["text"] == "Caf\ufffd fixed"
+
+
 # --- a ticket's allNotes ----------------------------------------------------------------------
 
 
