@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from psa.sandbox.connectwise import sla
@@ -114,6 +114,8 @@ class Rules(Hooks):
             record.setdefault("enteredBy", by)
             if "actualHours" not in record:
                 record["actualHours"] = _hours_between(record.get("timeStart"), record.get("timeEnd"))
+            elif "timeEnd" not in record:  # posted as a start and hours: ConnectWise sets the end
+                record["timeEnd"] = _end_after(record.get("timeStart"), record["actualHours"])
         elif spec.key == "service/tickets/{parentId}/notes":
             record.setdefault("dateCreated", now)
             record.setdefault("createdBy", by)
@@ -362,6 +364,16 @@ def find_ticket(store: SandboxStore, ticket_id: object) -> tuple[str, dict | Non
         if ticket is not None:
             return entity, ticket
     return TICKET_ENTITIES[0], None
+
+
+def _end_after(start: object, hours: object) -> str | None:
+    if not isinstance(start, str) or isinstance(hours, bool) or not isinstance(hours, int | float):
+        return None
+    try:
+        begin = datetime.fromisoformat(start.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (begin + timedelta(hours=float(hours))).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _hours_between(start: object, end: object) -> float | None:

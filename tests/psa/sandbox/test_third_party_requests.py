@@ -94,6 +94,22 @@ def test_it_names_a_posted_ticket_assignment_after_its_ticket(fresh_api, fresh_s
     assert problems("ScheduleEntry", entry) == []
 
 
+def test_it_sets_the_end_of_a_time_entry_posted_as_a_start_and_hours(fresh_api, fresh_sandbox):
+    # ConnectPyse-Manage's create_time_entry sends actualHours; timeStart alone is enough for ConnectWise
+    ticket_id = fresh_sandbox.store.ids(TICKETS)[0]
+    member = fresh_sandbox.store.list("system/members")[0]
+    body = {
+        "chargeToId": ticket_id,
+        "chargeToType": "ServiceTicket",
+        "member": {"id": member["id"]},
+        "timeStart": "2026-12-05T10:00:00Z",
+        "actualHours": 1.5,
+    }
+    response = fresh_api.post("time/entries", json=body)
+    assert response.status_code == 201, response.text
+    assert (response.json()["timeEnd"], response.json()["actualHours"]) == ("2026-12-05T11:30:00Z", 1.5)
+
+
 # --- how clients address and authenticate -----------------------------------------------------
 
 
