@@ -119,6 +119,7 @@ def _check_value(api: Api, spec: EntitySpec, name: str, value: Any, board_id: in
             raise _bad(
                 f"{name} {json.dumps(value)} was not found{where}", spec, name, code="InvalidObject"
             ) from None
+    value = _from_json_string(name, value)
     if name.endswith("Flag") and not isinstance(value, bool):
         raise _bad(f"{name} must be true or false, not {value!r}", spec, name)
     if name in NUMBERS and (isinstance(value, bool) or not isinstance(value, int | float)):
@@ -136,6 +137,23 @@ def _check_value(api: Api, spec: EntitySpec, name: str, value: Any, board_id: in
             raise _bad(f"{name} must be a string", spec, name)
         if len(value) > limit:
             raise _bad(f"The field {name} must be a string with a maximum length of {limit}.", spec, name)
+    return value
+
+
+def _from_json_string(name: str, value: Any) -> Any:
+    """ "false" for a flag and "12" for a number, as ConnectWise's JSON reader converts them (the
+    developer guide's own callback example sends "inactiveFlag": "false"); anything else as sent."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if name.endswith("Flag") and text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    if name in NUMBERS:
+        try:
+            number = float(text)
+        except ValueError:
+            return value
+        return int(number) if number.is_integer() and "." not in text else number
     return value
 
 

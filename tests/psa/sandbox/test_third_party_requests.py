@@ -110,6 +110,25 @@ def test_it_sets_the_end_of_a_time_entry_posted_as_a_start_and_hours(fresh_api, 
     assert (response.json()["timeEnd"], response.json()["actualHours"]) == ("2026-12-05T11:30:00Z", 1.5)
 
 
+def test_it_reads_flags_and_numbers_sent_as_strings(fresh_api):
+    # the developer guide's callback example: {"id": 0, "objectId": 0, "inactiveFlag": "false", ...}
+    body = {
+        "id": 0,
+        "description": "from the guide",
+        "url": "https://example.invalid/hook?recordId=",
+        "objectId": "1",
+        "type": "ticket",
+        "level": "owner",
+        "memberId": 0,
+        "inactiveFlag": "false",
+    }
+    response = fresh_api.post("system/callbacks", json=body)
+    assert response.status_code == 201, response.text
+    assert (response.json()["inactiveFlag"], response.json()["objectId"]) == (False, 1)
+    refused = fresh_api.post("system/callbacks", json={**body, "inactiveFlag": "maybe"})
+    assert refused.status_code == 400
+
+
 # --- how clients address and authenticate -----------------------------------------------------
 
 
