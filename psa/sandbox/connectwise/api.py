@@ -19,9 +19,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from psa.sandbox.connectwise import views, writes
-from psa.sandbox.connectwise.conditions import ConditionError, compile_conditions
+from psa.sandbox.connectwise.conditions import ConditionError
 from psa.sandbox.connectwise.info import shaped
-from psa.sandbox.connectwise.query import getter_factory, projector, sorter
+from psa.sandbox.connectwise.query import Filter, projector, sorter
 from psa.sandbox.connectwise.refs import RefBuilder
 from psa.sandbox.connectwise.routes import OPERATIONS, Match, match
 from psa.sandbox.connectwise.schema import EntitySpec, parent_id_of
@@ -105,7 +105,7 @@ class Api:
         if found.parent_id is not None and not self._parent_exists(found):
             return error(404, "NotFound", f"{route.parent_entity} record {found.parent_id} not found")
         if route.operation in ("count", "info_count"):
-            return Reply(200, {"count": len(self._ordered(found, query.get("conditions"), None))})
+            return Reply(200, {"count": len(self._ordered(found, Filter.of(query), None))})
         if route.operation in ("item", "info_item"):
             return self._item(method, found, query, headers, body)
         if method == "POST" and route.operation == "list":
@@ -135,7 +135,7 @@ class Api:
         try:
             records = view.view.build(self.store, self.refs, view.ticket_entity, ticket)
             if view.count:
-                predicate = compile_conditions(query.get("conditions"), getter_factory(view.spec))
+                predicate = Filter.of(query).predicate(view.spec)
                 return Reply(200, {"count": sum(1 for r in records if predicate is None or predicate(r))})
             return self._list_computed(view.spec, records, api_path, query, headers)
         except (BadRequest, ConditionError) as err:
@@ -150,7 +150,7 @@ class Api:
         headers: dict[str, str],
     ) -> Reply:
         """conditions, orderBy, fields and both paging modes over records built for this request."""
-        predicate = compile_conditions(query.get("conditions"), getter_factory(spec))
+        predicate = Filter.of(query).predicate(spec)
         matching = [r for r in records if predicate(r)] if predicate else records
         page_size = _int_param(query, "pageSize", DEFAULT_PAGE_SIZE)
         page_size = max(1, min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE))
@@ -183,9 +183,9 @@ class Api:
 
     # --- reading ---------------------------------------------------------------------------
 
-    def _matching(self, found: Match, conditions: str | None, after_id: int | None) -> Iterator[dict]:
+    def _matching(self, found: Match, narrowed: Filter, after_id: int | None) -> Iterator[dict]:
         spec = found.route.spec
-        predicate = compile_conditions(conditions, getter_factory(spec))
+        predicate = narrowed.predicate(spec)
         records = self.store.iter_records(spec.key, parent_id=found.parent_id, after_id=after_id)
         if self._forced_empty(found):
             return iter(())
@@ -221,7 +221,7 @@ class Api:
                 raise BadRequest("orderBy cannot be used with forward-only pagination (always ordered by id)")
             page_id = _int_param(query, "pageId", None)
             records, more = self._forward_page(
-                found, query.get("conditions"), page_id, page_size, listings, faults_for
+                found, Filter.of(query), page_id, page_size, listings, faults_for
             )
             links = []
             if more and records:
@@ -254,27 +254,27 @@ class Api:
         is a slice of the sorted ids; otherwise the matching records are found (and sorted) once
         per collection version, so every later page of the same query is a slice too."""
         spec, start = found.route.spec, (page - 1) * size
-        conditions, order_by = query.get("conditions"), query.get("orderby")
-        plain = not (conditions or "").strip() and not (order_by or "").strip()
+        narrowed, order_by = Filter.of(query), query.get("orderby")
+        plain = narrowed.empty and not (order_by or "").strip()
         if plain and self._reachable(found) and not self._forced_empty(found):
             ids = self.store.id_list(spec.key, parent_id=found.parent_id)
             chosen = (self.store.get(spec.key, i) for i in ids[start : start + size])
             return [r for r in chosen if r is not None], len(ids)
-        ordered = self._ordered(found, conditions, order_by)
+        ordered = self._ordered(found, narrowed, order_by)
         return ordered[start : start + size], len(ordered)
 
-    def _ordered(self, found: Match, conditions: str | None, order_by: str | None) -> list[dict]:
+    def _ordered(self, found: Match, narrowed: Filter, order_by: str | None) -> list[dict]:
         """Every matching record in answer order, cached per (query, collection version)."""
         spec = found.route.spec
         if found.parent_id is not None:
             self.store.id_list(spec.key, parent_id=found.parent_id)  # lazy children first
-        key = (found.path.lower(), conditions, order_by, self.store.version(spec.key))
+        key = (found.path.lower(), narrowed, order_by, self.store.version(spec.key))
         if self._forced_empty(found):
             return []
         cached = self._answers.get(key)
         if cached is not None:
             return cached
-        ordered = list(self._matching(found, conditions, None))
+        ordered = list(self._matching(found, narrowed, None))
         sort = sorter(spec, order_by)
         if sort is not None:
             ordered = sort(ordered)
@@ -298,16 +298,16 @@ class Api:
     def _forward_page(
         self,
         found: Match,
-        conditions: str | None,
+        narrowed: Filter,
         page_id: int | None,
         size: int,
         listings: ListingFaults | None = None,
         faults_for: tuple[str, ...] = (),
     ) -> tuple[list[dict], bool]:
         page: list[dict] = []
-        records = self._matching(found, conditions, page_id)
+        records = self._matching(found, narrowed, page_id)
         if listings is not None and listings.items:
-            records = listings.visible(faults_for, records, lambda: self._matching(found, conditions, None))
+            records = listings.visible(faults_for, records, lambda: self._matching(found, narrowed, None))
         for record in records:
             if len(page) == size:
                 return page, True  # one more record matches: there is a next page
@@ -429,6 +429,5 @@ def _search_body(body: bytes) -> dict[str, str]:
     for key, value in data.items():
         if key.lower() in allowed and value is not None:
             out[key.lower()] = str(value)
-    out.pop("childconditions", None)
     out.pop("customfieldconditions", None)
     return out

@@ -8,12 +8,13 @@ when the model has no such top-level field (`lastUpdated > [..]` works on every 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from psa.connectwise.spec import model_fields
-from psa.sandbox.connectwise.conditions import ConditionError, Getter
+from psa.sandbox.connectwise.conditions import ConditionError, Getter, Predicate, compile_conditions
 from psa.sandbox.connectwise.schema import EntitySpec
 
 # lower-case alias → the `_info` field it reads
@@ -140,3 +141,65 @@ def _sort_key(value: Any) -> tuple:
     if isinstance(value, dict):
         return (2, 0, str(value.get("name") or value.get("id") or "").lower())
     return (2, 0, str(value).lower())
+
+
+@dataclass(frozen=True)
+class Filter:
+    """What a listing is narrowed by: `conditions` on the record, `childConditions` on the
+    elements of one of its arrays (developer guide: `company/contacts?childconditions=
+    communicationItems/value like "john@x.com" AND communicationItems/communicationType="Email"`,
+    how integrations find a contact by e-mail). Hashable: answers are cached per filter."""
+
+    conditions: str | None = None
+    child_conditions: str | None = None
+
+    @classmethod
+    def of(cls, query: Mapping[str, str]) -> Filter:
+        return cls(query.get("conditions"), query.get("childconditions"))
+
+    @property
+    def empty(self) -> bool:
+        return not (self.conditions or "").strip() and not (self.child_conditions or "").strip()
+
+    def predicate(self, spec: EntitySpec) -> Predicate | None:
+        """None when nothing narrows the listing; ConditionError for a bad condition."""
+        parts = [
+            p
+            for p in (
+                compile_conditions(self.conditions, getter_factory(spec)),
+                child_predicate(spec, self.child_conditions),
+            )
+            if p is not None
+        ]
+        if len(parts) < 2:
+            return parts[0] if parts else None
+        first, second = parts
+        return lambda record: first(record) and second(record)
+
+
+def child_predicate(spec: EntitySpec, text: str | None) -> Predicate | None:
+    """True for a record one element of whose array meets every condition (paths
+    `array/field`, all on the same array)."""
+    if text is None or not text.strip():
+        return None
+    arrays: set[str] = set()
+
+    def getter_for(path: str) -> Getter:
+        head, *rest = path.strip().strip("/").split("/")
+        if not rest or not all(rest):
+            raise ConditionError(
+                f"{path!r}: childConditions name a field of an array's elements, e.g. items/value"
+            )
+        arrays.add(_segments(spec, head)[0])
+        return lambda item: _deep(item, rest)
+
+    on_element = compile_conditions(text, getter_for)
+    if on_element is None or len(arrays) != 1:
+        raise ConditionError("childConditions must name fields of one array")
+    (array,) = arrays
+
+    def predicate(record: dict) -> bool:
+        elements = record.get(array)
+        return isinstance(elements, list) and any(isinstance(e, dict) and on_element(e) for e in elements)
+
+    return predicate

@@ -129,6 +129,23 @@ def test_it_reads_flags_and_numbers_sent_as_strings(fresh_api):
     assert refused.status_code == 400
 
 
+def test_it_narrows_a_listing_by_child_conditions_on_an_array(api, sandbox):
+    # the developer guide's example: find a contact by e-mail among its communication items
+    contact = next(c for c in sandbox.store.list("company/contacts") if c.get("communicationItems"))
+    email = next(i["value"] for i in contact["communicationItems"] if i.get("communicationType") == "Email")
+    child = f'communicationItems/value like "{email}" AND communicationItems/communicationType="Email"'
+    found = api.get("company/contacts", params={"childconditions": child, "pageSize": 1000}).json()
+    assert contact["id"] in [c["id"] for c in found]
+    assert all(any(i["value"] == email for i in c["communicationItems"]) for c in found)
+    counted = api.get("company/contacts/count", params={"childConditions": child}).json()["count"]
+    assert counted == len(found)
+    # each element on its own: no element is both this e-mail and a phone number
+    mismatch = f'communicationItems/value = "{email}" AND communicationItems/communicationType = "Phone"'
+    assert api.get("company/contacts", params={"childConditions": mismatch}).json() == []
+    refused = api.get("company/contacts", params={"childConditions": 'firstName = "x"'})
+    assert refused.status_code == 400
+
+
 # --- how clients address and authenticate -----------------------------------------------------
 
 
