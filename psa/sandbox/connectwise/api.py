@@ -10,10 +10,7 @@ timeentries, scheduleentries). Writes live in writes.py.
 
 from __future__ import annotations
 
-import json
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -21,6 +18,7 @@ from urllib.parse import urlencode
 from psa.sandbox.connectwise import views, writes
 from psa.sandbox.connectwise.conditions import ConditionError
 from psa.sandbox.connectwise.info import shaped
+from psa.sandbox.connectwise.listing import AnswerCache, add_link_header, search_body
 from psa.sandbox.connectwise.query import Filter, projector, sorter
 from psa.sandbox.connectwise.refs import RefBuilder
 from psa.sandbox.connectwise.routes import OPERATIONS, Match, match
@@ -114,7 +112,7 @@ class Api:
             # Links carry only the URL's own parameters: the client re-POSTs the body, and
             # copying long conditions into a header would overflow it.
             return self._list(
-                found, api_path, {**query, **_search_body(body)}, headers, link_query=query, listings=listings
+                found, api_path, {**query, **search_body(body)}, headers, link_query=query, listings=listings
             )
         return self._list(found, api_path, query, headers, listings=listings)
 
@@ -172,7 +170,7 @@ class Api:
             )
         project = projector(spec, query.get("fields"))
         reply = Reply(200, [project(r) for r in page] if project else page)
-        _add_link_header(
+        add_link_header(
             reply, links, forward_only=headers.get("pagination-type", "").lower() == "forward-only"
         )
         return reply
@@ -242,7 +240,7 @@ class Api:
             reply = Reply(200, [project(r) for r in records])
         else:  # whole records: reuse each one's encoding (pages of 1000 full tickets stay cheap)
             reply = Reply(200, raw=b"[" + b",".join(self._encoded(spec.key, r) for r in records) + b"]")
-        _add_link_header(
+        add_link_header(
             reply, links, forward_only=headers.get("pagination-type", "").lower() == "forward-only"
         )
         return reply
@@ -354,41 +352,6 @@ class Api:
         return Reply(200, project(record) if project else record)
 
 
-class AnswerCache:
-    """The last few queries' matching records (list of stored records, never mutated), keyed by
-    path, conditions, orderBy and the collection's version: a write makes its entries unreachable."""
-
-    SIZE = 16
-
-    def __init__(self) -> None:
-        self._entries: OrderedDict[tuple, list[dict]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> list[dict] | None:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-            return found
-
-    def put(self, key: tuple, records: list[dict]) -> None:
-        with self._lock:
-            self._entries[key] = records
-            while len(self._entries) > self.SIZE:
-                self._entries.popitem(last=False)
-
-
-def _add_link_header(reply: Reply, links: list[tuple[str, str]], *, forward_only: bool) -> None:
-    """RFC 5988 links. A forward-only answer always has the header ("There will always be a link
-    header", developer guide): with no next page it is empty. Clients rely on both: the
-    ConnectWiseManageAPI PowerShell module takes a missing header for an endpoint without
-    forward-only paging and stops on an empty next URL; ex_cwmanage stops on an empty pageId."""
-    if links:
-        reply.headers.append(("Link", ", ".join(f'<{url}>; rel="{rel}"' for url, rel in links)))
-    elif forward_only:
-        reply.headers.append(("Link", ""))
-
-
 def _refusal(err: BadRequest | ConditionError, spec: EntitySpec) -> Reply:
     if isinstance(err, BadRequest):
         return error(400, err.code, err.message, err.errors)
@@ -406,28 +369,3 @@ def _collection_path(found: Match) -> str:
     path = found.path.strip("/")
     suffix = {"count": "/count", "search": "/search"}.get(found.route.operation, "")
     return path[: len(path) - len(suffix)] if suffix else path
-
-
-def _search_body(body: bytes) -> dict[str, str]:
-    """The /search JSON body as query parameters (conditions, orderBy, fields, page, pageSize)."""
-    try:
-        data = json.loads(body or b"{}")
-    except ValueError:
-        raise BadRequest("the request body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise BadRequest("the search body must be a JSON object")
-    allowed = {
-        "conditions",
-        "orderby",
-        "fields",
-        "page",
-        "pagesize",
-        "childconditions",
-        "customfieldconditions",
-    }
-    out = {}
-    for key, value in data.items():
-        if key.lower() in allowed and value is not None:
-            out[key.lower()] = str(value)
-    out.pop("customfieldconditions", None)
-    return out
