@@ -22,6 +22,7 @@ from psa.catalog import CORE, NOTES, REFERENCE, Catalog, MirrorEntity, NotesPare
 from psa.connectwise.columns import (
     NAMED,
     SLA_DEADLINES,
+    api_members_inactive,
     opportunity_closed_from_status,
     sla_deadlines,
     ticket_columns,
@@ -54,7 +55,7 @@ def changed_since(conditions: str | None, when: datetime) -> str:
 
 def _named(name: str, path: str, model: str, tier: str, mirror_model, columns=None, **kw) -> MirrorEntity:
     """An entry whose mapping has the entry's own name (the usual case)."""
-    mapping_kw = {k: kw.pop(k) for k in ("fixed", "enrich", "derived") if k in kw}
+    mapping_kw = {k: kw.pop(k) for k in ("fixed", "enrich", "derived", "extra_fields") if k in kw}
     return MirrorEntity(
         name, path, model, tier, Mapping(name, mirror_model, dict(columns or NAMED), **mapping_kw), **kw
     )
@@ -111,6 +112,8 @@ _ENTITIES = [
             "title": "title",
             "inactive": "inactiveFlag",
         },
+        extra_fields=("licenseClass",),
+        enrich=api_members_inactive,
     ),
     _named("territories", "system/locations", "Location", CORE, mirror.Territory),
     _named(

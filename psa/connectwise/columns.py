@@ -10,6 +10,17 @@ from psa.connectwise.sla_status import STAGE_COLUMNS, deadline_columns
 NAMED = {"name": "name"}
 
 
+# Member.licenseClass of an API member (the keys an integration uses): it logs no work and no
+# person should be linked to it, so pickers (active members only) must not offer it.
+API_LICENSE_CLASS = "A"
+
+
+def api_members_inactive(connection_id: int, rows: list[dict]) -> None:
+    for row in rows:
+        if (row.get("raw") or {}).get("licenseClass") == API_LICENSE_CLASS:
+            row["inactive"] = True
+
+
 def opportunity_closed_from_status(connection_id: int, rows: list[dict]) -> None:
     # Reference: psa-api-facts.md — closedFlag lives on sales/opportunities/statuses, not on the
     # opportunity; the reference tier mirrors the statuses.

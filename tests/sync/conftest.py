@@ -215,10 +215,10 @@ def _expected(sandbox, connection, entity, now) -> dict[int, dict]:
     else:
         parent_ids = [p["id"] for p in sandbox.store.list(ENTITIES[spec.parent].path)]
         pairs = [(p, r) for p in parent_ids for r in sandbox.store.list(spec.path, parent_id=p)]
-    return {
-        row["psa_id"]: row
-        for row, _ in (map_record(mapping, r, connection_id=connection.pk, parent_id=p) for p, r in pairs)
-    }
+    rows = [map_record(mapping, r, connection_id=connection.pk, parent_id=p)[0] for p, r in pairs]
+    if mapping.enrich:  # what the mirror holds is the mapped record as the entity enriches it
+        mapping.enrich(connection.pk, rows)
+    return {row["psa_id"]: row for row in rows}
 
 
 def mirror_diff(sandbox, connection, entities=None) -> list[str]:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from boards.models import Ticket
+from boards.models import Member, Ticket
 from psa.sandbox.connectwise.server import SandboxServer
 from sync.engine.services import sync_tier
 from sync.engine.watermarks import watermark_get
@@ -40,6 +40,10 @@ def test_it_mirrors_the_sandbox_exactly_after_reference_and_core(db, sandbox, fa
     # a closed ticket inside the retention is mirrored with its closed status
     assert Ticket.objects.filter(connection=connection, closed=True).exists()
     assert Ticket.objects.filter(connection=connection, closed=False).exists()
+    # The API member (licence class A) is nobody to assign or link: pickers leave it out.
+    api_members = [m["id"] for m in sandbox.store.list("system/members") if m.get("licenseClass") == "A"]
+    assert len(api_members) == 1
+    assert Member.objects.get(connection=connection, psa_id=api_members[0]).inactive
 
 
 def test_it_converges_under_injected_faults(db, fast_client):

@@ -15,8 +15,9 @@ if TYPE_CHECKING:
     from psa.sandbox.connectwise.data import Generator
 
 # Member enums (ConnectWise 2025.1): licenseClass F(ull)/A(PI)/C(ustomer portal)/X(no licence);
-# default contact method Office/Home/Mobile; invoicing screens.
-LICENSE_CLASSES = ("F", "F", "F", "F", "F", "F", "F", "F", "A", "X")
+# default contact method Office/Home/Mobile; invoicing screens. Class A is the API member's alone
+# (data.py): people who own and work tickets are never API members. Ten entries keep the draws.
+LICENSE_CLASSES = ("F", "F", "F", "F", "F", "F", "F", "F", "F", "X")
 INVOICING_DISPLAY = ("RemainOnInvoicingScreen", "ShowRecentInvoices")
 INVOICE_TABS = ("ShowInvoicingTab", "ShowAgreementInvoicingTab")
 TAB_FORMATS = ("SummaryList", "DetailList")

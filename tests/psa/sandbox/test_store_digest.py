@@ -13,8 +13,8 @@ import pytest
 from tests.psa.sandbox.store_digest import ANCHORS, store_digest
 
 PINNED = (
-    (7, ANCHORS[0], "bb4920eaeb382d81433da6dafdacba159a1aaa02d84b1fd9f331565f0958d324"),
-    (1, ANCHORS[2], "eb34b7c0ac1aa7df61d2456c65f09416056ffd9f155729915af70b4b1d04233f"),
+    (7, ANCHORS[0], "c481ca3bf4b09ab49ddf35a8465eb763665e2412f8ae76a17380571ed9479107"),
+    (1, ANCHORS[2], "8842beef265a62a7b88963d14bceb14bb914ba9fb138748294261323a777af3d"),
 )
 
 
