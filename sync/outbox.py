@@ -192,6 +192,9 @@ def _reread_refused(entry: OutboxEntry, client: Any) -> None:
         logger.warning(
             "outbox %s: could not re-read %s %s: %s", entry.pk, entry.kind, entry.psa_id, refresh_err
         )
+    except Exception:  # noqa: BLE001 - the refusal must be recorded whatever the re-read does
+        # (the savepoint undid the re-read alone; the next tier run puts the card right).
+        logger.exception("outbox %s: re-reading %s %s failed", entry.pk, entry.kind, entry.psa_id)
 
 
 def _after_commit(entry: OutboxEntry) -> None:

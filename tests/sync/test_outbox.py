@@ -126,6 +126,24 @@ def test_it_reverts_the_mirror_and_shows_the_psa_message_on_a_rejection(ticket, 
     assert len(calls(cloud_psa, "PATCH", "service/tickets/501")) == 1  # a 4xx is never retried
 
 
+def test_a_rejection_stays_recorded_when_the_re_read_fails_unexpectedly(
+    ticket, cloud_psa, pushes, monkeypatch
+):
+    entry = writeback.ticket_change_status(ticket=ticket, status_psa_id=12)
+    cloud_psa.patch(f"{BASE}service/tickets/501", status=400, json={"code": "InvalidObject", "message": "No"})
+
+    def broken_re_read(**kw):
+        Ticket.objects.filter(pk=ticket.pk).update(summary="half-written by the re-read")
+        raise RuntimeError("a bug in the re-read")
+
+    monkeypatch.setattr("psa.connectwise.refresh.record_refresh", broken_re_read)
+    assert outbox.outbox_push(entry_id=entry.pk) == "failed"
+    entry.refresh_from_db()
+    ticket.refresh_from_db()
+    assert entry.state == "failed" and "No" in ticket.writeback_error
+    assert ticket.summary == "Printer"  # the re-read's own writes were undone with it
+
+
 def test_it_lets_only_one_worker_claim_an_entry(ticket, pushes):
     entry = writeback.ticket_change_status(ticket=ticket, status_psa_id=12)
     assert outbox.outbox_claim(entry_id=entry.pk) is not None
