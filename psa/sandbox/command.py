@@ -29,5 +29,15 @@ class SandboxCommand:
     describe: Callable[[Any, dict[str, Any], float], list[str]]
 
 
+def data_lines(site: Any, seconds: float, *, width: int) -> list[str]:
+    """The banner lines every half prints about its data and faults (labels padded to `width`)."""
+    return [
+        f"  {'scale':<{width}}: {site.scale}, seed {site.seed}, anchor {site.anchor:%Y-%m-%d} "
+        f"(generated in {seconds:.1f} s)",
+        f"  {'records':<{width}}: " + ", ".join(f"{k} {v}" for k, v in site.record_counts().items()),
+        f"  {'faults':<{width}}: {site.faults.describe()}",
+    ]
+
+
 def sandbox_command(provider: str) -> SandboxCommand:
     return import_module(f"psa.sandbox.{provider}.command").COMMAND

@@ -12,7 +12,7 @@ from psa.sandbox.autotask.sandbox import (
     DEFAULT_USERNAME,
     AutotaskSandbox,
 )
-from psa.sandbox.command import SandboxCommand
+from psa.sandbox.command import SandboxCommand, data_lines
 from psa.sandbox.host import SandboxHost
 
 
@@ -47,9 +47,7 @@ def describe(site: AutotaskSandbox, opts: dict[str, Any], seconds: float) -> lis
         f"  username        : {c['username']}",
         f"  secret          : {c['secret']}",
         f"  integration code: {c['integration_code']}",
-        f"  scale           : {site.scale}, seed {site.seed}, anchor {site.anchor:%Y-%m-%d} "
-        f"(generated in {seconds:.1f} s)",
-        "  records         : " + ", ".join(f"{k} {v}" for k, v in site.record_counts().items()),
+        *data_lines(site, seconds, width=16),
     ]
 
 

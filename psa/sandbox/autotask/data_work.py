@@ -5,6 +5,7 @@ secondary resources, opportunities and time entries."""
 from __future__ import annotations
 
 import random
+from collections import defaultdict
 from datetime import timedelta
 
 from psa.sandbox import texts
@@ -205,14 +206,19 @@ class Work:
                             "roleID": self.people.roles_of[other][0],
                         }
                     )
+        # django-autotask 1.20 keeps a project's description, completion, duration and a
+        # phase's estimate in NOT NULL columns: the live service has them on every record.
+        tasks_of: dict[int, list[dict]] = defaultdict(list)
+        phase_hours: dict[int, float] = defaultdict(float)  # a phase's estimate: its tasks' sum
+        for task in tasks:  # one pass, not one per project and phase
+            tasks_of[task["projectID"]].append(task)
+            phase_hours[task["phaseID"]] += task.get("estimatedHours") or 0
         for project in projects:
-            # django-autotask 1.20 keeps a project's description, completion, duration and a
-            # phase's estimate in NOT NULL columns: the live service has them on every record.
             project["description"] = f"{project['projectName']}: scope, plan and hand-over."
-            project["completedPercentage"] = completed_percentage(project, tasks)
+            project["completedPercentage"] = completed_percentage(project, tasks_of[project["id"]])
             project["duration"] = project_duration(project)
         for phase in phases:
-            phase["estimatedHours"] = phase_estimate(phase["id"], tasks)
+            phase["estimatedHours"] = phase_hours[phase["id"]]
         self.store.load("Projects", projects)
         self.store.load("ProjectNotes", notes)
         self.store.load("Phases", phases)
@@ -347,16 +353,10 @@ def service_call_duration(call: dict) -> float | None:
     return round(length.total_seconds() / 3600, 2)
 
 
-def phase_estimate(phase_id: int, tasks: list[dict]) -> float:
-    """A phase's read-only `estimatedHours`: the sum of its tasks' estimates."""
-    return float(sum(task.get("estimatedHours") or 0 for task in tasks if task.get("phaseID") == phase_id))
-
-
-def completed_percentage(project: dict, tasks: list[dict]) -> int:
-    """A project's read-only `completedPercentage`: the share of its tasks that are complete."""
+def completed_percentage(project: dict, own: list[dict]) -> int:
+    """A project's read-only `completedPercentage`: the share of its tasks (`own`) complete."""
     if project.get("status") == COMPLETE_STATUS:
         return 100
-    own = [task for task in tasks if task.get("projectID") == project["id"]]
     done = sum(1 for task in own if task.get("status") == COMPLETE_STATUS)
     return round(100 * done / len(own)) if own else 0
 

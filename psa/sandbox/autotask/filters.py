@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from psa.sandbox.autotask.schema import EntitySpec, FieldSpec
-from psa.sandbox.autotask.wire import ValueProblem, typed
+from psa.sandbox.autotask.wire import ValueProblem, boolean_word, typed
 
 MAX_CONDITIONS = 500
 TOO_MANY_CONDITIONS = "Invalid query syntax. Queries are limited to 500 or fewer 'OR' conditions."
@@ -112,20 +112,11 @@ def _truthy(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
 
 
-def _boolean_word(value: Any) -> bool | None:
-    """True/False for a JSON boolean or the words "true"/"false" (any case), else None."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    return None
-
-
 def _comparable(field_spec: FieldSpec, value: Any) -> Any:
     try:
         if field_spec.type == "boolean" and value is None:
             return False  # a dropped falsy value (django-autotask sends no `value` for false)
-        word = _boolean_word(value)
+        word = boolean_word(value)
         if field_spec.is_number and word is not None:
             # Integer flags (Contacts.isActive) take a boolean: django-autotask 1.20 syncs
             # contacts live with {"field": "isActive", "op": "eq", "value": "true"}.

@@ -82,11 +82,19 @@ def typed(spec: FieldSpec, value: Any) -> Any:
 
 def boolean(value: Any, name: str) -> bool:
     # Reference: api.md §3 — booleans must be JSON true/false (or "true"); anything else errors.
+    word = boolean_word(value)
+    if word is None:
+        raise ValueProblem(f"'{value}' is not a valid boolean value for {name}")
+    return word
+
+
+def boolean_word(value: Any) -> bool | None:
+    """True/False for a JSON boolean or the words "true"/"false" (any case), else None."""
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
-    raise ValueProblem(f"'{value}' is not a valid boolean value for {name}")
+    return None
 
 
 # Booleans the service leaves null until it knows the answer: django-autotask 1.20 reads this one

@@ -48,6 +48,19 @@ def _int_param(query: dict[str, str], name: str, default: int | None) -> int | N
         raise BadRequest(f"{name} must be an integer, not {raw!r}") from None
 
 
+def _paging(query: dict[str, str], headers: dict[str, str]) -> tuple[int, bool]:
+    """(page size, forward-only) of a listing request; orderBy is refused with forward-only."""
+    size = _int_param(query, "pageSize", DEFAULT_PAGE_SIZE)
+    forward_only = headers.get("pagination-type", "").lower() == "forward-only"
+    if forward_only and query.get("orderby"):
+        raise BadRequest("orderBy cannot be used with forward-only pagination (always ordered by id)")
+    return max(1, min(size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)), forward_only
+
+
+def _page_number(query: dict[str, str]) -> int:
+    return max(_int_param(query, "page", 1) or 1, 1)
+
+
 class Api:
     def __init__(
         self, store: SandboxStore, refs: RefBuilder, forced: ForcedErrors, *, public_base: str
@@ -150,11 +163,8 @@ class Api:
         """conditions, orderBy, fields and both paging modes over records built for this request."""
         predicate = Filter.of(query).predicate(spec)
         matching = [r for r in records if predicate(r)] if predicate else records
-        page_size = _int_param(query, "pageSize", DEFAULT_PAGE_SIZE)
-        page_size = max(1, min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE))
-        if headers.get("pagination-type", "").lower() == "forward-only":
-            if query.get("orderby"):
-                raise BadRequest("orderBy cannot be used with forward-only pagination (always ordered by id)")
+        page_size, forward_only = _paging(query, headers)
+        if forward_only:
             after = _int_param(query, "pageId", None)
             ordered = sorted((r for r in matching if after is None or r["id"] > after), key=lambda r: r["id"])
             page = ordered[:page_size]
@@ -163,16 +173,14 @@ class Api:
         else:
             sort = sorter(spec, query.get("orderby"))
             ordered = sort(matching) if sort else matching
-            number = max(_int_param(query, "page", 1) or 1, 1)
+            number = _page_number(query)
             page = ordered[(number - 1) * page_size : number * page_size]
             links = self._navigable_links(
                 api_path, query, number, max(math.ceil(len(ordered) / page_size), 1)
             )
         project = projector(spec, query.get("fields"))
         reply = Reply(200, [project(r) for r in page] if project else page)
-        add_link_header(
-            reply, links, forward_only=headers.get("pagination-type", "").lower() == "forward-only"
-        )
+        add_link_header(reply, links, forward_only=forward_only)
         return reply
 
     def _parent_exists(self, found: Match) -> bool:
@@ -211,12 +219,9 @@ class Api:
         spec = found.route.spec
         faults_for = (spec.key, _collection_path(found))
         link_query = query if link_query is None else link_query
-        page_size = _int_param(query, "pageSize", DEFAULT_PAGE_SIZE)
-        page_size = max(1, min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE))
+        page_size, forward_only = _paging(query, headers)
         project = shaped(found.route, projector(spec, query.get("fields")))
-        if headers.get("pagination-type", "").lower() == "forward-only":
-            if query.get("orderby"):
-                raise BadRequest("orderBy cannot be used with forward-only pagination (always ordered by id)")
+        if forward_only:
             page_id = _int_param(query, "pageId", None)
             records, more = self._forward_page(
                 found, Filter.of(query), page_id, page_size, listings, faults_for
@@ -225,7 +230,7 @@ class Api:
             if more and records:
                 links.append((self._url(api_path, link_query, pageId=records[-1]["id"]), "next"))
         else:
-            page = max(_int_param(query, "page", 1) or 1, 1)
+            page = _page_number(query)
             records, total = self._navigable_page(found, query, page, page_size)
             last = max(math.ceil(total / page_size), 1)
             links = self._navigable_links(api_path, link_query, page, last)
@@ -240,9 +245,7 @@ class Api:
             reply = Reply(200, [project(r) for r in records])
         else:  # whole records: reuse each one's encoding (pages of 1000 full tickets stay cheap)
             reply = Reply(200, raw=b"[" + b",".join(self._encoded(spec.key, r) for r in records) + b"]")
-        add_link_header(
-            reply, links, forward_only=headers.get("pagination-type", "").lower() == "forward-only"
-        )
+        add_link_header(reply, links, forward_only=forward_only)
         return reply
 
     def _navigable_page(

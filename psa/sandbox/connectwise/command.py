@@ -5,7 +5,7 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import Any
 
-from psa.sandbox.command import SandboxCommand
+from psa.sandbox.command import SandboxCommand, data_lines
 from psa.sandbox.connectwise.data import SCALES
 from psa.sandbox.connectwise.server import DEFAULT_CLIENT_ID, SandboxServer
 from psa.sandbox.connectwise.tenants import SandboxTenants, tenant_faults_parse
@@ -78,11 +78,8 @@ def describe(site: Any, opts: dict[str, Any], seconds: float) -> list[str]:
         f"  public key : {c['public_key']}",
         f"  private key: {c['private_key']}",
         f"  clientId   : {c['client_id']}",
-        f"  scale      : {site.scale}, seed {site.seed}, anchor {site.anchor:%Y-%m-%d} "
-        f"(generated in {seconds:.1f} s)",
-        "  records    : " + ", ".join(f"{k} {v}" for k, v in site.record_counts().items()),
-        f"  rate limit : {opts['rate_limit'] or 'none'} requests/minute; activity {opts['activity']}/s; "
-        f"faults {site.faults.describe()}",
+        *data_lines(site, seconds, width=11),
+        f"  rate limit : {opts['rate_limit'] or 'none'} requests/minute; activity {opts['activity']}/s",
     ]
 
 

@@ -53,18 +53,8 @@ def search_body(body: bytes) -> dict[str, str]:
         raise BadRequest("the request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise BadRequest("the search body must be a JSON object")
-    allowed = {
-        "conditions",
-        "orderby",
-        "fields",
-        "page",
-        "pagesize",
-        "childconditions",
-        "customfieldconditions",
+    # customFieldConditions is not served: dropped like any key a search body does not take.
+    allowed = {"conditions", "orderby", "fields", "page", "pagesize", "childconditions"}
+    return {
+        key.lower(): str(value) for key, value in data.items() if key.lower() in allowed and value is not None
     }
-    out = {}
-    for key, value in data.items():
-        if key.lower() in allowed and value is not None:
-            out[key.lower()] = str(value)
-    out.pop("customfieldconditions", None)
-    return out

@@ -163,18 +163,11 @@ class Filter:
 
     def predicate(self, spec: EntitySpec) -> Predicate | None:
         """None when nothing narrows the listing; ConditionError for a bad condition."""
-        parts = [
-            p
-            for p in (
-                compile_conditions(self.conditions, getter_factory(spec)),
-                child_predicate(spec, self.child_conditions),
-            )
-            if p is not None
-        ]
-        if len(parts) < 2:
-            return parts[0] if parts else None
-        first, second = parts
-        return lambda record: first(record) and second(record)
+        own = compile_conditions(self.conditions, getter_factory(spec))
+        children = child_predicate(spec, self.child_conditions)
+        if own is None or children is None:
+            return own or children
+        return lambda record: own(record) and children(record)
 
 
 def child_predicate(spec: EntitySpec, text: str | None) -> Predicate | None:

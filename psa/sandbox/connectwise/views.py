@@ -144,8 +144,7 @@ VIEWS = {
     )
 }
 _PATH = re.compile(
-    r"^(?P<entity>service/tickets|project/tickets)/(?P<id>\d+)/(?P<view>allNotes|timeentries|scheduleentries)"
-    r"(?P<count>/count)?$",
+    rf"^(?P<entity>service/tickets|project/tickets)/(?P<id>\d+)/(?P<view>{'|'.join(VIEWS)})(?P<count>/count)?$",
     re.IGNORECASE,
 )
 

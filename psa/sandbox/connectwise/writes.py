@@ -33,8 +33,8 @@ if TYPE_CHECKING:
 
 API_MEMBER = "sandbox-api"
 PATCH_OPS = ("replace", "add", "remove")
-# the keys a PATCH may name a reference by, as a sub-path (`status/id`): lower-case → spelling
-REFERENCE_KEYS = {"id": "id", "identifier": "identifier", "name": "name"}
+# the keys a PATCH may name a reference by, as a sub-path (`status/id`)
+REFERENCE_KEYS = frozenset({"id", "identifier", "name"})
 # Fields ConnectWise computes and keeps through a PUT that leaves them out (it never clears them).
 COMPUTED_ON_WRITE = frozenset(
     {
@@ -171,7 +171,7 @@ def _prepare(api: Api, spec: EntitySpec, values: dict, existing: dict | None) ->
 def create(api: Api, found: Match, query: dict[str, str], headers: dict[str, str], body: bytes) -> Reply:
     spec = found.route.spec
     data = _json_body(body, spec)
-    values = _body_values(api, found, body)
+    values = _body_values(api, found, data)
     skip = _skip_callback(query, headers, data)
     record = api.store.create(
         spec.key, _prepare(api, spec, values, None), skip_callback=skip, updated_by=API_MEMBER
@@ -181,12 +181,11 @@ def create(api: Api, found: Match, query: dict[str, str], headers: dict[str, str
     return Reply(201, record)
 
 
-def _body_values(api: Api, found: Match, body: bytes) -> dict:
+def _body_values(api: Api, found: Match, data: Any) -> dict:
     """The fields a POST or PUT body gives, checked: a JSON object, required fields present,
     the record's own rules (a time entry's charge, a callback's URL) kept. Fields the PSA
     computes (a ticket's SLA state) are ignored, as ConnectWise does."""
     spec = found.route.spec
-    data = _json_body(body, spec)
     if not isinstance(data, dict):
         raise _bad("The body must be a JSON object", spec, code="InvalidJson")
     computed = READ_ONLY.get(spec.key, frozenset())
@@ -294,10 +293,11 @@ def replace(
     them to, or are cleared (developer guide "Put"); what ConnectWise computes itself (SLA
     state, hours, audit and closing stamps) stays. connectwise-rest and connectpyse send it."""
     spec = found.route.spec
-    values = _body_values(api, found, body)
+    data = _json_body(body, spec)
+    values = _body_values(api, found, data)
     if spec.board_scoped and values.get("board") is None and record.get("board") is not None:
         values["board"] = record["board"]  # left out, the ticket stays on its board (status is read there)
-    skip = _skip_callback(query, headers, _json_body(body, spec))
+    skip = _skip_callback(query, headers, data)
     replacement = _prepare(api, spec, values, None)
     api.store.hooks.fill_defaults(api.store, spec, replacement)
     kept = READ_ONLY.get(spec.key, frozenset()) | COMPUTED_ON_WRITE
@@ -346,7 +346,7 @@ def _reference_by(spec: EntitySpec, name: str, key: str, op: str, value: Any) ->
         )
     if wanted == "id" and isinstance(value, str) and value.strip().isdigit():
         value = int(value)  # "5" from a form field names the same record as 5
-    return {REFERENCE_KEYS[wanted]: value}
+    return {wanted: value}
 
 
 def delete(api: Api, found: Match, query: dict[str, str], headers: dict[str, str]) -> Reply:
